@@ -1,0 +1,3 @@
+"""hfsync: GitOps for the Hugging Face Hub."""
+
+__version__ = "0.1.0"

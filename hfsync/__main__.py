@@ -1,0 +1,3 @@
+from hfsync.cli import main
+
+main()

@@ -1,0 +1,12 @@
+"""The command line: click commands only. Each command lives in a module named like it."""
+
+import sys
+
+
+from hfsync.cli.main import cli, run
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    sys.exit(run())

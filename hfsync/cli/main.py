@@ -1,0 +1,126 @@
+"""The click group, its global options, and the one error boundary."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from hfsync import __version__
+from hfsync.errors import HfsyncError
+from hfsync.log import configure, redact, register_secret
+
+log = logging.getLogger("hfsync")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The global options every command sees."""
+
+    endpoint: str | None
+    token: str | None
+    verbosity: int
+    progress: bool
+    log_format: str
+    trace_file: Path | None
+    color: bool
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hfsync")
+@click.option(
+    "--endpoint",
+    envvar="HF_ENDPOINT",
+    help="Hub endpoint (default: HF_ENDPOINT, else the public Hub).",
+)
+@click.option(
+    "--token",
+    help="Hub token (default: HF_TOKEN, else the `hf auth login` store). "
+    "Prefer the environment: a flag is visible in the process list.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", count=True, help="More logging; -v also shows tracebacks.")
+@click.option("--no-progress", is_flag=True, help="Plain lines instead of progress bars.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Format of log lines on stderr.",
+)
+@click.option(
+    "--trace-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one JSON line per HTTP call to this file (no tokens).",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    endpoint: str | None,
+    token: str | None,
+    quiet: bool,
+    verbose: int,
+    no_progress: bool,
+    log_format: str,
+    trace_file: Path | None,
+) -> None:
+    """GitOps for the Hugging Face Hub.
+
+    Declare in hfsync.yaml what you publish and what you consume; `plan` shows what
+    would change on the Hub, `apply` makes it so, `pull` installs pinned, verified copies.
+    """
+    register_secret(token)
+    register_secret(os.environ.get("HF_TOKEN"))
+    verbosity = -1 if quiet else verbose
+    configure(verbosity, log_format)
+    ctx.obj = Options(
+        endpoint=endpoint.rstrip("/") if endpoint else None,
+        token=token,
+        verbosity=verbosity,
+        progress=not no_progress and sys.stderr.isatty(),
+        log_format=log_format,
+        trace_file=trace_file,
+        color="NO_COLOR" not in os.environ,
+    )
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code: the one place errors become text."""
+    verbose = any(a in ("-v", "-vv", "-vvv", "--verbose") for a in (args or sys.argv[1:]))
+    try:
+        result = cli.main(args=args, prog_name="hfsync", standalone_mode=False)
+    except HfsyncError as error:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"Error: {redact(error.message)}", err=True)
+        if error.hint:
+            click.echo(f"Hint: {redact(error.hint)}", err=True)
+        return error.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except click.ClickException as error:
+        # Usage errors are bad input like any other: exit 1, so that 2 keeps meaning
+        # "changes present" under --detailed-exitcode.
+        error.show()
+        return 1
+    except click.exceptions.Exit as error:
+        return error.exit_code
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        if verbose:
+            click.echo(redact(traceback.format_exc()), err=True)
+        click.echo(
+            f"Internal error: {redact(type(error).__name__ + ': ' + str(error))}\n"
+            "This is a bug in hfsync. Rerun with -v for the traceback and report it.",
+            err=True,
+        )
+        return 3
+    return result if isinstance(result, int) else 0

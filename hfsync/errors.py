@@ -1,0 +1,82 @@
+"""The one error root of hfsync.
+
+Every expected failure is an ``HfsyncError``: a message saying what happened and where,
+an optional hint saying what to do, and the exit code. The CLI turns them into text at
+one boundary (``hfsync.cli.main``); nothing else prints errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HfsyncError(Exception):
+    """An expected failure, reported to the user without a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an input file (a manifest, a lock, a plan)."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+class ManifestError(HfsyncError):
+    """One or more problems in manifests; all are reported in one run."""
+
+    def __init__(self, problems: list[Problem], hint: str | None = None) -> None:
+        self.problems = sorted(
+            problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message)
+        )
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the manifest:"
+        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]), hint)
+
+
+class HubError(HfsyncError):
+    """The Hub refused or failed an operation hfsync needed."""
+
+
+class StalePlanError(HfsyncError):
+    """A saved plan no longer matches the Hub or the local files."""
+
+
+class LockError(HfsyncError):
+    """The lock file is missing, unreadable or out of step with the manifest."""
+
+
+class VerifyError(HfsyncError):
+    """Pulled files on disk do not match the lock."""
+
+
+class SecretFoundError(HfsyncError):
+    """The secret scan found something that must not be published."""
+
+
+class PolicyError(HfsyncError):
+    """The manifest or the Hub violates the declared policy."""
+
+
+class OfflineError(HfsyncError):
+    """An offline run needed something that is not on disk."""
