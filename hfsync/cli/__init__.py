@@ -2,7 +2,7 @@
 
 import sys
 
-
+from hfsync.cli import validate  # noqa: F401  (each import registers its commands)
 from hfsync.cli.main import cli, run
 
 __all__ = ["cli", "main"]

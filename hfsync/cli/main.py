@@ -114,7 +114,7 @@ def run(args: list[str] | None = None) -> int:
         return 1
     except click.exceptions.Exit as error:
         return error.exit_code
-    except Exception as error:  # noqa: BLE001 - the last line of defence
+    except Exception as error:
         if verbose:
             click.echo(redact(traceback.format_exc()), err=True)
         click.echo(

@@ -1,0 +1,35 @@
+"""`hfsync validate`: schema and semantic checks, no network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import cli
+
+manifest_option = click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Manifest file or folder of *.yaml (repeatable; default ./hfsync.yaml).",
+)
+
+
+@cli.command()
+@manifest_option
+def validate(files: tuple[Path, ...]) -> int:
+    """Check manifests against the schema and the rules, without network."""
+    from hfsync.manifest import load
+
+    workspace = load(files)
+    repos = sum(len(m.repos) for m in workspace.manifests)
+    pulls = sum(len(m.pulls) for m in workspace.manifests)
+    count = len(workspace.manifests)
+    click.echo(
+        f"{count} manifest{'s' if count != 1 else ''} valid: "
+        f"{repos} repo{'s' if repos != 1 else ''}, {pulls} pull{'s' if pulls != 1 else ''}."
+    )
+    return 0

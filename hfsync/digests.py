@@ -1,0 +1,96 @@
+"""File digests in one read pass, and a cache so an unchanged tree is never reread.
+
+The Hub identifies LFS files by sha256 and regular files by their git blob sha1;
+hfsync's lock and verify use blake3 (fast, parallel). One pass computes all three.
+The cache is keyed by (path, size, mtime_ns, inode), like git's index and DVC's state:
+if none of those moved, the content did not either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+
+from hfsync.dirs import cache_dir
+
+CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Digests:
+    size: int
+    sha256: str
+    git_sha1: str
+    blake3: str
+
+
+def git_blob_sha1(data: bytes) -> str:
+    """The git blob id of ``data`` (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def hash_file(path: Path) -> Digests:
+    """Read ``path`` once, streaming, and return its sha256, git blob sha1 and blake3."""
+    size = os.stat(path).st_size
+    sha256 = hashlib.sha256()
+    sha1 = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
+    b3 = blake3.blake3(max_threads=blake3.blake3.AUTO if size > 64 * CHUNK else 1)
+    read = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            read += len(chunk)
+            sha256.update(chunk)
+            sha1.update(chunk)
+            b3.update(chunk)
+    if read != size:
+        raise OSError(f"{path} changed size while being read")
+    return Digests(size, sha256.hexdigest(), sha1.hexdigest(), b3.hexdigest())
+
+
+class DigestCache:
+    """Digests of local files, remembered by (path, size, mtime_ns, inode)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or cache_dir() / "digests.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, "
+                "mtime_ns INTEGER, inode INTEGER, sha256 TEXT, git_sha1 TEXT, blake3 TEXT)"
+            )
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, path: Path) -> Digests:
+        """Digests of ``path``, from the cache when its stat key is unchanged."""
+        absolute = str(Path(path).absolute())
+        stat = os.stat(absolute)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests WHERE path=?",
+                (absolute,),
+            ).fetchone()
+        if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+            self.hits += 1
+            return Digests(row[0], row[3], row[4], row[5])
+        self.misses += 1
+        digests = hash_file(Path(absolute))
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino,
+                 digests.sha256, digests.git_sha1, digests.blake3),
+            )
+        return digests
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,92 @@
+"""The one adapter to the Hub: huggingface_hub, plus what it lacks.
+
+Every request hfsync makes goes through a ``Hub``; engines never import
+huggingface_hub's network functions themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+from huggingface_hub import HfApi, constants, get_token
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalTokenNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from hfsync import __version__
+from hfsync.errors import HubError
+from hfsync.log import redact, register_secret
+
+PUBLIC_ENDPOINT = "https://huggingface.co"
+
+
+def is_loopback(endpoint: str) -> bool:
+    """Whether ``endpoint`` points at this machine (a sandbox Hub)."""
+    host = urlparse(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Hub:
+    """A connection to one Hub endpoint with one identity."""
+
+    def __init__(self, endpoint: str | None = None, token: str | None = None) -> None:
+        self.endpoint = (endpoint or constants.ENDPOINT or PUBLIC_ENDPOINT).rstrip("/")
+        # huggingface_hub's own lookup: HF_TOKEN, then the `hf auth login` store.
+        self.token = token or get_token()
+        register_secret(self.token)
+        if is_loopback(self.endpoint):
+            # The sandbox speaks the classic LFS protocol only. Never done for a real Hub.
+            os.environ["HF_HUB_DISABLE_XET"] = "1"
+            constants.HF_HUB_DISABLE_XET = True
+        self.api = HfApi(
+            endpoint=self.endpoint,
+            token=self.token or False,
+            library_name="hfsync",
+            library_version=__version__,
+        )
+
+
+@contextlib.contextmanager
+def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[None]:
+    """Turn huggingface_hub's exceptions into HubError naming the operation."""
+    what = f"{operation} {repo_id}" if repo_id else operation
+    try:
+        yield
+    except GatedRepoError as error:
+        raise HubError(
+            f"{what}: the repo is gated and this token has no access.",
+            hint="Request access on the Hub, or use a token that has it.",
+        ) from error
+    except RepositoryNotFoundError as error:
+        raise HubError(
+            f"{what}: repository not found, or not visible with this token.",
+            hint="Check the id and type, and that HF_TOKEN can read it.",
+        ) from error
+    except RevisionNotFoundError as error:
+        raise HubError(f"{what}: revision not found.") from error
+    except EntryNotFoundError as error:
+        raise HubError(f"{what}: file not found on the Hub.") from error
+    except LocalTokenNotFoundError as error:
+        raise HubError(
+            f"{what}: no Hub token.",
+            hint="Set HF_TOKEN, pass --token, or run `hf auth login`.",
+        ) from error
+    except HfHubHTTPError as error:
+        first_line = redact(str(error)).splitlines()[0] if str(error) else type(error).__name__
+        raise HubError(f"{what}: the Hub answered: {first_line}") from error
+    except OSError as error:
+        raise HubError(f"{what}: cannot reach the Hub at this endpoint: {redact(str(error))}") from error

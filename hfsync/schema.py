@@ -1,0 +1,92 @@
+"""The manifest JSON Schema, and its errors said the way a person reads a manifest."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from hfsync.errors import Problem
+from hfsync.yamlsource import Document, Key, dotted
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "hfsync.schema.json"
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The manifest JSON Schema (schemas/hfsync.schema.json)."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "true or false",
+    "integer": "an integer",
+    "number": "a number",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"the string {str(value)!r}"
+
+
+def schema_problems(document: Document) -> list[Problem]:
+    """Every schema violation in ``document``, located and explained."""
+    validator = jsonschema.Draft202012Validator(schema())
+    problems = []
+    for error in validator.iter_errors(document.data):
+        problems.extend(_explain(document, error))
+    return problems
+
+
+def _explain(document: Document, error: jsonschema.ValidationError) -> list[Problem]:
+    key: Key = tuple(error.absolute_path)
+    where = dotted(key)
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return [
+            document.problem(
+                (*key, name),
+                f"unknown key '{name}' in {where}; expected one of: {', '.join(allowed)}",
+                of_key=True,
+            )
+            for name in extra
+        ]
+    if kind == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else "?"
+        return [document.problem(key, f"{where} is missing the required key '{name}'")]
+    if kind == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        return [document.problem(key, f"{where}: expected {wanted}, got {_describe(error.instance)}")]
+    if kind == "enum":
+        options = ", ".join(json.dumps(v) for v in error.validator_value)
+        return [document.problem(key, f"{where}: expected one of {options}; got {_describe(error.instance)}")]
+    if kind == "const":
+        expected = json.dumps(error.validator_value)
+        return [document.problem(key, f"{where}: expected {expected}; got {_describe(error.instance)}")]
+    if kind == "minLength":
+        return [document.problem(key, f"{where}: must not be empty")]
+    if key and key[-1] == "max_memory":
+        return [document.problem(key, f"{where}: expected a size such as 8GB or 512MiB, or a number of bytes")]
+    return [document.problem(key, f"{where}: {error.message}")]
