@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from helpers import hfsync
 
 from hfsync.cli import cli
+from tests.helpers import hfsync
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):

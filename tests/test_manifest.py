@@ -7,9 +7,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import hfsync
 
 from hfsync.manifest import load, parse_size
+from tests.helpers import hfsync
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -1,9 +1,4 @@
-"""The one adapter to the Hub: huggingface_hub, plus what it lacks.
-
-Every request hfsync makes goes through a ``Hub``; engines never import
-huggingface_hub's network functions themselves.
-"""
-
+"""The connection to one Hub endpoint, and the translation of its errors."""
 from __future__ import annotations
 
 import contextlib
