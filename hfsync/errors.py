@@ -80,3 +80,7 @@ class PolicyError(HfsyncError):
 
 class OfflineError(HfsyncError):
     """An offline run needed something that is not on disk."""
+
+
+class GitHubError(HfsyncError):
+    """The GitHub API refused or failed a call (a comment, an issue)."""

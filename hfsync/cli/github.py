@@ -1,0 +1,84 @@
+"""`hfsync github ...`: the pull-request comment, the job summary and the drift issue."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from hfsync.cli.main import cli
+
+if TYPE_CHECKING:
+    from hfsync.github import Outcome
+
+_file = click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+
+
+@cli.group()
+def github() -> None:
+    """Report plans in GitHub Actions (reads GITHUB_* variables and GITHUB_TOKEN)."""
+
+
+def _report(outcome: Outcome, what: str) -> int:
+    from hfsync.github import GitHubContext
+
+    if outcome.notice:
+        # A workflow command shows the notice on the run's page; elsewhere it is a plain line.
+        if GitHubContext.from_env(os.environ).in_actions:
+            click.echo(f"::notice title=hfsync::{outcome.notice}")
+        else:
+            click.echo(f"Notice: {outcome.notice}", err=True)
+    if outcome.action in ("created", "updated", "closed"):
+        click.echo(f"{outcome.action.capitalize()} the {what}: {outcome.url or '(no URL returned)'}")
+    if outcome.truncated:
+        click.echo("The body was over GitHub's size limit and was cut short; the job summary has all of it.")
+    return 0
+
+
+@github.command()
+@_file
+@click.option("--key", help="Keep a separate comment per key (e.g. one per manifest).")
+@click.option("--pr", type=click.IntRange(min=1), help="Pull request number (default: from GITHUB_EVENT_PATH).")
+def comment(plan: Path, key: str | None, pr: int | None) -> int:
+    """Create or update hfsync's one comment on the pull request with PLAN.
+
+    PLAN is a saved plan (`hfsync plan --out`) or a markdown file. The markdown also goes to
+    $GITHUB_STEP_SUMMARY. A read-only token (a fork's pull request) is not an error: the
+    plan stays in the job summary and a notice says why.
+    """
+    from hfsync import github as gh
+
+    context = gh.GitHubContext.from_env(os.environ, pr=pr)
+    return _report(gh.comment(context, gh.plan_markdown(plan), key), "plan comment")
+
+
+@github.command()
+@_file
+def summary(plan: Path) -> int:
+    """Append PLAN as markdown to $GITHUB_STEP_SUMMARY (or print it outside Actions)."""
+    from hfsync import github as gh
+
+    markdown = gh.plan_markdown(plan)
+    if not gh.append_summary(gh.GitHubContext.from_env(os.environ), markdown):
+        sys.stdout.write(markdown)
+    return 0
+
+
+@github.command()
+@click.argument("plan", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--close", is_flag=True, help="No drift any more: close the open drift issue, if any.")
+@click.option("--label", default="hfsync-drift", show_default=True, help="The label that finds the issue.")
+@click.option("--title", default="hfsync: drift detected", show_default=True, help="Title of a new issue.")
+def issue(plan: Path | None, close: bool, label: str, title: str) -> int:
+    """Open or update the one drift issue with PLAN; or close it with --close."""
+    from hfsync import github as gh
+    from hfsync.errors import GitHubError
+
+    if (plan is None) == (not close):
+        raise GitHubError("give either PLAN (drift found) or --close (no drift), not both or neither")
+    context = gh.GitHubContext.from_env(os.environ)
+    markdown = gh.plan_markdown(plan) if plan is not None else None
+    return _report(gh.drift_issue(context, markdown, label, title), "drift issue")

@@ -1,0 +1,148 @@
+"""The action's shell step, run by bash with a stand-in `hfsync` that records its calls."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+STEP = next(s for s in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"] if s.get("id") == "run")
+HF_TOKEN = "hf_" + "ActionSecretValue" * 2
+
+FAKE = r"""#!/usr/bin/env bash
+printf '%s\n' "$*" >> "$FAKE_DIR/calls"
+printf '%s\n' "${HF_TOKEN:-}" > "$FAKE_DIR/token_seen"
+case "$1" in
+  plan)
+    while [ $# -gt 0 ]; do [ "$1" = --out ] && echo '{}' > "$2"; shift; done
+    echo "  + model acme/m"
+    echo "$FAKE_SUMMARY"
+    exit "$FAKE_PLAN_EXIT" ;;
+  apply) exit "${FAKE_APPLY_EXIT:-0}" ;;
+  *) exit 0 ;;
+esac
+"""
+
+
+@pytest.fixture
+def run_action(tmp_path):
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "hfsync").write_text(FAKE)
+    (fake_bin / "hfsync").chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def run(command: str, plan_exit: int = 0, event: str = "push", **inputs: str):
+        outputs = tmp_path / "github_output"
+        outputs.write_text("")
+        (tmp_path / "calls").write_text("")
+        env = {
+            "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_OUTPUT": str(outputs),
+            "FAKE_DIR": str(tmp_path),
+            "FAKE_PLAN_EXIT": str(plan_exit),
+            "FAKE_SUMMARY": "Plan: 1 to create, 0 to change, 0 to delete; 10 B to upload." if plan_exit == 2 else "No changes.",
+            "HF_TOKEN": HF_TOKEN,
+            "HFSYNC_COMMAND": command,
+            "HFSYNC_MANIFEST": inputs.get("manifest", ""),
+            "HFSYNC_ENDPOINT": inputs.get("endpoint", ""),
+            "HFSYNC_COMMENT": inputs.get("comment", "true"),
+            "HFSYNC_CHANGED_SINCE": inputs.get("changed_since", ""),
+            "HFSYNC_WORKDIR": ".",
+            "GITHUB_TOKEN": "ghs_x",
+            "EVENT_NAME": event,
+            "FAKE_APPLY_EXIT": inputs.get("apply_exit", "0"),
+        }
+        done = subprocess.run(["bash", "-c", STEP["run"]], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+        values = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+        calls = (tmp_path / "calls").read_text().splitlines()
+        return done, values, calls
+
+    return run
+
+
+def test_plan_with_changes_is_not_a_failure_and_comments_on_a_pull_request(run_action):
+    done, outputs, calls = run_action("plan", plan_exit=2, event="pull_request", manifest="a.yaml\nb/c.yaml")
+    assert done.returncode == 0, done.stderr
+    assert outputs["has-changes"] == "true"
+    assert outputs["summary"] == "Plan: 1 to create, 0 to change, 0 to delete; 10 B to upload."
+    plan = outputs["plan-file"]
+    assert Path(plan).is_file()
+    assert calls == [
+        f"plan -f a.yaml -f b/c.yaml --detailed-exitcode --out {plan}",
+        f"github comment {plan} --key a.yaml-b/c.yaml",
+    ]
+    assert "  + model acme/m" in done.stdout
+
+
+def test_plan_without_changes_outside_a_pull_request_writes_the_summary(run_action):
+    done, outputs, calls = run_action("plan", plan_exit=0, event="push", changed_since="origin/main")
+    assert done.returncode == 0, done.stderr
+    assert outputs["has-changes"] == "false"
+    assert outputs["summary"] == "No changes."
+    assert calls == [
+        f"plan --changed-since origin/main --detailed-exitcode --out {outputs['plan-file']}",
+        f"github summary {outputs['plan-file']}",
+    ]
+
+
+def test_comment_false_only_writes_the_summary(run_action):
+    _, outputs, calls = run_action("plan", plan_exit=2, event="pull_request", comment="false")
+    assert calls[1] == f"github summary {outputs['plan-file']}"
+
+
+def test_a_failed_plan_fails_the_step(run_action):
+    done, outputs, calls = run_action("plan", plan_exit=1)
+    assert done.returncode == 1
+    assert "::error title=hfsync plan::hfsync plan failed (exit 1)" in done.stdout
+    assert "has-changes" not in outputs
+    assert len(calls) == 1
+
+
+def test_apply_applies_the_saved_plan_only_when_it_has_changes(run_action):
+    done, outputs, calls = run_action("apply", plan_exit=2)
+    assert done.returncode == 0, done.stderr
+    plan = outputs["plan-file"]
+    assert calls[1:] == [f"github summary {plan}", f"apply --auto-approve {plan}"]
+
+    done, _, calls = run_action("apply", plan_exit=0)
+    assert done.returncode == 0
+    assert not any(c.startswith("apply") for c in calls)
+
+    done, _, _ = run_action("apply", plan_exit=2, apply_exit="1")
+    assert done.returncode == 1
+
+
+def test_drift_reports_without_failing(run_action):
+    done, outputs, _ = run_action("drift", plan_exit=2)
+    assert done.returncode == 0
+    assert outputs["has-changes"] == "true"
+    assert "::warning title=hfsync drift::The Hub differs from the manifests: Plan: 1 to create" in done.stdout
+
+
+def test_pull_pulls_locked_then_verifies(run_action):
+    done, outputs, calls = run_action("pull", manifest="hfsync.yaml")
+    assert done.returncode == 0
+    assert calls == ["pull --locked -f hfsync.yaml", "verify -f hfsync.yaml"]
+    assert outputs == {"has-changes": "false"}
+
+
+def test_unknown_command_fails(run_action):
+    done, _, calls = run_action("destroy")
+    assert done.returncode == 1
+    assert "unknown command 'destroy'" in done.stdout
+    assert calls == []
+
+
+def test_the_hf_token_is_in_the_environment_never_in_arguments(run_action, tmp_path):
+    done, _, calls = run_action("plan", plan_exit=2, event="pull_request")
+    assert (tmp_path / "token_seen").read_text().strip() == HF_TOKEN
+    assert not any(HF_TOKEN in call for call in calls)
+    # The only place the token appears is the mask command, which the runner hides.
+    assert done.stdout.count(HF_TOKEN) == 1 and f"::add-mask::{HF_TOKEN}" in done.stdout

@@ -1,0 +1,240 @@
+"""`hfsync github comment` against a fake GitHub REST API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hfsync.github import BODY_LIMIT, _next_link, truncate
+from tests.github.conftest import GITHUB_TOKEN, PR, REPO
+from tests.helpers import hfsync
+
+COMMENTS = f"/repos/{REPO}/issues/{PR}/comments"
+PLAN_MD = "## hfsync plan\n\n| target | create |\n| --- | --- |\n| acme/m | 1 |\n"
+
+
+def _comment(number: int, body: str) -> dict:
+    return {"id": number, "body": body, "html_url": f"https://github.example/{REPO}/pull/{PR}#issuecomment-{number}"}
+
+
+def _plan(tmp_path, text: str = PLAN_MD):
+    path = tmp_path / "plan.md"
+    path.write_text(text)
+    return str(path)
+
+
+def _no_token(result) -> None:
+    assert GITHUB_TOKEN not in result.output
+
+
+def test_creates_the_comment_with_the_marker_and_fills_the_summary(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([_comment(1, "LGTM")])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json(_comment(99, "x"), status=201)
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    assert f"Created the plan comment: https://github.example/{REPO}/pull/{PR}#issuecomment-99" in result.stdout
+    assert github.sent_json("POST") == [{"body": "<!-- hfsync-plan -->\n" + PLAN_MD}]
+    assert not github.requests("PATCH")
+    get = github.requests("GET")[0]
+    assert get.args["per_page"] == "100"
+    assert get.headers["Authorization"] == f"Bearer {GITHUB_TOKEN}"
+    assert get.headers["Accept"] == "application/vnd.github+json"
+    assert github.summary.read_text() == PLAN_MD + "\n"
+    _no_token(result)
+
+
+def test_updates_the_existing_comment_instead_of_adding_one(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json(
+        [_comment(5, "<!-- hfsync-plan -->\nold plan"), _comment(6, "nice")]
+    )
+    github.server.expect_request(f"/repos/{REPO}/issues/comments/5", method="PATCH").respond_with_json(_comment(5, "x"))
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    assert "Updated the plan comment" in result.stdout and "issuecomment-5" in result.stdout
+    assert github.sent_json("PATCH") == [{"body": "<!-- hfsync-plan -->\n" + PLAN_MD}]
+    assert not github.requests("POST")
+    _no_token(result)
+
+
+def test_finds_the_comment_on_a_later_page_by_following_link_next(github, tmp_path):
+    base = github.server.url_for(COMMENTS)
+    github.server.expect_request(COMMENTS, method="GET", query_string="per_page=100").respond_with_json(
+        [_comment(n, f"chatter {n}") for n in range(1, 101)],
+        headers={"Link": f'<{base}?per_page=100&page=2>; rel="next", <{base}?per_page=100&page=3>; rel="last"'},
+    )
+    github.server.expect_request(COMMENTS, method="GET", query_string="per_page=100&page=2").respond_with_json(
+        [_comment(n, f"chatter {n}") for n in range(101, 201)],
+        headers={"Link": f'<{base}?per_page=100&page=1>; rel="prev", <{base}?per_page=100&page=3>; rel="next"'},
+    )
+    github.server.expect_request(COMMENTS, method="GET", query_string="per_page=100&page=3").respond_with_json(
+        # Someone quoting the marker is not hfsync's comment; the real one comes after.
+        [_comment(201, "> <!-- hfsync-plan -->\n> quoted"), _comment(202, "<!-- hfsync-plan -->\nold")],
+        headers={"Link": f'<{base}?per_page=100&page=2>; rel="prev"'},
+    )
+    github.server.expect_request(f"/repos/{REPO}/issues/comments/202", method="PATCH").respond_with_json(
+        _comment(202, "x")
+    )
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    assert [r.args.get("page") for r in github.requests("GET")] == [None, "2", "3"]
+    assert len(github.requests("PATCH")) == 1
+    assert not github.requests("POST")
+
+
+def test_keys_keep_separate_comments(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json(
+        [_comment(1, "<!-- hfsync-plan -->\nplain"), _comment(2, "<!-- hfsync-plan key=prod -->\nprod")]
+    )
+    github.server.expect_request(f"/repos/{REPO}/issues/comments/2", method="PATCH").respond_with_json(_comment(2, "x"))
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json(_comment(3, "x"), status=201)
+
+    assert hfsync("github", "comment", _plan(tmp_path), "--key", "prod").exit_code == 0
+    assert hfsync("github", "comment", _plan(tmp_path), "--key", "staging").exit_code == 0
+
+    assert github.sent_json("PATCH") == [{"body": "<!-- hfsync-plan key=prod -->\n" + PLAN_MD}]
+    assert github.sent_json("POST") == [{"body": "<!-- hfsync-plan key=staging -->\n" + PLAN_MD}]
+
+
+def test_body_over_the_limit_is_truncated_with_a_link_to_the_job_summary(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json(_comment(9, "x"), status=201)
+    block = "<details><summary>acme/m</summary>\n\n```diff\n" + "+ file.safetensors  1.0 MB\n" * 40 + "```\n</details>\n"
+    markdown = "## hfsync plan\n\n" + block * 200
+    assert len(markdown) > 2 * BODY_LIMIT
+
+    result = hfsync("github", "comment", _plan(tmp_path, markdown))
+
+    assert result.exit_code == 0, result.output
+    assert "cut short" in result.stdout
+    (sent,) = github.sent_json("POST")
+    body = sent["body"]
+    assert len(body) <= BODY_LIMIT
+    assert body.startswith("<!-- hfsync-plan -->\n## hfsync plan")
+    assert f"The full plan is in the [job summary]({github.run_url})." in body
+    # The cut never leaves a code fence or a <details> open above the notice.
+    kept = body[: body.index("> [!WARNING]")]
+    assert kept.count("```") % 2 == 0
+    assert kept.count("<details>") == kept.count("</details>")
+    assert github.summary.read_text() == markdown + "\n"
+
+
+def test_forbidden_on_a_fork_falls_back_to_the_summary_with_a_notice(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json(
+        {"message": "Resource not accessible by integration", "status": "403"}, status=403
+    )
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    assert "Notice: hfsync could not comment on pull request #7" in result.stderr
+    assert "403 Resource not accessible by integration" in result.stderr
+    summary = github.summary.read_text()
+    assert summary.startswith("> [!NOTE]\n> hfsync could not comment on pull request #7")
+    assert summary.endswith(PLAN_MD + "\n")
+    _no_token(result)
+
+
+def test_forbidden_in_actions_is_a_workflow_notice(github, tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json(
+        {"message": "Resource not accessible by integration"}, status=403
+    )
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("::notice title=hfsync::hfsync could not comment")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (401, "GitHub API refused GET /repos/acme/models/issues/7/comments: 401 Bad credentials"),
+        (404, "GitHub API refused GET /repos/acme/models/issues/7/comments: 404 Not Found"),
+        (500, "GitHub API refused GET /repos/acme/models/issues/7/comments: 500 boom"),
+    ],
+)
+def test_other_api_errors_fail_clearly_without_the_token(github, tmp_path, status, expected):
+    message = {401: "Bad credentials", 404: "Not Found", 500: "boom"}[status]
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json({"message": message}, status=status)
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 1
+    assert f"Error: {expected}" in result.stderr
+    assert "Traceback" not in result.output
+    assert not github.summary.exists()
+    _no_token(result)
+
+
+def test_a_link_to_another_host_never_gets_the_token(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json(
+        [], headers={"Link": '<http://127.0.0.1:9/steal?page=2>; rel="next"'}
+    )
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 1
+    assert "link to another host: http://127.0.0.1:9" in result.stderr
+    assert len(github.requests()) == 1
+
+
+def test_pr_option_overrides_the_event_and_a_missing_pr_is_an_error(github, tmp_path, monkeypatch):
+    github.server.expect_request(f"/repos/{REPO}/issues/12/comments", method="GET").respond_with_json([])
+    github.server.expect_request(f"/repos/{REPO}/issues/12/comments", method="POST").respond_with_json(
+        _comment(1, "x"), status=201
+    )
+    assert hfsync("github", "comment", _plan(tmp_path), "--pr", "12").exit_code == 0
+
+    push_event = tmp_path / "push.json"
+    push_event.write_text(json.dumps({"ref": "refs/heads/main"}))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(push_event))
+    result = hfsync("github", "comment", _plan(tmp_path))
+    assert result.exit_code == 1
+    assert "Error: no pull request number: the event is not a pull request" in result.stderr
+    assert "Hint: Run on pull_request events, or pass --pr N." in result.stderr
+
+
+def test_missing_token_and_bad_inputs_are_clear_errors(github, tmp_path, monkeypatch):
+    assert "No such file" not in hfsync("github", "comment", str(tmp_path / "nope.md")).output
+    assert hfsync("github", "comment", str(tmp_path / "nope.md")).stderr.endswith("nope.md: file not found\n")
+    assert "may use only letters" in hfsync("github", "comment", _plan(tmp_path), "--key", "a b").stderr
+    broken = tmp_path / "plan.json"
+    broken.write_text('{"version": 1,')
+    assert "looks like a saved plan but is not valid JSON" in hfsync("github", "comment", str(broken)).stderr
+    monkeypatch.delenv("GITHUB_TOKEN")
+    result = hfsync("github", "comment", _plan(tmp_path))
+    assert result.exit_code == 1
+    assert "Error: GITHUB_TOKEN is not set" in result.stderr
+    assert not github.requests()
+
+
+def test_summary_command_appends_or_prints(github, tmp_path, monkeypatch):
+    github.summary.write_text("earlier step\n")
+    assert hfsync("github", "summary", _plan(tmp_path)).exit_code == 0
+    assert github.summary.read_text() == "earlier step\n" + PLAN_MD + "\n"
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
+    result = hfsync("github", "summary", _plan(tmp_path))
+    assert result.stdout == PLAN_MD
+
+
+def test_next_link_parsing():
+    assert _next_link(None) is None
+    assert _next_link('<https://a/x?page=2>; rel="next", <https://a/x?page=9>; rel="last"') == "https://a/x?page=2"
+    assert _next_link('<https://a/x?page=1>; rel="prev"') is None
+    assert _next_link('<https://a/x?page=3>; rel="next last"') == "https://a/x?page=3"
+
+
+def test_truncate_leaves_short_text_alone_and_cuts_at_a_line_end():
+    assert truncate("short", 100, None) == ("short", False)
+    text, cut = truncate("line\n" * 100, 400, None)
+    assert cut and len(text) <= 400
+    assert text.startswith("line\nline\n") and "the job summary of this workflow run" in text
