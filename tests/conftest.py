@@ -21,3 +21,29 @@ import pytest  # noqa: E402
 def _isolated_cache(tmp_path, monkeypatch):
     """Each test gets its own hfsync cache directory."""
     monkeypatch.setenv("HFSYNC_CACHE_DIR", str(tmp_path / "_hfsync_cache"))
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """A fresh sandbox Hub on a free loopback port (see hfsync.sandbox.testing.SandboxHandle).
+
+    ``.url``, ``.token`` (user `sandbox`), ``.data_dir``, ``.add_faults(rules)``,
+    ``.clear_faults()``, ``.stats()``, ``.reset_stats()``, ``.seed(type, id, likes=...)``,
+    ``.token_for(user)``. Users: `sandbox`, `alice`, `bob`; org `acme` = sandbox + alice.
+    Files above 16 MiB upload in 5 MiB multipart parts. HF_ENDPOINT is read at import
+    time, so pass ``endpoint=sandbox.url`` to HfApi / hf_hub_download / snapshot_download.
+    """
+    from hfsync.sandbox import SandboxServer
+    from hfsync.sandbox.testing import SandboxHandle
+
+    server = SandboxServer(
+        tmp_path / "sandbox-hub",
+        users={"alice": "hf_alice_token", "bob": "hf_bob_token"},
+        orgs={"acme": ["sandbox", "alice"]},
+        multipart_threshold=16 * 1024 * 1024,
+        multipart_chunk=5 * 1024 * 1024,
+    ).start()
+    try:
+        yield SandboxHandle(server.url, server.token, server.data_dir, server)
+    finally:
+        server.stop()

@@ -1,0 +1,72 @@
+"""The admin API under /_sandbox/ (no part of the Hub protocol).
+
+- ``POST /_sandbox/faults`` {"faults": [rule, ...]} adds fault rules (see faults.Fault);
+  ``DELETE /_sandbox/faults`` clears them; ``GET /_sandbox/faults`` lists pending ones.
+- ``GET /_sandbox/stats``; ``POST /_sandbox/stats/reset``.
+- ``POST /_sandbox/repos/{type}/{namespace}/{name}/meta`` seeds Hub-side facts:
+  {"likes": int, "downloads": int, "trendingScore": int, "granted": [user, ...],
+  "disabled": bool, "createdAt"/"lastModified": epoch milliseconds}.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from hfsync.sandbox.auth import HubError
+from hfsync.sandbox.faults import Fault
+from hfsync.sandbox.http import Request, Response, json_response
+from hfsync.sandbox.state import Hub
+
+SEEDABLE = {
+    "likes",
+    "downloads",
+    "downloadsAllTime",
+    "trendingScore",
+    "granted",
+    "disabled",
+    "createdAt",
+    "lastModified",
+    "description",
+}
+
+
+def add_faults(hub: Hub, req: Request) -> Response:
+    body = req.json()
+    try:
+        rules = [Fault.from_dict(r) for r in body.get("faults") or []]
+    except ValueError as error:
+        raise HubError(400, str(error)) from None
+    hub.faults.add(rules)
+    return json_response({"added": len(rules), "faults": hub.faults.pending()})
+
+
+def clear_faults(hub: Hub, req: Request) -> Response:
+    hub.faults.clear()
+    return json_response({"faults": []})
+
+
+def list_faults(hub: Hub, req: Request) -> Response:
+    return json_response({"faults": hub.faults.pending()})
+
+
+def stats(hub: Hub, req: Request) -> Response:
+    return json_response(hub.stats.snapshot())
+
+
+def reset_stats(hub: Hub, req: Request) -> Response:
+    hub.stats.reset()
+    return json_response({})
+
+
+def seed_meta(hub: Hub, req: Request, repo_type: str, ns: str, name: str) -> Response:
+    repo = hub.repos.get(repo_type, f"{unquote(ns)}/{unquote(name)}")
+    if repo is None:
+        raise HubError(404, "Repository not found", "RepoNotFound")
+    body = req.json()
+    unknown = set(body) - SEEDABLE
+    if unknown:
+        raise HubError(400, f"Cannot seed {sorted(unknown)}; allowed: {sorted(SEEDABLE)}")
+    with hub.repos.lock(repo.type, repo.id):
+        repo.meta.update(body)
+        repo.save_meta()
+    return json_response({k: repo.meta.get(k) for k in sorted(SEEDABLE)})

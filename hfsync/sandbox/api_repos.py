@@ -1,0 +1,148 @@
+"""Account and repo lifecycle endpoints: whoami, create, delete, move, settings, info."""
+
+from __future__ import annotations
+
+import re
+
+from hfsync.sandbox.auth import HubError
+from hfsync.sandbox.cards import validate
+from hfsync.sandbox.http import Request, Response, json_response, text_response
+from hfsync.sandbox.info import full_info, select
+from hfsync.sandbox.repos import REPO_TYPES
+from hfsync.sandbox.state import PREFIX, TYPES, Hub
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+SDKS = ("gradio", "streamlit", "docker", "static")
+
+
+def whoami(hub: Hub, req: Request) -> Response:
+    if req.user is None:
+        raise HubError(401, "Invalid username or password.")
+    return json_response(hub.accounts.whoami(req.user))
+
+
+def _repo_type(value: object) -> str:
+    repo_type = value or "model"
+    if repo_type not in REPO_TYPES:
+        raise HubError(400, f"Invalid repo type {repo_type!r}")
+    return str(repo_type)
+
+
+def _url(req: Request, repo_type: str, repo_id: str) -> str:
+    return f"{req.base_url()}/{PREFIX[repo_type]}{repo_id}"
+
+
+def create_repo(hub: Hub, req: Request) -> Response:
+    body = req.json()
+    if req.user is None:
+        raise HubError(401, "You must be authenticated to create a repo")
+    repo_type = _repo_type(body.get("type"))
+    name = body.get("name") or ""
+    namespace = body.get("organization") or req.user
+    if not _NAME.match(name) or name.endswith((".git", ".")) or ".." in name:
+        raise HubError(400, f"Invalid repo name {name!r}")
+    repo_id = f"{namespace}/{name}"
+    if not hub.accounts.namespace_exists(namespace) or not hub.accounts.can_write(
+        req.user, namespace
+    ):
+        raise HubError(
+            403,
+            f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"',
+        )
+    visibility = body.get("visibility") or ("private" if body.get("private") else "public")
+    meta: dict = {"private": visibility == "private"}
+    if repo_type == "space":
+        sdk = body.get("sdk")
+        if sdk not in SDKS:
+            raise HubError(400, f"Invalid or missing sdk {sdk!r}; expected one of {SDKS}")
+        meta["sdk"] = sdk
+    with hub.repos.lock(repo_type, repo_id):
+        existing = hub.repos.find_case_insensitive(repo_type, repo_id)
+        if existing is not None:
+            raise HubError(
+                409,
+                f"You already created this {repo_type} repo",
+                body={
+                    "error": f"You already created this {repo_type} repo",
+                    "url": _url(req, repo_type, existing.id),
+                },
+            )
+        repo = hub.repos.create(repo_type, repo_id, req.user, meta)
+    return json_response(
+        {"url": _url(req, repo_type, repo_id), "name": repo_id, "id": repo.meta["_id"]}
+    )
+
+
+def delete_repo(hub: Hub, req: Request) -> Response:
+    body = req.json()
+    repo_type = _repo_type(body.get("type"))
+    namespace = body.get("organization") or req.user or ""
+    repo = hub.repo(req, repo_type, namespace, body.get("name") or "")
+    hub.require_write(req, repo.namespace, repo)
+    with hub.repos.lock(repo_type, repo.id):
+        hub.repos.delete(repo)
+    return text_response("OK")
+
+
+def move_repo(hub: Hub, req: Request) -> Response:
+    body = req.json()
+    repo_type = _repo_type(body.get("type"))
+    src, dst = str(body.get("fromRepo") or ""), str(body.get("toRepo") or "")
+    if src.count("/") != 1 or dst.count("/") != 1:
+        raise HubError(400, "fromRepo and toRepo must be namespace/name")
+    repo = hub.repo(req, repo_type, *src.split("/"))
+    hub.require_write(req, repo.namespace, repo)
+    new_ns, new_name = dst.split("/")
+    hub.require_write(req, new_ns)
+    if not _NAME.match(new_name):
+        raise HubError(400, f"Invalid repo name {new_name!r}")
+    with hub.repos.lock(repo_type, src), hub.repos.lock(repo_type, dst):
+        if hub.repos.find_case_insensitive(repo_type, dst) is not None:
+            raise HubError(409, f"Repository {dst} already exists")
+        hub.repos.move(repo, dst)
+    return text_response("OK")
+
+
+def update_settings(hub: Hub, req: Request, types: str, ns: str, name: str) -> Response:
+    repo = hub.writable_repo(req, TYPES[types], ns, name)
+    body = req.json()
+    with hub.repos.lock(repo.type, repo.id):
+        if "gated" in body:
+            if body["gated"] not in (False, "auto", "manual"):
+                raise HubError(400, 'gated must be false, "auto" or "manual"')
+            repo.meta["gated"] = body["gated"]
+        if "visibility" in body:
+            if body["visibility"] not in ("public", "private", "protected"):
+                raise HubError(400, "visibility must be public, private or protected")
+            repo.meta["private"] = body["visibility"] == "private"
+        if "private" in body:
+            repo.meta["private"] = bool(body["private"])
+        if "description" in body:
+            repo.meta["description"] = body["description"]
+        repo.save_meta()
+    return json_response({})
+
+
+def repo_info(
+    hub: Hub, req: Request, types: str, ns: str, name: str, rev: str | None = None
+) -> Response:
+    repo = hub.repo(req, TYPES[types], ns, name)
+    _rev, commit = hub.commit_for(repo, rev or "main")
+    info = full_info(repo, commit, blobs=req.flag("blobs"))
+    expand = req.query.get("expand") or req.query.get("expand[]")
+    if expand:
+        info = select(info, expand)
+    return json_response(info)
+
+
+def validate_yaml(hub: Hub, req: Request) -> Response:
+    body = req.json()
+    errors, warnings = validate(str(body.get("content") or ""), str(body.get("repoType")))
+    if errors:
+        return json_response({"errors": errors, "warnings": warnings}, 400)
+    return json_response({"errors": [], "warnings": warnings})
+
+
+def agent_harnesses(hub: Hub, req: Request) -> Response:
+    # Telemetry registry the client fetches once a day; an empty one keeps it quiet.
+    return json_response({"standardEnvVars": [], "harnesses": {}})

@@ -1,0 +1,125 @@
+"""Fault rules and request/byte counters (the admin API's state).
+
+A rule matches a request by method and a regex searched in the raw URL path, and
+applies to the next ``times`` matching requests. Actions:
+
+- status: answer ``status`` with the Hub's error body; ``retry_after`` adds Retry-After
+  (and RateLimit/RateLimit-Policy on a 429).
+- reset: drop the connection after ``after_bytes`` response body bytes (0: before any
+  response). A FIN by default; ``"rst": true`` sends a TCP RST (ECONNRESET) instead.
+- truncate: send the headers with the full Content-Length, then only ``after_bytes``
+  body bytes, then close.
+- corrupt: flip 16 bytes of the body from offset ``after_bytes`` (clamped into it).
+- delay: wait ``seconds`` before handling the request. Counters count request and response
+*body* bytes only (headers excluded), so tests can assert exact upload/download sizes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+ACTIONS = ("status", "reset", "truncate", "corrupt", "delay")
+
+
+@dataclass
+class Fault:
+    """One injected fault."""
+
+    action: str
+    path: re.Pattern[str]
+    method: str | None = None
+    status: int = 500
+    retry_after: float | None = None
+    after_bytes: int = 0
+    seconds: float = 0.0
+    times: int = 1
+    message: str | None = None
+    rst: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Fault:
+        """Parse one rule of POST /_sandbox/faults; ValueError if malformed."""
+        action = data.get("action", "status")
+        if action not in ACTIONS:
+            raise ValueError(f"unknown fault action {action!r}; expected one of {ACTIONS}")
+        try:
+            return cls(
+                action=action,
+                path=re.compile(data.get("path", ".*")),
+                method=(data.get("method") or "").upper() or None,
+                status=int(data.get("status", 500)),
+                retry_after=data.get("retry_after"),
+                after_bytes=int(data.get("after_bytes", 0)),
+                seconds=float(data.get("seconds", 0)),
+                times=int(data.get("times", 1)),
+                message=data.get("message"),
+                rst=bool(data.get("rst", False)),
+            )
+        except (TypeError, re.error) as error:
+            raise ValueError(f"bad fault rule {data!r}: {error}") from None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and bool(self.path.search(path))
+
+
+class Faults:
+    """The active rules; taking one consumes one of its ``times``."""
+
+    def __init__(self) -> None:
+        self._rules: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, rules: list[Fault]) -> None:
+        with self._lock:
+            self._rules.extend(rules)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(method, path):
+                    rule.times -= 1
+                    if rule.times <= 0:
+                        self._rules.remove(rule)
+                    return rule
+        return None
+
+    def pending(self) -> list[dict]:
+        with self._lock:
+            return [
+                {"action": r.action, "method": r.method, "path": r.path.pattern, "times": r.times}
+                for r in self._rules
+            ]
+
+
+class Stats:
+    """Requests and body bytes, in total and per "<METHOD> <route name>"."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._total = {"requests": 0, "bytes_in": 0, "bytes_out": 0}
+            self._routes: dict[str, dict[str, int]] = {}
+
+    def count(self, key: str, requests: int = 0, bytes_in: int = 0, bytes_out: int = 0) -> None:
+        with self._lock:
+            route = self._routes.setdefault(key, {"requests": 0, "bytes_in": 0, "bytes_out": 0})
+            for counter in (route, self._total):
+                counter["requests"] += requests
+                counter["bytes_in"] += bytes_in
+                counter["bytes_out"] += bytes_out
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {
+                **self._total,
+                "routes": {k: dict(v) for k, v in sorted(self._routes.items())},
+            }

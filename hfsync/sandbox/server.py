@@ -1,0 +1,322 @@
+"""Routing and the server object: ``SandboxServer(data_dir).start()`` runs the sandbox Hub.
+
+Routes are matched on the raw (still percent-encoded) path, because revisions and
+tree paths arrive as ``refs%2Fpr%2F1`` and ``a%2Fb``. Each route has a name; the
+counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
+
+    GET whoami               GET /api/whoami-v2
+    POST repo-create         POST /api/repos/create
+    DELETE repo-delete       DELETE /api/repos/delete
+    POST repo-move           POST /api/repos/move
+    PUT repo-settings        PUT /api/{types}/{id}/settings
+    GET repo-info            GET /api/{types}/{id}[/revision/{rev}]
+    GET repo-list            GET /api/{types}  (list and search)
+    GET tree                 GET /api/{types}/{id}/tree/{rev}[/{path}]
+    POST paths-info          POST /api/{types}/{id}/paths-info/{rev}
+    GET refs                 GET /api/{types}/{id}/refs
+    GET commits              GET /api/{types}/{id}/commits/{rev}
+    POST|DELETE branch       /api/{types}/{id}/branch/{branch}
+    POST|DELETE tag          /api/{types}/{id}/tag/{rev or tag}
+    POST preupload           POST /api/{types}/{id}/preupload/{rev}
+    POST commit              POST /api/{types}/{id}/commit/{rev}
+    POST validate-yaml       POST /api/validate-yaml
+    POST lfs-batch           POST /{prefix}{id}.git/info/lfs/objects/batch
+    PUT lfs-upload           PUT of a whole LFS object (basic transfer): bytes_in = file size
+    PUT lfs-upload-part      PUT of one multipart part (files above the multipart threshold)
+    POST lfs-complete        multipart completion
+    POST lfs-verify          verify after upload
+    HEAD|GET resolve         /{prefix}{id}/resolve/{rev}/{path}: regular file bytes; LFS → 302
+    HEAD|GET lfs-download    the CDN URL an LFS resolve redirects to: LFS file bytes
+    GET agent-harnesses      the client's telemetry registry fetch
+    <METHOD> unknown         anything else (answered 404)
+
+Admin requests (/_sandbox/...) are neither counted nor subject to faults.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from hfsync.sandbox import admin, api_download, api_refs, api_repos, api_upload, search
+from hfsync.sandbox.auth import HubError
+from hfsync.sandbox.http import Request, Response, error_response, write_response
+from hfsync.sandbox.state import Hub
+
+log = logging.getLogger("hfsync.sandbox")
+
+_T = r"(?P<types>models|datasets|spaces)"
+_ID = r"(?P<ns>[^/]+)/(?P<name>[^/]+)"
+_API = rf"^/api/{_T}/{_ID}"
+_FILES = rf"^/(?:(?P<prefix>datasets|spaces)/)?{_ID}"
+_OID = r"(?P<oid>[0-9a-f]{64})"
+
+Handler = Callable[..., Response]
+ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
+    (m, re.compile(p), n, h)
+    for m, p, n, h in [
+        ("GET", r"^/api/whoami-v2$", "whoami", api_repos.whoami),
+        ("POST", r"^/api/repos/create$", "repo-create", api_repos.create_repo),
+        ("DELETE", r"^/api/repos/delete$", "repo-delete", api_repos.delete_repo),
+        ("POST", r"^/api/repos/move$", "repo-move", api_repos.move_repo),
+        ("POST", r"^/api/validate-yaml$", "validate-yaml", api_repos.validate_yaml),
+        ("GET", r"^/api/agent-harnesses$", "agent-harnesses", api_repos.agent_harnesses),
+        ("GET", rf"^/api/{_T}$", "repo-list", search.list_repos),
+        ("PUT", rf"{_API}/settings$", "repo-settings", api_repos.update_settings),
+        ("GET", rf"{_API}$", "repo-info", api_repos.repo_info),
+        ("GET", rf"{_API}/revision/(?P<rev>[^/]+)$", "repo-info", api_repos.repo_info),
+        ("GET", rf"{_API}/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?$", "tree", api_refs.tree),
+        ("POST", rf"{_API}/paths-info/(?P<rev>[^/]+)$", "paths-info", api_refs.paths_info),
+        ("GET", rf"{_API}/refs$", "refs", api_refs.refs),
+        ("GET", rf"{_API}/commits/(?P<rev>[^/]+)$", "commits", api_refs.commits),
+        ("POST", rf"{_API}/branch/(?P<branch>[^/]+)$", "branch", api_refs.create_branch),
+        ("DELETE", rf"{_API}/branch/(?P<branch>[^/]+)$", "branch", api_refs.delete_branch),
+        ("POST", rf"{_API}/tag/(?P<rev>[^/]+)$", "tag", api_refs.create_tag),
+        ("DELETE", rf"{_API}/tag/(?P<tag>[^/]+)$", "tag", api_refs.delete_tag),
+        ("POST", rf"{_API}/preupload/(?P<rev>[^/]+)$", "preupload", api_upload.preupload),
+        ("POST", rf"{_API}/commit/(?P<rev>[^/]+)$", "commit", api_upload.commit),
+        ("POST", rf"{_FILES}\.git/info/lfs/objects/batch$", "lfs-batch", api_upload.lfs_batch),
+        ("PUT", rf"^/sandbox-lfs/upload/{_OID}$", "lfs-upload", api_upload.lfs_upload),
+        (
+            "PUT",
+            rf"^/sandbox-lfs/part/{_OID}/(?P<number>\d+)$",
+            "lfs-upload-part",
+            api_upload.lfs_upload_part,
+        ),
+        ("POST", rf"^/sandbox-lfs/complete/{_OID}$", "lfs-complete", api_upload.lfs_complete),
+        ("POST", r"^/sandbox-lfs/verify$", "lfs-verify", api_upload.lfs_verify),
+        (
+            "GET",
+            rf"^/sandbox-lfs/cdn/{_OID}/(?P<filename>[^/]*)$",
+            "lfs-download",
+            api_download.cdn,
+        ),
+        ("GET", rf"{_FILES}/resolve/(?P<rev>[^/]+)/(?P<path>.+)$", "resolve", api_download.resolve),
+    ]
+]
+ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    (m, re.compile(p), h)
+    for m, p, h in [
+        ("POST", r"^/_sandbox/faults$", admin.add_faults),
+        ("DELETE", r"^/_sandbox/faults$", admin.clear_faults),
+        ("GET", r"^/_sandbox/faults$", admin.list_faults),
+        ("GET", r"^/_sandbox/stats$", admin.stats),
+        ("POST", r"^/_sandbox/stats/reset$", admin.reset_stats),
+        (
+            "POST",
+            r"^/_sandbox/repos/(?P<repo_type>model|dataset|space)/(?P<ns>[^/]+)/"
+            r"(?P<name>[^/]+)/meta$",
+            admin.seed_meta,
+        ),
+    ]
+]
+# Transfer URLs carry their own signature; the client sends no token to them.
+_NO_AUTH = {"lfs-upload", "lfs-upload-part", "lfs-complete", "lfs-download"}
+
+
+def _match(method: str, path: str) -> tuple[str, Handler, dict] | None:
+    lookup = "GET" if method == "HEAD" else method
+    for m, pattern, name, handler in ROUTES:
+        if m == lookup and (found := pattern.match(path)):
+            if name not in ("resolve", "lfs-download") and method == "HEAD":
+                continue
+            return name, handler, found.groupdict()
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "hfsync-sandbox"
+    timeout = 300  # an idle keep-alive connection is dropped after this
+
+    def do_GET(self) -> None:
+        self.server.sandbox.handle(self)  # type: ignore[attr-defined]
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.sandbox.connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        self.server.sandbox.connections.discard(self.connection)  # type: ignore[attr-defined]
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        log.debug("connection error from %s", client_address, exc_info=True)
+
+
+class SandboxServer:
+    """The sandbox Hub in this process: ``start()`` serves in background threads.
+
+    A second listener on another port plays the Hub's LFS CDN (a different origin, so
+    the client treats LFS redirects exactly as it treats the Hub's).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        users: dict[str, str] | None = None,
+        orgs: dict[str, list[str]] | None = None,
+        admin: bool = True,
+        multipart_threshold: int = 64 * 1024 * 1024,
+        multipart_chunk: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.hub = Hub(self.data_dir, users, orgs, multipart_threshold, multipart_chunk)
+        self.admin = admin
+        self.connections: set[socket.socket] = set()
+        self._servers = [_Server((host, port), _Handler), _Server((host, 0), _Handler)]
+        for server in self._servers:
+            server.sandbox = self  # type: ignore[attr-defined]
+        self.hub.cdn_port = self._servers[1].server_address[1]
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def host(self) -> str:
+        return str(self._servers[0].server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._servers[0].server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        """The default user ``sandbox``'s token."""
+        return self.hub.accounts.token("sandbox")
+
+    def token_for(self, user: str) -> str:
+        return self.hub.accounts.token(user)
+
+    def start(self) -> SandboxServer:
+        for server in self._servers:
+            thread = threading.Thread(
+                target=server.serve_forever, daemon=True, name=f"sandbox-{server.server_address[1]}"
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop listening, drop open connections, and wait for the serving threads."""
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for conn in list(self.connections):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- one request -----------------------------------------------------------------
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        if handler.path.startswith("/_sandbox/"):
+            self._handle_admin(handler, Request(handler, _NullStats()))  # type: ignore[arg-type]
+            return
+        req = Request(handler, self.hub.stats)
+        match = _match(req.method, req.path)
+        name, func, params = match if match else ("unknown", None, {})
+        req.route_key = f"{req.method} {name}"
+        self.hub.stats.count(req.route_key, requests=1)
+        fault = self.hub.faults.take(req.method, req.path)
+        if fault is not None and fault.action == "delay":
+            time.sleep(fault.seconds)
+        if fault is not None and fault.action == "status":
+            resp = self._fault_response(fault)
+        elif func is None:
+            resp = error_response(
+                HubError(404, "Sorry, we can't find the page you are looking for.")
+            )
+        else:
+            resp = self._call(req, name, func, params)
+        try:
+            req.drain()
+        except (ConnectionError, OSError):
+            handler.close_connection = True
+            return
+        write_response(handler, req, resp, self.hub.stats, fault)
+
+    def _call(self, req: Request, name: str, func: Handler, params: dict) -> Response:
+        try:
+            if name not in _NO_AUTH:
+                req.user = self.hub.accounts.user_for(req.headers.get("Authorization"))
+            return func(self.hub, req, **params)
+        except HubError as error:
+            return error_response(error)
+        except (ConnectionError, TimeoutError):
+            raise
+        except Exception:
+            log.exception("sandbox error on %s %s", req.method, req.path)
+            return error_response(HubError(500, "Internal sandbox error"))
+
+    def _fault_response(self, fault) -> Response:  # type: ignore[no-untyped-def]
+        headers: dict[str, str] = {}
+        if fault.retry_after is not None:
+            seconds = int(fault.retry_after)
+            headers["Retry-After"] = str(seconds)
+            if fault.status == 429:
+                headers["RateLimit"] = f'"api";r=0;t={seconds}'
+                headers["RateLimit-Policy"] = '"fixed window";"api";q=500;w=300'
+        message = fault.message or _FAULT_MESSAGES.get(fault.status, "Injected sandbox fault")
+        return error_response(HubError(fault.status, message, headers=headers))
+
+    def _handle_admin(self, handler: BaseHTTPRequestHandler, req: Request) -> None:
+        resp = error_response(HubError(404, "Not found"))
+        if self.admin:
+            for method, pattern, func in ADMIN_ROUTES:
+                if method == req.method and (found := pattern.match(req.path)):
+                    try:
+                        resp = func(self.hub, req, **found.groupdict())
+                    except HubError as error:
+                        resp = error_response(error)
+                    break
+        req.drain()
+        req.route_key = "admin"
+        write_response(handler, req, resp, _NullStats(), None)  # type: ignore[arg-type]
+
+
+_FAULT_MESSAGES = {
+    429: "You have exceeded our hourly quotas for action: api. We invite you to retry later.",
+    500: "Internal Error - We're working hard to fix this as soon as possible!",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class _NullStats:
+    def count(self, *args: object, **kwargs: object) -> None:
+        pass

@@ -1,0 +1,115 @@
+"""The sandbox's state (repos, LFS store, accounts, faults, counters) and access rules."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from urllib.parse import unquote
+
+from hfsync.sandbox.auth import Accounts, HubError, repo_not_found, revision_not_found
+from hfsync.sandbox.faults import Faults, Stats
+from hfsync.sandbox.gitstore import atomic_write
+from hfsync.sandbox.http import Request
+from hfsync.sandbox.lfs import LfsStore
+from hfsync.sandbox.repos import Registry, Repo
+
+TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
+PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+
+
+class Hub:
+    """Everything a handler needs; one per server."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        users: dict[str, str] | None = None,
+        orgs: dict[str, list[str]] | None = None,
+        multipart_threshold: int = 64 * 1024 * 1024,
+        multipart_chunk: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.accounts = Accounts.load(data_dir / "accounts.json", users, orgs)
+        self.repos = Registry(data_dir / "repos")
+        self.lfs = LfsStore(data_dir / "lfs")
+        self.faults = Faults()
+        self.stats = Stats()
+        self.multipart_threshold = multipart_threshold
+        self.multipart_chunk = multipart_chunk
+        self.cdn_port: int | None = None
+        secret_file = data_dir / "secret"
+        if not secret_file.exists():
+            atomic_write(secret_file, secrets.token_hex(32).encode())
+        self._secret = secret_file.read_bytes()
+
+    # -- signed URLs (LFS transfers carry no auth: the URL itself authorises them) --
+
+    def sign(self, *parts: object) -> str:
+        msg = "\0".join(str(p) for p in parts).encode()
+        return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()[:32]
+
+    def check_sig(self, req: Request, *parts: object) -> None:
+        if not hmac.compare_digest(req.arg("sig") or "", self.sign(*parts)):
+            raise HubError(403, "Invalid or missing signature on transfer URL")
+
+    # -- repos and access ------------------------------------------------------------
+
+    def can_read(self, user: str | None, repo: Repo) -> bool:
+        return not repo.meta.get("private") or self.accounts.can_write(user, repo.namespace)
+
+    def repo(self, req: Request, repo_type: str, ns: str, name: str) -> Repo:
+        """The repo, if the caller may see it; else the Hub's RepoNotFound answer."""
+        repo = self.repos.get(repo_type, f"{unquote(ns)}/{unquote(name)}")
+        if repo is None or not self.can_read(req.user, repo):
+            raise repo_not_found(req.user)
+        if repo.meta.get("disabled"):
+            raise HubError(403, "Access to this resource is disabled.")
+        return repo
+
+    def writable_repo(self, req: Request, repo_type: str, ns: str, name: str) -> Repo:
+        repo = self.repo(req, repo_type, ns, name)
+        self.require_write(req, repo.namespace, repo)
+        return repo
+
+    def require_write(self, req: Request, namespace: str, repo: Repo | None = None) -> None:
+        if req.user is None:
+            raise HubError(401, "You must be authenticated to access this resource")
+        if not self.accounts.can_write(req.user, namespace):
+            what = f"repo {repo.id}" if repo else f"namespace {namespace}"
+            raise HubError(403, f"You don't have the rights to write to the {what}")
+
+    def check_gate(self, req: Request, repo: Repo) -> None:
+        """File access to a gated repo: owners, org members and granted users only."""
+        if not repo.meta.get("gated") or self.accounts.can_write(req.user, repo.namespace):
+            return
+        if req.user is not None and req.user in repo.meta.get("granted", []):
+            return
+        kind = repo.type
+        if req.user is None:
+            raise HubError(
+                401,
+                f"Access to {kind} {repo.id} is restricted. You must have access to it and "
+                "be authenticated to access it. Please log in.",
+                "GatedRepo",
+            )
+        raise HubError(
+            403,
+            f"Access to {kind} {repo.id} is restricted and you are not in the authorized "
+            f"list. Visit {self.repo_url_path(repo)} to ask for access.",
+            "GatedRepo",
+        )
+
+    def commit_for(self, repo: Repo, raw_rev: str) -> tuple[str, str]:
+        """(decoded revision, commit oid), or the Hub's RevisionNotFound answer."""
+        rev = unquote(raw_rev)
+        oid = repo.resolve(rev)
+        if oid is None:
+            raise revision_not_found(rev)
+        return rev, oid
+
+    @staticmethod
+    def repo_url_path(repo: Repo) -> str:
+        return f"/{PREFIX[repo.type]}{repo.id}"

@@ -1,0 +1,54 @@
+"""A handle on a running sandbox for tests: the admin API over plain HTTP.
+
+Works for an in-process ``SandboxServer`` and for one started with
+``hfsync sandbox serve`` alike (pass its URL and token).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+
+class SandboxHandle:
+    """``.url``, ``.token``, ``.data_dir`` and the admin calls tests need."""
+
+    def __init__(self, url: str, token: str, data_dir: Path | None = None, server=None) -> None:  # type: ignore[no-untyped-def]
+        self.url = url
+        self.token = token
+        self.data_dir = data_dir
+        self.server = server
+
+    def token_for(self, user: str) -> str:
+        """The token of another user the server knows (in-process servers only)."""
+        return self.server.token_for(user)
+
+    def _admin(self, method: str, path: str, body: object = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as response:
+            return json.loads(response.read() or b"{}")
+
+    def add_faults(self, rules: list[dict]) -> None:
+        """Inject faults; each rule applies to the next ``times`` matching requests, e.g.
+        ``{"method": "GET", "path": "/resolve/", "action": "status", "status": 429,
+        "retry_after": 0, "times": 1}``. Actions: status, reset, truncate, corrupt, delay."""
+        self._admin("POST", "/_sandbox/faults", {"faults": rules})
+
+    def clear_faults(self) -> None:
+        self._admin("DELETE", "/_sandbox/faults")
+
+    def stats(self) -> dict:
+        """{"requests", "bytes_in", "bytes_out", "routes": {"<METHOD> <route>": {...}}}."""
+        return self._admin("GET", "/_sandbox/stats")
+
+    def reset_stats(self) -> None:
+        self._admin("POST", "/_sandbox/stats/reset")
+
+    def seed(self, repo_type: str, repo_id: str, **meta: object) -> dict:
+        """Seed Hub-side facts on a repo: likes, downloads, trendingScore, granted (users
+        let through a gate), disabled, createdAt/lastModified (epoch ms), description."""
+        return self._admin("POST", f"/_sandbox/repos/{repo_type}/{repo_id}/meta", meta)
