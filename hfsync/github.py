@@ -70,14 +70,19 @@ class Outcome:
 
 
 def _event_pr(event_path: str | None) -> int | None:
-    # pull_request and pull_request_target events carry the number; others have none.
+    # pull_request and pull_request_target events carry the number; pushes have none.
     if not event_path:
         return None
     try:
         event = json.loads(Path(event_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    number = (event.get("pull_request") or {}).get("number") if isinstance(event, dict) else None
+    if not isinstance(event, dict):
+        return None
+    number = (event.get("pull_request") or {}).get("number")
+    issue = event.get("issue") or {}
+    if number is None and issue.get("pull_request"):
+        number = issue.get("number")  # issue_comment on a pull request, e.g. a "/plan" command
     return number if isinstance(number, int) else None
 
 

@@ -238,3 +238,15 @@ def test_truncate_leaves_short_text_alone_and_cuts_at_a_line_end():
     text, cut = truncate("line\n" * 100, 400, None)
     assert cut and len(text) <= 400
     assert text.startswith("line\nline\n") and "the job summary of this workflow run" in text
+
+
+def test_an_issue_comment_on_a_pull_request_names_the_pull_request(github, tmp_path, monkeypatch):
+    event = tmp_path / "comment_event.json"
+    event.write_text(json.dumps({"issue": {"number": 31, "pull_request": {"url": "x"}}, "comment": {"body": "/plan"}}))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    github.server.expect_request(f"/repos/{REPO}/issues/31/comments", method="GET").respond_with_json([])
+    github.server.expect_request(f"/repos/{REPO}/issues/31/comments", method="POST").respond_with_json(
+        _comment(1, "x"), status=201
+    )
+    assert hfsync("github", "comment", _plan(tmp_path)).exit_code == 0
+    assert len(github.requests("POST")) == 1
