@@ -1,0 +1,88 @@
+"""The card step of planning: which README.md to publish, and its metadata changes.
+
+One function, ``plan_card``, so that card generation (cards.py) can replace it
+without touching the planner. Today it merges the metadata a manifest declares into
+the README.md front matter: the local one when the source has one, else the remote
+one (fetched only when the declared metadata differs from the Hub's card data).
+The card body is kept as it is. Parsing and writing front matter is huggingface_hub's
+RepoCard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import RepoCard
+
+from hfsync.manifest import RepoTarget
+from hfsync.remote import RemoteRepo
+
+README = "README.md"
+
+
+@dataclass(frozen=True)
+class CardPlan:
+    """What the card step decided.
+
+    ``content`` is the README.md text to upload in place of the local file (None: the
+    local README.md, if any, is published as it is). ``declared`` is the metadata the
+    card must carry (diffed against the Hub's). ``inputs`` are local files read (path
+    relative to the source -> sha256) so a saved plan can tell when they change.
+    """
+
+    content: str | None = None
+    declared: Mapping[str, Any] = field(default_factory=dict)
+    managed: bool = False
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def declared_metadata(target: RepoTarget) -> dict[str, Any]:
+    """The front matter keys hfsync manages for ``target``."""
+    declared = dict(target.card.metadata)
+    if target.space is not None and target.space.sdk is not None:
+        declared["sdk"] = target.space.sdk  # a Space's SDK lives in its card
+    if target.type == "space" and target.description is not None:
+        declared["short_description"] = target.description
+    return declared
+
+
+def merge(text: str, metadata: Mapping[str, Any]) -> str:
+    """``text`` with ``metadata`` merged into its front matter; the body unchanged."""
+    if not text.startswith("---"):
+        # RepoCard logs a warning for a card without front matter; give it an empty one.
+        text = "---\nx: null\n---\n" + text
+        card = RepoCard(text, ignore_metadata_errors=True)
+        del card.data.x
+    else:
+        card = RepoCard(text, ignore_metadata_errors=True)
+    for key, value in metadata.items():
+        setattr(card.data, key, value)
+    merged = str(card)
+    return merged if merged.endswith("\n") else merged + "\n"
+
+
+def plan_card(
+    target: RepoTarget,
+    local_readme: Path | None,
+    remote: RemoteRepo,
+    fetch_remote_readme: Callable[[], str | None],
+) -> CardPlan:
+    """Decide the README.md to publish for ``target``."""
+    declared = declared_metadata(target)
+    if not declared:
+        return CardPlan()
+    if local_readme is not None:
+        raw = local_readme.read_bytes()
+        text = raw.decode("utf-8")
+        merged = merge(text, declared)
+        inputs = {README: hashlib.sha256(raw).hexdigest()}
+        return CardPlan(merged if merged != text else None, declared, True, inputs)
+    if remote.exists and all(remote.card_data.get(k) == v for k, v in declared.items()):
+        return CardPlan(None, declared, True)
+    base = fetch_remote_readme() if remote.exists else None
+    return CardPlan(merge(base or "", declared), declared, True)

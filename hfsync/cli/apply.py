@@ -1,0 +1,54 @@
+"""`hfsync apply`: make the Hub match, from a saved plan or a fresh one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import Options, cli
+from hfsync.cli.plan import target_option
+from hfsync.cli.validate import manifest_option
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@manifest_option
+@target_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal).")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Targets applied at once.")
+@click.pass_obj
+def apply(
+    obj: Options, plan_file: Path | None, files: tuple[Path, ...], targets: tuple[str, ...],
+    auto_approve: bool, parallelism: int,
+) -> int:
+    """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
+    from hfsync.apply import apply_plan, load_fresh, report
+    from hfsync.errors import HfsyncError
+    from hfsync.hub import Hub
+    from hfsync.hub.publish import Publisher
+    from hfsync.planner import plan_manifests
+    from hfsync.render import render
+
+    if plan_file is None and not auto_approve and not sys.stdin.isatty():
+        raise HfsyncError("apply needs --auto-approve when not run from a terminal",
+                          hint="Review with `hfsync plan`, then run `hfsync apply --auto-approve`.")
+    if plan_file is not None and files:
+        raise HfsyncError("give a plan file or -f manifests, not both")
+    publisher = Publisher(Hub(obj.endpoint, obj.token))
+    if plan_file is not None:
+        plan = load_fresh(plan_file, publisher, targets)
+    else:
+        plan = plan_manifests(files, publisher, targets, parallelism)
+        click.echo(render(plan, "human", obj.color), nl=False)
+        if plan.errors:
+            raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.")
+        if plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
+            raise HfsyncError("apply cancelled; nothing was changed.")
+    text, failed = report(apply_plan(plan, publisher, parallelism=parallelism))
+    click.echo(text, nl=False)
+    if failed:
+        raise HfsyncError(failed, hint="Fix the cause and run apply again: it resumes where it stopped.")
+    return 0

@@ -1,0 +1,42 @@
+"""`hfsync plan`: what apply would change on the Hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import Options, cli
+from hfsync.cli.validate import manifest_option
+
+target_option = click.option(
+    "--target", "targets", multiple=True, metavar="ID",
+    help="Only this target: a repo id or key such as dataset:acme/data (repeatable).",
+)
+
+
+@cli.command()
+@manifest_option
+@target_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for `apply FILE`.")
+@click.option("--format", "fmt", type=click.Choice(["human", "markdown", "json"]), default="human", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@click.pass_obj
+def plan(
+    obj: Options, files: tuple[Path, ...], targets: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool
+) -> int:
+    """Diff the manifests against the Hub and show what apply would change."""
+    from hfsync.errors import HfsyncError
+    from hfsync.hub import Hub
+    from hfsync.hub.publish import Publisher
+    from hfsync.plan import write
+    from hfsync.planner import plan_manifests
+    from hfsync.render import render
+
+    result = plan_manifests(files, Publisher(Hub(obj.endpoint, obj.token)), targets)
+    click.echo(render(result, fmt, obj.color), nl=False)
+    if result.errors:
+        raise HfsyncError(f"the plan has {len(result.errors)} error(s); see above.")
+    if out is not None:
+        write(result, out)
+    return 2 if detailed_exitcode and result.has_changes else 0

@@ -1,0 +1,210 @@
+"""Hub operations of publishing: read a target's remote state, create, set, commit, tag.
+
+Reading a target costs a bounded number of requests whatever its file count: repo
+info (twice when the target branch does not exist yet), one recursive tree listing
+(paginated by the client), the refs when tags are declared, and a Space's variables.
+Uploads go through huggingface_hub's commit API, so preupload, LFS negotiation and
+"the Hub already has these bytes" are the client's and the Hub's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+
+from hfsync.errors import HubError, StalePlanError
+from hfsync.hub.client import Hub, translate_errors
+from hfsync.remote import MISSING, RemoteFile, RemoteRepo
+
+log = logging.getLogger("hfsync.hub")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a commit: from disk (``local``) or generated (``content``)."""
+
+    path: str
+    sha256: str
+    local: Path | None = None
+    content: bytes | None = None
+
+
+def _status(error: BaseException) -> int | None:
+    response = getattr(error, "response", None)
+    return getattr(response, "status_code", None)
+
+
+class Publisher:
+    """The publishing operations on one Hub connection."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.api = hub.api
+
+    # --- reading -------------------------------------------------------------------
+
+    def head(self, repo_id: str, repo_type: str, revision: str) -> tuple[bool, str | None]:
+        """(repo exists, commit of ``revision`` or of the default branch if it is missing)."""
+        try:
+            with translate_errors("read", repo_id):
+                try:
+                    info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision)
+                    return True, info.sha
+                except RevisionNotFoundError:
+                    info = self.api.repo_info(repo_id, repo_type=repo_type)
+                    return True, info.sha
+        except HubError as error:
+            if isinstance(error.__cause__, RepositoryNotFoundError):
+                return False, None
+            raise
+
+    def read(
+        self,
+        repo_id: str,
+        repo_type: str,
+        revision: str,
+        *,
+        files: bool = True,
+        tags: bool = False,
+        variables: bool = False,
+    ) -> RemoteRepo:
+        """The remote state of one target (see the module docstring for its cost)."""
+        with translate_errors("read", repo_id):
+            branch_exists = True
+            try:
+                info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision)
+            except RevisionNotFoundError:
+                branch_exists = False
+                info = self.api.repo_info(repo_id, repo_type=repo_type)
+            except RepositoryNotFoundError:
+                return MISSING
+            tree: dict[str, RemoteFile] = {}
+            if files and info.sha:
+                for entry in self.api.list_repo_tree(
+                    repo_id, recursive=True, revision=info.sha, repo_type=repo_type
+                ):
+                    if getattr(entry, "blob_id", None) is None:
+                        continue  # a folder
+                    lfs = entry.lfs.sha256 if entry.lfs else None
+                    tree[entry.path] = RemoteFile(entry.path, entry.size, entry.blob_id, lfs)
+            tag_heads: dict[str, str] = {}
+            if tags:
+                refs = self.api.list_repo_refs(repo_id, repo_type=repo_type)
+                tag_heads = {t.name: t.target_commit for t in refs.tags}
+        runtime = getattr(info, "runtime", None)
+        hardware = None
+        if runtime is not None:
+            hardware = runtime.requested_hardware or runtime.hardware
+        known_variables = self._variables(repo_id) if variables else None
+        return RemoteRepo(
+            exists=True,
+            head=info.sha,
+            branch_exists=branch_exists,
+            private=info.private,
+            gated=info.gated,
+            sdk=getattr(info, "sdk", None),
+            hardware=str(hardware) if hardware else None,
+            variables=known_variables,
+            card_data=info.card_data.to_dict() if info.card_data else {},
+            files=tree,
+            tags=tag_heads,
+        )
+
+    def _variables(self, repo_id: str) -> dict[str, str] | None:
+        try:
+            with translate_errors("read Space variables of", repo_id):
+                return {k: v.value for k, v in self.api.get_space_variables(repo_id).items()}
+        except HubError as error:
+            log.info("%s", error.message)
+            return None
+
+    def readme(self, repo_id: str, repo_type: str, revision: str) -> str | None:
+        """The remote README.md text at ``revision``, or None when there is none."""
+        with translate_errors("read README.md of", repo_id):
+            try:
+                path = self.api.hf_hub_download(repo_id, "README.md", repo_type=repo_type, revision=revision)
+            except EntryNotFoundError:
+                return None
+        return Path(path).read_text(encoding="utf-8")
+
+    # --- writing -------------------------------------------------------------------
+
+    def create_repo(self, repo_id: str, repo_type: str, private: bool | None, sdk: str | None) -> None:
+        with translate_errors("create", repo_id):
+            self.api.create_repo(
+                repo_id, repo_type=repo_type, private=private, space_sdk=sdk, exist_ok=True
+            )
+
+    def update_settings(
+        self, repo_id: str, repo_type: str, *, private: bool | None = None, gated: str | bool | None = None
+    ) -> None:
+        with translate_errors("update settings of", repo_id):
+            self.api.update_repo_settings(repo_id, repo_type=repo_type, private=private, gated=gated)
+
+    def space_hardware(self, repo_id: str, hardware: str) -> None:
+        with translate_errors("request hardware for", repo_id):
+            self.api.request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
+
+    def space_variable(self, repo_id: str, key: str, value: str) -> None:
+        with translate_errors("set a Space variable of", repo_id):
+            self.api.add_space_variable(repo_id, key, value)
+
+    def create_branch(self, repo_id: str, repo_type: str, branch: str, start: str | None) -> None:
+        with translate_errors(f"create branch {branch} of", repo_id):
+            self.api.create_branch(repo_id, branch=branch, revision=start, repo_type=repo_type, exist_ok=True)
+
+    def create_tag(self, repo_id: str, repo_type: str, tag: str, revision: str) -> None:
+        with translate_errors(f"create tag {tag} of", repo_id):
+            self.api.create_tag(repo_id, tag=tag, revision=revision, repo_type=repo_type, exist_ok=True)
+
+    def commit(
+        self,
+        repo_id: str,
+        repo_type: str,
+        branch: str,
+        uploads: Sequence[Upload],
+        deletes: Sequence[str],
+        *,
+        message: str,
+        description: str,
+        parent: str | None,
+    ) -> str:
+        """Make ONE commit on ``branch``; return its oid. Stale ``parent`` -> StalePlanError."""
+        operations: list[CommitOperationAdd | CommitOperationDelete] = []
+        for upload in uploads:
+            source = upload.content if upload.content is not None else str(upload.local)
+            operation = CommitOperationAdd(path_in_repo=upload.path, path_or_fileobj=source)
+            # The client hashes the file once more to upload it: that is the content that
+            # will be published, so it must still be what the plan reviewed.
+            if operation.upload_info.sha256.hex() != upload.sha256:
+                raise StalePlanError(
+                    f"plan is stale: {repo_id}: {upload.path} changed since the plan; nothing was committed.",
+                    hint="Run `hfsync plan` again and review the new plan.",
+                )
+            operations.append(operation)
+        operations.extend(CommitOperationDelete(path_in_repo=path) for path in deletes)
+        with translate_errors("commit to", repo_id):
+            try:
+                info = self.api.create_commit(
+                    repo_id,
+                    operations,
+                    commit_message=message,
+                    commit_description=description,
+                    repo_type=repo_type,
+                    revision=branch,
+                    parent_commit=parent,
+                )
+            except HfHubHTTPError as error:
+                if _status(error) == 412:
+                    raise StalePlanError(
+                        f"plan is stale: {repo_id}: {branch} moved on the Hub during apply "
+                        f"(planned against {(parent or '')[:7]}); nothing was committed.",
+                        hint="Run `hfsync plan` again and review the new plan.",
+                    ) from error
+                raise
+        return info.oid

@@ -1,0 +1,53 @@
+"""`hfsync import`: manifest entries for repos that already exist on the Hub.
+
+The entries carry the repos' current settings and card metadata, so that a plan
+right after the import shows no setting or card change. Files are not listed: the
+source folder starts empty and, without prune, an empty source deletes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from hfsync.hub.publish import Publisher
+
+# Card keys that are settings in a manifest entry, not card metadata.
+_SPACE_KEYS = {"sdk": None, "short_description": None}
+
+
+def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
+    """One `repos:` entry describing ``repo_id`` as the Hub has it now."""
+    remote = publisher.read(repo_id, repo_type, "main", files=False, variables=repo_type == "space")
+    if not remote.exists:
+        from hfsync.errors import HubError
+
+        raise HubError(f"import {repo_id}: no {repo_type} with this id is visible with this token.")
+    item: dict[str, Any] = {"id": repo_id, "type": repo_type}
+    if remote.private is not None:
+        item["private"] = remote.private
+    item["gated"] = remote.gated or False
+    metadata = dict(remote.card_data)
+    if repo_type == "space":
+        if metadata.get("short_description"):
+            item["description"] = metadata["short_description"]
+        space: dict[str, Any] = {"sdk": remote.sdk or metadata.get("sdk") or "static"}
+        if remote.hardware:
+            space["hardware"] = remote.hardware
+        if remote.variables:
+            space["variables"] = dict(sorted(remote.variables.items()))
+        item["space"] = space
+        metadata = {k: v for k, v in metadata.items() if k not in _SPACE_KEYS}
+    item["source"] = {"path": repo_id.split("/", 1)[1]}
+    if metadata:
+        item["card"] = {"metadata": metadata}
+    return item
+
+
+def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str = "model") -> str:
+    """A manifest (YAML) with one entry per repo in ``repo_ids``."""
+    entries = [entry(publisher, repo_id, repo_type) for repo_id in repo_ids]
+    body = yaml.safe_dump({"version": 1, "repos": entries}, sort_keys=False, allow_unicode=True)
+    return "# yaml-language-server: $schema=./schemas/hfsync.schema.json\n" + body

@@ -1,0 +1,137 @@
+"""Manifest + Hub + digest cache -> Plan.
+
+Targets are planned concurrently. Each one reads the Hub a bounded number of times
+(hub.publish.Publisher.read) and hashes its local files through the DigestCache, so a
+second plan over an unchanged tree reads no file content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import blake3
+
+from hfsync import __version__
+from hfsync.cardstep import README, plan_card
+from hfsync.diff import LocalFile, selected, target_change
+from hfsync.digests import DigestCache, Digests, git_blob_sha1
+from hfsync.errors import HfsyncError, HubError
+from hfsync.hub.publish import Publisher
+from hfsync.manifest import Manifest, RepoTarget, Workspace
+from hfsync.plan import Action, Plan, Provenance, TargetChange
+
+# Folders upload_folder never publishes either.
+SKIPPED_DIRS = frozenset({".git", ".cache"})
+HASH_THREADS = min(8, (os.cpu_count() or 2) * 2)
+
+
+def digest_bytes(data: bytes) -> Digests:
+    return Digests(
+        len(data), hashlib.sha256(data).hexdigest(), git_blob_sha1(data), blake3.blake3(data).hexdigest()
+    )
+
+
+def source_files(target: RepoTarget) -> list[str]:
+    """Paths (relative, forward slashes) of the source files the target publishes."""
+    root = target.source.path
+    found: list[str] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        rel = Path(folder).relative_to(root).as_posix()
+        for name in names:
+            path = name if rel == "." else f"{rel}/{name}"
+            if os.path.isfile(os.path.join(folder, name)) and selected(
+                path, target.source.include, target.source.exclude
+            ):
+                found.append(path)
+    return sorted(found)
+
+
+def select_targets(workspace: Workspace, wanted: Sequence[str]) -> list[tuple[Manifest, RepoTarget]]:
+    """The repo targets named by --target (id or key); all of them when none is named."""
+    repos = list(workspace.repos)
+    if not wanted:
+        return repos
+    known = {t.key for _, t in repos} | {t.id for _, t in repos}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        listed = ", ".join(sorted(t.key for _, t in repos)) or "none"
+        raise HfsyncError(
+            f"no target named {', '.join(unknown)} in the manifests; targets: {listed}",
+            hint="--target takes a repo id (acme/model) or a key (dataset:acme/data).",
+        )
+    return [(m, t) for m, t in repos if t.key in wanted or t.id in wanted]
+
+
+def plan_target(target: RepoTarget, publisher: Publisher, cache: DigestCache) -> TargetChange:
+    """Diff one target against the Hub."""
+    try:
+        remote = publisher.read(
+            target.id, target.type, target.revision,
+            tags=bool(target.tags), variables=bool(target.space and target.space.variables),
+        )
+    except HubError as error:
+        return TargetChange(target.key, target.id, target.type, target.revision, Action.NOOP,
+                            source=str(target.source.path), errors=(error.message,))
+    root = target.source.path
+    paths = source_files(target)
+    with ThreadPoolExecutor(HASH_THREADS) as pool:
+        digests = list(pool.map(lambda p: cache.get(root / p), paths))
+    local = {p: LocalFile(p, d) for p, d in zip(paths, digests, strict=True)}
+    readme = root / README
+    card = plan_card(
+        target,
+        readme if readme.is_file() else None,
+        remote,
+        lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
+    )
+    if card.content is not None:
+        local[README] = LocalFile(README, digest_bytes(card.content.encode("utf-8")), card.content)
+    return target_change(
+        target,
+        local,
+        remote,
+        declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},
+        keep=frozenset({README}) if card.managed else frozenset(),
+        inputs=card.inputs,
+        warnings=card.warnings,
+    )
+
+
+def make_plan(
+    workspace: Workspace,
+    publisher: Publisher,
+    *,
+    targets: Sequence[str] = (),
+    cache: DigestCache | None = None,
+    provenance: Provenance | None = None,
+    parallelism: int = 4,
+) -> Plan:
+    """Plan every selected repo target of ``workspace`` against the Hub."""
+    chosen = select_targets(workspace, targets)
+    cache = cache or DigestCache()
+    with ThreadPoolExecutor(max(1, parallelism)) as pool:
+        changes = list(pool.map(lambda mt: plan_target(mt[1], publisher, cache), chosen))
+    return Plan(
+        hfsync_version=__version__,
+        endpoint=publisher.hub.endpoint,
+        manifests={str(m.path): m.digest for m in workspace.manifests},
+        targets=tuple(changes),
+        provenance=provenance or Provenance(),
+    )
+
+
+def plan_manifests(
+    files: Sequence[Path], publisher: Publisher, targets: Sequence[str] = (), parallelism: int = 4
+) -> Plan:
+    """Load the manifests (default ./hfsync.yaml) and plan them, with provenance."""
+    from hfsync.manifest import load
+    from hfsync.provenance import collect
+
+    workspace = load(files)
+    provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
+    return make_plan(workspace, publisher, targets=targets, provenance=provenance, parallelism=parallelism)

@@ -1,0 +1,87 @@
+"""Renderers: Plan -> text. They read the plan and nothing else.
+
+The helpers here are shared by human.py and markdown.py: one line per change with
+Terraform's symbols, sizes in decimal units, and the summary line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hfsync.plan import Action, Plan, TargetChange
+
+SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
+VERBS = {Action.CREATE: "created", Action.UPDATE: "updated in place", Action.NOOP: "unchanged"}
+
+
+def size(n: int) -> str:
+    """Bytes in decimal units, as the Hub shows them: 999 B, 1.2 kB, 3.4 MB, 1.2 GB."""
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def value(v: Any) -> str:
+    """A setting or metadata value as JSON (strings quoted, null for absent)."""
+    return json.dumps(v, sort_keys=True, ensure_ascii=False)
+
+
+def change_lines(target: TargetChange) -> list[tuple[Action, str]]:
+    """One (action, text) per change of ``target``, in a stable order."""
+    lines: list[tuple[Action, str]] = []
+    creating = target.action == Action.CREATE
+    for s in target.settings:
+        if creating or s.old is None:
+            lines.append((Action.CREATE, f"{s.name} = {value(s.new)}"))
+        else:
+            lines.append((Action.UPDATE, f"{s.name} = {value(s.old)} -> {value(s.new)}"))
+    for m in target.metadata:
+        if m.old is None:
+            lines.append((Action.CREATE, f"card.{m.key} = {value(m.new)}"))
+        else:
+            lines.append((Action.UPDATE, f"card.{m.key} = {value(m.old)} -> {value(m.new)}"))
+    for f in target.files:
+        storage = "lfs" if f.lfs else "regular"
+        note = f", {f.reason}" if f.reason and f.action == Action.DELETE else ""
+        lines.append((f.action, f'file "{f.path}" ({size(f.size)}, {storage}{note})'))
+    for r in target.refs:
+        lines.append((r.action, f'{r.kind} "{r.name}"'))
+    for c in target.changes:
+        lines.append((c.action, f'{c.kind} "{c.subject}"' + (f" ({c.reason})" if c.reason else "")))
+    return lines
+
+
+def heading(target: TargetChange) -> str:
+    """``acme/m will be created`` and the like, with the head planned against."""
+    where = f" (planned against {target.revision}@{target.head[:7]})" if target.head else ""
+    return f"{target.key} will be {VERBS[target.action]}{where}"
+
+
+def summary(plan: Plan) -> str:
+    """``Plan: N to create, N to change, N to delete; X to upload.`` or ``No changes.``"""
+    if not plan.has_changes:
+        return "No changes."
+    create, change, delete = plan.counts()
+    return (
+        f"Plan: {create} to create, {change} to change, {delete} to delete; "
+        f"{size(plan.upload_bytes)} to upload."
+    )
+
+
+def render(plan: Plan, fmt: str = "human", color: bool = False) -> str:
+    """``plan`` as ``fmt`` (human, markdown or json)."""
+    if fmt == "json":
+        from hfsync.render.json import render as as_json
+
+        return as_json(plan)
+    if fmt == "markdown":
+        from hfsync.render.markdown import render as as_markdown
+
+        return as_markdown(plan)
+    from hfsync.render.human import render as as_human
+
+    return as_human(plan, color)

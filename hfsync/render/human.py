@@ -1,0 +1,41 @@
+"""The human renderer: Terraform's symbols and colours, one block per target."""
+
+from __future__ import annotations
+
+import click
+
+from hfsync.plan import Action, Plan
+from hfsync.render import SYMBOLS, change_lines, heading, summary
+
+COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}
+
+
+def render(plan: Plan, color: bool = False) -> str:
+    """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR)."""
+
+    def paint(text: str, fg: str | None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if color and (fg or bold) else text
+
+    out: list[str] = []
+    changed = [t for t in plan.targets if t.has_changes]
+    if changed:
+        out += ["hfsync will perform the following actions:", ""]
+    for target in changed:
+        symbol = paint(SYMBOLS[target.action], COLOURS[target.action])
+        out.append(paint(f"  # {heading(target)}", None, bold=True))
+        out.append(f'  {symbol} {target.repo_type} "{target.repo_id}" {{')
+        for action, text in change_lines(target):
+            out.append(f"      {paint(SYMBOLS[action], COLOURS[action])} {text}")
+        out.append("    }")
+        out.append("")
+    for target in plan.targets:
+        for reason in target.reasons if target.has_changes else ():
+            out.append(f"  Note: {target.key}: {reason}")
+        for warning in target.warnings:
+            out.append(paint(f"  Warning: {target.key}: {warning}", "yellow"))
+        for error in target.errors:
+            out.append(paint(f"  Error: {target.key}: {error}", "red"))
+    if any(t.reasons or t.warnings or t.errors for t in plan.targets) and out and out[-1] != "":
+        out.append("")
+    out.append(paint(summary(plan), None, bold=True))
+    return "\n".join(out) + "\n"
