@@ -37,6 +37,10 @@ def apply(
                           hint="Review with `hfsync plan`, then run `hfsync apply --auto-approve`.")
     if plan_file is not None and files:
         raise HfsyncError("give a plan file or -f manifests, not both")
+    if not obj.progress:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
     publisher = Publisher(Hub(obj.endpoint, obj.token))
     if plan_file is not None:
         plan = load_fresh(plan_file, publisher, targets)

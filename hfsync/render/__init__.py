@@ -6,7 +6,7 @@ Terraform's symbols, sizes in decimal units, and the summary line.
 
 from __future__ import annotations
 
-import json
+import json as _json
 from typing import Any
 
 from hfsync.plan import Action, Plan, TargetChange
@@ -27,7 +27,7 @@ def size(n: int) -> str:
 
 def value(v: Any) -> str:
     """A setting or metadata value as JSON (strings quoted, null for absent)."""
-    return json.dumps(v, sort_keys=True, ensure_ascii=False)
+    return _json.dumps(v, sort_keys=True, ensure_ascii=False)
 
 
 def change_lines(target: TargetChange) -> list[tuple[Action, str]]:

@@ -14,7 +14,7 @@ def render(plan: Plan, color: bool = False) -> str:
     """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR)."""
 
     def paint(text: str, fg: str | None, bold: bool = False) -> str:
-        return click.style(text, fg=fg, bold=bold) if color and (fg or bold) else text
+        return click.style(text, fg=fg, bold=bold or None) if color and (fg or bold) else text
 
     out: list[str] = []
     changed = [t for t in plan.targets if t.has_changes]

@@ -1,0 +1,60 @@
+"""Renderers read the plan only: golden files for human, markdown and JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+import jsonschema
+import pytest
+
+from hfsync.plan import Action, Plan, TargetChange, schema
+from hfsync.render import render, size, summary
+from tests.publish.fakes import fixed_plan
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("human", "plan.txt"), ("markdown", "plan.md"), ("json", "plan.json")])
+def test_golden(fmt, name):
+    text = render(fixed_plan(), fmt, color=False)
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_json_plan_validates_against_its_schema():
+    data = json.loads(render(fixed_plan(), "json"))
+    jsonschema.Draft202012Validator(schema()).validate(data)
+    assert data["format_version"] == 1
+
+
+def test_json_round_trips():
+    plan = fixed_plan()
+    assert Plan.from_dict(json.loads(plan.to_json())) == plan
+
+
+def test_human_colours_follow_terraform_and_can_be_off():
+    coloured = render(fixed_plan(), "human", color=True)
+    assert click.style("+", fg="green") in coloured  # create
+    assert click.style("~", fg="yellow") in coloured  # change
+    assert click.style("-", fg="red") in coloured  # delete
+    assert "\x1b[" not in render(fixed_plan(), "human", color=False)
+
+
+def test_summary_line_counts_and_no_changes():
+    plan = fixed_plan()
+    # create: repo + 3 files + 1 tag; change: 1 target's settings + 1 file + 1 drift; delete: 1 file
+    assert summary(plan) == "Plan: 5 to create, 3 to change, 1 to delete; 14.4 MB to upload."
+    quiet = Plan("0.1.0", "https://hub.example", {}, (TargetChange("acme/m", "acme/m", "model", "main", Action.NOOP),))
+    assert render(quiet, "human").splitlines()[-1] == "No changes."
+    assert "**No changes.**" in render(quiet, "markdown")
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1_234, "1.2 kB"), (12_345_678, "12.3 MB"),
+                                         (1_200_000_000, "1.2 GB")])
+def test_sizes_in_decimal_units(n, text):
+    assert size(n) == text
