@@ -1,0 +1,344 @@
+"""The secret scan: what must never be published, found before anything is uploaded.
+
+Three passes over each file: file-name rules (``.env``, ``id_rsa``, ``*.pem``, ...), then,
+for text files, detect-secrets' plugins plus a Hugging Face token detector, line by line.
+A file is binary (weights, archives) when its first block holds a NUL byte or is not
+UTF-8; binary files get the name rules only. Text is read streaming, a batch of lines
+at a time, so memory does not grow with the file.
+
+A finding carries the file, the line, the type and a fingerprint (detect-secrets' SHA-1
+of the secret, or of the whole file for a name rule) and never the secret itself. An
+audited ``.secrets.baseline`` (detect-secrets' format) silences the entries its auditor
+marked ``is_secret: false``; unaudited entries still block, since a gate that trusts an
+unreviewed baseline trusts nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import fnmatch
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hfsync.errors import HfsyncError, SecretFoundError
+
+BASELINE_NAME = ".secrets.baseline"
+NAME_RULE_TYPE = "Sensitive file name"
+_BLOCK = 8192
+_BATCH_LINES = 2000
+# Longer lines are scanned in pieces of this many characters, so a file with no line
+# breaks (minified JSON) is still read in bounded memory.
+_MAX_LINE = 1 << 20
+
+# Credential files, by name (matched against the file name, case-insensitive).
+NAME_RULES: tuple[tuple[str, str], ...] = (
+    (".env", "environment file"),
+    (".env.*", "environment file"),
+    ("id_rsa", "SSH private key"),
+    ("id_dsa", "SSH private key"),
+    ("id_ecdsa", "SSH private key"),
+    ("id_ed25519", "SSH private key"),
+    ("*.pem", "PEM key or certificate"),
+    ("*.key", "private key"),
+    ("*.p12", "PKCS#12 keystore"),
+    ("*.pfx", "PKCS#12 keystore"),
+    ("credentials.json", "credentials file"),
+    (".netrc", "netrc credentials"),
+    (".npmrc", "npm credentials"),
+    (".pypirc", "PyPI credentials"),
+    ("*.tfstate", "Terraform state"),
+    ("*.tfstate.backup", "Terraform state"),
+)
+
+# A public IP address is not a credential; the other plugins all look for one.
+_SKIPPED_PLUGINS = frozenset({"IPPublicDetector"})
+_FILTERS = (
+    "detect_secrets.filters.allowlist.is_line_allowlisted",
+    "detect_secrets.filters.heuristic.is_sequential_string",
+    "detect_secrets.filters.heuristic.is_potential_uuid",
+    "detect_secrets.filters.heuristic.is_likely_id_string",
+    "detect_secrets.filters.heuristic.is_templated_secret",
+    "detect_secrets.filters.heuristic.is_prefixed_with_dollar_sign",
+    "detect_secrets.filters.heuristic.is_indirect_reference",
+    "detect_secrets.filters.heuristic.is_lock_file",
+    "detect_secrets.filters.heuristic.is_not_alphanumeric_string",
+    "detect_secrets.filters.heuristic.is_swagger_file",
+)
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """Something that looks like a secret. Never holds the secret's text."""
+
+    path: str  # relative to the scanned root, forward slashes
+    line: int  # 0 for a file-name rule
+    type: str
+    fingerprint: str  # SHA-1 hex, as in a detect-secrets baseline's hashed_secret
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.type} (fingerprint {self.fingerprint})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "type": self.type,
+                "fingerprint": self.fingerprint}
+
+
+@dataclass
+class ScanReport:
+    """What a scan looked at and found."""
+
+    findings: list[Finding] = field(default_factory=list)
+    silenced: int = 0
+    files: int = 0
+    binary: int = 0
+    bytes: int = 0
+
+
+class Baseline:
+    """The audited false positives of a ``.secrets.baseline`` file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            results = data["results"]
+            entries = [
+                (name, entry["type"], entry["hashed_secret"], entry.get("is_secret"))
+                for name, items in results.items()
+                for entry in items
+            ]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise HfsyncError(
+                f"cannot read secrets baseline {path}: {error}",
+                hint="Create it with `detect-secrets scan > .secrets.baseline` and "
+                "mark false positives with `detect-secrets audit .secrets.baseline`.",
+            ) from None
+        base = path.parent.absolute()
+        # Keyed by absolute path: a baseline's file names are relative to its folder.
+        self._allowed = {
+            (os.path.normpath(base / name), kind, digest)
+            for name, kind, digest, is_secret in entries
+            if is_secret is False
+        }
+        self.unaudited = sum(1 for *_, is_secret in entries if is_secret is None)
+
+    def allows(self, absolute: Path, finding: Finding) -> bool:
+        """Whether the auditor marked this finding (file, type, hash) a false positive."""
+        key = (os.path.normpath(absolute), finding.type, finding.fingerprint)
+        return key in self._allowed
+
+
+def find_baseline(start: Path, stop: Path) -> Path | None:
+    """The nearest ``.secrets.baseline`` from ``start`` up to ``stop`` (inclusive)."""
+    start, stop = start.absolute(), stop.absolute()
+    for folder in (start, *start.parents):
+        if (folder / BASELINE_NAME).is_file():
+            return folder / BASELINE_NAME
+        if folder == stop or not folder.is_relative_to(stop):
+            return None
+    return None
+
+
+def name_rule(name: str) -> str | None:
+    """The description of the file-name rule ``name`` breaks, if any."""
+    lowered = name.lower()
+    for pattern, what in NAME_RULES:
+        if fnmatch.fnmatchcase(lowered, pattern):
+            return f"{NAME_RULE_TYPE} ({what})"
+    return None
+
+
+def is_binary(path: Path) -> bool:
+    """Whether a file's first block says binary: a NUL byte, or not UTF-8."""
+    with open(path, "rb") as handle:
+        block = handle.read(_BLOCK)
+    if b"\0" in block:
+        return True
+    try:
+        # final=False: a multi-byte character cut by the block boundary is fine.
+        codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _sha1_file(path: Path) -> str:
+    digest = hashlib.sha1(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _detect_secrets_settings() -> Iterator[None]:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import transient_settings
+
+    plugin_file = Path(__file__).with_name("secretplugin.py")
+    get_mapping_from_secret_type_to_class.cache_clear()
+    builtin = sorted(
+        cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()
+        if cls.__name__ not in _SKIPPED_PLUGINS and cls.__name__ != "HuggingFaceTokenDetector"
+    )
+    config = {
+        "plugins_used": [
+            *({"name": name} for name in builtin),
+            {"name": "HuggingFaceTokenDetector", "path": f"file://{plugin_file}"},
+        ],
+        "filters_used": [{"path": path} for path in _FILTERS],
+    }
+    with transient_settings(config):
+        get_mapping_from_secret_type_to_class.cache_clear()
+        try:
+            yield
+        finally:
+            get_mapping_from_secret_type_to_class.cache_clear()
+
+
+def _line_batches(path: Path) -> Iterator[list[tuple[int, str]]]:
+    batch: list[tuple[int, str]] = []
+    number, at_line_start = 0, True
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        while piece := handle.readline(_MAX_LINE):
+            number += at_line_start  # the pieces of one long line share its number
+            at_line_start = piece.endswith("\n")
+            batch.append((number, piece))
+            if len(batch) >= _BATCH_LINES:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+# Literal text (lower case) without which a costly plugin cannot match, read from the
+# plugins' sources (detect-secrets 1.5): every Keyword pattern embeds one of its denylist
+# words (api_?key, db_?pass, pwd, secret, contraseña, ...); the assignment-style cloud
+# detectors embed their key words. A gate is a necessary condition only: a gated plugin
+# still decides, it just skips text in which it cannot match. Case-insensitive regex
+# alternations cost more than all the other plugins together, substring tests do not.
+_GATES: dict[str, tuple[str, ...]] = {
+    "KeywordDetector": ("key", "pass", "pwd", "secret", "contrase"),
+    "CloudantDetector": ("cl",),
+    "IbmCloudIamDetector": ("key", "pwd", "pass", "token"),
+    "IbmCosHmacDetector": ("secret",),
+    "SoftlayerDetector": ("sl", "softlayer"),
+    "ArtifactoryDetector": ("akc", "ap"),
+}
+
+
+def _flagged(lines: list[tuple[int, str]], filename: str) -> bool:
+    """Whether any plugin matches anywhere in these lines, taken as one string.
+
+    The plugins' patterns cannot span a line break in a way that hides a per-line match,
+    so a clean joined text means clean lines: one regex pass per plugin per batch
+    instead of detect-secrets' per-line, per-plugin bookkeeping.
+    """
+    from detect_secrets.settings import get_plugins
+
+    text = "".join(line for _, line in lines)
+    lowered = text.lower()
+    for plugin in get_plugins():
+        gate = _GATES.get(type(plugin).__name__)
+        if gate is not None and not any(word in lowered for word in gate):
+            continue
+        if plugin.analyze_line(filename=filename, line=text):
+            return True
+    return False
+
+
+def _narrow(lines: list[tuple[int, str]], filename: str) -> Iterator[list[tuple[int, str]]]:
+    """The small runs of ``lines`` that may hold a secret (bisecting flagged batches)."""
+    if not _flagged(lines, filename):
+        return
+    if len(lines) <= 64:
+        yield lines
+        return
+    half = len(lines) // 2
+    yield from _narrow(lines[:half], filename)
+    yield from _narrow(lines[half:], filename)
+
+
+def _scan_text(path: Path, shown: str) -> Iterator[Finding]:
+    # detect-secrets' scan_file reads a file whole; feeding its line-based pass a batch
+    # at a time keeps its plugins and false-positive filters while streaming.
+    from detect_secrets.core.scan import _process_line_based_plugins
+
+    seen: set[tuple[int, str, str]] = set()
+    for batch in _line_batches(path):
+        for lines in _narrow(batch, str(path)):
+            for secret in _process_line_based_plugins(lines=lines, filename=str(path)):
+                key = (secret.line_number, secret.type, secret.secret_hash)
+                if key not in seen:
+                    seen.add(key)
+                    yield Finding(shown, secret.line_number, secret.type, secret.secret_hash)
+
+
+def scan_files(
+    root: Path, paths: Iterable[str], baseline: Baseline | None = None
+) -> ScanReport:
+    """Scan ``paths`` (relative to ``root``, forward slashes) and report every finding.
+
+    Findings the baseline marks as audited false positives are counted, not reported.
+    """
+    report = ScanReport()
+    with _detect_secrets_settings():
+        for relative in sorted(paths):
+            absolute = root / relative
+            report.files += 1
+            report.bytes += absolute.stat().st_size
+            found: list[Finding] = []
+            if rule := name_rule(absolute.name):
+                found.append(Finding(relative, 0, rule, _sha1_file(absolute)))
+            if is_binary(absolute):
+                report.binary += 1
+            else:
+                found.extend(_scan_text(absolute, relative))
+            for finding in found:
+                if baseline is not None and baseline.allows(absolute, finding):
+                    report.silenced += 1
+                else:
+                    report.findings.append(finding)
+    report.findings.sort()
+    return report
+
+
+def walk(root: Path) -> list[str]:
+    """Every file under ``root`` (relative, forward slashes), skipping ``.git``."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in files:
+            path = Path(folder, name)
+            if path.is_file() and name != BASELINE_NAME:
+                found.append(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def scan_path(path: Path, baseline_path: Path | None = None) -> ScanReport:
+    """Scan a folder (or one file) as apply would; the baseline defaults to the nearest one."""
+    if not path.exists():
+        raise HfsyncError(f"{path} does not exist", hint="Give a folder or file to scan.")
+    root, paths = (path.parent, [path.name]) if path.is_file() else (path, walk(path))
+    if baseline_path is None:
+        baseline_path = find_baseline(root, root)
+    baseline = Baseline(baseline_path) if baseline_path is not None else None
+    return scan_files(root, paths, baseline)
+
+
+def blocked(findings: list[Finding], where: str) -> SecretFoundError:
+    """The error that stops a publish, listing every finding (never a secret)."""
+    count = len(findings)
+    lines = [f"{count} possible secret{'s' if count != 1 else ''} in {where}; nothing was uploaded:"]
+    lines += [f"  {finding}" for finding in findings]
+    return SecretFoundError(
+        "\n".join(lines),
+        hint="Remove the secret (and rotate it if it was ever shared), exclude the file "
+        "from the source, or, for a false positive, mark it `is_secret: false` in "
+        f"{BASELINE_NAME} with `detect-secrets audit`.",
+    )
