@@ -79,7 +79,7 @@ class DigestCache:
                 "SELECT size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests WHERE path=?",
                 (absolute,),
             ).fetchone()
-        if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+        if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino) and all(row[3:]):
             self.hits += 1
             return Digests(row[0], row[3], row[4], row[5])
         self.misses += 1
@@ -91,6 +91,35 @@ class DigestCache:
                  digests.sha256, digests.git_sha1, digests.blake3),
             )
         return digests
+
+    def known(self, path: Path) -> Digests | None:
+        """What is remembered about ``path`` at its current stat key, without reading it.
+
+        Fields nobody computed are empty strings (a pull learns only the Hub digest and blake3).
+        """
+        absolute = str(Path(path).absolute())
+        try:
+            stat = os.stat(absolute)
+        except OSError:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests WHERE path=?",
+                (absolute,),
+            ).fetchone()
+        if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+            return Digests(row[0], row[3] or "", row[4] or "", row[5] or "")
+        return None
+
+    def remember(self, path: Path, *, sha256: str = "", git_sha1: str = "", blake3: str = "") -> None:
+        """Record digests of ``path`` computed elsewhere (while downloading, while verifying)."""
+        absolute = str(Path(path).absolute())
+        stat = os.stat(absolute)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino, sha256, git_sha1, blake3),
+            )
 
     def close(self) -> None:
         self._db.close()

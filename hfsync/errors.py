@@ -84,3 +84,7 @@ class OfflineError(HfsyncError):
 
 class GitHubError(HfsyncError):
     """The GitHub API refused or failed a call (a comment, an issue)."""
+
+
+class ContentError(HfsyncError):
+    """Downloaded bytes are not what the lock pins (digest mismatch, bad safetensors header)."""

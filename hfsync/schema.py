@@ -46,9 +46,9 @@ def _describe(value: Any) -> str:
     return f"the string {str(value)!r}"
 
 
-def schema_problems(document: Document) -> list[Problem]:
-    """Every schema violation in ``document``, located and explained."""
-    validator = jsonschema.Draft202012Validator(schema())
+def schema_problems(document: Document, against: dict[str, Any] | None = None) -> list[Problem]:
+    """Every violation of ``against`` (default: the manifest schema) in ``document``, located and explained."""
+    validator = jsonschema.Draft202012Validator(against or schema())
     problems = []
     for error in validator.iter_errors(document.data):
         problems.extend(_explain(document, error))

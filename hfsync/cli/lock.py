@@ -1,0 +1,58 @@
+"""`hfsync lock`: pin each pull's revision to a commit and every file's digests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import Options, cli
+from hfsync.cli.validate import manifest_option
+
+
+@cli.command()
+@manifest_option
+@click.option("--update", is_flag=True, help="Re-resolve pins on the Hub (only the IDs given, if any).")
+@click.option("--offline", is_flag=True,
+              help="Make no request (also HF_HUB_OFFLINE=1); fail if anything needs resolving.")
+@click.option("--allow-unsafe", is_flag=True,
+              help="Admit pickle-family files (.bin, .pt, ...) where no safetensors replace them.")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.pass_obj
+def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool, allow_unsafe: bool,
+         ids: tuple[str, ...]) -> int:
+    """Resolve pulls to commits and file digests in hfsync.lock.
+
+    Pins already in step with the manifest stay; --update moves them (all, or the IDs given).
+    """
+    from hfsync.digests import DigestCache
+    from hfsync.hub.client import Hub
+    from hfsync.hub.client import offline as is_offline
+    from hfsync.hub.retry import Retry
+    from hfsync.locker import run_lock
+    from hfsync.manifest import load
+    from hfsync.progress import human_size, make_reporter
+
+    if ids and not update:
+        raise click.UsageError("IDs name the pins to move, so they need --update.")
+    workspace = load(files)
+    reporter = make_reporter(options.progress, options.verbosity < 0)
+    hub = None if is_offline(offline) else Hub(options.endpoint, options.token)
+    try:
+        summary = run_lock(workspace, hub, Retry(on_wait=reporter.wait), update=update, ids=ids,
+                           allow_unsafe=allow_unsafe, digests=DigestCache(),
+                           advance=lambda label, size, _: reporter.start(label, size))
+    finally:
+        reporter.close()
+    for item in summary.resolved:
+        entry, before = item.entry, item.previous
+        move = f"{before.commit[:12]} -> " if before and before.commit != entry.commit else ""
+        click.echo(f"{entry.key}: {entry.revision} = {move}{entry.commit[:12]} "
+                   f"({len(entry.files)} files, {human_size(entry.size)})")
+        if entry.variant:
+            click.echo(f"  variant {entry.variant.name}: {entry.variant.reason}")
+        if item.left_out:
+            click.echo(f"  left out (safetensors replace them): {', '.join(item.left_out)}")
+    written = ", ".join(str(p) for p in summary.written) or "unchanged"
+    click.echo(f"Lock: {len(summary.resolved)} resolved, {summary.kept} kept; {written}.")
+    return 0

@@ -1,0 +1,47 @@
+"""`hfsync pull`: install the lock's pinned files, verified."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import Options, cli
+from hfsync.cli.validate import manifest_option
+
+
+@cli.command()
+@manifest_option
+@click.option("--target", "targets", multiple=True, metavar="ID", help="Pull only this pull (repeatable).")
+@click.option("--locked", is_flag=True,
+              help="Fail if hfsync.lock is missing or out of step (for CI and edge machines).")
+@click.option("--offline", is_flag=True, help="Make no request (also HF_HUB_OFFLINE=1): install from disk only.")
+@click.option("--allow-unsafe", is_flag=True, help="Admit pickle-family files (.bin, .pt, ...).")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Files transferred at once.")
+@click.pass_obj
+def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], locked: bool, offline: bool,
+         allow_unsafe: bool, parallelism: int) -> int:
+    """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
+    from hfsync.digests import DigestCache
+    from hfsync.hub.client import Hub
+    from hfsync.hub.client import offline as is_offline
+    from hfsync.hub.retry import Retry
+    from hfsync.manifest import load
+    from hfsync.progress import human_size, make_reporter
+    from hfsync.pull import PullOptions, run_pull
+
+    workspace = load(files)
+    offline = is_offline(offline)
+    reporter = make_reporter(options.progress, options.verbosity < 0)
+    hub = None if offline else Hub(options.endpoint, options.token)
+    run = PullOptions(targets, locked, offline, allow_unsafe, parallelism)
+    try:
+        summary = run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, DigestCache())
+    finally:
+        reporter.close()
+    for path in summary.locks_written:
+        click.echo(f"Wrote {path}.")
+    click.echo(f"Pulled {summary.pulls} pull{'s' if summary.pulls != 1 else ''}: {summary.downloaded} "
+               f"downloaded ({human_size(summary.bytes_downloaded)}), {summary.present} already in place.")
+    return 0

@@ -1,0 +1,29 @@
+"""`hfsync verify`: rehash pulled files with blake3 and compare with the lock, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import cli
+from hfsync.cli.validate import manifest_option
+
+
+@cli.command()
+@manifest_option
+@click.option("--target", "targets", multiple=True, metavar="ID", help="Verify only this pull (repeatable).")
+def verify(files: tuple[Path, ...], targets: tuple[str, ...]) -> int:
+    """Check pulled files against hfsync.lock (blake3); exit 1 on any difference."""
+    from hfsync.digests import DigestCache
+    from hfsync.manifest import load
+    from hfsync.progress import human_size
+    from hfsync.verify import raise_on_mismatch, run_verify
+
+    report = run_verify(load(files), targets, DigestCache())
+    for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra)):
+        for label in labels:
+            click.echo(f"{kind}: {label}")
+    raise_on_mismatch(report)
+    click.echo(f"Verified {report.checked} files ({human_size(report.bytes)}): all match the lock.")
+    return 0

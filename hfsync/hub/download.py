@@ -1,0 +1,287 @@
+"""Verified, resumable downloads of pinned files.
+
+A file is fetched by commit through the resolve URL and streamed into a partial file
+beside its destination (``.<name>.hfsync-partial``), hashed as it arrives. A broken
+connection resumes with HTTP Range from the bytes already written; a sidecar records
+which pinned content the partial belongs to, so a later run resumes it too, and a
+partial of other content is thrown away. Once every byte is in, the size and the
+Hub's digest (sha256 for LFS, git blob id otherwise) and blake3 (when pinned) must
+match; the file is fsynced and renamed into place. The final path never holds a
+partial or unverified file. A mismatch discards the partial and starts over once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import blake3
+import httpx2
+from huggingface_hub import get_session, hf_hub_url
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+
+from hfsync import __version__
+from hfsync.errors import ContentError, HfsyncError
+from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
+from hfsync.lock import LockedFile
+
+CHUNK = 1024 * 1024
+PARTIAL_SUFFIX = ".hfsync-partial"
+TIMEOUT = httpx2.Timeout(connect=15.0, read=60.0, write=60.0, pool=None)
+
+Advance = Callable[[int], None]
+Accept = Callable[[Path], None]
+
+
+def partial_path(target: Path) -> Path:
+    """Where ``target`` is assembled before it is verified and renamed into place."""
+    return target.with_name(f".{target.name}{PARTIAL_SUFFIX}")
+
+
+class _Hashes:
+    """The digests a pinned file is checked against, fed as bytes arrive."""
+
+    def __init__(self, file: LockedFile) -> None:
+        self.file = file
+        if file.sha256:
+            self.hub = hashlib.sha256()
+        else:
+            self.hub = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
+        self.b3 = blake3.blake3()
+
+    def restart(self) -> None:
+        self.__init__(self.file)  # type: ignore[misc]
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.hub.update(data)
+        self.b3.update(data)
+
+    def mismatch(self, size: int) -> str | None:
+        """What is wrong with the content, or None when it is what the lock pins."""
+        if size != self.file.size:
+            return f"{size} bytes instead of {self.file.size}"
+        if self.hub.hexdigest() != self.file.etag:
+            kind = "sha256" if self.file.sha256 else "git blob id"
+            return f"{kind} {self.hub.hexdigest()} instead of {self.file.etag}"
+        if self.file.blake3 and self.b3.hexdigest() != self.file.blake3:
+            return f"blake3 {self.b3.hexdigest()} instead of {self.file.blake3}"
+        return None
+
+
+class _Mismatch(Exception):
+    """The bytes received are not the pinned content."""
+
+
+@contextlib.contextmanager
+def _disk(path: Path) -> Iterator[None]:
+    """Local write failures (a full disk, permissions) as a clear error, not a network one."""
+    try:
+        yield
+    except OSError as error:
+        raise HfsyncError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+class _HashOnly:
+    """A sink that keeps nothing: `hfsync lock` hashes files it does not install."""
+
+    path: Path | None = None
+
+    def open(self, hashes: _Hashes) -> int:
+        return 0
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def restart(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Partial:
+    """The partial file beside a destination, and the sidecar naming what it will become."""
+
+    def __init__(self, target: Path, file: LockedFile) -> None:
+        self.target = target
+        self.path = partial_path(target)
+        self.sidecar = self.path.with_name(self.path.name + ".json")
+        self.file = file
+        self.handle = None
+
+    def _claim(self) -> dict[str, object]:
+        return {"digest": self.file.digest, "size": self.file.size}
+
+    def open(self, hashes: _Hashes) -> int:
+        """Open for appending; return how many bytes of a resumable earlier run it holds."""
+        with _disk(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                claim = json.loads(self.sidecar.read_text(encoding="utf-8"))
+                size = self.path.stat().st_size
+            except (OSError, ValueError):
+                claim, size = None, 0
+            if claim != self._claim() or size > self.file.size:
+                self.path.unlink(missing_ok=True)
+                self.sidecar.write_text(json.dumps(self._claim()), encoding="utf-8")
+                size = 0
+            self.handle = open(self.path, "r+b" if size else "wb")
+            # An earlier run's hash state is gone with its process: rehash what it left.
+            while chunk := self.handle.read(CHUNK):
+                hashes.update(chunk)
+            self.handle.seek(size)
+            self.handle.truncate()
+            return size
+
+    def write(self, data: bytes) -> None:
+        with _disk(self.path):
+            self.handle.write(data)
+
+    def restart(self) -> None:
+        with _disk(self.path):
+            self.handle.seek(0)
+            self.handle.truncate()
+
+    def install(self, accept: Accept | None) -> None:
+        """fsync, let ``accept`` inspect the verified bytes, rename into place atomically."""
+        with _disk(self.target):
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            self.handle = None
+        if accept is not None:
+            accept(self.path)
+        with _disk(self.target):
+            os.replace(self.path, self.target)
+            self.sidecar.unlink(missing_ok=True)
+            fd = os.open(self.target.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+        self.sidecar.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+class Downloader:
+    """Fetches pinned files from one Hub endpoint."""
+
+    def __init__(self, hub: Hub, retry: Retry) -> None:
+        self.hub = hub
+        self.retry = retry
+        self.headers = build_hf_headers(
+            token=hub.token or False, library_name="hfsync", library_version=__version__,
+            headers={"Accept-Encoding": "identity"},
+        )
+
+    def url(self, repo_id: str, repo_type: str, commit: str, path: str) -> str:
+        return hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=self.hub.endpoint)
+
+    def fetch(
+        self,
+        url: str,
+        file: LockedFile,
+        target: Path | None,
+        *,
+        label: str,
+        advance: Advance = lambda n: None,
+        accept: Accept | None = None,
+    ) -> str:
+        """Download ``file`` to ``target`` (or only hash it when None); return its blake3.
+
+        ``accept`` may inspect the verified partial file before it is renamed and raise
+        ContentError to refuse it (the safetensors header check); the partial is then removed.
+        """
+        for attempt in (1, 2):
+            sink = _Partial(target, file) if target is not None else _HashOnly()
+            hashes = _Hashes(file)
+            reported = 0
+
+            def progress(n: int) -> None:
+                nonlocal reported
+                reported += n
+                advance(n)
+
+            try:
+                offset = sink.open(hashes)
+                progress(offset)
+                if offset < file.size:
+                    offset = self._stream(url, file, label, sink, hashes, offset, progress)
+                problem = hashes.mismatch(offset)
+                if problem:
+                    raise _Mismatch(problem)
+                if isinstance(sink, _Partial):
+                    sink.install(accept)
+                return hashes.b3.hexdigest()
+            except _Mismatch as error:
+                progress(-reported)
+                sink.discard()
+                if attempt == 2:
+                    raise ContentError(
+                        f"{label}: the downloaded bytes do not match the lock ({error}), twice; "
+                        "nothing was written.",
+                        hint="The Hub or a proxy serves other content than what was pinned; retry "
+                        "later, or re-pin with `hfsync lock --update` if the pin is wrong.",
+                    ) from None
+            except ContentError:
+                sink.discard()
+                raise
+            finally:
+                sink.close()
+        raise AssertionError("unreachable")
+
+    def _stream(
+        self, url: str, file: LockedFile, label: str, sink: _Partial | _HashOnly, hashes: _Hashes,
+        offset: int, advance: Advance,
+    ) -> int:
+        position = offset
+
+        def attempt(_: int) -> int:
+            nonlocal position
+            headers = dict(self.headers)
+            if position:
+                headers["Range"] = f"bytes={position}-"
+            with get_session().stream("GET", url, headers=headers, timeout=TIMEOUT) as response:
+                if response.status_code in RETRY_STATUSES:
+                    raise TransientError(f"HTTP {response.status_code}", response.status_code, response.headers)
+                if response.status_code >= 400 and not (response.status_code == 416 and position):
+                    response.read()
+                    hf_raise_for_status(response)
+                if position and response.status_code != 206:
+                    # The server did not continue our partial (Range ignored or refused):
+                    # start over rather than splice unrelated bytes.
+                    advance(-position)
+                    sink.restart()
+                    hashes.restart()
+                    position = 0
+                    if response.status_code == 416:
+                        raise TransientError("the server refused to resume; restarting from zero")
+                for chunk in response.iter_raw(CHUNK):
+                    if position + len(chunk) > file.size:
+                        raise _Mismatch(f"more than the {file.size} pinned bytes")
+                    sink.write(chunk)
+                    hashes.update(chunk)
+                    position += len(chunk)
+                    advance(len(chunk))
+            if position < file.size:
+                raise TransientError(f"connection closed after {position} of {file.size} bytes")
+            return position
+
+        with translate_errors(f"download {label}"):
+            return self.retry.call(f"download {label}", attempt)

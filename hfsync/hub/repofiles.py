@@ -1,0 +1,51 @@
+"""What a pull pins: a revision resolved to its commit, and the files at that commit."""
+
+from __future__ import annotations
+
+import re
+
+from huggingface_hub import RepoFile
+
+from hfsync.errors import HubError
+from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.retry import Retry
+from hfsync.lock import LockedFile
+
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def resolve_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> str:
+    """The commit that ``revision`` (a branch, tag or commit) of a repo points at now."""
+    operation = f"resolve {repo_type} {repo_id}@{revision}"
+    with translate_errors("resolve revision of", repo_id):
+        info = retry.call(
+            operation, lambda _: hub.api.repo_info(repo_id, repo_type=repo_type, revision=revision)
+        )
+    commit = getattr(info, "sha", None)
+    if not isinstance(commit, str) or not COMMIT.match(commit):
+        raise HubError(f"{operation}: the Hub answered without a commit id (got {commit!r})")
+    return commit
+
+
+def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
+    """Every file of the repo at ``commit`` with its size and Hub digest (no blake3 yet)."""
+
+    def listing(_: int) -> list[LockedFile]:
+        files = []
+        for entry in hub.api.list_repo_tree(repo_id, recursive=True, revision=commit, repo_type=repo_type):
+            if not isinstance(entry, RepoFile):
+                continue
+            lfs = entry.lfs
+            digest = lfs.sha256 if lfs is not None else entry.blob_id
+            # Digests name cache blobs: anything but plain hex would be a path.
+            if not isinstance(digest, str) or not (SHA256 if lfs is not None else COMMIT).match(digest):
+                raise HubError(f"list files of {repo_id}: the Hub gave {entry.path!r} a malformed digest {digest!r}")
+            if lfs is not None:
+                files.append(LockedFile(entry.path, int(lfs.size), sha256=digest))
+            else:
+                files.append(LockedFile(entry.path, int(entry.size), git_oid=digest))
+        return files
+
+    with translate_errors("list files of", repo_id):
+        return retry.call(f"list files of {repo_type} {repo_id}@{commit[:12]}", listing)

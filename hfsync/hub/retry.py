@@ -1,0 +1,180 @@
+"""The one retry mechanism of hfsync: backoff with full jitter, honouring the Hub's waits.
+
+Transient failures (429, 408, 5xx, connection resets, timeouts) are retried with
+exponential backoff and full jitter; when the server says how long to wait
+(``Retry-After`` in seconds or as an HTTP date, or the Hub's ``RateLimit: "api";r=0;t=55``)
+that wait is used instead. The total time spent waiting is bounded; past it, or past
+the attempt limit, a HubError names the operation and the last failure.
+
+Every wait is announced through ``on_wait`` once per second of countdown, so the CLI
+can show "retrying in 12s"; the clock and the sleep are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx2
+from huggingface_hub.utils import parse_ratelimit_headers
+
+from hfsync.errors import HubError
+from hfsync.log import redact
+
+log = logging.getLogger("hfsync.retry")
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    httpx2.TimeoutException,
+    httpx2.NetworkError,
+    httpx2.RemoteProtocolError,
+    ConnectionError,
+    TimeoutError,
+    socket.timeout,
+)
+
+
+class TransientError(Exception):
+    """Raised by an operation to ask for a retry: a retryable status, or a broken transfer."""
+
+    def __init__(self, message: str, status: int | None = None, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 8
+    base: float = 1.0
+    cap: float = 60.0
+    max_wait: float = 600.0  # total seconds spent waiting across all attempts
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One announced wait: what is retried, why, and how long is left."""
+
+    operation: str
+    attempt: int
+    attempts: int
+    reason: str
+    remaining: float
+    total: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.operation}: {self.reason}; retrying in {self.remaining:.0f}s "
+            f"(attempt {self.attempt + 1} of {self.attempts})"
+        )
+
+
+def log_wait(wait: Wait) -> None:
+    """The default announcer: one log line per wait, not per second."""
+    if wait.remaining == wait.total:
+        log.warning("%s", wait)
+
+
+def server_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the server asked us to wait: RateLimit (r=0) or Retry-After (seconds or HTTP date)."""
+    info = parse_ratelimit_headers(headers)
+    if info is not None and info.remaining == 0:
+        return float(info.reset_in_seconds)
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def classify(error: BaseException) -> tuple[bool, str, float | None]:
+    """(retryable, reason, server-requested wait) for an exception raised by an operation."""
+    if isinstance(error, TransientError):
+        hint = server_wait(error.headers) if error.headers else None
+        return (error.status is None or error.status in RETRY_STATUSES), str(error), hint
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int):
+        if status not in RETRY_STATUSES:
+            return False, f"HTTP {status}", None
+        return True, f"HTTP {status}", server_wait(response.headers)
+    if isinstance(error, TRANSIENT_ERRORS):
+        return True, type(error).__name__ + (f": {error}" if str(error) else ""), None
+    return False, str(error), None
+
+
+class Retry:
+    """Run operations, retrying transient failures under one policy."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        *,
+        on_wait: Callable[[Wait], None] = log_wait,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[float], float] = lambda high: random.uniform(0, high),
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        self.on_wait = on_wait
+        self.sleep = sleep
+        self.clock = clock
+        self.jitter = jitter
+
+    def call(self, operation: str, fn: Callable[[int], T]) -> T:
+        """Run ``fn(attempt)`` until it succeeds; HubError once the policy gives up.
+
+        ``fn`` raises to fail: transient errors are retried, any other propagates as is.
+        """
+        waited = 0.0
+        attempt = 0
+        while True:
+            try:
+                return fn(attempt)
+            except Exception as error:
+                retryable, reason, asked = classify(error)
+                if not retryable:
+                    raise
+                attempt += 1
+                backoff = min(self.policy.cap, self.policy.base * 2 ** (attempt - 1))
+                delay = asked if asked is not None else self.jitter(backoff)
+                if attempt >= self.policy.attempts:
+                    raise HubError(
+                        f"{operation}: gave up after {attempt} attempts; last failure: {redact(reason)}",
+                        hint="The Hub or the network is failing; try again later.",
+                    ) from error
+                if waited + delay > self.policy.max_wait:
+                    why = "retries took too long"
+                    if asked is not None:
+                        why = f"the server asked to wait {delay:.0f}s more"
+                    raise HubError(
+                        f"{operation}: gave up after {attempt} attempts and {waited:.0f}s of waiting "
+                        f"({why}; the limit is {self.policy.max_wait:.0f}s); last failure: {redact(reason)}",
+                        hint="The Hub is rate limiting or failing; try again later.",
+                    ) from error
+                self._countdown(Wait(operation, attempt, self.policy.attempts, redact(reason), delay, delay))
+                waited += delay
+
+    def _countdown(self, wait: Wait) -> None:
+        end = self.clock() + wait.total
+        remaining = wait.total
+        while remaining > 0:
+            self.on_wait(Wait(wait.operation, wait.attempt, wait.attempts, wait.reason, remaining, wait.total))
+            self.sleep(min(1.0, remaining))
+            remaining = end - self.clock()

@@ -1,0 +1,137 @@
+"""Showing transfers: rich bars on a terminal, plain lines elsewhere (CI logs, --no-progress).
+
+Both implement the engine's Reporter protocol and the retry countdown callback.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from hfsync.hub.retry import Wait
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def make_reporter(progress: bool, quiet: bool) -> PlainReporter:
+    """Bars on a terminal unless --no-progress; plain lines otherwise."""
+    return RichReporter() if progress and not quiet else PlainReporter(quiet=quiet)
+
+
+class PlainReporter:
+    """One line per finished file and per retry wait."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.total = 0
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            with self._lock:
+                print(text, file=self.stream, flush=True)
+
+    def begin(self, files: int, size: int) -> None:
+        self.total = files
+
+    def start(self, label: str, size: int) -> Callable[[int], None]:
+        return lambda n: None
+
+    def finish(self, label: str, outcome: str, size: int = 0) -> None:
+        with self._lock:
+            self.done += 1
+            count = self.done
+        self._say(f"[{count}/{self.total}] {outcome}: {label}")
+
+    def note(self, message: str) -> None:
+        self._say(message)
+
+    def wait(self, wait: Wait) -> None:
+        if wait.remaining == wait.total:
+            self._say(str(wait))
+
+    def close(self) -> None:
+        pass
+
+
+class RichReporter(PlainReporter):
+    """An overall bar (bytes, rate, ETA) and one bar per active transfer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}", table_column=None),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self.overall = None
+        self.tasks: dict[str, object] = {}
+        self.waiting: dict[str, object] = {}
+        self.progress.start()
+
+    def begin(self, files: int, size: int) -> None:
+        super().begin(files, size)
+        self.overall = self.progress.add_task(f"total ({files} files)", total=size)
+
+    def start(self, label: str, size: int) -> Callable[[int], None]:
+        task = self.progress.add_task(label if len(label) < 50 else "…" + label[-49:], total=size)
+        self.tasks[label] = task
+
+        def advance(n: int) -> None:
+            self.progress.advance(task, n)
+            if self.overall is not None:
+                self.progress.advance(self.overall, n)
+
+        return advance
+
+    def finish(self, label: str, outcome: str, size: int = 0) -> None:
+        with self._lock:
+            self.done += 1
+        task = self.tasks.pop(label, None)
+        if task is not None:
+            self.progress.remove_task(task)
+        if outcome == "present" and self.overall is not None:
+            # Files already on disk count towards the total without a bar of their own.
+            self.progress.advance(self.overall, size)
+        if outcome == "failed":
+            self.progress.console.print(f"[red]failed[/red]: {label}")
+
+    def note(self, message: str) -> None:
+        self.progress.console.print(message)
+
+    def wait(self, wait: Wait) -> None:
+        task = self.waiting.get(wait.operation)
+        text = f"[yellow]{wait}[/yellow]"
+        if task is None:
+            self.waiting[wait.operation] = self.progress.add_task(text, total=None)
+        else:
+            self.progress.update(task, description=text)
+        if wait.remaining <= 1:
+            finished = self.waiting.pop(wait.operation, None)
+            if finished is not None:
+                self.progress.remove_task(finished)
+
+    def close(self) -> None:
+        self.progress.stop()
