@@ -198,7 +198,7 @@ def _install(
                 try:
                     outcome = future.result()
                 except HfsyncError as error:
-                    failures.append(f"{job.label}: {error.message}")
+                    failures.append(error.message)  # every engine error names its file
                     reporter.finish(job.label, "failed", job.file.size)
                     continue
                 if outcome == "missing":

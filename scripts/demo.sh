@@ -63,9 +63,12 @@ if has apply; then
   step hfsync apply --auto-approve
   step hfsync plan --detailed-exitcode   # exit 2 (changes left) fails the demo
 fi
-if has lock; then step hfsync lock; fi
-if has pull; then step hfsync pull; fi
-if has verify; then step hfsync verify; fi
+# The example pulls the model apply publishes: without apply there is nothing to pull.
+if has apply; then
+  if has lock; then step hfsync lock; fi
+  if has pull; then step hfsync pull; fi
+  if has verify; then step hfsync verify; fi
+fi
 
 echo
 if [ -n "$missing" ]; then

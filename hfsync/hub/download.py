@@ -133,7 +133,7 @@ class _Partial:
                 self.path.unlink(missing_ok=True)
                 self.sidecar.write_text(json.dumps(self._claim()), encoding="utf-8")
                 size = 0
-            self.handle = open(self.path, "r+b" if size else "wb")
+            self.handle = open(self.path, "r+b" if size else "w+b")
             # An earlier run's hash state is gone with its process: rehash what it left.
             while chunk := self.handle.read(CHUNK):
                 hashes.update(chunk)
@@ -272,7 +272,7 @@ class Downloader:
                     position = 0
                     if response.status_code == 416:
                         raise TransientError("the server refused to resume; restarting from zero")
-                for chunk in response.iter_raw(CHUNK):
+                for chunk in response.iter_raw():  # as received: a break loses no buffered bytes
                     if position + len(chunk) > file.size:
                         raise _Mismatch(f"more than the {file.size} pinned bytes")
                     sink.write(chunk)
