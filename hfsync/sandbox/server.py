@@ -214,7 +214,7 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         for server in self._servers:
             thread = threading.Thread(
-                target=server.serve_forever, daemon=True, name=f"sandbox-{server.server_address[1]}"
+                target=server.serve_forever, args=(0.05,), daemon=True, name=f"sandbox-{server.server_address[1]}"
             )
             thread.start()
             self._threads.append(thread)
@@ -257,9 +257,7 @@ class SandboxServer:
         if fault is not None and fault.action == "status":
             resp = self._fault_response(fault)
         elif func is None:
-            resp = error_response(
-                HubError(404, "Sorry, we can't find the page you are looking for.")
-            )
+            resp = error_response(HubError(404, "Sorry, we can't find the page you are looking for."))
         else:
             resp = self._call(req, name, func, params)
         try:
