@@ -47,6 +47,7 @@ class Policy:
     licenses: tuple[str, ...] | None = None
     safetensors_only: bool = True
     private_by_default: bool = False
+    libraries: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def _build(document: Document, digest: str) -> Manifest:
         licenses=tuple(licenses) if licenses is not None else None,
         safetensors_only=raw_policy.get("safetensors_only", True),
         private_by_default=raw_policy.get("private_by_default", False),
+        libraries=tuple(raw_policy["libraries"]) if "libraries" in raw_policy else None,
     )
     repos = []
     for index, raw in enumerate(data.get("repos", [])):

@@ -1,0 +1,170 @@
+"""Read-only Hub queries for discovery: listings with server-side filters, repo info,
+the head commit, a repo card's text.
+
+Answers are the Hub's JSON as sent (plain dicts and lists), so the metadata cache can
+keep them verbatim. Requests go through huggingface_hub's HTTP session, pagination
+(``Link: rel="next"``) and error classification, then ``translate_errors``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from huggingface_hub.errors import EntryNotFoundError
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, paginate
+
+from hfsync import __version__
+from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.slow import SlowWatch
+
+# What a listing asks the Hub to include per item (the ``expand`` values it accepts per
+# type; an unknown one is a 400 on the Hub): enough for a search table and its filters.
+EXPAND: dict[str, tuple[str, ...]] = {
+    "model": (
+        "author", "cardData", "createdAt", "downloads", "gated", "lastModified",
+        "library_name", "likes", "pipeline_tag", "private", "safetensors", "sha", "siblings", "tags",
+    ),
+    "dataset": (
+        "author", "cardData", "createdAt", "downloads", "gated", "lastModified", "likes",
+        "private", "sha", "siblings", "tags",
+    ),
+    "space": (
+        "author", "cardData", "createdAt", "lastModified", "likes", "private", "sdk", "sha",
+        "siblings", "tags",
+    ),
+}
+
+# Sort keys the listing API takes, per type (spaces have no download counts).
+SORTS: dict[str, tuple[str, ...]] = {
+    "model": ("downloads", "likes", "lastModified", "createdAt", "trendingScore"),
+    "dataset": ("downloads", "likes", "lastModified", "createdAt", "trendingScore"),
+    "space": ("likes", "lastModified", "createdAt", "trendingScore"),
+}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The part of a search the Hub's listing API applies itself."""
+
+    repo_type: str
+    search: str | None = None
+    author: str | None = None
+    filters: tuple[str, ...] = ()  # repo tags, all required (AND)
+    pipeline_tag: str | None = None  # models only
+    sort: str | None = None  # a SORTS value
+    direction: int = -1  # descending, the Hub's default; sent for servers that need it
+    expand: tuple[str, ...] | None = None  # None: EXPAND[repo_type]
+    full: bool = False
+    card_data: bool = False
+
+    def params(self, page_size: int) -> list[tuple[str, Any]]:
+        """The query string, in the shape huggingface_hub sends it (lists repeat the key)."""
+        params: list[tuple[str, Any]] = []
+        if self.search:
+            params.append(("search", self.search))
+        if self.author:
+            params.append(("author", self.author))
+        params.extend(("filter", tag) for tag in self.filters)
+        if self.pipeline_tag:
+            params.append(("pipeline_tag", self.pipeline_tag))
+        if self.sort:
+            params.append(("sort", self.sort))
+            params.append(("direction", str(self.direction)))
+        params.append(("limit", page_size))
+        if self.full or self.card_data:
+            # The Hub refuses `expand` together with `full`/`cardData`.
+            if self.full:
+                params.append(("full", "true"))
+            if self.card_data:
+                params.append(("cardData", "true"))
+        else:
+            params.extend(("expand", prop) for prop in (self.expand or EXPAND[self.repo_type]))
+        return params
+
+
+def _headers(hub: Hub) -> dict[str, str]:
+    return build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
+
+
+def _api_url(hub: Hub, repo_type: str, repo_id: str | None = None) -> str:
+    url = f"{hub.endpoint}/api/{repo_type}s"
+    return f"{url}/{repo_id}" if repo_id else url
+
+
+def _timed(watch: SlowWatch | None, what: str, hint: str | None) -> contextlib.AbstractContextManager:
+    return watch.timing(what, hint) if watch else contextlib.nullcontext()
+
+
+def list_repos(
+    hub: Hub,
+    listing: Listing,
+    *,
+    page_size: int = 100,
+    watch: SlowWatch | None = None,
+    offline_hint: str | None = None,
+) -> Iterator[dict]:
+    """Yield listing items page by page; stop iterating and no further page is requested."""
+    what = f"listing {listing.repo_type}s"
+    items = iter(
+        paginate(_api_url(hub, listing.repo_type), params=listing.params(page_size), headers=_headers(hub))
+    )
+    while True:
+        # Only the next() that crosses a page boundary makes a request; the others are instant.
+        with translate_errors(what), _timed(watch, what, offline_hint):
+            item = next(items, None)
+        if item is None:
+            return
+        yield item
+
+
+def repo_info(
+    hub: Hub,
+    repo_type: str,
+    repo_id: str,
+    revision: str | None = None,
+    *,
+    files_metadata: bool = False,
+    watch: SlowWatch | None = None,
+    offline_hint: str | None = None,
+) -> dict:
+    """GET /api/{types}/{id}[/revision/{rev}]; with ``files_metadata``, siblings carry sizes."""
+    url = _api_url(hub, repo_type, repo_id)
+    if revision:
+        url += f"/revision/{quote(revision, safe='')}"
+    params = {"blobs": "true"} if files_metadata else None
+    what = f"reading {repo_type} {repo_id}"
+    with translate_errors("reading", repo_id), _timed(watch, what, offline_hint):
+        response = get_session().get(url, headers=_headers(hub), params=params)
+        hf_raise_for_status(response)
+        return response.json()
+
+
+def head_commit(
+    hub: Hub, repo_type: str, repo_id: str, revision: str, *, watch: SlowWatch | None = None
+) -> dict | None:
+    """The newest commit at ``revision`` ({id, title, message, date, authors}), or None."""
+    url = f"{_api_url(hub, repo_type, repo_id)}/commits/{quote(revision, safe='')}"
+    what = f"reading the commits of {repo_type} {repo_id}"
+    with translate_errors("reading the commits of", repo_id), _timed(watch, what, None):
+        # The first page suffices: stopping the iterator requests no other page.
+        return next(iter(paginate(url, params={}, headers=_headers(hub))), None)
+
+
+def card_text(
+    hub: Hub, repo_type: str, repo_id: str, commit: str, *, watch: SlowWatch | None = None
+) -> str | None:
+    """README.md at ``commit`` as text, or None when the repo has no card."""
+    prefix = {"model": "", "dataset": "datasets/", "space": "spaces/"}[repo_type]
+    url = f"{hub.endpoint}/{prefix}{repo_id}/resolve/{commit}/README.md"
+    what = f"reading the card of {repo_type} {repo_id}"
+    with translate_errors("reading the card of", repo_id), _timed(watch, what, None):
+        response = get_session().get(url, headers=_headers(hub), follow_redirects=True)
+        try:
+            hf_raise_for_status(response)
+        except EntryNotFoundError:
+            return None
+        return response.content.decode("utf-8", errors="replace")
