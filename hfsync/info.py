@@ -69,8 +69,9 @@ def parse_id(text: str, repo_type: str | None) -> tuple[str, str]:
 
 
 def _file_type(path: str) -> str:
-    suffix = PurePosixPath(path).suffix.lower()
-    return suffix or "(no suffix)"
+    name = PurePosixPath(path).name
+    suffix = PurePosixPath(name).suffix.lower()
+    return suffix or (name if name.startswith(".") else "(no suffix)")  # .gitattributes
 
 
 def _base_models(item: dict) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from hfsync.errors import HfsyncError, ManifestError
 from hfsync.manifest import load
 
-_PULLS_KEY = re.compile(r"^pulls:[ \t]*(?P<value>[^#\s][^#]*?)?[ \t]*(?:#.*)?$")
+_PULLS_KEY = re.compile(r"^pulls:[ \t]*(?P<value>[^#\s][^#]*?)?[ \t]*(?P<comment>#.*)?$")
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)-(?:[ \t]|$)")
 
 
@@ -63,7 +63,8 @@ def insert_pulls(text: str, pulls: Sequence[NewPull]) -> str:
     match = _PULLS_KEY.match(lines[start].rstrip("\r\n"))
     value = (match.group("value") or "").strip() if match else "?"
     if value in ("[]", "null", "~"):
-        lines[start] = f"pulls:{newline}"
+        comment = match.group("comment") if match else None
+        lines[start] = f"pulls:{'  ' + comment if comment else ''}{newline}"
     elif value:
         raise HfsyncError(
             f"cannot add to 'pulls: {value}': the list is written in flow style.",

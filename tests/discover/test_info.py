@@ -1,0 +1,157 @@
+"""hfsync info: metadata, policy verdicts, the cache by branch and by commit, offline, slow Hub."""
+
+from __future__ import annotations
+
+import json
+
+from hfsync.info import card_summary, parse_id
+from tests.discover.conftest import requests_to
+from tests.helpers import hfsync
+
+POLICY = """\
+version: 1
+policy:
+  licenses: [apache-2.0, mit]
+  libraries: [transformers]
+"""
+
+
+def info(hub, *args: str) -> dict:
+    result = hfsync("--endpoint", hub.url, "info", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def verdicts(report: dict) -> dict[str, tuple[str, str]]:
+    return {v["check"]: (v["status"], v["detail"]) for v in report["verdicts"]}
+
+
+def test_metadata_of_an_adapter(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no manifest here: no verdicts
+    report = info(hub, "sandbox/sentiment-adapter")
+    assert report["license"] == "apache-2.0"
+    assert (report["task"], report["library"]) == ("text-classification", "peft")
+    assert report["base_models"] == ["sandbox/base-llm"]
+    assert (report["gated"], report["private"]) == (False, False)
+    assert report["files"] == 4
+    assert set(report["sizes"]) == {".gitattributes", ".md", ".safetensors", ".json"}
+    assert report["sizes"][".safetensors"] == len(b"sandbox/sentiment-adapter/adapter_model.safetensors\n")
+    assert report["summary"] == "A model for the discover tests. It has two lines."
+    assert report["last_commit"]["id"] == report["sha"]
+    assert report["last_commit"]["title"] == "Add sandbox/sentiment-adapter"
+    assert report["verdicts"] == []
+
+
+def test_verdicts_against_the_manifest_policy(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hfsync.yaml").write_text(POLICY)
+    good = verdicts(info(hub, "acme/model-00"))  # apache-2.0, transformers, safetensors
+    assert good == {
+        "license": ("ok", "apache-2.0 is allowed"),
+        "safetensors": ("ok", "1 .safetensors file(s)"),
+        "pickle": ("ok", "no pickle files"),
+        "library": ("ok", "loads with transformers"),
+    }
+    bad = verdicts(info(hub, "acme/model-07"))  # llama3, peft, pickle only
+    assert bad == {
+        "license": ("fail", "llama3 is not allowed (policy: apache-2.0, mit)"),
+        "safetensors": ("fail", "no .safetensors weights"),
+        "pickle": ("fail", "pickle-only weights: pytorch_model.bin"),
+        "library": ("fail", "made for peft, not transformers"),
+    }
+
+
+def test_text_format_and_an_explicit_manifest(hub, tmp_path):
+    manifest = tmp_path / "team.yaml"
+    manifest.write_text(POLICY.replace("  libraries: [transformers]\n", "  safetensors_only: false\n"))
+    result = hfsync("--endpoint", hub.url, "info", "acme/model-03", "-f", str(manifest))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("acme/model-03 (model), commit ")
+    assert "  license      llama3" in lines
+    assert "  library      transformers" in lines
+    assert f"Policy ({manifest}):" in lines
+    assert "  WARN     pickle       pickle-only weights: pytorch_model.bin" in lines
+    assert "  FAIL     license      llama3 is not allowed (policy: apache-2.0, mit)" in lines
+
+
+def test_datasets_and_spaces_by_prefix(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dataset = info(hub, "dataset:acme/reviews")
+    assert (dataset["type"], dataset["task"], dataset["license"]) == ("dataset", "text-classification", "cc-by-4.0")
+    space = info(hub, "acme/demo", "--type", "space")
+    assert (space["type"], space["library"]) == ("space", "gradio")
+
+
+def test_by_branch_expires_by_commit_never(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = info(hub, "acme/model-01")
+    assert (requests_to(hub, "GET repo-info"), requests_to(hub, "GET commits"), requests_to(hub, "GET resolve")) == (1, 1, 1)
+    assert info(hub, "acme/model-01") == first
+    assert hub.stats()["requests"] == 3  # within the TTL: nothing more
+    monkeypatch.setenv("HFSYNC_METADATA_TTL", "0")
+    assert info(hub, "acme/model-01") == first
+    # Expired: the branch is asked again; commit and card are keyed by the commit and stay.
+    assert (requests_to(hub, "GET repo-info"), hub.stats()["requests"]) == (2, 4)
+    # By commit id: answered from the entry the branch answer left, even with TTL 0.
+    by_commit = info(hub, "acme/model-01", "--revision", first["sha"])
+    assert by_commit["sha"] == first["sha"] and by_commit["revision"] == first["sha"]
+    assert hub.stats()["requests"] == 4
+
+
+def test_offline(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    online = info(hub, "acme/model-02")
+    hub.reset_stats()
+    result = hfsync("--endpoint", hub.url, "info", "acme/model-02", "--offline", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == online
+    assert result.stderr.startswith("Offline: answered from the metadata cache (data ")
+    result = hfsync("--endpoint", hub.url, "info", "acme/model-05", "--offline")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: Offline, and the metadata cache holds no answer for model acme/model-05 from {hub.url}.\n")
+    assert hub.stats()["requests"] == 0
+
+
+def test_missing_repo_is_a_clear_error(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = hfsync("--endpoint", hub.url, "info", "acme/no-such-model")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: reading acme/no-such-model: repository not found, or not visible with this token.\n"
+        "Hint: Check the id and type, and that HF_TOKEN can read it.\n"
+    )
+
+
+def test_slow_hub_warns_once_and_suggests_offline(hub, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HFSYNC_SLOW_SECONDS", "0.2")
+    delay = {"method": "GET", "action": "delay", "seconds": 0.3, "times": 1}
+    hub.add_faults([{**delay, "path": "/api/models/acme/model-04$"},
+                    {**delay, "path": "/api/models/acme/model-04/commits/"}])
+    result = hfsync("--endpoint", hub.url, "info", "acme/model-04")
+    assert result.exit_code == 0, result.output
+    # Two slow requests, one warning; nothing cached yet, so no --offline suggestion.
+    assert result.stderr.count("WARNING") == 1
+    assert "The Hub is slow: reading model acme/model-04 took 0.3 s." in result.stderr
+    assert "--offline" not in result.stderr
+    # Cached but expired: the warning suggests --offline.
+    monkeypatch.setenv("HFSYNC_METADATA_TTL", "0")
+    hub.add_faults([{**delay, "path": "/api/models/acme/model-04$"}])
+    result = hfsync("--endpoint", hub.url, "info", "acme/model-04")
+    assert result.stderr.count("WARNING") == 1
+    assert "The metadata cache can answer from data 0 s old: rerun with --offline to use it." in result.stderr
+    # A fast Hub: no warning.
+    assert "WARNING" not in hfsync("--endpoint", hub.url, "info", "acme/model-04").stderr
+
+
+def test_parse_id_and_card_summary():
+    assert parse_id("acme/m", None) == ("model", "acme/m")
+    assert parse_id("space:acme/s", None) == ("space", "acme/s")
+    assert parse_id("datasets/acme/d", None) == ("dataset", "acme/d")
+    assert parse_id("acme/d", "dataset") == ("dataset", "acme/d")
+    card = "---\nlicense: mit\n---\n<div>x</div>\n# Title\n[![badge](u)](v)\n\nFirst line\nsecond line.\n\nLater."
+    assert card_summary(card) == "First line second line."
+    assert card_summary("") is None
+    assert card_summary("x" * 500).endswith("…") and len(card_summary("x" * 500)) == 400
