@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
 from hfsync.errors import HubError, StalePlanError
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.log import redact
 from hfsync.remote import MISSING, RemoteFile, RemoteRepo
 
 log = logging.getLogger("hfsync.hub")
@@ -190,7 +191,7 @@ class Publisher:
         operations.extend(CommitOperationDelete(path_in_repo=path) for path in deletes)
         with translate_errors("commit to", repo_id):
             try:
-                info = self.api.create_commit(
+                info = self._create_commit(
                     repo_id,
                     operations,
                     commit_message=message,
@@ -208,3 +209,14 @@ class Publisher:
                     ) from error
                 raise
         return info.oid
+
+    def _create_commit(self, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:
+        try:
+            return self.api.create_commit(repo_id, operations, **kwargs)  # type: ignore[arg-type]
+        except RuntimeError as error:
+            # The client wraps a failed LFS transfer in a RuntimeError naming the file.
+            cause = error.__cause__
+            if isinstance(cause, HfHubHTTPError | OSError):
+                said = " ".join(redact(str(cause)).split())[:300] or type(cause).__name__
+                raise HubError(f"commit to {repo_id}: {error} The Hub answered: {said}") from error
+            raise

@@ -24,6 +24,7 @@ class Project:
         return path
 
     def yaml(self, text: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
         self.manifest.write_text(text)
 
     def run(self, *args: str) -> Result:

@@ -1,0 +1,110 @@
+"""Interrupted applies converge; several targets apply at once; import round-trips."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from huggingface_hub import HfApi
+
+from hfsync.digests import DigestCache
+from hfsync.hub import Hub
+from hfsync.hub.publish import Publisher
+from hfsync.manifest import load
+from hfsync.planner import make_plan
+
+
+def test_apply_broken_mid_upload_then_rerun_converges_without_reuploading(project, sandbox):
+    a, b = os.urandom(200_000), os.urandom(300_000)
+    project.write("m/a.safetensors", a)
+    project.write("m/b.safetensors", b)
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/f1\n    source: {path: m}\n")
+    sandbox.add_faults([{"method": "PUT", "path": hashlib.sha256(b).hexdigest(), "action": "status",
+                         "status": 400, "times": 1}])
+    first = project.apply()
+    assert first.exit_code == 1
+    assert ("apply failed for:\n  sandbox/f1: commit to sandbox/f1: Error while uploading 'b.safetensors' "
+            "to the Hub. The Hub answered: Bad request") in first.stderr
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert "a.safetensors" not in api.list_repo_files("sandbox/f1")  # nothing half-committed
+    sandbox.reset_stats()
+    second = project.apply()
+    assert second.exit_code == 0, second.output
+    uploads = sandbox.stats()["routes"]["PUT lfs-upload"]
+    assert (uploads["requests"], uploads["bytes_in"]) == (1, len(b))  # a.safetensors was already there
+    assert sorted(api.list_repo_files("sandbox/f1")) == [".gitattributes", "a.safetensors", "b.safetensors"]
+    assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_connection_reset_mid_upload_is_retried_by_the_client(project, sandbox):
+    data = os.urandom(400_000)
+    project.write("m/w.safetensors", data)
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/f2\n    source: {path: m}\n")
+    sandbox.add_faults([{"method": "PUT", "path": "/sandbox-lfs/upload/", "action": "reset",
+                         "after_bytes": 1000, "times": 1}])
+    assert project.apply().exit_code == 0
+    assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_several_targets_at_once(project, sandbox):
+    project.write("model/w.safetensors", os.urandom(5000))
+    project.write("data/train.csv", "a,b\n1,2\n")
+    project.write("space/app.py", "print('hi')\n")
+    project.yaml("""version: 1
+defaults: {namespace: acme}
+repos:
+  - {id: m, source: {path: model}}
+  - {id: d, type: dataset, private: true, source: {path: data}}
+  - {id: s, type: space, space: {sdk: gradio}, description: A demo, source: {path: space}}
+""")
+    plan = project.plan("--detailed-exitcode")
+    assert plan.exit_code == 2
+    assert plan.stdout.count("will be created") == 3
+    result = project.apply("--parallelism", "2")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 3 target(s) published." in result.stdout
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert "w.safetensors" in api.list_repo_files("acme/m")
+    assert api.dataset_info("acme/d").private is True
+    space = api.space_info("acme/s")
+    assert space.sdk == "gradio" and space.card_data.to_dict()["short_description"] == "A demo"
+    again = project.plan("--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    only = project.plan("--target", "dataset:acme/d", "--target", "acme/m")
+    assert only.exit_code == 0 and only.stdout == "No changes.\n"
+    unknown = project.plan("--target", "acme/nope")
+    assert unknown.exit_code == 1 and "no target named acme/nope" in unknown.stderr
+
+
+def test_import_then_plan_shows_no_settings_change(project, sandbox):
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("acme/old", private=True)
+    api.update_repo_settings("acme/old", gated="manual")
+    api.upload_file(path_or_fileobj=b"---\nlicense: mit\ntags: [a, b]\n---\n# Old\n", path_in_repo="README.md",
+                    repo_id="acme/old")
+    api.create_repo("acme/app", repo_type="space", space_sdk="streamlit")
+    result = project.run("import", "acme/old")
+    assert result.exit_code == 0, result.output
+    assert "gated: manual" in result.stdout and "license: mit" in result.stdout
+    spaces = project.run("import", "acme/app", "--type", "space")
+    assert spaces.exit_code == 0 and "sdk: streamlit" in spaces.stdout
+    project.yaml(result.stdout + spaces.stdout.split("repos:\n", 1)[1])
+    (project.root / "old").mkdir()
+    (project.root / "app").mkdir()
+    plan = project.plan("--detailed-exitcode")
+    assert (plan.exit_code, plan.stdout) == (0, "No changes.\n"), plan.output
+    missing = project.run("import", "acme/nothing")
+    assert missing.exit_code == 1 and "acme/nothing" in missing.stderr
+
+
+def test_second_plan_over_an_unchanged_tree_reads_no_file(project, sandbox):
+    for i in range(20):
+        project.write(f"m/f{i}.json", f"{i}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/c1\n    source: {path: m}\n")
+    publisher = Publisher(Hub(sandbox.url, sandbox.token))
+    cache = DigestCache()
+    workspace = load([project.manifest])
+    make_plan(workspace, publisher, cache=cache)
+    assert (cache.hits, cache.misses) == (0, 20)
+    make_plan(workspace, publisher, cache=cache)
+    assert (cache.hits, cache.misses) == (20, 20)
