@@ -55,10 +55,14 @@ def _content_headers(req: Request, size: int, headers: dict[str, str]) -> tuple[
     return 206, offset, length
 
 
-def resolve(
-    hub: Hub, req: Request, prefix: str | None, ns: str, name: str, rev: str, path: str
-) -> Response:
-    repo = hub.repo(req, _REPO_TYPE[prefix or ""], ns, name)
+def resolve(hub: Hub, req: Request, prefix: str | None, ns: str, name: str, rev: str, path: str) -> Response:
+    repo_type = _REPO_TYPE[prefix or ""]
+    new_id = hub.repos.moved_to(repo_type, f"{unquote(ns)}/{unquote(name)}")
+    if new_id is not None and hub.repos.get(repo_type, f"{unquote(ns)}/{unquote(name)}") is None:
+        # A renamed repo: a same-site redirect to the new name, as the Hub answers.
+        location = f"/{prefix + '/' if prefix else ''}{new_id}/resolve/{rev}/{path}"
+        return Response(307, {"Location": location})
+    repo = hub.repo(req, repo_type, ns, name)
     rev_s, commit = hub.commit_for(repo, rev)
     hub.check_gate(req, repo)
     file_path = unquote(path)
@@ -81,8 +85,7 @@ def resolve(
         )
         if hub.cdn_port is not None:
             location = (
-                f"{req.base_url(hub.cdn_port)}/sandbox-lfs/cdn/{sha256}/{quote(filename)}"
-                f"?sig={hub.sign('cdn', sha256)}"
+                f"{req.base_url(hub.cdn_port)}/sandbox-lfs/cdn/{sha256}/{quote(filename)}?sig={hub.sign('cdn', sha256)}"
             )
             headers["Location"] = location
             return Response(302, headers)
@@ -105,9 +108,7 @@ def cdn(hub: Hub, req: Request, oid: str, filename: str) -> Response:
     return _file_response(hub, req, oid, size, unquote(filename), headers)
 
 
-def _file_response(
-    hub: Hub, req: Request, oid: str, size: int, filename: str, headers: dict[str, str]
-) -> Response:
+def _file_response(hub: Hub, req: Request, oid: str, size: int, filename: str, headers: dict[str, str]) -> Response:
     headers["Content-Type"] = "application/octet-stream"
     headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     status, offset, length = _content_headers(req, size, headers)

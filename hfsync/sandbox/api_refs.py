@@ -71,9 +71,7 @@ def _expand(repo: Repo, commit: str, items: list[dict]) -> None:
             item["securityFileStatus"] = _SAFE
 
 
-def tree(
-    hub: Hub, req: Request, types: str, ns: str, name: str, rev: str, path: str | None = None
-) -> Response:
+def tree(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str, path: str | None = None) -> Response:
     repo = hub.repo(req, TYPES[types], ns, name)
     rev_s, commit = hub.commit_for(repo, rev)
     snap = repo.snapshot(commit)
@@ -125,8 +123,7 @@ def refs(hub: Hub, req: Request, types: str, ns: str, name: str) -> Response:
     def listing(kind: str, prefix: str) -> list[dict]:
         found = repo.git.list_refs(prefix)
         return [
-            {"name": n, "ref": f"{prefix}{n}", "targetCommit": repo.git.peel(oid)}
-            for n, oid in sorted(found.items())
+            {"name": n, "ref": f"{prefix}{n}", "targetCommit": repo.git.peel(oid)} for n, oid in sorted(found.items())
         ]
 
     body = {
@@ -202,9 +199,7 @@ def create_tag(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str)
         if repo.git.get_ref(f"refs/tags/{tag}") is not None:
             raise HubError(409, f"Tag {tag} already exists")
         if body.get("message"):
-            target = repo.git.write_tag(
-                target, tag, body["message"], req.user or "", int(time.time())
-            )
+            target = repo.git.write_tag(target, tag, body["message"], req.user or "", int(time.time()))
         repo.git.set_ref(f"refs/tags/{tag}", target)
     return json_response({})
 

@@ -42,9 +42,7 @@ def create_repo(hub: Hub, req: Request) -> Response:
     if not _NAME.match(name) or name.endswith((".git", ".")) or ".." in name:
         raise HubError(400, f"Invalid repo name {name!r}")
     repo_id = f"{namespace}/{name}"
-    if not hub.accounts.namespace_exists(namespace) or not hub.accounts.can_write(
-        req.user, namespace
-    ):
+    if not hub.accounts.namespace_exists(namespace) or not hub.accounts.can_write(req.user, namespace):
         raise HubError(
             403,
             f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"',
@@ -68,9 +66,7 @@ def create_repo(hub: Hub, req: Request) -> Response:
                 },
             )
         repo = hub.repos.create(repo_type, repo_id, req.user, meta)
-    return json_response(
-        {"url": _url(req, repo_type, repo_id), "name": repo_id, "id": repo.meta["_id"]}
-    )
+    return json_response({"url": _url(req, repo_type, repo_id), "name": repo_id, "id": repo.meta["_id"]})
 
 
 def delete_repo(hub: Hub, req: Request) -> Response:
@@ -123,9 +119,7 @@ def update_settings(hub: Hub, req: Request, types: str, ns: str, name: str) -> R
     return json_response({})
 
 
-def repo_info(
-    hub: Hub, req: Request, types: str, ns: str, name: str, rev: str | None = None
-) -> Response:
+def repo_info(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str | None = None) -> Response:
     repo = hub.repo(req, TYPES[types], ns, name)
     _rev, commit = hub.commit_for(repo, rev or "main")
     info = full_info(repo, commit, blobs=req.flag("blobs"))

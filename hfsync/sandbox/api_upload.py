@@ -209,9 +209,7 @@ def commit(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> 
             repo.meta["prs"] = number
             repo.save_meta()
             repo.git.set_ref(f"refs/pr/{number}", oid)
-            result["pullRequestUrl"] = (
-                f"{req.base_url()}{hub.repo_url_path(repo)}/discussions/{number}"
-            )
+            result["pullRequestUrl"] = f"{req.base_url()}{hub.repo_url_path(repo)}/discussions/{number}"
         else:
             repo.git.set_ref(f"refs/heads/{rev_s}", oid)
     result["commitUrl"] = f"{req.base_url()}/{PREFIX[repo.type]}{repo.id}/commit/{oid}"
@@ -256,16 +254,12 @@ def _apply(hub: Hub, repo: Repo, files: dict[str, str], item: dict) -> str | Non
         return path
     elif key == "deletedFile":
         if files.pop(path, None) is None:
-            raise HubError(
-                404, f"Cannot delete {path}: A file with this name doesn't exist", "EntryNotFound"
-            )
+            raise HubError(404, f"Cannot delete {path}: A file with this name doesn't exist", "EntryNotFound")
     elif key == "deletedFolder":
         prefix = path.rstrip("/") + "/"
         doomed = [p for p in files if p.startswith(prefix)]
         if not doomed:
-            raise HubError(
-                404, f"Cannot delete {path}: A folder with this name doesn't exist", "EntryNotFound"
-            )
+            raise HubError(404, f"Cannot delete {path}: A folder with this name doesn't exist", "EntryNotFound")
         for p in doomed:
             del files[p]
     else:

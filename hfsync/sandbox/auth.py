@@ -61,9 +61,7 @@ class Accounts:
     orgs: dict[str, list[str]] = field(default_factory=dict)  # org -> members
 
     @classmethod
-    def load(
-        cls, path: Path, users: dict[str, str] | None, orgs: dict[str, list[str]] | None
-    ) -> Accounts:
+    def load(cls, path: Path, users: dict[str, str] | None, orgs: dict[str, list[str]] | None) -> Accounts:
         """Load saved accounts, add the given ones, and make sure `sandbox` exists."""
         saved = json.loads(path.read_text()) if path.exists() else {}
         accounts = cls(path, dict(saved.get("users", {})), dict(saved.get("orgs", {})))

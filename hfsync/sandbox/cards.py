@@ -87,8 +87,6 @@ def validate(content: str, repo_type: str) -> tuple[list[dict], list[dict]]:
         if not isinstance(lang, str) or not _LANG.match(lang):
             errors.append({"message": f'"language" must be ISO 639 codes, got {lang!r}'})
     tags = data.get("tags")
-    if tags is not None and not (
-        isinstance(tags, list) and all(isinstance(t, str | int | float) for t in tags)
-    ):
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str | int | float) for t in tags)):
         errors.append({"message": '"tags" must be an array of strings'})
     return errors, []

@@ -92,8 +92,7 @@ class Faults:
     def pending(self) -> list[dict]:
         with self._lock:
             return [
-                {"action": r.action, "method": r.method, "path": r.path.pattern, "times": r.times}
-                for r in self._rules
+                {"action": r.action, "method": r.method, "path": r.path.pattern, "times": r.times} for r in self._rules
             ]
 
 

@@ -136,9 +136,7 @@ class GitStore:
         def key(e: TreeEntry) -> bytes:
             return e.name.encode() + (b"/" if e.is_tree else b"")
 
-        data = b"".join(
-            f"{e.mode} {e.name}\0".encode() + bytes.fromhex(e.oid) for e in sorted(entries, key=key)
-        )
+        data = b"".join(f"{e.mode} {e.name}\0".encode() + bytes.fromhex(e.oid) for e in sorted(entries, key=key))
         return self.write_object("tree", data)
 
     def read_tree(self, oid: str) -> list[TreeEntry]:
@@ -153,9 +151,7 @@ class GitStore:
             i = nul + 21
         return entries
 
-    def write_commit(
-        self, tree: str, parents: list[str], message: str, author: str, timestamp: int
-    ) -> str:
+    def write_commit(self, tree: str, parents: list[str], message: str, author: str, timestamp: int) -> str:
         who = f"{author} <{author}@users.noreply.huggingface.co> {timestamp} +0000"
         lines = [f"tree {tree}", *[f"parent {p}" for p in parents]]
         lines += [f"author {who}", f"committer {who}", "", message]

@@ -101,9 +101,7 @@ class Response:
 
 def json_response(data: object, status: int = 200, headers: dict | None = None) -> Response:
     body = json.dumps(data).encode()
-    return Response(
-        status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body
-    )
+    return Response(status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body)
 
 
 def text_response(text: str, status: int = 200) -> Response:

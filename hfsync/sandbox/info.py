@@ -89,9 +89,7 @@ def full_info(repo: Repo, commit: str, blobs: bool = False) -> dict:
         }
     if card is not None:
         info["cardData"] = card
-    info["siblings"] = [
-        _sibling(e, blobs) for e in sorted(snap.files.values(), key=lambda e: e.path)
-    ]
+    info["siblings"] = [_sibling(e, blobs) for e in sorted(snap.files.values(), key=lambda e: e.path)]
     return info
 
 

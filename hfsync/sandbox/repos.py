@@ -153,9 +153,7 @@ class Repo:
                 now = here.files[path].oid if path in here.files else here.dirs.get(path)
                 before = None
                 if parent is not None:
-                    before = (
-                        parent.files[path].oid if path in parent.files else parent.dirs.get(path)
-                    )
+                    before = parent.files[path].oid if path in parent.files else parent.dirs.get(path)
                 if now != before:
                     found[path] = oid
                     wanted.discard(path)
@@ -163,9 +161,7 @@ class Repo:
 
     # -- writing -------------------------------------------------------------------
 
-    def write_commit(
-        self, parent: str | None, files: dict[str, str], message: str, author: str
-    ) -> str:
+    def write_commit(self, parent: str | None, files: dict[str, str], message: str, author: str) -> str:
         """A commit whose tree holds ``files`` ({path: blob oid}) on top of ``parent``."""
         tree = self._build_tree(files)
         ts = int(time.time())
@@ -278,7 +274,23 @@ class Registry:
         target = self._dir(repo.type, new_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(repo.path, target)
+        # Remember the old name: the Hub redirects old-name file URLs to the new name.
+        moved = self._moved()
+        moved[f"{repo.type}:{repo.id}"] = new_id
+        for key, value in moved.items():
+            if value == repo.id and key.startswith(f"{repo.type}:"):
+                moved[key] = new_id
+        moved.pop(f"{repo.type}:{new_id}", None)
+        atomic_write(self.root / "moved.json", json.dumps(moved, indent=1).encode())
         return Repo(repo.type, new_id, target)
+
+    def _moved(self) -> dict[str, str]:
+        path = self.root / "moved.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def moved_to(self, repo_type: str, repo_id: str) -> str | None:
+        """The new id of a repo that was renamed from ``repo_id``, if any."""
+        return self._moved().get(f"{repo_type}:{repo_id}")
 
 
 def _space_readme(repo_id: str, sdk: str | None) -> bytes:

@@ -182,6 +182,7 @@ class SandboxServer:
         multipart_chunk: int = 16 * 1024 * 1024,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self._host = host if host not in ("", "0.0.0.0", "::") else None
         self.hub = Hub(self.data_dir, users, orgs, multipart_threshold, multipart_chunk)
         self.admin = admin
         self.connections: set[socket.socket] = set()
@@ -193,7 +194,8 @@ class SandboxServer:
 
     @property
     def host(self) -> str:
-        return str(self._servers[0].server_address[0])
+        # The name asked for (e.g. "localhost"), so URLs match what clients will use.
+        return self._host or str(self._servers[0].server_address[0])
 
     @property
     def port(self) -> int:

@@ -146,3 +146,50 @@ def test_multipart_upload(tmp_path):
         assert routes["PUT lfs-upload-part"]["bytes_in"] == len(data)
     finally:
         server.stop()
+
+
+def test_copy_operations(sandbox):
+    from huggingface_hub import CommitOperationCopy
+
+    hub = api(sandbox)
+    hub.create_repo("sandbox/m")
+    big = os.urandom(2000)
+    hub.create_commit("sandbox/m", [CommitOperationAdd("a.txt", b"text\n"),
+                                    CommitOperationAdd("w.bin", big)], commit_message="add")
+    hub.create_commit("sandbox/m", [CommitOperationCopy("a.txt", "copy/a.txt"),
+                                    CommitOperationCopy("w.bin", "copy/w.bin")],
+                      commit_message="copy")
+    info = {p.path: p for p in hub.get_paths_info("sandbox/m", ["copy/a.txt", "copy/w.bin"])}
+    assert info["copy/a.txt"].blob_id == git_oid(b"text\n")
+    assert info["copy/w.bin"].lfs.sha256 == sha256(big) and info["copy/w.bin"].size == 2000
+
+
+def test_empty_commit_is_accepted_as_on_the_hub(sandbox):
+    import httpx2
+
+    hub = api(sandbox)
+    hub.create_repo("sandbox/m")
+    head = hub.model_info("sandbox/m").sha
+    # The client never sends one (it skips no-op commits); the Hub accepts it and
+    # records a commit with an unchanged tree.
+    response = httpx2.post(
+        f"{sandbox.url}/api/models/sandbox/m/commit/main",
+        content=b'{"key": "header", "value": {"summary": "empty", "description": ""}}\n',
+        headers={"Authorization": f"Bearer {sandbox.token}",
+                 "Content-Type": "application/x-ndjson"},
+    )
+    assert response.status_code == 200, response.text
+    new = response.json()["commitOid"]
+    assert new != head and hub.model_info("sandbox/m").sha == new
+    assert hub.list_repo_commits("sandbox/m")[0].title == "empty"
+
+
+def test_moved_repo_old_file_urls_redirect(sandbox):
+    from huggingface_hub import hf_hub_download
+
+    hub = api(sandbox)
+    hub.create_repo("sandbox/old")
+    hub.upload_file(path_or_fileobj=b"kept", path_in_repo="k.txt", repo_id="sandbox/old")
+    hub.move_repo("sandbox/old", "sandbox/new")
+    path = hf_hub_download("sandbox/old", "k.txt", endpoint=sandbox.url)
+    assert open(path).read() == "kept"
