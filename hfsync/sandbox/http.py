@@ -38,6 +38,7 @@ class Request:
         self.user: str | None = None
         self._stats = stats
         self._remaining = int(handler.headers.get("Content-Length") or 0)
+        self._chunked = "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower()
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -51,6 +52,9 @@ class Request:
         return int(self.headers.get("Content-Length") or 0)
 
     def iter_body(self, chunk: int = CHUNK) -> Iterator[bytes]:
+        if self._chunked:
+            yield from self._iter_chunked()
+            return
         while self._remaining > 0:
             data = self.handler.rfile.read(min(chunk, self._remaining))
             if not data:
@@ -58,6 +62,25 @@ class Request:
             self._remaining -= len(data)
             self._stats.count(self.route_key, bytes_in=len(data))
             yield data
+
+    def _iter_chunked(self) -> Iterator[bytes]:
+        # huggingface_hub always sends Content-Length, but other clients stream uploads.
+        rfile = self.handler.rfile
+        while self._chunked:
+            size = int(rfile.readline(1024).split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while rfile.readline(1024).strip():  # trailers, then the blank line
+                    pass
+                self._chunked = False
+                return
+            while size > 0:
+                data = rfile.read(min(CHUNK, size))
+                if not data:
+                    raise ConnectionError("client closed the connection mid-body")
+                size -= len(data)
+                self._stats.count(self.route_key, bytes_in=len(data))
+                yield data
+            rfile.readline(16)  # the CRLF after each chunk
 
     def body(self) -> bytes:
         return b"".join(self.iter_body())

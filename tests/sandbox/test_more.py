@@ -1,0 +1,101 @@
+"""Corners of the protocol: ignores, empty files, PR revisions, disabled repos, transfers."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+
+import httpx2
+import pytest
+from huggingface_hub import CommitOperationAdd, hf_hub_download
+from huggingface_hub.errors import DisabledRepoError
+
+from tests.sandbox.helpers import api, sha256
+
+
+def test_gitignore_and_empty_files(sandbox, tmp_path):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/m")
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / ".gitignore").write_text("*.log\n")
+    (folder / "run.log").write_text("noise")
+    (folder / "empty.txt").write_bytes(b"")
+    hub.upload_folder(folder_path=folder, repo_id="sandbox/m")
+    files = hub.list_repo_files("sandbox/m")
+    assert "run.log" not in files and "empty.txt" in files
+    entry = hub.get_paths_info("sandbox/m", ["empty.txt"])[0]
+    assert entry.blob_id == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391" and entry.size == 0
+    path = hf_hub_download("sandbox/m", "empty.txt", endpoint=sandbox.url)
+    assert os.path.getsize(path) == 0
+
+
+def test_pr_revision_download(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/m")
+    pr = hub.create_commit("sandbox/m", [CommitOperationAdd("p.txt", b"pr")],
+                           commit_message="pr", create_pr=True)
+    path = hf_hub_download("sandbox/m", "p.txt", revision=pr.pr_revision, endpoint=sandbox.url)
+    assert open(path).read() == "pr"
+
+
+def test_private_lfs_download_by_owner(sandbox, tmp_path):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/p", private=True)
+    data = os.urandom(5000)
+    hub.upload_file(path_or_fileobj=data, path_in_repo="w.bin", repo_id="sandbox/p")
+    path = hf_hub_download("sandbox/p", "w.bin", endpoint=sandbox.url, token=sandbox.token,
+                           cache_dir=tmp_path)
+    assert open(path, "rb").read() == data
+
+
+def test_disabled_repo(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/off")
+    sandbox.seed("model", "sandbox/off", disabled=True)
+    with pytest.raises(DisabledRepoError):
+        hub.model_info("sandbox/off")
+
+
+def test_lfs_transfer_urls_are_signed_and_checked(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/m")
+    data = b"\0" * 100
+    oid = sha256(data)
+    response = httpx2.post(
+        f"{sandbox.url}/sandbox/m.git/info/lfs/objects/batch",
+        json={"operation": "upload", "transfers": ["basic"], "hash_algo": "sha256",
+              "objects": [{"oid": oid, "size": 100}]},
+        headers={"Authorization": f"Bearer {sandbox.token}"},
+    )
+    href = response.json()["objects"][0]["actions"]["upload"]["href"]
+    assert httpx2.put(href.split("&sig=")[0], content=data).status_code == 403
+    assert httpx2.put(href, content=b"\1" * 100).status_code == 400  # wrong sha256
+    # A chunked body is accepted too.
+    assert httpx2.put(href, content=iter([data[:40], data[40:]])).status_code == 200
+    again = httpx2.post(
+        f"{sandbox.url}/sandbox/m.git/info/lfs/objects/batch",
+        json={"operation": "upload", "objects": [{"oid": oid, "size": 100}]},
+        headers={"Authorization": f"Bearer {sandbox.token}"},
+    )
+    assert again.json()["objects"] == [{"oid": oid, "size": 100, "authenticated": True}]
+    anonymous = httpx2.post(
+        f"{sandbox.url}/sandbox/m.git/info/lfs/objects/batch",
+        json={"operation": "upload", "objects": [{"oid": oid, "size": 100}]},
+    )
+    assert anonymous.status_code == 401
+
+
+def test_concurrent_commits_to_one_repo(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/busy")
+
+    def commit(i: int) -> str:
+        return hub.upload_file(path_or_fileobj=f"{i}".encode(), path_in_repo=f"f{i}.txt",
+                               repo_id="sandbox/busy").oid
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        oids = list(pool.map(commit, range(8)))
+    assert len(set(oids)) == 8
+    assert len(hub.list_repo_commits("sandbox/busy")) == 9
+    assert len(hub.list_repo_files("sandbox/busy")) == 9
