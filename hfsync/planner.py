@@ -68,19 +68,20 @@ def select_targets(workspace: Workspace, wanted: Sequence[str]) -> list[tuple[Ma
 
 
 def plan_target(target: RepoTarget, publisher: Publisher, cache: DigestCache) -> TargetChange:
-    """Diff one target against the Hub."""
-    try:
-        remote = publisher.read(
-            target.id, target.type, target.revision,
+    """Diff one target against the Hub (the Hub is read while local files are hashed)."""
+    with ThreadPoolExecutor(HASH_THREADS) as pool:
+        reading = pool.submit(
+            publisher.read, target.id, target.type, target.revision,
             tags=bool(target.tags), variables=bool(target.space and target.space.variables),
         )
-    except HubError as error:
-        return TargetChange(target.key, target.id, target.type, target.revision, Action.NOOP,
-                            source=str(target.source.path), errors=(error.message,))
-    root = target.source.path
-    paths = source_files(target)
-    with ThreadPoolExecutor(HASH_THREADS) as pool:
+        root = target.source.path
+        paths = source_files(target)
         digests = list(pool.map(lambda p: cache.get(root / p), paths))
+        try:
+            remote = reading.result()
+        except HubError as error:
+            return TargetChange(target.key, target.id, target.type, target.revision, Action.NOOP,
+                                source=str(target.source.path), errors=(error.message,))
     local = {p: LocalFile(p, d) for p, d in zip(paths, digests, strict=True)}
     readme = root / README
     card = plan_card(

@@ -13,16 +13,22 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.utils import build_hf_headers, paginate
 
+from hfsync import __version__
 from hfsync.errors import HubError, StalePlanError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.log import redact
 from hfsync.remote import MISSING, RemoteFile, RemoteRepo
 
 log = logging.getLogger("hfsync.hub")
+
+REPO_PROPERTIES = ("sha", "private", "gated", "cardData")
+SPACE_PROPERTIES = ("sha", "private", "cardData", "sdk", "runtime")
 
 
 @dataclass(frozen=True)
@@ -54,10 +60,10 @@ class Publisher:
         try:
             with translate_errors("read", repo_id):
                 try:
-                    info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision)
+                    info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision, expand=["sha"])
                     return True, info.sha
                 except RevisionNotFoundError:
-                    info = self.api.repo_info(repo_id, repo_type=repo_type)
+                    info = self.api.repo_info(repo_id, repo_type=repo_type, expand=["sha"])
                     return True, info.sha
         except HubError as error:
             if isinstance(error.__cause__, RepositoryNotFoundError):
@@ -75,24 +81,18 @@ class Publisher:
         variables: bool = False,
     ) -> RemoteRepo:
         """The remote state of one target (see the module docstring for its cost)."""
+        # Only the properties compared: without `expand` the Hub lists every file again.
+        expand = list(SPACE_PROPERTIES if repo_type == "space" else REPO_PROPERTIES)
         with translate_errors("read", repo_id):
             branch_exists = True
             try:
-                info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision)
+                info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision, expand=expand)
             except RevisionNotFoundError:
                 branch_exists = False
-                info = self.api.repo_info(repo_id, repo_type=repo_type)
+                info = self.api.repo_info(repo_id, repo_type=repo_type, expand=expand)
             except RepositoryNotFoundError:
                 return MISSING
-            tree: dict[str, RemoteFile] = {}
-            if files and info.sha:
-                for entry in self.api.list_repo_tree(
-                    repo_id, recursive=True, revision=info.sha, repo_type=repo_type
-                ):
-                    if getattr(entry, "blob_id", None) is None:
-                        continue  # a folder
-                    lfs = entry.lfs.sha256 if entry.lfs else None
-                    tree[entry.path] = RemoteFile(entry.path, entry.size, entry.blob_id, lfs)
+            tree = self._tree(repo_id, repo_type, info.sha) if files and info.sha else {}
             tag_heads: dict[str, str] = {}
             if tags:
                 refs = self.api.list_repo_refs(repo_id, repo_type=repo_type)
@@ -115,6 +115,24 @@ class Publisher:
             files=tree,
             tags=tag_heads,
         )
+
+    def _tree(self, repo_id: str, repo_type: str, commit: str) -> dict[str, RemoteFile]:
+        """Every file at ``commit``: one recursive listing, paginated (Link headers).
+
+        Raw entries rather than list_repo_tree's RepoFile objects: building those costs
+        more than the request itself for large trees, and only four fields are needed.
+        """
+        url = f"{self.hub.endpoint}/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
+        headers = build_hf_headers(
+            token=self.hub.token or False, library_name="hfsync", library_version=__version__
+        )
+        tree: dict[str, RemoteFile] = {}
+        for entry in paginate(url, params={"recursive": True, "expand": False}, headers=headers):
+            if entry.get("type") == "file":
+                lfs = entry.get("lfs")
+                sha256 = lfs["oid"] if lfs else None
+                tree[entry["path"]] = RemoteFile(entry["path"], entry["size"], entry["oid"], sha256)
+        return tree
 
     def _variables(self, repo_id: str) -> dict[str, str] | None:
         try:
