@@ -162,6 +162,11 @@ def target_change(
             refs.append(RefChange("tag", tag))
         elif files:
             warn.append(f"tag {tag} already exists at {remote.tags[tag][:7]}; tags are never moved")
+    if remote.exists and target.space is not None:
+        if target.space.variables and remote.variables is None:
+            warn.append("the Hub did not report this Space's variables; declared ones are planned as changes")
+        if target.space.hardware and remote.hardware is None:
+            warn.append("the Hub did not report this Space's hardware; the declared one is planned as a change")
     if target.description is not None and target.type != "space":
         warn.append(
             "description is not settable through the Hub API for a "

@@ -1,0 +1,94 @@
+"""Card metadata merged into README.md, branches, Space settings, and the interactive apply."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from huggingface_hub import HfApi
+
+from tests.helpers import hfsync
+
+
+def test_declared_metadata_is_merged_into_the_local_readme_keeping_its_body(project, sandbox):
+    project.write("m/README.md", "---\nlicense: apache-2.0\nextra: kept\n---\n# My model\n\nBody text.\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/card\n    source: {path: m}\n"
+                 "    card: {metadata: {license: mit, tags: [x]}}\n")
+    assert project.apply().exit_code == 0
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    path = api.hf_hub_download("sandbox/card", "README.md")
+    text = open(path).read()
+    assert text == "---\nlicense: mit\nextra: kept\ntags:\n- x\n---\n# My model\n\nBody text.\n"
+    assert project.plan("--detailed-exitcode").exit_code == 0
+    # A metadata change only: the remote card is rewritten, its body kept
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/card\n    source: {path: m}\n"
+                 "    card: {metadata: {license: apache-2.0, tags: [x]}}\n")
+    plan = project.plan()
+    assert '~ card.license = "mit" -> "apache-2.0"' in plan.stdout
+    assert '~ file "README.md"' in plan.stdout
+
+
+def test_metadata_without_a_local_readme_updates_the_remote_card(project, sandbox):
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("sandbox/remote-card")
+    api.upload_file(path_or_fileobj=b"---\nlicense: mit\n---\n# Remote body\n", path_in_repo="README.md",
+                    repo_id="sandbox/remote-card")
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/remote-card\n    source: {path: m, prune: true}\n"
+                 "    card: {metadata: {license: apache-2.0}}\n")
+    plan = project.plan()
+    assert '~ card.license = "mit" -> "apache-2.0"' in plan.stdout
+    assert 'README.md' in plan.stdout and '- file "README.md"' not in plan.stdout  # managed: never pruned
+    assert project.apply().exit_code == 0
+    text = open(api.hf_hub_download("sandbox/remote-card", "README.md")).read()
+    assert text == "---\nlicense: apache-2.0\n---\n# Remote body\n"
+    assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_publishing_to_a_new_branch(project, sandbox):
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/br\n    source: {path: m}\n")
+    assert project.apply().exit_code == 0
+    project.write("m/config.json", '{"dev": true}\n')
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/br\n    revision: dev\n    source: {path: m}\n")
+    plan = project.plan()
+    assert '+ branch "dev"' in plan.stdout and '~ file "config.json"' in plan.stdout
+    assert project.apply().exit_code == 0
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert open(api.hf_hub_download("sandbox/br", "config.json", revision="dev")).read() == '{"dev": true}\n'
+    assert open(api.hf_hub_download("sandbox/br", "config.json")).read() == "{}\n"
+    assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_space_settings_the_hub_does_not_support_are_warnings(project, sandbox):
+    project.write("s/app.py", "print()\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {path: s}\n"
+                 "    space: {sdk: gradio, hardware: cpu-upgrade, variables: {MODE: demo}}\n")
+    plan = project.plan()
+    assert '+ hardware = "cpu-upgrade"' in plan.stdout and '+ variables.MODE = "demo"' in plan.stdout
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "Warning: space:sandbox/sp: hardware not applied:" in result.stdout
+    assert "Warning: space:sandbox/sp: variables.MODE not applied:" in result.stdout
+    again = project.plan()
+    assert "the Hub did not report this Space's variables" in again.stdout
+
+
+def test_interactive_apply_asks_and_can_be_declined(project, sandbox, monkeypatch):
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/ask\n    source: {path: m}\n")
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    args = ("--endpoint", sandbox.url, "--token", sandbox.token, "apply", "-f", str(project.manifest))
+    monkeypatch.setattr(sys, "stdin", Tty("n\n"))
+    declined = hfsync(*args)
+    assert declined.exit_code == 1 and "apply cancelled; nothing was changed." in declined.stderr
+    assert "Apply these changes? [y/N]" in declined.stdout
+    assert not HfApi(endpoint=sandbox.url, token=sandbox.token).repo_exists("sandbox/ask")
+    monkeypatch.setattr(sys, "stdin", Tty("y\n"))
+    accepted = hfsync(*args)
+    assert accepted.exit_code == 0, accepted.output
+    assert HfApi(endpoint=sandbox.url, token=sandbox.token).repo_exists("sandbox/ask")
