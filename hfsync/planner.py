@@ -108,12 +108,14 @@ def make_plan(
     publisher: Publisher,
     *,
     targets: Sequence[str] = (),
+    keys: frozenset[str] | None = None,
     cache: DigestCache | None = None,
     provenance: Provenance | None = None,
     parallelism: int = 4,
 ) -> Plan:
-    """Plan every selected repo target of ``workspace`` against the Hub."""
-    chosen = select_targets(workspace, targets)
+    """Plan the repo targets of ``workspace`` named by ``targets`` (all when empty) and,
+    when ``keys`` is given, among those only the ones whose key is in it."""
+    chosen = [(m, t) for m, t in select_targets(workspace, targets) if keys is None or t.key in keys]
     cache = cache or DigestCache()
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         changes = list(pool.map(lambda mt: plan_target(mt[1], publisher, cache), chosen))
@@ -127,12 +129,27 @@ def make_plan(
 
 
 def plan_manifests(
-    files: Sequence[Path], publisher: Publisher, targets: Sequence[str] = (), parallelism: int = 4
+    files: Sequence[Path],
+    publisher: Publisher,
+    targets: Sequence[str] = (),
+    parallelism: int = 4,
+    changed_since: str | None = None,
 ) -> Plan:
-    """Load the manifests (default ./hfsync.yaml) and plan them, with provenance."""
+    """Load the manifests (default ./hfsync.yaml) and plan them, with provenance.
+
+    ``changed_since`` (a git ref) plans only the targets whose entry or files changed
+    since then (see hfsync.changes).
+    """
     from hfsync.manifest import load
     from hfsync.provenance import collect
 
     workspace = load(files)
+    keys = None
+    if changed_since is not None:
+        from hfsync.changes import changed_since as changed
+
+        keys = changed(workspace, changed_since).repos
     provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
-    return make_plan(workspace, publisher, targets=targets, provenance=provenance, parallelism=parallelism)
+    return make_plan(
+        workspace, publisher, targets=targets, keys=keys, provenance=provenance, parallelism=parallelism
+    )

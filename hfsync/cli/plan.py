@@ -21,9 +21,12 @@ target_option = click.option(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for `apply FILE`.")
 @click.option("--format", "fmt", type=click.Choice(["human", "markdown", "json"]), default="human", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@click.option("--changed-since", metavar="REF",
+              help="Only targets whose manifest entry or files changed since this git ref.")
 @click.pass_obj
 def plan(
-    obj: Options, files: tuple[Path, ...], targets: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool
+    obj: Options, files: tuple[Path, ...], targets: tuple[str, ...], out: Path | None, fmt: str,
+    detailed_exitcode: bool, changed_since: str | None,
 ) -> int:
     """Diff the manifests against the Hub and show what apply would change."""
     from hfsync.errors import HfsyncError
@@ -33,7 +36,8 @@ def plan(
     from hfsync.planner import plan_manifests
     from hfsync.render import render
 
-    result = plan_manifests(files, Publisher(Hub(obj.endpoint, obj.token)), targets)
+    publisher = Publisher(Hub(obj.endpoint, obj.token))
+    result = plan_manifests(files, publisher, targets, changed_since=changed_since)
     click.echo(render(result, fmt, obj.color), nl=False)
     if result.errors:
         raise HfsyncError(f"the plan has {len(result.errors)} error(s); see above.")

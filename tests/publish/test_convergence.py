@@ -108,3 +108,19 @@ def test_second_plan_over_an_unchanged_tree_reads_no_file(project, sandbox):
     assert (cache.hits, cache.misses) == (0, 20)
     make_plan(workspace, publisher, cache=cache)
     assert (cache.hits, cache.misses) == (20, 20)
+
+
+def test_plan_changed_since_plans_only_targets_that_changed(project, sandbox):
+    import git
+
+    project.write("a/config.json", "{}\n")
+    project.write("b/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - {id: sandbox/ca, source: {path: a}}\n  - {id: sandbox/cb, source: {path: b}}\n")
+    assert project.apply().exit_code == 0
+    repo = git.Repo.init(project.root)
+    repo.index.add(["hfsync.yaml", "a/config.json", "b/config.json"])
+    repo.index.commit("start", author=git.Actor("a", "a@example.com"))
+    project.write("b/config.json", '{"b": 2}\n')
+    result = project.plan("--changed-since", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "sandbox/cb will be updated" in result.stdout and "sandbox/ca" not in result.stdout
