@@ -130,14 +130,10 @@ def plan_markdown(path: Path) -> str:
         raise GitHubError(f"{path}: cannot read: {error}") from None
     if not text.lstrip().startswith("{"):
         return text
-    try:
-        json.loads(text)
-    except ValueError as error:
-        raise GitHubError(f"{path}: looks like a saved plan but is not valid JSON: {error}") from None
-    raise GitHubError(
-        f"{path} is a saved plan; this version renders markdown files only",
-        hint="Pass the output of `hfsync plan --format markdown` instead.",
-    )
+    from hfsync.plan import read
+    from hfsync.render import render
+
+    return render(read(path), "markdown")
 
 
 def append_summary(context: GitHubContext, markdown: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from hfsync.changes import ChangesError, changed_since
 from hfsync.manifest import load
+from tests.helpers import hfsync
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MODEL, DATASET, SPACE = "sandbox/sentiment-lora", "dataset:sandbox/reviews", "space:sandbox/demo"
@@ -175,3 +177,42 @@ def test_unknown_ref_and_no_repository_are_clear_errors(project, tmp_path):
     shutil.copytree(EXAMPLES, bare, ignore=shutil.ignore_patterns("github"))
     with pytest.raises(ChangesError, match="needs a git repository"):
         changed_since(load([bare / "hfsync.yaml"]), "main", repo_path=tmp_path.parent / "nowhere-at-all")
+
+
+def test_plan_changed_since_plans_only_the_changed_target_against_the_hub(project, sandbox, monkeypatch):
+    monkeypatch.chdir(project.root)
+    hub = ("--endpoint", sandbox.url, "--token", sandbox.token)
+    applied = hfsync(*hub, "apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    project.commit("published")
+
+    quiet = hfsync(*hub, "plan", "--changed-since", "HEAD", "--detailed-exitcode")
+    assert quiet.exit_code == 0, quiet.output
+    assert "No changes." in quiet.stdout
+
+    (project.root / "space/app.py").write_text("print('v2')\n")
+    sandbox.reset_stats()
+    result = hfsync(*hub, "plan", "--changed-since", "HEAD", "--detailed-exitcode", "--format", "json")
+    assert result.exit_code == 2, result.output
+    planned = [t["key"] for t in json.loads(result.stdout)["targets"]]
+    assert planned == [SPACE]
+    # Only the changed target was read from the Hub.
+    routes = " ".join(sandbox.stats()["routes"])
+    assert "sentiment-lora" not in routes and "reviews" not in routes
+
+    # With --target as well, a target must be named and changed to be planned.
+    named = hfsync(*hub, "plan", "--changed-since", "HEAD", "--target", MODEL, "--detailed-exitcode")
+    assert named.exit_code == 0, named.output
+    assert "No changes." in named.stdout
+
+    project.edit("hfsync.yaml", "private: true}", "private: false}")
+    everything = hfsync(*hub, "plan", "--changed-since", "HEAD", "--format", "json")
+    assert sorted(t["key"] for t in json.loads(everything.stdout)["targets"]) == sorted([MODEL, DATASET, SPACE])
+
+
+def test_plan_changed_since_errors_are_clear(project, monkeypatch):
+    monkeypatch.chdir(project.root)
+    result = hfsync("plan", "--changed-since", "origin/main")
+    assert result.exit_code == 1
+    assert "Error: --changed-since: unknown git ref 'origin/main'" in result.stderr
+    assert "Traceback" not in result.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from tests.github.conftest import GITHUB_TOKEN, PR, REPO
 from tests.helpers import hfsync
 
 COMMENTS = f"/repos/{REPO}/issues/{PR}/comments"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PLAN_MD = "## hfsync plan\n\n| target | create |\n| --- | --- |\n| acme/m | 1 |\n"
 
 
@@ -209,7 +212,7 @@ def test_missing_token_and_bad_inputs_are_clear_errors(github, tmp_path, monkeyp
     assert "may use only letters" in hfsync("github", "comment", _plan(tmp_path), "--key", "a b").stderr
     broken = tmp_path / "plan.json"
     broken.write_text('{"version": 1,')
-    assert "looks like a saved plan but is not valid JSON" in hfsync("github", "comment", str(broken)).stderr
+    assert "plan.json: not a plan file (invalid JSON" in hfsync("github", "comment", str(broken)).stderr
     monkeypatch.delenv("GITHUB_TOKEN")
     result = hfsync("github", "comment", _plan(tmp_path))
     assert result.exit_code == 1
@@ -250,3 +253,21 @@ def test_an_issue_comment_on_a_pull_request_names_the_pull_request(github, tmp_p
     )
     assert hfsync("github", "comment", _plan(tmp_path)).exit_code == 0
     assert len(github.requests("POST")) == 1
+
+
+def test_a_saved_plan_is_rendered_as_markdown(github, sandbox, tmp_path, monkeypatch):
+    shutil.copytree(EXAMPLES, tmp_path / "project", ignore=shutil.ignore_patterns("github"))
+    monkeypatch.chdir(tmp_path / "project")
+    saved = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "plan", "--out", "plan.json")
+    assert saved.exit_code == 0, saved.output
+    markdown = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "plan", "--format", "markdown").stdout
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json(_comment(1, "x"), status=201)
+
+    result = hfsync("github", "comment", "plan.json")
+
+    assert result.exit_code == 0, result.output
+    (sent,) = github.sent_json("POST")
+    assert sent["body"] == "<!-- hfsync-plan -->\n" + markdown
+    assert "<code>space:sandbox/demo</code>" in sent["body"]
+    assert sandbox.token not in github.summary.read_text()

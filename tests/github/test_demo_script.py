@@ -9,21 +9,32 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+STEPS = [
+    "hfsync validate",
+    "hfsync plan",
+    "hfsync apply --auto-approve",
+    "hfsync plan --detailed-exitcode",
+    "hfsync lock",
+    "hfsync pull --locked",
+    "hfsync verify",
+]
 
 
-def _run_demo(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess:
+def _run_demo(tmp_path: Path, venv: str = sys.prefix) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
-        "HFSYNC_VENV": sys.prefix,
+        "HFSYNC_VENV": venv,
         "HFSYNC_NO_INSTALL": "1",
         # This checkout's code, whatever the environment has installed.
         "PYTHONPATH": str(ROOT),
         "TMPDIR": str(tmp_path),
-        **extra,
+        "HF_TOKEN": "hf_not_the_sandbox_token_and_never_used",
     }
-    return subprocess.run(
-        ["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
-    )
+    return subprocess.run(["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+
+
+def _sandbox_pid(stdout: str) -> int:
+    return int(re.search(r"Sandbox Hub \(pid (\d+)\) at http://127\.0\.0\.1:\d+", stdout).group(1))
 
 
 def _stopped(pid: int) -> bool:
@@ -34,15 +45,51 @@ def _stopped(pid: int) -> bool:
     return False
 
 
-def test_demo_runs_end_to_end_and_stops_the_sandbox(tmp_path):
+def _sections(stdout: str) -> dict[str, str]:
+    parts = re.split(r"^==> (.*)$", stdout, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_demo_runs_the_whole_loop_and_stops_the_sandbox(tmp_path):
     done = _run_demo(tmp_path)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "==> hfsync validate" in done.stdout
-    assert "Demo complete" in done.stdout or "Demo ran what this build has" in done.stdout
-    pid = int(re.search(r"Sandbox Hub \(pid (\d+)\) at http://127\.0\.0\.1:\d+", done.stdout).group(1))
-    assert f"Sandbox Hub (pid {pid}) stopped." in done.stdout
+    sections = _sections(done.stdout)
+    assert list(sections) == STEPS
+    assert "Plan: 15 to create, 0 to change, 0 to delete" in sections["hfsync plan"]
+    assert "Apply complete: 3 target(s) published." in sections["hfsync apply --auto-approve"]
+    assert "No changes." in sections["hfsync plan --detailed-exitcode"]
+    assert "Lock: 1 resolved" in sections["hfsync lock"]
+    assert "4 downloaded" in sections["hfsync pull --locked"]
+    assert "Verified 4 files (473 B): all match the lock." in sections["hfsync verify"]
+    assert "Demo complete" in done.stdout
+    pid = _sandbox_pid(done.stdout)
+    assert done.stdout.rstrip().endswith(f"Sandbox Hub (pid {pid}) stopped.")
     assert _stopped(pid)
     assert "hf_sandbox_" not in done.stdout + done.stderr
     # Nothing is left behind: the work folder (sandbox data, copies, caches) is gone.
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_step_fails_the_demo_and_still_stops_the_sandbox(tmp_path):
+    # An environment whose `hfsync` breaks at apply, as a real failure would.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    shim = venv / "bin" / "hfsync"
+    shim.write_text(
+        f'#!/usr/bin/env bash\n[ "$1" = apply ] && {{ echo "Error: the Hub said no" >&2; exit 1; }}\n'
+        f'exec {sys.executable} -m hfsync "$@"\n'
+    )
+    shim.chmod(0o755)
+    work = tmp_path / "tmp"
+    work.mkdir()
+
+    done = _run_demo(work, venv=str(venv))
+
+    assert done.returncode == 1
+    assert "demo.sh: FAILED (exit 1): hfsync apply --auto-approve" in done.stderr
+    assert list(_sections(done.stdout)) == STEPS[:3]
+    assert "Demo complete" not in done.stdout
+    assert _stopped(_sandbox_pid(done.stdout))
+    assert list(work.iterdir()) == []
