@@ -168,10 +168,8 @@ def target_change(
         if target.space.hardware and remote.hardware is None:
             warn.append("the Hub did not report this Space's hardware; the declared one is planned as a change")
     if target.description is not None and target.type != "space":
-        warn.append(
-            "description is not settable through the Hub API for a "
-            f"{target.type}; it is used in generated cards only"
-        )
+        # Shown with the target's changes only: a note on every plan would be noise.
+        reasons.append(f"description is not a Hub setting for a {target.type} (no API sets it); it is not published")
     if not remote.exists:
         action = Action.CREATE
         reasons.append("the repo does not exist on the Hub")

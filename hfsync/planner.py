@@ -38,16 +38,20 @@ def digest_bytes(data: bytes) -> Digests:
 def source_files(target: RepoTarget) -> list[str]:
     """Paths (relative, forward slashes) of the source files the target publishes."""
     root = target.source.path
+    inside = root.resolve()
     found: list[str] = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         rel = Path(folder).relative_to(root).as_posix()
         for name in names:
             path = name if rel == "." else f"{rel}/{name}"
-            if os.path.isfile(os.path.join(folder, name)) and selected(
-                path, target.source.include, target.source.exclude
-            ):
-                found.append(path)
+            full = Path(folder, name)
+            if not full.is_file() or not selected(path, target.source.include, target.source.exclude):
+                continue
+            # A symlink out of the source folder would publish a file nobody declared.
+            if full.is_symlink() and not full.resolve().is_relative_to(inside):
+                continue
+            found.append(path)
     return sorted(found)
 
 
@@ -67,6 +71,11 @@ def select_targets(workspace: Workspace, wanted: Sequence[str]) -> list[tuple[Ma
     return [(m, t) for m, t in repos if t.key in wanted or t.id in wanted]
 
 
+def _failed(target: RepoTarget, message: str) -> TargetChange:
+    return TargetChange(target.key, target.id, target.type, target.revision, Action.NOOP,
+                        source=str(target.source.path), errors=(message,))
+
+
 def plan_target(target: RepoTarget, publisher: Publisher, cache: DigestCache) -> TargetChange:
     """Diff one target against the Hub (the Hub is read while local files are hashed)."""
     with ThreadPoolExecutor(HASH_THREADS) as pool:
@@ -75,21 +84,24 @@ def plan_target(target: RepoTarget, publisher: Publisher, cache: DigestCache) ->
             tags=bool(target.tags), variables=bool(target.space and target.space.variables),
         )
         root = target.source.path
-        paths = source_files(target)
-        digests = list(pool.map(lambda p: cache.get(root / p), paths))
         try:
+            paths = source_files(target)
+            digests = list(pool.map(lambda p: cache.get(root / p), paths))
             remote = reading.result()
+            readme = root / README
+            card = plan_card(
+                target,
+                readme if readme.is_file() else None,
+                remote,
+                lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
+            )
         except HubError as error:
-            return TargetChange(target.key, target.id, target.type, target.revision, Action.NOOP,
-                                source=str(target.source.path), errors=(error.message,))
+            return _failed(target, error.message)
+        except OSError as error:
+            return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}")
+        except UnicodeDecodeError:
+            return _failed(target, f"{root / README} is not UTF-8 text; a card must be")
     local = {p: LocalFile(p, d) for p, d in zip(paths, digests, strict=True)}
-    readme = root / README
-    card = plan_card(
-        target,
-        readme if readme.is_file() else None,
-        remote,
-        lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
-    )
     if card.content is not None:
         local[README] = LocalFile(README, digest_bytes(card.content.encode("utf-8")), card.content)
     return target_change(

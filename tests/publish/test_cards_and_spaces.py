@@ -92,3 +92,23 @@ def test_interactive_apply_asks_and_can_be_declined(project, sandbox, monkeypatc
     accepted = hfsync(*args)
     assert accepted.exit_code == 0, accepted.output
     assert HfApi(endpoint=sandbox.url, token=sandbox.token).repo_exists("sandbox/ask")
+
+
+def test_symlinks_out_of_the_source_are_not_published(project, sandbox):
+    secret = project.write("outside/id_rsa", "not for the Hub\n")
+    project.write("m/config.json", "{}\n")
+    (project.root / "m/key").symlink_to(secret)
+    (project.root / "m/alias.json").symlink_to(project.root / "m/config.json")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/links\n    source: {path: m}\n")
+    plan = project.plan()
+    assert '+ file "alias.json"' in plan.stdout and '"key"' not in plan.stdout
+
+
+def test_a_card_that_is_not_utf8_is_a_plan_error(project, sandbox):
+    project.write("m/README.md", b"\xff\xfe bad")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/bad\n    source: {path: m}\n    card: {metadata: {license: mit}}\n")
+    result = project.plan("--detailed-exitcode")
+    assert result.exit_code == 1
+    assert "Error: sandbox/bad: " in result.stdout and "is not UTF-8 text; a card must be" in result.stdout
+    assert "Error: the plan has 1 error(s); see above." in result.stderr
+    assert "Traceback" not in result.output

@@ -57,11 +57,11 @@ def test_existing_repo_lists_only_settings_that_differ():
     assert setting_changes(target(gated=False), RemoteRepo(True, H1, gated=None)) == []
 
 
-def test_unchanged_target_is_a_no_op_and_model_description_is_a_warning():
+def test_unchanged_target_is_a_no_op_and_model_description_is_a_note():
     t = target(description="words")
     change = target_change(t, {}, RemoteRepo(True, H1))
-    assert change.action == Action.NOOP and not change.has_changes
-    assert change.warnings and "description" in change.warnings[0]
+    assert change.action == Action.NOOP and not change.has_changes and not change.warnings
+    assert change.reasons == ("description is not a Hub setting for a model (no API sets it); it is not published",)
 
 
 def test_missing_branch_and_tags_are_planned_as_refs():
