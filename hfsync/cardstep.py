@@ -28,8 +28,8 @@ README = "README.md"
 class CardPlan:
     """What the card step decided.
 
-    ``content`` is the README.md text to upload in place of the local file (None: the
-    local README.md, if any, is published as it is). ``declared`` is the metadata the
+    ``content`` is the README.md text to publish in place of the local file (None: the
+    local README.md, if any, is published as it is, like any other file). ``declared`` is the metadata the
     card must carry (diffed against the Hub's). ``inputs`` are local files read (path
     relative to the source -> sha256) so a saved plan can tell when they change.
     """
@@ -81,7 +81,9 @@ def plan_card(
         text = raw.decode("utf-8")
         merged = merge(text, declared)
         inputs = {README: hashlib.sha256(raw).hexdigest()}
-        return CardPlan(merged if merged != text else None, declared, True, inputs)
+        # Always the merged text, even when equal to the file: the card is published
+        # whether or not the source's include patterns select README.md.
+        return CardPlan(merged, declared, True, inputs)
     if remote.exists and all(remote.card_data.get(k) == v for k, v in declared.items()):
         return CardPlan(None, declared, True)
     base = fetch_remote_readme() if remote.exists else None

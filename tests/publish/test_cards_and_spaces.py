@@ -112,3 +112,14 @@ def test_a_card_that_is_not_utf8_is_a_plan_error(project, sandbox):
     assert "Error: sandbox/bad: " in result.stdout and "is not UTF-8 text; a card must be" in result.stdout
     assert "Error: the plan has 1 error(s); see above." in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_managed_card_is_published_even_when_include_skips_it(project, sandbox):
+    project.write("m/README.md", "---\nlicense: mit\n---\n# Card\n")
+    project.write("m/w.safetensors", b"\0" * 10)
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/inc\n    source: {path: m, include: ['*.safetensors']}\n"
+                 "    card: {metadata: {license: mit}}\n")
+    assert project.apply().exit_code == 0
+    files = HfApi(endpoint=sandbox.url, token=sandbox.token).list_repo_files("sandbox/inc")
+    assert sorted(files) == [".gitattributes", "README.md", "w.safetensors"]
+    assert project.plan("--detailed-exitcode").exit_code == 0

@@ -89,3 +89,14 @@ def test_a_plan_file_that_is_not_a_plan(project, tmp_path):
     assert result.exit_code == 1 and f"Error: {bad}: not a plan file (invalid JSON" in result.stderr
     result = project.run("apply", str(tmp_path / "missing.json"))
     assert result.exit_code == 1 and "cannot read plan file" in result.stderr
+
+
+def test_saved_plan_refused_after_the_card_it_merged_changed(project, sandbox):
+    project.write("m/README.md", "# Card\n")
+    project.yaml(MANIFEST + "    card: {metadata: {license: mit}}\n")
+    out = project.root / "plan.json"
+    assert project.plan("--out", str(out)).exit_code == 0
+    project.write("m/README.md", "# Card, edited after review\n")
+    result = project.run("apply", str(out))
+    assert result.exit_code == 1
+    assert f"sandbox/s1: local file {project.root / 'm/README.md'} changed" in result.stderr
