@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from hfsync.hub import Hub
+from hfsync.hub.retry import Retry
 from hfsync.hub.slow import SlowWatch
 from hfsync.metacache import CachedReads, MetadataCache
 
@@ -22,6 +23,7 @@ class Lookup:
     hub: Hub
     reads: CachedReads
     watch: SlowWatch
+    retry: Retry
 
     @classmethod
     def open(
@@ -32,11 +34,13 @@ class Lookup:
         offline: bool = False,
         ttl: float | None = None,
         cache: MetadataCache | None = None,
+        retry: Retry | None = None,
     ) -> Lookup:
         """Connect (no request is made here) and open the cache; offline per ``offline_requested``."""
         hub = Hub(endpoint, token)
         cache = cache or MetadataCache(ttl=ttl)
-        return cls(hub, CachedReads(cache, hub.endpoint, offline=offline_requested(offline)), SlowWatch())
+        reads = CachedReads(cache, hub.endpoint, offline=offline_requested(offline))
+        return cls(hub, reads, SlowWatch(), retry or Retry())
 
     @property
     def offline(self) -> bool:

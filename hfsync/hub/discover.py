@@ -2,8 +2,10 @@
 the head commit, a repo card's text.
 
 Answers are the Hub's JSON as sent (plain dicts and lists), so the metadata cache can
-keep them verbatim. Requests go through huggingface_hub's HTTP session, pagination
-(``Link: rel="next"``) and error classification, then ``translate_errors``.
+keep them verbatim. Requests go through huggingface_hub's HTTP session and error
+classification, hfsync's one retry mechanism (hub.retry), the slow-Hub watch, then
+``translate_errors``. Listings follow ``Link: rel="next"`` one page at a time, so a
+caller that stops iterating requests no further page.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx2
 from huggingface_hub.errors import EntryNotFoundError
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, paginate
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.retry import Retry
 from hfsync.hub.slow import SlowWatch
 
 # What a listing asks the Hub to include per item (the ``expand`` values it accepts per
@@ -99,26 +103,37 @@ def _timed(watch: SlowWatch | None, what: str, hint: str | None) -> contextlib.A
     return watch.timing(what, hint) if watch else contextlib.nullcontext()
 
 
+def _get(hub: Hub, url: str, params: Any, retry: Retry | None, what: str) -> httpx2.Response:
+    """One GET, retried on transient failures; raises huggingface_hub's errors otherwise."""
+
+    def attempt(_: int) -> httpx2.Response:
+        response = get_session().get(url, headers=_headers(hub), params=params, follow_redirects=True)
+        hf_raise_for_status(response)
+        return response
+
+    return retry.call(what, attempt) if retry is not None else attempt(0)
+
+
 def list_repos(
     hub: Hub,
     listing: Listing,
     *,
     page_size: int = 100,
+    retry: Retry | None = None,
     watch: SlowWatch | None = None,
     offline_hint: str | None = None,
 ) -> Iterator[dict]:
     """Yield listing items page by page; stop iterating and no further page is requested."""
     what = f"listing {listing.repo_type}s"
-    items = iter(
-        paginate(_api_url(hub, listing.repo_type), params=listing.params(page_size), headers=_headers(hub))
-    )
-    while True:
-        # Only the next() that crosses a page boundary makes a request; the others are instant.
+    url: str | None = _api_url(hub, listing.repo_type)
+    params: Any = listing.params(page_size)
+    while url:
         with translate_errors(what), _timed(watch, what, offline_hint):
-            item = next(items, None)
-        if item is None:
-            return
-        yield item
+            response = _get(hub, url, params, retry, what)
+            page = response.json()
+        yield from page
+        # The next page's URL carries the query (and the Hub's cursor) already.
+        url, params = response.links.get("next", {}).get("url"), None
 
 
 def repo_info(
@@ -128,6 +143,7 @@ def repo_info(
     revision: str | None = None,
     *,
     files_metadata: bool = False,
+    retry: Retry | None = None,
     watch: SlowWatch | None = None,
     offline_hint: str | None = None,
 ) -> dict:
@@ -138,33 +154,33 @@ def repo_info(
     params = {"blobs": "true"} if files_metadata else None
     what = f"reading {repo_type} {repo_id}"
     with translate_errors("reading", repo_id), _timed(watch, what, offline_hint):
-        response = get_session().get(url, headers=_headers(hub), params=params)
-        hf_raise_for_status(response)
-        return response.json()
+        return _get(hub, url, params, retry, what).json()
 
 
 def head_commit(
-    hub: Hub, repo_type: str, repo_id: str, revision: str, *, watch: SlowWatch | None = None
+    hub: Hub, repo_type: str, repo_id: str, revision: str, *, retry: Retry | None = None,
+    watch: SlowWatch | None = None,
 ) -> dict | None:
     """The newest commit at ``revision`` ({id, title, message, date, authors}), or None."""
     url = f"{_api_url(hub, repo_type, repo_id)}/commits/{quote(revision, safe='')}"
     what = f"reading the commits of {repo_type} {repo_id}"
     with translate_errors("reading the commits of", repo_id), _timed(watch, what, None):
-        # The first page suffices: stopping the iterator requests no other page.
-        return next(iter(paginate(url, params={}, headers=_headers(hub))), None)
+        # The first page, newest first, is all we need.
+        commits = _get(hub, url, None, retry, what).json()
+    return commits[0] if commits else None
 
 
 def card_text(
-    hub: Hub, repo_type: str, repo_id: str, commit: str, *, watch: SlowWatch | None = None
+    hub: Hub, repo_type: str, repo_id: str, commit: str, *, retry: Retry | None = None,
+    watch: SlowWatch | None = None,
 ) -> str | None:
     """README.md at ``commit`` as text, or None when the repo has no card."""
     prefix = {"model": "", "dataset": "datasets/", "space": "spaces/"}[repo_type]
     url = f"{hub.endpoint}/{prefix}{repo_id}/resolve/{commit}/README.md"
     what = f"reading the card of {repo_type} {repo_id}"
     with translate_errors("reading the card of", repo_id), _timed(watch, what, None):
-        response = get_session().get(url, headers=_headers(hub), follow_redirects=True)
         try:
-            hf_raise_for_status(response)
+            response = _get(hub, url, None, retry, what)
         except EntryNotFoundError:
             return None
-        return response.content.decode("utf-8", errors="replace")
+    return response.content.decode("utf-8", errors="replace")

@@ -183,3 +183,12 @@ def test_offline_miss_fails_clearly_without_a_request(hub):
         "Hint: Run the same command once online to cache it, or drop --offline/HF_HUB_OFFLINE.\n"
     )
     assert hub.stats()["requests"] == 0
+
+
+def test_rate_limits_are_waited_out_on_every_page(hub):
+    hub.add_faults([{"method": "GET", "path": "^/api/models$", "action": "status", "status": 429,
+                     "retry_after": 0, "times": 2}])
+    lookup = Lookup.open(hub.url)
+    found = run_search(lookup, SearchQuery("model", author="acme", sort="likes", limit=6), page_size=3)
+    assert [f.id for f in found] == expected(lambda s: s.id.startswith("acme/"), sort="likes", limit=6)
+    assert requests_to(hub, "GET repo-list") == 2 + 2  # two pages, two refusals

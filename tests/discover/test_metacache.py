@@ -1,0 +1,98 @@
+"""The metadata cache on its own: expiry, commits, atomic files, damaged entries, offline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hfsync.errors import HfsyncError, OfflineError
+from hfsync.metacache import CachedReads, MetadataCache, describe_age, is_commit, ttl_from_env
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_branch_answers_expire_commit_answers_never(tmp_path):
+    clock = Clock()
+    cache = MetadataCache(tmp_path, ttl=60, clock=clock)
+    reads = CachedReads(cache, "http://hub")
+    fetched = []
+
+    def fetch(value):
+        return lambda hint: fetched.append((value, hint)) or value
+
+    assert reads.read(("info", "model", "a/b", "main"), "x", fetch(1), immutable=False) == 1
+    assert reads.read(("info", "model", "a/b", SHA), "x", fetch(2), immutable=True) == 2
+    clock.now += 59
+    assert reads.read(("info", "model", "a/b", "main"), "x", fetch(3), immutable=False) == 1
+    clock.now += 10_000_000
+    assert reads.read(("info", "model", "a/b", "main"), "x", fetch(4), immutable=False) == 4
+    assert reads.read(("info", "model", "a/b", SHA), "x", fetch(5), immutable=True) == 2
+    # The refetch of an expired entry knew the cache could have answered (for the slow warning).
+    assert fetched == [(1, None), (2, None), (4, "from data 116 days old")]
+    # Another endpoint is another entry.
+    assert CachedReads(cache, "http://other").read(("info", "model", "a/b", SHA), "x", fetch(6), immutable=True) == 6
+
+
+def test_entries_are_whole_files_and_damage_is_a_miss(tmp_path):
+    cache = MetadataCache(tmp_path, ttl=60)
+    key = ("http://hub", "search", "model", '{"q": 1}')
+    cache.put(key, {"ids": ["a/b"]}, immutable=False)
+    path = cache.path_for(key)
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left behind
+    record = json.loads(path.read_text())
+    assert record["key"] == json.dumps(list(key), separators=(",", ":"))
+    assert cache.get(key).value == {"ids": ["a/b"]}
+    path.write_text(path.read_text()[:-5])  # a torn write from some other tool
+    assert cache.get(key) is None
+    path.write_text(json.dumps({**record, "key": "something else"}))  # a hash collision, in theory
+    assert cache.get(key) is None
+
+
+def test_an_unwritable_cache_does_not_fail_the_read(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    reads = CachedReads(MetadataCache(blocker / "metadata", ttl=60), "http://hub")
+    assert reads.read(("k",), "x", lambda hint: 42, immutable=True) == 42
+
+
+def test_offline_answers_any_age_and_misses_without_fetching(tmp_path):
+    clock = Clock()
+    cache = MetadataCache(tmp_path, ttl=60, clock=clock)
+    CachedReads(cache, "http://hub").read(("k",), "x", lambda hint: "v", immutable=False)
+    clock.now += 7200
+    offline = CachedReads(cache, "http://hub", offline=True)
+
+    def never(hint):
+        raise AssertionError("offline must not fetch")
+
+    assert offline.read(("k",), "x", never, immutable=False) == "v"
+    assert offline.age_note() == "data 2 h old"
+    with pytest.raises(OfflineError) as error:
+        offline.read(("other",), "model acme/x", never, immutable=False)
+    assert error.value.message == "Offline, and the metadata cache holds no answer for model acme/x from http://hub."
+
+
+def test_ttl_from_the_environment(monkeypatch):
+    assert ttl_from_env() == 900
+    monkeypatch.setenv("HFSYNC_METADATA_TTL", "30")
+    assert ttl_from_env() == 30
+    monkeypatch.setenv("HFSYNC_METADATA_TTL", "soon")
+    with pytest.raises(HfsyncError, match="HFSYNC_METADATA_TTL='soon' is not a number of seconds"):
+        ttl_from_env()
+    monkeypatch.setenv("HFSYNC_METADATA_TTL", "-1")
+    with pytest.raises(HfsyncError, match="must not be negative"):
+        ttl_from_env()
+
+
+def test_small_helpers():
+    assert is_commit(SHA) and not is_commit("main") and not is_commit(SHA.upper()) and not is_commit(None)
+    assert [describe_age(s) for s in (5, 600, 7200, 86400 * 3)] == ["5 s", "10 min", "2 h", "3 days"]
