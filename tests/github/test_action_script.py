@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,49 @@ def test_the_hf_token_is_in_the_environment_never_in_arguments(run_action, tmp_p
     assert not any(HF_TOKEN in call for call in calls)
     # The only place the token appears is the mask command, which the runner hides.
     assert done.stdout.count(HF_TOKEN) == 1 and f"::add-mask::{HF_TOKEN}" in done.stdout
+
+
+def test_apply_then_plan_with_the_real_hfsync_against_the_sandbox(sandbox, tmp_path):
+    """The step as the runner would run it, with hfsync itself: apply publishes, a plan after finds nothing."""
+    bin_dir = tmp_path / "real-bin"
+    bin_dir.mkdir()
+    (bin_dir / "hfsync").write_text(f'#!/usr/bin/env bash\nexec {sys.executable} -m hfsync "$@"\n')
+    (bin_dir / "hfsync").chmod(0o755)
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples", work, ignore=shutil.ignore_patterns("github"))
+    summary = tmp_path / "summary.md"
+
+    def step(command: str) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+        outputs = tmp_path / f"output-{command}"
+        env = {
+            **os.environ,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "PYTHONPATH": str(ROOT),
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "HF_TOKEN": sandbox.token,
+            "HFSYNC_COMMAND": command,
+            "HFSYNC_MANIFEST": "hfsync.yaml",
+            "HFSYNC_ENDPOINT": sandbox.url,
+            "HFSYNC_COMMENT": "true",
+            "HFSYNC_CHANGED_SINCE": "",
+            "HFSYNC_WORKDIR": ".",
+            "EVENT_NAME": "push",
+        }
+        done = subprocess.run(["bash", "-c", STEP["run"]], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+        return done, dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+
+    done, outputs = step("apply")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs["has-changes"] == "true"
+    assert outputs["summary"].startswith("Plan: 15 to create, 0 to change, 0 to delete")
+    assert "Apply complete: 3 target(s) published." in done.stdout
+    assert "### hfsync plan" in summary.read_text()
+
+    done, outputs = step("drift")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs["has-changes"] == "false"
+    assert outputs["summary"] == "No changes."
+    assert "::warning" not in done.stdout
+    assert sandbox.token not in done.stdout.replace(f"::add-mask::{sandbox.token}", "") + done.stderr
