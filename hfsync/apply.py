@@ -114,6 +114,14 @@ def _summary(target: TargetChange) -> str:
     return f"Publish {target.repo_id}: " + ", ".join(p for p in parts if p) + " (hfsync)"
 
 
+ACCESS = ("private", "gated")  # settings that decide who sees the content
+
+
+def _restricts(name: str, value: object) -> bool:
+    """Whether setting ``name`` to ``value`` narrows access (private: true, gated: auto/manual)."""
+    return bool(value) if name in ACCESS else False
+
+
 def apply_target(target: TargetChange, publisher: Publisher, provenance: Provenance) -> TargetResult:
     """Carry out one target's changes, in the order the module docstring gives."""
     done: list[str] = []
@@ -128,8 +136,7 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
             if settings.get("gated"):
                 publisher.update_settings(repo, kind, gated=settings["gated"])
         else:
-            tighten = {k: v for k, v in settings.items() if (k, v) in (("private", True),)
-                       or (k == "gated" and v)}
+            tighten = {k: v for k, v in settings.items() if k in ACCESS and _restricts(k, v)}
             if tighten:
                 publisher.update_settings(repo, kind, **tighten)
                 done.extend(f"set {k} = {v}" for k, v in tighten.items())
@@ -159,8 +166,7 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)
                 done.append(f"created tag {ref.name}")
         if target.action != Action.CREATE:
-            loosen = {k: v for k, v in settings.items() if (k, v) == ("private", False)
-                      or (k == "gated" and not v)}
+            loosen = {k: v for k, v in settings.items() if k in ACCESS and not _restricts(k, v)}
             if loosen:
                 publisher.update_settings(repo, kind, **loosen)
                 done.extend(f"set {k} = {v}" for k, v in loosen.items())
