@@ -1,23 +1,26 @@
 """The card step of planning: which README.md to publish, and its metadata changes.
 
-One function, ``plan_card``, so that card generation (cards.py) can replace it
-without touching the planner. Today it merges the metadata a manifest declares into
-the README.md front matter: the local one when the source has one, else the remote
-one (fetched only when the declared metadata differs from the Hub's card data).
-The card body is kept as it is. Parsing and writing front matter is huggingface_hub's
-RepoCard.
+One function, ``plan_card``. A source without README.md gets one generated
+(cards.generate) unless ``card.generate`` is false. Otherwise the metadata a manifest
+declares is merged into the README.md front matter: the local one when the source has
+one, else the remote one (fetched only when the declared metadata differs from the
+Hub's card data). The card body is kept as it is. Parsing and writing front matter is
+huggingface_hub's RepoCard.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import RepoCard
 
+from hfsync.cards import generate
+from hfsync.cards import inputs as card_inputs
 from hfsync.manifest import RepoTarget
 from hfsync.remote import RemoteRepo
 
@@ -66,14 +69,34 @@ def merge(text: str, metadata: Mapping[str, Any]) -> str:
     return merged if merged.endswith("\n") else merged + "\n"
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def local_card(target: RepoTarget, files: Sequence[str]) -> str | None:
+    """The README.md apply would publish, as far as the disk decides it: generated, or
+    the source's own with declared metadata merged in. None: the Hub's card decides."""
+    readme = target.source.path / README
+    if readme.is_file():
+        return merge(readme.read_text(encoding="utf-8"), declared_metadata(target))
+    if target.card.generate:
+        return generate(target, files)
+    return None
+
+
 def plan_card(
     target: RepoTarget,
     local_readme: Path | None,
     remote: RemoteRepo,
     fetch_remote_readme: Callable[[], str | None],
+    files: Sequence[str] = (),
 ) -> CardPlan:
-    """Decide the README.md to publish for ``target``."""
+    """Decide the README.md to publish for ``target`` (whose source holds ``files``)."""
     declared = declared_metadata(target)
+    if local_readme is None and target.card.generate:
+        root = target.source.path
+        used = {os.path.relpath(p, root): _sha256(p) for p in card_inputs(target)}
+        return CardPlan(generate(target, files), declared, True, used)
     if not declared:
         return CardPlan()
     if local_readme is not None:

@@ -34,3 +34,70 @@ PICKLE_SUFFIXES: tuple[str, ...] = (
 def is_pickle_file(path: str) -> bool:
     """Whether a file name belongs to a format that can run code when loaded."""
     return path.lower().endswith(PICKLE_SUFFIXES)
+
+# The Hub's task ids (pipeline_tag for models, task_categories for datasets), as in
+# huggingface.js packages/tasks pipelines.ts.
+TASKS: frozenset[str] = frozenset(
+    """
+    text-classification token-classification table-question-answering question-answering
+    zero-shot-classification translation summarization feature-extraction text-generation
+    fill-mask sentence-similarity text-to-speech text-to-audio automatic-speech-recognition
+    audio-to-audio audio-classification audio-text-to-text voice-activity-detection
+    depth-estimation image-classification object-detection image-segmentation text-to-image
+    image-to-text image-to-image image-to-video unconditional-image-generation
+    video-classification reinforcement-learning robotics tabular-classification
+    tabular-regression tabular-to-text table-to-text multiple-choice text-ranking
+    text-retrieval time-series-forecasting text-to-video image-text-to-text
+    image-text-to-image image-text-to-video visual-question-answering
+    document-question-answering zero-shot-image-classification graph-ml mask-generation
+    zero-shot-object-detection text-to-3d image-to-3d image-feature-extraction
+    video-text-to-text keypoint-detection visual-document-retrieval any-to-any
+    video-to-video other
+    """.split()
+)
+
+# ISO 639-1 codes, and the ISO 639-3 codes that most often appear on the Hub for
+# languages without a two-letter code. Region/script subtags (en-US, zh-Hant) are
+# accepted on top of a known code.
+LANGUAGES: frozenset[str] = frozenset(
+    """
+    aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu
+    cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi
+    ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks
+    ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl
+    nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl
+    sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve
+    vi vo wa wo xh yi yo za zh zu
+    ace ady afr als amh ang arb arz ast awa azj bak bal ban bar bcl bel ben bho bjn bod bos
+    bpy bre bug bul bxr cat cdo ceb ces che chr chv ckb cmn cos crh cym dan deu diq dsb dty
+    ell eng epo est eus ewe ext fao fas fil fin fra frr fry fur gle glg glk gom grn gsw guj
+    hak hat hau haw heb hif hin hrv hsb hun hye ibo ido ilo ina ind isl ita jav jbo jpn kaa
+    kab kan kat kaz kbd khm kin kir kor krc ksh kur lad lao lat lav lez lij lim lin lit lmo
+    ltz lug lzh mai mal mar mhr min mkd mlg mlt mon mri mrj msa mwl mya myv mzn nah nan nap
+    nds nep new nld nno nob nor nso oci ori oss pag pam pan pap pcd pcm pdc pfl pms pnb pol
+    por pus que roh ron rue rus sah san scn sco sgs sin slk slv sme sna snd som sot spa sqi
+    srd srp sun swa swe szl tam tat tcy tel tgk tgl tha tir ton tsn tuk tur tyv udm uig ukr
+    urd uzb vec vep vie vls vol war wln wol wuu xal xho xmf yid yor yue zea zho zsm zul
+    multilingual code
+    """.split()
+)
+
+# The Hub's size_categories values, smallest first, with their row-count bounds.
+SIZE_CATEGORIES: tuple[tuple[str, int, int], ...] = (
+    ("n<1K", 0, 10**3),
+    ("1K<n<10K", 10**3, 10**4),
+    ("10K<n<100K", 10**4, 10**5),
+    ("100K<n<1M", 10**5, 10**6),
+    ("1M<n<10M", 10**6, 10**7),
+    ("10M<n<100M", 10**7, 10**8),
+    ("100M<n<1B", 10**8, 10**9),
+    ("1B<n<10B", 10**9, 10**10),
+    ("10B<n<100B", 10**10, 10**11),
+    ("100B<n<1T", 10**11, 10**12),
+    ("n>1T", 10**12, 10**30),
+)
+
+
+def size_category(rows: int) -> str:
+    """The size_categories value the Hub uses for a dataset of ``rows`` rows."""
+    return next(name for name, low, high in SIZE_CATEGORIES if low <= rows < high)

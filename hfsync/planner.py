@@ -94,8 +94,9 @@ def plan_target(target: RepoTarget, publisher: Publisher, cache: DigestCache) ->
                 readme if readme.is_file() else None,
                 remote,
                 lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
+                paths,
             )
-        except HubError as error:
+        except HfsyncError as error:  # the Hub's refusal, or a card input that cannot be read
             return _failed(target, error.message)
         except OSError as error:
             return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}")

@@ -13,6 +13,7 @@ repos:
     tags: [{tags}]
     source: {{path: m, prune: true}}
     card:
+      generate: false  # metadata merged into the Hub's card, not a generated one
       metadata: {{license: mit}}
 """
 

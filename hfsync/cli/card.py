@@ -1,0 +1,37 @@
+"""`hfsync card render`: the README.md apply would publish for a target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import cli
+from hfsync.cli.validate import manifest_option
+
+
+@cli.group()
+def card() -> None:
+    """Repo cards (README.md): generated or merged with declared metadata."""
+
+
+@card.command()
+@click.argument("target")
+@manifest_option
+def render(target: str, files: tuple[Path, ...]) -> int:
+    """Print the card apply would publish for TARGET (a repo id or key), offline."""
+    from hfsync.cardstep import local_card
+    from hfsync.errors import HfsyncError
+    from hfsync.manifest import load
+    from hfsync.planner import select_targets, source_files
+
+    ((_, chosen),) = select_targets(load(files), [target])
+    text = local_card(chosen, source_files(chosen))
+    if text is None:
+        raise HfsyncError(
+            f"{chosen.key}: the source has no README.md and card.generate is false, so apply "
+            "merges the declared metadata into the card already on the Hub.",
+            hint="Run `hfsync plan` to see the metadata changes.",
+        )
+    click.echo(text, nl=False)
+    return 0
