@@ -78,6 +78,11 @@ def cli(
     register_secret(os.environ.get("HF_TOKEN"))
     verbosity = -1 if quiet else verbose
     configure(verbosity, log_format)
+    if trace_file is not None:
+        from hfsync.hub import trace
+
+        trace.start(trace_file)
+        ctx.call_on_close(trace.stop)
     ctx.obj = Options(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         token=token,

@@ -48,6 +48,9 @@ class Hub:
         # huggingface_hub's own lookup: HF_TOKEN, then the `hf auth login` store.
         self.token = token or get_token()
         register_secret(self.token)
+        from hfsync.hub.session import install
+
+        install()  # every request: retried on transient failures, traced with --trace-file
         if is_loopback(self.endpoint):
             # The sandbox speaks the classic LFS protocol only. Never done for a real Hub.
             os.environ["HF_HUB_DISABLE_XET"] = "1"
@@ -63,9 +66,12 @@ class Hub:
 @contextlib.contextmanager
 def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[None]:
     """Turn huggingface_hub's exceptions into HubError naming the operation."""
+    from hfsync.hub.trace import operation as traced
+
     what = f"{operation} {repo_id}" if repo_id else operation
     try:
-        yield
+        with traced(what):
+            yield
     except GatedRepoError as error:
         raise HubError(
             f"{what}: the repo is gated and this token has no access.",

@@ -1,0 +1,101 @@
+"""The HTTP client every Hub request goes through: retries and traces, installed once.
+
+huggingface_hub makes all its requests through one shared httpx2 client built by a
+factory (``set_client_factory``); hfsync installs its own, so plan, apply, lock, pull,
+import and search share one retry mechanism (hub.retry) and one trace (hub.trace)
+whether the request comes from hfsync or from inside huggingface_hub.
+
+The client retries a response with a transient status (429, 5xx, ...) or a failed
+connection itself, so huggingface_hub's own backoff (hub-protocol.md §2.3) sees either
+success or hfsync's HubError and does not retry on top. Requests that are not safe to
+repeat (POST, PUT, ...) are retried only when the server surely did not act on them
+(429, 503, a connection never made). A body that cannot be replayed (a file being
+streamed) is not retried here; huggingface_hub's backoff rewinds those itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx2
+
+from hfsync.hub import trace
+from hfsync.hub.retry import Retry, TransientError
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+_ALWAYS = frozenset({408, 429, 500, 502, 503, 504})
+_UNSAFE_OK = frozenset({429, 503})
+_installed = False
+_install_lock = threading.Lock()
+# The retry the shared client uses; a command may swap in one that reports countdowns.
+retry = Retry()
+
+
+class _Final(Exception):
+    """Carries an error out of the retry loop untouched (not to be retried)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class HubClient(httpx2.Client):
+    """An httpx2 client that retries transient failures and traces every request."""
+
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
+        if not isinstance(request.stream, httpx2.ByteStream):
+            return self._traced_send(request, 0, **kwargs)
+        idempotent = request.method in _IDEMPOTENT
+        statuses = _ALWAYS if idempotent else _UNSAFE_OK
+
+        def attempt(number: int) -> httpx2.Response:
+            try:
+                response = self._traced_send(request, number, **kwargs)
+            except httpx2.TransportError as error:
+                if idempotent or isinstance(error, httpx2.ConnectError):
+                    raise
+                raise _Final(error) from error
+            if response.status_code in statuses:
+                status, headers = response.status_code, dict(response.headers)
+                response.close()
+                raise TransientError(f"HTTP {status}", status, headers)
+            return response
+
+        name = f"{trace.operation_of(request)} ({request.method} {request.url.path})"
+        try:
+            return retry.call(name, attempt)
+        except _Final as final:
+            raise final.error from None
+
+    def _traced_send(self, request: httpx2.Request, attempt: int, **kwargs: Any) -> httpx2.Response:
+        trace.set_attempt(request, attempt)
+        try:
+            return super().send(request, **kwargs)
+        except Exception as error:
+            trace.on_failure(request, error)
+            raise
+
+
+def client_factory() -> httpx2.Client:
+    """huggingface_hub's default client, plus hfsync's retries and trace hooks."""
+    from huggingface_hub.utils._http import hf_request_event_hook
+
+    return HubClient(
+        # trace.on_request first: it sets X-Request-Id, which huggingface_hub's hook
+        # copies into X-Amzn-Trace-Id.
+        event_hooks={"request": [trace.on_request, hf_request_event_hook], "response": [trace.on_response]},
+        follow_redirects=True,
+        timeout=None,
+    )
+
+
+def install() -> None:
+    """Make huggingface_hub (and hfsync) use the retrying, tracing client. Idempotent."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        from huggingface_hub import set_client_factory
+
+        set_client_factory(client_factory)
+        _installed = True
