@@ -47,3 +47,14 @@ def sandbox(tmp_path):
         yield SandboxHandle(server.url, server.token, server.data_dir, server)
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _default_hub_client():
+    """hfsync installs its retrying client in huggingface_hub process-wide; undo it after
+    each test so tests of the plain client see the plain client."""
+    yield
+    import sys
+
+    if "hfsync.hub.session" in sys.modules:
+        sys.modules["hfsync.hub.session"].uninstall()

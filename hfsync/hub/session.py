@@ -26,7 +26,6 @@ from hfsync.hub.retry import Retry, TransientError
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _ALWAYS = frozenset({408, 429, 500, 502, 503, 504})
 _UNSAFE_OK = frozenset({429, 503})
-_installed = False
 _install_lock = threading.Lock()
 # The retry the shared client uses; a command may swap in one that reports countdowns.
 retry = Retry()
@@ -91,11 +90,17 @@ def client_factory() -> httpx2.Client:
 
 def install() -> None:
     """Make huggingface_hub (and hfsync) use the retrying, tracing client. Idempotent."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        from huggingface_hub import set_client_factory
+    from huggingface_hub import get_session, set_client_factory
 
-        set_client_factory(client_factory)
-        _installed = True
+    with _install_lock:
+        if not isinstance(get_session(), HubClient):
+            set_client_factory(client_factory)
+
+
+def uninstall() -> None:
+    """Give huggingface_hub its default client back (for embedding and tests)."""
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils._http import default_client_factory
+
+    with _install_lock:
+        set_client_factory(default_client_factory)
