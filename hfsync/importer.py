@@ -1,7 +1,8 @@
 """`hfsync import`: manifest entries for repos that already exist on the Hub.
 
-The entries carry the repos' current settings and card metadata, so that a plan
-right after the import shows no setting or card change. Files are not listed: the
+The entries carry the repos' current settings and card metadata (and keep the Hub's
+card rather than generating one), so that a plan right after the import shows no
+setting or card change. Files are not listed: the
 source folder starts empty and, without prune, an empty source deletes nothing.
 """
 
@@ -41,8 +42,9 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
         item["space"] = space
         metadata = {k: v for k, v in metadata.items() if k not in _SPACE_KEYS}
     item["source"] = {"path": repo_id.split("/", 1)[1]}
-    if metadata:
-        item["card"] = {"metadata": metadata}
+    # The repo's card is on the Hub already: keep it (merging metadata) rather than
+    # generating one from an empty source folder.
+    item["card"] = {"generate": False, **({"metadata": metadata} if metadata else {})}
     return item
 
 

@@ -32,7 +32,8 @@ def test_apply_broken_mid_upload_then_rerun_converges_without_reuploading(projec
     assert second.exit_code == 0, second.output
     uploads = sandbox.stats()["routes"]["PUT lfs-upload"]
     assert (uploads["requests"], uploads["bytes_in"]) == (1, len(b))  # a.safetensors was already there
-    assert sorted(api.list_repo_files("sandbox/f1")) == [".gitattributes", "a.safetensors", "b.safetensors"]
+    assert sorted(api.list_repo_files("sandbox/f1")) == [".gitattributes", "README.md", "a.safetensors",
+                                                         "b.safetensors"]
     assert project.plan("--detailed-exitcode").exit_code == 0
 
 
