@@ -35,7 +35,7 @@ def test_metadata_without_a_local_readme_updates_the_remote_card(project, sandbo
                     repo_id="sandbox/remote-card")
     project.write("m/config.json", "{}\n")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/remote-card\n    source: {path: m, prune: true}\n"
-                 "    card: {metadata: {license: apache-2.0}}\n")
+                 "    card: {generate: false, metadata: {license: apache-2.0}}\n")
     plan = project.plan()
     assert '~ card.license = "mit" -> "apache-2.0"' in plan.stdout
     assert 'README.md' in plan.stdout and '- file "README.md"' not in plan.stdout  # managed: never pruned
