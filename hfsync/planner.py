@@ -19,7 +19,7 @@ from hfsync import __version__
 from hfsync.cardstep import README, plan_card
 from hfsync.diff import LocalFile, selected, target_change
 from hfsync.digests import DigestCache, Digests, git_blob_sha1
-from hfsync.errors import HfsyncError, HubError
+from hfsync.errors import HfsyncError
 from hfsync.hub.publish import Publisher
 from hfsync.manifest import Manifest, RepoTarget, Workspace
 from hfsync.plan import Action, Plan, Provenance, TargetChange
