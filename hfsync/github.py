@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,6 +29,9 @@ BODY_LIMIT = 65536
 # GitHub drops a step summary over 1 MiB; stay under it with room for the notice.
 SUMMARY_LIMIT = 1024 * 1024 - 4096
 _TIMEOUT = 30
+# Idempotent calls are retried after these pauses on a 5xx or a dropped connection.
+_RETRY_DELAYS = (1.0, 3.0)
+_sleep = time.sleep
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class GitHubContext:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a comment or issue call did: ``action`` is created, updated or skipped."""
+    """What a comment or issue call did: ``action`` is created, updated, closed or skipped."""
 
     action: str
     url: str | None = None
@@ -95,29 +99,37 @@ def marker(key: str | None = None) -> str:
     return f"<!-- hfsync-plan key={key} -->"
 
 
+def _units(text: str) -> int:
+    # GitHub counts length in UTF-16 code units: a character outside the BMP counts twice.
+    return len(text.encode("utf-16-le")) // 2
+
+
 def truncate(text: str, limit: int, run_url: str | None) -> tuple[str, bool]:
     """Cut ``text`` to at most ``limit`` characters at a line end, closing open blocks.
 
     A cut inside a fenced code block or a ``<details>`` would swallow the notice, so both
     are closed before it; the notice points to the job summary, which holds everything.
     """
-    if len(text) <= limit:
+    if _units(text) <= limit:
         return text, False
     where = f"the [job summary]({run_url})" if run_url else "the job summary of this workflow run"
     notice = (
         f"\n\n> [!WARNING]\n> This plan is {len(text):,} characters, over GitHub's limit; "
         f"it is cut short here. The full plan is in {where}.\n"
     )
-    budget = limit - len(notice) - 200  # room for the closing tags added below
+    open_details = 0
+    budget = limit - _units(notice)
     kept = text[:budget]
-    if "\n" in kept:
-        kept = kept[: kept.rindex("\n")]
-    closing = ""
-    if sum(1 for line in kept.splitlines() if line.lstrip().startswith("```")) % 2:
-        closing += "\n```"
-    open_details = kept.count("<details") - kept.count("</details>")
-    closing += "\n</details>" * max(0, min(open_details, 10))
-    return kept + closing + notice, True
+    while True:
+        if "\n" in kept:
+            kept = kept[: kept.rindex("\n")]
+        closing = "\n```" if sum(1 for line in kept.splitlines() if line.lstrip().startswith("```")) % 2 else ""
+        open_details = max(0, kept.count("<details") - kept.count("</details>"))
+        closing += "\n</details>" * open_details
+        over = _units(kept + closing) - budget
+        if over <= 0:
+            return kept + closing + notice, True
+        kept = kept[: len(kept) - over]
 
 
 def plan_markdown(path: Path) -> str:
@@ -179,17 +191,26 @@ class _Api:
         request.add_header("User-Agent", f"hfsync/{__version__}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
-                raw = response.read()
-                return (json.loads(raw) if raw else None), response.headers
-        except urllib.error.HTTPError as error:
-            raise _http_error(method, url, error) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-            reason = getattr(error, "reason", error)
-            raise GitHubError(f"cannot reach the GitHub API at {self.origin}: {reason}") from None
-        except ValueError:
-            raise GitHubError(f"GitHub API answered {method} {_path(url)} with invalid JSON") from None
+        # A POST retried after a lost answer could add a second comment; only GET and PATCH are retried.
+        delays = _RETRY_DELAYS if method in ("GET", "PATCH") else ()
+        for attempt in range(len(delays) + 1):
+            try:
+                with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+                    raw = response.read()
+                    return (json.loads(raw) if raw else None), response.headers
+            except urllib.error.HTTPError as error:
+                failure = _http_error(method, url, error)
+                transient = error.code >= 500
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+                reason = getattr(error, "reason", error)
+                failure = GitHubError(f"cannot reach the GitHub API at {self.origin}: {reason}")
+                transient = True
+            except ValueError:
+                raise GitHubError(f"GitHub API answered {method} {_path(url)} with invalid JSON") from None
+            if not transient or attempt == len(delays):
+                raise failure
+            _sleep(delays[attempt])
+        raise AssertionError("unreachable")
 
     def pages(self, url: str) -> Iterator[dict[str, Any]]:
         next_url: str | None = url
@@ -247,10 +268,22 @@ def _fallback(context: GitHubContext, error: Forbidden, markdown: str, what: str
 def comment(context: GitHubContext, markdown: str, key: str | None = None) -> Outcome:
     """Create or update hfsync's one comment (per key) on the pull request.
 
-    The markdown goes to the job summary as well; a 403 leaves it there only and is not
-    an error, since a fork's pull request cannot be commented on with its token.
+    The markdown goes to the job summary as well, whatever happens to the comment; a 403
+    is not an error, since a fork's pull request cannot be commented on with its token.
     """
     tag = marker(key)
+    try:
+        outcome = _upsert_comment(context, tag, markdown)
+    except Forbidden as error:
+        return _fallback(context, error, markdown, f"comment on pull request #{context.pr}")
+    except GitHubError:
+        append_summary(context, markdown)
+        raise
+    append_summary(context, markdown)
+    return outcome
+
+
+def _upsert_comment(context: GitHubContext, tag: str, markdown: str) -> Outcome:
     if context.pr is None:
         raise GitHubError(
             "no pull request number: the event is not a pull request",
@@ -258,20 +291,14 @@ def comment(context: GitHubContext, markdown: str, key: str | None = None) -> Ou
         )
     api = _Api(context)
     body, truncated = truncate(f"{tag}\n{markdown}", BODY_LIMIT, context.run_url)
-    try:
-        comments = api.pages(f"issues/{context.pr}/comments?per_page=100")
-        # The marker opens the body; a comment merely quoting it is someone else's.
-        existing = next((c for c in comments if (c.get("body") or "").startswith(tag + "\n")), None)
-        if existing is None:
-            created, _ = api.request("POST", f"issues/{context.pr}/comments", {"body": body})
-            outcome = Outcome("created", created.get("html_url"), truncated=truncated)
-        else:
-            updated, _ = api.request("PATCH", f"issues/comments/{existing['id']}", {"body": body})
-            outcome = Outcome("updated", updated.get("html_url"), truncated=truncated)
-    except Forbidden as error:
-        return _fallback(context, error, markdown, f"comment on pull request #{context.pr}")
-    append_summary(context, markdown)
-    return outcome
+    comments = api.pages(f"issues/{context.pr}/comments?per_page=100")
+    # The marker opens the body; a comment merely quoting it is someone else's.
+    existing = next((c for c in comments if (c.get("body") or "").startswith(tag + "\n")), None)
+    if existing is None:
+        created, _ = api.request("POST", f"issues/{context.pr}/comments", {"body": body})
+        return Outcome("created", created.get("html_url"), truncated=truncated)
+    updated, _ = api.request("PATCH", f"issues/comments/{existing['id']}", {"body": body})
+    return Outcome("updated", updated.get("html_url"), truncated=truncated)
 
 
 def drift_issue(

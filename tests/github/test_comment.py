@@ -157,25 +157,50 @@ def test_forbidden_in_actions_is_a_workflow_notice(github, tmp_path, monkeypatch
     assert result.stdout.startswith("::notice title=hfsync::hfsync could not comment")
 
 
+@pytest.fixture
+def pauses(monkeypatch) -> list[float]:
+    slept: list[float] = []
+    monkeypatch.setattr("hfsync.github._sleep", slept.append)
+    return slept
+
+
 @pytest.mark.parametrize(
-    ("status", "expected"),
+    ("status", "message", "hint", "tries"),
     [
-        (401, "GitHub API refused GET /repos/acme/models/issues/7/comments: 401 Bad credentials"),
-        (404, "GitHub API refused GET /repos/acme/models/issues/7/comments: 404 Not Found"),
-        (500, "GitHub API refused GET /repos/acme/models/issues/7/comments: 500 boom"),
+        (401, "Bad credentials", "GITHUB_TOKEN is invalid or expired.", 1),
+        (404, "Not Found", "Check GITHUB_REPOSITORY, the pull request number and the token's access.", 1),
+        (502, "Server Error", None, 3),
     ],
 )
-def test_other_api_errors_fail_clearly_without_the_token(github, tmp_path, status, expected):
-    message = {401: "Bad credentials", 404: "Not Found", 500: "boom"}[status]
+def test_other_api_errors_fail_clearly_and_the_plan_still_reaches_the_summary(
+    github, tmp_path, pauses, status, message, hint, tries
+):
     github.server.expect_request(COMMENTS, method="GET").respond_with_json({"message": message}, status=status)
 
     result = hfsync("github", "comment", _plan(tmp_path))
 
     assert result.exit_code == 1
-    assert f"Error: {expected}" in result.stderr
+    assert f"Error: GitHub API refused GET /repos/acme/models/issues/7/comments: {status} {message}\n" in result.stderr
+    if hint:
+        assert f"Hint: {hint}" in result.stderr
     assert "Traceback" not in result.output
-    assert not github.summary.exists()
+    assert len(github.requests("GET")) == tries
+    assert pauses == [1.0, 3.0][: tries - 1]
+    assert github.summary.read_text() == PLAN_MD + "\n"
     _no_token(result)
+
+
+def test_a_transient_error_is_retried_but_a_post_is_never_repeated(github, tmp_path, pauses):
+    github.server.expect_oneshot_request(COMMENTS, method="GET").respond_with_data("", status=503)
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json({"message": "oops"}, status=500)
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 1
+    assert "POST /repos/acme/models/issues/7/comments: 500 oops" in result.stderr
+    assert len(github.requests("GET")) == 2 and pauses == [1.0]
+    assert len(github.requests("POST")) == 1
 
 
 def test_a_link_to_another_host_never_gets_the_token(github, tmp_path):
@@ -234,6 +259,14 @@ def test_next_link_parsing():
     assert _next_link('<https://a/x?page=2>; rel="next", <https://a/x?page=9>; rel="last"') == "https://a/x?page=2"
     assert _next_link('<https://a/x?page=1>; rel="prev"') is None
     assert _next_link('<https://a/x?page=3>; rel="next last"') == "https://a/x?page=3"
+
+
+def test_truncate_counts_what_github_counts():
+    # Outside the BMP a character is two UTF-16 units, as GitHub counts them.
+    text, cut = truncate("🤗 model\n" * 20_000, BODY_LIMIT, "https://x/run")
+    assert cut
+    assert len(text.encode("utf-16-le")) // 2 <= BODY_LIMIT
+    assert text.endswith("The full plan is in the [job summary](https://x/run).\n")
 
 
 def test_truncate_leaves_short_text_alone_and_cuts_at_a_line_end():
