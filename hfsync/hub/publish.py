@@ -16,7 +16,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete
-from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 from huggingface_hub.utils import build_hf_headers, paginate
 
 from hfsync import __version__
@@ -66,7 +72,8 @@ class Publisher:
                     info = self.api.repo_info(repo_id, repo_type=repo_type, expand=["sha"])
                     return True, info.sha
         except HubError as error:
-            if isinstance(error.__cause__, RepositoryNotFoundError):
+            cause = error.__cause__
+            if isinstance(cause, RepositoryNotFoundError) and not isinstance(cause, GatedRepoError):
                 return False, None
             raise
 
@@ -90,7 +97,9 @@ class Publisher:
             except RevisionNotFoundError:
                 branch_exists = False
                 info = self.api.repo_info(repo_id, repo_type=repo_type, expand=expand)
-            except RepositoryNotFoundError:
+            except RepositoryNotFoundError as error:
+                if isinstance(error, GatedRepoError):
+                    raise  # it exists; this token may not read it
                 return MISSING
             tree = self._tree(repo_id, repo_type, info.sha) if files and info.sha else {}
             tag_heads: dict[str, str] = {}

@@ -100,3 +100,16 @@ def test_saved_plan_refused_after_the_card_it_merged_changed(project, sandbox):
     result = project.run("apply", str(out))
     assert result.exit_code == 1
     assert f"sandbox/s1: local file {project.root / 'm/README.md'} changed" in result.stderr
+
+
+def test_someone_elses_gated_repo_is_never_planned_as_a_create(project, sandbox):
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("alice/gated", token=sandbox.token_for("alice"))
+    api.update_repo_settings("alice/gated", gated="manual", token=sandbox.token_for("alice"))
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: alice/gated\n    source: {path: m}\n")
+    result = project.plan()
+    assert "alice/gated will be updated in place" in result.stdout
+    applied = project.apply()
+    assert applied.exit_code == 1 and "apply failed for:\n  alice/gated: " in applied.stderr
+    assert "Traceback" not in applied.output
