@@ -88,6 +88,11 @@ class Inventory:
     items: list[Item]
     hf_cache: HFCacheInfo | None
     locks: list[Path] = field(default_factory=list)
+    unlocked: list[Path] = field(default_factory=list)  # manifests with pulls but no lock file
+
+    def notes(self) -> list[str]:
+        """What the user should know about what is not protected."""
+        return [f"Note: {m} has pulls but no lock file: nothing it pulls is pinned." for m in self.unlocked]
 
     @property
     def size(self) -> int:
@@ -184,10 +189,13 @@ def inventory(manifests: Sequence[Manifest], hf_cache: Path | None = None) -> In
     """Every item in the manifests' dest folders and in the HF cache, with its pins."""
     items: list[Item] = []
     cache_pins: dict[tuple[str, str], dict[str, str]] = {}
-    locks = []
+    locks: list[Path] = []
+    unlocked: list[Path] = []
     for manifest in manifests:
         lock = read_lock(manifest.lock_path)
         entries = {(p.type, p.id): p for p in lock.pulls} if lock else {}
+        if lock is None and manifest.pulls:
+            unlocked.append(manifest.path)
         if lock is not None:
             locks.append(lock.path)
             for entry in lock.pulls:
@@ -200,7 +208,7 @@ def inventory(manifests: Sequence[Manifest], hf_cache: Path | None = None) -> In
     if info is not None:
         items.extend(_cache_items(info, cache_pins))
     items.sort(key=lambda i: (i.last_used, i.label))
-    return Inventory(items, info, locks)
+    return Inventory(items, info, locks, unlocked)
 
 
 def _protect(items: Iterable[Item], evicted: set[int]) -> None:

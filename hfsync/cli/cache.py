@@ -19,7 +19,10 @@ def _inventory(files: tuple[Path, ...]):  # type: ignore[no-untyped-def]
 
     # Without -f, ./hfsync.yaml when there is one; with no manifest, only the HF cache is seen.
     given = files or ((Path(DEFAULT_MANIFEST),) if Path(DEFAULT_MANIFEST).is_file() else ())
-    return inventory(load(given).manifests if given else ())
+    inv = inventory(load(given).manifests if given else ())
+    for note in inv.notes():
+        click.echo(note, err=True)
+    return inv
 
 
 @cli.group()

@@ -158,3 +158,43 @@ def test_parse_id_and_card_summary():
     assert card_summary(card) == "First line second line."
     assert card_summary("") is None
     assert card_summary("x" * 500).endswith("…") and len(card_summary("x" * 500)) == 400
+
+
+def test_gated_and_private_repos(sandbox, tmp_path, monkeypatch):
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    monkeypatch.chdir(tmp_path)
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("acme/secret", private=True)
+    api.create_commit("acme/secret", [CommitOperationAdd("model.safetensors", b"x")], commit_message="w")
+    api.create_repo("acme/gated")
+    api.update_repo_settings("acme/gated", gated="manual")
+    anonymous = hfsync("--endpoint", sandbox.url, "info", "acme/secret")
+    assert anonymous.exit_code == 1
+    assert "acme/secret: repository not found, or not visible with this token." in anonymous.stderr
+    owner = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "info", "acme/secret")
+    assert owner.exit_code == 0, owner.output
+    assert "  private      yes" in owner.stdout.splitlines()
+    assert sandbox.token not in owner.output
+    gated = hfsync("--endpoint", sandbox.url, "info", "acme/gated", "--format", "json")
+    assert json.loads(gated.stdout)["gated"] == "manual"
+
+
+def test_parameters_and_dtypes_when_the_hub_gives_them():
+    from hfsync.info import _report, render_text
+    from hfsync.manifest import Policy
+
+    item = {"id": "acme/big", "sha": "a" * 40, "safetensors": {"parameters": {"BF16": 7_000_000_000, "F32": 1024},
+                                                               "total": 7_000_001_024},
+            "siblings": [{"rfilename": "model-00001.safetensors", "size": 9_000_000_000},
+                         {"rfilename": "model-00002.safetensors", "lfs": {"size": 5_000_000_000}},
+                         {"rfilename": "config.json", "size": 700}],
+            "cardData": {"license": "mit", "base_model": ["x/a", "x/b"]}, "tags": [], "likes": 1, "downloads": 5}
+    report = _report(item, "model", None, None, None, Policy(licenses=("mit",)))
+    assert (report.parameters, report.dtypes) == (7_000_001_024, {"BF16": 7_000_000_000, "F32": 1024})
+    assert report.sizes == {".safetensors": 14_000_000_000, ".json": 700}
+    text = render_text(report, "hfsync.yaml").splitlines()
+    assert "  parameters   7.0B (BF16: 7.0B, F32: 1.0k)" in text
+    assert "  size         14.0 GB in 3 files: .safetensors 14.0 GB, .json 700 B" in text
+    assert "  base model   x/a, x/b" in text
+    assert "  OK       license      mit is allowed" in text

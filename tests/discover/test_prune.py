@@ -216,3 +216,23 @@ def test_bad_options(world):
     assert (result.exit_code, result.stderr.splitlines()[0]) == (1, "Error: --max-size: not a size: 'lots'")
     result = world.run("cache", "prune", "--older-than", "soon")
     assert (result.exit_code, result.stderr.splitlines()[0]) == (1, "Error: not an age: 'soon'")
+
+
+def test_ls_table_and_a_manifest_without_lock(world):
+    world.manifest("plain")
+    world.run("lock")
+    world.run("pull")
+    leftover = world.project / "vendor/plain/notes.txt"
+    leftover.write_bytes(b"12345")
+    os.utime(leftover, (T0, T0))
+    result = world.run("cache", "ls")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["last", "used", "size", "status", "item"]
+    assert lines[1].split()[1:] == ["days", "ago", "5", "B", "evictable", str(leftover)]
+    assert all("pinned by hfsync.lock" in line for line in lines[2:]) and len(lines) == 5
+    assert result.stderr.startswith("4 items, ") and result.stderr.endswith(" kB.\n")
+    (world.project / "hfsync.lock").unlink()
+    result = world.run("cache", "prune", "--older-than", "1w", "--dry-run")
+    assert result.stderr.startswith("Note: hfsync.yaml has pulls but no lock file: nothing it pulls is pinned.\n")
+    assert evicted(result.stdout) == [str(leftover)]  # the rest was used just now
