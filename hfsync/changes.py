@@ -13,7 +13,6 @@ since it can change every one of them; so does a manifest that did not exist at 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -49,6 +48,11 @@ def changed_since(workspace: Workspace, ref: str, repo_path: Path | None = None)
     root = Path(repo.working_tree_dir).resolve()
     base = _merge_base(repo, ref)
     changed = _changed_paths(repo, base)
+    # Each changed path under every folder holding it: one lookup per target, however many changed.
+    touched: dict[PurePosixPath, PurePosixPath] = {}
+    for path in sorted(changed):
+        for folder in (path, *path.parents):
+            touched.setdefault(folder, path)
     repos: set[str] = set()
     pulls: set[str] = set()
     reasons: dict[str, str] = {}
@@ -56,11 +60,12 @@ def changed_since(workspace: Workspace, ref: str, repo_path: Path | None = None)
         manifest_path = _relative(manifest.path, root)
         if manifest_path is None:
             raise ChangesError(f"{manifest.path} is outside the git repository at {root}")
-        everything = _manifest_wide_change(repo, base, manifest, manifest_path) if manifest_path in changed else None
-        entries = _changed_entries(repo, base, manifest, manifest_path) if manifest_path in changed else set()
+        everything, entries = (
+            _manifest_changes(base, manifest, manifest_path) if manifest_path in changed else (None, set())
+        )
         lock_changed = _relative(manifest.lock_path, root) in changed
         for target in manifest.repos:
-            why = everything or _entry_reason(target, entries, manifest) or _file_reason(target, changed, root)
+            why = everything or _entry_reason(target, entries, manifest) or _file_reason(target, touched, root)
             if why:
                 repos.add(target.key)
                 reasons[target.key] = why
@@ -120,11 +125,7 @@ def _relative(path: Path, root: Path) -> PurePosixPath | None:
         return None
 
 
-def _under(paths: Iterable[PurePosixPath], folder: PurePosixPath) -> PurePosixPath | None:
-    return next((p for p in paths if p == folder or folder in p.parents), None)
-
-
-def _old_data(repo: git.Repo, base: git.Commit, path: PurePosixPath) -> Any:
+def _old_data(base: git.Commit, path: PurePosixPath) -> Any:
     try:
         blob = base.tree / str(path)
     except KeyError:
@@ -135,34 +136,26 @@ def _old_data(repo: git.Repo, base: git.Commit, path: PurePosixPath) -> Any:
         return None
 
 
-def _new_data(manifest: Manifest) -> dict[str, Any]:
-    return yaml.safe_load(manifest.path.read_text(encoding="utf-8"))
+def _manifest_changes(base: git.Commit, manifest: Manifest, path: PurePosixPath) -> tuple[str | None, set]:
+    """Why every target of the manifest changed (or None), and the entries that changed.
 
-
-def _manifest_wide_change(repo: git.Repo, base: git.Commit, manifest: Manifest, path: PurePosixPath) -> str | None:
-    old = _old_data(repo, base, path)
+    Entries are (section, type, qualified id) of every entry that is new or differs.
+    """
+    old = _old_data(base, path)
     if not isinstance(old, dict):
-        return f"{manifest.path.name} is new or was not a valid manifest at the base"
-    new = _new_data(manifest)
+        return f"{manifest.path.name} is new or was not a valid manifest at the base", set()
+    new = yaml.safe_load(manifest.path.read_text(encoding="utf-8"))
     for key in sorted(set(old) | set(new)):
         if key not in ("repos", "pulls") and old.get(key) != new.get(key):
-            return f"'{key}' changed in {manifest.path.name}, which affects every target"
-    return None
-
-
-def _changed_entries(repo: git.Repo, base: git.Commit, manifest: Manifest, path: PurePosixPath) -> set:
-    """(section, type, qualified id) of every entry that is new or differs from the base."""
-    old = _old_data(repo, base, path)
-    old = old if isinstance(old, dict) else {}
-    new = _new_data(manifest)
-    changed = set()
+            return f"'{key}' changed in {manifest.path.name}, which affects every target", set()
+    entries = set()
     for section in ("repos", "pulls"):
         before = {_entry_id(section, raw, manifest): raw for raw in old.get(section) or []}
         for raw in new.get(section) or []:
             key = _entry_id(section, raw, manifest)
             if key is not None and before.get(key) != raw:
-                changed.add(key)
-    return changed
+                entries.add(key)
+    return None, entries
 
 
 def _entry_id(section: str, raw: Any, manifest: Manifest) -> tuple[str, str, str] | None:
@@ -181,12 +174,9 @@ def _entry_reason(target: RepoTarget | Pull, entries: set, manifest: Manifest) -
     return None
 
 
-def _file_reason(target: RepoTarget, changed: set[PurePosixPath], root: Path) -> str | None:
-    folder = _relative(target.source.path, root)
-    if folder is not None and (hit := _under(changed, folder)):
-        return f"{hit} changed"
-    for extra in (target.card.training, target.card.metrics):
-        rel = _relative(extra, root) if extra is not None else None
-        if rel is not None and rel in changed:
-            return f"{rel} changed"
+def _file_reason(target: RepoTarget, touched: dict[PurePosixPath, PurePosixPath], root: Path) -> str | None:
+    for path in (target.source.path, target.card.training, target.card.metrics):
+        rel = _relative(path, root) if path is not None else None
+        if rel is not None and rel in touched:
+            return f"{touched[rel]} changed"
     return None

@@ -65,7 +65,7 @@ class GitHubContext:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a comment or issue call did: ``action`` is created, updated, closed or skipped."""
+    """What a comment or issue call did: ``action`` is created, updated, unchanged, closed or skipped."""
 
     action: str
     url: str | None = None
@@ -297,6 +297,8 @@ def _upsert_comment(context: GitHubContext, tag: str, markdown: str) -> Outcome:
     if existing is None:
         created, _ = api.request("POST", f"issues/{context.pr}/comments", {"body": body})
         return Outcome("created", created.get("html_url"), truncated=truncated)
+    if existing.get("body") == body:
+        return Outcome("unchanged", existing.get("html_url"), truncated=truncated)
     updated, _ = api.request("PATCH", f"issues/comments/{existing['id']}", {"body": body})
     return Outcome("updated", updated.get("html_url"), truncated=truncated)
 

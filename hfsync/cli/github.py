@@ -33,6 +33,8 @@ def _report(outcome: Outcome, what: str) -> int:
             click.echo(f"Notice: {outcome.notice}", err=True)
     if outcome.action in ("created", "updated", "closed"):
         click.echo(f"{outcome.action.capitalize()} the {what}: {outcome.url or '(no URL returned)'}")
+    elif outcome.action == "unchanged":
+        click.echo(f"The {what} already says this: {outcome.url or '(no URL returned)'}")
     if outcome.truncated:
         click.echo("The body was over GitHub's size limit and was cut short; the job summary has all of it.")
     return 0

@@ -64,6 +64,17 @@ def test_updates_the_existing_comment_instead_of_adding_one(github, tmp_path):
     _no_token(result)
 
 
+def test_an_identical_comment_is_left_alone(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([_comment(5, "<!-- hfsync-plan -->\n" + PLAN_MD)])
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    assert "The plan comment already says this" in result.stdout and "issuecomment-5" in result.stdout
+    assert [r.method for r in github.requests()] == ["GET"]
+    assert github.summary.read_text() == PLAN_MD + "\n"
+
+
 def test_finds_the_comment_on_a_later_page_by_following_link_next(github, tmp_path):
     base = github.server.url_for(COMMENTS)
     github.server.expect_request(COMMENTS, method="GET", query_string="per_page=100").respond_with_json(
