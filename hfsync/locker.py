@@ -18,7 +18,7 @@ from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, LockError, OfflineError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Downloader
-from hfsync.hub.repofiles import list_files, resolve_commit
+from hfsync.hub.repofiles import resolve_commit
 from hfsync.hub.retry import Retry
 from hfsync.layout import Layout
 from hfsync.lock import (
@@ -31,6 +31,7 @@ from hfsync.lock import (
     stale_reasons,
     write_lock,
 )
+from hfsync.lookup import files_at_commit
 from hfsync.manifest import Manifest, Pull, Workspace
 from hfsync.selection import mem_available, select, unsafe_path_reason
 
@@ -70,7 +71,7 @@ def resolve(
 ) -> Resolved:
     """Resolve ``pull`` on the Hub now; blake3 is carried over for files whose content is unchanged."""
     commit = resolve_commit(hub, retry, pull.id, pull.type, pull.revision)
-    listing = list_files(hub, retry, pull.id, pull.type, commit)
+    listing = files_at_commit(hub, retry, pull.id, pull.type, commit)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
     memory = mem_available() if pull.variant == "auto" and pull.max_memory is None else None

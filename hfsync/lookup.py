@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
 from hfsync.hub import Hub
+from hfsync.hub.repofiles import list_files
 from hfsync.hub.retry import Retry
 from hfsync.hub.slow import SlowWatch
+from hfsync.lock import LockedFile
 from hfsync.metacache import CachedReads, MetadataCache
 
 
@@ -50,3 +53,20 @@ class Lookup:
         """"Offline: answered from the metadata cache (data 3 min old)." or None."""
         age = self.reads.age_note()
         return f"Offline: answered from the metadata cache ({age})." if self.offline and age else None
+
+
+def files_at_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str,
+                    cache: MetadataCache | None = None) -> list[LockedFile]:
+    """The files of a repo at a commit (hub.repofiles.list_files), through the metadata cache.
+
+    A commit's tree never changes, so the entry never expires: re-locking a pull whose
+    revision did not move lists nothing again.
+    """
+    reads = CachedReads(cache or MetadataCache(), hub.endpoint)
+    raw = reads.read(
+        ("tree", repo_type, repo_id, commit),
+        f"the files of {repo_type} {repo_id}@{commit[:12]}",
+        lambda hint: [dataclasses.asdict(f) for f in list_files(hub, retry, repo_id, repo_type, commit)],
+        immutable=True,
+    )
+    return [LockedFile(**entry) for entry in raw]

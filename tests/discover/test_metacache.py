@@ -96,3 +96,26 @@ def test_ttl_from_the_environment(monkeypatch):
 def test_small_helpers():
     assert is_commit(SHA) and not is_commit("main") and not is_commit(SHA.upper()) and not is_commit(None)
     assert [describe_age(s) for s in (5, 600, 7200, 86400 * 3)] == ["5 s", "10 min", "2 h", "3 days"]
+
+
+def test_relocking_an_unmoved_revision_lists_no_files_again(sandbox, tmp_path, monkeypatch):
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    from tests.helpers import hfsync
+
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("acme/tree")
+    api.create_commit("acme/tree", [CommitOperationAdd("config.json", b"{}")], commit_message="one")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: acme/tree\n    dest: vendor/tree\n")
+    assert hfsync("--endpoint", sandbox.url, "lock").exit_code == 0
+    first = (tmp_path / "hfsync.lock").read_text()
+    sandbox.reset_stats()
+    assert hfsync("--endpoint", sandbox.url, "lock", "--update").exit_code == 0
+    routes = sandbox.stats()["routes"]
+    assert (routes["GET repo-info"]["requests"], "GET tree" in routes) == (1, False)
+    assert (tmp_path / "hfsync.lock").read_text() == first
+    api.create_commit("acme/tree", [CommitOperationAdd("more.json", b"[]")], commit_message="two")
+    assert hfsync("--endpoint", sandbox.url, "lock", "--update").exit_code == 0
+    assert sandbox.stats()["routes"]["GET tree"]["requests"] == 1
+    assert "more.json" in (tmp_path / "hfsync.lock").read_text()
