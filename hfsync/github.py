@@ -177,9 +177,12 @@ class _Api:
         self.context = context
         self.origin = _origin(context.api_url)
 
+    def absolute(self, url: str) -> str:
+        """A path under the repository (``issues/7/comments``) or a full URL as given."""
+        return url if url.startswith("http") else f"{self.context.api_url}/repos/{self.context.repository}/{url}"
+
     def request(self, method: str, url: str, body: Any = None) -> tuple[Any, Mapping[str, str]]:
-        if not url.startswith("http"):
-            url = f"{self.context.api_url}/repos/{self.context.repository}/{url}"
+        url = self.absolute(url)
         if _origin(url) != self.origin:
             # A Link header pointing elsewhere must not receive the token.
             raise GitHubError(f"GitHub API answered with a link to another host: {_origin(url)}")
@@ -213,10 +216,12 @@ class _Api:
         raise AssertionError("unreachable")
 
     def pages(self, url: str) -> Iterator[dict[str, Any]]:
-        next_url: str | None = url
+        next_url: str | None = self.absolute(url)
         while next_url:
             items, headers = self.request("GET", next_url)
-            yield from items or []
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise GitHubError(f"GitHub API answered GET {_path(next_url)} with something other than a list")
+            yield from items
             next_url = _next_link(headers.get("Link"))
 
 
@@ -234,6 +239,10 @@ def _http_error(method: str, url: str, error: urllib.error.HTTPError) -> GitHubE
     if error.code == 404:
         return GitHubError(what, hint="Check GITHUB_REPOSITORY, the pull request number and the token's access.")
     return GitHubError(what)
+
+
+def _url(answer: Any) -> str | None:
+    return answer.get("html_url") if isinstance(answer, dict) else None
 
 
 def _origin(url: str) -> str:
@@ -296,11 +305,11 @@ def _upsert_comment(context: GitHubContext, tag: str, markdown: str) -> Outcome:
     existing = next((c for c in comments if (c.get("body") or "").startswith(tag + "\n")), None)
     if existing is None:
         created, _ = api.request("POST", f"issues/{context.pr}/comments", {"body": body})
-        return Outcome("created", created.get("html_url"), truncated=truncated)
+        return Outcome("created", _url(created), truncated=truncated)
     if existing.get("body") == body:
-        return Outcome("unchanged", existing.get("html_url"), truncated=truncated)
+        return Outcome("unchanged", _url(existing), truncated=truncated)
     updated, _ = api.request("PATCH", f"issues/comments/{existing['id']}", {"body": body})
-    return Outcome("updated", updated.get("html_url"), truncated=truncated)
+    return Outcome("updated", _url(updated), truncated=truncated)
 
 
 def drift_issue(
@@ -322,14 +331,14 @@ def drift_issue(
                 return Outcome("skipped")
             api.request("POST", f"issues/{existing['number']}/comments", {"body": f"No drift any more; closing.{run}"})
             closed, _ = api.request("PATCH", f"issues/{existing['number']}", {"state": "closed"})
-            return Outcome("closed", closed.get("html_url"))
+            return Outcome("closed", _url(closed))
         intro = "The Hub differs from the manifests (someone changed it outside hfsync)." + run
         body, truncated = truncate(f"{intro}\n\n{markdown}", BODY_LIMIT, context.run_url)
         if existing is None:
             created, _ = api.request("POST", "issues", {"title": title, "body": body, "labels": [label]})
-            return Outcome("created", created.get("html_url"), truncated=truncated)
+            return Outcome("created", _url(created), truncated=truncated)
         updated, _ = api.request("PATCH", f"issues/{existing['number']}", {"body": body})
-        return Outcome("updated", updated.get("html_url"), truncated=truncated)
+        return Outcome("updated", _url(updated), truncated=truncated)
     finally:
         if markdown is not None:
             append_summary(context, markdown)

@@ -315,3 +315,17 @@ def test_a_saved_plan_is_rendered_as_markdown(github, sandbox, tmp_path, monkeyp
     assert sent["body"] == "<!-- hfsync-plan -->\n" + markdown
     assert "<code>space:sandbox/demo</code>" in sent["body"]
     assert sandbox.token not in github.summary.read_text()
+
+
+def test_an_unexpected_answer_is_an_error_not_a_crash(github, tmp_path):
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json({"documentation_url": "x"})
+    result = hfsync("github", "comment", _plan(tmp_path))
+    assert result.exit_code == 1
+    assert "answered GET /repos/acme/models/issues/7/comments with something other than a list" in result.stderr
+
+    github.server.clear()
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_data("", status=201)
+    result = hfsync("github", "comment", _plan(tmp_path))
+    assert result.exit_code == 0
+    assert "Created the plan comment: (no URL returned)" in result.stdout
