@@ -62,7 +62,7 @@ def staleness(plan: Plan, publisher: Publisher, cache: DigestCache) -> list[str]
         elif hashlib.sha256(manifest.read_bytes()).hexdigest() != digest:
             moved.append(f"manifest {path} changed")
     for target in plan.targets:
-        if not target.has_changes:
+        if not target.has_changes or target.kind != "repo":
             continue
         exists, head = publisher.head(target.repo_id, target.repo_type, target.revision)
         if target.action == Action.CREATE and exists:
@@ -214,7 +214,8 @@ def apply_plan(
     if provenance is None:
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
-    todo = [t for t in plan.targets if t.has_changes]
+    # Only repo targets publish; others (pull drift) are shown by plan, fixed elsewhere.
+    todo = [t for t in plan.targets if t.has_changes and t.kind == "repo"]
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         results = list(pool.map(lambda t: apply_target(t, publisher, provenance), todo))
     return ApplyResult(tuple(results))

@@ -19,6 +19,7 @@ from hfsync import __version__
 from hfsync.cardstep import README, plan_card
 from hfsync.diff import LocalFile, selected, target_change
 from hfsync.digests import DigestCache, Digests, git_blob_sha1
+from hfsync.drift import plan_pulls, pull_names
 from hfsync.errors import HfsyncError
 from hfsync.hub.publish import Publisher
 from hfsync.manifest import Manifest, RepoTarget, Workspace
@@ -122,16 +123,27 @@ def make_plan(
     *,
     targets: Sequence[str] = (),
     keys: frozenset[str] | None = None,
+    pull_keys: frozenset[str] | None = None,
     cache: DigestCache | None = None,
     provenance: Provenance | None = None,
     parallelism: int = 4,
 ) -> Plan:
     """Plan the repo targets of ``workspace`` named by ``targets`` (all when empty) and,
-    when ``keys`` is given, among those only the ones whose key is in it."""
-    chosen = [(m, t) for m, t in select_targets(workspace, targets) if keys is None or t.key in keys]
+    when ``keys`` is given, among those only the ones whose key is in it; then the drift
+    of the pulls named by ``targets`` (among ``pull_keys`` when given)."""
+    # --target may name pulls too: their drift is planned beside the repo targets.
+    pulls = pull_names(workspace)
+    repos = {t.key for _, t in workspace.repos} | {t.id for _, t in workspace.repos}
+    for_repos = [w for w in targets if w in repos or w not in pulls]
+    chosen = select_targets(workspace, for_repos) if for_repos or not targets else []
+    chosen = [(m, t) for m, t in chosen if keys is None or t.key in keys]
     cache = cache or DigestCache()
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         changes = list(pool.map(lambda mt: plan_target(mt[1], publisher, cache), chosen))
+    wanted = set(targets) if targets else None
+    if pull_keys is not None:
+        wanted = {k for k in pull_keys if wanted is None or k in wanted}
+    changes += plan_pulls(workspace, publisher.hub, wanted)
     return Plan(
         hfsync_version=__version__,
         endpoint=publisher.hub.endpoint,
@@ -157,12 +169,14 @@ def plan_manifests(
     from hfsync.provenance import collect
 
     workspace = load(files)
-    keys = None
+    keys = pull_keys = None
     if changed_since is not None:
         from hfsync.changes import changed_since as changed
 
-        keys = changed(workspace, changed_since).repos
+        found = changed(workspace, changed_since)
+        keys, pull_keys = found.repos, found.pulls
     provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
     return make_plan(
-        workspace, publisher, targets=targets, keys=keys, provenance=provenance, parallelism=parallelism
+        workspace, publisher, targets=targets, keys=keys, pull_keys=pull_keys, provenance=provenance,
+        parallelism=parallelism,
     )
