@@ -241,15 +241,11 @@ def choose(inv: Inventory, *, max_size: int | None = None, older_than: float | N
         commits = [i.commit for i in evict if i.kind == "revision" and i.commit]
         return files + (inv.hf_cache.delete_revisions(*commits).expected_freed_size if commits and inv.hf_cache else 0)
 
-    def wanted(item: Item) -> bool:
-        if older_than is not None and item.last_used <= now - older_than:
-            return True
-        return max_size is not None and inv.size - freed() > max_size
-
     while True:
         _protect(inv.items, evicted)
-        candidate = next((i for i in inv.items if id(i) not in evicted and not i.pinned_by
-                          and not i.protected_by and wanted(i)), None)
+        over = max_size is not None and inv.size - freed() > max_size  # once per round: freed() scans the cache
+        candidate = next((i for i in inv.items if id(i) not in evicted and not i.pinned_by and not i.protected_by
+                          and (over or (older_than is not None and i.last_used <= now - older_than))), None)
         if candidate is None:
             break
         evict.append(candidate)
