@@ -12,7 +12,7 @@ import click
 from hfsync.cli.main import cli
 
 if TYPE_CHECKING:
-    from hfsync.github import Outcome
+    from hfsync.github import GitHubContext, Outcome
 
 _file = click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
 
@@ -22,12 +22,10 @@ def github() -> None:
     """Report plans in GitHub Actions (reads GITHUB_* variables and GITHUB_TOKEN)."""
 
 
-def _report(outcome: Outcome, what: str) -> int:
-    from hfsync.github import GitHubContext
-
+def _report(context: GitHubContext, outcome: Outcome, what: str) -> int:
     if outcome.notice:
         # A workflow command shows the notice on the run's page; elsewhere it is a plain line.
-        if GitHubContext.from_env(os.environ).in_actions:
+        if context.in_actions:
             click.echo(f"::notice title=hfsync::{outcome.notice}")
         else:
             click.echo(f"Notice: {outcome.notice}", err=True)
@@ -54,7 +52,7 @@ def comment(plan: Path, key: str | None, pr: int | None) -> int:
     from hfsync import github as gh
 
     context = gh.GitHubContext.from_env(os.environ, pr=pr)
-    return _report(gh.comment(context, gh.plan_markdown(plan), key), "plan comment")
+    return _report(context, gh.comment(context, gh.plan_markdown(plan), key), "plan comment")
 
 
 @github.command()
@@ -83,4 +81,4 @@ def issue(plan: Path | None, close: bool, label: str, title: str) -> int:
         raise GitHubError("give either PLAN (drift found) or --close (no drift), not both or neither")
     context = gh.GitHubContext.from_env(os.environ)
     markdown = gh.plan_markdown(plan) if plan is not None else None
-    return _report(gh.drift_issue(context, markdown, label, title), "drift issue")
+    return _report(context, gh.drift_issue(context, markdown, label, title), "drift issue")
