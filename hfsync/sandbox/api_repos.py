@@ -123,6 +123,8 @@ def repo_info(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str |
     repo = hub.repo(req, TYPES[types], ns, name)
     _rev, commit = hub.commit_for(repo, rev or "main")
     info = full_info(repo, commit, blobs=req.flag("blobs"))
+    if req.flag("securityStatus") and repo.type == "model":
+        info["securityRepoStatus"] = {"scansDone": True, "filesWithIssues": []}
     expand = req.query.get("expand") or req.query.get("expand[]")
     if expand:
         info = select(info, expand)

@@ -139,6 +139,15 @@ def error_response(error: HubError) -> Response:
     return json_response(body, error.status, headers)
 
 
+def _header_safe(value: str) -> str:
+    """A header value http.server can send: latin-1 only, no line breaks.
+
+    Messages may quote user paths (any Unicode); the JSON body keeps them exact.
+    """
+    value = value.replace("\r", " ").replace("\n", " ")
+    return value.encode("latin-1", "backslashreplace").decode("latin-1")
+
+
 def _drop(handler: BaseHTTPRequestHandler, rst: bool) -> None:
     """Drop the connection: a FIN after what was sent, or with ``rst`` an abortive TCP RST.
 
@@ -173,7 +182,7 @@ def write_response(
     handler.send_response(resp.status)
     length = resp.body_length
     for name, value in resp.headers.items():
-        handler.send_header(name, value)
+        handler.send_header(name, _header_safe(value))
     handler.send_header("Content-Length", str(length))
     if fault is not None and fault.action in ("reset", "truncate"):
         handler.send_header("Connection", "close")

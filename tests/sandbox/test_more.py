@@ -99,3 +99,23 @@ def test_concurrent_commits_to_one_repo(sandbox):
     assert len(set(oids)) == 8
     assert len(hub.list_repo_commits("sandbox/busy")) == 9
     assert len(hub.list_repo_files("sandbox/busy")) == 9
+
+
+def test_unicode_and_special_paths_round_trip(sandbox, tmp_path):
+    from huggingface_hub.errors import EntryNotFoundError
+
+    hub = api(sandbox)
+    hub.create_repo("sandbox/m")
+    names = ["dir/ü file#1.txt", "sp ace/a%20b.bin", "日本/データ.json"]
+    hub.create_commit("sandbox/m", [CommitOperationAdd(n, n.encode() * 3) for n in names],
+                      commit_message="unicode")
+    listed = {f.path for f in hub.list_repo_tree("sandbox/m", recursive=True)}
+    assert set(names) <= listed
+    assert [f.path for f in hub.list_repo_tree("sandbox/m", path_in_repo="sp ace")] == [
+        "sp ace/a%20b.bin"]
+    for name in names:
+        path = hf_hub_download("sandbox/m", name, endpoint=sandbox.url, cache_dir=tmp_path)
+        assert open(path, "rb").read() == name.encode() * 3
+    with pytest.raises(EntryNotFoundError):
+        hf_hub_download("sandbox/m", "日本/なし.txt", endpoint=sandbox.url, cache_dir=tmp_path)
+    assert hub.model_info("sandbox/m", securityStatus=True).security_repo_status["scansDone"]
