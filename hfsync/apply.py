@@ -24,6 +24,7 @@ from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
 from hfsync.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.provenance import commit_description, run_url
+from hfsync.review import gate
 
 STALE_HINT = "Run `hfsync plan` again and review the new plan."
 
@@ -214,6 +215,7 @@ def apply_plan(
     if provenance is None:
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
+    gate(plan)  # every file to upload is scanned before the first byte goes up
     # Only repo targets publish; others (pull drift) are shown by plan, fixed elsewhere.
     todo = [t for t in plan.targets if t.has_changes and t.kind == "repo"]
     with ThreadPoolExecutor(max(1, parallelism)) as pool:

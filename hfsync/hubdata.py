@@ -6,6 +6,9 @@ final word, which plan asks through /api/validate-yaml when online.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 LICENSES: frozenset[str] = frozenset(
     """
     apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m
@@ -101,3 +104,14 @@ SIZE_CATEGORIES: tuple[tuple[str, int, int], ...] = (
 def size_category(rows: int) -> str:
     """The size_categories value the Hub uses for a dataset of ``rows`` rows."""
     return next(name for name, low, high in SIZE_CATEGORIES if low <= rows < high)
+
+
+def license_of(card_data: Mapping[str, Any] | None, tags: Iterable[str] = ()) -> str | None:
+    """A repo's license id: its card's ``license`` (the first if a list), else a
+    ``license:`` tag, as the Hub shows it."""
+    value = (card_data or {}).get("license")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value:
+        return str(value)
+    return next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)

@@ -18,7 +18,7 @@ from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, LockError, OfflineError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Downloader
-from hfsync.hub.repofiles import resolve_commit
+from hfsync.hub.repofiles import resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.layout import Layout
 from hfsync.lock import (
@@ -33,6 +33,7 @@ from hfsync.lock import (
 )
 from hfsync.lookup import files_at_commit
 from hfsync.manifest import Manifest, Pull, Workspace
+from hfsync.policy import check_pulls
 from hfsync.selection import mem_available, select, unsafe_path_reason
 
 log = logging.getLogger("hfsync.lock")
@@ -45,6 +46,7 @@ class Resolved:
     entry: LockedPull
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
+    license: str | None = None  # the repo's license on the Hub, for policy.licenses
 
 
 @dataclass
@@ -70,7 +72,7 @@ def resolve(
     hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, *, allow_unsafe: bool
 ) -> Resolved:
     """Resolve ``pull`` on the Hub now; blake3 is carried over for files whose content is unchanged."""
-    commit = resolve_commit(hub, retry, pull.id, pull.type, pull.revision)
+    commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
     listing = files_at_commit(hub, retry, pull.id, pull.type, commit)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
@@ -81,7 +83,7 @@ def resolve(
     entry = LockedPull(
         pull.id, pull.type, pull.revision, commit, fingerprint(pull, manifest.policy), files, selection.variant
     )
-    return Resolved(entry, previous, selection.left_out)
+    return Resolved(entry, previous, selection.left_out, license_id)
 
 
 def local_blake3(digests: DigestCache, path: Path, file: LockedFile) -> str | None:
@@ -152,9 +154,15 @@ def run_lock(
             )
         entries = {(p.type, p.id): lock.get(p.type, p.id) for p in manifest.pulls}
         summary.kept += len(manifest.pulls) - len(todo)
+        resolved_here = []
         for pull in todo:
             assert hub is not None
-            resolved = resolve(hub, retry, manifest, pull, lock.get(pull.type, pull.id), allow_unsafe=allow_unsafe)
+            resolved_here.append(
+                (pull, resolve(hub, retry, manifest, pull, lock.get(pull.type, pull.id), allow_unsafe=allow_unsafe))
+            )
+        # Every pull's license is judged before anything is downloaded or written.
+        check_pulls(manifest, {pull.key: resolved.license for pull, resolved in resolved_here})
+        for pull, resolved in resolved_here:
             entry = _fill_blake3(resolved.entry, pull, hub, retry, digests, advance, summary)
             resolved.entry = entry
             entries[(pull.type, pull.id)] = entry

@@ -21,9 +21,11 @@ from hfsync.diff import LocalFile, selected, target_change
 from hfsync.digests import DigestCache, Digests, git_blob_sha1
 from hfsync.drift import plan_pulls, pull_names
 from hfsync.errors import HfsyncError
+from hfsync.hub.cards import validate_yaml
 from hfsync.hub.publish import Publisher
 from hfsync.manifest import Manifest, RepoTarget, Workspace
 from hfsync.plan import Action, Plan, Provenance, TargetChange
+from hfsync.review import review
 
 # Folders upload_folder never publishes either.
 SKIPPED_DIRS = frozenset({".git", ".cache"})
@@ -138,8 +140,13 @@ def make_plan(
     chosen = select_targets(workspace, for_repos) if for_repos or not targets else []
     chosen = [(m, t) for m, t in chosen if keys is None or t.key in keys]
     cache = cache or DigestCache()
+    def planned(manifest: Manifest, target: RepoTarget) -> TargetChange:
+        # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
+        return review(manifest, target, plan_target(target, publisher, cache),
+                      lambda card, kind: validate_yaml(publisher.hub, card, kind))
+
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
-        changes = list(pool.map(lambda mt: plan_target(mt[1], publisher, cache), chosen))
+        changes = list(pool.map(lambda mt: planned(*mt), chosen))
     wanted = set(targets) if targets else None
     if pull_keys is not None:
         wanted = {k for k in pull_keys if wanted is None or k in wanted}

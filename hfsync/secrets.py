@@ -21,7 +21,7 @@ import fnmatch
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,13 +133,16 @@ class Baseline:
         return key in self._allowed
 
 
-def find_baseline(start: Path, stop: Path) -> Path | None:
-    """The nearest ``.secrets.baseline`` from ``start`` up to ``stop`` (inclusive)."""
-    start, stop = start.absolute(), stop.absolute()
+def find_baseline(start: Path, stop: Path | None = None) -> Path | None:
+    """The nearest ``.secrets.baseline`` from ``start`` upwards, up to ``stop`` (inclusive)
+    or, without one, up to the enclosing git work tree's root."""
+    start = start.absolute()
     for folder in (start, *start.parents):
         if (folder / BASELINE_NAME).is_file():
             return folder / BASELINE_NAME
-        if folder == stop or not folder.is_relative_to(stop):
+        if folder == stop or (stop is None and (folder / ".git").exists()):
+            return None
+        if stop is not None and not folder.is_relative_to(stop.absolute()):
             return None
     return None
 
@@ -279,6 +282,17 @@ def _scan_text(path: Path, shown: str) -> Iterator[Finding]:
                     yield Finding(shown, secret.line_number, secret.type, secret.secret_hash)
 
 
+def scan_text(name: str, text: str) -> list[Finding]:
+    """Findings in generated text about to be published as ``name`` (no file on disk)."""
+    from detect_secrets.core.scan import _process_line_based_plugins
+
+    with _detect_secrets_settings():
+        lines = list(enumerate(text.splitlines(keepends=True), start=1))
+        found = {Finding(name, s.line_number, s.type, s.secret_hash)
+                 for s in _process_line_based_plugins(lines=lines, filename=name)}
+    return sorted(found)
+
+
 def scan_files(
     root: Path, paths: Iterable[str], baseline: Baseline | None = None
 ) -> ScanReport:
@@ -331,7 +345,7 @@ def scan_path(path: Path, baseline_path: Path | None = None) -> ScanReport:
     return scan_files(root, paths, baseline)
 
 
-def blocked(findings: list[Finding], where: str) -> SecretFoundError:
+def blocked(findings: Sequence[object], where: str) -> SecretFoundError:
     """The error that stops a publish, listing every finding (never a secret)."""
     count = len(findings)
     lines = [f"{count} possible secret{'s' if count != 1 else ''} in {where}; nothing was uploaded:"]

@@ -22,9 +22,14 @@ manifest_option = click.option(
 @manifest_option
 def validate(files: tuple[Path, ...]) -> int:
     """Check manifests against the schema and the rules, without network."""
+    from hfsync.errors import ManifestError
     from hfsync.manifest import load
+    from hfsync.review import offline_problems
 
     workspace = load(files)
+    problems = offline_problems(workspace.manifests)
+    if problems:
+        raise ManifestError(problems, hint="Fix the manifest (or the README.md named) and run `hfsync validate` again.")
     repos = sum(len(m.repos) for m in workspace.manifests)
     pulls = sum(len(m.pulls) for m in workspace.manifests)
     count = len(workspace.manifests)

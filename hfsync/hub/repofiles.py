@@ -9,14 +9,15 @@ from huggingface_hub import RepoFile
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import Retry
+from hfsync.hubdata import license_of
 from hfsync.lock import LockedFile
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def resolve_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> str:
-    """The commit that ``revision`` (a branch, tag or commit) of a repo points at now."""
+def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> tuple[str, str | None]:
+    """(the commit ``revision`` of a repo points at now, the repo's license id or None)."""
     operation = f"resolve {repo_type} {repo_id}@{revision}"
     with translate_errors("resolve revision of", repo_id):
         info = retry.call(
@@ -25,7 +26,13 @@ def resolve_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revisio
     commit = getattr(info, "sha", None)
     if not isinstance(commit, str) or not COMMIT.match(commit):
         raise HubError(f"{operation}: the Hub answered without a commit id (got {commit!r})")
-    return commit
+    card = getattr(info, "card_data", None)
+    return commit, license_of(card.to_dict() if card is not None else None, getattr(info, "tags", None) or ())
+
+
+def resolve_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> str:
+    """The commit that ``revision`` (a branch, tag or commit) of a repo points at now."""
+    return resolve_pin(hub, retry, repo_id, repo_type, revision)[0]
 
 
 def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
