@@ -101,7 +101,9 @@ def review(manifest: Manifest, target: RepoTarget, change: TargetChange, validat
         errors += [str(p) for p in target_problems(manifest, index, target, files)]
         violations = publish_problems(manifest.policy, target, _card_license(target, card), files)
         errors += [str(p) for p in located(manifest, index, target, violations)]
-        if card is not None and validate_online is not None and card.startswith("---"):
+        # Only a card with nothing else wrong is sent: never anything from a target
+        # with a possible secret in it.
+        if not errors and card is not None and validate_online is not None and card.startswith("---"):
             errors += [f"{target.key}: the Hub refuses the card: {m}" for m in validate_online(card, target.type)]
     except HfsyncError as error:
         errors.append(error.message)

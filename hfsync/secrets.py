@@ -21,6 +21,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,8 +179,19 @@ def _sha1_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+# detect-secrets keeps its settings in process globals: one scan at a time (targets are
+# planned in threads). Scanning is GIL-bound Python anyway, so little is lost.
+_SCAN_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _detect_secrets_settings() -> Iterator[None]:
+    with _SCAN_LOCK, _configured():
+        yield
+
+
+@contextlib.contextmanager
+def _configured() -> Iterator[None]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.settings import transient_settings
 

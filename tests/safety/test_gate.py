@@ -1,0 +1,108 @@
+"""The secret gate in plan and apply: every planted secret blocks, nothing goes up, nothing leaks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hfsync.plan import Action, FileChange, Plan, TargetChange
+from hfsync.review import gate
+from tests.safety.corpus import Plant, plants, write
+
+UPLOAD_ROUTES = ("POST preupload", "POST lfs-batch", "PUT lfs-upload", "POST commit")
+
+
+def _big_file(path: Path, secret: str) -> None:
+    """~50 MB of training log with one token near the end, written streaming."""
+    line = "step {:>8} | loss 0.{:04d} | lr 2.0e-05 | tokens/s 18211 | grad_norm 0.97\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        for step in range(660_000):
+            handle.write(line.format(step, step % 9973))
+        handle.write(f"export HF_TOKEN={secret}\n")
+        handle.write(line.format(660_001, 1))
+
+
+def _uploaded(stats: dict) -> dict:
+    return {r: stats["routes"][r] for r in UPLOAD_ROUTES if r in stats["routes"]}
+
+
+def test_apply_blocks_every_planted_secret_and_uploads_nothing(project, sandbox, tmp_path):
+    items = plants()
+    write(project.root / "m", items)
+    big_secret = "h" + "f_" + "BigFileT0ken" * 3
+    _big_file(project.root / "m" / "logs" / "train.log", big_secret)
+    items.append(Plant("logs/train.log", "", "Hugging Face Token", 660_001, big_secret))
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/leaky\n    source: {path: m}\n")
+    sandbox.reset_stats()
+    out = tmp_path / "plan.json"
+    plan = project.plan("--out", str(out), "--format", "json")
+    assert plan.exit_code == 1
+    assert not out.exists()  # a plan with errors is not saved
+    errors = json.loads(plan.stdout)["targets"][0]["errors"]
+    for item in items:
+        assert any(e.startswith(f"possible secret in {item.path}:{item.line}: {item.type}") for e in errors), item
+
+    result = project.apply()
+    assert result.exit_code == 1
+    assert "nothing was applied" in result.stderr
+    stats = sandbox.stats()
+    assert _uploaded(stats) == {}
+    assert stats["bytes_in"] == 0  # not one byte of any file reached the Hub
+    everything = plan.output + result.output
+    assert len(items) >= 25
+    for item in items:
+        if item.secret:
+            assert item.secret not in everything, item.path
+
+
+def test_only_uploaded_files_are_scanned_and_include_matches_are(project, sandbox):
+    token = "h" + "f_" + "IncludedFileT0ken" * 2
+    project.write("m/conf/settings.json", json.dumps({"hub": {"token": token}}) + "\n")
+    project.write("m/notes.md", f"token {token}\n")  # not selected by include: never uploaded
+    project.write("m/model.safetensors", b"\0" * 64)
+    project.yaml('version: 1\nrepos:\n  - id: sandbox/inc\n    source: {path: m, include: ["*.json", '
+                 '"*.safetensors"]}\n')
+    result = project.plan()
+    assert result.exit_code == 1
+    assert "possible secret in conf/settings.json:1: Hugging Face Token" in result.stdout
+    assert "notes.md" not in result.output and token not in result.output
+
+
+def test_baseline_next_to_the_source_lets_an_audited_false_positive_through(project, sandbox):
+    digest = "3f786850e387550fdab836ed7e6dc881de23001b3f786850"
+    project.write("m/dataset_info.json", f'{{"checksum": "{digest}"}}\n')
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/fp\n    source: {path: m}\n")
+    assert "Hex High Entropy String" in project.plan().stdout
+    import hashlib
+
+    baseline = {"version": "1.5.0", "plugins_used": [], "filters_used": [], "results": {
+        "m/dataset_info.json": [{"type": "Hex High Entropy String", "filename": "m/dataset_info.json",
+                                 "hashed_secret": hashlib.sha1(digest.encode()).hexdigest(),
+                                 "is_verified": False, "line_number": 1, "is_secret": False}]}}
+    (project.root / ".git").mkdir()  # the baseline is found up to the git work tree's root
+    (project.root / ".secrets.baseline").write_text(json.dumps(baseline))
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+
+
+def test_gate_refuses_a_saved_plan_whose_uploads_hold_a_secret(tmp_path):
+    (tmp_path / "key.pem").write_text("-----BEGIN EC PRI" + "VATE KEY-----\nMHcCAQEE\n")
+    target = TargetChange("sandbox/x", "sandbox/x", "model", "main", Action.UPDATE, source=str(tmp_path),
+                          files=(FileChange("key.pem", Action.CREATE, 30, False, "0" * 64),
+                                 FileChange("README.md", Action.UPDATE, 10, False, content="pw = 'x'\n"),
+                                 FileChange("gone.txt", Action.DELETE, 0, False)))
+    plan = Plan("0", "http://127.0.0.1:9", {}, (target,))
+    try:
+        gate(plan)
+    except Exception as error:
+        assert type(error).__name__ == "SecretFoundError"
+        assert str(error).splitlines() == [
+            "2 possible secrets in the files to upload; nothing was uploaded:",
+            f"  sandbox/x: key.pem:0: Sensitive file name (PEM key or certificate) (fingerprint "
+            f"{__import__('hashlib').sha1((tmp_path / 'key.pem').read_bytes()).hexdigest()})",
+            "  sandbox/x: key.pem:1: Private Key (fingerprint "
+            f"{__import__('hashlib').sha1(b'BEGIN EC PRIVATE KEY').hexdigest()})",
+        ]
+    else:
+        raise AssertionError("the gate let a private key through")

@@ -1,0 +1,95 @@
+"""Card metadata problems, located, from validate (offline) and plan (with the Hub's check)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hfsync.cardcheck import check_metadata
+from tests.helpers import hfsync
+
+MANIFEST = """version: 1
+defaults: {namespace: sandbox}
+repos:
+  - id: m
+    source: {path: m}
+    card:
+      metadata:
+        license: apache2
+        language: [en, english]
+        pipeline_tag: text-classify
+        base_model: not a repo
+  - id: d
+    type: dataset
+    source: {path: d}
+    card:
+      metadata: {license: mit, size_categories: [n<1K], task_categories: [text-classification, sorting]}
+"""
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"x")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "train.jsonl").write_text('{"t": 1}\n' * 1200)
+    (tmp_path / "hfsync.yaml").write_text(MANIFEST)
+    return tmp_path / "hfsync.yaml"
+
+
+def test_validate_names_each_bad_value_with_its_line(tmp_path):
+    manifest = _project(tmp_path)
+    result = hfsync("validate", "-f", str(manifest))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines == [
+        "Error: 6 problems in the manifest:",
+        f"  {manifest}:8:18: unknown license id 'apache2'; expected a Hub license id such as apache-2.0, mit "
+        "or cc-by-4.0 (or 'other' with license_name)",
+        f"  {manifest}:9:24: unknown language code 'english'; expected an ISO 639-1 or 639-3 code such as en, "
+        "fr or yue",
+        f"  {manifest}:10:23: unknown task 'text-classify'; expected a Hub task such as text-classification, "
+        "text-generation or image-classification",
+        f"  {manifest}:11:21: base_model 'not a repo' is not a Hub repo id ('namespace/name')",
+        f"  {manifest}:16:50: size category 'n<1K' does not match the dataset's 1200 rows; expected '1K<n<10K'",
+        f"  {manifest}:16:96: unknown task 'sorting'; expected a Hub task such as text-classification, "
+        "text-generation or image-classification",
+        "Hint: Fix the manifest (or the README.md named) and run `hfsync validate` again.",
+    ]
+
+
+def test_readme_front_matter_problems_name_the_readme(tmp_path):
+    manifest = _project(tmp_path)
+    manifest.write_text("version: 1\nrepos:\n  - id: sandbox/m\n    source: {path: m}\n")
+    readme = tmp_path / "m" / "README.md"
+    readme.write_text("---\ntags: [a]\nlanguage: klingon\nlicense: mit\n---\n# M\n")
+    result = hfsync("validate", "-f", str(manifest))
+    assert result.exit_code == 1
+    assert f"  {readme}:3: unknown language code 'klingon'" in result.stderr
+    # A value the manifest declares overrides the README's: only the manifest's is judged.
+    manifest.write_text("version: 1\nrepos:\n  - id: sandbox/m\n    source: {path: m}\n"
+                        "    card: {metadata: {language: [de]}}\n")
+    assert hfsync("validate", "-f", str(manifest)).exit_code == 0
+
+
+def test_check_metadata_accepts_the_hubs_forms():
+    assert check_metadata({"license": "other", "license_name": "x", "language": ["en-US", "zh_Hant", "yue"],
+                           "pipeline_tag": "text-generation", "base_model": ["a/b", "c/d"]}, "model") == []
+    assert check_metadata({"size_categories": "10K<n<100K", "task_categories": ["translation"]}, "dataset",
+                          rows=12_345) == []
+    assert [k for k, _ in check_metadata({"size_categories": ["small"]}, "dataset")] == [("size_categories", 0)]
+
+
+def test_plan_reports_card_problems_and_the_hubs_refusal(tmp_path, sandbox):
+    manifest = _project(tmp_path)
+    args = ("--endpoint", sandbox.url, "--token", sandbox.token)
+    result = hfsync(*args, "plan", "-f", str(manifest))
+    assert result.exit_code == 1
+    assert "unknown license id 'apache2'" in result.stdout and "unknown task 'sorting'" in result.stdout
+    # Offline checks pass, the Hub's /api/validate-yaml does not: plan says so.
+    manifest.write_text("version: 1\nrepos:\n  - id: sandbox/m\n    source: {path: m}\n"
+                        "    card: {metadata: {license: mit, tags: [{nested: 1}]}}\n")
+    sandbox.reset_stats()
+    result = hfsync(*args, "plan", "-f", str(manifest))
+    assert result.exit_code == 1
+    assert 'sandbox/m: the Hub refuses the card: "tags" must be an array of strings' in result.stdout
+    assert sandbox.stats()["routes"]["POST validate-yaml"]["requests"] == 1
