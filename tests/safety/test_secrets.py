@@ -48,8 +48,8 @@ def test_scan_command_lists_findings_without_the_secrets(corpus) -> None:
 
 
 def test_clean_folder_exits_zero() -> None:
-    examples = Path(__file__).parents[2] / "examples"
-    result = hfsync("scan", str(examples))
+    source = Path(__file__).parents[2] / "examples" / "models" / "sentiment-lora"
+    result = hfsync("scan", str(source))
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr.startswith("No secrets in ")
 
