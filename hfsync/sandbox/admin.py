@@ -67,6 +67,5 @@ def seed_meta(hub: Hub, req: Request, repo_type: str, ns: str, name: str) -> Res
     if unknown:
         raise HubError(400, f"Cannot seed {sorted(unknown)}; allowed: {sorted(SEEDABLE)}")
     with hub.repos.lock(repo.type, repo.id):
-        repo.meta.update(body)
-        repo.save_meta()
+        repo.update_meta(body)
     return json_response({k: repo.meta.get(k) for k in sorted(SEEDABLE)})

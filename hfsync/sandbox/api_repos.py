@@ -102,20 +102,21 @@ def move_repo(hub: Hub, req: Request) -> Response:
 def update_settings(hub: Hub, req: Request, types: str, ns: str, name: str) -> Response:
     repo = hub.writable_repo(req, TYPES[types], ns, name)
     body = req.json()
+    changes: dict = {}
+    if "gated" in body:
+        if body["gated"] not in (False, "auto", "manual"):
+            raise HubError(400, 'gated must be false, "auto" or "manual"')
+        changes["gated"] = body["gated"]
+    if "visibility" in body:
+        if body["visibility"] not in ("public", "private", "protected"):
+            raise HubError(400, "visibility must be public, private or protected")
+        changes["private"] = body["visibility"] == "private"
+    if "private" in body:  # older clients
+        changes["private"] = bool(body["private"])
+    if "description" in body:
+        changes["description"] = body["description"]
     with hub.repos.lock(repo.type, repo.id):
-        if "gated" in body:
-            if body["gated"] not in (False, "auto", "manual"):
-                raise HubError(400, 'gated must be false, "auto" or "manual"')
-            repo.meta["gated"] = body["gated"]
-        if "visibility" in body:
-            if body["visibility"] not in ("public", "private", "protected"):
-                raise HubError(400, "visibility must be public, private or protected")
-            repo.meta["private"] = body["visibility"] == "private"
-        if "private" in body:
-            repo.meta["private"] = bool(body["private"])
-        if "description" in body:
-            repo.meta["description"] = body["description"]
-        repo.save_meta()
+        repo.update_meta(changes)
     return json_response({})
 
 

@@ -205,9 +205,8 @@ def commit(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> 
         oid = repo.write_commit(base, files, message, req.user or "")
         result = {"success": True, "commitOid": oid, "hookOutput": ""}
         if create_pr:
-            number = int(repo.meta.get("prs", 0)) + 1
-            repo.meta["prs"] = number
-            repo.save_meta()
+            number = int(repo.meta.get("prs", 0)) + 1  # meta was just reread
+            repo.update_meta({"prs": number})
             repo.git.set_ref(f"refs/pr/{number}", oid)
             result["pullRequestUrl"] = f"{req.base_url()}{hub.repo_url_path(repo)}/discussions/{number}"
         else:

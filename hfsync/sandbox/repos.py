@@ -74,8 +74,16 @@ class Repo:
     def namespace(self) -> str:
         return self.id.split("/", 1)[0]
 
-    def save_meta(self) -> None:
+    def update_meta(self, changes: dict) -> dict:
+        """Apply ``changes`` to the metadata on disk (call under the repo's lock).
+
+        Rereads the file first: this object may have been loaded before the lock was
+        taken, and saving its stale copy would undo a concurrent settings change.
+        """
+        self.meta = json.loads((self.path / META_FILE).read_text())
+        self.meta.update(changes)
         atomic_write(self.path / META_FILE, json.dumps(self.meta, indent=1).encode())
+        return self.meta
 
     # -- revisions -----------------------------------------------------------------
 
@@ -166,8 +174,7 @@ class Repo:
         tree = self._build_tree(files)
         ts = int(time.time())
         oid = self.git.write_commit(tree, [parent] if parent else [], message, author, ts)
-        self.meta["lastModified"] = now_ms()
-        self.save_meta()
+        self.update_meta({"lastModified": now_ms()})
         return oid
 
     def _build_tree(self, files: dict[str, str]) -> str:
@@ -198,16 +205,17 @@ class Registry:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks: dict[tuple[str, str], threading.RLock] = {}
         self._guard = threading.Lock()
 
     def _dir(self, repo_type: str, repo_id: str) -> Path:
         ns, name = repo_id.split("/", 1)
         return self.root / f"{repo_type}s" / ns / f"{name}.git"
 
-    def lock(self, repo_type: str, repo_id: str) -> threading.Lock:
+    def lock(self, repo_type: str, repo_id: str) -> threading.RLock:
+        # Reentrant: a move from "a/x" to "a/X" takes the same lock twice.
         with self._guard:
-            return self._locks.setdefault((repo_type, repo_id.lower()), threading.Lock())
+            return self._locks.setdefault((repo_type, repo_id.lower()), threading.RLock())
 
     def get(self, repo_type: str, repo_id: str) -> Repo | None:
         if repo_id.count("/") != 1 or ".." in repo_id or repo_type not in REPO_TYPES:
