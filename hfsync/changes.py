@@ -13,6 +13,7 @@ since it can change every one of them; so does a manifest that did not exist at 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,6 +23,8 @@ import yaml
 
 from hfsync.errors import HfsyncError
 from hfsync.manifest import Manifest, Pull, RepoTarget, Workspace
+
+log = logging.getLogger(__name__)
 
 
 class ChangesError(HfsyncError):
@@ -76,6 +79,9 @@ def changed_since(workspace: Workspace, ref: str, repo_path: Path | None = None)
             if why:
                 pulls.add(pull.key)
                 reasons.setdefault(pull.key, why)
+    log.info("changed since %s (merge base %s): %d target(s)", ref, base.hexsha[:12], len(reasons))
+    for key, why in sorted(reasons.items()):
+        log.info("  %s: %s", key, why)
     return Changed(base.hexsha, frozenset(repos), frozenset(pulls), reasons)
 
 

@@ -216,3 +216,12 @@ def test_plan_changed_since_errors_are_clear(project, monkeypatch):
     assert result.exit_code == 1
     assert "Error: --changed-since: unknown git ref 'origin/main'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_verbose_plan_says_why_each_target_was_chosen(project, sandbox, monkeypatch):
+    monkeypatch.chdir(project.root)
+    (project.root / "space/app.py").write_text("print('v2')\n")
+    result = hfsync("-v", "--endpoint", sandbox.url, "--token", sandbox.token, "plan", "--changed-since", "main")
+    assert result.exit_code == 0, result.output
+    assert "changed since main (merge base " in result.stderr
+    assert "space:sandbox/demo: space/app.py changed" in result.stderr
