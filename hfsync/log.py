@@ -41,7 +41,7 @@ class _JsonFormatter(logging.Formatter):
             "message": redact(record.getMessage()),
         }
         for key, value in getattr(record, "fields", {}).items():
-            entry[key] = value
+            entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, sort_keys=True)

@@ -20,6 +20,7 @@ import contextlib
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from hfsync.errors import HfsyncError, SecretFoundError
 
+log = logging.getLogger("hfsync.secrets")
 BASELINE_NAME = ".secrets.baseline"
 NAME_RULE_TYPE = "Sensitive file name"
 _BLOCK = 8192
@@ -331,6 +333,9 @@ def scan_files(
                 else:
                     report.findings.append(finding)
     report.findings.sort()
+    log.info("scanned %d files for secrets: %d findings", report.files, len(report.findings), extra={"fields": {
+        "event": "secret-scan", "files": report.files, "binary": report.binary, "bytes": report.bytes,
+        "findings": len(report.findings), "silenced": report.silenced}})
     return report
 
 

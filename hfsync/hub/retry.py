@@ -80,7 +80,9 @@ class Wait:
 def log_wait(wait: Wait) -> None:
     """The default announcer: one log line per wait, not per second."""
     if wait.remaining == wait.total:
-        log.warning("%s", wait)
+        log.warning("%s", wait, extra={"fields": {
+            "event": "retry", "operation": wait.operation, "attempt": wait.attempt + 1,
+            "attempts": wait.attempts, "reason": wait.reason, "wait_s": round(wait.total, 3)}})
 
 
 def server_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -172,6 +174,9 @@ class Retry:
                 waited += delay
 
     def _countdown(self, wait: Wait) -> None:
+        if wait.total <= 0:
+            self.on_wait(wait)  # an immediate retry is still worth a line
+            return
         end = self.clock() + wait.total
         remaining = wait.total
         while remaining > 0:

@@ -131,7 +131,7 @@ def test_the_default_announcer_logs_one_line_per_wait(monkeypatch):
     from hfsync.hub import retry as module
 
     lines = []
-    monkeypatch.setattr(module.log, "warning", lambda fmt, wait: lines.append(fmt % wait))
+    monkeypatch.setattr(module.log, "warning", lambda fmt, wait, **_: lines.append(fmt % wait))
     for remaining in (3, 2, 1):
         module.log_wait(Wait("op", 1, 8, "HTTP 503", remaining, 3))
     assert lines == ["op: HTTP 503; retrying in 3s (attempt 2 of 8)"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from hfsync.hub.trace import operation_of
@@ -46,7 +47,7 @@ def test_storm_of_429_with_retry_after_is_survived_and_traced(project, sandbox, 
     ])
     result = p.run("--trace-file", str(trace), "apply", str(tmp_path / "plan.json"))
     assert result.exit_code == 0, result.output
-    stats = sandbox.stats()
+    stats = _settled(sandbox)
     lines = _lines(trace)
     # Exactly one line per request the sandbox saw, with every field.
     assert len(lines) == stats["requests"]
@@ -60,6 +61,17 @@ def test_storm_of_429_with_retry_after_is_survived_and_traced(project, sandbox, 
     commits = [line for line in lines if line["path"].endswith("/commit/main")]
     assert [(c["status"], c["retries"], c["operation"]) for c in commits] == [
         (429, 0, "commit to sandbox/storm"), (429, 1, "commit to sandbox/storm"), (200, 2, "commit to sandbox/storm")]
+
+
+def _settled(sandbox) -> dict:  # type: ignore[no-untyped-def]
+    """The sandbox's stats once its last response is counted (it counts after sending)."""
+    previous, stats = None, sandbox.stats()
+    for _ in range(20):
+        if stats == previous:
+            break
+        time.sleep(0.05)
+        previous, stats = stats, sandbox.stats()
+    return stats
 
 
 def _route(line: dict) -> str:
@@ -106,8 +118,14 @@ def test_no_token_in_any_output_log_trace_or_plan_file(project, sandbox, tmp_pat
         project.run("-vv", "--trace-file", str(trace), "plan", "-f", str(project.manifest), "--format", "markdown"),
     ]
     assert [r.exit_code for r in runs] == [0, 0, 0], runs[1].output
-    logs = [line for line in runs[1].stderr.splitlines() if line.startswith("{")]
-    assert logs and all(json.loads(line)["level"] for line in logs)  # structured log lines
+    logs = [json.loads(line) for line in runs[1].stderr.splitlines() if line.startswith("{")]
+    assert logs and all(entry["level"] for entry in logs)  # structured log lines
+    (retried,) = [e for e in logs if e.get("event") == "retry"]
+    assert retried["operation"].startswith("commit to sandbox/storm (POST /api/models/sandbox/storm/commit/main)")
+    assert (retried["attempt"], retried["reason"], retried["wait_s"]) == (2, "HTTP 503", 0)
+    planned = [json.loads(line) for line in runs[0].stderr.splitlines() if line.startswith("{")]
+    scans = [(e["files"], e["binary"], e["findings"]) for e in planned if e.get("event") == "secret-scan"]
+    assert sorted(scans) == [(1, 0, 0), (1, 1, 0)]  # config.json (text), w.safetensors (binary)
     files = [trace.read_text(), plan_file.read_text()]
     for text in [*files, *(r.stdout + r.stderr for r in runs)]:
         assert token not in text
