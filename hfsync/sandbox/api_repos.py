@@ -8,7 +8,7 @@ from hfsync.sandbox.auth import HubError
 from hfsync.sandbox.cards import validate
 from hfsync.sandbox.http import Request, Response, json_response, text_response
 from hfsync.sandbox.info import full_info, select
-from hfsync.sandbox.repos import REPO_TYPES
+from hfsync.sandbox.repos import REPO_TYPES, iso, now_ms
 from hfsync.sandbox.state import PREFIX, TYPES, Hub
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
@@ -54,6 +54,7 @@ def create_repo(hub: Hub, req: Request) -> Response:
         if sdk not in SDKS:
             raise HubError(400, f"Invalid or missing sdk {sdk!r}; expected one of {SDKS}")
         meta["sdk"] = sdk
+        meta.update(_space_extras(body))
     with hub.repos.lock(repo_type, repo_id):
         existing = hub.repos.find_case_insensitive(repo_type, repo_id)
         if existing is not None:
@@ -67,6 +68,27 @@ def create_repo(hub: Hub, req: Request) -> Response:
             )
         repo = hub.repos.create(repo_type, repo_id, req.user, meta)
     return json_response({"url": _url(req, repo_type, repo_id), "name": repo_id, "id": repo.meta["_id"]})
+
+
+def _space_extras(body: dict) -> dict:
+    """Hardware, sleep time, secrets and variables a Space may be created with."""
+    extras: dict = {}
+    if body.get("hardware"):
+        extras["hardware"] = body["hardware"]
+    if body.get("sleepTimeSeconds") is not None:
+        extras["sleepTime"] = body["sleepTimeSeconds"]
+    for field in ("secrets", "variables"):
+        items = body.get(field) or []
+        extras[field] = {
+            str(i["key"]): {
+                "value": str(i.get("value", "")),
+                "updatedAt": iso(now_ms()),
+                **({"description": i["description"]} if i.get("description") else {}),
+            }
+            for i in items
+            if isinstance(i, dict) and i.get("key")
+        }
+    return extras
 
 
 def delete_repo(hub: Hub, req: Request) -> Response:

@@ -44,6 +44,21 @@ COMPACT = {
 }
 
 
+def runtime(meta: dict) -> dict:
+    """A Space's runtime (``stage`` is required by the client). Nothing runs in the
+    sandbox: requested hardware is current at once, and a Space runs unless paused."""
+    hardware = meta.get("hardware") or "cpu-basic"
+    paused = bool(meta.get("paused"))
+    return {
+        "stage": "PAUSED" if paused else "RUNNING",
+        "hardware": {"current": None if paused else hardware, "requested": hardware},
+        "gcTimeout": meta.get("sleepTime"),
+        "storage": None,
+        "replicas": {"current": 1, "requested": 1},
+        "devMode": False,
+    }
+
+
 def card_data(repo: Repo, commit: str) -> dict | None:
     readme = repo.read_file(commit, "README.md")
     return front_matter(readme.decode(errors="replace")) if readme is not None else None
@@ -83,10 +98,7 @@ def full_info(repo: Repo, commit: str, blobs: bool = False) -> dict:
         info["sdk"] = sdk
         info["subdomain"] = repo.id.replace("/", "-").lower()
         info["host"] = f"https://{info['subdomain']}.hf.space"
-        info["runtime"] = {
-            "stage": "RUNNING" if sdk != "static" else "NO_APP_FILE",
-            "hardware": {"current": None, "requested": None},
-        }
+        info["runtime"] = runtime(meta)
     if card is not None:
         info["cardData"] = card
     info["siblings"] = [_sibling(e, blobs) for e in sorted(snap.files.values(), key=lambda e: e.path)]

@@ -27,6 +27,8 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     POST lfs-verify          verify after upload
     HEAD|GET resolve         /{prefix}{id}/resolve/{rev}/{path}: regular file bytes; LFS → 302
     HEAD|GET lfs-download    the CDN URL an LFS resolve redirects to: LFS file bytes
+    GET space-runtime, POST space-hardware|space-sleeptime|space-pause|space-restart,
+    GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
     <METHOD> unknown         anything else (answered 404)
 
@@ -44,7 +46,15 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from hfsync.sandbox import admin, api_download, api_refs, api_repos, api_upload, search
+from hfsync.sandbox import (
+    admin,
+    api_download,
+    api_refs,
+    api_repos,
+    api_spaces,
+    api_upload,
+    search,
+)
 from hfsync.sandbox.auth import HubError
 from hfsync.sandbox.http import Request, Response, error_response, write_response
 from hfsync.sandbox.state import Hub
@@ -56,6 +66,7 @@ _ID = r"(?P<ns>[^/]+)/(?P<name>[^/]+)"
 _API = rf"^/api/{_T}/{_ID}"
 _FILES = rf"^/(?:(?P<prefix>datasets|spaces)/)?{_ID}"
 _OID = r"(?P<oid>[0-9a-f]{64})"
+_SPACE = rf"^/api/spaces/{_ID}"
 
 Handler = Callable[..., Response]
 ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
@@ -70,6 +81,13 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("GET", rf"^/api/{_T}$", "repo-list", search.list_repos),
         ("PUT", rf"{_API}/settings$", "repo-settings", api_repos.update_settings),
         ("GET", rf"{_API}$", "repo-info", api_repos.repo_info),
+        ("GET", rf"{_SPACE}/runtime$", "space-runtime", api_spaces.get_runtime),
+        ("POST", rf"{_SPACE}/hardware$", "space-hardware", api_spaces.request_hardware),
+        ("POST", rf"{_SPACE}/sleeptime$", "space-sleeptime", api_spaces.set_sleep_time),
+        ("POST", rf"{_SPACE}/pause$", "space-pause", api_spaces.pause),
+        ("POST", rf"{_SPACE}/restart$", "space-restart", api_spaces.restart),
+        *[(m, rf"{_SPACE}/variables$", "space-variables", api_spaces.variables) for m in ("GET", "POST", "DELETE")],
+        *[(m, rf"{_SPACE}/secrets$", "space-secrets", api_spaces.secrets) for m in ("GET", "POST", "DELETE")],
         ("GET", rf"{_API}/revision/(?P<rev>[^/]+)$", "repo-info", api_repos.repo_info),
         ("GET", rf"{_API}/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?$", "tree", api_refs.tree),
         ("POST", rf"{_API}/paths-info/(?P<rev>[^/]+)$", "paths-info", api_refs.paths_info),

@@ -119,3 +119,31 @@ def test_unicode_and_special_paths_round_trip(sandbox, tmp_path):
     with pytest.raises(EntryNotFoundError):
         hf_hub_download("sandbox/m", "日本/なし.txt", endpoint=sandbox.url, cache_dir=tmp_path)
     assert hub.model_info("sandbox/m", securityStatus=True).security_repo_status["scansDone"]
+
+
+def test_space_runtime_hardware_variables_secrets(sandbox):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    hub = api(sandbox)
+    hub.create_repo("sandbox/app", repo_type="space", space_sdk="gradio",
+                    space_variables=[{"key": "MODE", "value": "demo"}],
+                    space_secrets=[{"key": "API_KEY", "value": "s3cret"}])
+    assert {k: v.value for k, v in hub.get_space_variables("sandbox/app").items()} == {
+        "MODE": "demo"}
+    hub.add_space_variable("sandbox/app", "LEVEL", "3", description="verbosity")
+    variables = hub.get_space_variables("sandbox/app")
+    assert variables["LEVEL"].value == "3" and variables["LEVEL"].description == "verbosity"
+    hub.delete_space_variable("sandbox/app", "MODE")
+    assert list(hub.get_space_variables("sandbox/app")) == ["LEVEL"]
+    hub.add_space_secret("sandbox/app", "TOKEN", "hidden")
+    secrets = hub.get_space_secrets("sandbox/app")
+    assert sorted(secrets) == ["API_KEY", "TOKEN"]
+    assert "hidden" not in str(vars(secrets["TOKEN"]))  # write-only
+    runtime = hub.request_space_hardware("sandbox/app", "t4-small")
+    assert runtime.requested_hardware == "t4-small" and runtime.stage == "RUNNING"
+    assert hub.get_space_runtime("sandbox/app").hardware == "t4-small"
+    assert hub.space_info("sandbox/app").runtime.hardware == "t4-small"
+    assert hub.pause_space("sandbox/app").stage == "PAUSED"
+    assert hub.restart_space("sandbox/app").stage == "RUNNING"
+    with pytest.raises(HfHubHTTPError):
+        api(sandbox, sandbox.token_for("bob")).add_space_variable("sandbox/app", "X", "1")
