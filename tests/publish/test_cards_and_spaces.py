@@ -60,16 +60,35 @@ def test_publishing_to_a_new_branch(project, sandbox):
     assert project.plan("--detailed-exitcode").exit_code == 0
 
 
-def test_space_settings_the_hub_does_not_support_are_warnings(project, sandbox):
+def test_space_settings_are_applied(project, sandbox):
+    project.write("s/app.py", "print()\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {path: s}\n"
+                 "    space: {sdk: gradio, hardware: cpu-upgrade, variables: {MODE: demo}}\n")
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert {k: v.value for k, v in api.get_space_variables("sandbox/sp").items()} == {"MODE": "demo"}
+    assert api.get_space_runtime("sandbox/sp").requested_hardware == "cpu-upgrade"
+    again = project.plan()
+    assert "variables.MODE" not in again.stdout and "hardware" not in again.stdout
+
+
+def test_space_settings_the_hub_refuses_are_warnings(project, sandbox):
     project.write("s/app.py", "print()\n")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {path: s}\n"
                  "    space: {sdk: gradio, hardware: cpu-upgrade, variables: {MODE: demo}}\n")
     plan = project.plan()
     assert '+ hardware = "cpu-upgrade"' in plan.stdout and '+ variables.MODE = "demo"' in plan.stdout
+    # The sandbox supports these settings; make it refuse them as a Hub may (no rights, no plan).
+    refuse = {"action": "status", "status": 403, "times": 10}
+    sandbox.add_faults([{**refuse, "method": "POST", "path": "^/api/spaces/sandbox/sp/hardware$"},
+                        {**refuse, "method": "POST", "path": "^/api/spaces/sandbox/sp/variables$"}])
     result = project.apply()
     assert result.exit_code == 0, result.output
     assert "Warning: space:sandbox/sp: hardware not applied:" in result.stdout
     assert "Warning: space:sandbox/sp: variables.MODE not applied:" in result.stdout
+    sandbox.add_faults([{**refuse, "method": "GET", "path": "^/api/spaces/sandbox/sp/variables$"}])
     again = project.plan()
     assert "the Hub did not report this Space's variables" in again.stdout
 
