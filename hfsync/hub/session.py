@@ -26,6 +26,10 @@ from hfsync.hub.retry import Retry, TransientError
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _ALWAYS = frozenset({408, 429, 500, 502, 503, 504})
 _UNSAFE_OK = frozenset({429, 503})
+# Best-effort requests huggingface_hub makes on its own (the agent-harness registry for
+# its user agent, fetched once a day): they swallow failures, so waiting on them only
+# delays the real work.
+_BEST_EFFORT = ("/api/agent-harnesses",)
 _install_lock = threading.Lock()
 # The retry the shared client uses; a command may swap in one that reports countdowns.
 retry = Retry()
@@ -42,7 +46,7 @@ class HubClient(httpx2.Client):
     """An httpx2 client that retries transient failures and traces every request."""
 
     def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
-        if not isinstance(request.stream, httpx2.ByteStream):
+        if not isinstance(request.stream, httpx2.ByteStream) or request.url.path.endswith(_BEST_EFFORT):
             return self._traced_send(request, 0, **kwargs)
         idempotent = request.method in _IDEMPOTENT
         statuses = _ALWAYS if idempotent else _UNSAFE_OK

@@ -144,3 +144,17 @@ def test_a_commit_that_may_have_happened_is_not_repeated(project, sandbox):
     assert "sandbox/once: commit to sandbox/once: the Hub answered: Server error '500" in first.stderr
     assert sandbox.stats()["routes"]["POST commit"]["requests"] == 1
     assert project.apply().exit_code == 0
+
+
+def test_best_effort_requests_are_not_retried(sandbox):
+    """huggingface_hub's own best-effort fetch (the agent registry) fails once, fast."""
+    import httpx2
+
+    from hfsync.hub.session import client_factory
+
+    sandbox.add_faults([{"path": "/api/agent-harnesses", "action": "status", "status": 503, "times": 5}])
+    sandbox.reset_stats()
+    with client_factory() as client:
+        assert client.get(sandbox.url + "/api/agent-harnesses").status_code == 503
+        assert isinstance(client, httpx2.Client)
+    assert _settled(sandbox)["requests"] == 1
