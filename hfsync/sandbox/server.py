@@ -42,7 +42,6 @@ import re
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -284,8 +283,6 @@ class SandboxServer:
             resp = error_response(HubError(404, "Sorry, we can't find the page you are looking for."))
         else:
             resp = self._call(req, name, func, params)
-        # Quoted by the client in its error messages, as the Hub's request id is.
-        resp.headers.setdefault("X-Request-Id", uuid.uuid4().hex)
         try:
             req.drain()
         except (ConnectionError, OSError):
