@@ -9,13 +9,18 @@ The Hub keeps the final word; plan also asks its /api/validate-yaml when online
 from __future__ import annotations
 
 import csv
+import json
+import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
+from hfsync.dirs import cache_dir
 from hfsync.errors import Problem
 from hfsync.hubdata import LANGUAGES, LICENSES, SIZE_CATEGORIES, TASKS, size_category
 from hfsync.manifest import Manifest, RepoTarget
@@ -88,6 +93,51 @@ def _jsonl_rows(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
+class _RowCounts:
+    """Row counts remembered by (path, size, mtime_ns, inode), like the digest cache, so
+    a second plan over an unchanged dataset reads none of its files."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, list[int]] = {}
+        self._file: Path | None = None
+
+    def _load(self) -> Path:
+        target = cache_dir() / "row-counts.json"
+        if target != self._file:  # the cache directory moved (HFSYNC_CACHE_DIR)
+            try:
+                self._known = json.loads(target.read_text())
+            except (OSError, ValueError):
+                self._known = {}
+            self._file = target
+        return target
+
+    def get(self, path: Path, count: Callable[[Path], int]) -> int:
+        stat = os.stat(path)
+        key, stamp = str(path.absolute()), [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        with self._lock:
+            self._load()
+            found = self._known.get(key)
+            if found is not None and found[:3] == stamp:
+                return found[3]
+        rows = count(path)
+        with self._lock:
+            target = self._load()
+            self._known[key] = [*stamp, rows]
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".row-counts.")
+                with os.fdopen(fd, "w") as handle:
+                    json.dump(self._known, handle)
+                os.replace(tmp, target)
+            except OSError:
+                pass  # a cache that cannot be written only costs a recount
+        return rows
+
+
+_row_counts = _RowCounts()
+
+
 def count_rows(root: Path, files: Iterable[str]) -> int | None:
     """Rows in a dataset source made of CSV/TSV/JSONL files; None when not countable."""
     counters = {".csv": _csv_rows, ".tsv": _csv_rows, ".jsonl": _jsonl_rows}
@@ -96,7 +146,7 @@ def count_rows(root: Path, files: Iterable[str]) -> int | None:
         return None
     if sum((root / f).stat().st_size for f in data) > _COUNT_LIMIT:
         return None
-    return sum(counters[Path(f).suffix](root / f) for f in data)
+    return sum(_row_counts.get(root / f, counters[Path(f).suffix]) for f in data)
 
 
 def _front_matter_lines(text: str) -> dict[str, int]:

@@ -93,3 +93,18 @@ def test_plan_reports_card_problems_and_the_hubs_refusal(tmp_path, sandbox):
     assert result.exit_code == 1
     assert 'sandbox/m: the Hub refuses the card: "tags" must be an array of strings' in result.stdout
     assert sandbox.stats()["routes"]["POST validate-yaml"]["requests"] == 1
+
+
+def test_row_counts_are_remembered_until_the_file_changes(tmp_path, monkeypatch):
+    from hfsync import cardcheck
+
+    (tmp_path / "a.csv").write_text("x\n1\n2\n")
+    calls = []
+    real = cardcheck._csv_rows
+    monkeypatch.setattr(cardcheck, "_csv_rows", lambda p: calls.append(p) or real(p))
+    assert cardcheck.count_rows(tmp_path, ["a.csv"]) == 2
+    assert cardcheck.count_rows(tmp_path, ["a.csv"]) == 2
+    assert len(calls) == 1  # the second plan reads nothing
+    (tmp_path / "a.csv").write_text("x\n1\n2\n3\n")
+    assert cardcheck.count_rows(tmp_path, ["a.csv", "b.parquet"]) is None  # parquet: not countable
+    assert cardcheck.count_rows(tmp_path, ["a.csv"]) == 3 and len(calls) == 2
