@@ -29,6 +29,7 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     from hfsync.hub.client import Hub
     from hfsync.hub.client import offline as is_offline
     from hfsync.hub.retry import Retry
+    from hfsync.hub.session import waits_shown_by
     from hfsync.locker import run_lock
     from hfsync.manifest import load
     from hfsync.progress import human_size, make_reporter
@@ -39,9 +40,10 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     reporter = make_reporter(options.progress, options.verbosity < 0)
     hub = None if is_offline(offline) else Hub(options.endpoint, options.token)
     try:
-        summary = run_lock(workspace, hub, Retry(on_wait=reporter.wait), update=update, ids=ids,
-                           allow_unsafe=allow_unsafe, digests=DigestCache(),
-                           advance=lambda label, size, _: reporter.start(label, size))
+        with waits_shown_by(reporter.wait):
+            summary = run_lock(workspace, hub, Retry(on_wait=reporter.wait), update=update, ids=ids,
+                               allow_unsafe=allow_unsafe, digests=DigestCache(),
+                               advance=lambda label, size, _: reporter.start(label, size))
     finally:
         reporter.close()
     for item in summary.resolved:

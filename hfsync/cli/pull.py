@@ -27,6 +27,7 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     from hfsync.hub.client import Hub
     from hfsync.hub.client import offline as is_offline
     from hfsync.hub.retry import Retry
+    from hfsync.hub.session import waits_shown_by
     from hfsync.manifest import load
     from hfsync.progress import human_size, make_reporter
     from hfsync.pull import PullOptions, run_pull
@@ -37,7 +38,8 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     hub = None if offline else Hub(options.endpoint, options.token)
     run = PullOptions(targets, locked, offline, allow_unsafe, parallelism)
     try:
-        summary = run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, DigestCache())
+        with waits_shown_by(reporter.wait):
+            summary = run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, DigestCache())
     finally:
         reporter.close()
     for path in summary.locks_written:

@@ -15,13 +15,15 @@ streamed) is not retried here; huggingface_hub's backoff rewinds those itself.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
 
 from hfsync.hub import trace
-from hfsync.hub.retry import Retry, TransientError
+from hfsync.hub.retry import Retry, TransientError, Wait, log_wait
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _ALWAYS = frozenset({408, 429, 500, 502, 503, 504})
@@ -31,8 +33,21 @@ _UNSAFE_OK = frozenset({429, 503})
 # delays the real work.
 _BEST_EFFORT = ("/api/agent-harnesses",)
 _install_lock = threading.Lock()
-# The retry the shared client uses; a command may swap in one that reports countdowns.
-retry = Retry()
+# Who shows the client's waits: a log line by default; a command with progress display
+# shows them as a countdown (waits_shown_by).
+_announce: Callable[[Wait], None] = log_wait
+retry = Retry(on_wait=lambda wait: _announce(wait))
+
+
+@contextlib.contextmanager
+def waits_shown_by(on_wait: Callable[[Wait], None]) -> Iterator[None]:
+    """Announce the shared client's retry waits through ``on_wait`` inside this block."""
+    global _announce
+    previous, _announce = _announce, on_wait
+    try:
+        yield
+    finally:
+        _announce = previous
 
 
 class _Final(Exception):
