@@ -8,19 +8,7 @@ import pytest
 
 from hfsync.hub import session
 from hfsync.hub.retry import Retry, RetryPolicy
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.pull.conftest import FakeTime
 
 
 @pytest.fixture
@@ -46,7 +34,7 @@ def test_ratelimit_reset_is_waited_for(fake):
     limited = httpx2.Response(429, headers={"RateLimit": '"api";r=0;t=3', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'})
     client = _client([limited, httpx2.Response(200, json={"ok": True})], seen)
     assert client.get("http://hub.test/api/models/a/b").json() == {"ok": True}
-    assert seen == ["GET", "GET"] and sum(time.slept) == 3
+    assert seen == ["GET", "GET"] and sum(time.sleeps) == 3
     assert str(waits[0]) == "repo-info (GET /api/models/a/b): HTTP 429; retrying in 3s (attempt 2 of 4)"
 
 
@@ -55,7 +43,7 @@ def test_retry_after_on_a_post_and_no_retry_of_a_500_post(fake):
     seen: list[str] = []
     client = _client([httpx2.Response(503, headers={"Retry-After": "2"}), httpx2.Response(200)], seen)
     assert client.post("http://hub.test/api/models/a/b/commit/main", content=b"{}").status_code == 200
-    assert seen == ["POST", "POST"] and time.slept == [1.0, 1.0]
+    assert seen == ["POST", "POST"] and time.sleeps == [1.0, 1.0]
     seen.clear()
     client = _client([httpx2.Response(500), httpx2.Response(200)], seen)
     assert client.post("http://hub.test/api/models/a/b/commit/main", content=b"{}").status_code == 500
