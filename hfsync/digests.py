@@ -63,6 +63,9 @@ class DigestCache:
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # A cache: losing the last rows to a power cut only means rehashing, so
+            # commits need not wait for the disk (WAL keeps the file consistent).
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, "
                 "mtime_ns INTEGER, inode INTEGER, sha256 TEXT, git_sha1 TEXT, blake3 TEXT)"

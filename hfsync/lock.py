@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -143,10 +144,67 @@ def _schema() -> dict[str, Any]:
     return json.loads((SCHEMA_PATH.parent / "hfsync.lock.schema.json").read_text(encoding="utf-8"))
 
 
+_HEX = {40: re.compile(r"^[0-9a-f]{40}$"), 64: re.compile(r"^[0-9a-f]{64}$"), 16: re.compile(r"^[0-9a-f]{16}$")}
+_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "files"}
+_FILE_KEYS = {"path", "size", "sha256", "git_oid", "blake3"}
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _need(condition: bool) -> None:
+    if not condition:
+        raise _Malformed
+
+
+def _hex(value: object, length: int) -> str:
+    _need(isinstance(value, str) and bool(_HEX[length].match(value)))
+    return value  # type: ignore[return-value]
+
+
+def _fast(path: Path, data: Any) -> LockFile:
+    """Build a well-formed lock quickly (libyaml, no positions); _Malformed on anything odd."""
+    _need(isinstance(data, dict) and set(data) == {"version", "pulls"} and data["version"] == 1)
+    _need(isinstance(data["pulls"], list))
+    pulls, seen = [], set()
+    for raw in data["pulls"]:
+        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant"})
+        _need(all(isinstance(raw[k], str) and raw[k] for k in ("id", "type", "revision")))
+        _need(raw["type"] in ("model", "dataset", "space") and (raw["type"], raw["id"]) not in seen)
+        seen.add((raw["type"], raw["id"]))
+        variant = raw.get("variant")
+        if variant is not None:
+            _need(isinstance(variant, dict) and set(variant) == {"name", "reason"}
+                  and all(isinstance(v, str) for v in variant.values()))
+        _need(isinstance(raw["files"], list))
+        files = []
+        for f in raw["files"]:
+            _need(isinstance(f, dict) and set(f) <= _FILE_KEYS and ("sha256" in f) != ("git_oid" in f))
+            _need(isinstance(f.get("path"), str) and bool(f["path"]))
+            _need(type(f.get("size")) is int and f["size"] >= 0)
+            sha256 = _hex(f["sha256"], 64) if "sha256" in f else None
+            git_oid = _hex(f["git_oid"], 40) if "git_oid" in f else None
+            files.append(LockedFile(f["path"], f["size"], sha256, git_oid, _hex(f.get("blake3"), 64)))
+        pulls.append(LockedPull(
+            raw["id"], raw["type"], raw["revision"], _hex(raw["commit"], 40), _hex(raw["request"], 16),
+            tuple(files), Variant(variant["name"], variant["reason"]) if variant else None,
+        ))
+    return LockFile(path, tuple(pulls))
+
+
 def read_lock(path: Path) -> LockFile | None:
     """The lock at ``path``; None if there is none; LockError naming file:line on bad content."""
-    if not path.exists():
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
         return None
+    # A lock can pin thousands of files: read it with libyaml, and only when that finds
+    # something wrong, again with positions to say where.
+    try:
+        return _fast(path, yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (yaml.YAMLError, _Malformed, KeyError, TypeError, ValueError):
+        pass
     document, problems = read(path)
     if document is not None and not problems:
         problems = schema_problems(document, _schema())
@@ -167,7 +225,7 @@ def read_lock(path: Path) -> LockFile | None:
         )
     if problems:
         raise _lock_error(problems)
-    return LockFile(path, tuple(pulls))
+    return LockFile(path, tuple(pulls))  # only if libyaml and the schema disagree
 
 
 def _lock_error(problems: list[Problem]) -> LockError:
@@ -203,8 +261,9 @@ def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
             entry["variant"] = {"name": pull.variant.name, "reason": pull.variant.reason}
         entry["files"] = [_file_dict(f) for f in sorted(pull.files, key=lambda f: f.path)]
         pulls.append(entry)
-    body = yaml.safe_dump(
-        {"version": 1, "pulls": pulls}, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False
+    body = yaml.dump(
+        {"version": 1, "pulls": pulls}, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False,
     )
     return HEADER.format(manifest=manifest_name) + body
 

@@ -18,7 +18,7 @@ from typing import Protocol
 from hfsync.digests import DigestCache
 from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError
 from hfsync.hub.client import Hub
-from hfsync.hub.download import Downloader
+from hfsync.hub.download import Downloader, fsync_dirs
 from hfsync.hub.retry import Retry
 from hfsync.hubdata import is_pickle_file
 from hfsync.layout import Layout
@@ -167,6 +167,7 @@ def _install(
     reporter.begin(len(jobs), sum(j.file.size for j in jobs))
     missing: list[str] = []
     failures: list[str] = []
+    written: set[Path] = set()
 
     def one(job: _Job) -> str:
         target = job.layout.target(job.file)
@@ -184,6 +185,7 @@ def _install(
             job.blake3 = downloader.fetch(url, job.file, target, label=job.label, advance=advance, accept=accept)
             hub_digest = {"sha256": job.file.sha256} if job.file.sha256 else {"git_sha1": job.file.git_oid}
             digests.remember(target, blake3=job.blake3, **hub_digest)
+            written.add(target.parent)
             outcome = "downloaded"
         for file in job.links:
             job.layout.link(file)
@@ -213,6 +215,7 @@ def _install(
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+    fsync_dirs(written)
     if failures:
         raise HfsyncError(
             f"{len(failures)} file{'s' if len(failures) != 1 else ''} could not be pulled; "

@@ -46,6 +46,8 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
                                advance=lambda label, size, _: reporter.start(label, size))
     finally:
         reporter.close()
+    if options.verbosity < 0:
+        return 0
     for item in summary.resolved:
         entry, before = item.entry, item.previous
         move = f"{before.commit[:12]} -> " if before and before.commit != entry.commit else ""

@@ -42,6 +42,8 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
             summary = run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, DigestCache())
     finally:
         reporter.close()
+    if options.verbosity < 0:
+        return 0
     for path in summary.locks_written:
         click.echo(f"Wrote {path}.")
     click.echo(f"Pulled {summary.pulls} pull{'s' if summary.pulls != 1 else ''}: {summary.downloaded} "

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from hfsync.cli.main import cli
+from hfsync.cli.main import Options, cli
 from hfsync.cli.validate import manifest_option
 
 
 @cli.command()
 @manifest_option
 @click.option("--target", "targets", multiple=True, metavar="ID", help="Verify only this pull (repeatable).")
-def verify(files: tuple[Path, ...], targets: tuple[str, ...]) -> int:
+@click.pass_obj
+def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...]) -> int:
     """Check pulled files against hfsync.lock (blake3); exit 1 on any difference."""
     from hfsync.digests import DigestCache
     from hfsync.manifest import load
@@ -25,5 +26,6 @@ def verify(files: tuple[Path, ...], targets: tuple[str, ...]) -> int:
         for label in labels:
             click.echo(f"{kind}: {label}")
     raise_on_mismatch(report)
-    click.echo(f"Verified {report.checked} files ({human_size(report.bytes)}): all match the lock.")
+    if options.verbosity >= 0:
+        click.echo(f"Verified {report.checked} files ({human_size(report.bytes)}): all match the lock.")
     return 0

@@ -2,11 +2,12 @@
 
 A file is fetched by commit through the resolve URL and streamed into a partial file
 beside its destination (``.<name>.hfsync-partial``), hashed as it arrives. A broken
-connection resumes with HTTP Range from the bytes already written; a sidecar records
-which pinned content the partial belongs to, so a later run resumes it too, and a
-partial of other content is thrown away. Once every byte is in, the size and the
-Hub's digest (sha256 for LFS, git blob id otherwise) and blake3 (when pinned) must
-match; the file is fsynced and renamed into place. The final path never holds a
+connection resumes with HTTP Range from the bytes already written; for files of 1 MiB
+and more a sidecar records which pinned content the partial belongs to, so a later
+run resumes it too, and a partial of other content is thrown away. Once every byte is
+in, the size and the Hub's digest (sha256 for LFS, git blob id otherwise) and blake3
+(when pinned) must match; the file is fsynced and renamed into place (the caller
+fsyncs the folders once per batch, ``fsync_dirs``). The final path never holds a
 partial or unverified file. A mismatch discards the partial and starts over once.
 """
 
@@ -32,6 +33,8 @@ from hfsync.lock import LockedFile
 
 CHUNK = 1024 * 1024
 PARTIAL_SUFFIX = ".hfsync-partial"
+# Smaller files restart rather than resume across runs: a sidecar would cost more than it saves.
+RESUMABLE = 1024 * 1024
 TIMEOUT = httpx2.Timeout(connect=15.0, read=60.0, write=60.0, pool=None)
 
 Advance = Callable[[int], None]
@@ -71,6 +74,17 @@ class _Hashes:
         if self.file.blake3 and self.b3.hexdigest() != self.file.blake3:
             return f"blake3 {self.b3.hexdigest()} instead of {self.file.blake3}"
         return None
+
+
+def fsync_dirs(folders: set[Path]) -> None:
+    """Make renames into ``folders`` durable: once per folder, after a batch of files."""
+    for folder in sorted(folders):
+        with _disk(folder):
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 class _Mismatch(Exception):
@@ -131,7 +145,8 @@ class _Partial:
                 claim, size = None, 0
             if claim != self._claim() or size > self.file.size:
                 self.path.unlink(missing_ok=True)
-                self.sidecar.write_text(json.dumps(self._claim()), encoding="utf-8")
+                if self.file.size >= RESUMABLE:
+                    self.sidecar.write_text(json.dumps(self._claim()), encoding="utf-8")
                 size = 0
             self.handle = open(self.path, "r+b" if size else "w+b")
             # An earlier run's hash state is gone with its process: rehash what it left.
@@ -161,12 +176,8 @@ class _Partial:
             accept(self.path)
         with _disk(self.target):
             os.replace(self.path, self.target)
-            self.sidecar.unlink(missing_ok=True)
-            fd = os.open(self.target.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            if self.file.size >= RESUMABLE:
+                self.sidecar.unlink(missing_ok=True)
 
     def discard(self) -> None:
         self.close()
