@@ -1,7 +1,7 @@
 """Pull benchmarks: hfsync against its peers, measured in the same run on the same sandbox.
 
     PYTHONPATH=. python bench/bench_pull.py [--large-mb 1000 --large-files 4]
-        [--small-mb 200 --small-files 500] [--memory-mb 2000] [--rounds 2] [--parallelism 8]
+        [--small-mb 200 --small-files 500] [--memory-mb 2000] [--rounds 3] [--parallelism 8]
 
 1. pull throughput vs huggingface_hub's snapshot_download(local_dir=...) of the same repo:
    a repo of a few large files, and one of many small files (targets >= 1.0x and >= 2x);
@@ -108,16 +108,24 @@ def bench_pull(sandbox: Sandbox, repo_id: str, rounds: int, parallelism: int) ->
     project = TMP / f"project-{repo_id.split('/')[1]}"
     path = manifest(project, repo_id)
     hfsync(sandbox, "lock", "-f", str(path))
-    ours, theirs = [], []
-    for _ in range(rounds):
+    ours: list[float] = []
+    theirs: list[float] = []
+
+    def pull() -> None:
         shutil.rmtree(project / "out", ignore_errors=True)
         shutil.rmtree(TMP / "hfsync-cache", ignore_errors=True)  # nothing counts as already verified
         ours.append(hfsync(sandbox, "pull", "--locked", "--parallelism", str(parallelism), "-f", str(path)))
-        peer = TMP / "peer" / repo_id
-        shutil.rmtree(peer, ignore_errors=True)
+
+    def peer() -> None:
+        folder = TMP / "peer" / repo_id
+        shutil.rmtree(folder, ignore_errors=True)
         start = time.perf_counter()
-        snapshot_download(repo_id, local_dir=peer, endpoint=sandbox.url, token=sandbox.token)
+        snapshot_download(repo_id, local_dir=folder, endpoint=sandbox.url, token=sandbox.token)
         theirs.append(time.perf_counter() - start)
+
+    for round_ in range(rounds):  # alternate who goes first: the machine's load drifts
+        for step in (pull, peer) if round_ % 2 == 0 else (peer, pull):
+            step()
     return min(ours), min(theirs), path
 
 
@@ -146,20 +154,33 @@ def bench_verify(sandbox: Sandbox, path: Path, rounds: int) -> tuple[float, floa
     return min(verify), min(sha), min(plain)
 
 
+_MEASURED = """
+import sys
+from hfsync.cli.main import run
+code = run(sys.argv[1:])
+status = open("/proc/self/status").read()
+print(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM:")), file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def peak_memory(sandbox: Sandbox, repo_id: str) -> float:
-    """Peak RSS (MB) of a fresh `hfsync pull --locked` process fetching ``repo_id``."""
+    """Peak RSS (MB) of a fresh `hfsync pull --locked` process fetching ``repo_id``.
+
+    Read as VmHWM inside the child: ru_maxrss would also count the pages a forked child
+    shares with this (big) benchmark process before it execs.
+    """
     project = TMP / "project-memory"
     path = manifest(project, repo_id)
     hfsync(sandbox, "lock", "-f", str(path))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hfsync", "--endpoint", sandbox.url, "-q", "--no-progress", "pull", "--locked",
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED, "--endpoint", sandbox.url, "-q", "--no-progress", "pull", "--locked",
          "-f", str(path)],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": sandbox.token},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": sandbox.token}, capture_output=True, text=True,
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise RuntimeError("the memory pull failed")
-    return usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise RuntimeError(f"the memory pull failed: {done.stderr}")
+    return int(done.stderr.split()[-1]) / 1024
 
 
 def main() -> None:
@@ -169,7 +190,7 @@ def main() -> None:
     parser.add_argument("--small-mb", type=int, default=200)
     parser.add_argument("--small-files", type=int, default=500)
     parser.add_argument("--memory-mb", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parallelism", type=int, default=8)
     args = parser.parse_args()
 

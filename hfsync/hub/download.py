@@ -5,10 +5,10 @@ beside its destination (``.<name>.hfsync-partial``), hashed as it arrives. A bro
 connection resumes with HTTP Range from the bytes already written; for files of 1 MiB
 and more a sidecar records which pinned content the partial belongs to, so a later
 run resumes it too, and a partial of other content is thrown away. Once every byte is
-in, the size and the Hub's digest (sha256 for LFS, git blob id otherwise) and blake3
-(when pinned) must match; the file is fsynced and renamed into place (the caller
-fsyncs the folders once per batch, ``fsync_dirs``). The final path never holds a
-partial or unverified file. A mismatch discards the partial and starts over once.
+in, the size and the Hub's digest (sha256 for LFS, git blob id otherwise) must match;
+the file is fsynced and renamed into place (the caller fsyncs the folders once per
+batch, ``fsync_dirs``). The final path never holds a partial or unverified file. A
+mismatch discards the partial and starts over once.
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ def partial_path(target: Path) -> Path:
 
 
 class _Hashes:
-    """The digests a pinned file is checked against, fed as bytes arrive."""
+    """The digests a pinned file is checked against, fed as bytes arrive.
+
+    The Hub's digest is always checked. blake3 is computed only when the lock does not
+    pin it yet: once the sha256 (or git blob id) matches, the bytes are the pinned ones,
+    so their blake3 is the one pinned beside it, and hashing twice would halve throughput.
+    """
 
     def __init__(self, file: LockedFile) -> None:
         self.file = file
@@ -55,14 +60,15 @@ class _Hashes:
             self.hub = hashlib.sha256()
         else:
             self.hub = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
-        self.b3 = blake3.blake3()
+        self.b3 = blake3.blake3() if file.blake3 is None else None
 
     def restart(self) -> None:
         self.__init__(self.file)  # type: ignore[misc]
 
     def update(self, data: bytes | memoryview) -> None:
         self.hub.update(data)
-        self.b3.update(data)
+        if self.b3 is not None:
+            self.b3.update(data)
 
     def mismatch(self, size: int) -> str | None:
         """What is wrong with the content, or None when it is what the lock pins."""
@@ -71,9 +77,10 @@ class _Hashes:
         if self.hub.hexdigest() != self.file.etag:
             kind = "sha256" if self.file.sha256 else "git blob id"
             return f"{kind} {self.hub.hexdigest()} instead of {self.file.etag}"
-        if self.file.blake3 and self.b3.hexdigest() != self.file.blake3:
-            return f"blake3 {self.b3.hexdigest()} instead of {self.file.blake3}"
         return None
+
+    def blake3(self) -> str:
+        return self.b3.hexdigest() if self.b3 is not None else str(self.file.blake3)
 
 
 def fsync_dirs(folders: set[Path]) -> None:
@@ -239,7 +246,7 @@ class Downloader:
                     raise _Mismatch(problem)
                 if isinstance(sink, _Partial):
                     sink.install(accept)
-                return hashes.b3.hexdigest()
+                return hashes.blake3()
             except _Mismatch as error:
                 progress(-reported)
                 sink.discard()
