@@ -352,12 +352,13 @@ def walk(root: Path) -> list[str]:
 
 
 def scan_path(path: Path, baseline_path: Path | None = None) -> ScanReport:
-    """Scan a folder (or one file) as apply would; the baseline defaults to the nearest one."""
+    """Scan a folder (or one file) as apply would; the baseline defaults to the nearest one
+    up to the git work tree's root."""
     if not path.exists():
         raise HfsyncError(f"{path} does not exist", hint="Give a folder or file to scan.")
     root, paths = (path.parent, [path.name]) if path.is_file() else (path, walk(path))
     if baseline_path is None:
-        baseline_path = find_baseline(root, root)
+        baseline_path = find_baseline(root)  # the one plan and apply would use
     baseline = Baseline(baseline_path) if baseline_path is not None else None
     return scan_files(root, paths, baseline)
 

@@ -14,7 +14,8 @@ from hfsync.cli.main import cli
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Audited detect-secrets baseline (default: .secrets.baseline in PATH).",
+    help="Audited detect-secrets baseline (default: the nearest .secrets.baseline in PATH "
+    "or above it, up to the git work tree's root).",
 )
 def scan(path: Path, baseline: Path | None) -> int:
     """Scan PATH for secrets as apply would; exit 1 if anything is found."""

@@ -147,6 +147,12 @@ def test_baseline_elsewhere_resolves_names_from_its_own_folder(tmp_path: Path) -
     (tmp_path / "audited.json").write_text(json.dumps(baseline))
     assert hfsync("scan", str(src), "--baseline", str(tmp_path / "audited.json")).exit_code == 0
     assert Baseline(tmp_path / "audited.json").allows(src / "cfg.py", finding)
+    # Without --baseline: the nearest .secrets.baseline up to the git work tree's root,
+    # the same one plan and apply use.
+    assert hfsync("scan", str(src)).exit_code == 1
+    (tmp_path / "audited.json").rename(tmp_path / ".secrets.baseline")
+    (tmp_path / ".git").mkdir()
+    assert hfsync("scan", str(src)).exit_code == 0
 
 
 def test_unreadable_baseline_is_a_clear_error(tmp_path: Path) -> None:
