@@ -14,6 +14,7 @@ from hfsync.sandbox.http import Request, Response, json_response
 from hfsync.sandbox.lfs import OID_RE, LfsMismatch, pointer_text
 from hfsync.sandbox.repos import Repo
 from hfsync.sandbox.rules import (
+    LFS_SIZE_THRESHOLD,
     ignore_patterns,
     is_ignored,
     lfs_line,
@@ -240,6 +241,13 @@ def _apply(hub: Hub, repo: Repo, files: dict[str, str], item: dict) -> str | Non
             content = base64.b64decode(value.get("content") or "", validate=True)
         except binascii.Error:
             raise HubError(400, f"Invalid base64 content for {path}") from None
+        if len(content) >= LFS_SIZE_THRESHOLD:
+            # What preupload would have answered "lfs" for cannot come in as a regular file.
+            raise HubError(
+                400,
+                f"Your push was rejected because it contains files larger than 10 MB "
+                f"({path}). Please use LFS to store large files.",
+            )
         files[path] = repo.git.write_blob(content)
     elif key == "lfsFile":
         oid = str(value.get("oid") or "")

@@ -193,3 +193,21 @@ def test_moved_repo_old_file_urls_redirect(sandbox):
     hub.move_repo("sandbox/old", "sandbox/new")
     path = hf_hub_download("sandbox/old", "k.txt", endpoint=sandbox.url)
     assert open(path).read() == "kept"
+
+
+def test_big_regular_file_in_a_commit_is_refused(sandbox):
+    import base64
+    import json
+
+    import httpx2
+
+    api(sandbox).create_repo("sandbox/m")
+    big = base64.b64encode(b"a" * 10_000_000).decode()
+    lines = [{"key": "header", "value": {"summary": "big", "description": ""}},
+             {"key": "file", "value": {"path": "big.txt", "content": big, "encoding": "base64"}}]
+    response = httpx2.post(
+        f"{sandbox.url}/api/models/sandbox/m/commit/main",
+        content="".join(json.dumps(line) + "\n" for line in lines).encode(),
+        headers={"Authorization": f"Bearer {sandbox.token}"},
+    )
+    assert response.status_code == 400 and "larger than 10 MB" in response.json()["error"]
