@@ -37,6 +37,7 @@ _BATCH_LINES = 2000
 # Longer lines are scanned in pieces of this many characters, so a file with no line
 # breaks (minified JSON) is still read in bounded memory.
 _MAX_LINE = 1 << 20
+_OVERLAP = 512
 
 # Credential files, by name (matched against the file name, case-insensitive).
 NAME_RULES: tuple[tuple[str, str], ...] = (
@@ -220,12 +221,15 @@ def _configured() -> Iterator[None]:
 
 def _line_batches(path: Path) -> Iterator[list[tuple[int, str]]]:
     batch: list[tuple[int, str]] = []
-    number, at_line_start = 0, True
+    number, at_line_start, carry = 0, True, ""
     with open(path, encoding="utf-8", errors="replace") as handle:
         while piece := handle.readline(_MAX_LINE):
             number += at_line_start  # the pieces of one long line share its number
             at_line_start = piece.endswith("\n")
-            batch.append((number, piece))
+            batch.append((number, carry + piece))
+            # A piece cut mid-line starts the next one too, so a secret across the cut
+            # is seen whole (findings are de-duplicated by line, type and hash).
+            carry = "" if at_line_start else piece[-_OVERLAP:]
             if len(batch) >= _BATCH_LINES:
                 yield batch
                 batch = []
@@ -273,7 +277,8 @@ def _narrow(lines: list[tuple[int, str]], filename: str) -> Iterator[list[tuple[
     """The small runs of ``lines`` that may hold a secret (bisecting flagged batches)."""
     if not _flagged(lines, filename):
         return
-    if len(lines) <= 64:
+    # Small enough for detect-secrets' per-line pass: few lines, or one (long) line.
+    if len(lines) == 1 or (len(lines) <= 64 and sum(len(text) for _, text in lines) <= 64 * 1024):
         yield lines
         return
     half = len(lines) // 2

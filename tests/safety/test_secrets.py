@@ -103,6 +103,14 @@ def test_a_line_without_breaks_is_read_in_pieces(tmp_path: Path) -> None:
     assert ("min.json", 1, "Hugging Face Token") in {(f.path, f.line, f.type) for f in report.findings}
 
 
+def test_a_secret_across_the_cut_of_a_long_line_is_found(tmp_path: Path) -> None:
+    token = "h" + "f_" + "Cut" * 12
+    cut = 1 << 20  # where a long line is cut into pieces
+    (tmp_path / "one.txt").write_text("y" * (cut - 10) + " " + token + " tail\n")
+    (finding,) = [f for f in scan_files(tmp_path, ["one.txt"]).findings if f.type == "Hugging Face Token"]
+    assert finding.line == 1
+
+
 def _detect_secrets_baseline(root: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "detect_secrets", "scan", "--all-files"],
