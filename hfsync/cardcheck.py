@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -194,10 +194,3 @@ def target_problems(manifest: Manifest, index: int, target: RepoTarget, files: l
         # Keys the manifest declares override the README's: report only the README's own.
         found += readme_problems(readme, target.type, rows, skip=target.card.metadata)
     return found
-
-
-def workspace_problems(manifests: Iterable[Manifest], files_of: Any) -> Iterator[Problem]:
-    """Card problems of every repo target; ``files_of(target)`` lists its source files."""
-    for manifest in manifests:
-        for index, target in enumerate(manifest.repos):
-            yield from target_problems(manifest, index, target, files_of(target))

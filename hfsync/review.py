@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,7 +79,12 @@ def _card_license(target: RepoTarget, card: str | None) -> str | None:
     return license_of(RepoCard(text, ignore_metadata_errors=True).data.to_dict())
 
 
-def review(manifest: Manifest, target: RepoTarget, change: TargetChange, validate_online=None) -> TargetChange:  # type: ignore[no-untyped-def]
+def review(
+    manifest: Manifest,
+    target: RepoTarget,
+    change: TargetChange,
+    validate_online: Callable[[str, str], list[str]] | None = None,
+) -> TargetChange:
     """``change`` with every secret finding, card problem and policy violation as errors.
 
     ``validate_online(content, repo_type) -> [messages]`` asks the Hub about a card

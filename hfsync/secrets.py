@@ -87,10 +87,6 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.type} (fingerprint {self.fingerprint})"
 
-    def to_dict(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "type": self.type,
-                "fingerprint": self.fingerprint}
-
 
 @dataclass
 class ScanReport:
