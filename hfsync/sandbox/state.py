@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import shutil
+import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -17,6 +20,31 @@ from hfsync.sandbox.repos import Registry, Repo
 
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+
+
+def sweep_leftovers(data_dir: Path, older_than: float = 600.0) -> None:
+    """Remove what a killed server left half-done: partial uploads and multipart parts,
+    repos being created or deleted, temporary object and ref files.
+
+    Only entries older than ``older_than`` seconds go, so a second server sharing the
+    data dir keeps its in-flight work.
+    """
+    cutoff = time.time() - older_than
+    for dirpath, dirnames, filenames in os.walk(data_dir):
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            leftover = name.startswith((".tmp-", ".trash-")) or (
+                Path(dirpath) == data_dir / "lfs" / "tmp"
+            )
+            try:
+                if leftover and path.lstat().st_mtime < cutoff:
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink()
+            except FileNotFoundError:
+                pass
+        dirnames[:] = [d for d in dirnames if (Path(dirpath) / d).exists()]
 
 
 class Hub:
@@ -35,6 +63,7 @@ class Hub:
         self.accounts = Accounts.load(data_dir / "accounts.json", users, orgs)
         self.repos = Registry(data_dir / "repos")
         self.lfs = LfsStore(data_dir / "lfs")
+        sweep_leftovers(data_dir)
         self.faults = Faults()
         self.stats = Stats()
         self.multipart_threshold = multipart_threshold

@@ -147,3 +147,26 @@ def test_space_runtime_hardware_variables_secrets(sandbox):
     assert hub.restart_space("sandbox/app").stage == "RUNNING"
     with pytest.raises(HfHubHTTPError):
         api(sandbox, sandbox.token_for("bob")).add_space_variable("sandbox/app", "X", "1")
+
+
+def test_leftovers_of_a_killed_server_are_swept(tmp_path):
+    import time
+
+    from hfsync.sandbox.state import sweep_leftovers
+
+    data = tmp_path / "hub"
+    old = time.time() - 3600
+    partial = data / "lfs" / "tmp" / "up-123"
+    parts = data / "lfs" / "tmp" / f"parts-{'0' * 64}" / "00001"
+    half_repo = data / "repos" / "models" / "sandbox" / ".tmp-ab-x.git" / "HEAD"
+    obj = data / "repos" / "models" / "sandbox" / "m.git" / "objects" / "ab" / ".tmp-1"
+    fresh = data / "lfs" / "tmp" / "up-fresh"
+    for path in (partial, parts, half_repo, obj, fresh):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    for path in (partial, parts.parent, half_repo.parent, obj):
+        os.utime(path, (old, old))
+    sweep_leftovers(data)
+    assert not partial.exists() and not parts.exists() and not half_repo.exists()
+    assert not obj.exists() and fresh.exists()
+    assert (data / "repos" / "models" / "sandbox" / "m.git" / "objects" / "ab").is_dir()
