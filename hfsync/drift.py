@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import replace
 
 from hfsync.errors import HubError
-from hfsync.hub.client import Hub
+from hfsync.hub.client import Hub, offline
 from hfsync.hub.repofiles import COMMIT, resolve_commit
 from hfsync.hub.retry import Retry
 from hfsync.lock import read_lock, stale_reasons
@@ -33,6 +33,8 @@ def plan_pulls(
     workspace: Workspace, hub: Hub, wanted: Collection[str] | None = None, retry: Retry | None = None
 ) -> list[TargetChange]:
     """A target for each pull (among ``wanted`` when given) that drifted or needs a word."""
+    if offline():
+        return []  # no request at all offline; the next online plan shows any drift
     retry = retry or Retry()
     targets = []
     for manifest in workspace.manifests:

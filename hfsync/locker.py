@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, LockError, OfflineError
@@ -37,6 +38,15 @@ from hfsync.policy import check_pulls
 from hfsync.selection import mem_available, select, unsafe_path_reason
 
 log = logging.getLogger("hfsync.lock")
+
+
+class Reporter(Protocol):
+    """How engines tell the user about transfers (rich bars or plain lines)."""
+
+    def begin(self, files: int, size: int) -> None: ...
+    def start(self, label: str, size: int) -> Callable[[int], None]: ...
+    def finish(self, label: str, outcome: str, size: int = 0) -> None: ...
+    def note(self, message: str) -> None: ...
 
 
 @dataclass
@@ -133,7 +143,7 @@ def run_lock(
     ids: tuple[str, ...] = (),
     allow_unsafe: bool = False,
     digests: DigestCache,
-    advance: Callable[[str, int, int], Callable[[int], None]] | None = None,
+    reporter: Reporter | None = None,
 ) -> LockSummary:
     """Bring every manifest's lock in step; ``update`` re-resolves pins (only ``ids`` when given).
 
@@ -163,7 +173,7 @@ def run_lock(
         # Every pull's license is judged before anything is downloaded or written.
         check_pulls(manifest, {pull.key: resolved.license for pull, resolved in resolved_here})
         for pull, resolved in resolved_here:
-            entry = _fill_blake3(resolved.entry, pull, hub, retry, digests, advance, summary)
+            entry = _fill_blake3(resolved.entry, pull, hub, retry, digests, reporter, summary)
             resolved.entry = entry
             entries[(pull.type, pull.id)] = entry
             summary.resolved.append(resolved)
@@ -179,7 +189,7 @@ def _fill_blake3(
     hub: Hub,
     retry: Retry,
     digests: DigestCache,
-    advance: Callable[[str, int, int], Callable[[int], None]] | None,
+    reporter: Reporter | None,
     summary: LockSummary,
 ) -> LockedPull:
     layout = Layout(pull, entry)
@@ -194,8 +204,10 @@ def _fill_blake3(
             if value is None:
                 label = f"{entry.key}/{file.path}"
                 url = downloader.url(entry.id, entry.type, entry.commit, file.path)
-                step = advance(label, file.size, 0) if advance else (lambda n: None)
+                step = reporter.start(label, file.size) if reporter else (lambda n: None)
                 value = downloader.fetch(url, file, None, label=label, advance=step)
+                if reporter:
+                    reporter.finish(label, "hashed", file.size)
                 summary.hashed_remote += 1
             file = replace(file, blake3=value)
         files.append(file)

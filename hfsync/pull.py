@@ -13,7 +13,6 @@ import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from hfsync.digests import DigestCache
 from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError
@@ -23,18 +22,9 @@ from hfsync.hub.retry import Retry
 from hfsync.hubdata import is_pickle_file
 from hfsync.layout import Layout
 from hfsync.lock import LockedFile, LockedPull, LockFile, allows_unsafe, read_lock, stale_reasons, write_lock
-from hfsync.locker import check_paths, check_targets, local_blake3, resolve, selected_pulls
+from hfsync.locker import Reporter, check_paths, check_targets, local_blake3, resolve, selected_pulls
 from hfsync.manifest import Manifest, Pull, Workspace
 from hfsync.safetensors import SafetensorsError, check_file
-
-
-class Reporter(Protocol):
-    """How the engine tells the user about transfers (rich bars or plain lines)."""
-
-    def begin(self, files: int, size: int) -> None: ...
-    def start(self, label: str, size: int) -> Callable[[int], None]: ...
-    def finish(self, label: str, outcome: str, size: int = 0) -> None: ...
-    def note(self, message: str) -> None: ...
 
 
 @dataclass(frozen=True)

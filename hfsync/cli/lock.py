@@ -43,7 +43,7 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
         with waits_shown_by(reporter.wait):
             summary = run_lock(workspace, hub, Retry(on_wait=reporter.wait), update=update, ids=ids,
                                allow_unsafe=allow_unsafe, digests=DigestCache(),
-                               advance=lambda label, size, _: reporter.start(label, size))
+                               reporter=reporter)
     finally:
         reporter.close()
     if options.verbosity < 0:
