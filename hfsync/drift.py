@@ -5,7 +5,8 @@ A pull whose revision now points at another commit than the lock pins becomes a
 Apply never acts on it (the fix is ``hfsync lock --update``), but it shows in the plan
 and counts for ``--detailed-exitcode``, so a nightly plan catches it. A lock entry out
 of step with the manifest is a warning; a pull not locked at all, or pinned to a commit,
-has nothing to drift from and is left out of the plan.
+has nothing to drift from and is left out of the plan. Under ``policy.licenses`` every
+locked pull's license on the Hub is judged too, and a refused one is the target's error.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import replace
 
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub, offline
-from hfsync.hub.repofiles import COMMIT, resolve_commit
+from hfsync.hub.repofiles import COMMIT, resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.lock import read_lock, stale_reasons
 from hfsync.manifest import Workspace
 from hfsync.plan import Action, Change, TargetChange
+from hfsync.policy import pull_problem
 
 KIND = "pull"
 
@@ -44,24 +46,32 @@ def plan_pulls(
                 continue
             target = TargetChange(f"{KIND}:{pull.key}", pull.id, pull.type, pull.revision, Action.NOOP, kind=KIND)
             entry = lock.get(pull.type, pull.id) if lock else None
-            if entry is None or COMMIT.match(pull.revision):
-                continue  # nothing pinned to drift from, or a commit, which never moves
+            if entry is None:
+                continue  # nothing pinned yet: `hfsync lock` resolves it (and judges its license)
+            judged = manifest.policy.licenses is not None
+            drifts = not COMMIT.match(pull.revision)  # a commit never moves
+            if not drifts and not judged:
+                continue
             stale = stale_reasons(manifest, lock, [pull.key])
-            if stale:
-                targets.append(replace(target, warnings=(f"{stale[0]}; run `hfsync lock`",)))
+            warnings = (f"{stale[0]}; run `hfsync lock`",) if stale else ()
+            if stale and not judged:
+                targets.append(replace(target, warnings=warnings))
                 continue
             try:
-                upstream = resolve_commit(hub, retry, pull.id, pull.type, pull.revision)
+                upstream, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
             except HubError as error:
                 targets.append(replace(target, head=entry.commit, errors=(error.message,)))
                 continue
-            if upstream == entry.commit:
-                continue
-            drift = Change(
-                "pull-drift", Action.UPDATE, pull.key,
-                detail={"revision": pull.revision, "locked": entry.commit, "upstream": upstream},
-                reason=f"{pull.revision} moved {entry.commit[:7]} -> {upstream[:7]} past the lock; "
-                f"`hfsync lock --update {pull.key}` moves the pin",
-            )
-            targets.append(replace(target, action=Action.UPDATE, head=upstream, changes=(drift,)))
+            # The policy judges what the repo says about its license now, pinned or not.
+            errors = tuple(m for m in [pull_problem(manifest.policy, pull, license_id)] if m)
+            if drifts and not stale and upstream != entry.commit:
+                drift = Change(
+                    "pull-drift", Action.UPDATE, pull.key,
+                    detail={"revision": pull.revision, "locked": entry.commit, "upstream": upstream},
+                    reason=f"{pull.revision} moved {entry.commit[:7]} -> {upstream[:7]} past the lock; "
+                    f"`hfsync lock --update {pull.key}` moves the pin",
+                )
+                targets.append(replace(target, action=Action.UPDATE, head=upstream, changes=(drift,), errors=errors))
+            elif errors or warnings:
+                targets.append(replace(target, head=entry.commit, errors=errors, warnings=warnings))
     return targets

@@ -30,11 +30,6 @@ def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: 
     return commit, license_of(card.to_dict() if card is not None else None, getattr(info, "tags", None) or ())
 
 
-def resolve_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> str:
-    """The commit that ``revision`` (a branch, tag or commit) of a repo points at now."""
-    return resolve_pin(hub, retry, repo_id, repo_type, revision)[0]
-
-
 def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
     """Every file of the repo at ``commit`` with its size and Hub digest (no blake3 yet)."""
 

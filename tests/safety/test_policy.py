@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 
 from huggingface_hub import HfApi
@@ -102,3 +103,12 @@ def test_pull_licenses_are_judged_at_lock_before_anything_is_written(tmp_path, s
                         "  - {id: sandbox/good, dest: v/good}\n")
     assert hfsync(*args, "pull", "-f", str(manifest)).exit_code == 0
     assert (tmp_path / "v" / "good" / "model.safetensors").read_bytes() == weights
+    # The repo's license changes on the Hub: the next plan says the pinned pull is refused.
+    api.upload_file(path_or_fileobj=b"---\nlicense: cc-by-nc-4.0\n---\n", path_in_repo="README.md",
+                    repo_id="sandbox/good")
+    plan = hfsync(*args, "plan", "-f", str(manifest), "--format", "json")
+    assert plan.exit_code == 1
+    (target,) = json.loads(plan.stdout)["targets"]
+    assert (target["key"], target["errors"]) == ("pull:sandbox/good", [
+        f"pull 'sandbox/good' ({manifest}:4:5) has license 'cc-by-nc-4.0', which policy.licenses does not "
+        "allow (apache-2.0, mit)"])
