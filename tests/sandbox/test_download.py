@@ -166,3 +166,23 @@ def test_restart_keeps_data(sandbox, uploaded, tmp_path):
         again.stop()
         sandbox.server = again  # the fixture's stop() is then a harmless second stop
     assert os.path.isdir(sandbox.data_dir)
+
+
+def test_safetensors_metadata_and_filesystem_ranges(sandbox, tmp_path):
+    import json
+    import struct
+
+    from huggingface_hub import HfFileSystem
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+                         "__metadata__": {"format": "pt"}}).encode()
+    blob = struct.pack("<Q", len(header)) + header + bytes(16)
+    hub = api(sandbox)
+    hub.create_repo("sandbox/st")
+    hub.upload_file(path_or_fileobj=blob, path_in_repo="model.safetensors", repo_id="sandbox/st")
+    meta = hub.get_safetensors_metadata("sandbox/st")
+    assert meta.files_metadata["model.safetensors"].tensors["w"].shape == [2, 2]
+    fs = HfFileSystem(endpoint=sandbox.url, token=sandbox.token)
+    with fs.open("sandbox/st/model.safetensors", "rb") as f:
+        f.seek(8)
+        assert f.read(len(header)) == header
