@@ -79,8 +79,12 @@ def _failed(target: RepoTarget, message: str) -> TargetChange:
                         source=str(target.source.path), errors=(message,))
 
 
-def plan_target(target: RepoTarget, publisher: Publisher, cache: DigestCache) -> TargetChange:
-    """Diff one target against the Hub (the Hub is read while local files are hashed)."""
+def plan_target(
+    target: RepoTarget, publisher: Publisher, cache: DigestCache, paths: list[str] | None = None
+) -> TargetChange:
+    """Diff one target against the Hub (the Hub is read while local files are hashed).
+
+    ``paths``: the target's source files when the caller listed them already."""
     with ThreadPoolExecutor(HASH_THREADS) as pool:
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
@@ -88,7 +92,7 @@ def plan_target(target: RepoTarget, publisher: Publisher, cache: DigestCache) ->
         )
         root = target.source.path
         try:
-            paths = source_files(target)
+            paths = source_files(target) if paths is None else paths
             digests = list(pool.map(lambda p: cache.get(root / p), paths))
             remote = reading.result()
             readme = root / README
@@ -141,9 +145,14 @@ def make_plan(
     chosen = [(m, t) for m, t in chosen if keys is None or t.key in keys]
     cache = cache or DigestCache()
     def planned(manifest: Manifest, target: RepoTarget) -> TargetChange:
+        try:
+            paths: list[str] | None = source_files(target)  # listed once, for both steps
+        except OSError:
+            paths = None  # plan_target reports it
+        change = plan_target(target, publisher, cache, paths)
         # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
-        return review(manifest, target, plan_target(target, publisher, cache),
-                      lambda card, kind: validate_yaml(publisher.hub, card, kind))
+        return review(manifest, target, change, lambda card, kind: validate_yaml(publisher.hub, card, kind),
+                      files=paths)
 
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         changes = list(pool.map(lambda mt: planned(*mt), chosen))

@@ -84,11 +84,13 @@ def review(
     target: RepoTarget,
     change: TargetChange,
     validate_online: Callable[[str, str], list[str]] | None = None,
+    files: list[str] | None = None,
 ) -> TargetChange:
     """``change`` with every secret finding, card problem and policy violation as errors.
 
     ``validate_online(content, repo_type) -> [messages]`` asks the Hub about a card
-    that will be published (None: offline checks only).
+    that will be published (None: offline checks only). ``files``: the target's source
+    files, when the caller listed them already.
     """
     from hfsync.cardcheck import target_problems
     from hfsync.planner import source_files
@@ -100,7 +102,7 @@ def review(
     try:
         root = target.source.path
         errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files)]
-        files = source_files(target)
+        files = source_files(target) if files is None else files
         index = manifest.repos.index(target)
         card = _card_text(target, change)
         errors += [str(p) for p in target_problems(manifest, index, target, files)]
