@@ -4,7 +4,9 @@ A rule matches a request by method and a regex searched in the raw URL path, and
 applies to the next ``times`` matching requests. Actions:
 
 - status: answer ``status`` with the Hub's error body; ``retry_after`` adds Retry-After
-  (and RateLimit/RateLimit-Policy on a 429).
+  (and RateLimit/RateLimit-Policy on a 429); optional ``message`` and ``code`` (sent as
+  X-Error-Message / X-Error-Code, e.g. "RepoNotFound", so the client raises its
+  specific exception).
 - reset: drop the connection after ``after_bytes`` response body bytes (0: before any
   response). A FIN by default; ``"rst": true`` sends a TCP RST (ECONNRESET) instead.
 - truncate: send the headers with the full Content-Length, then only ``after_bytes``
@@ -36,6 +38,7 @@ class Fault:
     seconds: float = 0.0
     times: int = 1
     message: str | None = None
+    code: str | None = None
     rst: bool = False
 
     @classmethod
@@ -55,6 +58,7 @@ class Fault:
                 seconds=float(data.get("seconds", 0)),
                 times=int(data.get("times", 1)),
                 message=data.get("message"),
+                code=data.get("code"),
                 rst=bool(data.get("rst", False)),
             )
         except (TypeError, re.error) as error:

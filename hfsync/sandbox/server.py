@@ -312,7 +312,7 @@ class SandboxServer:
                 headers["RateLimit"] = f'"api";r=0;t={seconds}'
                 headers["RateLimit-Policy"] = '"fixed window";"api";q=500;w=300'
         message = fault.message or _FAULT_MESSAGES.get(fault.status, "Injected sandbox fault")
-        return error_response(HubError(fault.status, message, headers=headers))
+        return error_response(HubError(fault.status, message, fault.code, headers=headers))
 
     def _handle_admin(self, handler: BaseHTTPRequestHandler, req: Request) -> None:
         resp = error_response(HubError(404, "Not found"))

@@ -143,3 +143,13 @@ def test_stats_count_body_bytes_exactly(sandbox, tmp_path):
     assert routes["GET resolve"] == {"requests": 1, "bytes_in": 0, "bytes_out": 777}
     assert routes["GET lfs-download"] == {"requests": 1, "bytes_in": 0,
                                           "bytes_out": len(payload)}
+
+
+def test_status_with_error_code_maps_to_the_client_exception(sandbox, repo):
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    hub, _ = repo
+    sandbox.add_faults([{"method": "GET", "path": "/api/models/sandbox/f$", "action": "status",
+                         "status": 404, "code": "RepoNotFound", "message": "Repository not found"}])
+    with pytest.raises(RepositoryNotFoundError):
+        hub.model_info("sandbox/f")
