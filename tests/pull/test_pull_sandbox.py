@@ -300,3 +300,48 @@ def test_gguf_variant_auto_picks_highest_precision_that_fits(sandbox, make_repo,
     assert "F16 (0.0 GiB) does not fit" in lock["variant"]["reason"]
     assert [f["path"] for f in lock["files"]] == [".gitattributes", "README.md", "llm-Q8_0.gguf"]
     assert "variant llm-Q8_0.gguf: highest-precision" in result.stdout
+
+
+def test_a_partial_of_other_content_is_discarded_and_a_bad_resume_restarts(sandbox, make_repo, project, run):
+    import json
+
+    weights, dest = locked_model(make_repo, project, run, size=3_000_000)
+    dest.mkdir(parents=True)
+    partial = dest / ".model.safetensors.hfsync-partial"
+    sidecar = dest / ".model.safetensors.hfsync-partial.json"
+    partial.write_bytes(weights[:1_000_000])
+    sidecar.write_text(json.dumps({"digest": "sha256:" + "0" * 64, "size": len(weights)}))
+    sandbox.reset_stats()
+    assert run("pull", "--locked", "--target", "acme/m1").exit_code == 0
+    assert (dest / "model.safetensors").read_bytes() == weights
+    assert sandbox.stats()["routes"]["GET lfs-download"]["bytes_out"] == len(weights)  # not resumed
+    assert not partial.exists() and not sidecar.exists()
+
+    # A partial that claims the right pin but holds wrong bytes: resumed, caught, refetched whole.
+    lock = yaml.safe_load(project.lock.read_text())
+    pinned = next(f for f in lock["pulls"][0]["files"] if f["path"] == "model.safetensors")
+    (dest / "model.safetensors").unlink()
+    partial.write_bytes(b"\0" * 1_000_000)
+    sidecar.write_text(json.dumps({"digest": f"sha256:{pinned['sha256']}", "size": len(weights)}))
+    sandbox.reset_stats()
+    assert run("pull", "--locked").exit_code == 0
+    assert (dest / "model.safetensors").read_bytes() == weights
+    assert sandbox.stats()["routes"]["GET lfs-download"]["bytes_out"] == len(weights) - 1_000_000 + len(weights)
+
+
+def test_lock_offline_in_step_makes_no_request_and_target_limits_pull_and_verify(sandbox, make_repo, project, run):
+    seed_model(make_repo)
+    make_repo("acme/m2", {"config.json": CONFIG})
+    project.write([{"id": "acme/m1", "dest": "a"}, {"id": "acme/m2", "dest": "b"}])
+    assert run("lock").exit_code == 0
+    sandbox.reset_stats()
+    result = run("lock", "--offline")
+    assert result.exit_code == 0 and "0 resolved, 2 kept; unchanged." in result.stdout
+    result = run("pull", "--target", "acme/m2")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "b" / "config.json").exists() and not (project.path / "a").exists()
+    assert run("verify", "--target", "acme/m2").exit_code == 0
+    result = run("verify")
+    assert result.exit_code == 1 and "missing: acme/m1/model.safetensors" in result.stdout
+    result = run("pull", "--target", "acme/nope")
+    assert result.exit_code == 1 and "no pull named 'acme/nope' in the manifest" in result.stderr
