@@ -205,7 +205,7 @@ def _fill_blake3(
                 label = f"{entry.key}/{file.path}"
                 url = downloader.url(entry.id, entry.type, entry.commit, file.path)
                 step = reporter.start(label, file.size) if reporter else (lambda n: None)
-                value = downloader.fetch(url, file, None, label=label, advance=step)
+                value = downloader.fetch(url, file, None, label=label, advance=step).blake3
                 if reporter:
                     reporter.finish(label, "hashed", file.size)
                 summary.hashed_remote += 1

@@ -159,51 +159,70 @@ def _install(
     failures: list[str] = []
     written: set[Path] = set()
 
-    def one(job: _Job) -> str:
+    def finish(job: _Job, install: Callable[[], None] | None) -> str:
+        target = job.layout.target(job.file)
+        if install is not None:
+            install()
+            hub_digest = {"sha256": job.file.sha256} if job.file.sha256 else {"git_sha1": job.file.git_oid}
+            digests.remember(target, blake3=str(job.blake3), **hub_digest)
+            written.add(target.parent)
+        for file in job.links:
+            job.layout.link(file)
+        return "downloaded" if install is not None else "present"
+
+    def one(job: _Job) -> str | concurrent.futures.Future[str]:
         target = job.layout.target(job.file)
         job.blake3 = local_blake3(digests, target, job.file)
         if job.blake3 is not None:
-            outcome = "present"
-        elif downloader is None:
+            return finish(job, None)
+        if downloader is None:
             return "missing"
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            advance = reporter.start(job.label, job.file.size)
-            entry = job.layout.entry
-            url = downloader.url(entry.id, entry.type, entry.commit, job.file.path)
-            accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
-            job.blake3 = downloader.fetch(url, job.file, target, label=job.label, advance=advance, accept=accept)
-            hub_digest = {"sha256": job.file.sha256} if job.file.sha256 else {"git_sha1": job.file.git_oid}
-            digests.remember(target, blake3=job.blake3, **hub_digest)
-            written.add(target.parent)
-            outcome = "downloaded"
-        for file in job.links:
-            job.layout.link(file)
-        return outcome
+        target.parent.mkdir(parents=True, exist_ok=True)
+        advance = reporter.start(job.label, job.file.size)
+        entry = job.layout.entry
+        url = downloader.url(entry.id, entry.type, entry.commit, job.file.path)
+        accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
+        fetched = downloader.fetch(url, job.file, target, label=job.label, advance=advance, accept=accept)
+        job.blake3 = fetched.blake3
+        # fsync and rename on another thread: this one moves on to the next transfer.
+        return finishers.submit(finish, job, fetched.install)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.parallelism)) as pool:
+    def settle(job: _Job, future: concurrent.futures.Future) -> concurrent.futures.Future | None:
+        try:
+            outcome = future.result()
+        except HfsyncError as error:
+            failures.append(error.message)  # every engine error names its file
+            reporter.finish(job.label, "failed", job.file.size)
+            return None
+        if isinstance(outcome, concurrent.futures.Future):
+            return outcome
+        if outcome == "missing":
+            missing.append(job.label)
+            return None
+        if outcome == "downloaded":
+            summary.downloaded += 1
+            summary.bytes_downloaded += job.file.size
+        else:
+            summary.present += 1
+        reporter.finish(job.label, outcome, job.file.size)
+        return None
+
+    workers = max(1, options.parallelism)
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool, \
+            concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="hfsync-install") as finishers:
         ordered = sorted(jobs, key=lambda j: -j.file.size)  # big files first keeps every worker busy
         futures = {pool.submit(one, job): job for job in ordered}
+        installing: dict[concurrent.futures.Future, _Job] = {}
         try:
             for future in concurrent.futures.as_completed(futures):
                 job = futures[future]
-                try:
-                    outcome = future.result()
-                except HfsyncError as error:
-                    failures.append(error.message)  # every engine error names its file
-                    reporter.finish(job.label, "failed", job.file.size)
-                    continue
-                if outcome == "missing":
-                    missing.append(job.label)
-                    continue
-                if outcome == "downloaded":
-                    summary.downloaded += 1
-                    summary.bytes_downloaded += job.file.size
-                else:
-                    summary.present += 1
-                reporter.finish(job.label, outcome, job.file.size)
+                if (pending := settle(job, future)) is not None:
+                    installing[pending] = job
+            for future in concurrent.futures.as_completed(installing):
+                settle(installing[future], future)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
+            finishers.shutdown(wait=False, cancel_futures=True)
             raise
     fsync_dirs(written)
     if failures:

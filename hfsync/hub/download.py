@@ -14,10 +14,12 @@ mismatch discards the partial and starts over once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import blake3
@@ -172,15 +174,28 @@ class _Partial:
             self.handle.seek(0)
             self.handle.truncate()
 
+    def seal(self) -> None:
+        """Close the handle (the bytes reach the kernel); install may run in another thread."""
+        with _disk(self.path):
+            self.close()
+
     def install(self, accept: Accept | None) -> None:
-        """fsync, let ``accept`` inspect the verified bytes, rename into place atomically."""
+        """fsync, let ``accept`` inspect the verified bytes, rename into place atomically.
+
+        On ContentError from ``accept`` the partial is removed.
+        """
         with _disk(self.target):
-            self.handle.flush()
-            os.fsync(self.handle.fileno())
-            self.handle.close()
-            self.handle = None
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         if accept is not None:
-            accept(self.path)
+            try:
+                accept(self.path)
+            except ContentError:
+                self.discard()
+                raise
         with _disk(self.target):
             os.replace(self.path, self.target)
             if self.file.size >= RESUMABLE:
@@ -195,6 +210,14 @@ class _Partial:
         if self.handle is not None:
             self.handle.close()
             self.handle = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A verified download: its blake3, and the step that puts it in place."""
+
+    blake3: str
+    install: Callable[[], None]
 
 
 class Downloader:
@@ -220,11 +243,13 @@ class Downloader:
         label: str,
         advance: Advance = lambda n: None,
         accept: Accept | None = None,
-    ) -> str:
-        """Download ``file`` to ``target`` (or only hash it when None); return its blake3.
+    ) -> Fetched:
+        """Download and verify ``file`` into its partial beside ``target`` (only hash it when None).
 
-        ``accept`` may inspect the verified partial file before it is renamed and raise
-        ContentError to refuse it (the safetensors header check); the partial is then removed.
+        The returned ``install`` fsyncs and renames it into place; it may run in another
+        thread, so that waiting for the disk does not hold up the next transfer.
+        ``accept`` may inspect the verified bytes first and raise ContentError to refuse
+        them (the safetensors header check); the partial is then removed.
         """
         for attempt in (1, 2):
             sink = _Partial(target, file) if target is not None else _HashOnly()
@@ -245,8 +270,9 @@ class Downloader:
                 if problem:
                     raise _Mismatch(problem)
                 if isinstance(sink, _Partial):
-                    sink.install(accept)
-                return hashes.blake3()
+                    sink.seal()
+                    return Fetched(hashes.blake3(), functools.partial(sink.install, accept))
+                return Fetched(hashes.blake3(), lambda: None)
             except _Mismatch as error:
                 progress(-reported)
                 sink.discard()
@@ -257,9 +283,6 @@ class Downloader:
                         hint="The Hub or a proxy serves other content than what was pinned; retry "
                         "later, or re-pin with `hfsync lock --update` if the pin is wrong.",
                     ) from None
-            except ContentError:
-                sink.discard()
-                raise
             finally:
                 sink.close()
         raise AssertionError("unreachable")
