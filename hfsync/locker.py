@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from hfsync.digests import DigestCache
-from hfsync.errors import HfsyncError, HubError, LockError, OfflineError
+from hfsync.errors import HfsyncError, HubError, OfflineError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Downloader
 from hfsync.hub.repofiles import resolve_pin
@@ -191,26 +192,30 @@ def _fill_blake3(
     digests: DigestCache,
     reporter: Reporter | None,
     summary: LockSummary,
+    parallelism: int = 8,
 ) -> LockedPull:
+    """Every file of ``entry`` with its blake3: carried over, read locally, or streamed (in parallel)."""
     layout = Layout(pull, entry)
     downloader = Downloader(hub, retry)
-    files = []
-    for file in entry.files:
-        if file.blake3 is None:
-            try:
-                value = local_blake3(digests, layout.target(file), file)
-            except HfsyncError:
-                value = None
-            if value is None:
-                label = f"{entry.key}/{file.path}"
-                url = downloader.url(entry.id, entry.type, entry.commit, file.path)
-                step = reporter.start(label, file.size) if reporter else (lambda n: None)
-                value = downloader.fetch(url, file, None, label=label, advance=step).blake3
-                if reporter:
-                    reporter.finish(label, "hashed", file.size)
-                summary.hashed_remote += 1
-            file = replace(file, blake3=value)
-        files.append(file)
-    if any(f.blake3 is None for f in files):
-        raise LockError(f"could not compute blake3 for every file of {entry.key}")
-    return replace(entry, files=tuple(files))
+
+    def learn(file: LockedFile) -> tuple[LockedFile, bool]:
+        if file.blake3 is not None:
+            return file, False
+        try:
+            value = local_blake3(digests, layout.target(file), file)
+        except HfsyncError:
+            value = None
+        remote = value is None
+        if value is None:
+            label = f"{entry.key}/{file.path}"
+            url = downloader.url(entry.id, entry.type, entry.commit, file.path)
+            step = reporter.start(label, file.size) if reporter else (lambda n: None)
+            value = downloader.fetch(url, file, None, label=label, advance=step).blake3
+            if reporter:
+                reporter.finish(label, "hashed", file.size)
+        return replace(file, blake3=value), remote
+
+    with ThreadPoolExecutor(max(1, parallelism)) as pool:
+        learned = list(pool.map(learn, entry.files))
+    summary.hashed_remote += sum(remote for _, remote in learned)
+    return replace(entry, files=tuple(f for f, _ in learned))
