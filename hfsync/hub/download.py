@@ -8,12 +8,14 @@ run resumes it too, and a partial of other content is thrown away. Once every by
 in, the size and the Hub's digest (sha256 for LFS, git blob id otherwise) must match;
 the file is fsynced and renamed into place (the caller fsyncs the folders once per
 batch, ``fsync_dirs``). The final path never holds a partial or unverified file. A
-mismatch discards the partial and starts over once.
+mismatch discards the partial and starts over once. A partial is flock-ed while it is
+written, so a second pull never writes into the same one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -144,23 +146,37 @@ class _Partial:
         return {"digest": self.file.digest, "size": self.file.size}
 
     def open(self, hashes: _Hashes) -> int:
-        """Open for appending; return how many bytes of a resumable earlier run it holds."""
+        """Open and lock for writing; return how many bytes of a resumable earlier run it holds.
+
+        The lock (flock, held until install or discard) keeps two pulls from writing one
+        partial at once: each hashes only its own stream, so mixed bytes would go unseen.
+        """
         with _disk(self.path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                claim = json.loads(self.sidecar.read_text(encoding="utf-8"))
-                size = self.path.stat().st_size
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise HfsyncError(
+                    f"{self.target}: another hfsync pull is writing this file right now; "
+                    "let it finish (or stop it) and pull again"
+                ) from None
+            self.handle = os.fdopen(fd, "r+b")
+            size = os.fstat(fd).st_size
+            try:
+                claim = json.loads(self.sidecar.read_text(encoding="utf-8")) if self.file.size >= RESUMABLE else None
             except (OSError, ValueError):
-                claim, size = None, 0
+                claim = None
             if claim != self._claim() or size > self.file.size:
-                self.path.unlink(missing_ok=True)
+                size = 0
                 if self.file.size >= RESUMABLE:
                     self.sidecar.write_text(json.dumps(self._claim()), encoding="utf-8")
-                size = 0
-            self.handle = open(self.path, "r+b" if size else "w+b")
             # An earlier run's hash state is gone with its process: rehash what it left.
-            while chunk := self.handle.read(CHUNK):
+            left = size
+            while left and (chunk := self.handle.read(min(CHUNK, left))):
                 hashes.update(chunk)
+                left -= len(chunk)
             self.handle.seek(size)
             self.handle.truncate()
             return size
@@ -175,31 +191,30 @@ class _Partial:
             self.handle.truncate()
 
     def seal(self) -> None:
-        """Close the handle (the bytes reach the kernel); install may run in another thread."""
+        """Flush to the kernel, keeping the lock; install may then run in another thread."""
         with _disk(self.path):
-            self.close()
+            self.handle.flush()
 
     def install(self, accept: Accept | None) -> None:
         """fsync, let ``accept`` inspect the verified bytes, rename into place atomically.
 
-        On ContentError from ``accept`` the partial is removed.
+        On ContentError from ``accept`` the partial is removed. The lock is released last.
         """
-        with _disk(self.target):
-            fd = os.open(self.path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        if accept is not None:
-            try:
-                accept(self.path)
-            except ContentError:
-                self.discard()
-                raise
-        with _disk(self.target):
-            os.replace(self.path, self.target)
-            if self.file.size >= RESUMABLE:
-                self.sidecar.unlink(missing_ok=True)
+        try:
+            with _disk(self.target):
+                os.fsync(self.handle.fileno())
+            if accept is not None:
+                try:
+                    accept(self.path)
+                except ContentError:
+                    self.discard()
+                    raise
+            with _disk(self.target):
+                os.replace(self.path, self.target)
+                if self.file.size >= RESUMABLE:
+                    self.sidecar.unlink(missing_ok=True)
+        finally:
+            self.close()
 
     def discard(self) -> None:
         self.close()
@@ -255,6 +270,7 @@ class Downloader:
             sink = _Partial(target, file) if target is not None else _HashOnly()
             hashes = _Hashes(file)
             reported = 0
+            handed_off = False
 
             def progress(n: int) -> None:
                 nonlocal reported
@@ -271,6 +287,7 @@ class Downloader:
                     raise _Mismatch(problem)
                 if isinstance(sink, _Partial):
                     sink.seal()
+                    handed_off = True  # install closes it, holding the lock until the rename
                     return Fetched(hashes.blake3(), functools.partial(sink.install, accept))
                 return Fetched(hashes.blake3(), lambda: None)
             except _Mismatch as error:
@@ -284,7 +301,8 @@ class Downloader:
                         "later, or re-pin with `hfsync lock --update` if the pin is wrong.",
                     ) from None
             finally:
-                sink.close()
+                if not handed_off:
+                    sink.close()
         raise AssertionError("unreachable")
 
     def _stream(

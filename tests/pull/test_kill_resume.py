@@ -1,4 +1,4 @@
-"""A pull killed with SIGKILL mid-file resumes from its partial file on the next run."""
+"""A pull killed with SIGKILL mid-file resumes on the next run; two pulls never share a partial."""
 
 from __future__ import annotations
 
@@ -14,14 +14,11 @@ from tests.pull.test_pull_sandbox import locked_model
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_sigkill_mid_file_then_rerun_resumes(sandbox, make_repo, project, run):
-    weights, dest = locked_model(make_repo, project, run, size=4_000_000)
-    half = len(weights) // 2
-    sandbox.reset_stats()
-    # The first transfer breaks at half; the resumed one stalls, and the process dies there.
+def stalled_pull(sandbox, project, half: int, stall: float) -> subprocess.Popen:
+    """A pull subprocess that has half the file on disk and waits on its resumed request."""
     sandbox.add_faults([
         {"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "reset", "after_bytes": half},
-        {"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "delay", "seconds": 3},
+        {"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "delay", "seconds": stall},
     ])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": sandbox.token}
     process = subprocess.Popen(
@@ -29,16 +26,26 @@ def test_sigkill_mid_file_then_rerun_resumes(sandbox, make_repo, project, run):
          "-f", str(project.manifest)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while sandbox.stats()["routes"].get("GET lfs-download", {}).get("requests", 0) < 2:
-            assert process.poll() is None, "the pull ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while sandbox.stats()["routes"].get("GET lfs-download", {}).get("requests", 0) < 2:
+        assert process.poll() is None, "the pull ended before it stalled"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return process
+
+
+def kill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+
+
+def test_sigkill_mid_file_then_rerun_resumes(sandbox, make_repo, project, run):
+    weights, dest = locked_model(make_repo, project, run, size=4_000_000)
+    half = len(weights) // 2
+    sandbox.reset_stats()
+    process = stalled_pull(sandbox, project, half, stall=3)
+    kill(process)
     partial = dest / ".model.safetensors.hfsync-partial"
     assert partial.exists() and 0 < partial.stat().st_size <= half
     assert not (dest / "model.safetensors").exists()
@@ -54,3 +61,17 @@ def test_sigkill_mid_file_then_rerun_resumes(sandbox, make_repo, project, run):
     assert cdn["requests"] == 3
     assert cdn["bytes_out"] - sent_before < 0.6 * len(weights)  # the rest, not the whole file again
     assert cdn["bytes_out"] <= 1.1 * len(weights)
+
+
+def test_a_second_pull_never_writes_a_partial_another_is_writing(sandbox, make_repo, project, run):
+    weights, dest = locked_model(make_repo, project, run, size=4_000_000)
+    process = stalled_pull(sandbox, project, len(weights) // 2, stall=3)
+    try:
+        result = run("pull", "--locked")
+        assert result.exit_code == 1
+        assert "model.safetensors: another hfsync pull is writing this file right now" in result.stderr
+        assert not (dest / "model.safetensors").exists()
+    finally:
+        kill(process)
+    assert run("pull", "--locked").exit_code == 0
+    assert (dest / "model.safetensors").read_bytes() == weights
