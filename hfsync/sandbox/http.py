@@ -211,15 +211,21 @@ def _send_body(
     limit: int,
     corrupt_at: int | None,
 ) -> int:
-    def counted(n: int) -> None:
-        stats.count(req.route_key, bytes_out=n)
+    def write(data: bytes) -> None:
+        # Counted before the bytes leave: a client that has read the whole body may ask
+        # for the stats at once, and must see them.
+        stats.count(req.route_key, bytes_out=len(data))
+        try:
+            handler.wfile.write(data)
+        except OSError:
+            stats.count(req.route_key, bytes_out=-len(data))
+            raise
 
     if resp.file is None:
         data = resp.body[:limit]
         if corrupt_at is not None:
             data = _corrupt(data, corrupt_at, 0)
-        handler.wfile.write(data)
-        counted(len(data))
+        write(data)
         return len(data)
     # Plain 1 MiB reads and writes: on loopback they beat socket.sendfile (measured with
     # bench/bench_sandbox_serve.py), and they let faults cut or corrupt the stream.
@@ -232,9 +238,8 @@ def _send_body(
                 break
             if corrupt_at is not None:
                 data = _corrupt(data, corrupt_at, sent)
-            handler.wfile.write(data)
+            write(data)
             sent += len(data)
-            counted(len(data))
     finally:
         resp.file.close()
     return sent
