@@ -144,8 +144,9 @@ def target_change(
     inputs: Mapping[str, str] | None = None,
     warnings: Sequence[str] = (),
     errors: Sequence[str] = (),
+    card_generated: bool = False,
 ) -> TargetChange:
-    """The whole change for one target."""
+    """The whole change for one target (``card_generated``: README.md is generated from the manifest)."""
     settings = setting_changes(target, remote)
     metadata = metadata_changes(declared_metadata or {}, remote)
     files = file_changes(
@@ -167,12 +168,12 @@ def target_change(
             warn.append("the Hub did not report this Space's variables; declared ones are planned as changes")
         if target.space.hardware and remote.hardware is None:
             warn.append("the Hub did not report this Space's hardware; the declared one is planned as a change")
-    if target.description is not None and target.type != "space":
+    if target.description is not None and target.type != "space" and not card_generated:
+        # A generated card carries the description in its body; otherwise it goes nowhere.
         # Shown with the target's changes only: a note on every plan would be noise.
         reasons.append(f"description is not a Hub setting for a {target.type} (no API sets it); it is not published")
     if not remote.exists:
-        action = Action.CREATE
-        reasons.append("the repo does not exist on the Hub")
+        action = Action.CREATE  # the block's "will be created" says it; no note repeats it
     elif settings or metadata or files or refs:
         action = Action.UPDATE
     else:

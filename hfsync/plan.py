@@ -161,21 +161,21 @@ class Plan:
         return sum(t.upload_bytes for t in self.targets)
 
     def counts(self) -> tuple[int, int, int]:
-        """(to create, to change, to delete), as the summary line counts them.
+        """(to create, to change, to delete), counted in targets as Terraform counts resources.
 
-        Created repos, added files and new refs count as creates; a target whose
-        settings or card metadata change counts once as a change, plus one per updated
-        file; deleted files count as deletes. Plugged-in changes count by their action.
+        A new repo is one create however many files it gets; an existing target with any
+        change (settings, card, files, refs, pull drift) is one change. Files are counted
+        apart, by ``file_counts``.
         """
-        create = change = delete = 0
-        for t in self.targets:
-            create += t.action == Action.CREATE and t.kind == "repo"
-            change += t.action == Action.UPDATE and bool(t.settings or t.metadata)
-            for item in (*t.files, *t.refs, *t.changes):
-                create += item.action == Action.CREATE
-                change += item.action == Action.UPDATE
-                delete += item.action == Action.DELETE
+        create, change, delete = (sum(t.action == a for t in self.targets)
+                                  for a in (Action.CREATE, Action.UPDATE, Action.DELETE))
         return create, change, delete
+
+    def file_counts(self) -> tuple[int, int]:
+        """(files to upload, files to delete) over all targets."""
+        files = [f for t in self.targets for f in t.files]
+        deleted = sum(f.action == Action.DELETE for f in files)
+        return len(files) - deleted, deleted
 
     def select(self, wanted: tuple[str, ...]) -> Plan:
         """The plan restricted to targets whose key or repo id is in ``wanted``."""

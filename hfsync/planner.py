@@ -120,6 +120,7 @@ def plan_target(
         keep=frozenset({README}) if card.managed else frozenset(),
         inputs=card.inputs,
         warnings=card.warnings,
+        card_generated=target.card.generate and not (root / README).is_file(),
     )
 
 

@@ -51,7 +51,9 @@ class PlainReporter:
         with self._lock:
             self.done += 1
             count = self.done
-        self._say(f"[{count}/{self.total}] {outcome}: {label}")
+        # A run that does not know its total up front (lock learning blake3) counts alone.
+        of = f"/{self.total}" if self.total >= count else ""
+        self._say(f"[{count}{of}] {outcome}: {label}")
 
     def note(self, message: str) -> None:
         self._say(message)

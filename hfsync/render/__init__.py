@@ -61,15 +61,27 @@ def heading(target: TargetChange) -> str:
     return f"{target.key} will be {VERBS[target.action]}{where}"
 
 
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
 def summary(plan: Plan) -> str:
-    """``Plan: N to create, N to change, N to delete; X to upload.`` or ``No changes.``"""
+    """``Plan: N to create, N to change, N to delete (F files, X to upload; D files to delete).``
+
+    The counts are targets, as Terraform counts resources; the files they carry follow in
+    parentheses (left out when no file changes). ``No changes.`` when nothing changes.
+    """
     if not plan.has_changes:
         return "No changes."
     create, change, delete = plan.counts()
-    return (
-        f"Plan: {create} to create, {change} to change, {delete} to delete; "
-        f"{size(plan.upload_bytes)} to upload."
-    )
+    upload, removed = plan.file_counts()
+    files = []
+    if upload:
+        files.append(f"{_files(upload)}, {size(plan.upload_bytes)} to upload")
+    if removed:
+        files.append(f"{_files(removed)} to delete")
+    detail = f" ({'; '.join(files)})" if files else ""
+    return f"Plan: {create} to create, {change} to change, {delete} to delete{detail}."
 
 
 def render(plan: Plan, fmt: str = "human", color: bool = False) -> str:

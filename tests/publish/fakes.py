@@ -58,7 +58,7 @@ def fixed_plan() -> Plan:
                     FileChange("config.json", Action.CREATE, 1_234, False, sha("3"), "3" * 40, sha("3")),
                 ),
                 refs=(RefChange("tag", "v1.2.0"),),
-                reasons=("the repo does not exist on the Hub",),
+                reasons=("description is not a Hub setting for a model (no API sets it); it is not published",),
             ),
             TargetChange(
                 key="dataset:acme/reviews", repo_id="acme/reviews", repo_type="dataset", revision="main",

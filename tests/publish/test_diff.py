@@ -64,6 +64,14 @@ def test_unchanged_target_is_a_no_op_and_model_description_is_a_note():
     assert change.reasons == ("description is not a Hub setting for a model (no API sets it); it is not published",)
 
 
+def test_description_in_a_generated_card_is_no_note_nor_is_a_new_repo():
+    # The generated card's body carries the description; "will be created" already says the
+    # repo is new: a PR comment repeats neither on every plan.
+    change = target_change(target(description="words"), local(a_json=(5, "b")), MISSING, card_generated=True)
+    assert change.action == Action.CREATE
+    assert change.reasons == ()
+
+
 def test_missing_branch_and_tags_are_planned_as_refs():
     t = target(revision="dev", tags=("v1", "v0"))
     remote = RemoteRepo(True, H1, branch_exists=False, tags={"v0": H1})

@@ -46,7 +46,7 @@ def test_create_noop_change_prune_settings_tag(project, sandbox):
     result = p.plan("--detailed-exitcode")
     assert result.exit_code == 2, result.output
     assert '+ model "sandbox/m1"' in result.stdout and "+ tag \"v1\"" in result.stdout
-    assert result.stdout.endswith("Plan: 6 to create, 0 to change, 0 to delete; 301.0 kB to upload.\n")
+    assert result.stdout.endswith("Plan: 1 to create, 0 to change, 0 to delete (4 files, 301.0 kB to upload).\n")
     result = p.apply()
     assert result.exit_code == 0, result.output
     assert tree(sandbox) == {".gitattributes": tree(sandbox)[".gitattributes"], "README.md": 21,

@@ -10,7 +10,7 @@ import click
 import jsonschema
 import pytest
 
-from hfsync.plan import Action, Plan, TargetChange, schema
+from hfsync.plan import Action, Plan, SettingChange, TargetChange, schema
 from hfsync.render import render, size, summary
 from tests.publish.fakes import fixed_plan
 
@@ -47,8 +47,12 @@ def test_human_colours_follow_terraform_and_can_be_off():
 
 def test_summary_line_counts_and_no_changes():
     plan = fixed_plan()
-    # create: repo + 3 files + 1 tag; change: 1 target's settings + 1 file + 1 drift; delete: 1 file
-    assert summary(plan) == "Plan: 5 to create, 3 to change, 1 to delete; 14.4 MB to upload."
+    # Targets are counted as Terraform counts resources (a new repo, an updated dataset, a
+    # no-op Space); the files they carry follow: 3 added + 1 updated, and 1 pruned.
+    assert summary(plan) == "Plan: 1 to create, 1 to change, 0 to delete (4 files, 14.4 MB to upload; 1 file to delete)."
+    settings_only = Plan("0.1.0", "https://hub.example", {}, (TargetChange(
+        "acme/m", "acme/m", "model", "main", Action.UPDATE, settings=(SettingChange("private", True, False),)),))
+    assert summary(settings_only) == "Plan: 0 to create, 1 to change, 0 to delete."
     quiet = Plan("0.1.0", "https://hub.example", {}, (TargetChange("acme/m", "acme/m", "model", "main", Action.NOOP),))
     assert render(quiet, "human").splitlines()[-1] == "No changes."
     assert "**No changes.**" in render(quiet, "markdown")
