@@ -15,6 +15,7 @@ from hfsync.digests import Digests
 from hfsync.manifest import RepoTarget
 from hfsync.plan import Action, FileChange, MetadataChange, RefChange, SettingChange, TargetChange
 from hfsync.remote import RemoteRepo
+from hfsync.source import selected
 
 # Files the Hub stores through LFS whatever their size: the patterns of the
 # .gitattributes a new Hub repo starts with. Used to *predict* how a new file will be
@@ -46,13 +47,6 @@ def predict_lfs(path: str, size: int) -> bool:
     return size >= LFS_SIZE or any(
         fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p) for p in LFS_PATTERNS
     )
-
-
-def selected(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """The source selection rule (huggingface_hub's: fnmatch, ``*`` crosses folders)."""
-    if include and not any(fnmatch.fnmatchcase(path, p) for p in include):
-        return False
-    return not any(fnmatch.fnmatchcase(path, p) for p in exclude)
 
 
 def _gated(value: str | bool | None) -> str | bool | None:

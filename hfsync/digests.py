@@ -35,6 +35,11 @@ def git_blob_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
+def hash_bytes(data: bytes) -> Digests:
+    """The digests of content held in memory (a generated card), as ``hash_file`` gives them."""
+    return Digests(len(data), hashlib.sha256(data).hexdigest(), git_blob_sha1(data), blake3.blake3(data).hexdigest())
+
+
 def hash_file(path: Path) -> Digests:
     """Read ``path`` once, streaming, and return its sha256, git blob sha1 and blake3."""
     size = os.stat(path).st_size

@@ -7,18 +7,15 @@ second plan over an unchanged tree reads no file content.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import blake3
-
 from hfsync import __version__
 from hfsync.cardstep import README, plan_card
-from hfsync.diff import LocalFile, selected, target_change
-from hfsync.digests import DigestCache, Digests, git_blob_sha1
+from hfsync.diff import LocalFile, target_change
+from hfsync.digests import DigestCache, hash_bytes
 from hfsync.drift import plan_pulls, pull_names
 from hfsync.errors import HfsyncError
 from hfsync.hub.cards import validate_yaml
@@ -26,36 +23,9 @@ from hfsync.hub.publish import Publisher
 from hfsync.manifest import Manifest, RepoTarget, Workspace
 from hfsync.plan import Action, Plan, Provenance, TargetChange
 from hfsync.review import review
+from hfsync.source import source_files
 
-# Folders upload_folder never publishes either.
-SKIPPED_DIRS = frozenset({".git", ".cache"})
 HASH_THREADS = min(8, (os.cpu_count() or 2) * 2)
-
-
-def digest_bytes(data: bytes) -> Digests:
-    return Digests(
-        len(data), hashlib.sha256(data).hexdigest(), git_blob_sha1(data), blake3.blake3(data).hexdigest()
-    )
-
-
-def source_files(target: RepoTarget) -> list[str]:
-    """Paths (relative, forward slashes) of the source files the target publishes."""
-    root = target.source.path
-    inside = root.resolve()
-    found: list[str] = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        rel = Path(folder).relative_to(root).as_posix()
-        for name in names:
-            path = name if rel == "." else f"{rel}/{name}"
-            full = Path(folder, name)
-            if not full.is_file() or not selected(path, target.source.include, target.source.exclude):
-                continue
-            # A symlink out of the source folder would publish a file nobody declared.
-            if full.is_symlink() and not full.resolve().is_relative_to(inside):
-                continue
-            found.append(path)
-    return sorted(found)
 
 
 def select_targets(workspace: Workspace, wanted: Sequence[str]) -> list[tuple[Manifest, RepoTarget]]:
@@ -111,7 +81,7 @@ def plan_target(
             return _failed(target, f"{root / README} is not UTF-8 text; a card must be")
     local = {p: LocalFile(p, d) for p, d in zip(paths, digests, strict=True)}
     if card.content is not None:
-        local[README] = LocalFile(README, digest_bytes(card.content.encode("utf-8")), card.content)
+        local[README] = LocalFile(README, hash_bytes(card.content.encode("utf-8")), card.content)
     return target_change(
         target,
         local,

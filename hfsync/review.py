@@ -93,8 +93,8 @@ def review(
     files, when the caller listed them already.
     """
     from hfsync.cardcheck import target_problems
-    from hfsync.planner import source_files
     from hfsync.policy import located, publish_problems
+    from hfsync.source import source_files
 
     if change.errors:
         return change  # the target could not be planned; its error says why
@@ -135,8 +135,8 @@ def offline_problems(manifests: Iterable[Manifest]) -> list[Problem]:
     """Card and publish-policy problems of every repo target, without network
     (what `hfsync validate` adds to the schema checks)."""
     from hfsync.cardcheck import target_problems
-    from hfsync.planner import source_files
     from hfsync.policy import located, publish_problems
+    from hfsync.source import source_files
 
     problems: list[Problem] = []
     for manifest in manifests:

@@ -23,7 +23,8 @@ def render(target: str, files: tuple[Path, ...]) -> int:
     from hfsync.cardstep import local_card
     from hfsync.errors import HfsyncError
     from hfsync.manifest import load
-    from hfsync.planner import select_targets, source_files
+    from hfsync.planner import select_targets
+    from hfsync.source import source_files
 
     ((_, chosen),) = select_targets(load(files), [target])
     text = local_card(chosen, source_files(chosen))

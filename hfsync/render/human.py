@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import click
-
 from hfsync.plan import Action, Plan
 from hfsync.render import SYMBOLS, change_lines, heading, summary
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}
+# SGR codes written out: a renderer turns the plan into text and needs no terminal library.
+_SGR = {"red": "31", "green": "32", "yellow": "33"}
+
+
+def _style(text: str, fg: str | None, bold: bool) -> str:
+    codes = ([f"\x1b[{_SGR[fg]}m"] if fg else []) + (["\x1b[1m"] if bold else [])
+    return "".join(codes) + text + "\x1b[0m"
 
 
 def render(plan: Plan, color: bool = False) -> str:
     """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR)."""
 
     def paint(text: str, fg: str | None, bold: bool = False) -> str:
-        return click.style(text, fg=fg, bold=bold or None) if color and (fg or bold) else text
+        return _style(text, fg, bold) if color and (fg or bold) else text
 
     out: list[str] = []
     changed = [t for t in plan.targets if t.has_changes]

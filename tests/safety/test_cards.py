@@ -10,7 +10,7 @@ from huggingface_hub import DatasetCard, ModelCard, SpaceCard
 
 from hfsync.cardstep import local_card
 from hfsync.manifest import load
-from hfsync.planner import source_files
+from hfsync.source import source_files
 from tests.helpers import hfsync
 
 SOURCES = {
