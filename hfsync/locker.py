@@ -215,7 +215,10 @@ def _fill_blake3(
                 reporter.finish(label, "hashed", file.size)
         return replace(file, blake3=value), remote
 
-    with ThreadPoolExecutor(max(1, parallelism)) as pool:
-        learned = list(pool.map(learn, entry.files))
+    try:
+        with ThreadPoolExecutor(max(1, parallelism)) as pool:
+            learned = list(pool.map(learn, entry.files))
+    finally:
+        downloader.close()
     summary.hashed_remote += sum(remote for _, remote in learned)
     return replace(entry, files=tuple(f for f, _ in learned))

@@ -224,6 +224,9 @@ def _install(
             pool.shutdown(wait=False, cancel_futures=True)
             finishers.shutdown(wait=False, cancel_futures=True)
             raise
+        finally:
+            if downloader is not None:
+                downloader.close()
     fsync_dirs(written)
     if failures:
         raise HfsyncError(

@@ -20,9 +20,11 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
+from urllib.request import getproxies
 
 import blake3
 import httpx2
@@ -32,6 +34,7 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from hfsync import __version__
 from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.lock import LockedFile
 
@@ -227,6 +230,15 @@ class _Partial:
             self.handle = None
 
 
+class _Response(NamedTuple):
+    """What a download reads of a response, from either HTTP client."""
+
+    status: int
+    headers: Mapping[str, str]
+    chunks: Iterator[bytes]
+    fail: Callable[[], None]  # raises the Hub's error for an error status
+
+
 @dataclass(frozen=True)
 class Fetched:
     """A verified download: its blake3, and the step that puts it in place."""
@@ -245,6 +257,35 @@ class Downloader:
             token=hub.token or False, library_name="hfsync", library_version=__version__,
             headers={"Accept-Encoding": "identity"},
         )
+        # huggingface_hub's client knows proxies; the lean pool does not, so it is used
+        # only when none is configured.
+        self.pool = GetPool(connect_timeout=TIMEOUT.connect, read_timeout=TIMEOUT.read) if not getproxies() else None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    @contextlib.contextmanager
+    def _get(self, url: str, headers: dict[str, str], attempt: int) -> Iterator[_Response]:
+        if self.pool is not None:
+            with self.pool.get(url, headers, attempt=attempt) as reply:
+
+                def fail() -> None:
+                    body = reply.read()
+                    hf_raise_for_status(httpx2.Response(
+                        reply.status, headers=list(reply.headers.items()), content=body,
+                        request=httpx2.Request("GET", reply.url),
+                    ))
+
+                yield _Response(reply.status, reply.headers, reply.chunks(CHUNK), fail)
+        else:
+            with get_session().stream("GET", url, headers=headers, timeout=TIMEOUT) as response:
+
+                def fail() -> None:
+                    response.read()
+                    hf_raise_for_status(response)
+
+                yield _Response(response.status_code, response.headers, response.iter_raw(), fail)
 
     def url(self, repo_id: str, repo_type: str, commit: str, path: str) -> str:
         return hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=self.hub.endpoint)
@@ -311,27 +352,26 @@ class Downloader:
     ) -> int:
         position = offset
 
-        def attempt(_: int) -> int:
+        def attempt(number: int) -> int:
             nonlocal position
             headers = dict(self.headers)
             if position:
                 headers["Range"] = f"bytes={position}-"
-            with get_session().stream("GET", url, headers=headers, timeout=TIMEOUT) as response:
-                if response.status_code in RETRY_STATUSES:
-                    raise TransientError(f"HTTP {response.status_code}", response.status_code, response.headers)
-                if response.status_code >= 400 and not (response.status_code == 416 and position):
-                    response.read()
-                    hf_raise_for_status(response)
-                if position and response.status_code != 206:
+            with self._get(url, headers, number) as response:
+                if response.status in RETRY_STATUSES:
+                    raise TransientError(f"HTTP {response.status}", response.status, response.headers)
+                if response.status >= 400 and not (response.status == 416 and position):
+                    response.fail()
+                if position and response.status != 206:
                     # The server did not continue our partial (Range ignored or refused):
                     # start over rather than splice unrelated bytes.
                     advance(-position)
                     sink.restart()
                     hashes.restart()
                     position = 0
-                    if response.status_code == 416:
+                    if response.status == 416:
                         raise TransientError("the server refused to resume; restarting from zero")
-                for chunk in response.iter_raw():  # as received: a break loses no buffered bytes
+                for chunk in response.chunks:  # as received: a break loses no buffered bytes
                     if position + len(chunk) > file.size:
                         raise _Mismatch(f"more than the {file.size} pinned bytes")
                     sink.write(chunk)

@@ -133,6 +133,34 @@ def _record(request: httpx2.Request, status: int | None, bytes_in: int, error: s
     tracer.write(entry)
 
 
+def _stamp() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+def record(method: str, path: str, status: int | None, started: float, bytes_in: int, attempt: int,
+           error: str | None = None) -> None:
+    """One line for a request made outside httpx2 (hub.getpool), when tracing."""
+    tracer = _tracer
+    if tracer is None:
+        return
+    entry = {
+        "time": _stamp(),
+        "trace_id": RUN_ID,
+        "operation": _operation.get() or "download",
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "bytes_out": 0,
+        "bytes_in": bytes_in,
+        "retries": attempt,
+    }
+    if error is not None:
+        entry["error"] = error
+    tracer.write(entry)
+
+
 class _Closing(httpx2.SyncByteStream):
     """A response body that writes the trace line when the response is closed."""
 
@@ -153,10 +181,9 @@ class _Closing(httpx2.SyncByteStream):
 def on_request(request: httpx2.Request) -> None:
     """Event hook: stamp the run id on the request and start its clock."""
     request.headers["X-Request-Id"] = RUN_ID
-    now = time.time()
     request.extensions[_KEY] = {
         "start": time.perf_counter(),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+        "time": _stamp(),
         "operation": operation_of(request),
     }
 
