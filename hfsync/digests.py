@@ -78,26 +78,36 @@ class DigestCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, path: Path) -> Digests:
-        """Digests of ``path``, from the cache when its stat key is unchanged."""
-        absolute = str(Path(path).absolute())
-        stat = os.stat(absolute)
+    def _stored(self, absolute: str, stat: os.stat_result) -> Digests | None:
+        """The row for ``absolute`` if it was written at this stat key (empty strings for
+        digests nobody computed)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests WHERE path=?",
                 (absolute,),
             ).fetchone()
-        if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino) and all(row[3:]):
-            self.hits += 1
-            return Digests(row[0], row[3], row[4], row[5])
-        self.misses += 1
-        digests = hash_file(Path(absolute))
+        if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+            return Digests(row[0], row[3] or "", row[4] or "", row[5] or "")
+        return None
+
+    def _store(self, absolute: str, stat: os.stat_result, sha256: str, git_sha1: str, blake3: str) -> None:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino,
-                 digests.sha256, digests.git_sha1, digests.blake3),
+                (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino, sha256, git_sha1, blake3),
             )
+
+    def get(self, path: Path) -> Digests:
+        """Digests of ``path``, from the cache when its stat key is unchanged."""
+        absolute = str(Path(path).absolute())
+        stat = os.stat(absolute)
+        stored = self._stored(absolute, stat)
+        if stored and stored.sha256 and stored.git_sha1 and stored.blake3:
+            self.hits += 1
+            return stored
+        self.misses += 1
+        digests = hash_file(Path(absolute))
+        self._store(absolute, stat, digests.sha256, digests.git_sha1, digests.blake3)
         return digests
 
     def known(self, path: Path) -> Digests | None:
@@ -110,24 +120,12 @@ class DigestCache:
             stat = os.stat(absolute)
         except OSError:
             return None
-        with self._lock:
-            row = self._db.execute(
-                "SELECT size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests WHERE path=?",
-                (absolute,),
-            ).fetchone()
-        if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
-            return Digests(row[0], row[3] or "", row[4] or "", row[5] or "")
-        return None
+        return self._stored(absolute, stat)
 
     def remember(self, path: Path, *, sha256: str = "", git_sha1: str = "", blake3: str = "") -> None:
         """Record digests of ``path`` computed elsewhere (while downloading, while verifying)."""
         absolute = str(Path(path).absolute())
-        stat = os.stat(absolute)
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino, sha256, git_sha1, blake3),
-            )
+        self._store(absolute, os.stat(absolute), sha256, git_sha1, blake3)
 
     def close(self) -> None:
         self._db.close()

@@ -21,6 +21,7 @@ from typing import Any
 from hfsync import __version__
 from hfsync.errors import GitHubError
 from hfsync.log import register_secret
+from hfsync.provenance import run_url
 
 MARKER = "<!-- hfsync-plan -->"
 DRIFT_LABEL = "hfsync-drift"
@@ -51,14 +52,13 @@ class GitHubContext:
         token = env.get("GITHUB_TOKEN") or None
         register_secret(token)
         repository = env.get("GITHUB_REPOSITORY") or None
-        server, run_id = env.get("GITHUB_SERVER_URL", "https://github.com"), env.get("GITHUB_RUN_ID")
         return cls(
             api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
             token=token,
             repository=repository,
             pr=pr if pr is not None else _event_pr(env.get("GITHUB_EVENT_PATH")),
             summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
-            run_url=f"{server.rstrip('/')}/{repository}/actions/runs/{run_id}" if repository and run_id else None,
+            run_url=run_url({"GITHUB_SERVER_URL": "https://github.com", **env}),
             in_actions=env.get("GITHUB_ACTIONS") == "true",
         )
 

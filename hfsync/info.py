@@ -14,11 +14,12 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from hfsync.hub.discover import card_text, head_commit, repo_info
-from hfsync.hubdata import REPO_TYPES, is_pickle_file
+from hfsync.hubdata import REPO_TYPES, is_pickle_file, license_of
 from hfsync.lookup import Lookup
 from hfsync.manifest import Policy
 from hfsync.metacache import is_commit
-from hfsync.search import Found, license_of
+from hfsync.render import human_size
+from hfsync.search import Found
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def verdicts(item: dict, repo_type: str, policy: Policy) -> tuple[Verdict, ...]:
     """The policy's checks on a repo: license, safetensors, pickle-only files, library."""
     out: list[Verdict] = []
     if policy.licenses is not None:
-        license_id = license_of(item)
+        license_id = license_of(item.get("cardData"), item.get("tags") or ())
         if license_id is None:
             out.append(Verdict("license", "fail", "the repo declares no license"))
         elif license_id in policy.licenses:
@@ -218,16 +219,6 @@ def _report(
     )
 
 
-def format_size(size: int) -> str:
-    """``1.2 GB``, ``340 kB``, ``12 B`` (decimal units, as the Hub shows sizes)."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
 def _count(n: int) -> str:
     for unit, scale in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("k", 10**3)):
         if n >= scale:
@@ -254,8 +245,8 @@ def render_text(report: RepoReport, policy_source: str | None = None) -> str:
         dtypes = ", ".join(f"{k}: {_count(v)}" for k, v in report.dtypes.items())
         row("parameters", _count(report.parameters) + (f" ({dtypes})" if dtypes else ""))
     total = sum(report.sizes.values())
-    by_type = ", ".join(f"{kind} {format_size(size)}" for kind, size in report.sizes.items())
-    row("size", f"{format_size(total)} in {report.files} files" + (f": {by_type}" if by_type else ""))
+    by_type = ", ".join(f"{kind} {human_size(size)}" for kind, size in report.sizes.items())
+    row("size", f"{human_size(total)} in {report.files} files" + (f": {by_type}" if by_type else ""))
     if report.last_commit:
         commit = report.last_commit
         when, short = (commit.get("date") or "")[:10], str(commit.get("id"))[:8]

@@ -13,14 +13,6 @@ from typing import TextIO
 from hfsync.hub.retry import Wait
 
 
-def human_size(size: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
-
-
 def make_reporter(progress: bool, quiet: bool) -> PlainReporter:
     """Bars on a terminal unless --no-progress; plain lines otherwise."""
     return RichReporter() if progress and not quiet else PlainReporter(quiet=quiet)

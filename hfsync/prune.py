@@ -292,12 +292,12 @@ def render_items(items: Sequence[Item], now: float) -> Table:
     """Items as a rich table: last used, size, status, what."""
     from rich.table import Table
 
-    from hfsync.info import format_size
     from hfsync.metacache import describe_age
+    from hfsync.render import human_size
 
     table = Table(box=None, pad_edge=False)
     for name, justify in (("last used", "right"), ("size", "right"), ("status", "left"), ("item", "left")):
         table.add_column(name, justify=justify, no_wrap=name == "item")  # type: ignore[arg-type]
     for item in items:
-        table.add_row(f"{describe_age(now - item.last_used)} ago", format_size(item.size), item.status, item.label)
+        table.add_row(f"{describe_age(now - item.last_used)} ago", human_size(item.size), item.status, item.label)
     return table

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hfsync.errors import HfsyncError
 from hfsync.hub.discover import SORTS, Listing, list_repos
+from hfsync.hubdata import license_of
 from hfsync.lookup import Lookup
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class Found:
             type=repo_type,
             task=task,
             library=library,
-            license=license_of(item),
+            license=license_of(item.get("cardData"), tags),
             downloads=item.get("downloads") if repo_type != "space" else None,
             likes=int(item.get("likes") or 0),
             updated=item.get("lastModified"),
@@ -121,11 +122,6 @@ def _first(value: object) -> str | None:
 
 def _tag_value(tags: Iterable[str], prefix: str) -> str | None:
     return next((t.split(":", 1)[1] for t in tags if t.startswith(prefix + ":")), None)
-
-
-def license_of(item: dict) -> str | None:
-    """A repo's license id: the card's ``license``, else its ``license:`` tag."""
-    return _first((item.get("cardData") or {}).get("license")) or _tag_value(item.get("tags") or (), "license")
 
 
 Check = Callable[[Found], bool]

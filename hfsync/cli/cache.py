@@ -35,8 +35,8 @@ def cache() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def ls(files: tuple[Path, ...], fmt: str) -> int:
     """List pulled files and cached revisions, least recently used first, with what keeps them."""
-    from hfsync.info import format_size
     from hfsync.prune import choose, render_items
+    from hfsync.render import human_size
 
     inv = _inventory(files)
     choose(inv, now=time.time())  # marks base models that kept adapters protect
@@ -45,7 +45,7 @@ def ls(files: tuple[Path, ...], fmt: str) -> int:
         return 0
     if inv.items:
         echo_rich(render_items(inv.items, time.time()))
-    click.echo(f"{len(inv.items)} items, {format_size(inv.size)}.", err=True)
+    click.echo(f"{len(inv.items)} items, {human_size(inv.size)}.", err=True)
     return 0
 
 
@@ -56,8 +56,8 @@ def ls(files: tuple[Path, ...], fmt: str) -> int:
 @click.option("--dry-run", is_flag=True, help="List what would go and the bytes freed; delete nothing.")
 def prune(files: tuple[Path, ...], max_size: str | None, older_than: str | None, dry_run: bool) -> int:
     """Evict least recently used pulled files, never what a lock pins or a kept adapter's base model."""
-    from hfsync.info import format_size
     from hfsync.prune import choose_from_options, delete, render_items
+    from hfsync.render import human_size
 
     inv = _inventory(files)
     choice = choose_from_options(inv, max_size, older_than, now=time.time())
@@ -66,9 +66,9 @@ def prune(files: tuple[Path, ...], max_size: str | None, older_than: str | None,
     if not dry_run:
         delete(inv, choice)
     count = len(choice.evict)
-    click.echo(f"{'Would free' if dry_run else 'Freed'} {format_size(choice.freed)} ({choice.freed} bytes) "
+    click.echo(f"{'Would free' if dry_run else 'Freed'} {human_size(choice.freed)} ({choice.freed} bytes) "
                f"by removing {count} item{'s' if count != 1 else ''}.")
     if choice.left_over:
-        click.echo(f"Still {format_size(choice.left_over)} over --max-size: the rest is pinned by a lock "
+        click.echo(f"Still {human_size(choice.left_over)} over --max-size: the rest is pinned by a lock "
                    "or is the base model of a kept adapter.", err=True)
     return 0

@@ -32,7 +32,8 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     from hfsync.hub.session import waits_shown_by
     from hfsync.locker import run_lock
     from hfsync.manifest import load
-    from hfsync.progress import human_size, make_reporter
+    from hfsync.progress import make_reporter
+    from hfsync.render import human_size
 
     if ids and not update:
         raise click.UsageError("IDs name the pins to move, so they need --update.")

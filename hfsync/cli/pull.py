@@ -29,8 +29,9 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
     from hfsync.manifest import load
-    from hfsync.progress import human_size, make_reporter
+    from hfsync.progress import make_reporter
     from hfsync.pull import PullOptions, run_pull
+    from hfsync.render import human_size
 
     workspace = load(files)
     offline = is_offline(offline)

@@ -18,7 +18,7 @@ def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...]) 
     """Check pulled files against hfsync.lock (blake3); exit 1 on any difference."""
     from hfsync.digests import DigestCache
     from hfsync.manifest import load
-    from hfsync.progress import human_size
+    from hfsync.render import human_size
     from hfsync.verify import raise_on_mismatch, run_verify
 
     report = run_verify(load(files), targets, DigestCache())

@@ -15,8 +15,10 @@ SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NO
 VERBS = {Action.CREATE: "created", Action.UPDATE: "updated in place", Action.NOOP: "unchanged"}
 
 
-def size(n: int) -> str:
-    """Bytes in decimal units, as the Hub shows them: 999 B, 1.2 kB, 3.4 MB, 1.2 GB."""
+def human_size(n: int) -> str:
+    """Bytes in decimal units, as the Hub shows them: 999 B, 1.2 kB, 3.4 MB, 1.2 GB.
+
+    The one size format of hfsync: plans, info, cache listings and transfer summaries."""
     value = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if value < 1000 or unit == "TB":
@@ -47,7 +49,7 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str]]:
     for f in target.files:
         storage = "lfs" if f.lfs else "regular"
         note = f", {f.reason}" if f.reason and f.action == Action.DELETE else ""
-        lines.append((f.action, f'file "{f.path}" ({size(f.size)}, {storage}{note})'))
+        lines.append((f.action, f'file "{f.path}" ({human_size(f.size)}, {storage}{note})'))
     for r in target.refs:
         lines.append((r.action, f'{r.kind} "{r.name}"'))
     for c in target.changes:
@@ -77,7 +79,7 @@ def summary(plan: Plan) -> str:
     upload, removed = plan.file_counts()
     files = []
     if upload:
-        files.append(f"{_files(upload)}, {size(plan.upload_bytes)} to upload")
+        files.append(f"{_files(upload)}, {human_size(plan.upload_bytes)} to upload")
     if removed:
         files.append(f"{_files(removed)} to delete")
     detail = f" ({'; '.join(files)})" if files else ""

@@ -8,7 +8,7 @@ block per changed target with its changes as a ``diff`` code block (GitHub colou
 from __future__ import annotations
 
 from hfsync.plan import Action, Plan, TargetChange
-from hfsync.render import SYMBOLS, change_lines, heading, size, summary
+from hfsync.render import SYMBOLS, change_lines, heading, human_size, summary
 
 
 def _cell(text: str) -> str:
@@ -30,7 +30,7 @@ def render(plan: Plan) -> str:
     for t in plan.targets:
         out.append(
             f"| `{_cell(t.key)}` | {'error' if t.errors else t.action} | {len(t.settings)} | "
-            f"{len(t.metadata)} | {_files(t)} | {size(t.upload_bytes)} |"
+            f"{len(t.metadata)} | {_files(t)} | {human_size(t.upload_bytes)} |"
         )
     out += ["", f"**{summary(plan)}**", ""]
     for t in plan.targets:

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from hfsync.plan import Action, Plan, SettingChange, TargetChange, schema
-from hfsync.render import render, size, summary
+from hfsync.render import human_size, render, summary
 from tests.publish.fakes import fixed_plan
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -61,4 +61,4 @@ def test_summary_line_counts_and_no_changes():
 @pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1_234, "1.2 kB"), (12_345_678, "12.3 MB"),
                                          (1_200_000_000, "1.2 GB")])
 def test_sizes_in_decimal_units(n, text):
-    assert size(n) == text
+    assert human_size(n) == text

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 from hfsync.hub.retry import Wait
-from hfsync.progress import PlainReporter, RichReporter, human_size, make_reporter
+from hfsync.progress import PlainReporter, RichReporter, make_reporter
+from hfsync.render import human_size
 
 
 def test_plain_lines_count_files_and_show_each_wait_once():

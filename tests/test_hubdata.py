@@ -1,0 +1,19 @@
+"""hfsync's offline facts about the Hub agree with the sandbox Hub that stands in for it.
+
+The sandbox imports nothing of hfsync (it plays the server, and must not share the
+client's mistakes), so it keeps its own copy of the Hub's rules; these tests are what
+keeps the two copies one list.
+"""
+
+from __future__ import annotations
+
+from hfsync import diff, hubdata
+from hfsync.sandbox import cards, rules
+
+
+def test_the_license_ids_are_the_sandbox_hubs():
+    assert hubdata.LICENSES == cards.LICENSES
+
+
+def test_the_lfs_size_threshold_is_the_sandbox_hubs():
+    assert diff.LFS_SIZE == rules.LFS_SIZE_THRESHOLD
