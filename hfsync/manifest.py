@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hfsync.errors import ManifestError, Problem
+from hfsync.errors import HfsyncError, ManifestError, Problem
 from hfsync.manifest_checks import cross_file_problems, semantic_problems
 from hfsync.schema import schema_problems
 from hfsync.yamlsource import Document, Key, read
@@ -155,6 +155,12 @@ class Workspace:
 def manifest_paths(given: Sequence[Path]) -> list[Path]:
     """Expand ``-f`` arguments: files as given, folders to their *.yaml/*.yml files."""
     if not given:
+        if not Path(DEFAULT_MANIFEST).is_file():
+            # Not a problem *in* a manifest: there is none. Say where hfsync looked.
+            raise HfsyncError(
+                f"no {DEFAULT_MANIFEST} in {Path.cwd()} (hfsync reads ./{DEFAULT_MANIFEST} unless -f names manifests)",
+                hint=f"Run hfsync in the folder holding {DEFAULT_MANIFEST}, or pass -f FILE (or -f FOLDER of *.yaml).",
+            )
         return [Path(DEFAULT_MANIFEST)]
     paths: list[Path] = []
     for path in given:

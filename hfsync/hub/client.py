@@ -92,7 +92,25 @@ def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[Non
             hint="Set HF_TOKEN, pass --token, or run `hf auth login`.",
         ) from error
     except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        if status == 401:
+            raise HubError(
+                f"{what}: the Hub refused the token (401 Unauthorized): it is invalid, expired or revoked.",
+                hint="Check HF_TOKEN (or --token, or `hf auth login`) and the --endpoint it belongs to.",
+            ) from error
+        if status == 403:
+            said = f": {redact(error.server_message).rstrip('.')}" if error.server_message else ""
+            raise HubError(
+                f"{what}: the Hub refused this token (403 Forbidden){said}.",
+                hint="Use a token with write access to the namespace (a fine-grained token needs it granted).",
+            ) from error
         first_line = redact(str(error)).splitlines()[0] if str(error) else type(error).__name__
-        raise HubError(f"{what}: the Hub answered: {first_line}") from error
+        raise HubError(f"{what}: the Hub answered: {_without_url(first_line)}") from error
     except OSError as error:
         raise HubError(f"{what}: cannot reach the Hub at this endpoint: {redact(str(error))}") from error
+
+
+def _without_url(line: str) -> str:
+    # httpx's "Client error '404 Not Found' for url 'http://...?expand=...'": the URL with its
+    # query is noise in a one-paragraph error (the operation already names the repo).
+    return line.split(" for url ", 1)[0]

@@ -73,8 +73,10 @@ def summary(plan: Plan) -> str:
     The counts are targets, as Terraform counts resources; the files they carry follow in
     parentheses (left out when no file changes). ``No changes.`` when nothing changes.
     """
+    failed = sum(bool(t.errors) for t in plan.targets)
     if not plan.has_changes:
-        return "No changes."
+        # "No changes." would read as "the Hub matches" when the Hub could not be compared.
+        return f"No changes planned; {failed} of {len(plan.targets)} targets failed." if failed else "No changes."
     create, change, delete = plan.counts()
     upload, removed = plan.file_counts()
     files = []

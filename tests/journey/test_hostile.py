@@ -1,0 +1,60 @@
+"""A first user's mistakes: no manifest, a wrong token, a namespace they cannot write."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import hfsync
+
+MANIFEST = """\
+version: 1
+repos:
+  - id: {repo}
+    source: {{path: m}}
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text('{"a": 1}\n')
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "lock", "pull", "verify"])
+def test_no_manifest_here_says_where_hfsync_looked_and_what_to_do(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    result = hfsync(command)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"Error: no hfsync.yaml in {tmp_path} (hfsync reads ./hfsync.yaml unless -f names manifests)\n"
+        "Hint: Run hfsync in the folder holding hfsync.yaml, or pass -f FILE (or -f FOLDER of *.yaml).\n"
+    )
+
+
+def test_a_wrong_token_is_named_as_such_without_url_noise_and_no_changes_is_not_claimed(project, sandbox):
+    (project / "hfsync.yaml").write_text(MANIFEST.format(repo="sandbox/m"))
+    token = "hf_wrongwrongwrongwrongwrong"
+    result = hfsync("--endpoint", sandbox.url, "--token", token, "plan")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "  Error: sandbox/m: read sandbox/m: the Hub refused the token (401 Unauthorized): it is invalid, "
+        "expired or revoked. Check HF_TOKEN (or --token, or `hf auth login`) and the --endpoint it belongs to.",
+        "",
+        "No changes planned; 1 of 1 targets failed.",
+    ]
+    assert result.stderr == "Error: the plan has 1 error(s); see above.\n"
+    assert token not in result.output and "Traceback" not in result.output
+
+
+def test_a_namespace_the_token_cannot_write_is_refused_with_the_hubs_words(project, sandbox):
+    (project / "hfsync.yaml").write_text(MANIFEST.format(repo="otherorg/m"))
+    result = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert (
+        "  otherorg/m: create otherorg/m: the Hub refused this token (403 Forbidden): You don't have the rights "
+        'to create a model under the namespace "otherorg".\n'
+    ) in result.stderr
+    assert sandbox.token not in result.output
+    assert not (sandbox.data_dir / "repos" / "models" / "otherorg").exists()
