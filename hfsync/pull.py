@@ -49,6 +49,7 @@ class PullSummary:
 class _Job:
     layout: Layout
     file: LockedFile
+    target: Path  # checked once, before anything is written (safe_join stats every folder)
     label: str
     links: list[LockedFile]
     blake3: str | None = None
@@ -133,7 +134,7 @@ def run_pull(
                 if target in by_target:
                     by_target[target].links.append(file)
                 else:
-                    by_target[target] = _Job(layout, file, f"{entry.key}/{file.path}", [file])
+                    by_target[target] = _Job(layout, file, target, f"{entry.key}/{file.path}", [file])
             jobs.extend(by_target.values())
     missing = _install(jobs, hub, retry, options, reporter, digests, summary)
     if missing:
@@ -160,7 +161,7 @@ def _install(
     written: set[Path] = set()
 
     def finish(job: _Job, install: Callable[[], None] | None) -> str:
-        target = job.layout.target(job.file)
+        target = job.target
         if install is not None:
             install()
             hub_digest = {"sha256": job.file.sha256} if job.file.sha256 else {"git_sha1": job.file.git_oid}
@@ -171,7 +172,7 @@ def _install(
         return "downloaded" if install is not None else "present"
 
     def one(job: _Job) -> str | concurrent.futures.Future[str]:
-        target = job.layout.target(job.file)
+        target = job.target
         job.blake3 = local_blake3(digests, target, job.file)
         if job.blake3 is not None:
             return finish(job, None)
