@@ -24,6 +24,8 @@ CHUNK = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Digests:
+    """One file's size and its three content ids (empty strings where not computed)."""
+
     size: int
     sha256: str
     git_sha1: str

@@ -60,6 +60,9 @@ class Variant:
 
 @dataclass(frozen=True)
 class LockedPull:
+    """One pull as the lock pins it: the revision asked for, the commit it resolved to,
+    the request it answers (``fingerprint``), and every selected file."""
+
     id: str
     type: str
     revision: str
@@ -79,10 +82,13 @@ class LockedPull:
 
 @dataclass(frozen=True)
 class LockFile:
+    """A manifest's lock file: its pinned pulls."""
+
     path: Path
     pulls: tuple[LockedPull, ...] = ()
 
     def get(self, pull_type: str, pull_id: str) -> LockedPull | None:
+        """The pin of the pull of that type and id, None when the lock has none."""
         return next((p for p in self.pulls if (p.type, p.id) == (pull_type, pull_id)), None)
 
 

@@ -10,11 +10,10 @@ otherwise streams the file once through the hashes without keeping it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, OfflineError
@@ -36,18 +35,10 @@ from hfsync.lock import (
 from hfsync.lookup import files_at_commit
 from hfsync.manifest import Manifest, Pull, Workspace
 from hfsync.policy import check_pulls
+from hfsync.progress import Reporter
 from hfsync.selection import mem_available, select, unsafe_path_reason
 
 log = logging.getLogger("hfsync.lock")
-
-
-class Reporter(Protocol):
-    """How engines tell the user about transfers (rich bars or plain lines)."""
-
-    def begin(self, files: int, size: int) -> None: ...
-    def start(self, label: str, size: int) -> Callable[[int], None]: ...
-    def finish(self, label: str, outcome: str, size: int = 0) -> None: ...
-    def note(self, message: str) -> None: ...
 
 
 @dataclass
@@ -126,6 +117,7 @@ def selected_pulls(manifest: Manifest, targets: Iterable[str]) -> list[Pull]:
 
 
 def check_targets(workspace: Workspace, targets: Iterable[str]) -> None:
+    """Refuse (HfsyncError) when a --target names no pull of the workspace."""
     known = {p.key for _, p in workspace.pulls} | {p.id for _, p in workspace.pulls}
     unknown = sorted(set(targets) - known)
     if unknown:

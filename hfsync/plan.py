@@ -31,6 +31,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "plan.schema.
 
 
 class Action(StrEnum):
+    """What a change does: Terraform's create (+), update (~) and delete (-), or nothing."""
+
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -141,6 +143,9 @@ class Provenance:
 
 @dataclass(frozen=True)
 class Plan:
+    """What apply will do: one TargetChange per target, and what the plan was made from
+    (the hfsync version, the endpoint, each manifest's digest, provenance)."""
+
     hfsync_version: str
     endpoint: str
     manifests: Mapping[str, str]  # manifest path -> sha256
@@ -217,6 +222,7 @@ class Plan:
 
 
 def matches(target: TargetChange, wanted: tuple[str, ...]) -> bool:
+    """Whether ``--target`` values ``wanted`` name ``target`` (by key or by repo id)."""
     return target.key in wanted or target.repo_id in wanted
 
 

@@ -22,8 +22,9 @@ from hfsync.hub.retry import Retry
 from hfsync.hubdata import is_pickle_file
 from hfsync.layout import Layout
 from hfsync.lock import LockedFile, LockedPull, LockFile, allows_unsafe, read_lock, stale_reasons, write_lock
-from hfsync.locker import Reporter, check_paths, check_targets, local_blake3, resolve, selected_pulls
+from hfsync.locker import check_paths, check_targets, local_blake3, resolve, selected_pulls
 from hfsync.manifest import Manifest, Pull, Workspace
+from hfsync.progress import Reporter
 from hfsync.safetensors import SafetensorsError, check_file
 
 

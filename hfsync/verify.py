@@ -83,20 +83,20 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), digests: Dig
         if size != file.size:
             report.changed.append(f"{label} ({size} bytes, pinned {file.size})")
         elif size >= BIG:
-            _compare(report, label, path, file, blake3_file(path, size), layout, digests)
+            _compare(report, label, file, blake3_file(path, size), layout, digests)
         else:
             small.append((label, path, file, layout))
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) * 2)) as pool:
         hashed = pool.map(lambda c: blake3_file(c[1], c[2].size), small)
-        for (label, path, file, layout), value in zip(small, hashed, strict=True):
-            _compare(report, label, path, file, value, layout, digests)
+        for (label, _path, file, layout), value in zip(small, hashed, strict=True):
+            _compare(report, label, file, value, layout, digests)
     report.missing.sort()
     report.changed.sort()
     report.extra.sort()
     return report
 
 
-def _compare(report: VerifyReport, label: str, path: Path, file: LockedFile, value: str, layout: Layout,
+def _compare(report: VerifyReport, label: str, file: LockedFile, value: str, layout: Layout,
              digests: DigestCache | None) -> None:
     report.checked += 1
     report.bytes += file.size

@@ -40,6 +40,7 @@ class Document:
         return self.values.get((), (1, 1))
 
     def problem(self, key: Key, message: str, *, of_key: bool = False) -> Problem:
+        """A problem located at the value of ``key`` (at the key itself with ``of_key``)."""
         line, column = self.where(key, of_key=of_key)
         return Problem(str(self.path), line, column, message)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from hfsync.cli import cli
@@ -52,3 +54,21 @@ def test_version_option():
     result = hfsync("--version")
     assert result.exit_code == 0
     assert "hfsync, version" in result.stdout
+
+
+def _readme_command_cells() -> dict[str, str]:
+    """The first cell of each row of README.md's command table, by command name."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    cells = [row.split(" | ")[0].lstrip("| ") for row in table.splitlines() if row.startswith("| `hfsync ")]
+    return {cell.split()[1].rstrip("`"): cell for cell in cells}
+
+
+def test_every_command_is_in_the_readme_table():
+    cells = _readme_command_cells()
+    missing = sorted(set(cli.commands) - set(cells))
+    assert missing == [], f"README.md's command table has no row for: {', '.join(missing)}"
+    for name, command in cli.commands.items():
+        if isinstance(command, click.Group):
+            for sub in command.commands:
+                assert sub in cells[name].replace("\\|", " ").split(), f"hfsync {name} {sub} is not in its README row"

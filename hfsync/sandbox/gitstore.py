@@ -20,7 +20,6 @@ from pathlib import Path
 
 FILE_MODE = "100644"
 TREE_MODE = "40000"
-EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 
 def atomic_write(path: Path, data: bytes) -> None:

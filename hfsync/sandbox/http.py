@@ -47,10 +47,6 @@ class Request:
     def flag(self, name: str) -> bool:
         return (self.arg(name) or "").lower() in ("1", "true", "yes")
 
-    @property
-    def content_length(self) -> int:
-        return int(self.headers.get("Content-Length") or 0)
-
     def iter_body(self, chunk: int = CHUNK) -> Iterator[bytes]:
         if self._chunked:
             yield from self._iter_chunked()

@@ -130,10 +130,3 @@ class LfsStore:
 
     def open(self, oid: str) -> BinaryIO:
         return open(self.path(oid), "rb")
-
-    def put_bytes(self, data: bytes) -> str:
-        """Store small content directly (seeding and tests); returns its sha256."""
-        oid = hashlib.sha256(data).hexdigest()
-        if not self.has(oid):
-            self.receive(oid, len(data), iter([data]))
-        return oid

@@ -195,10 +195,6 @@ class Repo:
         raise AssertionError("unreachable: the root is always written last")
 
 
-def _oid_at(snap: Snapshot, path: str) -> str | None:
-    return snap.files[path].oid if path in snap.files else snap.dirs.get(path)
-
-
 class Registry:
     """All repos under ``root``; one lock per repo serialises its writes."""
 
