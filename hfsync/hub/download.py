@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.request import getproxies
 
-import blake3
 import httpx2
 from huggingface_hub import get_session, hf_hub_url
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
@@ -36,6 +34,7 @@ from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
+from hfsync.hub.streamhash import StreamHashes
 from hfsync.lock import LockedFile
 
 CHUNK = 1024 * 1024
@@ -51,43 +50,6 @@ Accept = Callable[[Path], None]
 def partial_path(target: Path) -> Path:
     """Where ``target`` is assembled before it is verified and renamed into place."""
     return target.with_name(f".{target.name}{PARTIAL_SUFFIX}")
-
-
-class _Hashes:
-    """The digests a pinned file is checked against, fed as bytes arrive.
-
-    The Hub's digest is always checked. blake3 is computed only when the lock does not
-    pin it yet: once the sha256 (or git blob id) matches, the bytes are the pinned ones,
-    so their blake3 is the one pinned beside it, and hashing twice would halve throughput.
-    """
-
-    def __init__(self, file: LockedFile) -> None:
-        self.file = file
-        if file.sha256:
-            self.hub = hashlib.sha256()
-        else:
-            self.hub = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
-        self.b3 = blake3.blake3() if file.blake3 is None else None
-
-    def restart(self) -> None:
-        self.__init__(self.file)  # type: ignore[misc]
-
-    def update(self, data: bytes | memoryview) -> None:
-        self.hub.update(data)
-        if self.b3 is not None:
-            self.b3.update(data)
-
-    def mismatch(self, size: int) -> str | None:
-        """What is wrong with the content, or None when it is what the lock pins."""
-        if size != self.file.size:
-            return f"{size} bytes instead of {self.file.size}"
-        if self.hub.hexdigest() != self.file.etag:
-            kind = "sha256" if self.file.sha256 else "git blob id"
-            return f"{kind} {self.hub.hexdigest()} instead of {self.file.etag}"
-        return None
-
-    def blake3(self) -> str:
-        return self.b3.hexdigest() if self.b3 is not None else str(self.file.blake3)
 
 
 def fsync_dirs(folders: set[Path]) -> None:
@@ -119,7 +81,7 @@ class _HashOnly:
 
     path: Path | None = None
 
-    def open(self, hashes: _Hashes) -> int:
+    def open(self, hashes: StreamHashes) -> int:
         return 0
 
     def write(self, data: bytes) -> None:
@@ -148,7 +110,7 @@ class _Partial:
     def _claim(self) -> dict[str, object]:
         return {"digest": self.file.digest, "size": self.file.size}
 
-    def open(self, hashes: _Hashes) -> int:
+    def open(self, hashes: StreamHashes) -> int:
         """Open and lock for writing; return how many bytes of a resumable earlier run it holds.
 
         The lock (flock, held until install or discard) keeps two pulls from writing one
@@ -309,7 +271,7 @@ class Downloader:
         """
         for attempt in (1, 2):
             sink = _Partial(target, file) if target is not None else _HashOnly()
-            hashes = _Hashes(file)
+            hashes = StreamHashes(file)
             reported = 0
             handed_off = False
 
@@ -342,12 +304,13 @@ class Downloader:
                         "later, or re-pin with `hfsync lock --update` if the pin is wrong.",
                     ) from None
             finally:
+                hashes.settle()  # no helper thread outlives its transfer, whatever happened
                 if not handed_off:
                     sink.close()
         raise AssertionError("unreachable")
 
     def _stream(
-        self, url: str, file: LockedFile, label: str, sink: _Partial | _HashOnly, hashes: _Hashes,
+        self, url: str, file: LockedFile, label: str, sink: _Partial | _HashOnly, hashes: StreamHashes,
         offset: int, advance: Advance,
     ) -> int:
         position = offset
