@@ -27,7 +27,7 @@ def main() -> None:
     import git
 
     from hfsync.apply import apply_plan
-    from hfsync.changes import changed_since
+    from hfsync.changed_since import changed_since
     from hfsync.digests import DigestCache
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher

@@ -151,7 +151,7 @@ def plan_manifests(
     """Load the manifests (default ./hfsync.yaml) and plan them, with provenance.
 
     ``changed_since`` (a git ref) plans only the targets whose entry or files changed
-    since then (see hfsync.changes).
+    since then (see hfsync.changed_since).
     """
     from hfsync.manifest import load
     from hfsync.provenance import collect
@@ -159,7 +159,7 @@ def plan_manifests(
     workspace = load(files)
     keys = pull_keys = None
     if changed_since is not None:
-        from hfsync.changes import changed_since as changed
+        from hfsync.changed_since import changed_since as changed
 
         found = changed(workspace, changed_since)
         keys, pull_keys = found.repos, found.pulls

@@ -74,7 +74,7 @@ LAYERS: dict[str, str] = {
     "hfsync.layout": DOMAIN,
     "hfsync.metacache": DOMAIN,
     "hfsync.manifest_edit": DOMAIN,
-    "hfsync.changes": DOMAIN,
+    "hfsync.changed_since": DOMAIN,
     "hfsync.provenance": DOMAIN,
     "hfsync.hub": HUB,
     "hfsync.render": RENDER,

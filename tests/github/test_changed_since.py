@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 import pytest
 
-from hfsync.changes import ChangesError, changed_since
+from hfsync.changed_since import ChangesError, changed_since
 from hfsync.manifest import load
 from tests.helpers import hfsync
 
