@@ -26,8 +26,8 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import build_hf_headers, paginate
 
 from hfsync import __version__
-from hfsync.errors import HubError, StalePlanError
-from hfsync.hub.client import Hub, translate_errors
+from hfsync.errors import HubError, OfflineError, StalePlanError
+from hfsync.hub.client import Hub, offline, translate_errors
 from hfsync.log import redact
 from hfsync.remote import MISSING, RemoteFile, RemoteRepo
 
@@ -56,6 +56,14 @@ class Publisher:
     """The publishing operations on one Hub connection."""
 
     def __init__(self, hub: Hub) -> None:
+        if offline():
+            # Refused up front: huggingface_hub would raise per request, once per target.
+            raise OfflineError(
+                f"this run is offline (HF_HUB_OFFLINE is set), and reading or publishing repos "
+                f"needs the Hub at {hub.endpoint}; nothing was read or changed",
+                hint="Unset HF_HUB_OFFLINE to plan, apply or import. Offline, validate, scan, "
+                "pull (what hfsync.lock pins, once downloaded), verify and cache work.",
+            )
         self.hub = hub
         self.api = hub.api
 

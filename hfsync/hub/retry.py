@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx2
+from huggingface_hub.errors import OfflineModeIsEnabled
 from huggingface_hub.utils import parse_ratelimit_headers
 
 from hfsync.errors import HubError
@@ -116,6 +117,8 @@ def classify(error: BaseException) -> tuple[bool, str, float | None]:
         if status not in RETRY_STATUSES:
             return False, f"HTTP {status}", None
         return True, f"HTTP {status}", server_wait(response.headers)
+    if isinstance(error, OfflineModeIsEnabled):  # a ConnectionError no retry can cure
+        return False, str(error), None
     if isinstance(error, TRANSIENT_ERRORS):
         return True, type(error).__name__ + (f": {error}" if str(error) else ""), None
     return False, str(error), None

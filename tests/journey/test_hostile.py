@@ -58,3 +58,29 @@ def test_a_namespace_the_token_cannot_write_is_refused_with_the_hubs_words(proje
     ) in result.stderr
     assert sandbox.token not in result.output
     assert not (sandbox.data_dir / "repos" / "models" / "otherorg").exists()
+
+
+@pytest.mark.parametrize("args", [("plan",), ("apply", "--auto-approve"), ("import", "sandbox/m")])
+def test_offline_plan_apply_import_refuse_at_once_with_no_request(project, sandbox, monkeypatch, args):
+    # huggingface_hub raises OfflineModeIsEnabled per request; it used to be retried 8 times
+    # per target with backoff (minutes) before a wall of repeated errors.
+    (project / "hfsync.yaml").write_text(MANIFEST.format(repo="sandbox/m"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    sandbox.reset_stats()
+    result = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, *args)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        "Error: this run is offline (HF_HUB_OFFLINE is set), and reading or publishing repos needs the Hub at "
+        f"{sandbox.url}; nothing was read or changed\n"
+        "Hint: Unset HF_HUB_OFFLINE to plan, apply or import. Offline, validate, scan, pull (what hfsync.lock "
+        "pins, once downloaded), verify and cache work.\n"
+    )
+    assert sandbox.stats()["requests"] == 0
+
+
+def test_offline_mode_is_never_retried():
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    from hfsync.hub.retry import classify
+
+    assert classify(OfflineModeIsEnabled("offline mode is enabled"))[0] is False
