@@ -42,6 +42,8 @@ class TargetResult:
 
 @dataclass(frozen=True)
 class ApplyResult:
+    """What apply did, target by target."""
+
     targets: tuple[TargetResult, ...]
 
     @property

@@ -36,12 +36,16 @@ class Location:
 
 @dataclass(frozen=True)
 class Defaults:
+    """``defaults:``: the namespace of ids written without one, and default privacy."""
+
     namespace: str | None = None
     private: bool | None = None
 
 
 @dataclass(frozen=True)
 class Policy:
+    """``policy:``: allowed licenses (None: any), safetensors only, private by default, libraries."""
+
     licenses: tuple[str, ...] | None = None
     safetensors_only: bool = True
     private_by_default: bool = False
@@ -50,6 +54,8 @@ class Policy:
 
 @dataclass(frozen=True)
 class Source:
+    """A target's ``source:``: the folder it publishes and which files of it."""
+
     path: Path
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -59,6 +65,9 @@ class Source:
 
 @dataclass(frozen=True)
 class Card:
+    """A target's ``card:``: generate README.md when the source has none, declared metadata,
+    and the training and metrics files its body shows."""
+
     generate: bool = True
     metadata: Mapping[str, Any] = field(default_factory=dict)
     training: Path | None = None
@@ -67,6 +76,8 @@ class Card:
 
 @dataclass(frozen=True)
 class Space:
+    """A Space target's ``space:`` settings."""
+
     sdk: str | None = None
     hardware: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)

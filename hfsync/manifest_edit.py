@@ -36,6 +36,8 @@ class NewPull:
 
 @dataclass(frozen=True)
 class AddResult:
+    """What adding pulls did to one manifest."""
+
     path: Path
     added: tuple[NewPull, ...]
     skipped: tuple[str, ...]  # already pulled by this manifest

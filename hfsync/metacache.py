@@ -87,6 +87,7 @@ class MetadataCache:
         self.clock = clock
 
     def path_for(self, key: Key) -> Path:
+        """The file that holds ``key``'s entry (named by a digest of the key)."""
         digest = hashlib.sha256(_canonical(key).encode()).hexdigest()
         return self.root / digest[:2] / f"{digest}.json"
 
@@ -101,6 +102,7 @@ class MetadataCache:
         return Entry(raw.get("value"), float(raw.get("stored_at", 0)), bool(raw.get("immutable")))
 
     def age(self, entry: Entry) -> float:
+        """Seconds since ``entry`` was stored, by this cache's clock."""
         return max(0.0, self.clock() - entry.stored_at)
 
     def is_fresh(self, entry: Entry) -> bool:

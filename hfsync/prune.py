@@ -85,6 +85,8 @@ class Item:
 
 @dataclass
 class Inventory:
+    """What pulled files take room on this machine, and the lock files that protect some."""
+
     items: list[Item]
     hf_cache: HFCacheInfo | None
     locks: list[Path] = field(default_factory=list)
@@ -225,6 +227,8 @@ def _protect(items: Iterable[Item], evicted: set[int]) -> None:
 
 @dataclass
 class Choice:
+    """What prune evicts, and the bytes that frees."""
+
     evict: list[Item]
     freed: int
     left_over: int  # bytes still above --max-size when nothing else may go

@@ -46,6 +46,7 @@ class SearchQuery:
     limit: int = 20
 
     def key(self) -> str:
+        """The query as a metadata-cache key: equal queries, equal keys."""
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 

@@ -28,6 +28,8 @@ _QUANT = re.compile(r"(?:^|[-_.])(I?Q\d[A-Z0-9_]*|BF16|F16|F32|FP16|FP32)$", re.
 
 @dataclass(frozen=True)
 class Selection:
+    """The files a pull takes, the pickle files left out for safetensors, the GGUF variant."""
+
     files: tuple[LockedFile, ...]
     left_out: tuple[str, ...] = ()
     variant: Variant | None = None

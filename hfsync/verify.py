@@ -27,6 +27,8 @@ BIG = 16 * 1024 * 1024
 
 @dataclass
 class VerifyReport:
+    """Files checked against the lock, and the labels of those missing, changed or extra."""
+
     checked: int = 0
     bytes: int = 0
     missing: list[str] = field(default_factory=list)

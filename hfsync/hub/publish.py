@@ -171,6 +171,7 @@ class Publisher:
     # --- writing -------------------------------------------------------------------
 
     def create_repo(self, repo_id: str, repo_type: str, private: bool | None, sdk: str | None) -> None:
+        """Create the repo; one that exists already (an interrupted apply) is left as it is."""
         with translate_errors("create", repo_id):
             self.api.create_repo(
                 repo_id, repo_type=repo_type, private=private, space_sdk=sdk, exist_ok=True
@@ -179,6 +180,7 @@ class Publisher:
     def update_settings(
         self, repo_id: str, repo_type: str, *, private: bool | None = None, gated: str | bool | None = None
     ) -> None:
+        """Set the repo's visibility and gating (``None``: leave it as it is)."""
         with translate_errors("update settings of", repo_id):
             self.api.update_repo_settings(repo_id, repo_type=repo_type, private=private, gated=gated)
 
@@ -191,10 +193,12 @@ class Publisher:
             self.api.add_space_variable(repo_id, key, value)
 
     def create_branch(self, repo_id: str, repo_type: str, branch: str, start: str | None) -> None:
+        """Create ``branch`` at ``start`` (the default branch's head when None), unless it exists."""
         with translate_errors(f"create branch {branch} of", repo_id):
             self.api.create_branch(repo_id, branch=branch, revision=start, repo_type=repo_type, exist_ok=True)
 
     def create_tag(self, repo_id: str, repo_type: str, tag: str, revision: str) -> None:
+        """Tag ``revision`` as ``tag``, unless the tag exists."""
         with translate_errors(f"create tag {tag} of", repo_id):
             self.api.create_tag(repo_id, tag=tag, revision=revision, repo_type=repo_type, exist_ok=True)
 

@@ -54,6 +54,8 @@ class TransientError(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how long to retry: full-jitter backoff from ``base`` up to ``cap``."""
+
     attempts: int = 8
     base: float = 1.0
     cap: float = 60.0

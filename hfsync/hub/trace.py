@@ -100,6 +100,7 @@ def start(path: Path) -> None:
 
 
 def stop() -> None:
+    """Stop tracing and close the trace file (nothing when no trace runs)."""
     global _tracer
     if _tracer is not None:
         _tracer.close()
@@ -107,6 +108,7 @@ def stop() -> None:
 
 
 def set_attempt(request: httpx2.Request, attempt: int) -> None:
+    """Mark ``request`` as retry number ``attempt``, for its trace line."""
     request.extensions[_KEY + "_attempt"] = attempt
 
 
