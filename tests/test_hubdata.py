@@ -17,3 +17,10 @@ def test_the_license_ids_are_the_sandbox_hubs():
 
 def test_the_lfs_size_threshold_is_the_sandbox_hubs():
     assert diff.LFS_SIZE == rules.LFS_SIZE_THRESHOLD
+
+
+def test_the_plan_predicts_lfs_by_the_sandbox_hubs_gitattributes():
+    # diff.LFS_PATTERNS adds *.gguf (stored through LFS by size in practice) and writes
+    # saved_model/** as fnmatch reads it; every other pattern is the seeded .gitattributes'.
+    seeded = {line.split()[0] for line in rules.default_gitattributes("model").decode().splitlines()}
+    assert seeded - {"saved_model/**/*"} <= set(diff.LFS_PATTERNS)
