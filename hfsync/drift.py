@@ -60,7 +60,7 @@ def plan_pulls(
             try:
                 upstream, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
             except HubError as error:
-                targets.append(replace(target, head=entry.commit, errors=(error.message,)))
+                targets.append(replace(target, head=entry.commit, errors=(error.explained(),)))
                 continue
             # The policy judges what the repo says about its license now, pinned or not.
             errors = tuple(m for m in [pull_problem(manifest.policy, pull, license_id)] if m)

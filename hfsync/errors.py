@@ -23,6 +23,10 @@ class HfsyncError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def explained(self) -> str:
+        """Message and hint on one line: what a plan shows as one target's error."""
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -75,7 +75,7 @@ def plan_target(
             )
         except HfsyncError as error:  # the Hub's refusal, or a card input that cannot be read
             # The hint says what to do; a target's error line is all the user sees of it.
-            return _failed(target, f"{error.message} {error.hint}" if error.hint else error.message)
+            return _failed(target, error.explained())
         except OSError as error:
             return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}")
         except UnicodeDecodeError:

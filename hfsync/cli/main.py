@@ -100,8 +100,8 @@ def run(args: list[str] | None = None) -> int:
     try:
         result = cli.main(args=args, prog_name="hfsync", standalone_mode=False)
     except HfsyncError as error:
-        if verbose:
-            traceback.print_exc()
+        if verbose:  # redacted: a chained exception may quote a request's headers
+            click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
         click.echo(f"Error: {redact(error.message)}", err=True)
         if error.hint:
             click.echo(f"Hint: {redact(error.hint)}", err=True)

@@ -84,3 +84,25 @@ def test_offline_mode_is_never_retried():
     from hfsync.hub.retry import classify
 
     assert classify(OfflineModeIsEnabled("offline mode is enabled"))[0] is False
+
+
+def test_verbose_traceback_of_an_expected_error_is_redacted(tmp_path, monkeypatch):
+    from hfsync import manifest
+    from hfsync.errors import HfsyncError
+    from hfsync.log import register_secret
+
+    secret = "hf_journeysecretjourneysecret"
+    register_secret(secret)
+
+    def load(files):  # type: ignore[no-untyped-def]
+        try:
+            raise ValueError(f"Authorization: Bearer {secret}")
+        except ValueError as cause:
+            raise HfsyncError("the Hub said no") from cause
+
+    monkeypatch.setattr(manifest, "load", load)
+    result = hfsync("-v", "validate")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr and "Authorization: Bearer ***" in result.stderr
+    assert secret not in result.output
+    assert result.stderr.endswith("Error: the Hub said no\n")
