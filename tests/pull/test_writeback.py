@@ -26,6 +26,8 @@ def test_writeback_is_started_for_each_stretch_written(sandbox, make_repo, proje
     weights, dest = locked_model(make_repo, project, run, size=4_000_000)
     assert run("pull", "--locked").exit_code == 0
     assert (dest / "model.safetensors").read_bytes() == weights
-    assert len(calls) == 3  # 4 MB in stretches of at least 1 MiB; the rest is left to the fsync
+    # 4 MB in stretches of at least 1 MiB (chunks arrive in varying sizes); the rest is left to the fsync.
+    assert 2 <= len(calls) <= 3
+    assert sum(length for _, length, _ in calls) <= len(weights)
     assert all(advice == os.POSIX_FADV_DONTNEED and length >= 1024 * 1024 for _, length, advice in calls)
     assert [offset for offset, _, _ in calls] == [0] + [o + n for o, n, _ in calls[:-1]]  # contiguous
