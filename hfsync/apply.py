@@ -13,9 +13,10 @@ before it is committed). Targets run concurrently. Repos are never deleted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from hfsync.provenance import commit_description, run_url
 from hfsync.review import gate
 
 STALE_HINT = "Run `hfsync plan` again and review the new plan."
+NOT_STARTED = "not started"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ApplyResult:
     """What apply did, target by target."""
 
     targets: tuple[TargetResult, ...]
+    interrupted: bool = False  # ^C: targets in flight finished, the rest never started
 
     @property
     def failures(self) -> list[TargetResult]:
@@ -208,9 +211,13 @@ def load_fresh(path: Path, publisher: Publisher, targets: Sequence[str] = ()) ->
 
 
 def apply_plan(
-    plan: Plan, publisher: Publisher, *, provenance: Provenance | None = None, parallelism: int = 4
+    plan: Plan, publisher: Publisher, *, provenance: Provenance | None = None, parallelism: int = 4,
+    on_interrupt: Callable[[], None] | None = None,
 ) -> ApplyResult:
     """Apply every target with changes, ``parallelism`` at a time; collect every failure.
+
+    On ^C, ``on_interrupt`` is called, targets in flight finish and the rest are reported
+    as not started (``interrupted``).
 
     Provenance defaults to the plan's git facts with this run's CI URL.
     """
@@ -220,9 +227,26 @@ def apply_plan(
     gate(plan)  # every file to upload is scanned before the first byte goes up
     # Only repo targets publish; others (pull drift) are shown by plan, fixed elsewhere.
     todo = [t for t in plan.targets if t.has_changes and t.kind == "repo"]
-    with ThreadPoolExecutor(max(1, parallelism)) as pool:
-        results = list(pool.map(lambda t: apply_target(t, publisher, provenance), todo))
-    return ApplyResult(tuple(results))
+    pool = ThreadPoolExecutor(max(1, parallelism))
+    futures: list[Future[TargetResult]] = []
+    interrupted = False
+    try:
+        for target in todo:
+            futures.append(pool.submit(apply_target, target, publisher, provenance))
+        wait(futures)
+    except KeyboardInterrupt:
+        # Like Terraform: a commit in flight is let finish (it is atomic; killing the thread
+        # is not possible anyway), nothing new starts, and the report says which is which.
+        interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)
+        if on_interrupt is not None:
+            on_interrupt()
+    pool.shutdown(wait=True)
+    results = tuple(
+        f.result() if f is not None and not f.cancelled() else TargetResult(t.key, error=NOT_STARTED)
+        for t, f in itertools.zip_longest(todo, futures)
+    )
+    return ApplyResult(results, interrupted)
 
 
 def report(result: ApplyResult) -> tuple[str, str | None]:
@@ -234,9 +258,13 @@ def report(result: ApplyResult) -> tuple[str, str | None]:
         for warning in target.warnings:
             lines.append(f"Warning: {target.key}: {warning}")
     ok = len(result.targets) - len(result.failures)
-    lines.append(f"Apply complete: {ok} target(s) published." if not result.failures
-                 else f"Apply incomplete: {ok} target(s) published, {len(result.failures)} failed.")
+    if result.interrupted:
+        lines.append(f"Apply interrupted: {ok} target(s) published, {len(result.failures)} not.")
+    else:
+        lines.append(f"Apply complete: {ok} target(s) published." if not result.failures
+                     else f"Apply incomplete: {ok} target(s) published, {len(result.failures)} failed.")
     failed = None
     if result.failures:
-        failed = "apply failed for:\n" + "\n".join(f"  {t.key}: {t.error}" for t in result.failures)
+        head = "apply was interrupted; not published:" if result.interrupted else "apply failed for:"
+        failed = head + "\n" + "\n".join(f"  {t.key}: {t.error}" for t in result.failures)
     return "\n".join(lines) + "\n", failed

@@ -82,6 +82,12 @@ class PolicyError(HfsyncError):
     """The manifest or the Hub violates the declared policy."""
 
 
+class Interrupted(HfsyncError):
+    """^C stopped a run after it reported what it had done (exit 130, like an interrupt)."""
+
+    exit_code = 130
+
+
 class OfflineError(HfsyncError):
     """An offline run needed something that is not on disk."""
 

@@ -26,7 +26,7 @@ def apply(
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
     from hfsync.apply import apply_plan, load_fresh, report
-    from hfsync.errors import HfsyncError
+    from hfsync.errors import HfsyncError, Interrupted
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
     from hfsync.planner import plan_manifests
@@ -51,8 +51,17 @@ def apply(
             raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.")
         if plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
             raise HfsyncError("apply cancelled; nothing was changed.")
-    text, failed = report(apply_plan(plan, publisher, parallelism=parallelism))
+    result = apply_plan(plan, publisher, parallelism=parallelism, on_interrupt=lambda: click.echo(
+        "Interrupt received: letting the commits in flight finish; nothing new starts "
+        "(^C again to stop at once).", err=True))
+    text, failed = report(result)
     click.echo(text, nl=False)
+    if result.interrupted:
+        raise Interrupted(
+            failed or "apply interrupted",
+            hint="Run `hfsync plan` to see where the Hub stands, and apply again to finish: "
+            "what the Hub already has is not uploaded again.",
+        )
     if failed:
         raise HfsyncError(failed, hint="Fix the cause and run apply again: it resumes where it stopped.")
     return 0
