@@ -199,6 +199,11 @@ class Plan:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "plan") -> Plan:
         version = data.get("format_version") if isinstance(data, Mapping) else None
+        if version is None:
+            raise HfsyncError(
+                f"{where}: not an hfsync plan (no format_version)",
+                hint="Save a plan with `hfsync plan --out FILE` and apply that file.",
+            )
         if version != FORMAT_VERSION:
             raise HfsyncError(
                 f"{where}: plan format_version {version!r} is not supported; "
@@ -245,8 +250,14 @@ def read(path: Path) -> Plan:
 
 def write(plan: Plan, path: Path) -> None:
     """Save ``plan`` to ``path`` atomically: a reader never sees half a plan."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise HfsyncError(
+            f"cannot write plan file {path}: {error.strerror or error}",
+            hint="Give --out a path in a folder you can write to.",
+        ) from error
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(plan.to_json())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hfsync.errors import HfsyncError
 from tests.helpers import hfsync
 
 MANIFEST = """\
@@ -106,3 +107,27 @@ def test_verbose_traceback_of_an_expected_error_is_redacted(tmp_path, monkeypatc
     assert "Traceback" in result.stderr and "Authorization: Bearer ***" in result.stderr
     assert secret not in result.output
     assert result.stderr.endswith("Error: the Hub said no\n")
+
+
+def test_plan_out_to_a_folder_that_cannot_be_made_is_an_error_not_a_bug(tmp_path):
+    from hfsync.plan import write
+    from tests.publish.fakes import fixed_plan
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(HfsyncError) as caught:
+        write(fixed_plan(), blocker / "sub" / "plan.json")
+    assert caught.value.message.startswith(f"cannot write plan file {blocker / 'sub' / 'plan.json'}: ")
+    assert caught.value.hint == "Give --out a path in a folder you can write to."
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_apply_of_a_json_file_that_is_no_plan_says_so(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text("{}")
+    result = hfsync("apply", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: not an hfsync plan (no format_version)\n"
+        "Hint: Save a plan with `hfsync plan --out FILE` and apply that file.\n"
+    )
