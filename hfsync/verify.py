@@ -116,6 +116,6 @@ def raise_on_mismatch(report: VerifyReport) -> None:
     if not report.ok:
         count = len(report.missing) + len(report.changed) + len(report.extra)
         raise VerifyError(
-            f"{count} file{'s' if count != 1 else ''} differ from the lock",
+            f"{count} file{'s differ' if count != 1 else ' differs'} from the lock",
             hint="Run `hfsync pull` to restore pinned files; remove extra files by hand.",
         )

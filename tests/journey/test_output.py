@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from hfsync.progress import PlainReporter
 
 
@@ -14,3 +16,14 @@ def test_a_count_without_a_known_total_is_not_shown_as_out_of_zero():
     reporter.finish("acme/m/config.json", "hashed", 10)
     reporter.finish("acme/m/w.safetensors", "hashed", 20)
     assert out.getvalue().splitlines() == ["[1] hashed: acme/m/config.json", "[2] hashed: acme/m/w.safetensors"]
+
+
+@pytest.mark.parametrize(("missing", "text"), [(["a"], "1 file differs from the lock"),
+                                                (["a", "b"], "2 files differ from the lock")])
+def test_verify_counts_in_english(missing, text):
+    from hfsync.errors import VerifyError
+    from hfsync.verify import VerifyReport, raise_on_mismatch
+
+    with pytest.raises(VerifyError) as caught:
+        raise_on_mismatch(VerifyReport(missing=missing))
+    assert caught.value.message == text
