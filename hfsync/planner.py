@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from hfsync import __version__
@@ -128,6 +129,7 @@ def make_plan(
 
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         changes = list(pool.map(lambda mt: planned(*mt), chosen))
+    changes = creatable(changes, publisher)
     wanted = set(targets) if targets else None
     if pull_keys is not None:
         wanted = {k for k in pull_keys if wanted is None or k in wanted}
@@ -139,6 +141,26 @@ def make_plan(
         targets=tuple(changes),
         provenance=provenance or Provenance(),
     )
+
+
+def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
+    """Warn on each repo to create in a namespace the token's user neither is nor belongs to:
+    a PR's plan says so rather than the apply after merge (one whoami, only when creating)."""
+    new = [c for c in changes if c.action == Action.CREATE and c.kind == "repo" and not c.errors]
+    who = publisher.identity() if new else None
+    if who is None:
+        return changes
+    user, namespaces = who
+    creating = {id(c) for c in new}
+    out = []
+    for change in changes:
+        namespace = change.repo_id.split("/")[0]
+        if id(change) in creating and namespace not in namespaces:
+            change = replace(change, warnings=(*change.warnings, (
+                f"this token's user {user} is neither {namespace} nor a member of it: "
+                "apply with this token cannot create the repo")))
+        out.append(change)
+    return out
 
 
 def plan_manifests(

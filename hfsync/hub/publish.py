@@ -159,6 +159,20 @@ class Publisher:
             log.info("%s", error.message)
             return None
 
+    def identity(self) -> tuple[str, frozenset[str]] | None:
+        """(user name, namespaces it may create repos in: itself and its orgs); None without
+        a token or when the Hub will not say (the plan goes on without the check)."""
+        if not self.hub.token:
+            return None
+        try:
+            with translate_errors("whoami"):
+                me = self.api.whoami()
+        except HubError as error:
+            log.debug("whoami: %s", error)
+            return None
+        name = me.get("name") or ""
+        return name, frozenset({name, *(o.get("name") for o in me.get("orgs") or () if o.get("name"))})
+
     def readme(self, repo_id: str, repo_type: str, revision: str) -> str | None:
         """The remote README.md text at ``revision``, or None when there is none."""
         with translate_errors("read README.md of", repo_id):

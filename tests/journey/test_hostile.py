@@ -131,3 +131,22 @@ def test_apply_of_a_json_file_that_is_no_plan_says_so(tmp_path):
         f"Error: {path}: not an hfsync plan (no format_version)\n"
         "Hint: Save a plan with `hfsync plan --out FILE` and apply that file.\n"
     )
+
+
+def test_plan_warns_when_the_token_cannot_create_in_the_namespace(project, sandbox):
+    (project / "hfsync.yaml").write_text(MANIFEST.format(repo="otherorg/m"))
+    sandbox.reset_stats()
+    result = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "plan")
+    assert result.exit_code == 0, result.output
+    assert (
+        "  Warning: otherorg/m: this token's user sandbox is neither otherorg nor a member of it: "
+        "apply with this token cannot create the repo\n"
+    ) in result.stdout
+    assert sandbox.stats()["routes"]["GET whoami"]["requests"] == 1
+
+
+@pytest.mark.parametrize("repo", ["sandbox/m", "acme/m"])  # the user's own namespace, and an org of theirs
+def test_no_warning_where_the_token_may_create(project, sandbox, repo):
+    (project / "hfsync.yaml").write_text(MANIFEST.format(repo=repo))
+    result = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "plan")
+    assert result.exit_code == 0 and "Warning" not in result.stdout, result.output

@@ -79,7 +79,7 @@ def _route(line: dict) -> str:
     path = line["path"]
     names = {"preupload": "preupload", "commit": "commit", "tree": "tree", "paths-info": "paths-info",
              "refs": "refs", "revision": "repo-info", "repo-info": "repo-info", "lfs-batch": "lfs-batch",
-             "validate-yaml": "validate-yaml", "repo-create": "repo-create"}
+             "validate-yaml": "validate-yaml", "repo-create": "repo-create", "whoami-v2": "whoami"}
     import httpx2
 
     derived = operation_of(httpx2.Request(line["method"], "http://x" + path))
