@@ -39,7 +39,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.paths.append(self.path)  # type: ignore[attr-defined]
         body = self.path.encode() * 1000
+        if self.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("X-Linked-Etag", '"abc"')
+            self.end_headers()
+            for piece in (body[:700], body[700:]):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_response(200)
+        if self.path == "/close":
+            self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -137,3 +148,19 @@ def test_each_request_is_traced(server, tmp_path):
         trace.stop()
     [line] = [json.loads(x) for x in (tmp_path / "trace.jsonl").read_text().splitlines()]
     assert (line["method"], line["path"], line["status"], line["bytes_in"]) == ("GET", "/f0", 200, 3000)
+
+
+def test_chunked_bodies_and_connection_close_are_honoured(server):
+    pool = GetPool()
+    try:
+        with pool.get(f"{server.url}/chunked", {}) as reply:
+            assert reply.headers.get("x-linked-etag") == reply.headers["X-Linked-ETag"] == '"abc"'
+            assert "TRANSFER-ENCODING" in reply.headers
+            assert b"".join(reply.chunks(100)) == b"/chunked" * 1000
+        assert body(pool, f"{server.url}/after-chunked") == b"/after-chunked" * 1000
+        assert server.connections == 1  # a chunked body read to its end leaves the connection reusable
+        assert body(pool, f"{server.url}/close") == b"/close" * 1000
+        assert body(pool, f"{server.url}/next") == b"/next" * 1000
+    finally:
+        pool.close()
+    assert server.connections == 2  # "Connection: close" was not reused
