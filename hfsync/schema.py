@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -55,6 +56,11 @@ def schema_problems(document: Document, against: dict[str, Any] | None = None) -
     return problems
 
 
+def _did_you_mean(name: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(name, allowed, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def _explain(document: Document, error: jsonschema.ValidationError) -> list[Problem]:
     key: Key = tuple(error.absolute_path)
     where = dotted(key)
@@ -65,7 +71,7 @@ def _explain(document: Document, error: jsonschema.ValidationError) -> list[Prob
         return [
             document.problem(
                 (*key, name),
-                f"unknown key '{name}' in {where}; expected one of: {', '.join(allowed)}",
+                f"unknown key '{name}' in {where}{_did_you_mean(name, allowed)}; expected one of: {', '.join(allowed)}",
                 of_key=True,
             )
             for name in extra
