@@ -31,11 +31,20 @@ class Options:
     color: bool
 
 
+def _endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # Checked here: a bad URL would otherwise surface as an internal error on the first request.
+    if value and not value.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{value!r} is not a URL; give http://HOST[:PORT] or https://HOST (from HF_ENDPOINT "
+                                 "when not given on the command line)", ctx, param)
+    return value
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hfsync")
 @click.option(
     "--endpoint",
     envvar="HF_ENDPOINT",
+    callback=_endpoint,
     help="Hub endpoint (default: HF_ENDPOINT, else the public Hub).",
 )
 @click.option(

@@ -150,3 +150,12 @@ def test_no_warning_where_the_token_may_create(project, sandbox, repo):
     (project / "hfsync.yaml").write_text(MANIFEST.format(repo=repo))
     result = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "plan")
     assert result.exit_code == 0 and "Warning" not in result.stdout, result.output
+
+
+def test_an_endpoint_that_is_not_a_url_is_bad_input_not_a_bug(project):
+    result = hfsync("--endpoint", "hub.example", "plan")
+    assert result.exit_code == 1 and "Internal error" not in result.output
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--endpoint': 'hub.example' is not a URL; give http://HOST[:PORT] or "
+        "https://HOST (from HF_ENDPOINT when not given on the command line)\n"
+    )
