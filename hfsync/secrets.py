@@ -299,9 +299,11 @@ def _scan_text(path: Path, shown: str) -> Iterator[Finding]:
 
 def scan_text(name: str, text: str) -> list[Finding]:
     """Findings in generated text about to be published as ``name`` (no file on disk)."""
-    from detect_secrets.core.scan import _process_line_based_plugins
-
     with _detect_secrets_settings():
+        # Imported under the scan lock: detect-secrets' modules import one another in a
+        # cycle, and two threads importing them at once deadlock (plan scans in threads).
+        from detect_secrets.core.scan import _process_line_based_plugins
+
         lines = list(enumerate(text.splitlines(keepends=True), start=1))
         found = {Finding(name, s.line_number, s.type, s.secret_hash)
                  for s in _process_line_based_plugins(lines=lines, filename=name)}
