@@ -54,6 +54,10 @@ class ApplyResult:
         return [t for t in self.targets if t.error]
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _short(commit: str | None) -> str:
     return commit[:7] if commit else "nothing"
 
@@ -166,7 +170,7 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
                 description=commit_description(provenance, target.head),
                 parent=target.head if target.action != Action.CREATE else None,
             )
-            done.append(f"committed {len(uploads)} upload(s), {len(deletes)} deletion(s) as {commit[:7]}")
+            done.append(f"committed {_n(len(uploads), 'upload')}, {_n(len(deletes), 'deletion')} as {commit[:7]}")
         for ref in target.refs:
             if ref.kind == "tag":
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)
@@ -259,10 +263,10 @@ def report(result: ApplyResult) -> tuple[str, str | None]:
             lines.append(f"Warning: {target.key}: {warning}")
     ok = len(result.targets) - len(result.failures)
     if result.interrupted:
-        lines.append(f"Apply interrupted: {ok} target(s) published, {len(result.failures)} not.")
+        lines.append(f"Apply interrupted: {_n(ok, 'target')} published, {len(result.failures)} not.")
     else:
-        lines.append(f"Apply complete: {ok} target(s) published." if not result.failures
-                     else f"Apply incomplete: {ok} target(s) published, {len(result.failures)} failed.")
+        lines.append(f"Apply complete: {_n(ok, 'target')} published." if not result.failures
+                     else f"Apply incomplete: {_n(ok, 'target')} published, {len(result.failures)} failed.")
     failed = None
     if result.failures:
         head = "apply was interrupted; not published:" if result.interrupted else "apply failed for:"

@@ -185,7 +185,7 @@ def test_apply_then_plan_with_the_real_hfsync_against_the_sandbox(sandbox, tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert outputs["has-changes"] == "true"
     assert outputs["summary"].startswith("Plan: 3 to create, 0 to change, 0 to delete (11 files")
-    assert "Apply complete: 3 target(s) published." in done.stdout
+    assert "Apply complete: 3 targets published." in done.stdout
     assert "### hfsync plan" in summary.read_text()
 
     done, outputs = step("drift")

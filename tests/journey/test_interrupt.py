@@ -38,8 +38,8 @@ def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_p
     assert result.exit_code == 130
     lines = result.stdout.splitlines()
     assert lines[-3:-1] == ["sandbox/first: created the repo", lines[-2]]
-    assert lines[-2].startswith("sandbox/first: committed 2 upload(s), 0 deletion(s) as ")
-    assert lines[-1] == "Apply interrupted: 1 target(s) published, 1 not."
+    assert lines[-2].startswith("sandbox/first: committed 2 uploads, 0 deletions as ")
+    assert lines[-1] == "Apply interrupted: 1 target published, 1 not."
     assert result.stderr == (
         "Interrupt received: letting the commits in flight finish; nothing new starts (^C again to stop at once).\n"
         "Error: apply was interrupted; not published:\n"
@@ -54,4 +54,4 @@ def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_p
     again = hfsync(*run)
     assert again.exit_code == 0, again.output
     assert "Plan: 1 to create, 0 to change, 0 to delete (2 files, " in again.stdout
-    assert again.stdout.endswith("Apply complete: 1 target(s) published.\n")
+    assert again.stdout.endswith("Apply complete: 1 target published.\n")

@@ -63,7 +63,7 @@ repos:
     assert plan.stdout.count("will be created") == 3
     result = project.apply("--parallelism", "2")
     assert result.exit_code == 0, result.output
-    assert "Apply complete: 3 target(s) published." in result.stdout
+    assert "Apply complete: 3 targets published." in result.stdout
     api = HfApi(endpoint=sandbox.url, token=sandbox.token)
     assert "w.safetensors" in api.list_repo_files("acme/m")
     assert api.dataset_info("acme/d").private is True
