@@ -115,8 +115,9 @@ def run(args: list[str] | None = None) -> int:
         if error.hint:
             click.echo(f"Hint: {redact(error.hint)}", err=True)
         return error.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as error:
+        # click turns ^C into Abort too; "Aborted." is for a prompt answered with EOF.
+        click.echo("Interrupted." if isinstance(error.__cause__, KeyboardInterrupt) else "Aborted.", err=True)
         return 130
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

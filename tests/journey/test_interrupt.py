@@ -55,3 +55,16 @@ def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_p
     assert again.exit_code == 0, again.output
     assert "Plan: 1 to create, 0 to change, 0 to delete (2 files, " in again.stdout
     assert again.stdout.endswith("Apply complete: 1 target published.\n")
+
+
+def test_ctrl_c_outside_apply_says_interrupted_with_exit_130(tmp_path, monkeypatch):
+    from hfsync import manifest
+
+    def load(files):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(manifest, "load", load)
+    result = hfsync("validate")
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == "Interrupted."
+    assert "Traceback" not in result.output
