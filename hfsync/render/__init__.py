@@ -60,7 +60,17 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str]]:
 def heading(target: TargetChange) -> str:
     """``acme/m will be created`` and the like, with the head planned against."""
     where = f" (planned against {target.revision}@{target.head[:7]})" if target.head else ""
+    if target.kind == "pull" and target.action == Action.UPDATE:
+        # apply publishes repos only: a pull is moved by `hfsync lock --update`, never by apply.
+        upstream = f" (upstream at {target.revision}@{target.head[:7]})" if target.head else ""
+        return f"{target.key} moved past the lock; apply leaves it{upstream}"
     return f"{target.key} will be {VERBS[target.action]}{where}"
+
+
+def block(target: TargetChange) -> str:
+    """What a target's block is about: ``model "acme/m"``, or ``pull model "acme/base"``."""
+    kind = target.repo_type if target.kind == "repo" else f"{target.kind} {target.repo_type}"
+    return f'{kind} "{target.repo_id}"'
 
 
 def _files(n: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hfsync.plan import Action, Plan
-from hfsync.render import SYMBOLS, change_lines, heading, summary
+from hfsync.render import SYMBOLS, block, change_lines, heading, summary
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}
 # SGR codes written out: a renderer turns the plan into text and needs no terminal library.
@@ -28,7 +28,7 @@ def render(plan: Plan, color: bool = False) -> str:
     for target in changed:
         symbol = paint(SYMBOLS[target.action], COLOURS[target.action])
         out.append(paint(f"  # {heading(target)}", None, bold=True))
-        out.append(f'  {symbol} {target.repo_type} "{target.repo_id}" {{')
+        out.append(f"  {symbol} {block(target)} {{")
         for action, text in change_lines(target):
             out.append(f"      {paint(SYMBOLS[action], COLOURS[action])} {text}")
         out.append("    }")

@@ -27,3 +27,19 @@ def test_verify_counts_in_english(missing, text):
     with pytest.raises(VerifyError) as caught:
         raise_on_mismatch(VerifyReport(missing=missing))
     assert caught.value.message == text
+
+
+def test_a_drifted_pull_is_not_shown_as_a_repo_apply_would_update():
+    from hfsync.plan import Action, Change, Plan, TargetChange
+    from hfsync.render import render
+
+    drift = Change("pull-drift", Action.UPDATE, "acme/base", {}, "main moved 1111111 -> 2222222 past the lock")
+    pull = TargetChange("pull:acme/base", "acme/base", "model", "main", Action.UPDATE, kind="pull",
+                        head="2" * 40, changes=(drift,))
+    text = render(Plan("0.1.0", "https://hub.example", {}, (pull,)), "human")
+    assert text.splitlines()[2:5] == [
+        "  # pull:acme/base moved past the lock; apply leaves it (upstream at main@2222222)",
+        '  ~ pull model "acme/base" {',
+        '      ~ pull-drift "acme/base" (main moved 1111111 -> 2222222 past the lock)',
+    ]
+    assert "moved past the lock; apply leaves it" in render(Plan("0.1.0", "h", {}, (pull,)), "markdown")
