@@ -20,6 +20,12 @@ def _files(target: TargetChange) -> str:
     return " / ".join(str(c) for c in counts)
 
 
+def _action(target: TargetChange) -> str:
+    if target.errors:
+        return "error"
+    return "drift" if target.kind == "pull" and target.action == Action.UPDATE else str(target.action)
+
+
 def render(plan: Plan) -> str:
     out = [
         "### hfsync plan",
@@ -29,7 +35,7 @@ def render(plan: Plan) -> str:
     ]
     for t in plan.targets:
         out.append(
-            f"| `{_cell(t.key)}` | {'error' if t.errors else t.action} | {len(t.settings)} | "
+            f"| `{_cell(t.key)}` | {_action(t)} | {len(t.settings)} | "
             f"{len(t.metadata)} | {_files(t)} | {human_size(t.upload_bytes)} |"
         )
     out += ["", f"**{summary(plan)}**", ""]

@@ -42,4 +42,6 @@ def test_a_drifted_pull_is_not_shown_as_a_repo_apply_would_update():
         '  ~ pull model "acme/base" {',
         '      ~ pull-drift "acme/base" (main moved 1111111 -> 2222222 past the lock)',
     ]
-    assert "moved past the lock; apply leaves it" in render(Plan("0.1.0", "h", {}, (pull,)), "markdown")
+    markdown = render(Plan("0.1.0", "h", {}, (pull,)), "markdown")
+    assert "| `pull:acme/base` | drift | 0 | 0 | 0 / 0 / 0 | 0 B |" in markdown
+    assert "</code>: moved past the lock; apply leaves it (upstream at main@2222222)</summary>" in markdown
