@@ -103,9 +103,46 @@ def cli(
     )
 
 
+_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--no-progress"})
+_GLOBAL_VALUED = frozenset({"--endpoint", "--token", "--log-format", "--trace-file"})
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``hfsync plan -q`` as ``hfsync -q plan``: global options given after the command
+    (as git, terraform and hf users type them) moved before it. No command takes these names."""
+    front: list[str] = []
+    rest: list[str] = []
+    command_seen = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if command_seen and (arg in _GLOBAL_FLAGS or (name in _GLOBAL_VALUED and "=" in arg)):
+            front.append(arg)
+        elif command_seen and arg in _GLOBAL_VALUED and i + 1 < len(args):
+            front += [arg, args[i + 1]]
+            i += 1
+        else:
+            if not command_seen and not arg.startswith("-"):
+                previous = args[i - 1] if i else ""
+                command_seen = previous not in _GLOBAL_VALUED
+            rest.append(arg)
+        i += 1
+    if not front:
+        return args
+    command = next(
+        j for j, a in enumerate(rest) if not a.startswith("-") and (j == 0 or rest[j - 1] not in _GLOBAL_VALUED)
+    )
+    return rest[:command] + front + rest[command:]
+
+
 def run(args: list[str] | None = None) -> int:
     """Run the CLI and return its exit code: the one place errors become text."""
-    verbose = any(a in ("-v", "-vv", "-vvv", "--verbose") for a in (args or sys.argv[1:]))
+    args = hoist_global_options(list(sys.argv[1:] if args is None else args))
+    verbose = any(a in ("-v", "-vv", "-vvv", "--verbose") for a in args)
     try:
         result = cli.main(args=args, prog_name="hfsync", standalone_mode=False)
     except HfsyncError as error:

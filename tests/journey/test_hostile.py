@@ -159,3 +159,22 @@ def test_an_endpoint_that_is_not_a_url_is_bad_input_not_a_bug(project):
         "Error: Invalid value for '--endpoint': 'hub.example' is not a URL; give http://HOST[:PORT] or "
         "https://HOST (from HF_ENDPOINT when not given on the command line)\n"
     )
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    (["pull", "-q"], ["-q", "pull"]),
+    (["plan", "-f", "x.yaml", "-v", "--endpoint", "http://e"], ["-v", "--endpoint", "http://e", "plan", "-f", "x.yaml"]),
+    (["--endpoint", "http://e", "plan", "--trace-file=t.jsonl"], ["--endpoint", "http://e", "--trace-file=t.jsonl", "plan"]),
+    (["-q", "plan", "--out", "p.json"], ["-q", "plan", "--out", "p.json"]),
+    (["search", "models", "--", "-q"], ["search", "models", "--", "-q"]),
+])
+def test_global_options_after_the_command_are_read_as_global(given, read):
+    from hfsync.cli.main import hoist_global_options
+
+    assert hoist_global_options(given) == read
+
+
+def test_quiet_after_the_command_works_end_to_end(project):
+    (project / "hfsync.yaml").write_text(MANIFEST.format(repo="sandbox/m"))
+    result = hfsync("validate", "-q")
+    assert result.exit_code == 0 and "No such option" not in result.output
