@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx2
 
+from hfsync.errors import HfsyncError
 from hfsync.log import redact
 
 RUN_ID = uuid.uuid4().hex
@@ -96,7 +97,11 @@ def start(path: Path) -> None:
     global _tracer, RUN_ID
     stop()
     RUN_ID = uuid.uuid4().hex
-    _tracer = Tracer(path)
+    try:
+        _tracer = Tracer(path)
+    except OSError as error:
+        raise HfsyncError(f"cannot write trace file {path}: {error.strerror or error}",
+                          hint="Give --trace-file a path in a folder you can write to.") from error
 
 
 def stop() -> None:

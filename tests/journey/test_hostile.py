@@ -178,3 +178,13 @@ def test_quiet_after_the_command_works_end_to_end(project):
     (project / "hfsync.yaml").write_text(MANIFEST.format(repo="sandbox/m"))
     result = hfsync("validate", "-q")
     assert result.exit_code == 0 and "No such option" not in result.output
+
+
+def test_a_trace_file_that_cannot_be_written_is_an_error_not_a_bug(project, tmp_path):
+    (project / "hfsync.yaml").write_text(MANIFEST.format(repo="sandbox/m"))
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    result = hfsync("--trace-file", str(blocker / "t.jsonl"), "validate")
+    assert result.exit_code == 1 and "Internal error" not in result.output
+    assert result.stderr.startswith(f"Error: cannot write trace file {blocker / 't.jsonl'}: ")
+    assert result.stderr.endswith("Hint: Give --trace-file a path in a folder you can write to.\n")
