@@ -170,3 +170,13 @@ def test_examples_validate_against_the_json_schema():
 @pytest.mark.parametrize(("text", "size"), [("8GB", 8 * 10**9), ("512MiB", 512 * 2**20), ("1.5 GiB", int(1.5 * 2**30)), ("100", 100)])
 def test_parse_size(text, size):
     assert parse_size(text) == size
+
+
+def test_quiet_validate_prints_nothing_on_success(tmp_path):
+    path = write(tmp_path, GOOD)
+    result = hfsync("-q", "validate", "-f", str(path))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    bad = write(tmp_path, "version: 2\n", "bad.yaml")
+    result = hfsync("-q", "validate", "-f", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:1:10: version: expected 1; got the number 2" in result.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hfsync.cli.main import cli
+from hfsync.cli.main import Options, cli
 
 manifest_option = click.option(
     "-f",
@@ -20,7 +20,8 @@ manifest_option = click.option(
 
 @cli.command()
 @manifest_option
-def validate(files: tuple[Path, ...]) -> int:
+@click.pass_obj
+def validate(options: Options, files: tuple[Path, ...]) -> int:
     """Check manifests against the schema and the rules, without network."""
     from hfsync.errors import ManifestError
     from hfsync.manifest import load
@@ -33,6 +34,8 @@ def validate(files: tuple[Path, ...]) -> int:
     repos = sum(len(m.repos) for m in workspace.manifests)
     pulls = sum(len(m.pulls) for m in workspace.manifests)
     count = len(workspace.manifests)
+    if options.verbosity < 0:
+        return 0
     click.echo(
         f"{count} manifest{'s' if count != 1 else ''} valid: "
         f"{repos} repo{'s' if repos != 1 else ''}, {pulls} pull{'s' if pulls != 1 else ''}."
