@@ -25,7 +25,11 @@ class HfsyncError(Exception):
 
     def explained(self) -> str:
         """Message and hint on one line: what a plan shows as one target's error."""
-        return f"{self.message} {self.hint}" if self.hint else self.message
+        if not self.hint:
+            return self.message
+        # Two sentences, however the message ends.
+        stop = "" if self.message.rstrip().endswith((".", "!", "?", ":")) else "."
+        return f"{self.message}{stop} {self.hint}"
 
 
 @dataclass(frozen=True)

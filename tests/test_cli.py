@@ -72,3 +72,24 @@ def test_every_command_is_in_the_readme_table():
         if isinstance(command, click.Group):
             for sub in command.commands:
                 assert sub in cells[name].replace("\\|", " ").split(), f"hfsync {name} {sub} is not in its README row"
+
+
+def test_an_endpoint_where_nothing_listens_fails_fast_with_a_hint(tmp_path):
+    import shutil
+    import socket
+    from pathlib import Path
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples", project)
+    result = hfsync("--endpoint", f"http://127.0.0.1:{port}", "plan", "-f", str(project / "hfsync.yaml"))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.count("gave up after 3 attempts") == 3
+    assert (
+        "sandbox/sentiment-lora: read sandbox/sentiment-lora (GET /api/models/sandbox/sentiment-lora/revision/main): "
+        "gave up after 3 attempts; last failure: ConnectError: [Errno 111] Connection refused. "
+        "Nothing answers at that address: check --endpoint or HF_ENDPOINT." in result.output
+    )

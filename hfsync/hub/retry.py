@@ -60,6 +60,9 @@ class RetryPolicy:
     base: float = 1.0
     cap: float = 60.0
     max_wait: float = 600.0  # total seconds spent waiting across all attempts
+    # A refused connection is nearly always a wrong endpoint or a Hub that is down: a
+    # couple of quick retries ride out a restart; minutes of backoff only hide the typo.
+    refused_attempts: int = 3
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,18 @@ def classify(error: BaseException) -> tuple[bool, str, float | None]:
     return False, str(error), None
 
 
+def is_refused(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a refused TCP connection."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError) or "Connection refused" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class Retry:
     """Run operations, retrying transient failures under one policy."""
 
@@ -161,10 +176,15 @@ class Retry:
                 attempt += 1
                 backoff = min(self.policy.cap, self.policy.base * 2 ** (attempt - 1))
                 delay = asked if asked is not None else self.jitter(backoff)
-                if attempt >= self.policy.attempts:
+                attempts = self.policy.attempts
+                hint = "The Hub or the network is failing; try again later."
+                if is_refused(error):
+                    attempts = min(attempts, self.policy.refused_attempts)
+                    hint = "Nothing answers at that address: check --endpoint or HF_ENDPOINT."
+                if attempt >= attempts:
                     raise HubError(
                         f"{operation}: gave up after {attempt} attempts; last failure: {redact(reason)}",
-                        hint="The Hub or the network is failing; try again later.",
+                        hint=hint,
                     ) from error
                 if waited + delay > self.policy.max_wait:
                     why = "retries took too long"
@@ -175,7 +195,7 @@ class Retry:
                         f"({why}; the limit is {self.policy.max_wait:.0f}s); last failure: {redact(reason)}",
                         hint="The Hub is rate limiting or failing; try again later.",
                     ) from error
-                self._countdown(Wait(operation, attempt, self.policy.attempts, redact(reason), delay, delay))
+                self._countdown(Wait(operation, attempt, attempts, redact(reason), delay, delay))
                 waited += delay
 
     def _countdown(self, wait: Wait) -> None:

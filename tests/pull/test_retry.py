@@ -135,3 +135,30 @@ def test_the_default_announcer_logs_one_line_per_wait(monkeypatch):
     for remaining in (3, 2, 1):
         module.log_wait(Wait("op", 1, 8, "HTTP 503", remaining, 3))
     assert lines == ["op: HTTP 503; retrying in 3s (attempt 2 of 8)"]
+
+
+def test_a_refused_connection_gives_up_after_a_few_quick_attempts():
+    retry, fake, _ = make(RetryPolicy(attempts=8))
+    refused = httpx2.ConnectError("[Errno 111] Connection refused")
+    fn, calls = failing([refused for _ in range(10)])
+    with pytest.raises(HubError) as caught:
+        retry.call("read repo acme/m1", fn)
+    assert str(caught.value) == (
+        "read repo acme/m1: gave up after 3 attempts; last failure: ConnectError: [Errno 111] Connection refused"
+    )
+    assert caught.value.hint == "Nothing answers at that address: check --endpoint or HF_ENDPOINT."
+    assert calls == [0, 1, 2]
+    assert sum(fake.sleeps) <= 1.0 + 2.0  # full jitter under the first two backoffs
+
+
+def test_a_refused_connection_found_through_the_cause_chain():
+    from hfsync.hub.retry import is_refused
+
+    try:
+        try:
+            raise ConnectionRefusedError(111, "refused")
+        except ConnectionRefusedError as inner:
+            raise httpx2.ConnectError("connect failed") from inner
+    except httpx2.ConnectError as outer:
+        assert is_refused(outer)
+    assert not is_refused(httpx2.ReadTimeout("slow"))
