@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from hfsync.errors import LockError, Problem
-from hfsync.manifest import Manifest, Policy, Pull
+from hfsync.manifest import Manifest, Policy, Pull, target_key
 from hfsync.schema import SCHEMA_PATH, schema_problems
 from hfsync.yamlsource import read
 
@@ -73,7 +73,7 @@ class LockedPull:
 
     @property
     def key(self) -> str:
-        return self.id if self.type == "model" else f"{self.type}:{self.id}"
+        return target_key(self.type, self.id)
 
     @property
     def size(self) -> int:

@@ -22,6 +22,11 @@ from hfsync.yamlsource import Document, Key, read
 DEFAULT_MANIFEST = "hfsync.yaml"
 
 
+def target_key(repo_type: str, repo_id: str) -> str:
+    """A target's address in plans, locks and --target: ``type:id``, but the plain id for models."""
+    return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a manifest entry was declared."""
@@ -101,8 +106,7 @@ class RepoTarget:
 
     @property
     def key(self) -> str:
-        """The target's address in plans and --target: ``type:id`` but plain id for models."""
-        return self.id if self.type == "model" else f"{self.type}:{self.id}"
+        return target_key(self.type, self.id)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class Pull:
 
     @property
     def key(self) -> str:
-        return self.id if self.type == "model" else f"{self.type}:{self.id}"
+        return target_key(self.type, self.id)
 
 
 @dataclass(frozen=True)
