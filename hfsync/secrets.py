@@ -27,6 +27,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Imported here, once, by whichever thread loads this module: detect-secrets' modules
+# import one another in a cycle, and two scanning threads importing them lazily deadlock.
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.core.scan import _process_line_based_plugins
+from detect_secrets.settings import get_plugins, transient_settings
+
 from hfsync.errors import HfsyncError, SecretFoundError
 
 log = logging.getLogger("hfsync.secrets")
@@ -191,8 +197,6 @@ def _detect_secrets_settings() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _configured() -> Iterator[None]:
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    from detect_secrets.settings import transient_settings
 
     plugin_file = Path(__file__).with_name("secretplugin.py")
     get_mapping_from_secret_type_to_class.cache_clear()
@@ -256,8 +260,6 @@ def _flagged(lines: list[tuple[int, str]], filename: str) -> bool:
     so a clean joined text means clean lines: one regex pass per plugin per batch
     instead of detect-secrets' per-line, per-plugin bookkeeping.
     """
-    from detect_secrets.settings import get_plugins
-
     text = "".join(line for _, line in lines)
     lowered = text.lower()
     for plugin in get_plugins():
@@ -285,8 +287,6 @@ def _narrow(lines: list[tuple[int, str]], filename: str) -> Iterator[list[tuple[
 def _scan_text(path: Path, shown: str) -> Iterator[Finding]:
     # detect-secrets' scan_file reads a file whole; feeding its line-based pass a batch
     # at a time keeps its plugins and false-positive filters while streaming.
-    from detect_secrets.core.scan import _process_line_based_plugins
-
     seen: set[tuple[int, str, str]] = set()
     for batch in _line_batches(path):
         for lines in _narrow(batch, str(path)):
@@ -300,10 +300,6 @@ def _scan_text(path: Path, shown: str) -> Iterator[Finding]:
 def scan_text(name: str, text: str) -> list[Finding]:
     """Findings in generated text about to be published as ``name`` (no file on disk)."""
     with _detect_secrets_settings():
-        # Imported under the scan lock: detect-secrets' modules import one another in a
-        # cycle, and two threads importing them at once deadlock (plan scans in threads).
-        from detect_secrets.core.scan import _process_line_based_plugins
-
         lines = list(enumerate(text.splitlines(keepends=True), start=1))
         found = {Finding(name, s.line_number, s.type, s.secret_hash)
                  for s in _process_line_based_plugins(lines=lines, filename=name)}
