@@ -26,12 +26,12 @@ def main() -> None:
 
     from huggingface_hub import HfApi
 
-    from hfsync.apply import apply_plan
     from hfsync.digests import DigestCache
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.manifest import load
-    from hfsync.planner import make_plan
+    from hfsync.manifest.model import load
+    from hfsync.publish.apply import apply_plan
+    from hfsync.publish.planner import make_plan
 
     source = TMP / "tree"
     paths = make_tree(source, args.files, args.mb * 1_000_000)

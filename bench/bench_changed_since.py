@@ -26,13 +26,13 @@ def main() -> None:
 
     import git
 
-    from hfsync.apply import apply_plan
-    from hfsync.changed_since import changed_since
     from hfsync.digests import DigestCache
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.manifest import load
-    from hfsync.planner import make_plan, plan_manifests
+    from hfsync.manifest.model import load
+    from hfsync.publish.apply import apply_plan
+    from hfsync.publish.changed_since import changed_since
+    from hfsync.publish.planner import make_plan, plan_manifests
 
     root = TMP / "monorepo"
     lines = ["version: 1", "defaults: {namespace: sandbox}", "repos:"]

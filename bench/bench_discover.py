@@ -29,9 +29,9 @@ def main() -> None:
 
     from huggingface_hub import CommitOperationAdd, HfApi
 
-    from hfsync.info import repo_report
-    from hfsync.lookup import Lookup
-    from hfsync.search import SearchQuery, run_search
+    from hfsync.discover.info import repo_report
+    from hfsync.discover.search import SearchQuery, run_search
+    from hfsync.discover.session import Lookup
 
     with sandbox("discover") as hub:
         api = HfApi(endpoint=hub.url, token=hub.token)

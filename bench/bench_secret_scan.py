@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hfsync.secrets import _detect_secrets_settings, scan_files
+from hfsync.publish.secrets import _detect_secrets_settings, scan_files
 
 
 def _measure(fn):  # type: ignore[no-untyped-def]

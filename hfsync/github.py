@@ -21,7 +21,7 @@ from typing import Any
 from hfsync import __version__
 from hfsync.errors import GitHubError
 from hfsync.log import register_secret
-from hfsync.provenance import run_url
+from hfsync.publish.provenance import run_url
 
 MARKER = "<!-- hfsync-plan -->"
 DRIFT_LABEL = "hfsync-drift"
@@ -142,7 +142,7 @@ def plan_markdown(path: Path) -> str:
         raise GitHubError(f"{path}: cannot read: {error}") from None
     if not text.lstrip().startswith("{"):
         return text
-    from hfsync.plan import read
+    from hfsync.publish.plan import read
     from hfsync.render import render
 
     return render(read(path), "markdown")

@@ -7,7 +7,8 @@ keeps the two copies one list.
 
 from __future__ import annotations
 
-from hfsync import diff, hubdata
+from hfsync import hubfacts as hubdata
+from hfsync.publish import diff
 from hfsync.sandbox import cards, rules
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hfsync.manifest import load, parse_size
+from hfsync.manifest.model import load, parse_size
 from tests.helpers import hfsync
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -161,7 +161,7 @@ def test_examples_validate_against_the_json_schema():
     import jsonschema
     import yaml
 
-    schema = json.loads((EXAMPLES.parent / "schemas" / "hfsync.schema.json").read_text())
+    schema = json.loads((EXAMPLES.parent / "hfsync" / "schemas" / "hfsync.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     for path in sorted(EXAMPLES.rglob("hfsync*.yaml")):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)

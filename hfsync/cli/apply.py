@@ -25,11 +25,11 @@ def apply(
     auto_approve: bool, parallelism: int,
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
-    from hfsync.apply import apply_plan, load_fresh, report
     from hfsync.errors import HfsyncError, Interrupted
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.planner import plan_manifests
+    from hfsync.publish.apply import apply_plan, load_fresh, report
+    from hfsync.publish.planner import plan_manifests
     from hfsync.render import render
 
     if plan_file is None and not auto_approve and not sys.stdin.isatty():

@@ -14,8 +14,8 @@ from hfsync.cli.validate import manifest_option
 
 
 def _inventory(files: tuple[Path, ...]):  # type: ignore[no-untyped-def]
-    from hfsync.manifest import DEFAULT_MANIFEST, load
-    from hfsync.prune import inventory
+    from hfsync.discover.cache import inventory
+    from hfsync.manifest.model import DEFAULT_MANIFEST, load
 
     # Without -f, ./hfsync.yaml when there is one; with no manifest, only the HF cache is seen.
     given = files or ((Path(DEFAULT_MANIFEST),) if Path(DEFAULT_MANIFEST).is_file() else ())
@@ -35,7 +35,7 @@ def cache() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def ls(files: tuple[Path, ...], fmt: str) -> int:
     """List pulled files and cached revisions, least recently used first, with what keeps them."""
-    from hfsync.prune import choose, render_items
+    from hfsync.discover.cache import choose, render_items
     from hfsync.render import human_size
 
     inv = _inventory(files)
@@ -56,7 +56,7 @@ def ls(files: tuple[Path, ...], fmt: str) -> int:
 @click.option("--dry-run", is_flag=True, help="List what would go and the bytes freed; delete nothing.")
 def prune(files: tuple[Path, ...], max_size: str | None, older_than: str | None, dry_run: bool) -> int:
     """Evict least recently used pulled files, never what a lock pins or a kept adapter's base model."""
-    from hfsync.prune import choose_from_options, delete, render_items
+    from hfsync.discover.cache import choose_from_options, delete, render_items
     from hfsync.render import human_size
 
     inv = _inventory(files)

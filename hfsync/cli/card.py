@@ -20,11 +20,11 @@ def card() -> None:
 @manifest_option
 def render(target: str, files: tuple[Path, ...]) -> int:
     """Print the card apply would publish for TARGET (a repo id or key), offline."""
-    from hfsync.cardstep import local_card
+    from hfsync.cards.plan import local_card
     from hfsync.errors import HfsyncError
-    from hfsync.manifest import load
-    from hfsync.planner import select_targets
-    from hfsync.source import source_files
+    from hfsync.manifest.model import load
+    from hfsync.publish.planner import select_targets
+    from hfsync.publish.source import source_files
 
     ((_, chosen),) = select_targets(load(files), [target])
     text = local_card(chosen, source_files(chosen))

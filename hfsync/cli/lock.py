@@ -30,9 +30,9 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     from hfsync.hub.client import offline as is_offline
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
-    from hfsync.locker import run_lock
-    from hfsync.manifest import load
-    from hfsync.progress import make_reporter
+    from hfsync.manifest.model import load
+    from hfsync.pull.progress import make_reporter
+    from hfsync.pull.resolve import run_lock
     from hfsync.render import human_size
 
     if ids and not update:

@@ -32,8 +32,8 @@ def plan(
     from hfsync.errors import HfsyncError
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.plan import write
-    from hfsync.planner import plan_manifests
+    from hfsync.publish.plan import write
+    from hfsync.publish.planner import plan_manifests
     from hfsync.render import render
 
     publisher = Publisher(Hub(obj.endpoint, obj.token))

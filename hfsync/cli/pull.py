@@ -28,9 +28,9 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     from hfsync.hub.client import offline as is_offline
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
-    from hfsync.manifest import load
-    from hfsync.progress import make_reporter
-    from hfsync.pull import PullOptions, run_pull
+    from hfsync.manifest.model import load
+    from hfsync.pull.install import PullOptions, run_pull
+    from hfsync.pull.progress import make_reporter
     from hfsync.render import human_size
 
     workspace = load(files)

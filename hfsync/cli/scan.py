@@ -19,7 +19,7 @@ from hfsync.cli.main import cli
 )
 def scan(path: Path, baseline: Path | None) -> int:
     """Scan PATH for secrets as apply would; exit 1 if anything is found."""
-    from hfsync.secrets import scan_path
+    from hfsync.publish.secrets import scan_path
 
     report = scan_path(path, baseline)
     for finding in report.findings:

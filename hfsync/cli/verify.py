@@ -17,9 +17,9 @@ from hfsync.cli.validate import manifest_option
 def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...]) -> int:
     """Check pulled files against hfsync.lock (blake3); exit 1 on any difference."""
     from hfsync.digests import DigestCache
-    from hfsync.manifest import load
+    from hfsync.manifest.model import load
+    from hfsync.pull.verify import raise_on_mismatch, run_verify
     from hfsync.render import human_size
-    from hfsync.verify import raise_on_mismatch, run_verify
 
     report = run_verify(load(files), targets, DigestCache())
     for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra)):

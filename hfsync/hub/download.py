@@ -36,7 +36,7 @@ from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.hub.streamhash import StreamHashes
-from hfsync.lock import LockedFile
+from hfsync.pull.lockfile import LockedFile
 
 CHUNK = 1024 * 1024
 PARTIAL_SUFFIX = ".hfsync-partial"

@@ -29,7 +29,7 @@ from hfsync import __version__
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, offline, translate_errors
 from hfsync.log import redact
-from hfsync.remote import MISSING, RemoteFile, RemoteRepo
+from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
 
 log = logging.getLogger("hfsync.hub")
 

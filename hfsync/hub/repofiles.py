@@ -9,8 +9,8 @@ from huggingface_hub import RepoFile
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import Retry
-from hfsync.hubdata import license_of
-from hfsync.lock import LockedFile
+from hfsync.hubfacts import license_of
+from hfsync.pull.lockfile import LockedFile
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -16,7 +16,7 @@ import threading
 
 import blake3
 
-from hfsync.lock import LockedFile
+from hfsync.pull.lockfile import LockedFile
 
 # From this size on a file is hashed beside its transfer; below, a thread costs more than it saves.
 THREADED = 16 * 1024 * 1024

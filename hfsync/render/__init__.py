@@ -9,7 +9,7 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
-from hfsync.plan import Action, Plan, TargetChange
+from hfsync.publish.plan import Action, Plan, TargetChange
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
 VERBS = {Action.CREATE: "created", Action.UPDATE: "updated in place", Action.NOOP: "unchanged"}

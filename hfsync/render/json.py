@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfsync.plan import Plan
+from hfsync.publish.plan import Plan
 
 
 def render(plan: Plan) -> str:

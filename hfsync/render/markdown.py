@@ -7,7 +7,7 @@ block per changed target with its changes as a ``diff`` code block (GitHub colou
 
 from __future__ import annotations
 
-from hfsync.plan import Action, Plan, TargetChange
+from hfsync.publish.plan import Action, Plan, TargetChange
 from hfsync.render import SYMBOLS, change_lines, heading, human_size, summary
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hfsync.errors import HfsyncError, ManifestError
-from hfsync.manifest import load
-from hfsync.manifest_edit import NewPull, add_pulls, insert_pulls
+from hfsync.manifest.edit import NewPull, add_pulls, insert_pulls
+from hfsync.manifest.model import load
 from tests.helpers import hfsync
 
 MANIFEST = """\

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from hfsync.info import card_summary, parse_id
+from hfsync.discover.info import card_summary, parse_id
 from tests.discover.conftest import requests_to
 from tests.helpers import hfsync
 
@@ -182,8 +182,8 @@ def test_gated_and_private_repos(sandbox, tmp_path, monkeypatch):
 
 
 def test_parameters_and_dtypes_when_the_hub_gives_them():
-    from hfsync.info import _report, render_text
-    from hfsync.manifest import Policy
+    from hfsync.discover.info import _report, render_text
+    from hfsync.manifest.model import Policy
 
     item = {"id": "acme/big", "sha": "a" * 40, "safetensors": {"parameters": {"BF16": 7_000_000_000, "F32": 1024},
                                                                "total": 7_000_001_024},

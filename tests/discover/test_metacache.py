@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from hfsync.discover.metacache import CachedReads, MetadataCache, describe_age, is_commit, ttl_from_env
 from hfsync.errors import HfsyncError, OfflineError
-from hfsync.metacache import CachedReads, MetadataCache, describe_age, is_commit, ttl_from_env
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

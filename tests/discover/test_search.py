@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from hfsync.lookup import Lookup
-from hfsync.metacache import MetadataCache
-from hfsync.search import SearchQuery, run_search
+from hfsync.discover.metacache import MetadataCache
+from hfsync.discover.search import SearchQuery, run_search
+from hfsync.discover.session import Lookup
 from tests.discover.conftest import CATALOGUE, requests_to
 from tests.helpers import hfsync
 

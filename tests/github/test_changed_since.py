@@ -9,8 +9,8 @@ from pathlib import Path
 import git
 import pytest
 
-from hfsync.changed_since import ChangesError, changed_since
-from hfsync.manifest import load
+from hfsync.manifest.model import load
+from hfsync.publish.changed_since import ChangesError, changed_since
 from tests.helpers import hfsync
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # generated card's scan_text beside scan_files, as `hfsync plan` on two targets does.
 RACE = """
 import pathlib, sys, tempfile, threading
-from hfsync import secrets
+from hfsync.publish import secrets
 root = pathlib.Path(tempfile.mkdtemp()); (root / "a.txt").write_text("hello\\n")
 barrier, errors = threading.Barrier(4), []
 def run(fn):

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from hfsync.progress import PlainReporter
+from hfsync.pull.progress import PlainReporter
 
 
 def test_a_count_without_a_known_total_is_not_shown_as_out_of_zero():
@@ -22,7 +22,7 @@ def test_a_count_without_a_known_total_is_not_shown_as_out_of_zero():
                                                 (["a", "b"], "2 files differ from the lock")])
 def test_verify_counts_in_english(missing, text):
     from hfsync.errors import VerifyError
-    from hfsync.verify import VerifyReport, raise_on_mismatch
+    from hfsync.pull.verify import VerifyReport, raise_on_mismatch
 
     with pytest.raises(VerifyError) as caught:
         raise_on_mismatch(VerifyReport(missing=missing))
@@ -30,7 +30,7 @@ def test_verify_counts_in_english(missing, text):
 
 
 def test_a_drifted_pull_is_not_shown_as_a_repo_apply_would_update():
-    from hfsync.plan import Action, Change, Plan, TargetChange
+    from hfsync.publish.plan import Action, Change, Plan, TargetChange
     from hfsync.render import render
 
     drift = Change("pull-drift", Action.UPDATE, "acme/base", {}, "main moved 1111111 -> 2222222 past the lock")

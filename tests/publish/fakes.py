@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hfsync.digests import Digests
-from hfsync.manifest import Card, Location, RepoTarget, Source, Space
-from hfsync.plan import (
+from hfsync.manifest.model import Card, Location, RepoTarget, Source, Space
+from hfsync.publish.plan import (
     Action,
     Change,
     FileChange,

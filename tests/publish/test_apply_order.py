@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hfsync.apply import apply_target
 from hfsync.errors import HubError
-from hfsync.plan import Action, FileChange, Provenance, RefChange, SettingChange, TargetChange
+from hfsync.publish.apply import apply_target
+from hfsync.publish.plan import Action, FileChange, Provenance, RefChange, SettingChange, TargetChange
 from tests.publish.fakes import H1, sha
 
 

@@ -10,8 +10,8 @@ from huggingface_hub import HfApi
 from hfsync.digests import DigestCache
 from hfsync.hub import Hub
 from hfsync.hub.publish import Publisher
-from hfsync.manifest import load
-from hfsync.planner import make_plan
+from hfsync.manifest.model import load
+from hfsync.publish.planner import make_plan
 
 
 def test_apply_broken_mid_upload_then_rerun_converges_without_reuploading(project, sandbox):

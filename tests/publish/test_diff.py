@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from hfsync.diff import LocalFile, file_changes, predict_lfs, setting_changes, target_change
 from hfsync.errors import HfsyncError
-from hfsync.manifest import Source
-from hfsync.plan import Action, Plan
-from hfsync.remote import MISSING, RemoteFile, RemoteRepo
+from hfsync.manifest.model import Source
+from hfsync.publish.diff import LocalFile, file_changes, predict_lfs, setting_changes, target_change
+from hfsync.publish.plan import Action, Plan
+from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
 from tests.publish.fakes import H1, digests, fixed_plan, space_target, target
 
 

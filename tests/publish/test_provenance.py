@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import git
 
-from hfsync.plan import Provenance
-from hfsync.provenance import collect, commit_description, run_url
+from hfsync.publish.plan import Provenance
+from hfsync.publish.provenance import collect, commit_description, run_url
 
 
 def test_git_head_and_dirty_flag(tmp_path):

@@ -10,7 +10,7 @@ import click
 import jsonschema
 import pytest
 
-from hfsync.plan import Action, Plan, SettingChange, TargetChange, schema
+from hfsync.publish.plan import Action, Plan, SettingChange, TargetChange, schema
 from hfsync.render import human_size, render, summary
 from tests.publish.fakes import fixed_plan
 

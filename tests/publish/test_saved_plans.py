@@ -8,7 +8,7 @@ import os
 import jsonschema
 from huggingface_hub import HfApi
 
-from hfsync.plan import schema
+from hfsync.publish.plan import schema
 
 MANIFEST = "version: 1\nrepos:\n  - id: sandbox/s1\n    source: {path: m}\n"
 
@@ -68,10 +68,10 @@ def test_touching_a_file_without_changing_it_keeps_the_plan_fresh(project, sandb
 
 def test_race_after_the_check_is_refused_by_the_hub(project, sandbox):
     """parent_commit: a commit landing between the freshness check and ours gets a 412."""
-    from hfsync.apply import apply_plan
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.plan import read
+    from hfsync.publish.apply import apply_plan
+    from hfsync.publish.plan import read
 
     out = setup(project)
     plan = read(out)

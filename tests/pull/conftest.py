@@ -13,7 +13,7 @@ import yaml
 
 def safetensors_bytes(tensors: dict[str, tuple[str, list[int]]], fill: int = 7) -> bytes:
     """A well-formed .safetensors file (dtype sizes from the format) filled with ``fill``."""
-    from hfsync.safetensors import DTYPE_BITS
+    from hfsync.pull.safetensors import DTYPE_BITS
 
     header, offset = {}, 0
     for name, (dtype, shape) in tensors.items():
@@ -114,9 +114,9 @@ def engine_pull(sandbox, project):
     from hfsync.digests import DigestCache
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry, RetryPolicy
-    from hfsync.manifest import load
-    from hfsync.progress import PlainReporter
-    from hfsync.pull import PullOptions, run_pull
+    from hfsync.manifest.model import load
+    from hfsync.pull.install import PullOptions, run_pull
+    from hfsync.pull.progress import PlainReporter
 
     def invoke(attempts: int = 4, **options):
         fake = FakeTime()

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from hfsync.errors import LockError
-from hfsync.lock import (
+from hfsync.manifest.model import Location, Manifest, Policy, Pull
+from hfsync.pull.lockfile import (
     LockedFile,
     LockedPull,
     LockFile,
@@ -18,7 +19,6 @@ from hfsync.lock import (
     stale_reasons,
     write_lock,
 )
-from hfsync.manifest import Location, Manifest, Policy, Pull
 
 B3 = "b" * 64
 SHA = "a" * 64

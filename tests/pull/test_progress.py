@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from hfsync.hub.retry import Wait
-from hfsync.progress import PlainReporter, RichReporter, make_reporter
+from hfsync.pull.progress import PlainReporter, RichReporter, make_reporter
 from hfsync.render import human_size
 
 

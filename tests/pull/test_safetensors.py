@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from hfsync.safetensors import MAX_HEADER, SafetensorsError, check_file, check_header
+from hfsync.pull.safetensors import MAX_HEADER, SafetensorsError, check_file, check_header
 from tests.pull.conftest import safetensors_bytes
 
 

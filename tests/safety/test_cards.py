@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from huggingface_hub import DatasetCard, ModelCard, SpaceCard
 
-from hfsync.cardstep import local_card
-from hfsync.manifest import load
-from hfsync.source import source_files
+from hfsync.cards.plan import local_card
+from hfsync.manifest.model import load
+from hfsync.publish.source import source_files
 from tests.helpers import hfsync
 
 SOURCES = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hfsync.secrets import Baseline, Finding, is_binary, scan_files, scan_path
+from hfsync.publish.secrets import Baseline, Finding, is_binary, scan_files, scan_path
 from tests.helpers import hfsync
 from tests.safety.corpus import plants, write
 

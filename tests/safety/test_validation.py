@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hfsync.cardcheck import check_metadata
+from hfsync.cards.check import check_metadata
 from tests.helpers import hfsync
 
 MANIFEST = """version: 1
@@ -96,7 +96,7 @@ def test_plan_reports_card_problems_and_the_hubs_refusal(tmp_path, sandbox):
 
 
 def test_row_counts_are_remembered_until_the_file_changes(tmp_path, monkeypatch):
-    from hfsync import cardcheck
+    from hfsync.cards import check as cardcheck
 
     (tmp_path / "a.csv").write_text("x\n1\n2\n")
     calls = []

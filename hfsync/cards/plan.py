@@ -1,0 +1,113 @@
+"""The card step of planning: which README.md to publish, and its metadata changes.
+
+One function, ``plan_card``. A source without README.md gets one generated
+(cards.generate) unless ``card.generate`` is false. Otherwise the metadata a manifest
+declares is merged into the README.md front matter: the local one when the source has
+one, else the remote one (fetched only when the declared metadata differs from the
+Hub's card data). The card body is kept as it is. Parsing and writing front matter is
+huggingface_hub's RepoCard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import RepoCard
+
+from hfsync.cards.generate import generate
+from hfsync.cards.generate import inputs as card_inputs
+from hfsync.manifest.model import RepoTarget
+from hfsync.publish.remote import RemoteRepo
+
+README = "README.md"
+
+
+@dataclass(frozen=True)
+class CardPlan:
+    """What the card step decided.
+
+    ``content`` is the README.md text to publish in place of the local file (None: the
+    local README.md, if any, is published as it is, like any other file). ``declared`` is the metadata the
+    card must carry (diffed against the Hub's). ``inputs`` are local files read (path
+    relative to the source -> sha256) so a saved plan can tell when they change.
+    """
+
+    content: str | None = None
+    declared: Mapping[str, Any] = field(default_factory=dict)
+    managed: bool = False
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def declared_metadata(target: RepoTarget) -> dict[str, Any]:
+    """The front matter keys hfsync manages for ``target``."""
+    declared = dict(target.card.metadata)
+    if target.space is not None and target.space.sdk is not None:
+        declared["sdk"] = target.space.sdk  # a Space's SDK lives in its card
+    if target.type == "space" and target.description is not None:
+        declared["short_description"] = target.description
+    return declared
+
+
+def merge(text: str, metadata: Mapping[str, Any]) -> str:
+    """``text`` with ``metadata`` merged into its front matter; the body unchanged."""
+    if not text.startswith("---"):
+        # RepoCard logs a warning for a card without front matter; give it an empty one.
+        text = "---\nx: null\n---\n" + text
+        card = RepoCard(text, ignore_metadata_errors=True)
+        del card.data.x
+    else:
+        card = RepoCard(text, ignore_metadata_errors=True)
+    for key, value in metadata.items():
+        setattr(card.data, key, value)
+    merged = str(card)
+    return merged if merged.endswith("\n") else merged + "\n"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def local_card(target: RepoTarget, files: Sequence[str]) -> str | None:
+    """The README.md apply would publish, as far as the disk decides it: generated, or
+    the source's own with declared metadata merged in. None: the Hub's card decides."""
+    readme = target.source.path / README
+    if readme.is_file():
+        return merge(readme.read_text(encoding="utf-8"), declared_metadata(target))
+    if target.card.generate:
+        return generate(target, files)
+    return None
+
+
+def plan_card(
+    target: RepoTarget,
+    local_readme: Path | None,
+    remote: RemoteRepo,
+    fetch_remote_readme: Callable[[], str | None],
+    files: Sequence[str] = (),
+) -> CardPlan:
+    """Decide the README.md to publish for ``target`` (whose source holds ``files``)."""
+    declared = declared_metadata(target)
+    if local_readme is None and target.card.generate:
+        root = target.source.path
+        used = {os.path.relpath(p, root): _sha256(p) for p in card_inputs(target)}
+        return CardPlan(generate(target, files), declared, True, used)
+    if not declared:
+        return CardPlan()
+    if local_readme is not None:
+        raw = local_readme.read_bytes()
+        text = raw.decode("utf-8")
+        merged = merge(text, declared)
+        inputs = {README: hashlib.sha256(raw).hexdigest()}
+        # Always the merged text, even when equal to the file: the card is published
+        # whether or not the source's include patterns select README.md.
+        return CardPlan(merged, declared, True, inputs)
+    if remote.exists and all(remote.card_data.get(k) == v for k, v in declared.items()):
+        return CardPlan(None, declared, True)
+    base = fetch_remote_readme() if remote.exists else None
+    return CardPlan(merge(base or "", declared), declared, True)

@@ -1,0 +1,177 @@
+"""The manifest's checks past its schema: what a JSON Schema cannot say.
+
+Ids the Hub would refuse, license ids it does not know, paths that leave the manifest's
+folder or do not exist, malformed globs, and clashes between manifests (a repo declared
+twice, two pulls writing into one folder). Each problem is located (file:line:column).
+``manifest.load`` runs them after the schema; none needs the network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+from hfsync.errors import Problem
+from hfsync.hubfacts import LICENSES
+from hfsync.manifest.yamlpos import Document, Key
+
+if TYPE_CHECKING:  # only named in annotations: manifest calls these checks
+    from hfsync.manifest.model import Location, Manifest
+
+
+def _id_problem(repo_id: str) -> str | None:
+    if "/" not in repo_id:
+        return (
+            f"repo id '{repo_id}' has no namespace; write 'namespace/{repo_id}' "
+            "or set defaults.namespace"
+        )
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        return (
+            f"invalid repo id '{repo_id}'; expected 'namespace/name' using letters, digits, "
+            "'-', '_' or '.', not starting or ending with '-' or '.', without '--' or '..', "
+            "at most 96 characters"
+        )
+    return None
+
+
+def _glob_problem(pattern: str) -> str | None:
+    if pattern.startswith("/") or "\\" in pattern:
+        return f"glob '{pattern}' must be a relative pattern with forward slashes"
+    if ".." in pattern.split("/"):
+        return f"glob '{pattern}' must not contain '..'"
+    depth = 0
+    for char in pattern:
+        depth += char == "["
+        depth -= char == "]" and depth > 0
+    if depth:
+        return f"glob '{pattern}' has an unclosed '['"
+    return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
+    """What one schema-valid manifest gets wrong: license ids, repo ids, source and card
+    paths outside its folder or missing, globs, space settings, a pull's destination."""
+    problems: list[Problem] = []
+    data = document.data
+    for index, license_id in enumerate(data.get("policy", {}).get("licenses", [])):
+        if license_id not in LICENSES:
+            problems.append(
+                document.problem(
+                    ("policy", "licenses", index),
+                    f"unknown license id '{license_id}'; expected a Hub license id "
+                    "such as apache-2.0, mit or cc-by-4.0",
+                )
+            )
+    for index, repo in enumerate(manifest.repos):
+        raw = data["repos"][index]
+        base: Key = ("repos", index)
+        if message := _id_problem(repo.id):
+            problems.append(document.problem((*base, "id"), message))
+        source_key = (*base, "source", "path")
+        raw_path = raw["source"]["path"]
+        if os.path.isabs(raw_path) or not _inside(repo.source.path, manifest.root):
+            problems.append(
+                document.problem(
+                    source_key,
+                    f"source path '{raw_path}' leaves the manifest's folder "
+                    f"{manifest.root}; expected a folder inside it",
+                )
+            )
+        elif not repo.source.path.is_dir():
+            what = "is not a folder" if repo.source.path.exists() else "does not exist"
+            problems.append(document.problem(source_key, f"source path '{raw_path}' {what}"))
+        for field_name in ("include", "exclude"):
+            for gi, pattern in enumerate(raw["source"].get(field_name, [])):
+                if message := _glob_problem(pattern):
+                    problems.append(document.problem((*base, "source", field_name, gi), message))
+        if repo.space is not None and repo.type != "space":
+            problems.append(
+                document.problem((*base, "space"), f"'space' settings need type: space, not {repo.type}")
+            )
+        if repo.type == "space" and (repo.space is None or repo.space.sdk is None):
+            problems.append(
+                document.problem(base, "a space needs space.sdk (gradio, streamlit, docker or static)")
+            )
+        for field_name in ("training", "metrics"):
+            value = raw.get("card", {}).get(field_name)
+            path = getattr(repo.card, field_name)
+            if value is not None and (not _inside(path, manifest.root) or not path.is_file()):
+                problems.append(
+                    document.problem(
+                        (*base, "card", field_name),
+                        f"card {field_name} file '{value}' does not exist inside the manifest's folder",
+                    )
+                )
+    for index, pull in enumerate(manifest.pulls):
+        raw = data["pulls"][index]
+        base = ("pulls", index)
+        if message := _id_problem(pull.id):
+            problems.append(document.problem((*base, "id"), message))
+        has_dest, has_cache = "dest" in raw, bool(raw.get("cache"))
+        if has_dest == has_cache:
+            problems.append(
+                document.problem(
+                    base,
+                    f"pull '{pull.id}' needs exactly one of 'dest: FOLDER' or 'cache: true'"
+                    + (", not both" if has_dest else ""),
+                )
+            )
+        for field_name in ("include", "exclude"):
+            for gi, pattern in enumerate(raw.get(field_name, [])):
+                if message := _glob_problem(pattern):
+                    problems.append(document.problem((*base, field_name, gi), message))
+        if pull.variant is not None and pull.variant != "auto" and not pull.variant.strip():
+            problems.append(document.problem((*base, "variant"), "variant must be 'auto' or a file name"))
+    return problems
+
+
+def cross_file_problems(manifests: Iterable[Manifest]) -> list[Problem]:
+    """What manifests get wrong together: a repo or pull declared twice, pulls writing
+    into the same or nested folders."""
+    problems: list[Problem] = []
+    seen_repos: dict[tuple[str, str], Location] = {}
+    seen_pulls: dict[tuple[str, str], Location] = {}
+    seen_dests: dict[Path, tuple[str, Location]] = {}
+    for manifest in manifests:
+        for repo in manifest.repos:
+            first = seen_repos.setdefault((repo.type, repo.id), repo.location)
+            if first is not repo.location:
+                message = f"duplicate {repo.type} '{repo.id}'; first declared at {first}"
+                problems.append(_at(repo.location, message))
+        for pull in manifest.pulls:
+            first = seen_pulls.setdefault((pull.type, pull.id), pull.location)
+            if first is not pull.location:
+                message = f"duplicate pull of {pull.type} '{pull.id}'; first declared at {first}"
+                problems.append(_at(pull.location, message))
+            if pull.dest is None:
+                continue
+            dest = Path(os.path.normpath(pull.dest.absolute()))
+            for other, (other_id, other_loc) in seen_dests.items():
+                if dest == other or dest.is_relative_to(other) or other.is_relative_to(dest):
+                    problems.append(
+                        _at(
+                            pull.location,
+                            f"pull '{pull.id}' writes to {dest}, which overlaps where "
+                            f"'{other_id}' ({other_loc}) writes; give each pull its own folder",
+                        )
+                    )
+            seen_dests.setdefault(dest, (pull.id, pull.location))
+    return problems
+
+
+def _at(location: Location, message: str) -> Problem:
+    return Problem(str(location.file), location.line, location.column, message)

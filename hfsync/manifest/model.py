@@ -1,0 +1,310 @@
+"""The manifest: hfsync.yaml files turned into frozen dataclasses, or located problems.
+
+Loading collects every problem of every file before failing, so one run of
+``hfsync validate`` shows them all: the YAML (yamlsource), the schema (schema), then
+what a schema cannot say (manifest_checks). None of it needs the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hfsync.errors import HfsyncError, ManifestError, Problem
+from hfsync.manifest.checks import cross_file_problems, semantic_problems
+from hfsync.manifest.schema import schema_problems
+from hfsync.manifest.yamlpos import Document, Key, read
+
+DEFAULT_MANIFEST = "hfsync.yaml"
+
+
+def target_key(repo_type: str, repo_id: str) -> str:
+    """A target's address in plans, locks and --target: ``type:id``, but the plain id for models."""
+    return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a manifest entry was declared."""
+
+    file: Path
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """``defaults:``: the namespace of ids written without one, and default privacy."""
+
+    namespace: str | None = None
+    private: bool | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """``policy:``: allowed licenses (None: any), safetensors only, private by default, libraries."""
+
+    licenses: tuple[str, ...] | None = None
+    safetensors_only: bool = True
+    private_by_default: bool = False
+    libraries: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A target's ``source:``: the folder it publishes and which files of it."""
+
+    path: Path
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    prune: bool = False
+    allow_unsafe: bool = False
+
+
+@dataclass(frozen=True)
+class Card:
+    """A target's ``card:``: generate README.md when the source has none, declared metadata,
+    and the training and metrics files its body shows."""
+
+    generate: bool = True
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    training: Path | None = None
+    metrics: Path | None = None
+
+
+@dataclass(frozen=True)
+class Space:
+    """A Space target's ``space:`` settings."""
+
+    sdk: str | None = None
+    hardware: str | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RepoTarget:
+    """A repo the team publishes. ``None`` settings are not managed by hfsync."""
+
+    id: str
+    type: str
+    source: Source
+    location: Location
+    private: bool | None = None
+    gated: str | bool | None = None
+    description: str | None = None
+    revision: str = "main"
+    tags: tuple[str, ...] = ()
+    card: Card = field(default_factory=Card)
+    space: Space | None = None
+
+    @property
+    def key(self) -> str:
+        return target_key(self.type, self.id)
+
+
+@dataclass(frozen=True)
+class Pull:
+    """A repo the team consumes, pinned in the lock file next to its manifest."""
+
+    id: str
+    type: str
+    location: Location
+    revision: str = "main"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    dest: Path | None = None
+    cache: bool = False
+    allow_unsafe: bool = False
+    variant: str | None = None
+    max_memory: int | None = None
+
+    @property
+    def key(self) -> str:
+        return target_key(self.type, self.id)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One manifest file."""
+
+    path: Path
+    digest: str
+    defaults: Defaults
+    policy: Policy
+    repos: tuple[RepoTarget, ...]
+    pulls: tuple[Pull, ...]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name("hfsync.lock") if self.path.name == DEFAULT_MANIFEST else (
+            self.path.with_suffix(".lock")
+        )
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Every manifest given to one command."""
+
+    manifests: tuple[Manifest, ...]
+
+    @property
+    def repos(self) -> Iterator[tuple[Manifest, RepoTarget]]:
+        return ((m, r) for m in self.manifests for r in m.repos)
+
+    @property
+    def pulls(self) -> Iterator[tuple[Manifest, Pull]]:
+        return ((m, p) for m in self.manifests for p in m.pulls)
+
+
+def manifest_paths(given: Sequence[Path]) -> list[Path]:
+    """Expand ``-f`` arguments: files as given, folders to their *.yaml/*.yml files."""
+    if not given:
+        if not Path(DEFAULT_MANIFEST).is_file():
+            # Not a problem *in* a manifest: there is none. Say where hfsync looked.
+            raise HfsyncError(
+                f"no {DEFAULT_MANIFEST} in {Path.cwd()} (hfsync reads ./{DEFAULT_MANIFEST} unless -f names manifests)",
+                hint=f"Run hfsync in the folder holding {DEFAULT_MANIFEST}, or pass -f FILE (or -f FOLDER of *.yaml).",
+            )
+        return [Path(DEFAULT_MANIFEST)]
+    paths: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+            if not found:
+                raise ManifestError([Problem(str(path), None, None, "no *.yaml manifest in folder")])
+            paths.extend(found)
+        else:
+            paths.append(path)
+    return paths
+
+
+def load(given: Sequence[Path] = ()) -> Workspace:
+    """Load and check manifests; raise ManifestError listing every problem found."""
+    problems: list[Problem] = []
+    manifests: list[Manifest] = []
+    for path in manifest_paths(given):
+        manifest, found = load_one(path)
+        problems.extend(found)
+        if manifest is not None:
+            manifests.append(manifest)
+    problems.extend(cross_file_problems(manifests))
+    if problems:
+        raise ManifestError(problems, hint="Fix the manifest and run `hfsync validate` again.")
+    return Workspace(tuple(manifests))
+
+
+def load_one(path: Path) -> tuple[Manifest | None, list[Problem]]:
+    """Load one manifest; return it (if it could be built) and its problems."""
+    document, problems = read(path)
+    if document is None or problems:
+        return None, problems
+    problems = schema_problems(document)
+    if problems:
+        return None, problems
+    manifest = _build(document, hashlib.sha256(path.read_bytes()).hexdigest())
+    return manifest, semantic_problems(document, manifest)
+
+
+def _loc(document: Document, key: Key) -> Location:
+    line, column = document.where(key)
+    return Location(document.path, line, column)
+
+
+def _qualify(name: str, defaults: Defaults) -> str:
+    if "/" not in name and defaults.namespace:
+        return f"{defaults.namespace}/{name}"
+    return name
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_size(value: int | str) -> int:
+    """``8GB`` -> 8e9 bytes; ``512MiB`` -> 512 * 2**20; integers are bytes."""
+    if isinstance(value, int):
+        return value
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?) ?([KMGT]i?B|B)?", value.strip())
+    if not match:
+        raise ValueError(f"not a size: {value!r}")
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").upper()])
+
+
+def _build(document: Document, digest: str) -> Manifest:
+    data = document.data
+    root = document.path.parent
+    raw_defaults = data.get("defaults", {})
+    defaults = Defaults(raw_defaults.get("namespace"), raw_defaults.get("private"))
+    raw_policy = data.get("policy", {})
+    licenses = raw_policy.get("licenses")
+    policy = Policy(
+        licenses=tuple(licenses) if licenses is not None else None,
+        safetensors_only=raw_policy.get("safetensors_only", True),
+        private_by_default=raw_policy.get("private_by_default", False),
+        libraries=tuple(raw_policy["libraries"]) if "libraries" in raw_policy else None,
+    )
+    repos = []
+    for index, raw in enumerate(data.get("repos", [])):
+        src = raw["source"]
+        card = raw.get("card", {})
+        space = raw.get("space")
+        private = raw.get("private", defaults.private)
+        if private is None and policy.private_by_default:
+            private = True
+        repos.append(
+            RepoTarget(
+                id=_qualify(raw["id"], defaults),
+                type=raw.get("type", "model"),
+                source=Source(
+                    path=root / src["path"],
+                    include=tuple(src.get("include", ())),
+                    exclude=tuple(src.get("exclude", ())),
+                    prune=src.get("prune", False),
+                    allow_unsafe=src.get("allow_unsafe", False),
+                ),
+                location=_loc(document, ("repos", index)),
+                private=private,
+                gated=raw.get("gated"),
+                description=raw.get("description"),
+                revision=raw.get("revision", "main"),
+                tags=tuple(raw.get("tags", ())),
+                card=Card(
+                    generate=card.get("generate", True),
+                    metadata=dict(card.get("metadata", {})),
+                    training=root / card["training"] if "training" in card else None,
+                    metrics=root / card["metrics"] if "metrics" in card else None,
+                ),
+                space=Space(space.get("sdk"), space.get("hardware"), dict(space.get("variables", {})))
+                if space is not None
+                else None,
+            )
+        )
+    pulls = []
+    for index, raw in enumerate(data.get("pulls", [])):
+        pulls.append(
+            Pull(
+                id=_qualify(raw["id"], defaults),
+                type=raw.get("type", "model"),
+                location=_loc(document, ("pulls", index)),
+                revision=raw.get("revision", "main"),
+                include=tuple(raw.get("include", ())),
+                exclude=tuple(raw.get("exclude", ())),
+                dest=root / raw["dest"] if "dest" in raw else None,
+                cache=raw.get("cache", False),
+                allow_unsafe=raw.get("allow_unsafe", False),
+                variant=raw.get("variant"),
+                max_memory=parse_size(raw["max_memory"]) if "max_memory" in raw else None,
+            )
+        )
+    return Manifest(document.path, digest, defaults, policy, tuple(repos), tuple(pulls))

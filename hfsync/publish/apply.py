@@ -1,0 +1,274 @@
+"""Plan -> Hub. Runs the stored changes or refuses; it never re-diffs.
+
+A saved plan is checked first (``check_fresh``): every target's remote head must be
+the one planned against, and every local file to upload (and every input a generated
+file came from) must still have the planned digests. The commit itself carries
+``parent_commit``, so a race after the check is refused by the Hub too.
+
+Per target: create the repo or tighten its settings, ONE commit with only the changed
+files, then refs, then settings that loosen access (so new content is never public
+before it is committed). Targets run concurrently. Repos are never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hfsync.digests import DigestCache
+from hfsync.errors import HfsyncError, HubError, StalePlanError
+from hfsync.hub.publish import Publisher, Upload
+from hfsync.publish.gate import gate
+from hfsync.publish.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.publish.provenance import commit_description, run_url
+
+STALE_HINT = "Run `hfsync plan` again and review the new plan."
+NOT_STARTED = "not started"
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """What apply did for one target; ``error`` set when it failed part-way."""
+
+    key: str
+    commit: str | None = None
+    done: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What apply did, target by target."""
+
+    targets: tuple[TargetResult, ...]
+    interrupted: bool = False  # ^C: targets in flight finished, the rest never started
+
+    @property
+    def failures(self) -> list[TargetResult]:
+        return [t for t in self.targets if t.error]
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _short(commit: str | None) -> str:
+    return commit[:7] if commit else "nothing"
+
+
+def staleness(plan: Plan, publisher: Publisher, cache: DigestCache) -> list[str]:
+    """Everything that moved since ``plan`` was made (empty when it is fresh)."""
+    moved: list[str] = []
+    for path, digest in sorted(plan.manifests.items()):
+        manifest = Path(path)
+        if not manifest.is_file():
+            moved.append(f"manifest {path} is gone")
+        elif hashlib.sha256(manifest.read_bytes()).hexdigest() != digest:
+            moved.append(f"manifest {path} changed")
+    for target in plan.targets:
+        if not target.has_changes or target.kind != "repo":
+            continue
+        exists, head = publisher.head(target.repo_id, target.repo_type, target.revision)
+        if target.action == Action.CREATE and exists:
+            moved.append(f"{target.key}: the repo was created on the Hub since the plan")
+        elif target.action != Action.CREATE and not exists:
+            moved.append(f"{target.key}: the repo no longer exists on the Hub")
+        elif target.action != Action.CREATE and head != target.head:
+            moved.append(
+                f"{target.key}: {target.revision} moved on the Hub from {_short(target.head)} to {_short(head)}"
+            )
+        root = Path(target.source or ".")
+        planned = {f.path: f.sha256 for f in target.files if f.action != Action.DELETE and f.content is None}
+        planned.update(target.inputs)
+        for rel, sha256 in sorted(planned.items()):
+            local = root / rel
+            if not local.is_file():
+                moved.append(f"{target.key}: local file {local} is gone")
+            elif cache.get(local).sha256 != sha256:
+                moved.append(f"{target.key}: local file {local} changed")
+    return moved
+
+
+def check_fresh(plan: Plan, publisher: Publisher, cache: DigestCache) -> None:
+    """Refuse a saved plan that has errors, another endpoint, or anything that moved."""
+    if plan.errors:
+        raise HfsyncError(
+            "the plan has errors; nothing was applied:\n" + "\n".join(f"  {e}" for e in plan.errors)
+        )
+    if plan.endpoint.rstrip("/") != publisher.hub.endpoint.rstrip("/"):
+        raise HfsyncError(
+            f"the plan was made against {plan.endpoint}, not {publisher.hub.endpoint}; nothing was applied.",
+            hint="Use the same --endpoint as for `hfsync plan`.",
+        )
+    moved = staleness(plan, publisher, cache)
+    if moved:
+        raise StalePlanError(
+            "plan is stale; nothing was applied. Since the plan:\n" + "\n".join(f"  {m}" for m in moved),
+            hint=STALE_HINT,
+        )
+
+
+def _summary(target: TargetChange) -> str:
+    counts = {a: sum(f.action == a for f in target.files) for a in Action}
+    parts = [
+        f"{counts[Action.CREATE]} added" if counts[Action.CREATE] else "",
+        f"{counts[Action.UPDATE]} updated" if counts[Action.UPDATE] else "",
+        f"{counts[Action.DELETE]} deleted" if counts[Action.DELETE] else "",
+    ]
+    return f"Publish {target.repo_id}: " + ", ".join(p for p in parts if p) + " (hfsync)"
+
+
+ACCESS = ("private", "gated")  # settings that decide who sees the content
+
+
+def _restricts(name: str, value: object) -> bool:
+    """Whether setting ``name`` to ``value`` narrows access (private: true, gated: auto/manual)."""
+    return bool(value) if name in ACCESS else False
+
+
+def apply_target(target: TargetChange, publisher: Publisher, provenance: Provenance) -> TargetResult:
+    """Carry out one target's changes, in the order the module docstring gives."""
+    done: list[str] = []
+    warnings: list[str] = []
+    repo, kind = target.repo_id, target.repo_type
+    settings = {s.name: s.new for s in target.settings}
+    commit: str | None = None
+    try:
+        if target.action == Action.CREATE:
+            publisher.create_repo(repo, kind, settings.get("private"), settings.get("sdk"))
+            done.append("created the repo")
+            if settings.get("gated"):
+                publisher.update_settings(repo, kind, gated=settings["gated"])
+        else:
+            tighten = {k: v for k, v in settings.items() if k in ACCESS and _restricts(k, v)}
+            if tighten:
+                publisher.update_settings(repo, kind, **tighten)
+                done.extend(f"set {k} = {v}" for k, v in tighten.items())
+        if kind == "space":
+            warnings.extend(_space_settings(target, settings, publisher, done))
+        for ref in target.refs:
+            if ref.kind == "branch":
+                publisher.create_branch(repo, kind, ref.name, ref.target)
+                done.append(f"created branch {ref.name}")
+        if target.files:
+            root = Path(target.source or ".")
+            uploads = [
+                Upload(f.path, f.sha256 or "", None if f.content is not None else root / f.path,
+                       f.content.encode("utf-8") if f.content is not None else None)
+                for f in target.files if f.action != Action.DELETE
+            ]
+            deletes = [f.path for f in target.files if f.action == Action.DELETE]
+            commit = publisher.commit(
+                repo, kind, target.revision, uploads, deletes,
+                message=_summary(target),
+                description=commit_description(provenance, target.head),
+                parent=target.head if target.action != Action.CREATE else None,
+            )
+            done.append(f"committed {_n(len(uploads), 'upload')}, {_n(len(deletes), 'deletion')} as {commit[:7]}")
+        for ref in target.refs:
+            if ref.kind == "tag":
+                publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)
+                done.append(f"created tag {ref.name}")
+        if target.action != Action.CREATE:
+            loosen = {k: v for k, v in settings.items() if k in ACCESS and not _restricts(k, v)}
+            if loosen:
+                publisher.update_settings(repo, kind, **loosen)
+                done.extend(f"set {k} = {v}" for k, v in loosen.items())
+    except HfsyncError as error:
+        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message)
+    return TargetResult(target.key, commit, tuple(done), tuple(warnings))
+
+
+def _space_settings(
+    target: TargetChange, settings: dict, publisher: Publisher, done: list[str]
+) -> list[str]:
+    """Hardware and variables: applied where the Hub supports them, else a warning."""
+    warnings = []
+    for name, value in settings.items():
+        try:
+            if name == "hardware":
+                publisher.space_hardware(target.repo_id, value)
+            elif name.startswith("variables."):
+                publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
+            else:
+                continue
+            done.append(f"set {name} = {value}")
+        except HubError as error:
+            warnings.append(f"{name} not applied: {error.message}")
+    return warnings
+
+
+def load_fresh(path: Path, publisher: Publisher, targets: Sequence[str] = ()) -> Plan:
+    """Read a saved plan (restricted to ``targets``) and refuse it unless it is fresh."""
+    saved = read(path)
+    plan = saved.select(tuple(targets))
+    if targets and not plan.targets:
+        raise HfsyncError(f"no target named {', '.join(targets)} in {path}")
+    check_fresh(plan, publisher, DigestCache())
+    return plan
+
+
+def apply_plan(
+    plan: Plan, publisher: Publisher, *, provenance: Provenance | None = None, parallelism: int = 4,
+    on_interrupt: Callable[[], None] | None = None,
+) -> ApplyResult:
+    """Apply every target with changes, ``parallelism`` at a time; collect every failure.
+
+    On ^C, ``on_interrupt`` is called, targets in flight finish and the rest are reported
+    as not started (``interrupted``).
+
+    Provenance defaults to the plan's git facts with this run's CI URL.
+    """
+    if provenance is None:
+        current = run_url(os.environ)
+        provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
+    gate(plan)  # every file to upload is scanned before the first byte goes up
+    # Only repo targets publish; others (pull drift) are shown by plan, fixed elsewhere.
+    todo = [t for t in plan.targets if t.has_changes and t.kind == "repo"]
+    pool = ThreadPoolExecutor(max(1, parallelism))
+    futures: list[Future[TargetResult]] = []
+    interrupted = False
+    try:
+        for target in todo:
+            futures.append(pool.submit(apply_target, target, publisher, provenance))
+        wait(futures)
+    except KeyboardInterrupt:
+        # Like Terraform: a commit in flight is let finish (it is atomic; killing the thread
+        # is not possible anyway), nothing new starts, and the report says which is which.
+        interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)
+        if on_interrupt is not None:
+            on_interrupt()
+    pool.shutdown(wait=True)
+    results = tuple(
+        f.result() if f is not None and not f.cancelled() else TargetResult(t.key, error=NOT_STARTED)
+        for t, f in itertools.zip_longest(todo, futures)
+    )
+    return ApplyResult(results, interrupted)
+
+
+def report(result: ApplyResult) -> tuple[str, str | None]:
+    """(what was done, as text; the failure message, or None when all succeeded)."""
+    lines = []
+    for target in result.targets:
+        for item in target.done:
+            lines.append(f"{target.key}: {item}")
+        for warning in target.warnings:
+            lines.append(f"Warning: {target.key}: {warning}")
+    ok = len(result.targets) - len(result.failures)
+    if result.interrupted:
+        lines.append(f"Apply interrupted: {_n(ok, 'target')} published, {len(result.failures)} not.")
+    else:
+        lines.append(f"Apply complete: {_n(ok, 'target')} published." if not result.failures
+                     else f"Apply incomplete: {_n(ok, 'target')} published, {len(result.failures)} failed.")
+    failed = None
+    if result.failures:
+        head = "apply was interrupted; not published:" if result.interrupted else "apply failed for:"
+        failed = head + "\n" + "\n".join(f"  {t.key}: {t.error}" for t in result.failures)
+    return "\n".join(lines) + "\n", failed

@@ -1,0 +1,192 @@
+"""Desired vs actual -> changes, for one repo target. Pure: no Hub, no disk.
+
+Content is compared by content ids only: local sha256 against the Hub's LFS sha256,
+local git blob sha1 against the Hub's blob oid. Sizes and times never decide.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hfsync.digests import Digests
+from hfsync.manifest.model import RepoTarget
+from hfsync.publish.plan import Action, FileChange, MetadataChange, RefChange, SettingChange, TargetChange
+from hfsync.publish.remote import RemoteRepo
+from hfsync.publish.source import selected
+
+# Files the Hub stores through LFS whatever their size: the patterns of the
+# .gitattributes a new Hub repo starts with. Used to *predict* how a new file will be
+# stored (shown in the plan); the Hub's preupload answer decides at apply time.
+LFS_PATTERNS = tuple(
+    """*.7z *.arrow *.bin *.bz2 *.ckpt *.ftz *.gz *.h5 *.joblib *.lfs.* *.mlmodel *.model
+    *.msgpack *.npy *.npz *.onnx *.ot *.parquet *.pb *.pickle *.pkl *.pt *.pth *.rar
+    *.safetensors saved_model/* *.tar.* *.tar *.tflite *.tgz *.wasm *.xz *.zip *.zst *tfevents*
+    *.gguf""".split()
+)
+LFS_SIZE = 10 * 1000 * 1000
+
+# Never deleted by prune: the Hub manages it.
+PROTECTED = frozenset({".gitattributes"})
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file to publish: on disk under the target's source, or generated (``content``)."""
+
+    path: str
+    digests: Digests
+    content: str | None = None
+
+
+def predict_lfs(path: str, size: int) -> bool:
+    """Whether the Hub will most likely store ``path`` through LFS."""
+    name = path.rsplit("/", 1)[-1]
+    return size >= LFS_SIZE or any(
+        fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p) for p in LFS_PATTERNS
+    )
+
+
+def _gated(value: str | bool | None) -> str | bool | None:
+    return False if value in (False, "false", None) else value
+
+
+def setting_changes(target: RepoTarget, remote: RemoteRepo) -> list[SettingChange]:
+    """Declared settings that differ from the Hub's (all declared ones for a new repo)."""
+    desired: dict[str, Any] = {}
+    actual: dict[str, Any] = {}
+    if target.private is not None:
+        desired["private"], actual["private"] = target.private, remote.private
+    if target.gated is not None:
+        desired["gated"] = _gated(target.gated)
+        actual["gated"] = _gated(remote.gated) if remote.exists else None
+    if target.space is not None:
+        if target.space.sdk is not None:
+            desired["sdk"], actual["sdk"] = target.space.sdk, remote.sdk
+        if target.space.hardware is not None:
+            desired["hardware"], actual["hardware"] = target.space.hardware, remote.hardware
+        known = remote.variables or {}
+        for name, value in sorted(target.space.variables.items()):
+            desired[f"variables.{name}"], actual[f"variables.{name}"] = value, known.get(name)
+    if target.description is not None and target.type == "space":
+        desired["description"] = target.description
+        actual["description"] = remote.card_data.get("short_description")
+    if not remote.exists:
+        return [SettingChange(k, None, v) for k, v in desired.items()]
+    return [SettingChange(k, actual[k], v) for k, v in desired.items() if actual[k] != v]
+
+
+def metadata_changes(declared: Mapping[str, Any], remote: RemoteRepo) -> list[MetadataChange]:
+    """Declared card metadata keys whose value differs from the remote card's."""
+    return [
+        MetadataChange(key, remote.card_data.get(key), value)
+        for key, value in sorted(declared.items())
+        if remote.card_data.get(key) != value
+    ]
+
+
+def file_changes(
+    local: Mapping[str, LocalFile],
+    remote: RemoteRepo,
+    prune: bool,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    keep: frozenset[str] = frozenset(),
+) -> list[FileChange]:
+    """Adds and updates for local files that differ; deletes (with prune) for remote
+    files in the source selection that are absent locally, except ``keep``."""
+    changes: list[FileChange] = []
+    for path in sorted(local):
+        item = local[path]
+        d = item.digests
+        theirs = remote.files.get(path)
+        if theirs is None:
+            changes.append(FileChange(
+                path, Action.CREATE, d.size, predict_lfs(path, d.size), d.sha256, d.git_sha1, d.blake3,
+                content=item.content,
+            ))
+            continue
+        ours = d.sha256 if theirs.lfs else d.git_sha1
+        if ours == theirs.content_id:
+            continue
+        changes.append(FileChange(
+            path, Action.UPDATE, d.size, theirs.lfs, d.sha256, d.git_sha1, d.blake3,
+            remote_oid=theirs.content_id, remote_size=theirs.size, content=item.content,
+            reason="content differs" if d.size == theirs.size else f"size {theirs.size} -> {d.size}",
+        ))
+    if prune:
+        for path in sorted(set(remote.files) - set(local)):
+            if path in PROTECTED or path in keep or not selected(path, include, exclude):
+                continue
+            theirs = remote.files[path]
+            changes.append(FileChange(
+                path, Action.DELETE, theirs.size, theirs.lfs, remote_oid=theirs.content_id,
+                remote_size=theirs.size, reason="absent from source (prune: true)",
+            ))
+    return changes
+
+
+def target_change(
+    target: RepoTarget,
+    local: Mapping[str, LocalFile],
+    remote: RemoteRepo,
+    *,
+    declared_metadata: Mapping[str, Any] | None = None,
+    keep: frozenset[str] = frozenset(),
+    inputs: Mapping[str, str] | None = None,
+    warnings: Sequence[str] = (),
+    errors: Sequence[str] = (),
+    card_generated: bool = False,
+) -> TargetChange:
+    """The whole change for one target (``card_generated``: README.md is generated from the manifest)."""
+    settings = setting_changes(target, remote)
+    metadata = metadata_changes(declared_metadata or {}, remote)
+    files = file_changes(
+        local, remote, target.source.prune, target.source.include, target.source.exclude, keep
+    )
+    refs: list[RefChange] = []
+    reasons: list[str] = []
+    warn = list(warnings)
+    if not remote.branch_exists or (not remote.exists and target.revision != "main"):
+        refs.append(RefChange("branch", target.revision, target=remote.head))
+        reasons.append(f"branch {target.revision} does not exist yet; it starts from the default branch")
+    for tag in target.tags:
+        if tag not in remote.tags:
+            refs.append(RefChange("tag", tag))
+        elif files:
+            warn.append(f"tag {tag} already exists at {remote.tags[tag][:7]}; tags are never moved")
+    if remote.exists and target.space is not None:
+        if target.space.variables and remote.variables is None:
+            warn.append("the Hub did not report this Space's variables; declared ones are planned as changes")
+        if target.space.hardware and remote.hardware is None:
+            warn.append("the Hub did not report this Space's hardware; the declared one is planned as a change")
+    if target.description is not None and target.type != "space" and not card_generated:
+        # A generated card carries the description in its body; otherwise it goes nowhere.
+        # Shown with the target's changes only: a note on every plan would be noise.
+        reasons.append(f"description is not a Hub setting for a {target.type} (no API sets it); it is not published")
+    if not remote.exists:
+        action = Action.CREATE  # the block's "will be created" says it; no note repeats it
+    elif settings or metadata or files or refs:
+        action = Action.UPDATE
+    else:
+        action = Action.NOOP
+    return TargetChange(
+        key=target.key,
+        repo_id=target.id,
+        repo_type=target.type,
+        revision=target.revision,
+        action=action,
+        head=remote.head,
+        source=str(target.source.path),
+        prune=target.source.prune,
+        settings=tuple(settings),
+        metadata=tuple(metadata),
+        files=tuple(files),
+        refs=tuple(refs),
+        inputs=dict(inputs or {}),
+        reasons=tuple(reasons),
+        warnings=tuple(warn),
+        errors=tuple(errors),
+    )

@@ -1,0 +1,152 @@
+"""What must hold before anything is published: no secrets, a valid card, the policy.
+
+``review`` runs after a target is planned and turns what it finds into the target's
+errors (so plan fails, listing all of them). ``gate`` runs at the start of apply on
+every file it will upload, before the first byte goes up, and raises SecretFoundError.
+The checks themselves live in secrets, cardcheck and policy; this module only feeds
+them the planned files.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from hfsync.cards.generate import README
+from hfsync.cards.plan import local_card
+from hfsync.errors import HfsyncError, Problem
+from hfsync.manifest.model import Manifest, RepoTarget
+from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
+from hfsync.publish.secrets import Baseline, Finding, blocked, find_baseline, scan_files, scan_text
+
+# Findings by (path, size, mtime_ns, inode): apply right after plan does not rescan.
+_scanned: dict[tuple[str, int, int, int], list[Finding]] = {}
+_scanned_lock = threading.Lock()
+
+
+def _stat_key(path: Path) -> tuple[str, int, int, int]:
+    stat = os.stat(path)
+    return (str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
+    """Findings in the files a target will upload (on disk, or generated), minus the
+    audited false positives of the nearest .secrets.baseline."""
+    baseline_path = find_baseline(root)
+    baseline = Baseline(baseline_path) if baseline_path is not None else None
+    findings: list[Finding] = []
+    for change in files:
+        if change.action == Action.DELETE:
+            continue
+        if change.content is not None:
+            findings += scan_text(f"{change.path} (generated)", change.content)
+            continue
+        key = _stat_key(root / change.path)
+        with _scanned_lock:
+            known = _scanned.get(key)
+        if known is None:
+            known = scan_files(root, [change.path]).findings
+            with _scanned_lock:
+                _scanned[key] = known
+        findings += [f for f in known if baseline is None or not baseline.allows(root / f.path, f)]
+    return sorted(findings)
+
+
+def _card_text(target: RepoTarget, change: TargetChange) -> str | None:
+    readme = next((f for f in change.files if f.path == README and f.action != Action.DELETE), None)
+    if readme is None:
+        return None
+    if readme.content is not None:
+        return readme.content
+    return (target.source.path / README).read_text(encoding="utf-8", errors="replace")
+
+
+def _card_license(target: RepoTarget, card: str | None) -> str | None:
+    from huggingface_hub import RepoCard
+
+    from hfsync.hubfacts import license_of
+
+    if "license" in target.card.metadata:
+        return license_of(target.card.metadata)
+    readme = target.source.path / README
+    text = card if card is not None else (readme.read_text(encoding="utf-8", errors="replace")
+                                          if readme.is_file() else None)
+    if text is None or not text.startswith("---"):
+        return None
+    return license_of(RepoCard(text, ignore_metadata_errors=True).data.to_dict())
+
+
+def review(
+    manifest: Manifest,
+    target: RepoTarget,
+    change: TargetChange,
+    validate_online: Callable[[str, str], list[str]] | None = None,
+    files: list[str] | None = None,
+) -> TargetChange:
+    """``change`` with every secret finding, card problem and policy violation as errors.
+
+    ``validate_online(content, repo_type) -> [messages]`` asks the Hub about a card
+    that will be published (None: offline checks only). ``files``: the target's source
+    files, when the caller listed them already.
+    """
+    from hfsync.cards.check import target_problems
+    from hfsync.manifest.policy import located, publish_problems
+    from hfsync.publish.source import source_files
+
+    if change.errors:
+        return change  # the target could not be planned; its error says why
+    errors: list[str] = []
+    try:
+        root = target.source.path
+        errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files)]
+        files = source_files(target) if files is None else files
+        index = manifest.repos.index(target)
+        card = _card_text(target, change)
+        errors += [str(p) for p in target_problems(manifest, index, target, files)]
+        violations = publish_problems(manifest.policy, target, _card_license(target, card), files)
+        errors += [str(p) for p in located(manifest, index, target, violations)]
+        # Only a card with nothing else wrong is sent: never anything from a target
+        # with a possible secret in it.
+        if not errors and card is not None and validate_online is not None and card.startswith("---"):
+            errors += [f"{target.key}: the Hub refuses the card: {m}" for m in validate_online(card, target.type)]
+    except HfsyncError as error:
+        errors.append(error.message)
+    except OSError as error:
+        errors.append(f"cannot read {error.filename}: {error.strerror}")
+    return replace(change, errors=(*change.errors, *errors)) if errors else change
+
+
+def gate(plan: Plan) -> None:
+    """Refuse to apply ``plan`` if any file it uploads holds a secret (SecretFoundError)."""
+    findings: list[str] = []
+    for target in plan.targets:
+        if not target.has_changes or not target.files:
+            continue
+        root = Path(target.source or ".")
+        findings += [f"{target.key}: {f}" for f in scan_uploads(root, target.files)]
+    if findings:
+        raise blocked(findings, "the files to upload")
+
+
+def offline_problems(manifests: Iterable[Manifest]) -> list[Problem]:
+    """Card and publish-policy problems of every repo target, without network
+    (what `hfsync validate` adds to the schema checks)."""
+    from hfsync.cards.check import target_problems
+    from hfsync.manifest.policy import located, publish_problems
+    from hfsync.publish.source import source_files
+
+    problems: list[Problem] = []
+    for manifest in manifests:
+        for index, target in enumerate(manifest.repos):
+            try:
+                files = source_files(target)
+                problems += target_problems(manifest, index, target, files)
+                card = local_card(target, files)
+                violations = publish_problems(manifest.policy, target, _card_license(target, card), files)
+                problems += located(manifest, index, target, violations)
+            except HfsyncError as error:
+                problems.append(Problem(str(manifest.path), target.location.line, None, error.message))
+    return problems

@@ -1,0 +1,297 @@
+"""The plan: what ``apply`` will do, as plain, versioned data.
+
+A Plan holds one TargetChange per target. A target change carries everything apply
+needs and every renderer shows: the action, the remote head it was planned against,
+setting changes, card metadata changes, file changes with their digests, refs to
+create, generic changes that other engines plug in (pull drift, card generation,
+findings), and errors/warnings. Reasons explain a change; they never steer apply.
+
+Nothing here talks to the Hub or the disk; ``to_dict``/``from_dict`` are the saved
+plan format (``FORMAT_VERSION``), documented by schemas/plan.schema.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from hfsync import schemas
+from hfsync.errors import HfsyncError
+
+FORMAT_VERSION = 1
+
+
+class Action(StrEnum):
+    """What a change does: Terraform's create (+), update (~) and delete (-), or nothing."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """A repo setting (private, gated, sdk, hardware, variables.X, ...) going old -> new."""
+
+    name: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class MetadataChange:
+    """One key of the card's front matter going old -> new (``None`` = absent)."""
+
+    key: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file added, updated or deleted in the target's commit.
+
+    Digests describe the content to upload (empty for deletions); ``remote_oid`` is
+    the Hub's LFS sha256 or git blob oid of the file it replaces or deletes.
+    ``content`` holds generated text (a card with merged metadata) uploaded as is.
+    """
+
+    path: str
+    action: Action
+    size: int
+    lfs: bool
+    sha256: str | None = None
+    git_sha1: str | None = None
+    blake3: str | None = None
+    remote_oid: str | None = None
+    remote_size: int | None = None
+    content: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefChange:
+    """A tag or branch to create."""
+
+    kind: str  # "tag" | "branch"
+    name: str
+    action: Action = Action.CREATE
+    target: str | None = None  # where it points when known at plan time (a branch's start)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A generic change other engines plug in (e.g. kind="pull-drift", "card", "finding")."""
+
+    kind: str
+    action: Action
+    subject: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    """Everything planned for one target."""
+
+    key: str
+    repo_id: str
+    repo_type: str
+    revision: str
+    action: Action
+    kind: str = "repo"
+    head: str | None = None  # remote commit planned against; None when the repo is new
+    source: str | None = None  # local folder the files come from
+    prune: bool = False
+    settings: tuple[SettingChange, ...] = ()
+    metadata: tuple[MetadataChange, ...] = ()
+    files: tuple[FileChange, ...] = ()
+    refs: tuple[RefChange, ...] = ()
+    changes: tuple[Change, ...] = ()
+    inputs: Mapping[str, str] = field(default_factory=dict)  # other local files read -> sha256
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(f.size for f in self.files if f.action != Action.DELETE)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.action != Action.NOOP
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a plan came from: the manifest repo's commit, and the CI run."""
+
+    commit: str | None = None
+    dirty: bool = False
+    run_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What apply will do: one TargetChange per target, and what the plan was made from
+    (the hfsync version, the endpoint, each manifest's digest, provenance)."""
+
+    hfsync_version: str
+    endpoint: str
+    manifests: Mapping[str, str]  # manifest path -> sha256
+    targets: tuple[TargetChange, ...]
+    provenance: Provenance = field(default_factory=Provenance)
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def has_changes(self) -> bool:
+        return any(t.has_changes for t in self.targets)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{t.key}: {e}" for t in self.targets for e in t.errors]
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(t.upload_bytes for t in self.targets)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(to create, to change, to delete), counted in targets as Terraform counts resources.
+
+        A new repo is one create however many files it gets; an existing target with any
+        change (settings, card, files, refs, pull drift) is one change. Files are counted
+        apart, by ``file_counts``.
+        """
+        create, change, delete = (sum(t.action == a for t in self.targets)
+                                  for a in (Action.CREATE, Action.UPDATE, Action.DELETE))
+        return create, change, delete
+
+    def file_counts(self) -> tuple[int, int]:
+        """(files to upload, files to delete) over all targets."""
+        files = [f for t in self.targets for f in t.files]
+        deleted = sum(f.action == Action.DELETE for f in files)
+        return len(files) - deleted, deleted
+
+    def select(self, wanted: tuple[str, ...]) -> Plan:
+        """The plan restricted to targets whose key or repo id is in ``wanted``."""
+        if not wanted:
+            return self
+        return replace(self, targets=tuple(t for t in self.targets if matches(t, wanted)))
+
+    # --- the saved format ----------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(asdict(self))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "plan") -> Plan:
+        version = data.get("format_version") if isinstance(data, Mapping) else None
+        if version is None:
+            raise HfsyncError(
+                f"{where}: not an hfsync plan (no format_version)",
+                hint="Save a plan with `hfsync plan --out FILE` and apply that file.",
+            )
+        if version != FORMAT_VERSION:
+            raise HfsyncError(
+                f"{where}: plan format_version {version!r} is not supported; "
+                f"this hfsync reads format_version {FORMAT_VERSION}.",
+                hint="Make the plan again with this hfsync version.",
+            )
+        errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(data), key=str)
+        if errors:
+            first = errors[0]
+            at = "/".join(str(p) for p in first.absolute_path) or "(top)"
+            raise HfsyncError(f"{where}: not a valid hfsync plan: at {at}: {first.message}")
+        targets = tuple(_target(t) for t in data["targets"])
+        return cls(
+            hfsync_version=data["hfsync_version"],
+            endpoint=data["endpoint"],
+            manifests=dict(data["manifests"]),
+            targets=targets,
+            provenance=Provenance(**data.get("provenance", {})),
+            format_version=version,
+        )
+
+
+def matches(target: TargetChange, wanted: tuple[str, ...]) -> bool:
+    """Whether ``--target`` values ``wanted`` name ``target`` (by key or by repo id)."""
+    return target.key in wanted or target.repo_id in wanted
+
+
+def schema() -> dict[str, Any]:
+    """The saved plan's JSON Schema (hfsync/schemas/plan.schema.json)."""
+    return schemas.load("plan")
+
+
+def read(path: Path) -> Plan:
+    """Load a saved plan file; HfsyncError naming the file if it is unreadable or invalid."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise HfsyncError(f"cannot read plan file {path}: {error.strerror}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise HfsyncError(f"{path}: not a plan file (invalid JSON: {error})") from error
+    return Plan.from_dict(data, where=str(path))
+
+
+def write(plan: Plan, path: Path) -> None:
+    """Save ``plan`` to ``path`` atomically: a reader never sees half a plan."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise HfsyncError(
+            f"cannot write plan file {path}: {error.strerror or error}",
+            hint="Give --out a path in a folder you can write to.",
+        ) from error
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(plan.to_json())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _plain(value: Any) -> Any:
+    """asdict() output made JSON-ready: enums to strings, tuples to lists."""
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build(cls: type, data: Mapping[str, Any]) -> Any:
+    known = {f.name for f in fields(cls)}
+    kwargs = {k: v for k, v in data.items() if k in known}
+    if "action" in kwargs:
+        kwargs["action"] = Action(kwargs["action"])
+    return cls(**kwargs)
+
+
+def _target(data: Mapping[str, Any]) -> TargetChange:
+    kwargs = dict(data)
+    kwargs["settings"] = tuple(_build(SettingChange, s) for s in data.get("settings", ()))
+    kwargs["metadata"] = tuple(_build(MetadataChange, m) for m in data.get("metadata", ()))
+    kwargs["files"] = tuple(_build(FileChange, f) for f in data.get("files", ()))
+    kwargs["refs"] = tuple(_build(RefChange, r) for r in data.get("refs", ()))
+    kwargs["changes"] = tuple(_build(Change, c) for c in data.get("changes", ()))
+    for name in ("reasons", "warnings", "errors"):
+        kwargs[name] = tuple(data.get(name, ()))
+    kwargs["inputs"] = dict(data.get("inputs", {}))
+    return _build(TargetChange, kwargs)

@@ -1,0 +1,192 @@
+"""Manifest + Hub + digest cache -> Plan.
+
+Targets are planned concurrently. Each one reads the Hub a bounded number of times
+(hub.publish.Publisher.read) and hashes its local files through the DigestCache, so a
+second plan over an unchanged tree reads no file content.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from hfsync import __version__
+from hfsync.cards.plan import README, plan_card
+from hfsync.digests import DigestCache, hash_bytes
+from hfsync.errors import HfsyncError
+from hfsync.hub.cards import validate_yaml
+from hfsync.hub.publish import Publisher
+from hfsync.manifest.model import Manifest, RepoTarget, Workspace
+from hfsync.publish.diff import LocalFile, target_change
+from hfsync.publish.gate import review
+from hfsync.publish.plan import Action, Plan, Provenance, TargetChange
+from hfsync.publish.source import source_files
+from hfsync.pull.drift import plan_pulls, pull_names
+
+HASH_THREADS = min(8, (os.cpu_count() or 2) * 2)
+
+
+def select_targets(workspace: Workspace, wanted: Sequence[str]) -> list[tuple[Manifest, RepoTarget]]:
+    """The repo targets named by --target (id or key); all of them when none is named."""
+    repos = list(workspace.repos)
+    if not wanted:
+        return repos
+    known = {t.key for _, t in repos} | {t.id for _, t in repos}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        listed = ", ".join(sorted(t.key for _, t in repos)) or "none"
+        raise HfsyncError(
+            f"no target named {', '.join(unknown)} in the manifests; targets: {listed}",
+            hint="--target takes a repo id (acme/model) or a key (dataset:acme/data).",
+        )
+    return [(m, t) for m, t in repos if t.key in wanted or t.id in wanted]
+
+
+def _failed(target: RepoTarget, message: str) -> TargetChange:
+    return TargetChange(target.key, target.id, target.type, target.revision, Action.NOOP,
+                        source=str(target.source.path), errors=(message,))
+
+
+def plan_target(
+    target: RepoTarget, publisher: Publisher, cache: DigestCache, paths: list[str] | None = None
+) -> TargetChange:
+    """Diff one target against the Hub (the Hub is read while local files are hashed).
+
+    ``paths``: the target's source files when the caller listed them already."""
+    with ThreadPoolExecutor(HASH_THREADS) as pool:
+        reading = pool.submit(
+            publisher.read, target.id, target.type, target.revision,
+            tags=bool(target.tags), variables=bool(target.space and target.space.variables),
+        )
+        root = target.source.path
+        try:
+            paths = source_files(target) if paths is None else paths
+            digests = list(pool.map(lambda p: cache.get(root / p), paths))
+            remote = reading.result()
+            readme = root / README
+            card = plan_card(
+                target,
+                readme if readme.is_file() else None,
+                remote,
+                lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
+                paths,
+            )
+        except HfsyncError as error:  # the Hub's refusal, or a card input that cannot be read
+            # The hint says what to do; a target's error line is all the user sees of it.
+            return _failed(target, error.explained())
+        except OSError as error:
+            return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}")
+        except UnicodeDecodeError:
+            return _failed(target, f"{root / README} is not UTF-8 text; a card must be")
+    local = {p: LocalFile(p, d) for p, d in zip(paths, digests, strict=True)}
+    if card.content is not None:
+        local[README] = LocalFile(README, hash_bytes(card.content.encode("utf-8")), card.content)
+    return target_change(
+        target,
+        local,
+        remote,
+        declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},
+        keep=frozenset({README}) if card.managed else frozenset(),
+        inputs=card.inputs,
+        warnings=card.warnings,
+        card_generated=target.card.generate and not (root / README).is_file(),
+    )
+
+
+def make_plan(
+    workspace: Workspace,
+    publisher: Publisher,
+    *,
+    targets: Sequence[str] = (),
+    keys: frozenset[str] | None = None,
+    pull_keys: frozenset[str] | None = None,
+    cache: DigestCache | None = None,
+    provenance: Provenance | None = None,
+    parallelism: int = 4,
+) -> Plan:
+    """Plan the repo targets of ``workspace`` named by ``targets`` (all when empty) and,
+    when ``keys`` is given, among those only the ones whose key is in it; then the drift
+    of the pulls named by ``targets`` (among ``pull_keys`` when given)."""
+    # --target may name pulls too: their drift is planned beside the repo targets.
+    pulls = pull_names(workspace)
+    repos = {t.key for _, t in workspace.repos} | {t.id for _, t in workspace.repos}
+    for_repos = [w for w in targets if w in repos or w not in pulls]
+    chosen = select_targets(workspace, for_repos) if for_repos or not targets else []
+    chosen = [(m, t) for m, t in chosen if keys is None or t.key in keys]
+    cache = cache or DigestCache()
+    def planned(manifest: Manifest, target: RepoTarget) -> TargetChange:
+        try:
+            paths: list[str] | None = source_files(target)  # listed once, for both steps
+        except OSError:
+            paths = None  # plan_target reports it
+        change = plan_target(target, publisher, cache, paths)
+        # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
+        return review(manifest, target, change, lambda card, kind: validate_yaml(publisher.hub, card, kind),
+                      files=paths)
+
+    with ThreadPoolExecutor(max(1, parallelism)) as pool:
+        changes = list(pool.map(lambda mt: planned(*mt), chosen))
+    changes = creatable(changes, publisher)
+    wanted = set(targets) if targets else None
+    if pull_keys is not None:
+        wanted = {k for k in pull_keys if wanted is None or k in wanted}
+    changes += plan_pulls(workspace, publisher.hub, wanted)
+    return Plan(
+        hfsync_version=__version__,
+        endpoint=publisher.hub.endpoint,
+        manifests={str(m.path): m.digest for m in workspace.manifests},
+        targets=tuple(changes),
+        provenance=provenance or Provenance(),
+    )
+
+
+def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
+    """Warn on each repo to create in a namespace the token's user neither is nor belongs to:
+    a PR's plan says so rather than the apply after merge (one whoami, only when creating)."""
+    new = [c for c in changes if c.action == Action.CREATE and c.kind == "repo" and not c.errors]
+    who = publisher.identity() if new else None
+    if who is None:
+        return changes
+    user, namespaces = who
+    creating = {id(c) for c in new}
+    out = []
+    for change in changes:
+        namespace = change.repo_id.split("/")[0]
+        if id(change) in creating and namespace not in namespaces:
+            change = replace(change, warnings=(*change.warnings, (
+                f"this token's user {user} is neither {namespace} nor a member of it: "
+                "apply with this token cannot create the repo")))
+        out.append(change)
+    return out
+
+
+def plan_manifests(
+    files: Sequence[Path],
+    publisher: Publisher,
+    targets: Sequence[str] = (),
+    parallelism: int = 4,
+    changed_since: str | None = None,
+) -> Plan:
+    """Load the manifests (default ./hfsync.yaml) and plan them, with provenance.
+
+    ``changed_since`` (a git ref) plans only the targets whose entry or files changed
+    since then (see hfsync.changed_since).
+    """
+    from hfsync.manifest.model import load
+    from hfsync.publish.provenance import collect
+
+    workspace = load(files)
+    keys = pull_keys = None
+    if changed_since is not None:
+        from hfsync.publish.changed_since import changed_since as changed
+
+        found = changed(workspace, changed_since)
+        keys, pull_keys = found.repos, found.pulls
+    provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
+    return make_plan(
+        workspace, publisher, targets=targets, keys=keys, pull_keys=pull_keys, provenance=provenance,
+        parallelism=parallelism,
+    )

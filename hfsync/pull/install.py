@@ -1,0 +1,255 @@
+"""`hfsync pull`: the lock's files on disk, verified, in parallel, resumable, offline-capable.
+
+For each pull the lock pins (re-resolving stale pins first unless ``--locked``), every
+file is checked on disk first: one whose (size, mtime, inode) was verified before is
+skipped without reading; one of unknown history is rehashed and kept if it matches.
+The rest are downloaded (see hfsync.hub.download) in parallel. Offline, nothing is
+requested: the pull succeeds from disk or names every missing file.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from hfsync.digests import DigestCache
+from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError
+from hfsync.hub.client import Hub
+from hfsync.hub.download import Downloader, fsync_dirs
+from hfsync.hub.retry import Retry
+from hfsync.hubfacts import is_pickle_file
+from hfsync.manifest.model import Manifest, Pull, Workspace
+from hfsync.pull.layout import Layout
+from hfsync.pull.lockfile import LockedFile, LockedPull, LockFile, allows_unsafe, read_lock, stale_reasons, write_lock
+from hfsync.pull.progress import Reporter
+from hfsync.pull.resolve import check_paths, check_targets, local_blake3, resolve, selected_pulls
+from hfsync.pull.safetensors import SafetensorsError, check_file
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    targets: tuple[str, ...] = ()
+    locked: bool = False
+    offline: bool = False
+    allow_unsafe: bool = False
+    parallelism: int = 8
+
+
+@dataclass
+class PullSummary:
+    pulls: int = 0
+    downloaded: int = 0
+    present: int = 0
+    bytes_downloaded: int = 0
+    locks_written: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    layout: Layout
+    file: LockedFile
+    target: Path  # checked once, before anything is written (safe_join stats every folder)
+    label: str
+    links: list[LockedFile]
+    blake3: str | None = None
+
+
+def _safetensors_gate(label: str) -> Callable[[Path], None]:
+    def accept(path: Path) -> None:
+        try:
+            check_file(path)
+        except (SafetensorsError, OSError) as error:
+            raise ContentError(
+                f"{label}: not a valid safetensors file ({error}); it was not installed.",
+                hint="The repo holds a corrupt or disguised .safetensors file; report it to its owner.",
+            ) from None
+
+    return accept
+
+
+def _plan(manifest: Manifest, pulls: list[Pull], lock: LockFile, options: PullOptions) -> list[str]:
+    keys = [p.key for p in pulls]
+    reasons = stale_reasons(manifest, lock if lock.path.exists() else None, keys)
+    if reasons and options.locked:
+        raise LockError(
+            f"--locked: {manifest.lock_path} is out of step with {manifest.path}:\n"
+            + "\n".join(f"  {r}" for r in reasons),
+            hint="Run `hfsync lock` and commit hfsync.lock, then pull again.",
+        )
+    if reasons and options.offline:
+        raise OfflineError(
+            f"offline, and {manifest.lock_path} is out of step with {manifest.path}:\n"
+            + "\n".join(f"  {r}" for r in reasons),
+            hint="Run `hfsync lock` where the Hub is reachable and commit hfsync.lock.",
+        )
+    return [p.key for p in pulls if stale_reasons(manifest, lock, [p.key])]
+
+
+def _check_unsafe(manifest: Manifest, pull: Pull, entry: LockedPull, allow: bool) -> None:
+    pickles = sorted(f.path for f in entry.files if is_pickle_file(f.path))
+    if pickles and not (allow or allows_unsafe(pull, manifest.policy)):
+        raise PolicyError(
+            f"pull '{pull.key}' ({pull.location}) would install files that load through pickle and "
+            "can run code when loaded:\n" + "\n".join(f"  {p}" for p in pickles),
+            hint="Accept the risk with `allow_unsafe: true` on this pull (or `--allow-unsafe`), "
+            "or exclude these files and re-lock.",
+        )
+
+
+def run_pull(
+    workspace: Workspace, hub: Hub | None, retry: Retry, options: PullOptions, reporter: Reporter,
+    digests: DigestCache,
+) -> PullSummary:
+    """Install every selected pull's pinned files; HfsyncError naming each file that failed."""
+    check_targets(workspace, options.targets)
+    summary = PullSummary()
+    jobs: list[_Job] = []
+    fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]] = {}
+    layouts: list[Layout] = []
+    for manifest in workspace.manifests:
+        pulls = selected_pulls(manifest, options.targets)
+        lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
+        restale = _plan(manifest, pulls, lock, options)
+        for pull in pulls:
+            entry = lock.get(pull.type, pull.id)
+            if pull.key in restale:
+                assert hub is not None
+                resolved = resolve(hub, retry, manifest, pull, entry, allow_unsafe=options.allow_unsafe)
+                entry = resolved.entry
+                fresh.setdefault(manifest.lock_path, (manifest, lock, []))[2].append(entry)
+                if resolved.left_out:
+                    reporter.note(f"{pull.key}: left out {len(resolved.left_out)} pickle file(s) that "
+                                  f"safetensors weights replace: {', '.join(resolved.left_out)}")
+            assert entry is not None
+            check_paths(entry, str(manifest.lock_path), LockError)
+            _check_unsafe(manifest, pull, entry, options.allow_unsafe)
+            layout = Layout(pull, entry)
+            layouts.append(layout)
+            summary.pulls += 1
+            by_target: dict[Path, _Job] = {}
+            for file in entry.files:
+                target = layout.target(file)
+                layout.visible(file)  # refuses escaping paths before anything is written
+                if target in by_target:
+                    by_target[target].links.append(file)
+                else:
+                    by_target[target] = _Job(layout, file, target, f"{entry.key}/{file.path}", [file])
+            jobs.extend(by_target.values())
+    missing = _install(jobs, hub, retry, options, reporter, digests, summary)
+    if missing:
+        raise OfflineError(
+            f"offline, and {len(missing)} pinned file{'s are' if len(missing) != 1 else ' is'} not on disk:\n"
+            + "\n".join(f"  {m}" for m in missing),
+            hint="Pull once where the Hub is reachable (or copy the files in), then pull offline.",
+        )
+    for layout in layouts:
+        layout.finish()
+    summary.locks_written = _write_fresh(fresh, jobs)
+    return summary
+
+
+def _install(
+    jobs: list[_Job], hub: Hub | None, retry: Retry, options: PullOptions, reporter: Reporter,
+    digests: DigestCache, summary: PullSummary,
+) -> list[str]:
+    """Run every job; return labels missing offline; raise naming every failed file."""
+    downloader = Downloader(hub, retry) if hub is not None and not options.offline else None
+    reporter.begin(len(jobs), sum(j.file.size for j in jobs))
+    missing: list[str] = []
+    failures: list[str] = []
+    written: set[Path] = set()
+
+    def finish(job: _Job, install: Callable[[], None] | None) -> str:
+        target = job.target
+        if install is not None:
+            install()
+            hub_digest = {"sha256": job.file.sha256} if job.file.sha256 else {"git_sha1": job.file.git_oid}
+            digests.remember(target, blake3=str(job.blake3), **hub_digest)
+            written.add(target.parent)
+        for file in job.links:
+            job.layout.link(file)
+        return "downloaded" if install is not None else "present"
+
+    def one(job: _Job) -> str | concurrent.futures.Future[str]:
+        target = job.target
+        job.blake3 = local_blake3(digests, target, job.file)
+        if job.blake3 is not None:
+            return finish(job, None)
+        if downloader is None:
+            return "missing"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        advance = reporter.start(job.label, job.file.size)
+        entry = job.layout.entry
+        url = downloader.url(entry.id, entry.type, entry.commit, job.file.path)
+        accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
+        fetched = downloader.fetch(url, job.file, target, label=job.label, advance=advance, accept=accept)
+        job.blake3 = fetched.blake3
+        # fsync and rename on another thread: this one moves on to the next transfer.
+        return finishers.submit(finish, job, fetched.install)
+
+    def settle(job: _Job, future: concurrent.futures.Future) -> concurrent.futures.Future | None:
+        try:
+            outcome = future.result()
+        except HfsyncError as error:
+            failures.append(error.message)  # every engine error names its file
+            reporter.finish(job.label, "failed", job.file.size)
+            return None
+        if isinstance(outcome, concurrent.futures.Future):
+            return outcome
+        if outcome == "missing":
+            missing.append(job.label)
+            return None
+        if outcome == "downloaded":
+            summary.downloaded += 1
+            summary.bytes_downloaded += job.file.size
+        else:
+            summary.present += 1
+        reporter.finish(job.label, outcome, job.file.size)
+        return None
+
+    workers = max(1, options.parallelism)
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool, \
+            concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="hfsync-install") as finishers:
+        ordered = sorted(jobs, key=lambda j: -j.file.size)  # big files first keeps every worker busy
+        futures = {pool.submit(one, job): job for job in ordered}
+        installing: dict[concurrent.futures.Future, _Job] = {}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                job = futures[future]
+                if (pending := settle(job, future)) is not None:
+                    installing[pending] = job
+            for future in concurrent.futures.as_completed(installing):
+                settle(installing[future], future)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            finishers.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            if downloader is not None:
+                downloader.close()
+    fsync_dirs(written)
+    if failures:
+        raise HfsyncError(
+            f"{len(failures)} file{'s' if len(failures) != 1 else ''} could not be pulled; "
+            "the others are in place:\n" + "\n".join(f"  {f}" for f in sorted(failures)),
+            hint="Run `hfsync pull` again: finished files are skipped and partial ones resume.",
+        )
+    return sorted(missing)
+
+
+def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]], jobs: list[_Job]) -> list[Path]:
+    """Write re-resolved pins into their lock files, with the blake3 the downloads computed."""
+    learned = {(j.layout.entry.key, f.path): j.blake3 for j in jobs for f in j.links}
+    written = []
+    for path, (manifest, lock, entries) in fresh.items():
+        pinned = {(p.type, p.id): p for p in lock.pulls}
+        for entry in entries:
+            files = tuple(replace(f, blake3=f.blake3 or learned.get((entry.key, f.path))) for f in entry.files)
+            pinned[(entry.type, entry.id)] = replace(entry, files=files)
+        declared = {(p.type, p.id) for p in manifest.pulls}
+        kept = tuple(p for key, p in pinned.items() if key in declared)
+        if write_lock(LockFile(path, kept), manifest.path.name):
+            written.append(path)
+    return written

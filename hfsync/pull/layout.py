@@ -1,0 +1,118 @@
+"""Where a pull's files live on disk: a plain folder, or the standard Hugging Face cache.
+
+Plain: ``<dest>/<path>``. Cache (``cache: true``), as huggingface_hub lays it out so that
+``hf_hub_download(..., local_files_only=True)`` and ``from_pretrained`` find the files:
+``<HF_HUB_CACHE>/<type>s--<ns>--<name>/blobs/<etag>`` holds the bytes (etag = sha256 for
+LFS files, git blob id otherwise), ``snapshots/<commit>/<path>`` is a relative symlink to
+the blob, and ``refs/<revision>`` holds the commit.
+
+Paths come from the Hub (or a lock file) and are never trusted: absolute paths, ``..``,
+backslashes and paths through a symlink are refused, so nothing is written outside.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from huggingface_hub import constants
+from huggingface_hub.file_download import repo_folder_name
+
+from hfsync.errors import HfsyncError
+from hfsync.manifest.model import Pull
+from hfsync.pull.lockfile import LockedFile, LockedPull
+from hfsync.pull.selection import unsafe_path_reason
+
+
+class UnsafePathError(HfsyncError):
+    """A path would leave its destination."""
+
+
+def safe_join(root: Path, relative: str, what: str) -> Path:
+    """``root/relative`` after checking it stays inside ``root`` without following links."""
+    reason = unsafe_path_reason(relative)
+    if reason:
+        raise UnsafePathError(f"{what}: refusing path {relative!r}: it {reason}")
+    path = root
+    for part in relative.split("/")[:-1]:
+        path = path / part
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise UnsafePathError(
+                f"{what}: refusing path {relative!r}: {path} is a link or a file, and links are never followed"
+            )
+    return path / relative.split("/")[-1]
+
+
+class Layout:
+    """Where one pinned pull's files go."""
+
+    def __init__(self, pull: Pull, entry: LockedPull, cache_root: Path | None = None) -> None:
+        self.pull = pull
+        self.entry = entry
+        if pull.cache:
+            root = Path(cache_root or constants.HF_HUB_CACHE)
+            self.root = root / repo_folder_name(repo_id=entry.id, repo_type=entry.type)
+        else:
+            assert pull.dest is not None
+            self.root = Path(os.path.abspath(pull.dest))
+
+    @property
+    def cache(self) -> bool:
+        return self.pull.cache
+
+    def snapshot(self) -> Path:
+        """The folder where the pull's files appear under their repo paths."""
+        return self.root / "snapshots" / self.entry.commit if self.cache else self.root
+
+    def target(self, file: LockedFile) -> Path:
+        """Where the verified bytes of ``file`` are written."""
+        if self.cache:
+            return self.root / "blobs" / file.etag
+        return safe_join(self.root, file.path, self.entry.key)
+
+    def visible(self, file: LockedFile) -> Path:
+        """Where a user (or transformers) finds ``file``."""
+        return safe_join(self.snapshot(), file.path, self.entry.key)
+
+    def link(self, file: LockedFile) -> None:
+        """Cache layout: point ``snapshots/<commit>/<path>`` at the blob, atomically."""
+        if not self.cache:
+            return
+        pointer = self.visible(file)
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        relative = os.path.relpath(self.target(file), pointer.parent)
+        if pointer.is_symlink() and os.readlink(pointer) == relative:
+            return
+        temp = pointer.with_name(f".{pointer.name}.hfsync-link")
+        temp.unlink(missing_ok=True)
+        os.symlink(relative, temp)
+        os.replace(temp, pointer)
+
+    def finish(self) -> None:
+        """Cache layout: record ``refs/<revision>`` so lookups by branch or tag find the commit."""
+        if not self.cache or self.entry.revision == self.entry.commit:
+            return
+        ref = safe_join(self.root / "refs", self.entry.revision, self.entry.key)
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if ref.read_text() == self.entry.commit:
+                return
+        except OSError:
+            pass
+        temp = ref.with_name(f".{ref.name}.hfsync-ref")
+        temp.write_text(self.entry.commit)
+        os.replace(temp, ref)
+
+    def present(self) -> Iterator[str]:
+        """Repo paths of the files now in the snapshot folder (hfsync's own files excluded)."""
+        top = self.snapshot()
+        for folder, dirs, names in os.walk(top):
+            rel = os.path.relpath(folder, top)
+            if rel == "." and not self.cache:
+                dirs[:] = [d for d in dirs if d not in (".hfsync", ".cache")]
+            for name in names:
+                if name.startswith(".") and name.endswith((".hfsync-partial", ".hfsync-partial.json",
+                                                           ".hfsync-link")):
+                    continue
+                yield name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")

@@ -1,0 +1,295 @@
+"""The lock file: what each pull of a manifest is pinned to, down to every file's digest.
+
+``hfsync.lock`` sits next to its manifest. It is YAML, sorted, without timestamps, so
+that two runs over the same Hub state write the same bytes and a moved pin is a small,
+reviewable diff. Each pull records a fingerprint of the request that produced it, so
+"is the lock in step with the manifest" is a comparison, not a network call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hfsync import schemas
+from hfsync.errors import LockError, Problem
+from hfsync.manifest.model import Manifest, Policy, Pull, target_key
+from hfsync.manifest.schema import schema_problems
+from hfsync.manifest.yamlpos import read
+
+HEADER = "# Pins for the pulls of {manifest}. Written by `hfsync lock`; do not edit by hand.\n"
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    """One pinned file: the Hub's digest (sha256 for LFS, git blob id otherwise) and blake3."""
+
+    path: str
+    size: int
+    sha256: str | None = None
+    git_oid: str | None = None
+    blake3: str | None = None
+
+    @property
+    def etag(self) -> str:
+        """The Hub's name for this content: what the HF cache calls its blob."""
+        return self.sha256 or self.git_oid or ""
+
+    @property
+    def digest(self) -> str:
+        """The Hub digest with its kind, for messages and sidecars: ``sha256:...`` or ``git:...``."""
+        return f"sha256:{self.sha256}" if self.sha256 else f"git:{self.git_oid}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The GGUF file chosen for ``variant: auto`` (or a named variant), and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LockedPull:
+    """One pull as the lock pins it: the revision asked for, the commit it resolved to,
+    the request it answers (``fingerprint``), and every selected file."""
+
+    id: str
+    type: str
+    revision: str
+    commit: str
+    request: str
+    files: tuple[LockedFile, ...]
+    variant: Variant | None = None
+
+    @property
+    def key(self) -> str:
+        return target_key(self.type, self.id)
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """A manifest's lock file: its pinned pulls."""
+
+    path: Path
+    pulls: tuple[LockedPull, ...] = ()
+
+    def get(self, pull_type: str, pull_id: str) -> LockedPull | None:
+        """The pin of the pull of that type and id, None when the lock has none."""
+        return next((p for p in self.pulls if (p.type, p.id) == (pull_type, pull_id)), None)
+
+
+def allows_unsafe(pull: Pull, policy: Policy) -> bool:
+    """Whether pickle-family files may be pulled for ``pull`` under the manifest's policy."""
+    return pull.allow_unsafe or not policy.safetensors_only
+
+
+def fingerprint(pull: Pull, policy: Policy) -> str:
+    """A short digest of everything in the manifest that decides what a pull pins.
+
+    Where the files go (``dest``/``cache``) is not part of it: moving a pull to another
+    folder does not change what it pins, so it does not make the lock stale.
+    """
+    request = {
+        "id": pull.id,
+        "type": pull.type,
+        "revision": pull.revision,
+        "include": list(pull.include),
+        "exclude": list(pull.exclude),
+        "variant": pull.variant,
+        "max_memory": pull.max_memory if pull.variant == "auto" else None,
+        "allow_unsafe": allows_unsafe(pull, policy),
+    }
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def stale_reasons(manifest: Manifest, lock: LockFile | None, keys: Iterable[str] | None = None) -> list[str]:
+    """Why ``lock`` is out of step with ``manifest`` (empty when it is in step).
+
+    ``keys`` limits the check to those pulls (``--target``); entries for pulls the
+    manifest no longer declares are reported only when checking every pull.
+    """
+    wanted = set(keys) if keys is not None else None
+    if lock is None:
+        return [f"{manifest.lock_path} does not exist"] if manifest.pulls else []
+    reasons = []
+    for pull in manifest.pulls:
+        if wanted is not None and pull.key not in wanted:
+            continue
+        entry = lock.get(pull.type, pull.id)
+        if entry is None:
+            reasons.append(f"pull '{pull.key}' is not in {lock.path.name}")
+        elif entry.request != fingerprint(pull, manifest.policy):
+            reasons.append(f"pull '{pull.key}' changed in {manifest.path.name} since it was locked")
+    if wanted is None:
+        declared = {(p.type, p.id) for p in manifest.pulls}
+        for entry in lock.pulls:
+            if (entry.type, entry.id) not in declared:
+                reasons.append(f"{lock.path.name} pins '{entry.key}', which {manifest.path.name} no longer pulls")
+    return reasons
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def _schema() -> dict[str, Any]:
+    return schemas.load("hfsync.lock")
+
+
+_HEX = {40: re.compile(r"^[0-9a-f]{40}$"), 64: re.compile(r"^[0-9a-f]{64}$"), 16: re.compile(r"^[0-9a-f]{16}$")}
+_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "files"}
+_FILE_KEYS = {"path", "size", "sha256", "git_oid", "blake3"}
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _need(condition: bool) -> None:
+    if not condition:
+        raise _Malformed
+
+
+def _hex(value: object, length: int) -> str:
+    _need(isinstance(value, str) and bool(_HEX[length].match(value)))
+    return value  # type: ignore[return-value]
+
+
+def _fast(path: Path, data: Any) -> LockFile:
+    """Build a well-formed lock quickly (libyaml, no positions); _Malformed on anything odd."""
+    _need(isinstance(data, dict) and set(data) == {"version", "pulls"} and data["version"] == 1)
+    _need(isinstance(data["pulls"], list))
+    pulls, seen = [], set()
+    for raw in data["pulls"]:
+        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant"})
+        _need(all(isinstance(raw[k], str) and raw[k] for k in ("id", "type", "revision")))
+        _need(raw["type"] in ("model", "dataset", "space") and (raw["type"], raw["id"]) not in seen)
+        seen.add((raw["type"], raw["id"]))
+        variant = raw.get("variant")
+        if variant is not None:
+            _need(isinstance(variant, dict) and set(variant) == {"name", "reason"}
+                  and all(isinstance(v, str) for v in variant.values()))
+        _need(isinstance(raw["files"], list))
+        files = []
+        for f in raw["files"]:
+            _need(isinstance(f, dict) and set(f) <= _FILE_KEYS and ("sha256" in f) != ("git_oid" in f))
+            _need(isinstance(f.get("path"), str) and bool(f["path"]))
+            _need(type(f.get("size")) is int and f["size"] >= 0)
+            sha256 = _hex(f["sha256"], 64) if "sha256" in f else None
+            git_oid = _hex(f["git_oid"], 40) if "git_oid" in f else None
+            files.append(LockedFile(f["path"], f["size"], sha256, git_oid, _hex(f.get("blake3"), 64)))
+        pulls.append(LockedPull(
+            raw["id"], raw["type"], raw["revision"], _hex(raw["commit"], 40), _hex(raw["request"], 16),
+            tuple(files), Variant(variant["name"], variant["reason"]) if variant else None,
+        ))
+    return LockFile(path, tuple(pulls))
+
+
+def read_lock(path: Path) -> LockFile | None:
+    """The lock at ``path``; None if there is none; LockError naming file:line on bad content."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    # A lock can pin thousands of files: read it with libyaml, and only when that finds
+    # something wrong, again with positions to say where.
+    try:
+        return _fast(path, yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (yaml.YAMLError, _Malformed, KeyError, TypeError, ValueError):
+        pass
+    document, problems = read(path)
+    if document is not None and not problems:
+        problems = schema_problems(document, _schema())
+    if document is None or problems:
+        raise _lock_error(problems)
+    pulls = []
+    seen: set[tuple[str, str]] = set()
+    for index, raw in enumerate(document.data["pulls"]):
+        if (raw["type"], raw["id"]) in seen:
+            problems.append(document.problem(("pulls", index), f"'{raw['id']}' is pinned twice"))
+        seen.add((raw["type"], raw["id"]))
+        files = tuple(
+            LockedFile(f["path"], f["size"], f.get("sha256"), f.get("git_oid"), f["blake3"]) for f in raw["files"]
+        )
+        variant = Variant(raw["variant"]["name"], raw["variant"]["reason"]) if "variant" in raw else None
+        pulls.append(
+            LockedPull(raw["id"], raw["type"], raw["revision"], raw["commit"], raw["request"], files, variant)
+        )
+    if problems:
+        raise _lock_error(problems)
+    return LockFile(path, tuple(pulls))  # only if libyaml and the schema disagree
+
+
+def _lock_error(problems: list[Problem]) -> LockError:
+    head = f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the lock file:"
+    return LockError(
+        "\n".join([head, *(f"  {p}" for p in sorted(problems, key=lambda p: (p.line or 0, p.message)))]),
+        hint="Regenerate it with `hfsync lock --update` rather than editing it by hand.",
+    )
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def _file_dict(file: LockedFile) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": file.path, "size": file.size}
+    entry["sha256" if file.sha256 else "git_oid"] = file.etag
+    entry["blake3"] = file.blake3
+    return entry
+
+
+def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
+    """The lock's text: sorted by pull and by path, key order fixed, no timestamps."""
+    pulls = []
+    for pull in sorted(lock.pulls, key=lambda p: (p.type, p.id)):
+        entry: dict[str, Any] = {
+            "id": pull.id,
+            "type": pull.type,
+            "revision": pull.revision,
+            "commit": pull.commit,
+            "request": pull.request,
+        }
+        if pull.variant is not None:
+            entry["variant"] = {"name": pull.variant.name, "reason": pull.variant.reason}
+        entry["files"] = [_file_dict(f) for f in sorted(pull.files, key=lambda f: f.path)]
+        pulls.append(entry)
+    body = yaml.dump(
+        {"version": 1, "pulls": pulls}, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False,
+    )
+    return HEADER.format(manifest=manifest_name) + body
+
+
+def write_lock(lock: LockFile, manifest_name: str = "hfsync.yaml") -> bool:
+    """Write ``lock`` atomically; return False (and touch nothing) when the text is unchanged."""
+    text = dumps(lock, manifest_name)
+    try:
+        if lock.path.read_text(encoding="utf-8") == text:
+            return False
+    except FileNotFoundError:
+        pass
+    lock.path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{lock.path.name}.", suffix=".tmp", dir=lock.path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, lock.path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
