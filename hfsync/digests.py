@@ -17,7 +17,7 @@ from pathlib import Path
 
 import blake3
 
-from hfsync.paths import cache_dir
+from hfsync.environment import cache_dir
 
 CHUNK = 4 * 1024 * 1024
 

@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -20,11 +19,12 @@ from typing import Any
 
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
+from hfsync.environment import cache_dir
 from hfsync.errors import Problem
 from hfsync.hubfacts import LANGUAGES, LICENSES, SIZE_CATEGORIES, TASKS, size_category
 from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.manifest.yamlpos import read
-from hfsync.paths import cache_dir
+from hfsync.paths import atomic_write
 
 Path_ = tuple[str | int, ...]
 _LANG = re.compile(r"^([a-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -125,11 +125,7 @@ class _RowCounts:
             target = self._load()
             self._known[key] = [*stamp, rows]
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".row-counts.")
-                with os.fdopen(fd, "w") as handle:
-                    json.dump(self._known, handle)
-                os.replace(tmp, target)
+                atomic_write(target, json.dumps(self._known), durable=False)
             except OSError:
                 pass  # a cache that cannot be written only costs a recount
         return rows

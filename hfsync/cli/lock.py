@@ -26,8 +26,8 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     Pins already in step with the manifest stay; --update moves them (all, or the IDs given).
     """
     from hfsync.digests import DigestCache
+    from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
-    from hfsync.hub.client import offline as is_offline
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
     from hfsync.manifest.model import load

@@ -24,8 +24,8 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
          allow_unsafe: bool, parallelism: int) -> int:
     """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
     from hfsync.digests import DigestCache
+    from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
-    from hfsync.hub.client import offline as is_offline
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
     from hfsync.manifest.model import load

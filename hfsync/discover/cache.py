@@ -296,7 +296,7 @@ def render_items(items: Sequence[Item], now: float) -> Table:
     """Items as a rich table: last used, size, status, what."""
     from rich.table import Table
 
-    from hfsync.discover.metacache import describe_age
+    from hfsync.hub.metacache import describe_age
     from hfsync.render import human_size
 
     table = Table(box=None, pad_edge=False)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from hfsync.discover.metacache import is_commit
 from hfsync.discover.search import Found
 from hfsync.discover.session import Lookup
 from hfsync.hub.discover import card_text, head_commit, repo_info
+from hfsync.hub.metacache import is_commit
 from hfsync.hubfacts import REPO_TYPES, is_pickle_file, license_of
 from hfsync.manifest.model import Policy
 from hfsync.render import human_size

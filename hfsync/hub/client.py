@@ -24,11 +24,6 @@ from hfsync.log import redact, register_secret
 PUBLIC_ENDPOINT = "https://huggingface.co"
 
 
-def offline(flag: bool = False) -> bool:
-    """Whether this run must make no request: ``--offline`` or HF_HUB_OFFLINE, read now."""
-    return flag or constants._is_true(os.environ.get("HF_HUB_OFFLINE"))
-
-
 def is_loopback(endpoint: str) -> bool:
     """Whether ``endpoint`` points at this machine (a sandbox Hub)."""
     host = urlparse(endpoint).hostname or ""

@@ -26,8 +26,9 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import build_hf_headers, paginate
 
 from hfsync import __version__
+from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
-from hfsync.hub.client import Hub, offline, translate_errors
+from hfsync.hub.client import Hub, translate_errors
 from hfsync.log import redact
 from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
 

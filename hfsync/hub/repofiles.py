@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from huggingface_hub import RepoFile
 
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.metacache import CachedReads, MetadataCache
 from hfsync.hub.retry import Retry
 from hfsync.hubfacts import license_of
 from hfsync.pull.lockfile import LockedFile
@@ -51,3 +53,20 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
 
     with translate_errors("list files of", repo_id):
         return retry.call(f"list files of {repo_type} {repo_id}@{commit[:12]}", listing)
+
+
+def files_at_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str,
+                    cache: MetadataCache | None = None) -> list[LockedFile]:
+    """The files of a repo at a commit (hub.repofiles.list_files), through the metadata cache.
+
+    A commit's tree never changes, so the entry never expires: re-locking a pull whose
+    revision did not move lists nothing again.
+    """
+    reads = CachedReads(cache or MetadataCache(), hub.endpoint)
+    raw = reads.read(
+        ("tree", repo_type, repo_id, commit),
+        f"the files of {repo_type} {repo_id}@{commit[:12]}",
+        lambda hint: [dataclasses.asdict(f) for f in list_files(hub, retry, repo_id, repo_type, commit)],
+        immutable=True,
+    )
+    return [LockedFile(**entry) for entry in raw]

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 
+from hfsync.environment import slow_seconds
+
 log = logging.getLogger("hfsync.hub")
-
-DEFAULT_SLOW_SECONDS = 5.0
-
-
-def slow_threshold() -> float:
-    """Seconds after which a request counts as slow: HFSYNC_SLOW_SECONDS, else 5."""
-    raw = os.environ.get("HFSYNC_SLOW_SECONDS")
-    try:
-        return float(raw) if raw else DEFAULT_SLOW_SECONDS
-    except ValueError:
-        return DEFAULT_SLOW_SECONDS
-
 
 class SlowWatch:
     """Times Hub requests and warns once, the first time one is slower than the threshold.
@@ -31,7 +20,7 @@ class SlowWatch:
     def __init__(
         self, threshold: float | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.threshold = slow_threshold() if threshold is None else threshold
+        self.threshold = slow_seconds() if threshold is None else threshold
         self.clock = clock
         self.warned = False
 

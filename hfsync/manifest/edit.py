@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hfsync.errors import HfsyncError, ManifestError
 from hfsync.manifest.model import load
+from hfsync.paths import atomic_write
 
 _PULLS_KEY = re.compile(r"^pulls:[ \t]*(?P<value>[^#\s][^#]*?)?[ \t]*(?P<comment>#.*)?$")
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)-(?:[ \t]|$)")
@@ -91,21 +91,6 @@ def insert_pulls(text: str, pulls: Sequence[NewPull]) -> str:
     return "".join([*lines[: last + 1], *items, *lines[last + 1 :]])
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(handle.name, path.stat().st_mode & 0o7777)
-        os.replace(handle.name, path)
-    except BaseException:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
-        raise
 
 
 def add_pulls(path: Path, pulls: Sequence[NewPull]) -> AddResult:
@@ -142,13 +127,13 @@ def add_pulls(path: Path, pulls: Sequence[NewPull]) -> AddResult:
         added.append(NewPull(pull.id, pull.type, dest))
     if not added:
         return AddResult(path, (), tuple(skipped), False)
-    _write_atomic(path, insert_pulls(text, added))
+    atomic_write(path, insert_pulls(text, added))
     try:
         load([path])
     except ManifestError:
         if original is None:
             path.unlink()
         else:
-            _write_atomic(path, original.decode("utf-8"))
+            atomic_write(path, original.decode("utf-8"))
         raise
     return AddResult(path, tuple(added), tuple(skipped), created)

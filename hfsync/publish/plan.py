@@ -13,8 +13,6 @@ plan format (``FORMAT_VERSION``), documented by schemas/plan.schema.json.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
@@ -25,6 +23,7 @@ import jsonschema
 
 from hfsync import schemas
 from hfsync.errors import HfsyncError
+from hfsync.paths import atomic_write
 
 FORMAT_VERSION = 1
 
@@ -249,20 +248,12 @@ def read(path: Path) -> Plan:
 def write(plan: Plan, path: Path) -> None:
     """Save ``plan`` to ``path`` atomically: a reader never sees half a plan."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        atomic_write(path, plan.to_json())
     except OSError as error:
         raise HfsyncError(
             f"cannot write plan file {path}: {error.strerror or error}",
             hint="Give --out a path in a folder you can write to.",
         ) from error
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(plan.to_json())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _plain(value: Any) -> Any:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
+from hfsync.environment import offline
 from hfsync.errors import HubError
-from hfsync.hub.client import Hub, offline
+from hfsync.hub.client import Hub
 from hfsync.hub.repofiles import COMMIT, resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Workspace

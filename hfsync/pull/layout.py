@@ -21,6 +21,7 @@ from huggingface_hub.file_download import repo_folder_name
 
 from hfsync.errors import HfsyncError
 from hfsync.manifest.model import Pull
+from hfsync.paths import atomic_write
 from hfsync.pull.lockfile import LockedFile, LockedPull
 from hfsync.pull.selection import unsafe_path_reason
 
@@ -100,9 +101,7 @@ class Layout:
                 return
         except OSError:
             pass
-        temp = ref.with_name(f".{ref.name}.hfsync-ref")
-        temp.write_text(self.entry.commit)
-        os.replace(temp, ref)
+        atomic_write(ref, self.entry.commit)
 
     def present(self) -> Iterator[str]:
         """Repo paths of the files now in the snapshot folder (hfsync's own files excluded)."""

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from hfsync.errors import LockError, Problem
 from hfsync.manifest.model import Manifest, Policy, Pull, target_key
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
+from hfsync.paths import atomic_write
 
 HEADER = "# Pins for the pulls of {manifest}. Written by `hfsync lock`; do not edit by hand.\n"
 
@@ -281,15 +280,5 @@ def write_lock(lock: LockFile, manifest_name: str = "hfsync.yaml") -> bool:
             return False
     except FileNotFoundError:
         pass
-    lock.path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{lock.path.name}.", suffix=".tmp", dir=lock.path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, lock.path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write(lock.path, text)
     return True

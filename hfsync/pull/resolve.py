@@ -16,11 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hfsync.digests import DigestCache
-from hfsync.discover.session import files_at_commit
 from hfsync.errors import HfsyncError, HubError, OfflineError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Downloader
-from hfsync.hub.repofiles import resolve_pin
+from hfsync.hub.repofiles import files_at_commit, resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.manifest.policy import check_pulls

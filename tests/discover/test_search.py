@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from hfsync.discover.metacache import MetadataCache
 from hfsync.discover.search import SearchQuery, run_search
 from hfsync.discover.session import Lookup
+from hfsync.hub.metacache import MetadataCache
 from tests.discover.conftest import CATALOGUE, requests_to
 from tests.helpers import hfsync
 

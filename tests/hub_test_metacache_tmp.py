@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from hfsync.discover.metacache import CachedReads, MetadataCache, describe_age, is_commit, ttl_from_env
+from hfsync.environment import metadata_ttl
 from hfsync.errors import HfsyncError, OfflineError
+from hfsync.hub.metacache import CachedReads, MetadataCache, describe_age, is_commit
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -82,15 +83,15 @@ def test_offline_answers_any_age_and_misses_without_fetching(tmp_path):
 
 
 def test_ttl_from_the_environment(monkeypatch):
-    assert ttl_from_env() == 900
+    assert metadata_ttl() == 900
     monkeypatch.setenv("HFSYNC_METADATA_TTL", "30")
-    assert ttl_from_env() == 30
+    assert metadata_ttl() == 30
     monkeypatch.setenv("HFSYNC_METADATA_TTL", "soon")
     with pytest.raises(HfsyncError, match="HFSYNC_METADATA_TTL='soon' is not a number of seconds"):
-        ttl_from_env()
+        metadata_ttl()
     monkeypatch.setenv("HFSYNC_METADATA_TTL", "-1")
     with pytest.raises(HfsyncError, match="must not be negative"):
-        ttl_from_env()
+        metadata_ttl()
 
 
 def test_small_helpers():

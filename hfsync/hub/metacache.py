@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hfsync.errors import HfsyncError, OfflineError
-from hfsync.paths import cache_dir
+from hfsync.environment import cache_dir, metadata_ttl
+from hfsync.errors import OfflineError
+from hfsync.paths import atomic_write
 
-DEFAULT_TTL = 15 * 60.0
 FORMAT = 1
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 
@@ -33,23 +31,6 @@ Key = Sequence[str | int | bool | None]
 def is_commit(revision: str | None) -> bool:
     """Whether ``revision`` is a full commit id (whose content can never change)."""
     return bool(revision and COMMIT_RE.fullmatch(revision))
-
-
-def ttl_from_env() -> float:
-    """The TTL in seconds: HFSYNC_METADATA_TTL, else 15 minutes."""
-    raw = os.environ.get("HFSYNC_METADATA_TTL")
-    if not raw:
-        return DEFAULT_TTL
-    try:
-        value = float(raw)
-    except ValueError:
-        raise HfsyncError(
-            f"HFSYNC_METADATA_TTL={raw!r} is not a number of seconds.",
-            hint="Set it to e.g. 900 (15 minutes), or 0 to always refetch branch answers.",
-        ) from None
-    if value < 0:
-        raise HfsyncError(f"HFSYNC_METADATA_TTL={raw!r} must not be negative.")
-    return value
 
 
 def describe_age(seconds: float) -> str:
@@ -83,7 +64,7 @@ class MetadataCache:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.root = root or cache_dir() / "metadata"
-        self.ttl = ttl_from_env() if ttl is None else ttl
+        self.ttl = metadata_ttl() if ttl is None else ttl
         self.clock = clock
 
     def path_for(self, key: Key) -> Path:
@@ -120,17 +101,7 @@ class MetadataCache:
             "value": value,
         }
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", dir=path.parent, prefix=".tmp-", suffix=".json", delete=False
-            )
-            try:
-                with handle:
-                    json.dump(record, handle, separators=(",", ":"))
-                os.replace(handle.name, path)
-            except BaseException:
-                os.unlink(handle.name)
-                raise
+            atomic_write(path, json.dumps(record, separators=(",", ":")), durable=False)
         except OSError:
             # A read-only or full cache disk must not fail a query that already succeeded.
             return

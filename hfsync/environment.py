@@ -1,0 +1,56 @@
+"""Every environment variable hfsync itself reads, read when asked (never at import).
+
+huggingface_hub reads its own (HF_TOKEN, HF_ENDPOINT, HF_HOME, ...); of those, hfsync
+reads only HF_HUB_OFFLINE, here, so that every command agrees on what offline means.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hfsync.errors import HfsyncError
+
+DEFAULT_METADATA_TTL = 15 * 60.0
+DEFAULT_SLOW_SECONDS = 5.0
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+
+
+def offline(flag: bool = False) -> bool:
+    """Whether this run must make no request: ``--offline`` or HF_HUB_OFFLINE set to a true value."""
+    return flag or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+def cache_dir() -> Path:
+    """The user cache directory: HFSYNC_CACHE_DIR, else $XDG_CACHE_HOME/hfsync, else ~/.cache/hfsync."""
+    explicit = os.environ.get("HFSYNC_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "hfsync"
+
+
+def metadata_ttl() -> float:
+    """How long cached Hub answers for a branch stay fresh: HFSYNC_METADATA_TTL seconds, else 15 minutes."""
+    raw = os.environ.get("HFSYNC_METADATA_TTL")
+    if not raw:
+        return DEFAULT_METADATA_TTL
+    try:
+        value = float(raw)
+    except ValueError:
+        raise HfsyncError(
+            f"HFSYNC_METADATA_TTL={raw!r} is not a number of seconds.",
+            hint="Set it to e.g. 900 (15 minutes), or 0 to always refetch branch answers.",
+        ) from None
+    if value < 0:
+        raise HfsyncError(f"HFSYNC_METADATA_TTL={raw!r} must not be negative.")
+    return value
+
+
+def slow_seconds() -> float:
+    """Seconds after which a Hub request counts as slow: HFSYNC_SLOW_SECONDS, else 5."""
+    raw = os.environ.get("HFSYNC_SLOW_SECONDS")
+    try:
+        return float(raw) if raw else DEFAULT_SLOW_SECONDS
+    except ValueError:
+        return DEFAULT_SLOW_SECONDS
