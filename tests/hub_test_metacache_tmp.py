@@ -8,7 +8,8 @@ import pytest
 
 from hfsync.environment import metadata_ttl
 from hfsync.errors import HfsyncError, OfflineError
-from hfsync.hub.metacache import CachedReads, MetadataCache, describe_age, is_commit
+from hfsync.hub.metacache import CachedReads, MetadataCache, is_commit
+from hfsync.units import describe_age
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

@@ -35,8 +35,9 @@ def cache() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def ls(files: tuple[Path, ...], fmt: str) -> int:
     """List pulled files and cached revisions, least recently used first, with what keeps them."""
-    from hfsync.discover.cache import choose, render_items
-    from hfsync.render import human_size
+    from hfsync.discover.cache import choose
+    from hfsync.render.cache import render_items
+    from hfsync.units import human_size
 
     inv = _inventory(files)
     choose(inv, now=time.time())  # marks base models that kept adapters protect
@@ -56,8 +57,9 @@ def ls(files: tuple[Path, ...], fmt: str) -> int:
 @click.option("--dry-run", is_flag=True, help="List what would go and the bytes freed; delete nothing.")
 def prune(files: tuple[Path, ...], max_size: str | None, older_than: str | None, dry_run: bool) -> int:
     """Evict least recently used pulled files, never what a lock pins or a kept adapter's base model."""
-    from hfsync.discover.cache import choose_from_options, delete, render_items
-    from hfsync.render import human_size
+    from hfsync.discover.cache import choose_from_options, delete
+    from hfsync.render.cache import render_items
+    from hfsync.units import human_size
 
     inv = _inventory(files)
     choice = choose_from_options(inv, max_size, older_than, now=time.time())

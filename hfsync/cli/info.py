@@ -25,9 +25,10 @@ from hfsync.cli.search import offline_option, ttl_option
 def info(opts: Options, repo_id: str, repo_type: str | None, revision: str | None, fmt: str,
          manifest: Path | None, offline: bool, ttl: float | None) -> int:
     """Show a repo's license, task, library, sizes, weights and card, with policy verdicts."""
-    from hfsync.discover.info import parse_id, render_text, repo_report
+    from hfsync.discover.info import parse_id, repo_report
     from hfsync.discover.session import Lookup
     from hfsync.manifest.model import load
+    from hfsync.render.info import render_text
 
     kind, repo_id = parse_id(repo_id, repo_type)
     if manifest is None and Path("hfsync.yaml").is_file():

@@ -31,9 +31,9 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
     from hfsync.manifest.model import load
+    from hfsync.pull.lock import run_lock
     from hfsync.pull.progress import make_reporter
-    from hfsync.pull.resolve import run_lock
-    from hfsync.render import human_size
+    from hfsync.units import human_size
 
     if ids and not update:
         raise click.UsageError("IDs name the pins to move, so they need --update.")

@@ -31,7 +31,7 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     from hfsync.manifest.model import load
     from hfsync.pull.install import PullOptions, run_pull
     from hfsync.pull.progress import make_reporter
-    from hfsync.render import human_size
+    from hfsync.units import human_size
 
     workspace = load(files)
     offline = is_offline(offline)

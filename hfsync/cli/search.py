@@ -53,8 +53,9 @@ def search(opts: Options, kind: str, query: str | None, author: str | None, task
            min_downloads: int | None, safetensors: bool, sort: str | None, limit: int, fmt: str,
            add: bool, manifest: Path, offline: bool, ttl: float | None) -> int:
     """Search the Hub for repos to depend on, e.g. `hfsync search models --task text-classification`."""
-    from hfsync.discover.search import SearchQuery, add_results, results_table, run_search
+    from hfsync.discover.search import SearchQuery, add_results, run_search
     from hfsync.discover.session import Lookup
+    from hfsync.render.search import results_table
 
     lookup = Lookup.open(opts.endpoint, opts.token, offline=offline, ttl=ttl)
     results = run_search(lookup, SearchQuery(

@@ -19,7 +19,7 @@ def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...]) 
     from hfsync.digests import DigestCache
     from hfsync.manifest.model import load
     from hfsync.pull.verify import raise_on_mismatch, run_verify
-    from hfsync.render import human_size
+    from hfsync.units import human_size
 
     report = run_verify(load(files), targets, DigestCache())
     for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra)):

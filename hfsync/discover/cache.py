@@ -27,13 +27,14 @@ import yaml
 from huggingface_hub import constants
 from huggingface_hub.utils import CacheNotFound, HFCacheInfo, scan_cache_dir
 
+from hfsync.discover.reports import Item
 from hfsync.errors import HfsyncError
 from hfsync.manifest.model import Manifest
 from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import LockedPull, read_lock
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    pass
 
 _AGE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smhdw])")
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -46,41 +47,6 @@ def parse_age(text: str) -> float:
     if not parts or _AGE.sub("", text.strip().lower()).strip():
         raise HfsyncError(f"not an age: {text!r}", hint="Write it like 30d, 12h, 45m, 90s or 2w.")
     return sum(float(number) * _AGE_UNITS[unit] for number, unit in parts)
-
-
-@dataclass
-class Item:
-    """One thing prune can remove: a file in a dest folder, or a revision in the HF cache."""
-
-    kind: str  # "file" | "revision"
-    repo_type: str
-    repo_id: str
-    path: Path  # the file, or the revision's snapshot folder
-    size: int
-    last_used: float
-    commit: str | None = None
-    root: Path | None = None  # a file's dest folder: emptied subfolders go, the folder stays
-    pinned_by: str | None = None  # the lock file that pins it
-    names_bases: tuple[str, ...] = ()  # base models this item (an adapter) names
-    protected_by: str | None = None  # the adapter whose base model this is (set by choose())
-
-    @property
-    def status(self) -> str:
-        if self.pinned_by:
-            return f"pinned by {self.pinned_by}"
-        if self.protected_by:
-            return f"base model of {self.protected_by}"
-        return "evictable"
-
-    @property
-    def label(self) -> str:
-        if self.kind == "revision":
-            return f"{self.repo_id}@{(self.commit or '')[:8]} ({self.repo_type}, HF cache)"
-        return str(self.path)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "type": self.repo_type, "id": self.repo_id, "path": str(self.path),
-                "commit": self.commit, "size": self.size, "last_used": self.last_used, "status": self.status}
 
 
 @dataclass
@@ -292,16 +258,3 @@ def delete(inv: Inventory, choice: Choice) -> None:
         inv.hf_cache.delete_revisions(*commits).execute()
 
 
-def render_items(items: Sequence[Item], now: float) -> Table:
-    """Items as a rich table: last used, size, status, what."""
-    from rich.table import Table
-
-    from hfsync.hub.metacache import describe_age
-    from hfsync.render import human_size
-
-    table = Table(box=None, pad_edge=False)
-    for name, justify in (("last used", "right"), ("size", "right"), ("status", "left"), ("item", "left")):
-        table.add_column(name, justify=justify, no_wrap=name == "item")  # type: ignore[arg-type]
-    for item in items:
-        table.add_row(f"{describe_age(now - item.last_used)} ago", human_size(item.size), item.status, item.label)
-    return table

@@ -7,55 +7,15 @@ head commit and the card at the resolved commit (which never expire).
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
 
-from hfsync.discover.search import Found
+from hfsync.discover.reports import Found, RepoReport, Verdict
 from hfsync.discover.session import Lookup
 from hfsync.hub.discover import card_text, head_commit, repo_info
 from hfsync.hub.metacache import is_commit
 from hfsync.hubfacts import REPO_TYPES, is_pickle_file, license_of
 from hfsync.manifest.model import Policy
-from hfsync.render import human_size
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One policy check: ``status`` is ok, fail, warn or unknown."""
-
-    check: str
-    status: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class RepoReport:
-    id: str
-    type: str
-    revision: str | None
-    sha: str | None
-    license: str | None
-    gated: str | bool
-    private: bool
-    task: str | None
-    library: str | None
-    base_models: tuple[str, ...]
-    sizes: dict[str, int]  # bytes per file type (".safetensors", ".json", ...)
-    files: int
-    parameters: int | None
-    dtypes: dict[str, int]  # parameters per dtype, when the Hub gives them
-    summary: str | None
-    last_commit: dict[str, Any] | None
-    last_modified: str | None
-    downloads: int | None
-    likes: int
-    verdicts: tuple[Verdict, ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 def parse_id(text: str, repo_type: str | None) -> tuple[str, str]:
@@ -219,43 +179,3 @@ def _report(
     )
 
 
-def _count(n: int) -> str:
-    for unit, scale in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("k", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.1f}{unit}"
-    return str(n)
-
-
-def render_text(report: RepoReport, policy_source: str | None = None) -> str:
-    """The report as aligned lines for a terminal."""
-    at = f" at {report.revision}" if report.revision else ""
-    lines = [f"{report.id} ({report.type}){at}, commit {report.sha or '?'}"]
-
-    def row(name: str, value: object) -> None:
-        if value not in (None, "", (), {}):
-            lines.append(f"  {name:<12} {value}")
-
-    row("license", report.license or "none declared")
-    row("gated", report.gated or "no")
-    row("private", "yes" if report.private else "no")
-    row("task", report.task)
-    row("library", report.library)
-    row("base model", ", ".join(report.base_models))
-    if report.parameters:
-        dtypes = ", ".join(f"{k}: {_count(v)}" for k, v in report.dtypes.items())
-        row("parameters", _count(report.parameters) + (f" ({dtypes})" if dtypes else ""))
-    total = sum(report.sizes.values())
-    by_type = ", ".join(f"{kind} {human_size(size)}" for kind, size in report.sizes.items())
-    row("size", f"{human_size(total)} in {report.files} files" + (f": {by_type}" if by_type else ""))
-    if report.last_commit:
-        commit = report.last_commit
-        when, short = (commit.get("date") or "")[:10], str(commit.get("id"))[:8]
-        row("last commit", f"{when} {short} {commit.get('title') or ''}".strip())
-    popularity = f"{report.likes} likes" + (f", {report.downloads} downloads" if report.downloads is not None else "")
-    row("popularity", popularity)
-    row("summary", report.summary)
-    if report.verdicts:
-        lines.append(f"Policy{f' ({policy_source})' if policy_source else ''}:")
-        for verdict in report.verdicts:
-            lines.append(f"  {verdict.status.upper():<8} {verdict.check:<12} {verdict.detail}")
-    return "\n".join(lines)

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from hfsync.discover.reports import Found
 from hfsync.discover.session import Lookup
 from hfsync.errors import HfsyncError
 from hfsync.hub.discover import SORTS, Listing, list_repos
-from hfsync.hubfacts import license_of
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    pass
 
 # CLI sort names -> the listing API's.
 SORT_KEYS = {"downloads": "downloads", "likes": "likes", "updated": "lastModified", "created": "createdAt"}
@@ -48,81 +48,6 @@ class SearchQuery:
     def key(self) -> str:
         """The query as a metadata-cache key: equal queries, equal keys."""
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
-
-
-@dataclass(frozen=True)
-class Found:
-    """One search result, in the user's words."""
-
-    id: str
-    type: str
-    task: str | None
-    library: str | None
-    license: str | None
-    downloads: int | None
-    likes: int
-    updated: str | None
-    created: str | None
-    safetensors: bool | None  # None: the listing does not say (datasets, spaces)
-    private: bool
-    gated: str | bool
-    tags: tuple[str, ...]
-
-    @classmethod
-    def from_hub(cls, repo_type: str, item: dict) -> Found:
-        """Build from a listing item or a repo info object."""
-        tags = tuple(str(t) for t in item.get("tags") or ())
-        card = item.get("cardData") or {}
-        if repo_type == "model":
-            task = item.get("pipeline_tag") or card.get("pipeline_tag")
-            library = item.get("library_name") or card.get("library_name")
-        elif repo_type == "dataset":
-            task = _first(card.get("task_categories")) or _tag_value(tags, "task_categories")
-            library = _tag_value(tags, "library")
-        else:
-            task = None
-            library = item.get("sdk") or card.get("sdk")
-        siblings = item.get("siblings")
-        if item.get("safetensors"):
-            safetensors: bool | None = True
-        elif siblings is not None and repo_type == "model":
-            safetensors = any(s.get("rfilename", "").endswith(".safetensors") for s in siblings)
-        else:
-            safetensors = None
-        return cls(
-            id=item["id"],
-            type=repo_type,
-            task=task,
-            library=library,
-            license=license_of(item.get("cardData"), tags),
-            downloads=item.get("downloads") if repo_type != "space" else None,
-            likes=int(item.get("likes") or 0),
-            updated=item.get("lastModified"),
-            created=item.get("createdAt"),
-            safetensors=safetensors,
-            private=bool(item.get("private")),
-            gated=item.get("gated") or False,
-            tags=tags,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["tags"] = list(self.tags)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Found:
-        return cls(**{**data, "tags": tuple(data.get("tags") or ())})
-
-
-def _first(value: object) -> str | None:
-    if isinstance(value, list):
-        return str(value[0]) if value else None
-    return str(value) if value else None
-
-
-def _tag_value(tags: Iterable[str], prefix: str) -> str | None:
-    return next((t.split(":", 1)[1] for t in tags if t.startswith(prefix + ":")), None)
 
 
 Check = Callable[[Found], bool]
@@ -205,29 +130,6 @@ def run_search(lookup: Lookup, query: SearchQuery, *, page_size: int = 100) -> l
     describe = f"this search of {query.repo_type}s"
     answer = lookup.reads.read(("search", query.repo_type, query.key()), describe, fetch, immutable=False)
     return [Found.from_dict(item) for item in answer]
-
-
-def results_table(results: list[Found]) -> Table:
-    """The results as a rich table: id, task, library, license, downloads, likes, updated, safetensors."""
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for name, justify in (("id", "left"), ("task", "left"), ("library", "left"), ("license", "left"),
-                          ("downloads", "right"), ("likes", "right"), ("updated", "left"),
-                          ("safetensors", "left")):
-        table.add_column(name, justify=justify, no_wrap=name == "id")  # type: ignore[arg-type]
-    for found in results:
-        table.add_row(
-            found.id,
-            found.task or "-",
-            found.library or "-",
-            found.license or "-",
-            f"{found.downloads:,}" if found.downloads is not None else "-",
-            f"{found.likes:,}",
-            (found.updated or "")[:10] or "-",
-            {True: "yes", False: "no", None: "-"}[found.safetensors],
-        )
-    return table
 
 
 def add_results(manifest: Path, results: list[Found]) -> str:

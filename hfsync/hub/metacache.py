@@ -21,6 +21,7 @@ from typing import Any
 from hfsync.environment import cache_dir, metadata_ttl
 from hfsync.errors import OfflineError
 from hfsync.paths import atomic_write
+from hfsync.units import describe_age
 
 FORMAT = 1
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
@@ -31,18 +32,6 @@ Key = Sequence[str | int | bool | None]
 def is_commit(revision: str | None) -> bool:
     """Whether ``revision`` is a full commit id (whose content can never change)."""
     return bool(revision and COMMIT_RE.fullmatch(revision))
-
-
-def describe_age(seconds: float) -> str:
-    """``42 s``, ``3 min``, ``5 h``, ``2 days``: how old cached data is, for people."""
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{int(seconds)} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h"
-    return f"{round(seconds / 86400)} days"
 
 
 @dataclass(frozen=True)

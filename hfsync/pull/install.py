@@ -24,8 +24,9 @@ from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import LockedFile, LockedPull, LockFile, allows_unsafe, read_lock, stale_reasons, write_lock
 from hfsync.pull.progress import Reporter
-from hfsync.pull.resolve import check_paths, check_targets, local_blake3, resolve, selected_pulls
+from hfsync.pull.resolve import local_blake3, resolve
 from hfsync.pull.safetensors import SafetensorsError, check_file
+from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,23 @@
-"""`hfsync lock`: resolve each pull's revision to a commit and pin every selected file.
-
-Pins in step with the manifest stay as they are (no request) unless ``--update`` moves
-them. The Hub gives sha256 (LFS) or the git blob id per file but no blake3, which
-``verify`` needs: a moved pin keeps the blake3 of files whose Hub digest did not change,
-takes it from a verified local copy when the pull's destination already holds one, and
-otherwise streams the file once through the hashes without keeping it.
-"""
+"""Pinning one pull: resolve its revision on the Hub to a commit and select the files to pin."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hfsync.digests import DigestCache
-from hfsync.errors import HfsyncError, HubError, OfflineError
 from hfsync.hub.client import Hub
-from hfsync.hub.download import Downloader
 from hfsync.hub.repofiles import files_at_commit, resolve_pin
 from hfsync.hub.retry import Retry
-from hfsync.manifest.model import Manifest, Pull, Workspace
-from hfsync.manifest.policy import check_pulls
-from hfsync.pull.layout import Layout
+from hfsync.manifest.model import Manifest, Pull
 from hfsync.pull.lockfile import (
     LockedFile,
     LockedPull,
-    LockFile,
     allows_unsafe,
     fingerprint,
-    read_lock,
-    stale_reasons,
-    write_lock,
 )
-from hfsync.pull.progress import Reporter
-from hfsync.pull.selection import mem_available, select, unsafe_path_reason
+from hfsync.pull.selection import check_paths, mem_available, select
 
 log = logging.getLogger("hfsync.lock")
 
@@ -48,25 +30,6 @@ class Resolved:
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
     license: str | None = None  # the repo's license on the Hub, for policy.licenses
-
-
-@dataclass
-class LockSummary:
-    resolved: list[Resolved] = field(default_factory=list)
-    kept: int = 0
-    written: list[Path] = field(default_factory=list)
-    hashed_remote: int = 0
-
-
-def check_paths(entry: LockedPull, where: str, error: type[HfsyncError] = HubError) -> None:
-    """Refuse a pin whose file paths could escape a destination, naming each one."""
-    bad = [f"  {f.path!r}: {reason}" for f in entry.files if (reason := unsafe_path_reason(f.path))]
-    if bad:
-        raise error(
-            f"{where} lists {len(bad)} file path{'s' if len(bad) != 1 else ''} that would escape the "
-            f"destination of '{entry.key}'; nothing was written:\n" + "\n".join(bad),
-            hint="This repo cannot be pulled safely; report it to its owner.",
-        )
 
 
 def resolve(
@@ -109,107 +72,3 @@ def local_blake3(digests: DigestCache, path: Path, file: LockedFile) -> str | No
     return None
 
 
-def selected_pulls(manifest: Manifest, targets: Iterable[str]) -> list[Pull]:
-    """The manifest's pulls named by ``targets`` (all when empty)."""
-    wanted = set(targets)
-    return [p for p in manifest.pulls if not wanted or p.key in wanted or p.id in wanted]
-
-
-def check_targets(workspace: Workspace, targets: Iterable[str]) -> None:
-    """Refuse (HfsyncError) when a --target names no pull of the workspace."""
-    known = {p.key for _, p in workspace.pulls} | {p.id for _, p in workspace.pulls}
-    unknown = sorted(set(targets) - known)
-    if unknown:
-        raise HfsyncError(
-            f"no pull named {', '.join(repr(t) for t in unknown)} in the manifest",
-            hint="Pulls are named by id (models) or type:id; see `pulls:` in hfsync.yaml.",
-        )
-
-
-def run_lock(
-    workspace: Workspace,
-    hub: Hub | None,
-    retry: Retry,
-    *,
-    update: bool = False,
-    ids: tuple[str, ...] = (),
-    allow_unsafe: bool = False,
-    digests: DigestCache,
-    reporter: Reporter | None = None,
-) -> LockSummary:
-    """Bring every manifest's lock in step; ``update`` re-resolves pins (only ``ids`` when given).
-
-    ``hub`` is None offline: then a lock that needs resolving is an OfflineError.
-    """
-    check_targets(workspace, ids)
-    summary = LockSummary()
-    for manifest in workspace.manifests:
-        lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
-        moving = {p.key for p in selected_pulls(manifest, ids)} if update else set()
-        stale = {p.key for p in manifest.pulls if stale_reasons(manifest, lock, [p.key])}
-        todo = [p for p in manifest.pulls if p.key in moving | stale]
-        if todo and hub is None:
-            raise OfflineError(
-                f"{manifest.lock_path} needs {', '.join(p.key for p in todo)} resolved on the Hub, "
-                "and this run is offline",
-                hint="Run `hfsync lock` where the Hub is reachable, and commit hfsync.lock.",
-            )
-        entries = {(p.type, p.id): lock.get(p.type, p.id) for p in manifest.pulls}
-        summary.kept += len(manifest.pulls) - len(todo)
-        resolved_here = []
-        for pull in todo:
-            assert hub is not None
-            resolved_here.append(
-                (pull, resolve(hub, retry, manifest, pull, lock.get(pull.type, pull.id), allow_unsafe=allow_unsafe))
-            )
-        # Every pull's license is judged before anything is downloaded or written.
-        check_pulls(manifest, {pull.key: resolved.license for pull, resolved in resolved_here})
-        for pull, resolved in resolved_here:
-            entry = _fill_blake3(resolved.entry, pull, hub, retry, digests, reporter, summary)
-            resolved.entry = entry
-            entries[(pull.type, pull.id)] = entry
-            summary.resolved.append(resolved)
-        new = LockFile(manifest.lock_path, tuple(e for e in entries.values() if e is not None))
-        if (manifest.pulls or lock.pulls) and write_lock(new, manifest.path.name):
-            summary.written.append(manifest.lock_path)
-    return summary
-
-
-def _fill_blake3(
-    entry: LockedPull,
-    pull: Pull,
-    hub: Hub,
-    retry: Retry,
-    digests: DigestCache,
-    reporter: Reporter | None,
-    summary: LockSummary,
-    parallelism: int = 8,
-) -> LockedPull:
-    """Every file of ``entry`` with its blake3: carried over, read locally, or streamed (in parallel)."""
-    layout = Layout(pull, entry)
-    downloader = Downloader(hub, retry)
-
-    def learn(file: LockedFile) -> tuple[LockedFile, bool]:
-        if file.blake3 is not None:
-            return file, False
-        try:
-            value = local_blake3(digests, layout.target(file), file)
-        except HfsyncError:
-            value = None
-        remote = value is None
-        if value is None:
-            label = f"{entry.key}/{file.path}"
-            url = downloader.url(entry.id, entry.type, entry.commit, file.path)
-            step = reporter.start(label, file.size) if reporter else (lambda n: None)
-            value = downloader.fetch(url, file, None, label=label, advance=step).blake3
-            if reporter:
-                reporter.finish(label, "hashed", file.size)
-        return replace(file, blake3=value), remote
-
-    try:
-        with ThreadPoolExecutor(max(1, parallelism)) as pool:
-            learned = list(pool.map(learn, entry.files))
-    finally:
-        downloader.close()
-    summary.hashed_remote += sum(remote for _, remote in learned)
-    return replace(entry, files=tuple(f for f, _ in learned))

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from huggingface_hub.utils import filter_repo_objects
 
-from hfsync.errors import PolicyError
+from hfsync.errors import HfsyncError, HubError, PolicyError
 from hfsync.hubfacts import is_pickle_file
-from hfsync.manifest.model import Pull
-from hfsync.pull.lockfile import LockedFile, Variant
+from hfsync.manifest.model import Manifest, Pull, Workspace
+from hfsync.pull.lockfile import LockedFile, LockedPull, Variant
 
 # The fraction of MemAvailable a model may take: the rest is for the KV cache and the
 # process itself. An explicit max_memory is taken as given.
@@ -176,3 +176,31 @@ def _pick_variant(
     keep = {id(f) for f in groups[key]} | {id(f) for f in companions}
     others = [f for f in files if not f.path.lower().endswith(".gguf")]
     return others + [f for f in gguf if id(f) in keep], Variant(key, reason)
+
+
+def check_paths(entry: LockedPull, where: str, error: type[HfsyncError] = HubError) -> None:
+    """Refuse a pin whose file paths could escape a destination, naming each one."""
+    bad = [f"  {f.path!r}: {reason}" for f in entry.files if (reason := unsafe_path_reason(f.path))]
+    if bad:
+        raise error(
+            f"{where} lists {len(bad)} file path{'s' if len(bad) != 1 else ''} that would escape the "
+            f"destination of '{entry.key}'; nothing was written:\n" + "\n".join(bad),
+            hint="This repo cannot be pulled safely; report it to its owner.",
+        )
+
+
+def selected_pulls(manifest: Manifest, targets: Iterable[str]) -> list[Pull]:
+    """The manifest's pulls named by ``targets`` (all when empty)."""
+    wanted = set(targets)
+    return [p for p in manifest.pulls if not wanted or p.key in wanted or p.id in wanted]
+
+
+def check_targets(workspace: Workspace, targets: Iterable[str]) -> None:
+    """Refuse (HfsyncError) when a --target names no pull of the workspace."""
+    known = {p.key for _, p in workspace.pulls} | {p.id for _, p in workspace.pulls}
+    unknown = sorted(set(targets) - known)
+    if unknown:
+        raise HfsyncError(
+            f"no pull named {', '.join(repr(t) for t in unknown)} in the manifest",
+            hint="Pulls are named by id (models) or type:id; see `pulls:` in hfsync.yaml.",
+        )

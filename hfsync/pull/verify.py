@@ -19,7 +19,7 @@ from hfsync.errors import LockError, VerifyError
 from hfsync.manifest.model import Workspace
 from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import LockedFile, read_lock
-from hfsync.pull.resolve import check_paths, check_targets, selected_pulls
+from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 
 # Above this, one file is worth all cores; below, files are hashed side by side.
 BIG = 16 * 1024 * 1024

@@ -10,21 +10,10 @@ import json as _json
 from typing import Any
 
 from hfsync.publish.plan import Action, Plan, TargetChange
+from hfsync.units import human_size
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
 VERBS = {Action.CREATE: "created", Action.UPDATE: "updated in place", Action.NOOP: "unchanged"}
-
-
-def human_size(n: int) -> str:
-    """Bytes in decimal units, as the Hub shows them: 999 B, 1.2 kB, 3.4 MB, 1.2 GB.
-
-    The one size format of hfsync: plans, info, cache listings and transfer summaries."""
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 def value(v: Any) -> str:

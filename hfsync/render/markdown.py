@@ -8,7 +8,8 @@ block per changed target with its changes as a ``diff`` code block (GitHub colou
 from __future__ import annotations
 
 from hfsync.publish.plan import Action, Plan, TargetChange
-from hfsync.render import SYMBOLS, change_lines, heading, human_size, summary
+from hfsync.render import SYMBOLS, change_lines, heading, summary
+from hfsync.units import human_size
 
 
 def _cell(text: str) -> str:

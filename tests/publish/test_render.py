@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 
 from hfsync.publish.plan import Action, Plan, SettingChange, TargetChange, schema
-from hfsync.render import human_size, render, summary
+from hfsync.render import render, summary
+from hfsync.units import human_size
 from tests.publish.fakes import fixed_plan
 
 GOLDEN = Path(__file__).parent / "golden"

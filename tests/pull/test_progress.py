@@ -6,7 +6,7 @@ import io
 
 from hfsync.hub.retry import Wait
 from hfsync.pull.progress import PlainReporter, RichReporter, make_reporter
-from hfsync.render import human_size
+from hfsync.units import human_size
 
 
 def test_plain_lines_count_files_and_show_each_wait_once():

@@ -1,0 +1,28 @@
+"""`hfsync search` results as a terminal table."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from hfsync.discover.reports import Found
+
+
+def results_table(results: list[Found]) -> Table:
+    """The results as a rich table: id, task, library, license, downloads, likes, updated, safetensors."""
+    table = Table(box=None, pad_edge=False)
+    for name, justify in (("id", "left"), ("task", "left"), ("library", "left"), ("license", "left"),
+                          ("downloads", "right"), ("likes", "right"), ("updated", "left"),
+                          ("safetensors", "left")):
+        table.add_column(name, justify=justify, no_wrap=name == "id")  # type: ignore[arg-type]
+    for found in results:
+        table.add_row(
+            found.id,
+            found.task or "-",
+            found.library or "-",
+            found.license or "-",
+            f"{found.downloads:,}" if found.downloads is not None else "-",
+            f"{found.likes:,}",
+            (found.updated or "")[:10] or "-",
+            {True: "yes", False: "no", None: "-"}[found.safetensors],
+        )
+    return table
