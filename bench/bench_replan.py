@@ -26,7 +26,7 @@ def main() -> None:
     from hfsync.digests import DigestCache
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.publish.apply import apply_plan
     from hfsync.publish.planner import make_plan
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hfsync.manifest.model import load, parse_size
+from hfsync.manifest.load import load
+from hfsync.manifest.model import parse_size
 from tests.helpers import hfsync
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

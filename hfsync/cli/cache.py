@@ -15,7 +15,8 @@ from hfsync.cli.validate import manifest_option
 
 def _inventory(files: tuple[Path, ...]):  # type: ignore[no-untyped-def]
     from hfsync.discover.cache import inventory
-    from hfsync.manifest.model import DEFAULT_MANIFEST, load
+    from hfsync.manifest.load import load
+    from hfsync.manifest.model import DEFAULT_MANIFEST
 
     # Without -f, ./hfsync.yaml when there is one; with no manifest, only the HF cache is seen.
     given = files or ((Path(DEFAULT_MANIFEST),) if Path(DEFAULT_MANIFEST).is_file() else ())

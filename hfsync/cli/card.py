@@ -22,7 +22,7 @@ def render(target: str, files: tuple[Path, ...]) -> int:
     """Print the card apply would publish for TARGET (a repo id or key), offline."""
     from hfsync.cards.plan import local_card
     from hfsync.errors import HfsyncError
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.publish.planner import select_targets
     from hfsync.publish.source import source_files
 

@@ -27,7 +27,7 @@ def info(opts: Options, repo_id: str, repo_type: str | None, revision: str | Non
     """Show a repo's license, task, library, sizes, weights and card, with policy verdicts."""
     from hfsync.discover.info import parse_id, repo_report
     from hfsync.discover.session import Lookup
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.render.info import render_text
 
     kind, repo_id = parse_id(repo_id, repo_type)

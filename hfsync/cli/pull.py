@@ -28,7 +28,7 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.pull.install import PullOptions, run_pull
     from hfsync.pull.progress import make_reporter
     from hfsync.units import human_size

@@ -24,7 +24,7 @@ manifest_option = click.option(
 def validate(options: Options, files: tuple[Path, ...]) -> int:
     """Check manifests against the schema and the rules, without network."""
     from hfsync.errors import ManifestError
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.publish.gate import offline_problems
 
     workspace = load(files)

@@ -17,7 +17,7 @@ from hfsync.cli.validate import manifest_option
 def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...]) -> int:
     """Check pulled files against hfsync.lock (blake3); exit 1 on any difference."""
     from hfsync.digests import DigestCache
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.pull.verify import raise_on_mismatch, run_verify
     from hfsync.units import human_size
 

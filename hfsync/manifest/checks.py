@@ -11,16 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from hfsync.errors import Problem
 from hfsync.hubfacts import LICENSES
+from hfsync.manifest.model import Location, Manifest
 from hfsync.manifest.yamlpos import Document, Key
-
-if TYPE_CHECKING:  # only named in annotations: manifest calls these checks
-    from hfsync.manifest.model import Location, Manifest
 
 
 def _id_problem(repo_id: str) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hfsync.errors import HfsyncError, ManifestError
-from hfsync.manifest.model import load
+from hfsync.manifest.load import load
 from hfsync.paths import atomic_write
 
 _PULLS_KEY = re.compile(r"^pulls:[ \t]*(?P<value>[^#\s][^#]*?)?[ \t]*(?P<comment>#.*)?$")

@@ -175,7 +175,7 @@ def plan_manifests(
     ``changed_since`` (a git ref) plans only the targets whose entry or files changed
     since then (see hfsync.changed_since).
     """
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.publish.provenance import collect
 
     workspace = load(files)

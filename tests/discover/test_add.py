@@ -6,7 +6,7 @@ import pytest
 
 from hfsync.errors import HfsyncError, ManifestError
 from hfsync.manifest.edit import NewPull, add_pulls, insert_pulls
-from hfsync.manifest.model import load
+from hfsync.manifest.load import load
 from tests.helpers import hfsync
 
 MANIFEST = """\

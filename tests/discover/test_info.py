@@ -183,8 +183,8 @@ def test_gated_and_private_repos(sandbox, tmp_path, monkeypatch):
 
 def test_parameters_and_dtypes_when_the_hub_gives_them():
     from hfsync.discover.info import _report
-    from hfsync.render.info import render_text
     from hfsync.manifest.model import Policy
+    from hfsync.render.info import render_text
 
     item = {"id": "acme/big", "sha": "a" * 40, "safetensors": {"parameters": {"BF16": 7_000_000_000, "F32": 1024},
                                                                "total": 7_000_001_024},

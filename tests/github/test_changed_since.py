@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 import pytest
 
-from hfsync.manifest.model import load
+from hfsync.manifest.load import load
 from hfsync.publish.changed_since import ChangesError, changed_since
 from tests.helpers import hfsync
 

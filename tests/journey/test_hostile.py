@@ -90,7 +90,7 @@ def test_offline_mode_is_never_retried():
 def test_verbose_traceback_of_an_expected_error_is_redacted(tmp_path, monkeypatch):
     from hfsync.errors import HfsyncError
     from hfsync.log import register_secret
-    from hfsync.manifest import model as manifest
+    from hfsync.manifest import load as manifest
 
     secret = "hf_journeysecretjourneysecret"
     register_secret(secret)

@@ -58,7 +58,7 @@ def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_p
 
 
 def test_ctrl_c_outside_apply_says_interrupted_with_exit_130(tmp_path, monkeypatch):
-    from hfsync.manifest import model as manifest
+    from hfsync.manifest import load as manifest
 
     def load(files):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt

@@ -10,7 +10,7 @@ from huggingface_hub import HfApi
 from hfsync.digests import DigestCache
 from hfsync.hub import Hub
 from hfsync.hub.publish import Publisher
-from hfsync.manifest.model import load
+from hfsync.manifest.load import load
 from hfsync.publish.planner import make_plan
 
 

@@ -114,7 +114,7 @@ def engine_pull(sandbox, project):
     from hfsync.digests import DigestCache
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry, RetryPolicy
-    from hfsync.manifest.model import load
+    from hfsync.manifest.load import load
     from hfsync.pull.install import PullOptions, run_pull
     from hfsync.pull.progress import PlainReporter
 

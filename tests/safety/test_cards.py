@@ -9,7 +9,7 @@ import pytest
 from huggingface_hub import DatasetCard, ModelCard, SpaceCard
 
 from hfsync.cards.plan import local_card
-from hfsync.manifest.model import load
+from hfsync.manifest.load import load
 from hfsync.publish.source import source_files
 from tests.helpers import hfsync
 
