@@ -1,32 +1,19 @@
-"""hfsync's layers, checked on the source: imports point one way.
+"""hfsync's architecture, checked on the source: about ten rules on its packages.
 
 Every module under hfsync/ is parsed with ``ast`` and every import it makes (at the
-top or inside a function: a lazy import is still a dependency) is held against the
-layers below. A module missing from ``LAYERS`` fails the test, so a new module must be
-placed on purpose.
+top, inside a function, or under ``if TYPE_CHECKING:``: each is a dependency) is held
+against these rules. The tree says what each package is:
 
-    cli      hfsync.cli.*, hfsync.__main__: click commands; parse, call one function, render
-    engine   planner, apply, pull, locker, verify, ...: run one command's job
-    domain   diff, digests, secrets, cards, policy, selection, ...: checks and generators
-    hub      hfsync.hub.*: the one adapter to the Hub
-    render   hfsync.render.*: Plan -> text; reads the plan and nothing else
-    data     manifest, lock, plan, errors, ...: file formats and plain data
-    sandbox  hfsync.sandbox.*: the local Hub; imports nothing else of hfsync
+    shared ground  errors, log, paths, environment, digests, hubfacts, units, schemas
+    manifest/      the manifest as data, and loading and checking it
+    publish/ pull/ discover/ cards/   one folder per concern, the verbs as modules
+    hub/           the one adapter to the Hub
+    render/        views: read data, print nothing else
+    cli/           click commands: parse, call one function, render
+    sandbox/       the local Hub; shares nothing with the client it stands in for
 
-An engine may import anything below it; domain, hub and render sit side by side
-above data and import none of each other. ``lock`` is data here, beside ``manifest``
-(the brief of the layout named it among the domain modules): it is a file format read
-into frozen dataclasses, and the hub's downloader takes a ``LockedFile`` as its order,
-as the publisher takes plain ``remote`` data.
-
-huggingface_hub: only hfsync.hub (and the sandbox, and tests) may use what talks to
-the Hub. Outside them an import from huggingface_hub must be on ``HF_PURE``: names that
-parse, validate or describe and send no request (repo id validation, card and card
-data classes, errors, constants, glob filtering, the local cache's folder names and
-scanner, the switch for its progress bars). An allow-list rather than a deny-list,
-because huggingface_hub exports hundreds of names and a new network function must not
-slip through by being unlisted. ``RepoCard`` is allowed for parsing card text;
-its ``load``/``push_to_hub`` would reach the Hub, which review catches, not this test.
+Data modules are plain data and file formats any layer may read. Engines run one
+command's job; they import data, steps and adapters, never another engine.
 """
 
 from __future__ import annotations
@@ -38,75 +25,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "hfsync"
 
-CLI, ENGINE, DOMAIN, HUB, RENDER, DATA, SANDBOX = "cli", "engine", "domain", "hub", "render", "data", "sandbox"
-
-# A module's layer; a package's entry covers its submodules.
-LAYERS: dict[str, str] = {
-    "hfsync.cli": CLI,
-    "hfsync.__main__": CLI,
-    # engines: one command's job, or a step of one
-    "hfsync.planner": ENGINE,
-    "hfsync.apply": ENGINE,
-    "hfsync.review": ENGINE,  # plan's and apply's checks before publishing
-    "hfsync.drift": ENGINE,  # plan's step for pulls
-    "hfsync.locker": ENGINE,
-    "hfsync.pull": ENGINE,
-    "hfsync.verify": ENGINE,
-    "hfsync.prune": ENGINE,
-    "hfsync.search": ENGINE,
-    "hfsync.info": ENGINE,
-    "hfsync.lookup": ENGINE,  # search's and info's cached Hub reads
-    "hfsync.importer": ENGINE,
-    "hfsync.github": ENGINE,
-    "hfsync.progress": ENGINE,  # the reporters engines call back (bars, countdowns)
-    # domain: pure checks and generators, and the local state they keep
-    "hfsync.diff": DOMAIN,
-    "hfsync.source": DOMAIN,
-    "hfsync.digests": DOMAIN,
-    "hfsync.secrets": DOMAIN,
-    "hfsync.secretplugin": DOMAIN,
-    "hfsync.cards": DOMAIN,
-    "hfsync.cardcheck": DOMAIN,
-    "hfsync.cardstep": DOMAIN,
-    "hfsync.policy": DOMAIN,
-    "hfsync.selection": DOMAIN,
-    "hfsync.safetensors": DOMAIN,
-    "hfsync.layout": DOMAIN,
-    "hfsync.metacache": DOMAIN,
-    "hfsync.manifest_edit": DOMAIN,
-    "hfsync.changed_since": DOMAIN,
-    "hfsync.provenance": DOMAIN,
-    "hfsync.hub": HUB,
-    "hfsync.render": RENDER,
-    # data: file formats, plain data, the error root, process-wide plumbing
-    "hfsync": DATA,  # __version__
-    "hfsync.errors": DATA,
-    "hfsync.log": DATA,
-    "hfsync.dirs": DATA,
-    "hfsync.hubdata": DATA,
-    "hfsync.yamlsource": DATA,
-    "hfsync.schema": DATA,
-    "hfsync.manifest": DATA,
-    "hfsync.manifest_checks": DATA,
-    "hfsync.lock": DATA,
-    "hfsync.plan": DATA,
-    "hfsync.remote": DATA,
-    "hfsync.sandbox": SANDBOX,
+SHARED = {"hfsync", "hfsync.errors", "hfsync.log", "hfsync.paths", "hfsync.environment", "hfsync.digests",
+          "hfsync.hubfacts", "hfsync.units", "hfsync.schemas"}
+DATA = {"hfsync.manifest", "hfsync.publish.plan", "hfsync.publish.remote", "hfsync.pull.lockfile",
+        "hfsync.discover.reports"}
+ENGINES = {"hfsync.publish.planner", "hfsync.publish.apply", "hfsync.pull.lock", "hfsync.pull.install",
+           "hfsync.pull.verify", "hfsync.discover.search", "hfsync.discover.info", "hfsync.discover.importer",
+           "hfsync.discover.cache", "hfsync.github"}
+# Where one concern reaches into another's steps (not its data), and why.
+CROSSINGS = {
+    ("hfsync.publish.planner", "hfsync.pull.drift"): "a plan shows the pulls whose upstream moved past the lock",
+    ("hfsync.discover.cache", "hfsync.pull.layout"): "the cache finds pulled files where pull put them",
 }
-
-# What each layer may import of hfsync (its own layer included).
-MAY_IMPORT: dict[str, set[str]] = {
-    CLI: {CLI, ENGINE, DOMAIN, HUB, RENDER, DATA, SANDBOX},  # `hfsync sandbox serve`
-    ENGINE: {ENGINE, DOMAIN, HUB, RENDER, DATA},
-    DOMAIN: {DOMAIN, DATA},
-    HUB: {HUB, DATA},
-    RENDER: {RENDER, DATA},
-    DATA: {DATA},
-    SANDBOX: {SANDBOX},
-}
-
-# Of the data layer, renderers read the plan (its Action, Plan, TargetChange) only.
-RENDER_DATA = {"hfsync.plan"}
+CONCERNS = ("hfsync.publish", "hfsync.pull", "hfsync.discover", "hfsync.cards")
 
 HF_PURE = {
     "huggingface_hub": {
@@ -119,7 +50,6 @@ HF_PURE = {
     "huggingface_hub.errors": "*",
     "huggingface_hub.file_download": {"repo_folder_name"},
 }
-HF_NETWORK_OK = {HUB, SANDBOX}
 
 
 def _module_name(path: Path) -> str:
@@ -130,14 +60,6 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
-
-
-def layer_of(module: str) -> str | None:
-    while module:
-        if module in LAYERS:
-            return LAYERS[module]
-        module = module.rpartition(".")[0]
-    return None
 
 
 def _type_only(tree: ast.Module) -> set[ast.AST]:
@@ -185,60 +107,88 @@ def _where(module: str, line: int) -> str:
     return f"{MODULES[module].relative_to(ROOT.parent)}:{line}"
 
 
-def test_every_module_has_a_layer():
-    assert [m for m in MODULES if layer_of(m) is None] == []
-    assert [m for m in LAYERS if m not in MODULES] == []
+def within(module: str, *packages: str) -> bool:
+    """Whether ``module`` is one of ``packages`` or inside one (``hfsync`` itself is the root module only)."""
+    return any(module == p or (p != "hfsync" and module.startswith(p + ".")) for p in packages)
 
 
-@pytest.mark.parametrize("module", sorted(MODULES))
-def test_imports_point_down(module):
-    layer = layer_of(module)
-    wrong = []
-    for target, _name, line in imports(module):
-        if target != "hfsync" and not target.startswith("hfsync."):
-            continue
-        other = layer_of(target)
-        if other not in MAY_IMPORT[layer]:
-            wrong.append(f"{_where(module, line)}: {layer} imports {target} ({other})")
-        elif layer == RENDER and other == DATA and target not in RENDER_DATA:
-            wrong.append(f"{_where(module, line)}: a renderer imports {target}; renderers read the plan only")
-    assert wrong == []
+def is_data(module: str) -> bool:
+    return (within(module, *SHARED, *DATA) and module != "hfsync") or module == "hfsync"
 
 
-def _imports_outside(layers: set[str], wanted) -> list[str]:
-    """Where a module outside ``layers`` imports a module ``wanted(name)`` accepts."""
-    return [
-        f"{_where(m, line)}: {target}"
-        for m in MODULES
-        if layer_of(m) not in layers
-        for target, _, line in imports(m)
-        if wanted(target)
-    ]
+def hfsync_imports(module: str) -> list[tuple[str, int]]:
+    return [(t, line) for t, _, line in imports(module) if t.split(".")[0] == "hfsync"]
 
 
-def test_nothing_imports_the_cli():
-    assert _imports_outside({CLI}, lambda t: t == "hfsync.cli" or t.startswith("hfsync.cli.")) == []
+def broken(rule) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every import of hfsync breaking ``rule(importer, imported)``."""
+    return [f"{_where(m, line)}: {m} imports {t}" for m in MODULES for t, line in hfsync_imports(m)
+            if not within(t, m) and not rule(m, t)]
+
+
+def test_every_module_is_in_a_known_place():
+    known = (*SHARED, *DATA, *CONCERNS, "hfsync.hub", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
+             "hfsync.__main__")
+    assert [m for m in MODULES if not within(m, *known)] == []
+    assert [m for m in (*SHARED, *DATA, *ENGINES) if m not in MODULES] == []
+
+
+def test_1_the_sandbox_shares_nothing_with_the_client():
+    assert broken(lambda m, t: within(m, "hfsync.sandbox") == within(t, "hfsync.sandbox")
+                  or (m == "hfsync.cli.sandbox" and t == "hfsync.sandbox")) == []
+
+
+def test_2_nothing_imports_the_cli():
+    assert broken(lambda m, t: not within(t, "hfsync.cli") or within(m, "hfsync.cli", "hfsync.__main__")) == []
+
+
+def test_3_shared_ground_stands_on_nothing_else():
+    assert broken(lambda m, t: not within(m, *SHARED) or within(t, *SHARED)) == []
+
+
+def test_4_the_manifest_needs_only_shared_ground():
+    assert broken(lambda m, t: not within(m, "hfsync.manifest") or within(t, "hfsync.manifest", *SHARED)) == []
+
+
+def test_5_data_imports_only_data():
+    assert broken(lambda m, t: not within(m, *DATA) or within(t, *DATA, *SHARED)) == []
+
+
+def test_6_the_hub_adapter_carries_data_and_nothing_else():
+    assert broken(lambda m, t: not within(m, "hfsync.hub") or within(t, "hfsync.hub", *DATA, *SHARED)) == []
+
+
+def test_7_views_read_data_only():
+    assert broken(lambda m, t: not within(m, "hfsync.render") or within(t, "hfsync.render", *DATA, *SHARED)) == []
+
+
+def test_8_cards_are_made_from_the_manifest_and_the_hub_s_data():
+    assert broken(lambda m, t: not within(m, "hfsync.cards") or within(t, "hfsync.cards", *DATA, *SHARED)) == []
+
+
+def test_9_engines_do_not_import_engines():
+    assert broken(lambda m, t: not (m in ENGINES and t in ENGINES)) == []
+    assert broken(lambda m, t: t not in ENGINES or within(m, "hfsync.cli")) == []
+
+
+def test_10_concerns_meet_through_data():
+    def ok(m: str, t: str) -> bool:
+        mine = next((c for c in CONCERNS if within(m, c)), None)
+        theirs = next((c for c in CONCERNS if within(t, c)), None)
+        return (mine is None or theirs is None or mine == theirs or within(t, *DATA) or (m, t) in CROSSINGS
+                or theirs == "hfsync.cards")  # cards are a step of publishing and of the gate
+    assert broken(ok) == []
 
 
 def test_only_the_cli_imports_click():
-    assert _imports_outside({CLI}, lambda t: t.split(".")[0] == "click") == []
-
-
-def test_the_sandbox_imports_nothing_else_of_hfsync():
-    outside = set(MAY_IMPORT) - {SANDBOX}
-    assert [
-        f"{_where(m, line)}: {target}"
-        for m in MODULES
-        if layer_of(m) == SANDBOX
-        for target, _, line in imports(m)
-        if target.split(".")[0] == "hfsync" and layer_of(target) in outside
-    ] == []
+    assert [f"{_where(m, line)}" for m in MODULES if not within(m, "hfsync.cli")
+            for t, _, line in imports(m) if t.split(".")[0] == "click"] == []
 
 
 def test_only_the_hub_adapter_talks_to_the_hub():
     wrong = []
     for m in MODULES:
-        if layer_of(m) in HF_NETWORK_OK:
+        if within(m, "hfsync.hub", "hfsync.sandbox"):
             continue
         for target, name, line in imports(m):
             if target.split(".")[0] != "huggingface_hub":
@@ -250,13 +200,11 @@ def test_only_the_hub_adapter_talks_to_the_hub():
 
 
 def test_no_import_cycles():
-    """No two modules import each other, even lazily: a cycle means a function sits in
-    the wrong layer. A package importing its own submodules (render dispatching to its
-    renderers, which share the package's helpers) is one exception; an import under
-    ``if TYPE_CHECKING:`` is the other: it names a caller's types in annotations
-    (manifest_checks and the Manifest that manifest.load checks with it) and never runs."""
+    """No two modules import each other, even lazily or for types only: a cycle means a
+    function sits in the wrong module. A package importing its own submodules (render
+    dispatching to its renderers, which share the package's helpers) is the exception."""
     graph = {
-        m: {t for t, _, _ in imports(m, type_only=False) if t in MODULES and t != m and not t.startswith(m + ".")}
+        m: {t for t, _, _ in imports(m) if t in MODULES and t != m and not t.startswith(m + ".")}
         for m in MODULES
     }
     cycles = []
@@ -271,3 +219,9 @@ def test_no_import_cycles():
                     seen.add(nxt)
                     stack.append((nxt, (*path, nxt)))
     assert cycles == []
+
+
+@pytest.mark.parametrize("rule", sorted(CROSSINGS))
+def test_each_crossing_is_still_needed(rule):
+    importer, imported = rule
+    assert imported in {t for t, _ in hfsync_imports(importer)}
