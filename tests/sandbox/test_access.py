@@ -10,7 +10,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
 )
 
-from tests.sandbox.helpers import api
+from tests.sandbox.hubapi import api
 
 
 def test_whoami_and_bad_token(sandbox):

@@ -11,7 +11,7 @@ import pytest
 from huggingface_hub import hf_hub_download, snapshot_download
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RevisionNotFoundError
 
-from tests.sandbox.helpers import BIG, api, make_folder
+from tests.sandbox.hubapi import BIG, api, make_folder
 
 
 @pytest.fixture

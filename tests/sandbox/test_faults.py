@@ -13,7 +13,7 @@ import pytest
 from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
-from tests.sandbox.helpers import api
+from tests.sandbox.hubapi import api
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 from huggingface_hub.errors import HfHubHTTPError
 
 from hfsync.sandbox import SandboxServer
-from tests.sandbox.helpers import BIG, api, git_oid, make_folder, sha256
+from tests.sandbox.hubapi import BIG, api, git_oid, make_folder, sha256
 
 
 @pytest.mark.parametrize("repo_type", ["model", "dataset", "space"])
@@ -130,7 +130,7 @@ def test_multipart_upload(tmp_path):
     server = SandboxServer(tmp_path / "hub", multipart_threshold=1 << 20, multipart_chunk=1 << 20)
     server.start()
     try:
-        from tests.sandbox.helpers import api as make_api
+        from tests.sandbox.hubapi import api as make_api
 
         class H:
             url, token = server.url, server.token

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hfsync.publish.gate import gate
 from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
-from tests.safety.corpus import Plant, plants, write
+from tests.publish.secret_corpus import Plant, plants, write
 
 UPLOAD_ROUTES = ("POST preupload", "POST lfs-batch", "PUT lfs-upload", "POST commit")
 

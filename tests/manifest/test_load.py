@@ -12,7 +12,7 @@ from hfsync.manifest.load import load
 from hfsync.manifest.model import parse_size
 from tests.helpers import hfsync
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 GOOD = """\
 version: 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.helpers import api
+from tests.sandbox.hubapi import api
 
 
 @pytest.fixture

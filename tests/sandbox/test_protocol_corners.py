@@ -10,7 +10,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, hf_hub_download
 from huggingface_hub.errors import DisabledRepoError
 
-from tests.sandbox.helpers import api, sha256
+from tests.sandbox.hubapi import api, sha256
 
 
 def test_gitignore_and_empty_files(sandbox, tmp_path):

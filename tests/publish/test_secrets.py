@@ -12,7 +12,7 @@ import pytest
 
 from hfsync.publish.secrets import Baseline, Finding, is_binary, scan_files, scan_path
 from tests.helpers import hfsync
-from tests.safety.corpus import plants, write
+from tests.publish.secret_corpus import plants, write
 
 
 @pytest.fixture

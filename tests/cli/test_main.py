@@ -58,7 +58,7 @@ def test_version_option():
 
 def _readme_command_cells() -> dict[str, str]:
     """The first cell of each row of README.md's command table, by command name."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
     cells = [row.split(" | ")[0].lstrip("| ") for row in table.splitlines() if row.startswith("| `hfsync ")]
     return {cell.split()[1].rstrip("`"): cell for cell in cells}
@@ -83,7 +83,7 @@ def test_an_endpoint_where_nothing_listens_fails_fast_with_a_hint(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     project = tmp_path / "project"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples", project)
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples", project)
     result = hfsync("--endpoint", f"http://127.0.0.1:{port}", "plan", "-f", str(project / "hfsync.yaml"))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
