@@ -18,7 +18,7 @@ MAX_HEADER = 100_000_000
 
 # Bits per element of every dtype the safetensors format defines.
 DTYPE_BITS: dict[str, int] = {
-    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8,
+    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8,
     "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
     "I32": 32, "U32": 32, "F32": 32,
     "I64": 64, "U64": 64, "F64": 64, "C64": 64,
@@ -71,8 +71,9 @@ def check_header(prefix: bytes, header: bytes, file_size: int) -> int:
 
 
 def _tensor_span(name: str, tensor: object) -> tuple[int, int]:
-    if not isinstance(tensor, dict) or set(tensor) != {"dtype", "shape", "data_offsets"}:
-        raise SafetensorsError(f"tensor '{name}' must have exactly dtype, shape and data_offsets")
+    # Other keys are allowed, as the safetensors library allows them.
+    if not isinstance(tensor, dict) or not {"dtype", "shape", "data_offsets"} <= set(tensor):
+        raise SafetensorsError(f"tensor '{name}' must have dtype, shape and data_offsets")
     dtype, shape, offsets = tensor["dtype"], tensor["shape"], tensor["data_offsets"]
     if dtype not in DTYPE_BITS:
         raise SafetensorsError(f"tensor '{name}' has unknown dtype {dtype!r}")
