@@ -31,71 +31,6 @@ MAX_REDIRECTS = 10
 Origin = tuple[str, str, int]
 
 
-class Headers(dict[str, str]):
-    """Response headers by lower-cased name; a repeated one keeps its last value."""
-
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return super().get(name.lower(), default)
-
-    def __getitem__(self, name: str) -> str:
-        return super().__getitem__(name.lower())
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and super().__contains__(name.lower())
-
-
-class _LeanResponse(http.client.HTTPResponse):
-    """http.client's response, with its headers in a ``Headers`` instead of an email Message.
-
-    Building the email Message was a sixth of a small file's client CPU. What follows
-    the headers (chunked, length, keep-alive) is http.client's own logic, unchanged.
-    """
-
-    def begin(self) -> None:
-        if self.headers is not None:
-            return
-        while True:
-            version, status, reason = self._read_status()  # type: ignore[attr-defined]
-            if status != http.client.CONTINUE:
-                break
-            http.client._read_headers(self.fp)  # type: ignore[attr-defined]
-        self.code = self.status = status
-        self.reason = reason.strip()
-        if version in ("HTTP/1.0", "HTTP/0.9"):
-            self.version = 10
-        elif version.startswith("HTTP/1."):
-            self.version = 11
-        else:
-            raise http.client.UnknownProtocol(version)
-        headers = Headers()
-        for raw in http.client._read_headers(self.fp)[:-1]:  # type: ignore[attr-defined]
-            line = raw.decode("iso-8859-1")
-            if line[:1] in " \t":  # an obsolete folded continuation line
-                raise http.client.HTTPException(f"folded header line: {line!r}")
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        self.headers = self.msg = headers  # type: ignore[assignment]
-        self.chunked = (headers.get("transfer-encoding") or "").lower() == "chunked"
-        self.chunk_left = None
-        self.will_close = self._check_close()  # type: ignore[attr-defined]
-        self.length = None
-        length = headers.get("content-length")
-        if length and not self.chunked:
-            try:
-                self.length = int(length) if int(length) >= 0 else None
-            except ValueError:
-                self.length = None
-        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200:
-            self.length = 0
-        if not self.will_close and not self.chunked and self.length is None:
-            self.will_close = True
-
-
-# Private helpers of http.client the lean response relies on; without them, the stdlib one.
-_PRIVATE = hasattr(http.client, "_read_headers") and hasattr(http.client.HTTPResponse, "_read_status")
-_RESPONSE = _LeanResponse if _PRIVATE else http.client.HTTPResponse
-
-
 class Reply:
     """A response whose body is read as it arrives; the connection is reused if drained."""
 
@@ -160,7 +95,6 @@ class GetPool:
                 host, port, timeout=self.connect_timeout, context=self._context())
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
-        connection.response_class = _RESPONSE
         return connection, False
 
     def _checkin(self, origin: Origin, connection: http.client.HTTPConnection) -> None:

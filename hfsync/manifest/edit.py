@@ -1,9 +1,11 @@
 """Adding pulls to a manifest by editing its text, so its comments and layout survive.
 
-A YAML round trip through a parser would drop comments and reflow the file; instead
-the new list items are appended under the top-level ``pulls:`` block (or a new block is
-added at the end). The result is checked with ``manifest.load`` and rolled back if it
-does not validate. Every write is atomic (temp file + ``os.replace``).
+A YAML round trip would not keep the file as its authors wrote it: PyYAML drops
+comments, and ruamel.yaml (tried against the tests in tests/discover/test_add.py) moves
+a comment that follows the list above the new items, re-indents an unindented list and
+adds blank lines. So the new list items are appended to the text under the top-level
+``pulls:`` block (or a new block is added at the end). The result is checked with
+``manifest.load`` and rolled back if it does not validate. Every write is atomic.
 """
 
 from __future__ import annotations
