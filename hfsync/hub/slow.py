@@ -11,6 +11,7 @@ from hfsync.environment import slow_seconds
 
 log = logging.getLogger("hfsync.hub")
 
+
 class SlowWatch:
     """Times Hub requests and warns once, the first time one is slower than the threshold.
 
