@@ -7,6 +7,7 @@ against these rules. The tree says what each package is:
     shared ground  errors, log, paths, environment, digests, hubfacts, units, schemas
     manifest/      the manifest as data, and loading and checking it
     publish/ pull/ discover/ cards/   one folder per concern, the verbs as modules
+    inspect/       what changed inside files: pure functions over bytes and headers
     hub/           the one adapter to the Hub
     render/        views: read data, print nothing else
     cli/           click commands: parse, call one function, render
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1] / "hfsync"
 SHARED = {"hfsync", "hfsync.errors", "hfsync.log", "hfsync.paths", "hfsync.environment", "hfsync.digests",
           "hfsync.hubfacts", "hfsync.units", "hfsync.schemas"}
 DATA = {"hfsync.manifest", "hfsync.publish.plan", "hfsync.publish.remote", "hfsync.pull.lockfile",
-        "hfsync.discover.reports"}
+        "hfsync.discover.reports", "hfsync.inspect.model"}
 ENGINES = {"hfsync.publish.planner", "hfsync.publish.apply", "hfsync.pull.lock", "hfsync.pull.install",
            "hfsync.pull.verify", "hfsync.discover.search", "hfsync.discover.info", "hfsync.discover.importer",
            "hfsync.discover.cache", "hfsync.github"}
@@ -127,7 +128,7 @@ def broken(rule) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_every_module_is_in_a_known_place():
-    known = (*SHARED, *DATA, *CONCERNS, "hfsync.hub", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
+    known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
              "hfsync.__main__")
     assert [m for m in MODULES if not within(m, *known)] == []
     assert [m for m in (*SHARED, *DATA, *ENGINES) if m not in MODULES] == []
@@ -178,6 +179,11 @@ def test_10_concerns_meet_through_data():
         return (mine is None or theirs is None or mine == theirs or within(t, *DATA) or (m, t) in CROSSINGS
                 or theirs == "hfsync.cards")  # cards are a step of publishing and of the gate
     assert broken(ok) == []
+
+
+def test_11_content_inspection_is_pure():
+    """Plans and upgrade summaries share it: it reads bytes it is given, never the Hub or a concern."""
+    assert broken(lambda m, t: not within(m, "hfsync.inspect") or within(t, "hfsync.inspect", *DATA, *SHARED)) == []
 
 
 def test_only_the_cli_imports_click():

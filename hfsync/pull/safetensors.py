@@ -13,21 +13,9 @@ import os
 import struct
 from pathlib import Path
 
-# The safetensors library's own limit on the header.
-MAX_HEADER = 100_000_000
+from hfsync.inspect.safetensors import DTYPE_BITS, MAX_HEADER, SafetensorsError
 
-# Bits per element of every dtype the safetensors format defines.
-DTYPE_BITS: dict[str, int] = {
-    "BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F8_E4M3FNUZ": 8, "F8_E5M2FNUZ": 8,
-    "I16": 16, "U16": 16, "F16": 16, "BF16": 16,
-    "I32": 32, "U32": 32, "F32": 32,
-    "I64": 64, "U64": 64, "F64": 64, "C64": 64,
-    "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
-}
-
-
-class SafetensorsError(ValueError):
-    """The header does not describe a well-formed safetensors file."""
+__all__ = ["DTYPE_BITS", "MAX_HEADER", "SafetensorsError", "check_file", "check_header"]
 
 
 def check_header(prefix: bytes, header: bytes, file_size: int) -> int:

@@ -1,0 +1,50 @@
+"""Reading part of a file on the Hub: the first bytes, or a byte range, at a commit.
+
+What a reviewer's diff needs from the Hub's copy of a changed file: a text file whole
+(small by then), a safetensors or GGUF header from its first bytes. One HTTP Range
+request per read (the resolve URL, redirects followed as the client does); a server
+that ignores Range is read only as far as asked, then the connection is dropped, so a
+read never costs more bytes than it asked for.
+"""
+
+from __future__ import annotations
+
+from huggingface_hub import get_session, hf_hub_url
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+
+from hfsync import __version__
+from hfsync.hub.client import Hub, translate_errors
+
+CHUNK = 64 * 1024
+
+
+def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, start: int, length: int) -> bytes:
+    """``length`` bytes of ``path`` at ``commit`` from offset ``start`` (fewer at the end of the file)."""
+    if length <= 0:
+        return b""
+    url = hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=hub.endpoint)
+    headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__,
+                               headers={"Accept-Encoding": "identity",
+                                        "Range": f"bytes={start}-{start + length - 1}"})
+    with translate_errors(f"read {path} of", repo_id):
+        with get_session().stream("GET", url, headers=headers) as response:
+            if response.status_code == 416:
+                return b""  # asked past the end of the file
+            if response.status_code >= 400:
+                response.read()
+                hf_raise_for_status(response)
+            skip = start if response.status_code == 200 else 0  # Range ignored: the whole file comes
+            data = bytearray()
+            for chunk in response.iter_raw(CHUNK):
+                if skip:
+                    dropped = min(skip, len(chunk))
+                    chunk, skip = chunk[dropped:], skip - dropped
+                data += chunk
+                if len(data) >= length:
+                    break
+            return bytes(data[:length])
+
+
+def read_head(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, length: int) -> bytes:
+    """The first ``length`` bytes of ``path`` at ``commit`` (the whole file when it is shorter)."""
+    return read_range(hub, repo_id, repo_type, commit, path, 0, length)
