@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import metrics_option
 from hfsync.cli.validate import manifest_option
 
 
@@ -19,9 +20,10 @@ from hfsync.cli.validate import manifest_option
 @click.option("--allow-unsafe", is_flag=True, help="Admit pickle-family files (.bin, .pt, ...).")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Files transferred at once.")
+@metrics_option
 @click.pass_obj
 def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], locked: bool, offline: bool,
-         allow_unsafe: bool, parallelism: int) -> int:
+         allow_unsafe: bool, parallelism: int, metrics_file: Path | None) -> int:
     """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
     from hfsync.digests import DigestCache
     from hfsync.environment import offline as is_offline
@@ -29,7 +31,8 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     from hfsync.hub.retry import Retry
     from hfsync.hub.session import waits_shown_by
     from hfsync.manifest.load import load
-    from hfsync.pull.install import PullOptions, run_pull
+    from hfsync.pull.install import PullOptions, PullSummary, run_pull
+    from hfsync.pull.metrics import metrics_written
     from hfsync.pull.progress import make_reporter
     from hfsync.units import human_size
 
@@ -38,11 +41,13 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     reporter = make_reporter(options.progress, options.verbosity < 0)
     hub = None if offline else Hub(options.endpoint, options.token)
     run = PullOptions(targets, locked, offline, allow_unsafe, parallelism)
-    try:
-        with waits_shown_by(reporter.wait):
-            summary = run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, DigestCache())
-    finally:
-        reporter.close()
+    summary = PullSummary()
+    with metrics_written(metrics_file, "pull", summary.records):
+        try:
+            with waits_shown_by(reporter.wait):
+                run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, DigestCache(), summary)
+        finally:
+            reporter.close()
     if options.verbosity < 0:
         return 0
     for path in summary.locks_written:

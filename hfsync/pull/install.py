@@ -10,6 +10,7 @@ requested: the pull succeeds from disk or names every missing file.
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from hfsync.hubfacts import is_pickle_file
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import LockedFile, LockedPull, LockFile, allows_unsafe, read_lock, stale_reasons, write_lock
+from hfsync.pull.metrics import PullRecord
 from hfsync.pull.progress import Reporter
 from hfsync.pull.resolve import local_blake3, resolve
 from hfsync.pull.safetensors import SafetensorsError, check_file
@@ -45,6 +47,7 @@ class PullSummary:
     present: int = 0
     bytes_downloaded: int = 0
     locks_written: list[Path] = field(default_factory=list)
+    records: dict[str, PullRecord] = field(default_factory=dict)  # per pull, for --metrics-file
 
 
 @dataclass
@@ -55,6 +58,7 @@ class _Job:
     label: str
     links: list[LockedFile]
     blake3: str | None = None
+    source: str = ""  # where the bytes came from, when downloaded
 
 
 def _safetensors_gate(label: str) -> Callable[[Path], None]:
@@ -101,11 +105,14 @@ def _check_unsafe(manifest: Manifest, pull: Pull, entry: LockedPull, allow: bool
 
 def run_pull(
     workspace: Workspace, hub: Hub | None, retry: Retry, options: PullOptions, reporter: Reporter,
-    digests: DigestCache,
+    digests: DigestCache, summary: PullSummary | None = None,
 ) -> PullSummary:
-    """Install every selected pull's pinned files; HfsyncError naming each file that failed."""
+    """Install every selected pull's pinned files; HfsyncError naming each file that failed.
+
+    Pass ``summary`` to read what was done (its per-pull records) even when this raises.
+    """
     check_targets(workspace, options.targets)
-    summary = PullSummary()
+    summary = summary if summary is not None else PullSummary()
     jobs: list[_Job] = []
     fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]] = {}
     layouts: list[Layout] = []
@@ -129,6 +136,7 @@ def run_pull(
             layout = Layout(pull, entry)
             layouts.append(layout)
             summary.pulls += 1
+            summary.records[entry.key] = PullRecord(entry.key, entry.commit, files=len(entry.files))
             by_target: dict[Path, _Job] = {}
             for file in entry.files:
                 target = layout.target(file)
@@ -161,6 +169,7 @@ def _install(
     missing: list[str] = []
     failures: list[str] = []
     written: set[Path] = set()
+    started = time.monotonic()
 
     def finish(job: _Job, install: Callable[[], None] | None) -> str:
         target = job.target
@@ -187,26 +196,34 @@ def _install(
         accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
         fetched = downloader.fetch(url, job.file, target, label=job.label, advance=advance, accept=accept)
         job.blake3 = fetched.blake3
+        job.source = downloader.hub.endpoint
         # fsync and rename on another thread: this one moves on to the next transfer.
         return finishers.submit(finish, job, fetched.install)
 
     def settle(job: _Job, future: concurrent.futures.Future) -> concurrent.futures.Future | None:
+        record = summary.records[job.layout.entry.key]
+        record.seconds = time.monotonic() - started
         try:
             outcome = future.result()
         except HfsyncError as error:
             failures.append(error.message)  # every engine error names its file
             reporter.finish(job.label, "failed", job.file.size)
+            record.changed += len(job.links)
             return None
         if isinstance(outcome, concurrent.futures.Future):
             return outcome
         if outcome == "missing":
             missing.append(job.label)
+            record.missing += len(job.links)
             return None
         if outcome == "downloaded":
             summary.downloaded += 1
             summary.bytes_downloaded += job.file.size
+            record.took(job.source, job.file.size * len(job.links))
         else:
             summary.present += 1
+        record.verified += len(job.links)
+        record.bytes_verified += job.file.size * len(job.links)
         reporter.finish(job.label, outcome, job.file.size)
         return None
 

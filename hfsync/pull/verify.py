@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hfsync.errors import LockError, VerifyError
 from hfsync.manifest.model import Workspace
 from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import LockedFile, read_lock
+from hfsync.pull.metrics import PullRecord
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 
 # Above this, one file is worth all cores; below, files are hashed side by side.
@@ -34,6 +36,7 @@ class VerifyReport:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    records: dict[str, PullRecord] = field(default_factory=dict)  # per pull, for --metrics-file
 
     @property
     def ok(self) -> bool:
@@ -55,6 +58,7 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), digests: Dig
                workers: int | None = None) -> VerifyReport:
     """Compare the pulled files of every selected pull with its lock."""
     check_targets(workspace, targets)
+    started = time.monotonic()
     report = VerifyReport()
     checks: list[tuple[str, Path, LockedFile, Layout]] = []
     for manifest in workspace.manifests:
@@ -71,19 +75,24 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), digests: Dig
             check_paths(entry, str(manifest.lock_path), LockError)
             layout = Layout(pull, entry)
             pinned = {f.path for f in entry.files}
+            record = report.records[entry.key] = PullRecord(entry.key, entry.commit, files=len(entry.files))
             for file in entry.files:
                 checks.append((f"{entry.key}/{file.path}", layout.visible(file), file, layout))
             if layout.snapshot().is_dir():
-                report.extra.extend(f"{entry.key}/{p}" for p in layout.present() if p not in pinned)
+                extra = [f"{entry.key}/{p}" for p in layout.present() if p not in pinned]
+                report.extra.extend(extra)
+                record.extra = len(extra)
     small = []
     for label, path, file, layout in checks:
         try:
             size = os.stat(path).st_size
         except OSError:
             report.missing.append(label)
+            report.records[layout.entry.key].missing += 1
             continue
         if size != file.size:
             report.changed.append(f"{label} ({size} bytes, pinned {file.size})")
+            report.records[layout.entry.key].changed += 1
         elif size >= BIG:
             _compare(report, label, file, blake3_file(path, size), layout, digests)
         else:
@@ -95,6 +104,8 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), digests: Dig
     report.missing.sort()
     report.changed.sort()
     report.extra.sort()
+    for record in report.records.values():
+        record.seconds = time.monotonic() - started  # hashed together: each pull took the run
     return report
 
 
@@ -102,9 +113,14 @@ def _compare(report: VerifyReport, label: str, file: LockedFile, value: str, lay
              digests: DigestCache | None) -> None:
     report.checked += 1
     report.bytes += file.size
+    record = report.records[layout.entry.key]
     if value != file.blake3:
         report.changed.append(f"{label} (blake3 {value[:16]}…, pinned {str(file.blake3)[:16]}…)")
-    elif digests is not None:
+        record.changed += 1
+        return
+    record.verified += 1
+    record.bytes_verified += file.size
+    if digests is not None:
         # blake3 matched the pin, so the Hub digest pinned beside it holds too: the next
         # pull can skip this file without reading it.
         hub_digest = {"sha256": file.sha256} if file.sha256 else {"git_sha1": file.git_oid or ""}
