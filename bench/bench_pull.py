@@ -12,7 +12,7 @@
 The sandbox Hub runs as its own process on 127.0.0.1 (so it does not share a GIL with
 the clients), with data generated in a temporary folder; it is stopped through its PID.
 Files are valid .safetensors (a header and random bytes). Pulls are `--locked`: the lock
-(which streams every file once to learn its blake3) is made beforehand and not timed.
+(metadata only) is made beforehand and not timed.
 """
 
 from __future__ import annotations

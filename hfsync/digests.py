@@ -42,22 +42,27 @@ def hash_bytes(data: bytes) -> Digests:
     return Digests(len(data), hashlib.sha256(data).hexdigest(), git_blob_sha1(data), blake3.blake3(data).hexdigest())
 
 
-def hash_file(path: Path) -> Digests:
-    """Read ``path`` once, streaming, and return its sha256, git blob sha1 and blake3."""
+def hash_file(path: Path, *, sha256: bool = True, git_sha1: bool = True) -> Digests:
+    """Read ``path`` once, streaming, and return its sha256, git blob sha1 and blake3
+    (an empty string for a digest not asked for)."""
     size = os.stat(path).st_size
-    sha256 = hashlib.sha256()
-    sha1 = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
+    hashers = []
+    if sha256:
+        hashers.append(hashlib.sha256())
+    if git_sha1:
+        hashers.append(hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False))
     b3 = blake3.blake3(max_threads=blake3.blake3.AUTO if size > 64 * CHUNK else 1)
+    hashers.append(b3)
     read = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             read += len(chunk)
-            sha256.update(chunk)
-            sha1.update(chunk)
-            b3.update(chunk)
+            for hasher in hashers:
+                hasher.update(chunk)
     if read != size:
         raise OSError(f"{path} changed size while being read")
-    return Digests(size, sha256.hexdigest(), sha1.hexdigest(), b3.hexdigest())
+    values = iter(h.hexdigest() for h in hashers)
+    return Digests(size, next(values) if sha256 else "", next(values) if git_sha1 else "", next(values))
 
 
 class DigestCache:

@@ -25,7 +25,6 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
 
     Pins already in step with the manifest stay; --update moves them (all, or the IDs given).
     """
-    from hfsync.digests import DigestCache
     from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry
@@ -43,8 +42,7 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     try:
         with waits_shown_by(reporter.wait):
             summary = run_lock(workspace, hub, Retry(on_wait=reporter.wait), update=update, ids=ids,
-                               allow_unsafe=allow_unsafe, digests=DigestCache(),
-                               reporter=reporter)
+                               allow_unsafe=allow_unsafe)
     finally:
         reporter.close()
     if options.verbosity < 0:
@@ -58,6 +56,9 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
             click.echo(f"  variant {entry.variant.name}: {entry.variant.reason}")
         if item.left_out:
             click.echo(f"  left out (safetensors replace them): {', '.join(item.left_out)}")
+    for path in summary.reformatted:
+        click.echo(f"Rewrote {path} in the current format: pins unchanged; file digests are the Hub's own "
+                   "(blake3 is now recorded by `hfsync pull` beside each destination).")
     written = ", ".join(str(p) for p in summary.written) or "unchanged"
     click.echo(f"Lock: {len(summary.resolved)} resolved, {summary.kept} kept; {written}.")
     return 0

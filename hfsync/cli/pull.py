@@ -25,7 +25,6 @@ from hfsync.cli.validate import manifest_option
 def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], locked: bool, offline: bool,
          allow_unsafe: bool, parallelism: int, metrics_file: Path | None) -> int:
     """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
-    from hfsync.digests import DigestCache
     from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry
@@ -45,7 +44,7 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     with metrics_written(metrics_file, "pull", summary.records):
         try:
             with waits_shown_by(reporter.wait):
-                run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, DigestCache(), summary)
+                run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, summary)
         finally:
             reporter.close()
     if options.verbosity < 0:

@@ -1,4 +1,4 @@
-"""`hfsync verify`: rehash pulled files with blake3 and compare with the lock, offline."""
+"""`hfsync verify`: rehash pulled files and compare them with the lock, offline."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from hfsync.cli.validate import manifest_option
 @cli.command()
 @manifest_option
 @click.option("--target", "targets", multiple=True, metavar="ID", help="Verify only this pull (repeatable).")
+@click.option("--deep", is_flag=True,
+              help="Check the lock's own digests (sha256, git blob id) instead of the record the pull left; "
+              "for a copy made by other means.")
 @metrics_option
 @click.pass_obj
-def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], metrics_file: Path | None) -> int:
-    """Check pulled files against hfsync.lock (blake3); exit 1 on any difference."""
-    from hfsync.digests import DigestCache
+def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], deep: bool,
+           metrics_file: Path | None) -> int:
+    """Check pulled files against hfsync.lock (blake3 against the pull's record); exit 1 on any difference."""
     from hfsync.manifest.load import load
     from hfsync.pull.metrics import metrics_written
     from hfsync.pull.verify import raise_on_mismatch, run_verify
@@ -26,9 +29,10 @@ def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], 
 
     records: dict = {}
     with metrics_written(metrics_file, "verify", records):
-        report = run_verify(load(files), targets, DigestCache())
+        report = run_verify(load(files), targets, deep=deep)
         records.update(report.records)
-    for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra)):
+    for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra),
+                         ("stale", report.stale)):
         for label in labels:
             click.echo(f"{kind}: {label}")
     raise_on_mismatch(report)

@@ -80,27 +80,6 @@ def _disk(path: Path) -> Iterator[None]:
         raise HfsyncError(f"cannot write {path}: {error.strerror or error}") from error
 
 
-class _HashOnly:
-    """A sink that keeps nothing: `hfsync lock` hashes files it does not install."""
-
-    path: Path | None = None
-
-    def open(self, hashes: StreamHashes) -> int:
-        return 0
-
-    def write(self, data: bytes) -> None:
-        pass
-
-    def restart(self) -> None:
-        pass
-
-    def discard(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 class _Partial:
     """The partial file beside a destination, and the sidecar naming what it will become."""
 
@@ -272,13 +251,13 @@ class Downloader:
         self,
         url: str,
         file: LockedFile,
-        target: Path | None,
+        target: Path,
         *,
         label: str,
         advance: Advance = lambda n: None,
         accept: Accept | None = None,
     ) -> Fetched:
-        """Download and verify ``file`` into its partial beside ``target`` (only hash it when None).
+        """Download and verify ``file`` into its partial beside ``target``; its blake3 comes back.
 
         The returned ``install`` fsyncs and renames it into place; it may run in another
         thread, so that waiting for the disk does not hold up the next transfer.
@@ -286,7 +265,7 @@ class Downloader:
         them (the safetensors header check); the partial is then removed.
         """
         for attempt in (1, 2):
-            sink = _Partial(target, file) if target is not None else _HashOnly()
+            sink = _Partial(target, file)
             hashes = StreamHashes(file)
             reported = 0
             handed_off = False
@@ -304,11 +283,9 @@ class Downloader:
                 problem = hashes.mismatch(offset)
                 if problem:
                     raise _Mismatch(problem)
-                if isinstance(sink, _Partial):
-                    sink.seal()
-                    handed_off = True  # install closes it, holding the lock until the rename
-                    return Fetched(hashes.blake3(), functools.partial(sink.install, accept))
-                return Fetched(hashes.blake3(), lambda: None)
+                sink.seal()
+                handed_off = True  # install closes it, holding the lock until the rename
+                return Fetched(hashes.blake3(), functools.partial(sink.install, accept))
             except _Mismatch as error:
                 progress(-reported)
                 sink.discard()
@@ -326,7 +303,7 @@ class Downloader:
         raise AssertionError("unreachable")
 
     def _stream(
-        self, url: str, file: LockedFile, label: str, sink: _Partial | _HashOnly, hashes: StreamHashes,
+        self, url: str, file: LockedFile, label: str, sink: _Partial, hashes: StreamHashes,
         offset: int, advance: Advance,
     ) -> int:
         position = offset

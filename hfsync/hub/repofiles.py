@@ -33,7 +33,10 @@ def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: 
 
 
 def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
-    """Every file of the repo at ``commit`` with its size and Hub digest (no blake3 yet)."""
+    """Every file of the repo at ``commit`` with its size, Hub digest and Xet hash (when given).
+
+    Metadata only, one request per 1,000 entries: no file content is read.
+    """
 
     def listing(_: int) -> list[LockedFile]:
         files = []
@@ -45,10 +48,13 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
             # Digests name cache blobs: anything but plain hex would be a path.
             if not isinstance(digest, str) or not (SHA256 if lfs is not None else COMMIT).match(digest):
                 raise HubError(f"list files of {repo_id}: the Hub gave {entry.path!r} a malformed digest {digest!r}")
+            xet = getattr(entry, "xet_hash", None)
+            if xet is not None and not (isinstance(xet, str) and SHA256.match(xet)):
+                raise HubError(f"list files of {repo_id}: the Hub gave {entry.path!r} a malformed Xet hash {xet!r}")
             if lfs is not None:
-                files.append(LockedFile(entry.path, int(lfs.size), sha256=digest))
+                files.append(LockedFile(entry.path, int(lfs.size), sha256=digest, xet_hash=xet))
             else:
-                files.append(LockedFile(entry.path, int(entry.size), git_oid=digest))
+                files.append(LockedFile(entry.path, int(entry.size), git_oid=digest, xet_hash=xet))
         return files
 
     with translate_errors("list files of", repo_id):
@@ -64,7 +70,7 @@ def files_at_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit
     """
     reads = CachedReads(cache or MetadataCache(), hub.endpoint)
     raw = reads.read(
-        ("tree", repo_type, repo_id, commit),
+        ("files", repo_type, repo_id, commit),  # "tree" entries of older versions carried blake3
         f"the files of {repo_type} {repo_id}@{commit[:12]}",
         lambda hint: [dataclasses.asdict(f) for f in list_files(hub, retry, repo_id, repo_type, commit)],
         immutable=True,

@@ -24,12 +24,8 @@ QUEUED = 8
 
 
 class StreamHashes:
-    """sha256 (LFS) or git blob id (regular files), and blake3 when the lock lacks it.
-
-    The Hub's digest is always checked. blake3 is computed only when the lock does not
-    pin it yet: once the sha256 (or git blob id) matches, the bytes are the pinned ones,
-    so their blake3 is the one pinned beside it, and hashing twice would halve throughput.
-    """
+    """sha256 (LFS) or git blob id (regular files), checked against the lock, and blake3,
+    which the pull records beside its destination for a fast ``verify`` later."""
 
     def __init__(self, file: LockedFile) -> None:
         self.file = file
@@ -37,7 +33,7 @@ class StreamHashes:
             self.hub = hashlib.sha256()
         else:
             self.hub = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
-        self.b3 = blake3.blake3() if file.blake3 is None else None
+        self.b3 = blake3.blake3()
         self._queue: queue.Queue[bytes | None] | None = None
         self._worker: threading.Thread | None = None
         if file.size >= THREADED:
@@ -47,8 +43,7 @@ class StreamHashes:
 
     def _feed(self, data: bytes) -> None:
         self.hub.update(data)
-        if self.b3 is not None:
-            self.b3.update(data)
+        self.b3.update(data)
 
     def _drain(self) -> None:
         assert self._queue is not None
@@ -86,4 +81,4 @@ class StreamHashes:
 
     def blake3(self) -> str:
         self.settle()
-        return self.b3.hexdigest() if self.b3 is not None else str(self.file.blake3)
+        return self.b3.hexdigest()

@@ -1,22 +1,26 @@
 """`hfsync pull`: the lock's files on disk, verified, in parallel, resumable, offline-capable.
 
 For each pull the lock pins (re-resolving stale pins first unless ``--locked``), every
-file is checked on disk first: one whose (size, mtime, inode) was verified before is
-skipped without reading; one of unknown history is rehashed and kept if it matches.
-The rest are downloaded (see hfsync.hub.download) in parallel. Offline, nothing is
-requested: the pull succeeds from disk or names every missing file.
+file is checked on disk first: one the destination's state record (hfsync.pull.state)
+says was verified for this pin, at this (size, mtime, inode), is skipped without
+reading; one of unknown history is rehashed and kept if it matches the lock's digest.
+The rest are downloaded (see hfsync.hub.download) in parallel, their blake3 computed
+on the way. Every file found or installed is recorded, even when others fail. Offline,
+nothing is requested: the pull succeeds from disk or names every missing file.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import stat as stats
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfsync.digests import DigestCache
-from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError
+from hfsync import digests
+from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError, VerifyError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Downloader, fsync_dirs
 from hfsync.hub.retry import Retry
@@ -26,9 +30,10 @@ from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import LockedFile, LockedPull, LockFile, allows_unsafe, read_lock, stale_reasons, write_lock
 from hfsync.pull.metrics import PullRecord
 from hfsync.pull.progress import Reporter
-from hfsync.pull.resolve import local_blake3, resolve
+from hfsync.pull.resolve import resolve
 from hfsync.pull.safetensors import SafetensorsError, check_file
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
+from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,10 @@ class _Job:
     target: Path  # checked once, before anything is written (safe_join stats every folder)
     label: str
     links: list[LockedFile]
+    state: StateRecord  # the destination's record of what was verified
     blake3: str | None = None
     source: str = ""  # where the bytes came from, when downloaded
+    verified: Recorded | None = None  # set once the file is in place, verified
 
 
 def _safetensors_gate(label: str) -> Callable[[Path], None]:
@@ -103,9 +110,22 @@ def _check_unsafe(manifest: Manifest, pull: Pull, entry: LockedPull, allow: bool
         )
 
 
+def _state_for(layout: Layout, states: dict[Path, StateRecord]) -> StateRecord:
+    """The destination's record as the last pull left it (empty when missing or damaged:
+    its files are then rehashed against the lock, which a record never overrides)."""
+    path = layout.state_path()
+    if path not in states:
+        try:
+            state = read_state(path)
+        except VerifyError:
+            state = None
+        states[path] = state or StateRecord(path, layout.entry.key, layout.entry.commit)
+    return states[path]
+
+
 def run_pull(
     workspace: Workspace, hub: Hub | None, retry: Retry, options: PullOptions, reporter: Reporter,
-    digests: DigestCache, summary: PullSummary | None = None,
+    summary: PullSummary | None = None,
 ) -> PullSummary:
     """Install every selected pull's pinned files; HfsyncError naming each file that failed.
 
@@ -116,6 +136,7 @@ def run_pull(
     jobs: list[_Job] = []
     fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]] = {}
     layouts: list[Layout] = []
+    states: dict[Path, StateRecord] = {}
     for manifest in workspace.manifests:
         pulls = selected_pulls(manifest, options.targets)
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
@@ -135,6 +156,7 @@ def run_pull(
             _check_unsafe(manifest, pull, entry, options.allow_unsafe)
             layout = Layout(pull, entry)
             layouts.append(layout)
+            state = _state_for(layout, states)
             summary.pulls += 1
             summary.records[entry.key] = PullRecord(entry.key, entry.commit, files=len(entry.files))
             by_target: dict[Path, _Job] = {}
@@ -144,9 +166,12 @@ def run_pull(
                 if target in by_target:
                     by_target[target].links.append(file)
                 else:
-                    by_target[target] = _Job(layout, file, target, f"{entry.key}/{file.path}", [file])
+                    by_target[target] = _Job(layout, file, target, f"{entry.key}/{file.path}", [file], state)
             jobs.extend(by_target.values())
-    missing = _install(jobs, hub, retry, options, reporter, digests, summary)
+    try:
+        missing = _install(jobs, hub, retry, options, reporter, summary)
+    finally:
+        _write_states(jobs)
     if missing:
         raise OfflineError(
             f"offline, and {len(missing)} pinned file{'s are' if len(missing) != 1 else ' is'} not on disk:\n"
@@ -155,13 +180,55 @@ def run_pull(
         )
     for layout in layouts:
         layout.finish()
-    summary.locks_written = _write_fresh(fresh, jobs)
+    summary.locks_written = _write_fresh(fresh)
     return summary
+
+
+def _in_place(job: _Job) -> str | None:
+    """blake3 of the file at the job's target if it holds the pinned content, else None.
+
+    Reads nothing when the record vouches for this pin at the file's current stat key.
+    """
+    try:
+        found = os.lstat(job.target)
+    except OSError:
+        return None
+    if not stats.S_ISREG(found.st_mode) or found.st_size != job.file.size:
+        return None
+    known = job.state.files.get(job.file.path)
+    if known is not None and known.answers(job.file) and known.unchanged(found):
+        job.verified = known
+        return known.blake3
+    try:
+        hashed = digests.hash_file(job.target)
+    except OSError:
+        return None
+    if (hashed.sha256 if job.file.sha256 else hashed.git_sha1) != job.file.etag:
+        return None
+    job.verified = recorded(found, job.file, hashed.blake3)
+    return hashed.blake3
+
+
+def _write_states(jobs: list[_Job]) -> None:
+    """Record every file now in place, per destination; keep what is known of the others."""
+    by_state: dict[Path, tuple[StateRecord, list[_Job]]] = {}
+    for job in jobs:
+        by_state.setdefault(job.state.path, (job.state, []))[1].append(job)
+    for state, owned in by_state.values():
+        pinned = {f.path for job in owned for f in job.links}
+        files = {path: entry for path, entry in state.files.items() if path in pinned}
+        for job in owned:
+            if job.verified is not None:
+                files.update({f.path: job.verified for f in job.links})
+        entry = owned[0].layout.entry
+        exists = state.path.exists()
+        if (files or exists) and (files != state.files or state.commit != entry.commit or not exists):
+            write_state(StateRecord(state.path, entry.key, entry.commit, files))
 
 
 def _install(
     jobs: list[_Job], hub: Hub | None, retry: Retry, options: PullOptions, reporter: Reporter,
-    digests: DigestCache, summary: PullSummary,
+    summary: PullSummary,
 ) -> list[str]:
     """Run every job; return labels missing offline; raise naming every failed file."""
     downloader = Downloader(hub, retry) if hub is not None and not options.offline else None
@@ -175,8 +242,7 @@ def _install(
         target = job.target
         if install is not None:
             install()
-            hub_digest = {"sha256": job.file.sha256} if job.file.sha256 else {"git_sha1": job.file.git_oid}
-            digests.remember(target, blake3=str(job.blake3), **hub_digest)
+            job.verified = recorded(os.stat(target), job.file, str(job.blake3))
             written.add(target.parent)
         for file in job.links:
             job.layout.link(file)
@@ -184,7 +250,7 @@ def _install(
 
     def one(job: _Job) -> str | concurrent.futures.Future[str]:
         target = job.target
-        job.blake3 = local_blake3(digests, target, job.file)
+        job.blake3 = _in_place(job)
         if job.blake3 is not None:
             return finish(job, None)
         if downloader is None:
@@ -257,15 +323,13 @@ def _install(
     return sorted(missing)
 
 
-def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]], jobs: list[_Job]) -> list[Path]:
-    """Write re-resolved pins into their lock files, with the blake3 the downloads computed."""
-    learned = {(j.layout.entry.key, f.path): j.blake3 for j in jobs for f in j.links}
+def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]]) -> list[Path]:
+    """Write re-resolved pins into their lock files."""
     written = []
     for path, (manifest, lock, entries) in fresh.items():
         pinned = {(p.type, p.id): p for p in lock.pulls}
         for entry in entries:
-            files = tuple(replace(f, blake3=f.blake3 or learned.get((entry.key, f.path))) for f in entry.files)
-            pinned[(entry.type, entry.id)] = replace(entry, files=files)
+            pinned[(entry.type, entry.id)] = entry
         declared = {(p.type, p.id) for p in manifest.pulls}
         kept = tuple(p for key, p in pinned.items() if key in declared)
         if write_lock(LockFile(path, kept), manifest.path.name):

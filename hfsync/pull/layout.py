@@ -6,12 +6,19 @@ Plain: ``<dest>/<path>``. Cache (``cache: true``), as huggingface_hub lays it ou
 LFS files, git blob id otherwise), ``snapshots/<commit>/<path>`` is a relative symlink to
 the blob, and ``refs/<revision>`` holds the commit.
 
+What a pull verified is recorded (hfsync.pull.state) in ``<dest>/.hfsync/state.json``
+for a plain folder. For the cache layout the record lives in hfsync's own cache
+directory, keyed by the snapshot folder: the HF cache belongs to huggingface_hub, whose
+tools (``hf cache``, ``scan_cache_dir``) should never meet a file they do not know, and
+blobs are shared between snapshots while a record answers one pinned commit.
+
 Paths come from the Hub (or a lock file) and are never trusted: absolute paths, ``..``,
 backslashes and paths through a symlink are refused, so nothing is written outside.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +26,7 @@ from pathlib import Path
 from huggingface_hub import constants
 from huggingface_hub.file_download import repo_folder_name
 
+from hfsync.environment import cache_dir
 from hfsync.errors import HfsyncError
 from hfsync.manifest.model import Pull
 from hfsync.paths import atomic_write
@@ -65,6 +73,13 @@ class Layout:
     def snapshot(self) -> Path:
         """The folder where the pull's files appear under their repo paths."""
         return self.root / "snapshots" / self.entry.commit if self.cache else self.root
+
+    def state_path(self) -> Path:
+        """Where the record of what was pulled here lives (see the module's docstring)."""
+        if self.cache:
+            key = hashlib.sha256(os.fsencode(self.snapshot())).hexdigest()[:32]
+            return cache_dir() / "pulled" / f"{key}.json"
+        return self.root / ".hfsync" / "state.json"
 
     def target(self, file: LockedFile) -> Path:
         """Where the verified bytes of ``file`` are written."""

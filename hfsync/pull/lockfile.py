@@ -4,6 +4,12 @@
 that two runs over the same Hub state write the same bytes and a moved pin is a small,
 reviewable diff. Each pull records a fingerprint of the request that produced it, so
 "is the lock in step with the manifest" is a comparison, not a network call.
+
+A pin holds only what the Hub's listing gives (sha256 for LFS files, the git blob id
+otherwise, the Xet hash when there is one), so locking never reads file content.
+Format 1 also pinned a blake3 per file; it still reads (the blake3 is ignored: what a
+machine verified is recorded beside its destination, see hfsync.pull.state), and
+``hfsync lock`` rewrites it as format 2.
 """
 
 from __future__ import annotations
@@ -28,15 +34,19 @@ from hfsync.paths import atomic_write
 HEADER = "# Pins for the pulls of {manifest}. Written by `hfsync lock`; do not edit by hand.\n"
 
 
+VERSION = 2
+
+
 @dataclass(frozen=True)
 class LockedFile:
-    """One pinned file: the Hub's digest (sha256 for LFS, git blob id otherwise) and blake3."""
+    """One pinned file: the Hub's digest (sha256 for LFS, git blob id otherwise), and its
+    Xet hash when the Hub gives one."""
 
     path: str
     size: int
     sha256: str | None = None
     git_oid: str | None = None
-    blake3: str | None = None
+    xet_hash: str | None = None
 
     @property
     def etag(self) -> str:
@@ -85,6 +95,7 @@ class LockFile:
 
     path: Path
     pulls: tuple[LockedPull, ...] = ()
+    version: int = VERSION  # the format it was read in: an older one is rewritten by `hfsync lock`
 
     def get(self, pull_type: str, pull_id: str) -> LockedPull | None:
         """The pin of the pull of that type and id, None when the lock has none."""
@@ -150,7 +161,7 @@ def _schema() -> dict[str, Any]:
 
 _HEX = {40: re.compile(r"^[0-9a-f]{40}$"), 64: re.compile(r"^[0-9a-f]{64}$"), 16: re.compile(r"^[0-9a-f]{16}$")}
 _PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "files"}
-_FILE_KEYS = {"path", "size", "sha256", "git_oid", "blake3"}
+_FILE_KEYS = {1: {"path", "size", "sha256", "git_oid", "blake3"}, 2: {"path", "size", "sha256", "git_oid", "xet_hash"}}
 
 
 class _Malformed(Exception):
@@ -169,8 +180,9 @@ def _hex(value: object, length: int) -> str:
 
 def _fast(path: Path, data: Any) -> LockFile:
     """Build a well-formed lock quickly (libyaml, no positions); _Malformed on anything odd."""
-    _need(isinstance(data, dict) and set(data) == {"version", "pulls"} and data["version"] == 1)
+    _need(isinstance(data, dict) and set(data) == {"version", "pulls"} and data["version"] in _FILE_KEYS)
     _need(isinstance(data["pulls"], list))
+    version = data["version"]
     pulls, seen = [], set()
     for raw in data["pulls"]:
         _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant"})
@@ -184,17 +196,20 @@ def _fast(path: Path, data: Any) -> LockFile:
         _need(isinstance(raw["files"], list))
         files = []
         for f in raw["files"]:
-            _need(isinstance(f, dict) and set(f) <= _FILE_KEYS and ("sha256" in f) != ("git_oid" in f))
+            _need(isinstance(f, dict) and set(f) <= _FILE_KEYS[version] and ("sha256" in f) != ("git_oid" in f))
             _need(isinstance(f.get("path"), str) and bool(f["path"]))
             _need(type(f.get("size")) is int and f["size"] >= 0)
+            if version == 1:
+                _hex(f.get("blake3"), 64)
             sha256 = _hex(f["sha256"], 64) if "sha256" in f else None
             git_oid = _hex(f["git_oid"], 40) if "git_oid" in f else None
-            files.append(LockedFile(f["path"], f["size"], sha256, git_oid, _hex(f.get("blake3"), 64)))
+            xet_hash = _hex(f["xet_hash"], 64) if "xet_hash" in f else None
+            files.append(LockedFile(f["path"], f["size"], sha256, git_oid, xet_hash))
         pulls.append(LockedPull(
             raw["id"], raw["type"], raw["revision"], _hex(raw["commit"], 40), _hex(raw["request"], 16),
             tuple(files), Variant(variant["name"], variant["reason"]) if variant else None,
         ))
-    return LockFile(path, tuple(pulls))
+    return LockFile(path, tuple(pulls), version)
 
 
 def read_lock(path: Path) -> LockFile | None:
@@ -221,7 +236,7 @@ def read_lock(path: Path) -> LockFile | None:
             problems.append(document.problem(("pulls", index), f"'{raw['id']}' is pinned twice"))
         seen.add((raw["type"], raw["id"]))
         files = tuple(
-            LockedFile(f["path"], f["size"], f.get("sha256"), f.get("git_oid"), f["blake3"]) for f in raw["files"]
+            LockedFile(f["path"], f["size"], f.get("sha256"), f.get("git_oid"), f.get("xet_hash")) for f in raw["files"]
         )
         variant = Variant(raw["variant"]["name"], raw["variant"]["reason"]) if "variant" in raw else None
         pulls.append(
@@ -229,7 +244,7 @@ def read_lock(path: Path) -> LockFile | None:
         )
     if problems:
         raise _lock_error(problems)
-    return LockFile(path, tuple(pulls))  # only if libyaml and the schema disagree
+    return LockFile(path, tuple(pulls), document.data["version"])  # only if libyaml and the schema disagree
 
 
 def _lock_error(problems: list[Problem]) -> LockError:
@@ -246,7 +261,8 @@ def _lock_error(problems: list[Problem]) -> LockError:
 def _file_dict(file: LockedFile) -> dict[str, Any]:
     entry: dict[str, Any] = {"path": file.path, "size": file.size}
     entry["sha256" if file.sha256 else "git_oid"] = file.etag
-    entry["blake3"] = file.blake3
+    if file.xet_hash:
+        entry["xet_hash"] = file.xet_hash
     return entry
 
 
@@ -266,14 +282,15 @@ def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
         entry["files"] = [_file_dict(f) for f in sorted(pull.files, key=lambda f: f.path)]
         pulls.append(entry)
     body = yaml.dump(
-        {"version": 1, "pulls": pulls}, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        {"version": VERSION, "pulls": pulls}, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
         sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False,
     )
     return HEADER.format(manifest=manifest_name) + body
 
 
 def write_lock(lock: LockFile, manifest_name: str = "hfsync.yaml") -> bool:
-    """Write ``lock`` atomically; return False (and touch nothing) when the text is unchanged."""
+    """Write ``lock`` atomically (always in the current format); return False (and touch
+    nothing) when the text is unchanged."""
     text = dumps(lock, manifest_name)
     try:
         if lock.path.read_text(encoding="utf-8") == text:

@@ -1,8 +1,14 @@
-"""`hfsync verify`: rehash every pulled file with blake3 and compare it with the lock.
+"""`hfsync verify`: check pulled files against the lock, with no network.
 
-No network. Big files are hashed one at a time with blake3's own threads over a memory
-map; small files are spread over a thread pool instead, since per-file overhead, not
-hashing, dominates them. Reports missing, changed and extra files.
+By default every file is rehashed with blake3 and compared with the state record its
+pull wrote (hfsync.pull.state), and the record must answer the current lock: a file
+recorded for another pin is ``stale``. Big files are hashed one at a time with blake3's
+own threads over a memory map; small files side by side on a thread pool, since
+per-file overhead, not hashing, dominates them.
+
+``deep`` needs no record: it rehashes against the lock's own digests (sha256 for LFS
+files, the git blob sha1 otherwise), for a copy made by other means, and records what
+it confirmed so the next verify can be the fast one.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from pathlib import Path
 
 import blake3
 
-from hfsync.digests import DigestCache
+from hfsync import digests
 from hfsync.errors import LockError, VerifyError
 from hfsync.manifest.model import Workspace
 from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import LockedFile, read_lock
 from hfsync.pull.metrics import PullRecord
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
+from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 
 # Above this, one file is worth all cores; below, files are hashed side by side.
 BIG = 16 * 1024 * 1024
@@ -29,7 +36,8 @@ BIG = 16 * 1024 * 1024
 
 @dataclass
 class VerifyReport:
-    """Files checked against the lock, and the labels of those missing, changed or extra."""
+    """Files checked, and the labels of those missing, changed, extra, or stale (recorded
+    for another pin than the lock's, or not recorded at all)."""
 
     checked: int = 0
     bytes: int = 0
@@ -37,10 +45,11 @@ class VerifyReport:
     changed: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     records: dict[str, PullRecord] = field(default_factory=dict)  # per pull, for --metrics-file
+    stale: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.changed or self.extra)
+        return not (self.missing or self.changed or self.extra or self.stale)
 
 
 def blake3_file(path: Path, size: int | None = None) -> str:
@@ -54,13 +63,25 @@ def blake3_file(path: Path, size: int | None = None) -> str:
         return blake3.blake3(handle.read()).hexdigest()
 
 
-def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), digests: DigestCache | None = None,
+@dataclass
+class _Check:
+    key: str  # the pull's
+    label: str
+    path: Path  # where the user finds the file (through the cache's link)
+    file: LockedFile
+    state: StateRecord | None  # what its pull recorded (None with --deep, or when there is no record)
+    stat: os.stat_result | None = None
+    confirmed: Recorded | None = None  # deep: what to record for a file that matched the lock
+
+
+def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: bool = False,
                workers: int | None = None) -> VerifyReport:
-    """Compare the pulled files of every selected pull with its lock."""
+    """Compare the pulled files of every selected pull with its lock (see the module's docstring)."""
     check_targets(workspace, targets)
     started = time.monotonic()
     report = VerifyReport()
-    checks: list[tuple[str, Path, LockedFile, Layout]] = []
+    checks: list[_Check] = []
+    fresh: list[tuple[StateRecord, list[_Check]]] = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path)
         pulls = selected_pulls(manifest, targets)
@@ -74,64 +95,117 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), digests: Dig
                                 hint="Run `hfsync lock` and `hfsync pull` first.")
             check_paths(entry, str(manifest.lock_path), LockError)
             layout = Layout(pull, entry)
+            state = None if deep else read_state(layout.state_path())
+            metrics = report.records[entry.key] = PullRecord(entry.key, entry.commit, files=len(entry.files))
+            if deep:
+                fresh.append((StateRecord(layout.state_path(), entry.key, entry.commit), []))
+            elif state is None and layout.snapshot().is_dir():
+                report.stale.append(f"{entry.key}: no record of a pull into {layout.snapshot()}")
             pinned = {f.path for f in entry.files}
-            record = report.records[entry.key] = PullRecord(entry.key, entry.commit, files=len(entry.files))
             for file in entry.files:
-                checks.append((f"{entry.key}/{file.path}", layout.visible(file), file, layout))
+                check = _Check(entry.key, f"{entry.key}/{file.path}", layout.visible(file), file, state)
+                checks.append(check)
+                if deep:
+                    fresh[-1][1].append(check)
             if layout.snapshot().is_dir():
                 extra = [f"{entry.key}/{p}" for p in layout.present() if p not in pinned]
                 report.extra.extend(extra)
-                record.extra = len(extra)
-    small = []
-    for label, path, file, layout in checks:
-        try:
-            size = os.stat(path).st_size
-        except OSError:
-            report.missing.append(label)
-            report.records[layout.entry.key].missing += 1
-            continue
-        if size != file.size:
-            report.changed.append(f"{label} ({size} bytes, pinned {file.size})")
-            report.records[layout.entry.key].changed += 1
-        elif size >= BIG:
-            _compare(report, label, file, blake3_file(path, size), layout, digests)
-        else:
-            small.append((label, path, file, layout))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) * 2)) as pool:
-        hashed = pool.map(lambda c: blake3_file(c[1], c[2].size), small)
-        for (label, _path, file, layout), value in zip(small, hashed, strict=True):
-            _compare(report, label, file, value, layout, digests)
-    report.missing.sort()
-    report.changed.sort()
-    report.extra.sort()
-    for record in report.records.values():
-        record.seconds = time.monotonic() - started  # hashed together: each pull took the run
+                metrics.extra = len(extra)
+    _run(report, checks, deep, workers)
+    for state, owned in fresh:
+        files = {c.file.path: c.confirmed for c in owned if c.confirmed is not None}
+        if files:
+            write_state(StateRecord(state.path, state.pull, state.commit, files))
+    for found in (report.missing, report.changed, report.extra, report.stale):
+        found.sort()
+    for metrics in report.records.values():
+        metrics.seconds = time.monotonic() - started  # hashed together: each pull took the run
     return report
 
 
-def _compare(report: VerifyReport, label: str, file: LockedFile, value: str, layout: Layout,
-             digests: DigestCache | None) -> None:
+def _run(report: VerifyReport, checks: list[_Check], deep: bool, workers: int | None) -> None:
+    """Hash what needs hashing (big files one by one, small ones side by side) and judge each."""
+    big, small = [], []
+    for check in checks:
+        metrics = report.records[check.key]
+        try:
+            check.stat = os.stat(check.path)
+        except OSError:
+            report.missing.append(check.label)
+            metrics.missing += 1
+            continue
+        problem = None if deep else _stale(check)
+        if problem is not None:
+            metrics.changed += 1
+            if problem:  # "" when the whole pull has no record: said once already
+                report.stale.append(f"{check.label} ({problem}; run `hfsync pull`)")
+        elif check.stat.st_size != check.file.size:
+            report.changed.append(f"{check.label} ({check.stat.st_size} bytes, pinned {check.file.size})")
+            metrics.changed += 1
+        else:
+            (big if check.file.size >= BIG else small).append(check)
+    hash_one = _deep_hash if deep else _fast_hash
+    for check in big:
+        _judge(report, check, hash_one(check), deep)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) * 2)) as pool:
+        for check, value in zip(small, pool.map(hash_one, small), strict=True):
+            _judge(report, check, value, deep)
+
+
+def _stale(check: _Check) -> str | None:
+    """Why the record cannot vouch for this file under the current lock, or None when it can."""
+    if check.state is None:
+        return ""
+    known = check.state.files.get(check.file.path)
+    if known is None:
+        return "not in the record of what was pulled"
+    if not known.answers(check.file):
+        return f"pulled as {known.digest[:19]}…, the lock pins {check.file.digest[:19]}…"
+    return None
+
+
+def _fast_hash(check: _Check) -> str:
+    return blake3_file(check.path, check.file.size)
+
+
+def _deep_hash(check: _Check) -> str:
+    """The lock's own kind of digest, with blake3 from the same read kept on the check for the record."""
+    lfs = check.file.sha256 is not None
+    found = digests.hash_file(check.path, sha256=lfs, git_sha1=not lfs)
+    hub_digest = found.sha256 if lfs else found.git_sha1
+    if hub_digest == check.file.etag:
+        assert check.stat is not None
+        check.confirmed = recorded(check.stat, check.file, found.blake3)
+    return hub_digest
+
+
+def _judge(report: VerifyReport, check: _Check, value: str, deep: bool) -> None:
     report.checked += 1
-    report.bytes += file.size
-    record = report.records[layout.entry.key]
-    if value != file.blake3:
-        report.changed.append(f"{label} (blake3 {value[:16]}…, pinned {str(file.blake3)[:16]}…)")
-        record.changed += 1
-        return
-    record.verified += 1
-    record.bytes_verified += file.size
-    if digests is not None:
-        # blake3 matched the pin, so the Hub digest pinned beside it holds too: the next
-        # pull can skip this file without reading it.
-        hub_digest = {"sha256": file.sha256} if file.sha256 else {"git_sha1": file.git_oid or ""}
-        digests.remember(layout.target(file), blake3=value, **hub_digest)
+    report.bytes += check.file.size
+    metrics = report.records[check.key]
+    if deep:
+        if value != check.file.etag:
+            kind = "sha256" if check.file.sha256 else "git blob id"
+            report.changed.append(f"{check.label} ({kind} {value[:16]}…, pinned {check.file.etag[:16]}…)")
+            metrics.changed += 1
+            return
+    else:
+        assert check.state is not None
+        known = check.state.files[check.file.path]
+        if value != known.blake3:
+            report.changed.append(f"{check.label} (blake3 {value[:16]}…, recorded {known.blake3[:16]}…)")
+            metrics.changed += 1
+            return
+    metrics.verified += 1
+    metrics.bytes_verified += check.file.size
 
 
 def raise_on_mismatch(report: VerifyReport) -> None:
     """VerifyError-like failure listing what differs (the CLI prints the lists first)."""
     if not report.ok:
-        count = len(report.missing) + len(report.changed) + len(report.extra)
+        count = len(report.missing) + len(report.changed) + len(report.extra) + len(report.stale)
         raise VerifyError(
             f"{count} file{'s differ' if count != 1 else ' differs'} from the lock",
-            hint="Run `hfsync pull` to restore pinned files; remove extra files by hand.",
+            hint="Run `hfsync pull` to restore pinned files and its record (`hfsync verify --deep` checks a copy "
+            "made by other means against the lock's digests); remove extra files by hand.",
         )

@@ -10,7 +10,7 @@ from hfsync.pull.progress import PlainReporter
 
 
 def test_a_count_without_a_known_total_is_not_shown_as_out_of_zero():
-    # lock learns blake3 file by file without announcing a total: "[1/0]" read as a bug.
+    # A run that does not announce its total counts alone: "[1/0]" read as a bug.
     out = io.StringIO()
     reporter = PlainReporter(out)
     reporter.finish("acme/m/config.json", "hashed", 10)

@@ -20,7 +20,9 @@ T0 = 1_600_000_000  # access times are set explicitly: LRU order is the test's t
 
 
 def tree(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)): p.lstat().st_size for p in sorted(root.rglob("*")) if not p.is_dir()}
+    """Pulled files under ``root`` (a pull's own record of them, in .hfsync/, is not one)."""
+    return {str(p.relative_to(root)): p.lstat().st_size for p in sorted(root.rglob("*"))
+            if not p.is_dir() and ".hfsync" not in p.relative_to(root).parts}
 
 
 def touch_all(folder: Path, when: float) -> None:
@@ -176,7 +178,7 @@ def test_a_base_model_goes_only_after_the_last_adapter_naming_it(world):
     # Room for all but one byte: LRU would pick the base, but the kept adapter names it,
     # so the adapter (more recently used) goes instead, and then the base may stay.
     total = sum(p.stat().st_size for p in world.cache.glob("*/blobs/*"))
-    total += sum(p.stat().st_size for p in (world.project / "vendor").rglob("*") if p.is_file())
+    total += sum(tree(world.project / "vendor").values())
     result = world.run("cache", "prune", "--max-size", str(total - 1), "--dry-run")
     assert [item.split("@")[0] for item in evicted(result.stdout)] == [world.adapter]
 
@@ -198,7 +200,7 @@ def test_lru_order_and_older_than(world):
     for index, folder in enumerate(dirs):
         touch_all(folder, T0 + 100 * (3 - index))  # moving oldest, then base, then other
     sizes = [sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) for folder in dirs]
-    total = sum(sizes) + sum(p.stat().st_size for p in (world.project / "vendor").rglob("*") if p.is_file())
+    total = sum(sizes) + sum(tree(world.project / "vendor").values())
     result = world.run("cache", "prune", "--max-size", str(total - sizes[2] - 1), "--dry-run")
     assert [item.split("@")[0] for item in evicted(result.stdout)] == [world.moving, world.base]
     # Everything here was last used in 2020: --older-than takes all of it but the pinned files.

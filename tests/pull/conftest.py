@@ -111,7 +111,6 @@ class FakeTime:
 @pytest.fixture
 def engine_pull(sandbox, project):
     """Run the pull engine directly with a fast retry policy (no real waiting)."""
-    from hfsync.digests import DigestCache
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry, RetryPolicy
     from hfsync.manifest.load import load
@@ -122,7 +121,6 @@ def engine_pull(sandbox, project):
         fake = FakeTime()
         retry = Retry(RetryPolicy(attempts=attempts, max_wait=60), sleep=fake.sleep, clock=fake.clock)
         hub = Hub(sandbox.url, sandbox.token)
-        return run_pull(load([project.manifest]), hub, retry, PullOptions(**options), PlainReporter(quiet=True),
-                        DigestCache())
+        return run_pull(load([project.manifest]), hub, retry, PullOptions(**options), PlainReporter(quiet=True))
 
     return invoke

@@ -63,7 +63,7 @@ def test_hand_edited_lock_with_escaping_path_is_refused_offline(tmp_path):
     (tmp_path / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: acme/m1\n    dest: vendor\n")
     manifest = load([tmp_path / "hfsync.yaml"]).manifests[0]
     request = fingerprint(manifest.pulls[0], manifest.policy)
-    bad = LockedFile("../outside.json", 3, git_oid="e" * 40, blake3="b" * 64)
+    bad = LockedFile("../outside.json", 3, git_oid="e" * 40)
     write_lock(LockFile(manifest.lock_path, (LockedPull("acme/m1", "model", "main", COMMIT, request, (bad,)),)))
     result = hfsync("pull", "--offline", "-f", str(tmp_path / "hfsync.yaml"))
     assert result.exit_code == 1

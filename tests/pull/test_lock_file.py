@@ -37,8 +37,8 @@ def manifest(*pulls: Pull, policy: Policy | None = None, path: Path = Path("hfsy
 
 
 def entry(p: Pull, policy: Policy | None = None, **kw) -> LockedPull:
-    files = kw.pop("files", (LockedFile("w.safetensors", 10, sha256=SHA, blake3=B3),
-                             LockedFile("config.json", 2, git_oid=OID, blake3=B3)))
+    files = kw.pop("files", (LockedFile("w.safetensors", 10, sha256=SHA, xet_hash=B3),
+                             LockedFile("config.json", 2, git_oid=OID)))
     return LockedPull(p.id, p.type, p.revision, COMMIT, fingerprint(p, policy or Policy()), files, **kw)
 
 
@@ -51,7 +51,7 @@ def test_text_is_sorted_without_timestamps_and_round_trips(tmp_path):
     assert text.index("config.json") < text.index("w.safetensors")
     assert text.splitlines()[:10] == [
         "# Pins for the pulls of hfsync.yaml. Written by `hfsync lock`; do not edit by hand.",
-        "version: 1",
+        "version: 2",
         "pulls:",
         "- id: acme/alpha",
         "  type: dataset",
@@ -75,11 +75,13 @@ def test_missing_lock_reads_as_none(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("version: 2\npulls: []\n", "hfsync.lock:1:10: version: expected 1; got the number 2"),
+        ("version: 3\npulls: []\n", "hfsync.lock:1:10: version: expected one of 1, 2; got the number 3"),
         ("version: 1\npulls:\n- id: a/b\n", "hfsync.lock:3:3: pulls[0] is missing the required key 'commit'"),
         ("version: 1\npulls: [\n", "hfsync.lock:3:1: invalid YAML"),
         (f"version: 1\npulls:\n- {{id: a/b, type: model, revision: main, commit: {COMMIT}, request: 0123456789abcdef,"
          " files: [{path: x, size: 1, blake3: nothex}]}\n", "hfsync.lock:3:"),
+        (f"version: 2\npulls:\n- {{id: a/b, type: model, revision: main, commit: {COMMIT}, request: 0123456789abcdef,"
+         f" files: [{{path: x, size: 1, git_oid: {OID}, xet_hash: nothex}}]}}\n", "hfsync.lock:3:"),
     ],
 )
 def test_bad_lock_errors_are_located(tmp_path, text, expected):

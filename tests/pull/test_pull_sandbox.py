@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from unittest.mock import ANY
+
+import blake3
 import yaml
 
 from tests.pull.conftest import big_safetensors
@@ -19,15 +23,20 @@ def test_lock_pull_verify_roundtrip(sandbox, make_repo, project, run):
     commit, weights = seed_model(make_repo)
     project.write([{"id": "acme/m1", "dest": "vendor/m1"}])
 
+    sandbox.reset_stats()
     result = run("lock")
     assert result.exit_code == 0, result.output
+    # Metadata only: repo info and one page of the tree; not a byte of file content.
+    assert sandbox.stats()["routes"] == {"GET repo-info": ANY, "GET tree": ANY}
+    assert sandbox.stats()["requests"] == 2
     lock = yaml.safe_load(project.lock.read_text())
+    assert lock["version"] == 2
     entry = lock["pulls"][0]
     assert entry["commit"] == commit
     paths = [f["path"] for f in entry["files"]]
     assert paths == [".gitattributes", "README.md", "config.json", "model.safetensors"]
-    assert set(entry["files"][3]) == {"path", "size", "sha256", "blake3"}
-    assert set(entry["files"][2]) == {"path", "size", "git_oid", "blake3"}
+    assert set(entry["files"][3]) == {"path", "size", "sha256"}
+    assert set(entry["files"][2]) == {"path", "size", "git_oid"}
 
     sandbox.reset_stats()
     result = run("pull", "--locked")
@@ -36,7 +45,16 @@ def test_lock_pull_verify_roundtrip(sandbox, make_repo, project, run):
     assert (dest / "model.safetensors").read_bytes() == weights
     assert (dest / "config.json").read_bytes() == CONFIG
     assert "4 downloaded" in result.stdout
-    assert sorted(p.name for p in dest.iterdir()) == [".gitattributes", "README.md", "config.json", "model.safetensors"]
+    assert sorted(p.name for p in dest.iterdir()) == [".gitattributes", ".hfsync", "README.md", "config.json",
+                                                      "model.safetensors"]
+    record = json.loads((dest / ".hfsync" / "state.json").read_text())
+    weights_entry = record["files"]["model.safetensors"]
+    assert weights_entry["digest"] == "sha256:" + entry["files"][3]["sha256"]
+    assert weights_entry["blake3"] == blake3.blake3(weights).hexdigest()
+    stat = (dest / "model.safetensors").stat()
+    assert (weights_entry["size"], weights_entry["mtime_ns"], weights_entry["inode"]) == (
+        stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    assert record["commit"] == commit and record["pull"] == "acme/m1"
 
     result = run("verify")
     assert result.exit_code == 0, result.output
@@ -281,9 +299,8 @@ def test_lock_keeps_pins_until_update(sandbox, make_repo, project, run):
     assert f"acme/m1: main = {first[:12]} -> {second[:12]}" in result.stdout
     lock = yaml.safe_load(project.lock.read_text())
     assert next(p["commit"] for p in lock["pulls"]) == second
-    # Only the changed file was fetched to learn its blake3.
-    assert sandbox.stats()["routes"]["GET resolve"]["requests"] == 1
-    assert "GET lfs-download" not in sandbox.stats()["routes"]
+    # Moving a pin reads metadata only.
+    assert set(sandbox.stats()["routes"]) == {"GET repo-info", "GET tree"}
 
 
 def test_gguf_variant_auto_picks_highest_precision_that_fits(sandbox, make_repo, project, run):
@@ -345,3 +362,27 @@ def test_lock_offline_in_step_makes_no_request_and_target_limits_pull_and_verify
     assert result.exit_code == 1 and "missing: acme/m1/model.safetensors" in result.stdout
     result = run("pull", "--target", "acme/nope")
     assert result.exit_code == 1 and "no pull named 'acme/nope' in the manifest" in result.stderr
+
+
+def test_a_format_1_lock_still_pulls_and_lock_rewrites_it_once(sandbox, make_repo, project, run):
+    _commit, weights = seed_model(make_repo)
+    project.write([{"id": "acme/m1", "dest": "vendor/m1"}])
+    assert run("lock").exit_code == 0
+    current = project.lock.read_text()
+    old = yaml.safe_load(current)
+    old["version"] = 1
+    for file in old["pulls"][0]["files"]:
+        file["blake3"] = "b" * 64  # format 1 pinned one; it is ignored now
+    project.lock.write_text(yaml.safe_dump(old, sort_keys=False))
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor" / "m1" / "model.safetensors").read_bytes() == weights
+    assert run("verify").exit_code == 0
+    sandbox.reset_stats()
+    result = run("lock", "--offline")
+    assert result.exit_code == 0, result.output
+    assert f"Rewrote {project.lock} in the current format: pins unchanged" in result.stdout
+    assert project.lock.read_text() == current
+    assert sandbox.stats()["requests"] == 0
+    result = run("lock")
+    assert result.exit_code == 0 and "Rewrote" not in result.stdout
