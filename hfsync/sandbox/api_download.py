@@ -12,6 +12,7 @@ import mimetypes
 import re
 from urllib.parse import quote, unquote
 
+from hfsync.sandbox import api_xet
 from hfsync.sandbox.auth import HubError, entry_not_found
 from hfsync.sandbox.http import Request, Response
 from hfsync.sandbox.state import Hub
@@ -83,6 +84,7 @@ def resolve(hub: Hub, req: Request, prefix: str | None, ns: str, name: str, rev:
                 "ETag": f'"{entry.oid}"',
             }
         )
+        headers.update(api_xet.resolve_headers(hub, req, f"{repo_type}s", repo.id, commit, sha256))
         if hub.cdn_port is not None:
             location = (
                 f"{req.base_url(hub.cdn_port)}/sandbox-lfs/cdn/{sha256}/{quote(filename)}?sig={hub.sign('cdn', sha256)}"
@@ -101,17 +103,25 @@ def resolve(hub: Hub, req: Request, prefix: str | None, ns: str, name: str, rev:
 
 def cdn(hub: Hub, req: Request, oid: str, filename: str) -> Response:
     hub.check_sig(req, "cdn", oid)
-    size = hub.lfs.size(oid)
-    if size is None:
-        raise HubError(404, "Object not found")
     headers = {"ETag": f'"{oid}"'}
-    return _file_response(hub, req, oid, size, unquote(filename), headers)
+    if hub.lfs.size(oid) is None and hub.cas.file_for_sha256(oid) is None:
+        raise HubError(404, "Object not found")
+    return _file_response(hub, req, oid, 0, unquote(filename), headers)
 
 
 def _file_response(hub: Hub, req: Request, oid: str, size: int, filename: str, headers: dict[str, str]) -> Response:
+    """The content with sha256 ``oid``: from the LFS store, or else rebuilt from Xet chunks."""
     headers["Content-Type"] = "application/octet-stream"
     headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    status, offset, length = _content_headers(req, size, headers)
+    stored = hub.lfs.size(oid)
+    if stored is None:
+        record = hub.cas.file_for_sha256(oid)
+        if record is None:
+            raise HubError(404, "Object not found")
+        status, offset, length = _content_headers(req, record.size, headers)
+        stream = hub.cas.read(record, offset, length) if req.method != "HEAD" and length else iter(())
+        return Response(status, headers, stream=stream, length=length)
+    status, offset, length = _content_headers(req, stored, headers)
     # HEAD gets the file too: Content-Length must be the real size (the writer skips
     # the body and closes the file).
     return Response(status, headers, file=hub.lfs.open(oid), offset=offset, length=length)

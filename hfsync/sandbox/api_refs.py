@@ -48,16 +48,18 @@ def paginate(req: Request, items: list, page_size: int) -> tuple[list, dict[str,
     return page, headers
 
 
-def _file_item(e: Entry) -> dict:
+def _file_item(hub: Hub, e: Entry) -> dict:
     item: dict = {"type": "file", "oid": e.oid, "size": e.size, "path": e.path}
     if e.lfs:
         item["lfs"] = {"oid": e.lfs[0], "size": e.lfs[1], "pointerSize": e.lfs[2]}
+        if (xet := hub.cas.file_for_sha256(e.lfs[0])) is not None:
+            item["xetHash"] = xet.hash
     return item
 
 
-def _item(snap: Snapshot, path: str) -> dict:
+def _item(hub: Hub, snap: Snapshot, path: str) -> dict:
     if path in snap.files:
-        return _file_item(snap.files[path])
+        return _file_item(hub, snap.files[path])
     return {"type": "directory", "oid": snap.dirs[path], "size": 0, "path": path}
 
 
@@ -88,7 +90,7 @@ def tree(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str, path:
     # Folders first, then files, each sorted, as the Hub lists a folder.
     paths.sort(key=lambda p: (p in snap.files, p))
     page, headers = paginate(req, paths, 50 if expand else 1000)
-    items = [_item(snap, p) for p in page]
+    items = [_item(hub, snap, p) for p in page]
     if expand:
         _expand(repo, commit, items)
     return json_response(items, headers=headers)
@@ -111,7 +113,7 @@ def paths_info(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str)
         raise HubError(413, "too many parameters")
     snap = repo.snapshot(commit)
     wanted = [p.strip("/") for p in paths]
-    items = [_item(snap, p) for p in wanted if p and (p in snap.files or p in snap.dirs)]
+    items = [_item(hub, snap, p) for p in wanted if p and (p in snap.files or p in snap.dirs)]
     if expand:
         _expand(repo, commit, items)
     return json_response(items)

@@ -79,6 +79,8 @@ def lfs_batch(hub: Hub, req: Request, prefix: str | None, ns: str, name: str) ->
             continue
         item: dict = {"oid": oid, "size": size, "authenticated": True}
         stored = hub.lfs.size(oid)
+        if stored is None and (xet := hub.cas.file_for_sha256(oid)) is not None:
+            stored = xet.size  # stored through Xet: served rebuilt from its chunks
         if operation == "download":
             if stored is None:
                 item["error"] = {"code": 404, "message": "Object does not exist"}
@@ -252,6 +254,8 @@ def _apply(hub: Hub, repo: Repo, files: dict[str, str], item: dict) -> str | Non
     elif key == "lfsFile":
         oid = str(value.get("oid") or "")
         stored = hub.lfs.size(oid) if OID_RE.match(oid) else None
+        if stored is None and (xet := hub.cas.file_for_sha256(oid)) is not None:
+            stored = xet.size  # uploaded through Xet: the shard named its sha256
         if stored is None:
             raise HubError(422, f"LFS object {oid} for {path} was never uploaded")
         # Copies send no size: the object store knows it.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import BinaryIO
@@ -104,7 +104,8 @@ class Request:
 
 @dataclass
 class Response:
-    """A response: headers plus a bytes body or a (file, offset, length) body."""
+    """A response: headers plus a bytes body, a (file, offset, length) body, or a
+    ``stream`` of ``length`` bytes made as they are sent."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -112,10 +113,11 @@ class Response:
     file: BinaryIO | None = None
     offset: int = 0
     length: int = 0
+    stream: Iterable[bytes] | None = None
 
     @property
     def body_length(self) -> int:
-        return self.length if self.file is not None else len(self.body)
+        return self.length if self.file is not None or self.stream is not None else len(self.body)
 
 
 def json_response(data: object, status: int = 200, headers: dict | None = None) -> Response:
@@ -217,6 +219,8 @@ def _send_body(
             stats.count(req.route_key, bytes_out=-len(data))
             raise
 
+    if resp.stream is not None:
+        return _send_stream(resp.stream, write, limit, corrupt_at)
     if resp.file is None:
         data = resp.body[:limit]
         if corrupt_at is not None:
@@ -238,6 +242,19 @@ def _send_body(
             sent += len(data)
     finally:
         resp.file.close()
+    return sent
+
+
+def _send_stream(stream: Iterable[bytes], write, limit: int, corrupt_at: int | None) -> int:  # type: ignore[no-untyped-def]
+    sent = 0
+    for piece in stream:
+        data = piece[: limit - sent]
+        if corrupt_at is not None:
+            data = _corrupt(data, corrupt_at, sent)
+        write(data)
+        sent += len(data)
+        if sent >= limit:
+            break
     return sent
 
 

@@ -124,7 +124,7 @@ def select(info: dict, expand: list[str]) -> dict:
     out = {"_id": info["_id"], "id": info["id"]}
     for key in expand:
         if key == "xetEnabled":
-            out[key] = False
+            out[key] = True
         elif key in info:
             out[key] = info[key]
     return out

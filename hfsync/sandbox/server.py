@@ -27,10 +27,23 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     POST lfs-verify          verify after upload
     HEAD|GET resolve         /{prefix}{id}/resolve/{rev}/{path}: regular file bytes; LFS → 302
     HEAD|GET lfs-download    the CDN URL an LFS resolve redirects to: LFS file bytes
+    GET xet-read-token|xet-write-token   /api/{types}/{id}/xet-{read,write}-token/{rev}
     GET space-runtime, POST space-hardware|space-sleeptime|space-pause|space-restart,
     GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
     <METHOD> unknown         anything else (answered 404)
+
+On the CAS listener (its own port, 127.0.0.1 only; see api_cas):
+
+    POST xorb-upload         POST /v1/xorbs/default/{hash}
+    HEAD xorb-head           HEAD /v1/xorbs/default/{hash}
+    POST xorb-grant          POST /v1/xorb-grants/default/{hash}: always 404 (upload instead)
+    POST shard-upload        POST /v1/shards and /v2/shards
+    GET reconstruction       GET /v1/reconstructions/{file_id} and /v2/...
+    GET|POST reconstruction-batch   /v1/reconstructions?file_id=...
+    HEAD file-head           HEAD /v1/files/{file_id}
+    GET dedup                GET /v1/chunks/{default-merkledb or default}/{hash}
+    GET xorb-range           the signed xorb URL a reconstruction hands out: xorb bytes
 
 Admin requests (/_sandbox/...) are neither counted nor subject to faults.
 """
@@ -48,11 +61,13 @@ from pathlib import Path
 
 from hfsync.sandbox import (
     admin,
+    api_cas,
     api_download,
     api_refs,
     api_repos,
     api_spaces,
     api_upload,
+    api_xet,
     search,
 )
 from hfsync.sandbox.auth import HubError
@@ -116,6 +131,26 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
             api_download.cdn,
         ),
         ("GET", rf"{_FILES}/resolve/(?P<rev>[^/]+)/(?P<path>.+)$", "resolve", api_download.resolve),
+        ("GET", rf"{_API}/xet-read-token/(?P<rev>[^/]+)$", "xet-read-token", api_xet.read_token),
+        ("GET", rf"{_API}/xet-write-token/(?P<rev>[^/]+)$", "xet-write-token", api_xet.write_token),
+    ]
+]
+_HASH = r"(?P<hash>[0-9a-fA-F]{64})"
+CAS_ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
+    (m, re.compile(p), n, h)
+    for m, p, n, h in [
+        ("POST", rf"^/v1/xorbs/(?P<prefix>[^/]+)/{_HASH}$", "xorb-upload", api_cas.upload_xorb),
+        ("HEAD", rf"^/v1/xorbs/(?P<prefix>[^/]+)/{_HASH}$", "xorb-head", api_cas.head_xorb),
+        ("POST", rf"^/v1/xorb-grants/(?P<prefix>[^/]+)/{_HASH}$", "xorb-grant", api_cas.xorb_grant),
+        ("POST", r"^/v1/shards$", "shard-upload", api_cas.upload_shard),
+        ("POST", r"^/v2/shards$", "shard-upload", api_cas.upload_shard_v2),
+        ("GET", r"^/v1/reconstructions/(?P<file_id>[^/]+)$", "reconstruction", api_cas.reconstruction),
+        ("GET", r"^/v2/reconstructions/(?P<file_id>[^/]+)$", "reconstruction", api_cas.reconstruction_v2),
+        ("GET", r"^/v1/reconstructions$", "reconstruction-batch", api_cas.batch_reconstruction),
+        ("POST", r"^/v1/reconstructions$", "reconstruction-batch", api_cas.batch_reconstruction),
+        ("HEAD", r"^/v1/files/(?P<file_id>[^/]+)$", "file-head", api_cas.head_file),
+        ("GET", rf"^/v1/chunks/(?P<prefix>[^/]+)/{_HASH}$", "dedup", api_cas.dedup),
+        ("GET", rf"^/sandbox-xet/xorb/{_HASH}$", "xorb-range", api_cas.xorb_range),
     ]
 ]
 ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
@@ -134,16 +169,17 @@ ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ),
     ]
 ]
-# Transfer URLs carry their own signature; the client sends no token to them.
+# Transfer URLs carry their own signature; the client sends no token to them. CAS
+# routes check the CAS token themselves.
 _NO_AUTH = {"lfs-upload", "lfs-upload-part", "lfs-complete", "lfs-download"}
+_HEAD_AS_GET = ("resolve", "lfs-download", "xorb-range")
+_CAS_NAMES = {name for _m, _p, name, _h in CAS_ROUTES}
 
 
-def _match(method: str, path: str) -> tuple[str, Handler, dict] | None:
-    lookup = "GET" if method == "HEAD" else method
-    for m, pattern, name, handler in ROUTES:
-        if m == lookup and (found := pattern.match(path)):
-            if name not in ("resolve", "lfs-download") and method == "HEAD":
-                continue
+def _match(method: str, path: str, routes: list = ROUTES) -> tuple[str, Handler, dict] | None:  # type: ignore[type-arg]
+    for m, pattern, name, handler in routes:
+        head_as_get = method == "HEAD" and m == "GET" and name in _HEAD_AS_GET
+        if (m == method or head_as_get) and (found := pattern.match(path)):
             return name, handler, found.groupdict()
     return None
 
@@ -188,7 +224,8 @@ class SandboxServer:
     """The sandbox Hub in this process: ``start()`` serves in background threads.
 
     A second listener on another port plays the Hub's LFS CDN (a different origin, so
-    the client treats LFS redirects exactly as it treats the Hub's).
+    the client treats LFS redirects exactly as it treats the Hub's). A third, on
+    127.0.0.1 only, is the Xet CAS server (``cas_url``).
     """
 
     def __init__(
@@ -208,9 +245,13 @@ class SandboxServer:
         self.admin = admin
         self.connections: set[socket.socket] = set()
         self._servers = [_Server((host, port), _Handler), _Server((host, 0), _Handler)]
+        self._servers.append(_Server(("127.0.0.1", 0), _Handler))
         for server in self._servers:
             server.sandbox = self  # type: ignore[attr-defined]
+            server.routes = ROUTES  # type: ignore[attr-defined]
+        self._servers[2].routes = CAS_ROUTES  # type: ignore[attr-defined]
         self.hub.cdn_port = self._servers[1].server_address[1]
+        self.hub.cas_port = self._servers[2].server_address[1]
         self._threads: list[threading.Thread] = []
 
     @property
@@ -225,6 +266,10 @@ class SandboxServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def cas_url(self) -> str:
+        return f"http://127.0.0.1:{self.hub.cas_port}"
 
     @property
     def token(self) -> str:
@@ -270,7 +315,7 @@ class SandboxServer:
             self._handle_admin(handler, Request(handler, _NullStats()))  # type: ignore[arg-type]
             return
         req = Request(handler, self.hub.stats)
-        match = _match(req.method, req.path)
+        match = _match(req.method, req.path, handler.server.routes)  # type: ignore[attr-defined]
         name, func, params = match if match else ("unknown", None, {})
         req.route_key = f"{req.method} {name}"
         self.hub.stats.count(req.route_key, requests=1)
@@ -292,7 +337,7 @@ class SandboxServer:
 
     def _call(self, req: Request, name: str, func: Handler, params: dict) -> Response:
         try:
-            if name not in _NO_AUTH:
+            if name not in _NO_AUTH and name not in _CAS_NAMES:
                 req.user = self.hub.accounts.user_for(req.headers.get("Authorization"))
             return func(self.hub, req, **params)
         except HubError as error:

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from hfsync.sandbox.auth import Accounts, HubError, repo_not_found, revision_not_found
+from hfsync.sandbox.cas import CasStore
 from hfsync.sandbox.faults import Faults, Stats
 from hfsync.sandbox.gitstore import atomic_write
 from hfsync.sandbox.http import Request
@@ -63,12 +64,14 @@ class Hub:
         self.accounts = Accounts.load(data_dir / "accounts.json", users, orgs)
         self.repos = Registry(data_dir / "repos")
         self.lfs = LfsStore(data_dir / "lfs")
+        self.cas = CasStore(data_dir / "xet")
         sweep_leftovers(data_dir)
         self.faults = Faults()
         self.stats = Stats()
         self.multipart_threshold = multipart_threshold
         self.multipart_chunk = multipart_chunk
         self.cdn_port: int | None = None
+        self.cas_port: int | None = None
         secret_file = data_dir / "secret"
         if not secret_file.exists():
             atomic_write(secret_file, secrets.token_hex(32).encode())
