@@ -29,7 +29,7 @@ from hfsync.sandbox.testing import SandboxHandle
 MIB = 1024 * 1024
 ROUTES = {
     "xet": ("POST xorb-upload", "POST shard-upload"),
-    "lfs": ("PUT lfs-upload", "PUT lfs-upload-part", "POST lfs-complete"),
+    "lfs": ("PUT lfs-upload", "PUT lfs-upload-part"),
 }
 
 

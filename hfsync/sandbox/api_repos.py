@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
-from hfsync.sandbox.auth import HubError
+from hfsync.sandbox.auth import HubError, repo_not_found
 from hfsync.sandbox.cards import validate
 from hfsync.sandbox.http import Request, Response, json_response, text_response
 from hfsync.sandbox.info import full_info, select
@@ -165,3 +166,39 @@ def validate_yaml(hub: Hub, req: Request) -> Response:
 def agent_harnesses(hub: Hub, req: Request) -> Response:
     # Telemetry registry the client fetches once a day; an empty one keeps it quiet.
     return json_response({"standardEnvVars": [], "harnesses": {}})
+
+
+def repo_without_namespace(hub: Hub, req: Request, types: str, name: str) -> Response:
+    # The Hub has no repo outside a namespace; it answers as for any missing repo, with
+    # the error code the client turns into RepositoryNotFoundError.
+    raise repo_not_found(req.user)
+
+
+def storage_settings(hub: Hub, req: Request, org: str | None = None) -> Response:
+    """The repos of the caller (or of an org they belong to) with their storage, as
+    ``hf repos ls`` lists them."""
+    if req.user is None:
+        raise HubError(401, "You must be authenticated to access this resource")
+    namespace = unquote(org) if org is not None else req.user
+    if org is not None and not hub.accounts.can_write(req.user, namespace):
+        raise HubError(403, f"You are not a member of {namespace}")
+    repos = [r for t in REPO_TYPES for r in hub.repos.all(t) if r.namespace == namespace]
+    sizes = {r.path: _storage(r) for r in repos}
+    total = sum(sizes.values()) or 1
+    items = [
+        {
+            "id": r.id,
+            "type": r.type,
+            "updatedAt": iso(r.meta["lastModified"]),
+            "visibility": "private" if r.meta.get("private") else "public",
+            "storage": sizes[r.path],
+            "storagePercent": round(100 * sizes[r.path] / total, 2),
+        }
+        for r in repos
+    ]
+    return json_response(items)
+
+
+def _storage(repo) -> int:  # type: ignore[no-untyped-def]
+    head = repo.branch_head("main")
+    return sum(e.size for e in repo.snapshot(head).files.values()) if head else 0

@@ -11,6 +11,7 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     PUT repo-settings        PUT /api/{types}/{id}/settings
     GET repo-info            GET /api/{types}/{id}[/revision/{rev}]
     GET repo-list            GET /api/{types}  (list and search)
+    GET storage-settings     GET /api/settings/repositories, /api/organizations/{org}/settings/repositories
     GET tree                 GET /api/{types}/{id}/tree/{rev}[/{path}]
     POST paths-info          POST /api/{types}/{id}/paths-info/{rev}
     GET refs                 GET /api/{types}/{id}/refs
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import socket
 import threading
 import time
@@ -94,6 +96,14 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("POST", r"^/api/validate-yaml$", "validate-yaml", api_repos.validate_yaml),
         ("GET", r"^/api/agent-harnesses$", "agent-harnesses", api_repos.agent_harnesses),
         ("GET", rf"^/api/{_T}$", "repo-list", search.list_repos),
+        ("GET", rf"^/api/{_T}/(?P<name>[^/]+)$", "repo-info", api_repos.repo_without_namespace),
+        ("GET", r"^/api/settings/repositories$", "storage-settings", api_repos.storage_settings),
+        (
+            "GET",
+            r"^/api/organizations/(?P<org>[^/]+)/settings/repositories$",
+            "storage-settings",
+            api_repos.storage_settings,
+        ),
         ("PUT", rf"{_API}/settings$", "repo-settings", api_repos.update_settings),
         ("GET", rf"{_API}$", "repo-info", api_repos.repo_info),
         ("GET", rf"{_SPACE}/runtime$", "space-runtime", api_spaces.get_runtime),
@@ -328,6 +338,7 @@ class SandboxServer:
             resp = error_response(HubError(404, "Sorry, we can't find the page you are looking for."))
         else:
             resp = self._call(req, name, func, params)
+        resp.headers.setdefault("X-Request-Id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
         try:
             req.drain()
         except (ConnectionError, OSError):
