@@ -29,7 +29,7 @@ _LFS_JSON = {"Content-Type": "application/vnd.git-lfs+json"}
 
 
 def preupload(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> Response:
-    repo = hub.writable_repo(req, TYPES[types], ns, name)
+    repo = hub.contributable_repo(req, TYPES[types], ns, name)
     _rev, commit = hub.commit_for(repo, rev)
     body = req.json()
     snap = repo.snapshot(commit)
@@ -189,7 +189,7 @@ def _check_path(path: object) -> str:
 
 
 def commit(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> Response:
-    repo = hub.writable_repo(req, TYPES[types], ns, name)
+    repo = hub.contributable_repo(req, TYPES[types], ns, name)
     rev_s = unquote(rev)
     create_pr = req.flag("create_pr")
     lines = _lines(req)
@@ -213,13 +213,18 @@ def commit(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> 
             repo.git.set_ref(f"refs/pr/{number}", oid)
             result["pullRequestUrl"] = f"{req.base_url()}{hub.repo_url_path(repo)}/discussions/{number}"
         else:
-            repo.git.set_ref(f"refs/heads/{rev_s}", oid)
+            repo.git.set_ref(rev_s if _is_pr(rev_s) else f"refs/heads/{rev_s}", oid)
     result["commitUrl"] = f"{req.base_url()}/{PREFIX[repo.type]}{repo.id}/commit/{oid}"
     return json_response(result)
 
 
+def _is_pr(rev: str) -> bool:
+    return rev.startswith("refs/pr/") and rev[len("refs/pr/") :].isdigit()
+
+
 def _commit_base(repo: Repo, rev: str, create_pr: bool, parent: object) -> str:
-    head = repo.branch_head(rev)
+    # An open pull request's ref takes commits like a branch.
+    head = repo.git.get_ref(rev) if _is_pr(rev) else repo.branch_head(rev)
     if create_pr:
         target = repo.resolve(str(parent)) if parent else repo.resolve(rev)
         if target is None:

@@ -53,7 +53,7 @@ def _token_response(hub: Hub, scope: str) -> Response:
 
 def write_token(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> Response:
     # The revision may be "None" (a PR not opened yet) or a branch still to be created.
-    hub.writable_repo(req, TYPES[types], ns, name)
+    hub.contributable_repo(req, TYPES[types], ns, name)
     return _token_response(hub, "write")
 
 

@@ -94,7 +94,9 @@ class Hub:
 
     def repo(self, req: Request, repo_type: str, ns: str, name: str) -> Repo:
         """The repo, if the caller may see it; else the Hub's RepoNotFound answer."""
-        repo = self.repos.get(repo_type, f"{unquote(ns)}/{unquote(name)}")
+        repo_id = f"{unquote(ns)}/{unquote(name)}"
+        # Ids are case-insensitive on the Hub; answers name the repo as it was created.
+        repo = self.repos.get(repo_type, repo_id) or self.repos.find_case_insensitive(repo_type, repo_id)
         if repo is None or not self.can_read(req.user, repo):
             raise repo_not_found(req.user)
         if repo.meta.get("disabled"):
@@ -104,6 +106,16 @@ class Hub:
     def writable_repo(self, req: Request, repo_type: str, ns: str, name: str) -> Repo:
         repo = self.repo(req, repo_type, ns, name)
         self.require_write(req, repo.namespace, repo)
+        return repo
+
+    def contributable_repo(self, req: Request, repo_type: str, ns: str, name: str) -> Repo:
+        """The repo, for a write that opens or updates a pull request: any signed-in
+        reader may contribute one; other writes need write access."""
+        if not (req.flag("create_pr") or "/refs/pr/" in unquote(req.path)):
+            return self.writable_repo(req, repo_type, ns, name)
+        repo = self.repo(req, repo_type, ns, name)
+        if req.user is None:
+            raise HubError(401, "You must be authenticated to access this resource")
         return repo
 
     def require_write(self, req: Request, namespace: str, repo: Repo | None = None) -> None:

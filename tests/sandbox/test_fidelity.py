@@ -39,3 +39,24 @@ def test_list_user_repos_reads_storage_settings(sandbox):
     assert [r.id for r in hub.list_user_repos(namespace="acme")] == ["acme/o"]
     with pytest.raises(Exception):  # noqa: B017
         list(api(sandbox, token=sandbox.token_for("bob")).list_user_repos(namespace="acme"))
+
+
+def test_repo_ids_are_case_insensitive(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/Mixed")
+    assert hub.model_info("SANDBOX/mixed").id == "sandbox/Mixed"
+    hub.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="sandbox/mixed")
+    assert hub.list_repo_files("Sandbox/MIXED") == [".gitattributes", "a.txt"]
+
+
+def test_pull_requests_take_commits_from_any_signed_in_user(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/p")
+    bob = api(sandbox, token=sandbox.token_for("bob"))
+    pr = bob.upload_file(path_or_fileobj=b"b", path_in_repo="b.txt", repo_id="sandbox/p", create_pr=True)
+    assert pr.pr_num == 1
+    bob.upload_file(path_or_fileobj=b"c", path_in_repo="c.txt", repo_id="sandbox/p", revision="refs/pr/1")
+    assert set(hub.list_repo_files("sandbox/p", revision="refs/pr/1")) == {".gitattributes", "b.txt", "c.txt"}
+    assert hub.list_repo_files("sandbox/p") == [".gitattributes"]
+    with pytest.raises(Exception):  # noqa: B017 - a non-member still cannot write to main
+        bob.upload_file(path_or_fileobj=b"d", path_in_repo="d.txt", repo_id="sandbox/p")
