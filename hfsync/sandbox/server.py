@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import socket
 import threading
 import time
@@ -338,7 +337,6 @@ class SandboxServer:
             resp = error_response(HubError(404, "Sorry, we can't find the page you are looking for."))
         else:
             resp = self._call(req, name, func, params)
-        resp.headers.setdefault("X-Request-Id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
         try:
             req.drain()
         except (ConnectionError, OSError):
