@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from huggingface_hub.errors import RepositoryNotFoundError
 
-from tests.sandbox.helpers import api
+from tests.sandbox.hubapi import api
 
 
 def test_repo_id_without_namespace_is_repo_not_found(sandbox):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfFileSystem, hf_hub_download, snapshot_download
 
-from tests.sandbox.helpers import api
+from tests.sandbox.hubapi import api
 from tests.sandbox.xet import MIB, safetensors_like, xet_off, xet_on  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("xet_on")
