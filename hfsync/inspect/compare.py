@@ -1,0 +1,89 @@
+"""Pick the right comparison for a file by its name, and cap what a summary shows.
+
+``kind_of(path)`` says what a file is; ``compare`` diffs the old and new bytes it is
+given (the whole text, or for safetensors and GGUF the header bytes) and returns a
+FileDiff. ``full=False`` (``--diff summary``) groups tensors changed alike and keeps
+the first SUMMARY_LINES lines and SUMMARY_ENTRIES entries, noting what it left out.
+"""
+
+from __future__ import annotations
+
+from hfsync.inspect import gguf, safetensors, tabular
+from hfsync.inspect.card import diff_card
+from hfsync.inspect.jsonkeys import diff_json, parse
+from hfsync.inspect.model import FileDiff, none
+from hfsync.inspect.text import counts, decode, unified
+
+SUMMARY_LINES = 40
+SUMMARY_ENTRIES = 30
+TABULAR = (".csv", ".tsv", ".jsonl", ".ndjson")
+
+
+def kind_of(path: str) -> str:
+    """``safetensors``, ``gguf``, ``card``, ``json``, ``tabular`` or ``text`` (text when it decodes)."""
+    if path.endswith(".safetensors"):
+        return "safetensors"
+    if path.endswith(".gguf"):
+        return "gguf"
+    if path == "README.md":
+        return "card"
+    if path.endswith(".json"):
+        return "json"
+    if path.endswith(TABULAR):
+        return "tabular"
+    return "text"
+
+
+def compare(path: str, old: bytes | None, new: bytes, *, full: bool = False, complete: bool = True) -> FileDiff:
+    """What changed from ``old`` (None: the file is new) to ``new``.
+
+    ``complete=False``: the bytes are only the start of a tabular file (rows not counted)."""
+    kind = kind_of(path)
+    if kind in ("safetensors", "gguf"):
+        return _header_diff(kind, old, new, full)
+    new_text = decode(new)
+    old_text = decode(old) if old is not None else ""
+    if new_text is None or old_text is None:
+        return none("binary file: no diff")
+    if kind == "card":
+        entries, lines = diff_card(old_text, new_text)
+        return _cap(FileDiff(kind, entries, lines), full)
+    if kind == "json":
+        try:
+            return _cap(FileDiff(kind, diff_json(parse(old_text) if old is not None else {}, parse(new_text))), full)
+        except ValueError:
+            pass  # not JSON on one side: the text diff says what changed
+    if kind == "tabular":
+        before_t = tabular.read_table(path, old_text, complete) if old is not None else tabular.Table((), 0)
+        entries = tabular.diff_tables(before_t, tabular.read_table(path, new_text, complete))
+        return _cap(FileDiff(kind, entries), full)
+    return _cap(FileDiff("text", lines=unified(old_text, new_text)), full)
+
+
+def _header_diff(kind: str, old: bytes | None, new: bytes, full: bool) -> FileDiff:
+    side = "new"
+    try:
+        if kind == "safetensors":
+            after = safetensors.read_header(new)
+            side = "Hub's"
+            before = safetensors.read_header(old) if old is not None else safetensors.Header()
+            return _cap(FileDiff(kind, safetensors.diff_headers(before, after).entries(full)), full)
+        after_g = gguf.read_header(new)
+        side = "Hub's"
+        before_g = gguf.read_header(old) if old is not None else gguf.EMPTY
+        return _cap(FileDiff(kind, gguf.diff_gguf(before_g, after_g, full)), full)
+    except (safetensors.SafetensorsError, gguf.GGUFError) as error:
+        return none(f"no {kind} diff: the {side} header cannot be read ({error})")
+
+
+def _cap(diff: FileDiff, full: bool) -> FileDiff:
+    if full or (len(diff.lines) <= SUMMARY_LINES and len(diff.entries) <= SUMMARY_ENTRIES):
+        return diff
+    cut = []
+    if len(diff.lines) > SUMMARY_LINES:
+        added, removed = counts(diff.lines)
+        cut.append(f"{len(diff.lines) - SUMMARY_LINES} more diff lines (+{added} -{removed} in all)")
+    if len(diff.entries) > SUMMARY_ENTRIES:
+        cut.append(f"{len(diff.entries) - SUMMARY_ENTRIES} more changes")
+    note = "; ".join(cut) + " not shown; --diff full shows them"
+    return FileDiff(diff.kind, diff.entries[:SUMMARY_ENTRIES], diff.lines[:SUMMARY_LINES], note, diff.scope)

@@ -1,0 +1,135 @@
+"""GGUF headers: the key-value metadata and the tensor table, from a file's first bytes.
+
+Layout (GGUF v2/v3, little-endian): ``GGUF``, uint32 version, uint64 tensor count, uint64
+key-value count; each key-value: a string key, a uint32 type, the value; each tensor: a
+string name, uint32 dimensions, uint64 per dimension, uint32 ggml type, uint64 offset.
+Strings are a uint64 length and UTF-8 bytes. A header cut short raises ``Truncated``
+with the bytes read so far, so a caller can fetch more and try again.
+Long arrays (a tokenizer's vocabulary) are summarised by length and a digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hfsync.inspect.model import Entry
+from hfsync.inspect.safetensors import Header, Tensor, diff_headers
+
+MAGIC = b"GGUF"
+_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_NAMES = {0: "u8", 1: "i8", 2: "u16", 3: "i16", 4: "u32", 5: "i32", 6: "f32", 7: "bool", 8: "string",
+          9: "array", 10: "u64", 11: "i64", 12: "f64"}
+GGML_TYPES = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1", 10: "Q2_K",
+    11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS",
+    19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32",
+    27: "I64", 28: "F64", 29: "IQ1_M", 30: "BF16", 34: "TQ1_0", 35: "TQ2_0",
+}
+# Arrays up to this many items are shown whole; longer ones by length and digest.
+SHORT_ARRAY = 16
+# Sanity bounds: a hostile header must not make the parser allocate or loop without end.
+MAX_COUNT = 10_000_000
+MAX_DIMS = 8
+
+
+class GGUFError(ValueError):
+    """Not a GGUF header this reader understands."""
+
+
+class Truncated(GGUFError):
+    """The bytes end inside the header."""
+
+
+@dataclass(frozen=True)
+class GGUFHeader:
+    version: int
+    metadata: Mapping[str, Any]
+    tensors: Header
+
+
+EMPTY = GGUFHeader(3, {}, Header())
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at = data, 0
+
+    def take(self, n: int) -> bytes:
+        if self.at + n > len(self.data):
+            raise Truncated(f"the header goes past the {len(self.data)} bytes read")
+        chunk = self.data[self.at : self.at + n]
+        self.at += n
+        return chunk
+
+    def unpack(self, fmt: str) -> Any:
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+
+    def count(self, what: str) -> int:
+        n = self.unpack("<Q")
+        if n > MAX_COUNT:
+            raise GGUFError(f"{what} count {n} is past the {MAX_COUNT} this reader accepts")
+        return n
+
+    def string(self) -> str:
+        raw = self.take(self.count("string length"))
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GGUFError("a string in the header is not UTF-8") from None
+
+    def value(self, kind: int) -> Any:
+        if kind in _SCALARS:
+            return self.unpack(_SCALARS[kind])
+        if kind == 8:
+            return self.string()
+        if kind == 9:
+            inner, n = self.unpack("<I"), self.count("array")
+            if inner == 9:
+                raise GGUFError("nested arrays are not supported")
+            items = [self.value(inner) for _ in range(n)]
+            if n <= SHORT_ARRAY:
+                return items
+            digest = hashlib.sha256(repr(items).encode()).hexdigest()[:12]
+            return f"[{n} x {_NAMES.get(inner, inner)}, sha256 {digest}]"
+        raise GGUFError(f"unknown value type {kind}")
+
+
+def read_header(data: bytes) -> GGUFHeader:
+    """The header of a GGUF file from its first bytes (``Truncated`` when more are needed)."""
+    reader = _Reader(data)
+    if reader.take(4) != MAGIC:
+        raise GGUFError("not a GGUF file (no GGUF magic)")
+    version = reader.unpack("<I")
+    if version not in (2, 3):
+        raise GGUFError(f"GGUF version {version} is not supported (2 and 3 are)")
+    n_tensors, n_kv = reader.count("tensor"), reader.count("key-value")
+    metadata: dict[str, Any] = {}
+    for _ in range(n_kv):
+        key = reader.string()
+        metadata[key] = reader.value(reader.unpack("<I"))
+    tensors: dict[str, Tensor] = {}
+    for _ in range(n_tensors):
+        name = reader.string()
+        dims = reader.unpack("<I")
+        if dims > MAX_DIMS:
+            raise GGUFError(f"tensor '{name}' has {dims} dimensions")
+        shape = tuple(reader.unpack("<Q") for _ in range(dims))
+        kind = reader.unpack("<I")
+        reader.unpack("<Q")  # offset into the data: says nothing a reviewer needs
+        tensors[name] = Tensor(GGML_TYPES.get(kind, f"type{kind}"), shape)
+    return GGUFHeader(version, dict(sorted(metadata.items())), Header(dict(sorted(tensors.items()))))
+
+
+def diff_gguf(old: GGUFHeader, new: GGUFHeader, full: bool = False) -> tuple[Entry, ...]:
+    """Metadata keys old -> new (``kv.KEY``), then the tensor table as for safetensors."""
+    keys = sorted(set(old.metadata) | set(new.metadata))
+    entries = [Entry(f"kv.{k}", old.metadata.get(k), new.metadata.get(k)) for k in keys
+               if old.metadata.get(k) != new.metadata.get(k)]
+    if old.version != new.version:
+        entries.insert(0, Entry("version", old.version, new.version))
+    tensors = [e for e in diff_headers(old.tensors, new.tensors).entries(full) if not e.key.startswith("bytes.")]
+    return (*entries, *tensors)
