@@ -22,6 +22,7 @@ from hfsync import __version__
 from hfsync.errors import GitHubError
 from hfsync.log import register_secret
 from hfsync.publish.provenance import run_url
+from hfsync.units import utf16_length
 
 MARKER = "<!-- hfsync-plan -->"
 DRIFT_LABEL = "hfsync-drift"
@@ -99,18 +100,13 @@ def marker(key: str | None = None) -> str:
     return f"<!-- hfsync-plan key={key} -->"
 
 
-def _units(text: str) -> int:
-    # GitHub counts length in UTF-16 code units: a character outside the BMP counts twice.
-    return len(text.encode("utf-16-le")) // 2
-
-
 def truncate(text: str, limit: int, run_url: str | None) -> tuple[str, bool]:
     """Cut ``text`` to at most ``limit`` characters at a line end, closing open blocks.
 
     A cut inside a fenced code block or a ``<details>`` would swallow the notice, so both
     are closed before it; the notice points to the job summary, which holds everything.
     """
-    if _units(text) <= limit:
+    if utf16_length(text) <= limit:
         return text, False
     where = f"the [job summary]({run_url})" if run_url else "the job summary of this workflow run"
     notice = (
@@ -118,7 +114,7 @@ def truncate(text: str, limit: int, run_url: str | None) -> tuple[str, bool]:
         f"it is cut short here. The full plan is in {where}.\n"
     )
     open_details = 0
-    budget = limit - _units(notice)
+    budget = limit - utf16_length(notice)
     kept = text[:budget]
     while True:
         if "\n" in kept:
@@ -126,7 +122,7 @@ def truncate(text: str, limit: int, run_url: str | None) -> tuple[str, bool]:
         closing = "\n```" if sum(1 for line in kept.splitlines() if line.lstrip().startswith("```")) % 2 else ""
         open_details = max(0, kept.count("<details") - kept.count("</details>"))
         closing += "\n</details>" * open_details
-        over = _units(kept + closing) - budget
+        over = utf16_length(kept + closing) - budget
         if over <= 0:
             return kept + closing + notice, True
         kept = kept[: len(kept) - over]

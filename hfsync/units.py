@@ -32,3 +32,8 @@ def count(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.1f}{unit}"
     return str(n)
+
+
+def utf16_length(text: str) -> int:
+    """Length as GitHub counts it (UTF-16 code units: a character outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2

@@ -23,10 +23,12 @@ target_option = click.option(
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--changed-since", metavar="REF",
               help="Only targets whose manifest entry or files changed since this git ref.")
+@click.option("--diff", "diff", type=click.Choice(["none", "summary", "full"]), default="summary", show_default=True,
+              help="What changed inside the files: none, a summary, or every line and tensor.")
 @click.pass_obj
 def plan(
     obj: Options, files: tuple[Path, ...], targets: tuple[str, ...], out: Path | None, fmt: str,
-    detailed_exitcode: bool, changed_since: str | None,
+    detailed_exitcode: bool, changed_since: str | None, diff: str,
 ) -> int:
     """Diff the manifests against the Hub and show what apply would change."""
     from hfsync.errors import HfsyncError
@@ -37,7 +39,7 @@ def plan(
     from hfsync.render import render
 
     publisher = Publisher(Hub(obj.endpoint, obj.token))
-    result = plan_manifests(files, publisher, targets, changed_since=changed_since)
+    result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)
     click.echo(render(result, fmt, obj.color), nl=False)
     if result.errors:
         raise HfsyncError(f"the plan has {len(result.errors)} error(s); see above.")

@@ -49,6 +49,7 @@ class GGUFHeader:
     version: int
     metadata: Mapping[str, Any]
     tensors: Header
+    length: int = 0  # bytes the header takes at the start of the file
 
 
 EMPTY = GGUFHeader(3, {}, Header())
@@ -121,7 +122,7 @@ def read_header(data: bytes) -> GGUFHeader:
         kind = reader.unpack("<I")
         reader.unpack("<Q")  # offset into the data: says nothing a reviewer needs
         tensors[name] = Tensor(GGML_TYPES.get(kind, f"type{kind}"), shape)
-    return GGUFHeader(version, dict(sorted(metadata.items())), Header(dict(sorted(tensors.items()))))
+    return GGUFHeader(version, dict(sorted(metadata.items())), Header(dict(sorted(tensors.items()))), reader.at)
 
 
 def diff_gguf(old: GGUFHeader, new: GGUFHeader, full: bool = False) -> tuple[Entry, ...]:

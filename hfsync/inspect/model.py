@@ -26,7 +26,9 @@ class Entry:
 
     @property
     def action(self) -> str:
-        """``create`` (added), ``delete`` (removed) or ``update``."""
+        """``create`` (added), ``delete`` (removed), ``update``, or ``same`` (shown for context)."""
+        if self.old == self.new:
+            return "same"
         if self.old is None:
             return "create"
         return "delete" if self.new is None else "update"

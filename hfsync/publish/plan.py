@@ -23,9 +23,12 @@ import jsonschema
 
 from hfsync import schemas
 from hfsync.errors import HfsyncError
+from hfsync.inspect.model import FileDiff
 from hfsync.paths import atomic_write
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Plans this hfsync still reads: version 1 is version 2 without content diffs.
+READABLE_VERSIONS = (1, 2)
 
 
 class Action(StrEnum):
@@ -62,6 +65,7 @@ class FileChange:
     Digests describe the content to upload (empty for deletions); ``remote_oid`` is
     the Hub's LFS sha256 or git blob oid of the file it replaces or deletes.
     ``content`` holds generated text (a card with merged metadata) uploaded as is.
+    ``diff`` is what changed inside the file, for a reviewer (None: not compared).
     """
 
     path: str
@@ -75,6 +79,7 @@ class FileChange:
     remote_size: int | None = None
     content: str | None = None
     reason: str | None = None
+    diff: FileDiff | None = None
 
 
 @dataclass(frozen=True)
@@ -202,10 +207,10 @@ class Plan:
                 f"{where}: not an hfsync plan (no format_version)",
                 hint="Save a plan with `hfsync plan --out FILE` and apply that file.",
             )
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise HfsyncError(
                 f"{where}: plan format_version {version!r} is not supported; "
-                f"this hfsync reads format_version {FORMAT_VERSION}.",
+                f"this hfsync reads format_version {' and '.join(map(str, READABLE_VERSIONS))}.",
                 hint="Make the plan again with this hfsync version.",
             )
         errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(data), key=str)
@@ -279,10 +284,15 @@ def _target(data: Mapping[str, Any]) -> TargetChange:
     kwargs = dict(data)
     kwargs["settings"] = tuple(_build(SettingChange, s) for s in data.get("settings", ()))
     kwargs["metadata"] = tuple(_build(MetadataChange, m) for m in data.get("metadata", ()))
-    kwargs["files"] = tuple(_build(FileChange, f) for f in data.get("files", ()))
+    kwargs["files"] = tuple(_file(f) for f in data.get("files", ()))
     kwargs["refs"] = tuple(_build(RefChange, r) for r in data.get("refs", ()))
     kwargs["changes"] = tuple(_build(Change, c) for c in data.get("changes", ()))
     for name in ("reasons", "warnings", "errors"):
         kwargs[name] = tuple(data.get(name, ()))
     kwargs["inputs"] = dict(data.get("inputs", {}))
     return _build(TargetChange, kwargs)
+
+
+def _file(data: Mapping[str, Any]) -> FileChange:
+    diff = data.get("diff")
+    return _build(FileChange, {**data, "diff": FileDiff.from_dict(diff) if diff is not None else None})

@@ -18,10 +18,12 @@ from hfsync.cards.plan import README, plan_card
 from hfsync.digests import DigestCache, hash_bytes
 from hfsync.errors import HfsyncError
 from hfsync.hub.cards import validate_yaml
+from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
+from hfsync.publish.contents import BUDGETS, Budget, with_diffs
 from hfsync.publish.diff import LocalFile, target_change
-from hfsync.publish.gate import review
+from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.plan import Action, Plan, Provenance, TargetChange
 from hfsync.publish.source import source_files
 from hfsync.pull.drift import plan_pulls, pull_names
@@ -106,10 +108,15 @@ def make_plan(
     cache: DigestCache | None = None,
     provenance: Provenance | None = None,
     parallelism: int = 4,
+    diff: str = "none",
+    diff_budget: int | None = None,
 ) -> Plan:
     """Plan the repo targets of ``workspace`` named by ``targets`` (all when empty) and,
     when ``keys`` is given, among those only the ones whose key is in it; then the drift
-    of the pulls named by ``targets`` (among ``pull_keys`` when given)."""
+    of the pulls named by ``targets`` (among ``pull_keys`` when given).
+
+    ``diff`` (none, summary, full): what changed inside the files, within one byte budget
+    (``diff_budget`` bytes of Hub content; by default the mode's)."""
     # --target may name pulls too: their drift is planned beside the repo targets.
     pulls = pull_names(workspace)
     repos = {t.key for _, t in workspace.repos} | {t.id for _, t in workspace.repos}
@@ -117,12 +124,16 @@ def make_plan(
     chosen = select_targets(workspace, for_repos) if for_repos or not targets else []
     chosen = [(m, t) for m, t in chosen if keys is None or t.key in keys]
     cache = cache or DigestCache()
+    budget = Budget(BUDGETS[diff] if diff_budget is None else diff_budget)
+
     def planned(manifest: Manifest, target: RepoTarget) -> TargetChange:
         try:
             paths: list[str] | None = source_files(target)  # listed once, for both steps
         except OSError:
             paths = None  # plan_target reports it
         change = plan_target(target, publisher, cache, paths)
+        if diff != "none":
+            change = diffed(target, change, publisher, budget, diff)
         # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
         return review(manifest, target, change, lambda card, kind: validate_yaml(publisher.hub, card, kind),
                       files=paths)
@@ -141,6 +152,23 @@ def make_plan(
         targets=tuple(changes),
         provenance=provenance or Provenance(),
     )
+
+
+def diffed(target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Budget, mode: str) -> TargetChange:
+    """``change`` with what changed inside its files (the Hub's copies read at the planned head)."""
+    if change.errors or not change.files:
+        return change
+    root = target.source.path
+    try:
+        flagged = scan_uploads(root, change.files)  # the gate's own scan (cached): review reports it
+    except (OSError, HfsyncError):
+        return change  # review reports what cannot be read
+    head = change.head
+
+    def read(path: str, start: int, length: int) -> bytes:
+        return read_range(publisher.hub, target.id, target.type, head or target.revision, path, start, length)
+
+    return with_diffs(change, root, read, budget, mode, flagged)
 
 
 def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
@@ -169,6 +197,7 @@ def plan_manifests(
     targets: Sequence[str] = (),
     parallelism: int = 4,
     changed_since: str | None = None,
+    diff: str = "none",
 ) -> Plan:
     """Load the manifests (default ./hfsync.yaml) and plan them, with provenance.
 
@@ -188,5 +217,5 @@ def plan_manifests(
     provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
     return make_plan(
         workspace, publisher, targets=targets, keys=keys, pull_keys=pull_keys, provenance=provenance,
-        parallelism=parallelism,
+        parallelism=parallelism, diff=diff,
     )

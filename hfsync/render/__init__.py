@@ -9,6 +9,7 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
+from hfsync.inspect.model import FileDiff
 from hfsync.publish.plan import Action, Plan, TargetChange
 from hfsync.units import human_size
 
@@ -21,28 +22,70 @@ def value(v: Any) -> str:
     return _json.dumps(v, sort_keys=True, ensure_ascii=False)
 
 
-def change_lines(target: TargetChange) -> list[tuple[Action, str]]:
-    """One (action, text) per change of ``target``, in a stable order."""
-    lines: list[tuple[Action, str]] = []
+# Keys are aligned up to this width, as Terraform aligns attribute names; longer ones stick out.
+ALIGN = 48
+
+# How a row of a content diff is drawn: an entry added, removed or changed, a line of a
+# text diff (context, hunk header), or a note.
+Row = tuple[str, str]  # (create | delete | update | context | hunk | note, text)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as ``\\xNN``: file content never drives the terminal."""
+    return text.translate(_CONTROL)
+
+
+def diff_rows(diff: FileDiff) -> list[Row]:
+    """A file's content diff as rows: entries ``key = old -> new`` with aligned keys,
+    then the text diff's lines, then its note (and what it covers, for a sharded model)."""
+    rows: list[Row] = []
+    if diff.scope:
+        rows.append(("note", f"compared as one model: {diff.scope}"))
+    width = min(ALIGN, max((len(e.key) for e in diff.entries), default=0))
+    for e in diff.entries:
+        key = e.key.ljust(width)
+        if e.action == "create":
+            rows.append(("create", f"{key} = {value(e.new)}"))
+        elif e.action == "same":
+            rows.append(("context", f"{key} = {value(e.new)}"))
+        elif e.action == "delete":
+            rows.append(("delete", f"{key} = {value(e.old)} -> null"))
+        else:
+            rows.append(("update", f"{key} = {value(e.old)} -> {value(e.new)}"))
+    for line in diff.lines:
+        kind = {"+": "create", "-": "delete", "@": "hunk"}.get(line[:1], "context")
+        rows.append((kind, line if kind == "hunk" else line[1:]))
+    if diff.note:
+        rows.append(("note", diff.note))
+    return [(kind, printable(text)) for kind, text in rows]
+
+
+def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
+    """One (action, text, content diff rows) per change of ``target``, in a stable order."""
+    lines: list[tuple[Action, str, list[Row]]] = []
     creating = target.action == Action.CREATE
     for s in target.settings:
         if creating or s.old is None:
-            lines.append((Action.CREATE, f"{s.name} = {value(s.new)}"))
+            lines.append((Action.CREATE, f"{s.name} = {value(s.new)}", []))
         else:
-            lines.append((Action.UPDATE, f"{s.name} = {value(s.old)} -> {value(s.new)}"))
+            lines.append((Action.UPDATE, f"{s.name} = {value(s.old)} -> {value(s.new)}", []))
     for m in target.metadata:
         if m.old is None:
-            lines.append((Action.CREATE, f"card.{m.key} = {value(m.new)}"))
+            lines.append((Action.CREATE, f"card.{m.key} = {value(m.new)}", []))
         else:
-            lines.append((Action.UPDATE, f"card.{m.key} = {value(m.old)} -> {value(m.new)}"))
+            lines.append((Action.UPDATE, f"card.{m.key} = {value(m.old)} -> {value(m.new)}", []))
     for f in target.files:
         storage = "lfs" if f.lfs else "regular"
         note = f", {f.reason}" if f.reason and f.action == Action.DELETE else ""
-        lines.append((f.action, f'file "{f.path}" ({human_size(f.size)}, {storage}{note})'))
+        rows = diff_rows(f.diff) if f.diff is not None else []
+        lines.append((f.action, f'file "{f.path}" ({human_size(f.size)}, {storage}{note})', rows))
     for r in target.refs:
-        lines.append((r.action, f'{r.kind} "{r.name}"'))
+        lines.append((r.action, f'{r.kind} "{r.name}"', []))
     for c in target.changes:
-        lines.append((c.action, f'{c.kind} "{c.subject}"' + (f" ({c.reason})" if c.reason else "")))
+        lines.append((c.action, f'{c.kind} "{c.subject}"' + (f" ({c.reason})" if c.reason else ""), []))
     return lines
 
 

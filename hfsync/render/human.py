@@ -7,7 +7,10 @@ from hfsync.render import SYMBOLS, block, change_lines, heading, summary
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}
 # SGR codes written out: a renderer turns the plan into text and needs no terminal library.
-_SGR = {"red": "31", "green": "32", "yellow": "33"}
+_SGR = {"red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+# A content diff row: its symbol and colour.
+ROWS = {"create": ("+", "green"), "delete": ("-", "red"), "update": ("~", "yellow"), "context": (" ", None),
+        "hunk": (" ", "cyan"), "note": ("#", None)}
 
 
 def _style(text: str, fg: str | None, bold: bool) -> str:
@@ -29,8 +32,12 @@ def render(plan: Plan, color: bool = False) -> str:
         symbol = paint(SYMBOLS[target.action], COLOURS[target.action])
         out.append(paint(f"  # {heading(target)}", None, bold=True))
         out.append(f"  {symbol} {block(target)} {{")
-        for action, text in change_lines(target):
+        for action, text, rows in change_lines(target):
             out.append(f"      {paint(SYMBOLS[action], COLOURS[action])} {text}")
+            for kind, row in rows:
+                mark, colour = ROWS[kind]
+                out.append(f"          {paint(f'{mark} {row}', colour) if kind == 'hunk' else paint(mark, colour)}"
+                           f"{'' if kind == 'hunk' else ' ' + row}".rstrip())
         out.append("    }")
         out.append("")
     for target in plan.targets:

@@ -2,14 +2,24 @@
 
 A summary table of every target, the summary line, then one collapsible <details>
 block per changed target with its changes as a ``diff`` code block (GitHub colours
-``+`` and ``-`` lines).
+``+`` and ``-`` lines; a file's content diff sits under its line, the symbol first so
+GitHub colours it too). The whole stays within GitHub's 65,536-character limit: when
+it would not, targets' content diffs are left out, last targets first, then their
+longest change lists are cut, and a note says what was cut and where the rest is.
 """
 
 from __future__ import annotations
 
+import re
+
 from hfsync.publish.plan import Action, Plan, TargetChange
-from hfsync.render import SYMBOLS, change_lines, heading, summary
-from hfsync.units import human_size
+from hfsync.render import SYMBOLS, Row, change_lines, heading, summary
+from hfsync.units import human_size, utf16_length
+
+LIMIT = 65_536
+# Kept free for the note on what was cut.
+RESERVE = 1_000
+_MARKS = {"create": "+", "delete": "-", "update": "!", "context": " ", "hunk": " ", "note": "#"}
 
 
 def _cell(text: str) -> str:
@@ -27,34 +37,79 @@ def _action(target: TargetChange) -> str:
     return "drift" if target.kind == "pull" and target.action == Action.UPDATE else str(target.action)
 
 
-def render(plan: Plan) -> str:
-    out = [
+def _row(kind: str, text: str) -> str:
+    # The mark in column one is what GitHub's diff highlighting reads: + green, - red, ! orange.
+    return f"{_MARKS[kind]}         {text}".rstrip()
+
+
+def _fence(lines: list[str]) -> str:
+    """A code fence longer than any run of backticks in ``lines``: content cannot close it."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def section(t: TargetChange, diffs: bool = True, max_lines: int | None = None) -> tuple[str, int]:
+    """One target's <details> block, and how many content diffs it left out."""
+    out = [f"<details><summary><code>{t.key}</code>: {heading(t).removeprefix(t.key + ' ')}</summary>", ""]
+    body: list[str] = []
+    left_out = 0
+    for action, text, rows in change_lines(t):
+        body.append(f"{SYMBOLS[action]} {text}")
+        if rows and not diffs:
+            left_out += 1
+            continue
+        body += [_row(kind, row) for kind, row in rows]
+    if max_lines is not None and len(body) > max_lines:
+        body = [*body[:max_lines], f"# ... {len(body) - max_lines} more lines not shown"]
+    if body:
+        fence = _fence(body)
+        out += [f"{fence}diff", *body, fence, ""]
+    notes = [f"> **Note:** {_cell(r)}" for r in t.reasons]
+    notes += [f"> **Warning:** {_cell(w)}" for w in t.warnings]
+    notes += [f"> **Error:** {_cell(e)}" for e in t.errors]
+    out += [*notes, ""] if notes else []
+    out += ["</details>", ""]
+    return "\n".join(out), left_out
+
+
+def render(plan: Plan, limit: int = LIMIT) -> str:
+    head = [
         "### hfsync plan",
         "",
         "| target | action | settings | card | files + / ~ / - | upload |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for t in plan.targets:
-        out.append(
+        head.append(
             f"| `{_cell(t.key)}` | {_action(t)} | {len(t.settings)} | "
             f"{len(t.metadata)} | {_files(t)} | {human_size(t.upload_bytes)} |"
         )
-    out += ["", f"**{summary(plan)}**", ""]
-    for t in plan.targets:
-        if not (t.has_changes or t.errors or t.warnings):
-            continue
-        out.append(f"<details><summary><code>{t.key}</code>: {heading(t).removeprefix(t.key + ' ')}</summary>")
-        out.append("")
-        lines = change_lines(t)
-        if lines:
-            out.append("```diff")
-            out += [f"{SYMBOLS[a]} {text}" for a, text in lines]
-            out.append("```")
-            out.append("")
-        out += [f"> **Note:** {_cell(r)}" for r in t.reasons]
-        out += [f"> **Warning:** {_cell(w)}" for w in t.warnings]
-        out += [f"> **Error:** {_cell(e)}" for e in t.errors]
-        if t.reasons or t.warnings or t.errors:
-            out.append("")
-        out += ["</details>", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+    head += ["", f"**{summary(plan)}**", ""]
+    shown = [t for t in plan.targets if t.has_changes or t.errors or t.warnings]
+    sections = [section(t)[0] for t in shown]
+    room = limit - RESERVE - utf16_length("\n".join(head))
+    left_out = cut = 0
+    # Leave out content diffs from the last targets first, then cut change lists, until it fits.
+    for i in reversed(range(len(sections))):
+        if sum(utf16_length(s) + 1 for s in sections) <= room:
+            break
+        sections[i], n = section(shown[i], diffs=False)
+        left_out += n
+    for i in reversed(range(len(sections))):
+        if sum(utf16_length(s) + 1 for s in sections) <= room:
+            break
+        others = sum(utf16_length(s) + 1 for j, s in enumerate(sections) if j != i)
+        lines = max(0, (room - others) // 80)  # about a line's worth of characters each
+        sections[i], _ = section(shown[i], diffs=False, max_lines=lines)
+        cut += 1
+    out = "\n".join(head) + "\n" + "\n".join(sections)
+    if left_out or cut:
+        what = [f"the content diffs of {left_out} file{'s' if left_out != 1 else ''}"] if left_out else []
+        what += [f"the change lists of {cut} target{'s' if cut != 1 else ''}"] if cut else []
+        out += (f"\n> [!NOTE]\n> Cut to fit GitHub's {limit:,}-character limit: {' and '.join(what)}. "
+                "The whole plan, with every diff, is in the job summary (`hfsync github summary PLAN`) and in "
+                "the saved plan (`hfsync plan --out PLAN`; `--format json` for the diffs as data).\n")
+    return out.rstrip("\n") + "\n"
+
+
+__all__ = ["LIMIT", "Row", "render", "section"]

@@ -101,13 +101,22 @@ def test_plan_select_by_key_or_id():
 
 def test_plan_of_another_format_version_is_refused():
     data = json.loads(fixed_plan().to_json())
-    data["format_version"] = 2
-    with pytest.raises(HfsyncError, match="format_version 2 is not supported"):
+    data["format_version"] = 3
+    with pytest.raises(HfsyncError, match="format_version 3 is not supported; this hfsync reads format_version 1 and 2"):
         Plan.from_dict(data, "p.json")
-    data["format_version"] = 1
+    data["format_version"] = 2
     data["targets"][0]["files"][0]["sha256"] = "nope"
     with pytest.raises(HfsyncError, match=r"p\.json: not a valid hfsync plan: at targets/0/files/0/sha256"):
         Plan.from_dict(data, "p.json")
+
+
+def test_a_plan_of_format_version_1_is_still_read():
+    data = json.loads(fixed_plan().to_json())
+    data["format_version"] = 1
+    for planned in data["targets"]:
+        for file in planned["files"]:
+            del file["diff"]  # version 1 had no content diffs
+    assert Plan.from_dict(data, "p.json").targets == fixed_plan().targets
 
 
 def test_source_default_is_unpruned():

@@ -30,7 +30,7 @@ def test_golden(fmt, name):
 def test_json_plan_validates_against_its_schema():
     data = json.loads(render(fixed_plan(), "json"))
     jsonschema.Draft202012Validator(schema()).validate(data)
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
 
 
 def test_json_round_trips():

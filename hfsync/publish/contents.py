@@ -1,0 +1,247 @@
+"""What changed inside a target's files, for a reviewer: the plan's content diffs.
+
+For each file a target adds or updates, the Hub's copy is read (``read``: bytes of a
+file at the planned head, passed in by the planner) and compared with the local one
+by hfsync.inspect. Reads are bounded: a text file up to TEXT_LIMIT is read whole in one
+request; a safetensors or GGUF header in at most two (its first HEADER_FIRST bytes, then
+the rest of the header); every byte comes out of one per-plan ``Budget``, and a file
+the budget cannot cover says so instead of a diff. Shards of a checkpoint named by a
+``*.safetensors.index.json`` are compared as one model. A file the secret scan flags,
+or a diff in which the scan finds something, is withheld with the finding.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from hfsync.errors import HfsyncError
+from hfsync.inspect import gguf, safetensors
+from hfsync.inspect.compare import compare, kind_of
+from hfsync.inspect.model import FileDiff, none
+from hfsync.publish.plan import Action, FileChange, TargetChange
+from hfsync.publish.secrets import Finding, scan_text
+from hfsync.units import human_size
+
+TEXT_LIMIT = 1_000_000
+HEADER_FIRST = 64 * 1024
+HEADER_LIMIT = 64 * 1024 * 1024
+BUDGETS = {"none": 0, "summary": 32_000_000, "full": 256_000_000}
+THREADS = 8
+
+Reader = Callable[[str, int, int], bytes]  # (path, start, length) -> the Hub's bytes at the planned head
+
+
+class Budget:
+    """The bytes of Hub content one plan may still fetch for its diffs (thread-safe)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.spent = limit, 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        with self._lock:
+            if self.spent + n > self.limit:
+                return False
+            self.spent += n
+            return True
+
+
+class _Over(Exception):
+    """The budget cannot cover a read."""
+
+
+def _fetch(read: Reader, budget: Budget, path: str, start: int, length: int) -> bytes:
+    if not budget.take(length):
+        raise _Over(f"not compared: the plan's {human_size(budget.limit)} diff budget is spent")
+    return read(path, start, length)
+
+
+def _local(root: Path, change: FileChange, length: int | None = None) -> bytes:
+    if change.content is not None:
+        data = change.content.encode("utf-8")
+        return data if length is None else data[:length]
+    with open(root / change.path, "rb") as handle:
+        return handle.read() if length is None else handle.read(length)
+
+
+def _local_header(root: Path, change: FileChange, kind: str) -> bytes:
+    """The first bytes of a local file holding its whole safetensors or GGUF header (as far as it goes)."""
+    head = _local(root, change, HEADER_FIRST)
+    if kind == "safetensors":
+        try:
+            length = safetensors.header_length(head)
+        except safetensors.SafetensorsError:
+            return head
+        return head if 8 + length <= len(head) else _local(root, change, 8 + length)
+    size = HEADER_FIRST
+    while size < min(change.size, HEADER_LIMIT):
+        try:
+            gguf.read_header(head)
+            break
+        except gguf.Truncated:
+            size *= 4
+            head = _local(root, change, size)
+        except gguf.GGUFError:
+            break
+    return head
+
+
+def _remote_header(read: Reader, budget: Budget, change: FileChange, kind: str, local: bytes) -> bytes:
+    """The Hub's header bytes in at most two reads."""
+    size = change.remote_size or 0
+    head = _fetch(read, budget, change.path, 0, min(HEADER_FIRST, size))
+    if kind == "safetensors":
+        try:
+            need = 8 + safetensors.header_length(head)
+        except safetensors.SafetensorsError:
+            return head
+    else:
+        try:
+            gguf.read_header(head)
+            return head
+        except gguf.Truncated:
+            # The Hub's header is likely about as long as the local one: ask for twice that.
+            try:
+                known = gguf.read_header(local).length
+            except gguf.GGUFError:
+                known = HEADER_FIRST
+            need = max(2 * known, 4 * HEADER_FIRST)
+        except gguf.GGUFError:
+            return head
+    need = min(need, size, HEADER_LIMIT)
+    if need <= len(head):
+        return head
+    return head + _fetch(read, budget, change.path, len(head), need - len(head))
+
+
+def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full: bool) -> FileDiff:
+    """What changed inside one added or updated file."""
+    kind = kind_of(change.path)
+    old_size = change.remote_size if change.action == Action.UPDATE else None
+    try:
+        if kind in ("safetensors", "gguf"):
+            new = _local_header(root, change, kind)
+            old = _remote_header(read, budget, change, kind, new) if old_size is not None else None
+            diff = compare(change.path, old, new, full=full)
+            if old is not None and not diff.entries and diff.note is None:
+                return replace(diff, note="same tensors, dtypes and shapes; the tensor data differs")
+            return diff
+        biggest = max(change.size, old_size or 0)
+        if biggest > TEXT_LIMIT:
+            if kind != "tabular":
+                return none(f"{human_size(biggest)} is over the {human_size(TEXT_LIMIT)} a text diff reads: no diff")
+            new = _local(root, change, HEADER_FIRST)
+            old = _fetch(read, budget, change.path, 0, min(HEADER_FIRST, old_size)) if old_size else None
+            return compare(change.path, old, new, full=full, complete=False)
+        new = _local(root, change)
+        old = _fetch(read, budget, change.path, 0, old_size) if old_size else (b"" if old_size == 0 else None)
+        return compare(change.path, old, new, full=full)
+    except _Over as over:
+        return none(str(over))
+    except OSError as error:
+        return none(f"not compared: cannot read {error.filename or change.path}: {error.strerror or error}")
+    except HfsyncError as error:  # the Hub's refusal: the plan goes on without this diff
+        return none(f"not compared: {error.message}")
+
+
+def _shown(diff: FileDiff) -> str:
+    """Every character a renderer could show of ``diff``."""
+    entries = [f"{e.key} = {json.dumps(e.old)} -> {json.dumps(e.new)}" for e in diff.entries]
+    return "\n".join((*entries, *diff.lines, diff.note or ""))
+
+
+def _withheld(path: str, diff: FileDiff, flagged: Mapping[str, Finding]) -> FileDiff:
+    if path in flagged:
+        return none(f"withheld: possible secret in {flagged[path]}")
+    found = scan_text(path, _shown(diff))
+    if found:
+        return none(f"withheld: the diff holds a possible secret ({found[0].type}); no line of it is shown")
+    return diff
+
+
+def _shard_groups(root: Path, files: Collection[FileChange]) -> dict[str, list[str]]:
+    """Index file -> every shard it names, for the indexes beside changed shards."""
+    groups: dict[str, list[str]] = {}
+    folders = {str(Path(f.path).parent) for f in files if f.path.endswith(".safetensors")}
+    for folder in sorted(folders):
+        for index in sorted((root / folder).glob("*.safetensors.index.json")):
+            try:
+                names = safetensors.shard_names(index.read_bytes())
+            except (OSError, safetensors.SafetensorsError):
+                continue
+            prefix = "" if folder == "." else f"{folder}/"
+            groups[f"{prefix}{index.name}"] = [f"{prefix}{n}" for n in names]
+    return groups
+
+
+def _model_diff(
+    root: Path, index: str, shards: list[str], changes: Mapping[str, FileChange], read: Reader, budget: Budget,
+    full: bool,
+) -> FileDiff:
+    """The shards of one checkpoint compared as one model: changed shards' headers from
+    both sides, unchanged ones (the same on both sides) from the local copy."""
+    old, new = [], []
+    try:
+        for shard in shards:
+            change = changes.get(shard)
+            if change is None:
+                local = FileChange(shard, Action.UPDATE, 0, True)
+                header = safetensors.read_header(_local_header(root, local, "safetensors"))
+                old.append(header)
+                new.append(header)
+                continue
+            if change.action != Action.DELETE:
+                local_bytes = _local_header(root, change, "safetensors")
+                new.append(safetensors.read_header(local_bytes))
+            else:
+                local_bytes = b""
+            if change.action != Action.CREATE and change.remote_size is not None:
+                old.append(safetensors.read_header(_remote_header(read, budget, change, "safetensors", local_bytes)))
+    except _Over as over:
+        return none(str(over))
+    except (OSError, safetensors.SafetensorsError) as error:
+        return none(f"not compared as one model: {error}")
+    except HfsyncError as error:
+        return none(f"not compared as one model: {error.message}")
+    tensors = safetensors.diff_headers(safetensors.merge(old), safetensors.merge(new))
+    changed = [s for s in shards if s in changes]
+    scope = f"{index} ({len(shards)} shards, {len(changed)} changed)"
+    note = None
+    if tensors.empty:
+        note = "same tensors, dtypes and shapes in every shard; the tensor data differs"
+    return FileDiff("safetensors", tensors.entries(full), note=note, scope=scope)
+
+
+def with_diffs(
+    change: TargetChange, root: Path, read: Reader, budget: Budget, mode: str,
+    flagged: Collection[Finding] = (),
+) -> TargetChange:
+    """``change`` with a diff on each file it adds or updates (``mode`` summary or full)."""
+    if mode == "none" or change.errors or not change.files:
+        return change
+    full = mode == "full"
+    by_path = {f.path: f for f in change.files}
+    secrets = {f.path.removesuffix(" (generated)"): f for f in sorted(flagged, reverse=True)}
+    diffs: dict[str, FileDiff] = {}
+    grouped: set[str] = set()
+    for index, shards in _shard_groups(root, change.files).items():
+        touched = [s for s in shards if s in by_path]
+        if not touched:
+            continue
+        diffs[touched[0]] = _model_diff(root, index, shards, by_path, read, budget, full)
+        for shard in touched[1:]:
+            diffs[shard] = FileDiff("safetensors", note=f"compared as one model: see {touched[0]}")
+        grouped.update(touched)
+    single = [f for f in change.files if f.action != Action.DELETE and f.path not in grouped]
+    with ThreadPoolExecutor(THREADS) as pool:
+        for f, diff in zip(single, pool.map(lambda f: diff_file(root, f, read, budget, full), single), strict=True):
+            diffs[f.path] = diff
+    files = tuple(replace(f, diff=_withheld(f.path, diffs[f.path], secrets)) if f.path in diffs else f
+                  for f in change.files)
+    return replace(change, files=files)
+
