@@ -63,7 +63,7 @@ def test_publish_violations_fail_validate_and_plan_listing_all(tmp_path, sandbox
     # allow_unsafe admits the pickles; the licenses still decide.
     manifest.write_text(PUBLISH.format(allow=", allow_unsafe: true"))
     plan = hfsync(*args, "plan", "-f", str(manifest))
-    assert plan.exit_code == 1 and "pickle" not in plan.stdout and "the plan has 2 error(s)" in plan.stderr
+    assert plan.exit_code == 1 and "safetensors_only" not in plan.stdout and "the plan has 2 error(s)" in plan.stderr
 
 
 def test_private_by_default_creates_private_repos(tmp_path, sandbox):
