@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -37,13 +36,13 @@ def cache() -> None:
 def ls(files: tuple[Path, ...], fmt: str) -> int:
     """List pulled files and cached revisions, least recently used first, with what keeps them."""
     from hfsync.discover.cache import choose
-    from hfsync.render.cache import render_items
+    from hfsync.render.cache import items_json, render_items
     from hfsync.units import human_size
 
     inv = _inventory(files)
     choose(inv, now=time.time())  # marks base models that kept adapters protect
     if fmt == "json":
-        click.echo(json.dumps([item.to_dict() for item in inv.items], indent=2))
+        click.echo(items_json(inv.items))
         return 0
     if inv.items:
         echo_rich(render_items(inv.items, time.time()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -28,7 +27,7 @@ def info(opts: Options, repo_id: str, repo_type: str | None, revision: str | Non
     from hfsync.discover.info import parse_id, repo_report
     from hfsync.discover.session import Lookup
     from hfsync.manifest.load import load
-    from hfsync.render.info import render_text
+    from hfsync.render.info import render_json, render_text
 
     kind, repo_id = parse_id(repo_id, repo_type)
     if manifest is None and Path("hfsync.yaml").is_file():
@@ -37,7 +36,7 @@ def info(opts: Options, repo_id: str, repo_type: str | None, revision: str | Non
     lookup = Lookup.open(opts.endpoint, opts.token, offline=offline, ttl=ttl)
     report = repo_report(lookup, kind, repo_id, revision, policy=policy)
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        click.echo(render_json(report))
     else:
         click.echo(render_text(report, str(manifest) if manifest else None))
     if note := lookup.offline_note():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -55,13 +54,13 @@ def search(opts: Options, kind: str, query: str | None, author: str | None, task
     """Search the Hub for repos to depend on, e.g. `hfsync search models --task text-classification`."""
     from hfsync.discover.search import SearchQuery, add_results, run_search
     from hfsync.discover.session import Lookup
-    from hfsync.render.search import results_table
+    from hfsync.render.search import results_json, results_table
 
     lookup = Lookup.open(opts.endpoint, opts.token, offline=offline, ttl=ttl)
     results = run_search(lookup, SearchQuery(
         kind[:-1], query, author, task, library, licenses, tags, min_likes, min_downloads, safetensors, sort, limit))
     if fmt == "json":
-        click.echo(json.dumps([found.to_dict() for found in results], indent=2))
+        click.echo(results_json(results))
     elif results:
         echo_rich(results_table(results))
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from rich.table import Table
@@ -18,3 +19,8 @@ def render_items(items: Sequence[Item], now: float) -> Table:
     for item in items:
         table.add_row(f"{describe_age(now - item.last_used)} ago", human_size(item.size), item.status, item.label)
     return table
+
+
+def items_json(items: Sequence[Item]) -> str:
+    """Items as one JSON document: a list of objects, least recently used first."""
+    return json.dumps([item.to_dict() for item in items], indent=2)

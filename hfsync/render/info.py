@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hfsync.discover.reports import RepoReport
 from hfsync.units import count, human_size
 
@@ -39,3 +41,8 @@ def render_text(report: RepoReport, policy_source: str | None = None) -> str:
         for verdict in report.verdicts:
             lines.append(f"  {verdict.status.upper():<8} {verdict.check:<12} {verdict.detail}")
     return "\n".join(lines)
+
+
+def render_json(report: RepoReport) -> str:
+    """The report as one JSON document."""
+    return json.dumps(report.to_dict(), indent=2)

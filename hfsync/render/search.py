@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.table import Table
 
 from hfsync.discover.reports import Found
@@ -26,3 +28,8 @@ def results_table(results: list[Found]) -> Table:
             {True: "yes", False: "no", None: "-"}[found.safetensors],
         )
     return table
+
+
+def results_json(results: list[Found]) -> str:
+    """The results as one JSON document: a list of objects, one per repo."""
+    return json.dumps([found.to_dict() for found in results], indent=2)
