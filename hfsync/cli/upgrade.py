@@ -1,0 +1,56 @@
+"""`hfsync upgrade`: move pins whose revision moved upstream, with a summary of what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import Options, cli
+from hfsync.cli.validate import manifest_option
+
+
+@cli.command()
+@manifest_option
+@click.option("--allow-policy-violations", is_flag=True,
+              help="Move pins even where the new revision breaks the policy (license, max_memory); "
+              "they are still reported.")
+@click.option("--allow-unsafe", is_flag=True,
+              help="Admit pickle-family files (.bin, .pt, ...) where no safetensors replace them.")
+@click.option("--format", "fmt", type=click.Choice(["human", "markdown"]), default="human", show_default=True,
+              help="How to print the summary.")
+@click.option("--summary-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the markdown summary here (one section per manifest).")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.pass_obj
+def upgrade(options: Options, files: tuple[Path, ...], allow_policy_violations: bool, allow_unsafe: bool,
+            fmt: str, summary_file: Path | None, ids: tuple[str, ...]) -> int:
+    """Move pins whose revision moved (all, or the IDs given) and summarize what changed upstream.
+
+    Commits, files, license, safetensors tensors and policy verdicts, between the old and the
+    new commit. A move that breaks the policy is reported and not made.
+    """
+    from hfsync.hub.client import Hub
+    from hfsync.hub.retry import Retry
+    from hfsync.hub.session import waits_shown_by
+    from hfsync.manifest.load import load
+    from hfsync.paths import atomic_write
+    from hfsync.pull.progress import make_reporter
+    from hfsync.pull.upgrade import run_upgrade
+    from hfsync.render.upgrade import human, markdown
+
+    workspace = load(files)
+    reporter = make_reporter(options.progress, options.verbosity < 0)
+    try:
+        with waits_shown_by(reporter.wait):
+            reports = run_upgrade(workspace, Hub(options.endpoint, options.token), Retry(on_wait=reporter.wait),
+                                  ids=ids, allow_policy_violations=allow_policy_violations,
+                                  allow_unsafe=allow_unsafe)
+    finally:
+        reporter.close()
+    text = "\n".join(markdown(r) for r in reports)
+    if summary_file is not None:
+        atomic_write(summary_file, text)
+    if options.verbosity >= 0:
+        click.echo(human(reports) if fmt == "human" else text, nl=False)
+    return 0

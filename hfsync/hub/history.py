@@ -1,0 +1,40 @@
+"""What happened upstream between two commits of a repo: the commits API, read lazily.
+
+The Hub lists a revision's history newest first, 50 commits a page; the listing stops
+at the old pin (or after ``limit`` commits), so a small move costs one request however
+long the repo's history is.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.utils._pagination import paginate
+
+from hfsync import __version__
+from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.retry import Retry
+from hfsync.pull.upgrades import UpstreamCommit
+
+
+def commits_between(hub: Hub, retry: Retry, repo_id: str, repo_type: str, old: str | None, new: str,
+                    limit: int = 50) -> tuple[list[UpstreamCommit], bool]:
+    """(the commits after ``old`` up to ``new``, newest first; whether the list stops short of ``old``)."""
+    path = f"{hub.endpoint}/api/{repo_type}s/{repo_id}/commits/{quote(new, safe='')}"
+    headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
+
+    def listing(_: int) -> tuple[list[UpstreamCommit], bool]:
+        found: list[UpstreamCommit] = []
+        for item in paginate(path, params={}, headers=headers):
+            if item.get("id") == old:
+                return found, False
+            if len(found) == limit:
+                return found, True
+            authors = tuple(str(a.get("user", "")) for a in item.get("authors") or () if isinstance(a, dict))
+            found.append(UpstreamCommit(str(item.get("id", "")), str(item.get("title", "")), authors,
+                                        str(item.get("date", ""))))
+        return found, old is not None  # the old pin is not in the new one's history (a force-push)
+
+    with translate_errors("list commits of", repo_id):
+        return retry.call(f"list commits of {repo_type} {repo_id}@{new[:12]}", listing)

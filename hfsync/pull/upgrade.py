@@ -1,0 +1,145 @@
+"""`hfsync upgrade`: move pins whose revision moved upstream, and say what changed there.
+
+For each pull (all, or those named) the revision is resolved again from metadata, as
+`hfsync lock --update` does. A pin that moved gets a summary between its old and new
+commit: the commits (the commits API, stopping at the old pin), the files added,
+removed and changed with their sizes, the license before and after, what the headers
+of changed safetensors files say changed (read with Range requests: one per side when
+the header fits in the first read), and the policy's verdicts (license, safetensors
+only, size against ``max_memory``). A move that breaks the policy is reported and not
+made unless ``allow_policy_violations``; one that needs pickle files is never made
+(a pull would refuse them): that takes ``allow_unsafe`` on the pull.
+"""
+
+from __future__ import annotations
+
+from hfsync.errors import HubError, PolicyError
+from hfsync.hub.client import Hub
+from hfsync.hub.content import read_head, read_range
+from hfsync.hub.history import commits_between
+from hfsync.hub.repofiles import resolve_pin
+from hfsync.hub.retry import Retry
+from hfsync.inspect.safetensors import Header, SafetensorsError, diff_headers, header_length, read_header
+from hfsync.manifest.model import Manifest, Pull, Workspace
+from hfsync.manifest.policy import pull_problem
+from hfsync.pull.lockfile import LockedFile, LockedPull, LockFile, read_lock, write_lock
+from hfsync.pull.resolve import resolve
+from hfsync.pull.selection import check_targets, selected_pulls
+from hfsync.pull.upgrades import FileMove, PullMove, TensorMove, UpgradeReport
+from hfsync.units import human_size
+
+# The first read of a safetensors file: enough for the header of any but the largest
+# checkpoints, so one request per side; a longer header costs one more.
+FIRST_READ = 256 * 1024
+
+
+def run_upgrade(
+    workspace: Workspace, hub: Hub, retry: Retry, *, ids: tuple[str, ...] = (),
+    allow_policy_violations: bool = False, allow_unsafe: bool = False,
+) -> list[UpgradeReport]:
+    """Move the pins of every manifest (only ``ids`` when given) and report what moved, per manifest."""
+    check_targets(workspace, ids)
+    reports = []
+    for manifest in workspace.manifests:
+        lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
+        report = UpgradeReport(manifest.path, manifest.lock_path)
+        entries = {(p.type, p.id): lock.get(p.type, p.id) for p in manifest.pulls}
+        for pull in selected_pulls(manifest, ids):
+            previous = lock.get(pull.type, pull.id)
+            move, entry = _upgrade_one(hub, retry, manifest, pull, previous, allow_unsafe, allow_policy_violations)
+            if move is None:
+                report.current.append(pull.key)
+                continue
+            report.moves.append(move)
+            if entry is not None:
+                entries[(pull.type, pull.id)] = entry
+        new = LockFile(manifest.lock_path, tuple(e for e in entries.values() if e is not None))
+        report.written = bool(manifest.pulls) and write_lock(new, manifest.path.name)
+        reports.append(report)
+    return reports
+
+
+def _upgrade_one(
+    hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, allow_unsafe: bool,
+    allow_violations: bool,
+) -> tuple[PullMove | None, LockedPull | None]:
+    """(the move, or None when the pin is current; the entry to pin, or None when held)."""
+    try:
+        resolved = resolve(hub, retry, manifest, pull, previous, allow_unsafe=allow_unsafe)
+    except PolicyError as error:
+        commit, _license = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
+        if previous is not None and previous.commit == commit:
+            raise  # not a move: the pin itself breaks the policy, as lock says
+        return PullMove(pull.key, pull.revision, previous.commit if previous else None, commit,
+                        violations=(error.message,), held=True), None
+    entry = resolved.entry
+    if previous is not None and (previous.commit, previous.files, previous.request) == (
+            entry.commit, entry.files, entry.request):
+        return None, None
+    old_files = {f.path: f for f in previous.files} if previous else {}
+    new_files = {f.path: f for f in entry.files}
+    files = _file_moves(old_files, new_files)
+    violations = _violations(manifest, pull, resolved.license, entry)
+    held = bool(violations) and not allow_violations
+    commits, more = ([], False)
+    old_license = None
+    if previous is not None and previous.commit != entry.commit:
+        commits, more = commits_between(hub, retry, pull.id, pull.type, previous.commit, entry.commit)
+        old_license = resolve_pin(hub, retry, pull.id, pull.type, previous.commit)[1]
+    elif previous is not None:
+        old_license = resolved.license
+    tensors = tuple(_tensor_moves(hub, pull, previous, entry, files, old_files, new_files))
+    move = PullMove(
+        pull.key, pull.revision, previous.commit if previous else None, entry.commit, tuple(commits), more,
+        tuple(files), (old_license, resolved.license), tensors, tuple(violations), held,
+        (previous.size if previous else 0, entry.size),
+    )
+    return move, None if held else entry
+
+
+def _file_moves(old: dict[str, LockedFile], new: dict[str, LockedFile]) -> list[FileMove]:
+    moves = []
+    for path in sorted(set(old) | set(new)):
+        before, after = old.get(path), new.get(path)
+        if before is None or after is None or (before.etag, before.size) != (after.etag, after.size):
+            moves.append(FileMove(path, before.size if before else None, after.size if after else None))
+    return moves
+
+
+def _violations(manifest: Manifest, pull: Pull, license_id: str | None, entry: LockedPull) -> list[str]:
+    found = []
+    if message := pull_problem(manifest.policy, pull, license_id):
+        found.append(message.replace(f" ({pull.location})", ""))  # a summary travels: no local paths
+    if pull.max_memory is not None and entry.size > pull.max_memory:
+        found.append(f"pull '{pull.key}' would pin {human_size(entry.size)}, over its max_memory of "
+                     f"{human_size(pull.max_memory)}")
+    return found
+
+
+def _tensor_moves(
+    hub: Hub, pull: Pull, previous: LockedPull | None, entry: LockedPull, files: list[FileMove],
+    old: dict[str, LockedFile], new: dict[str, LockedFile],
+):
+    """What each added, removed or changed safetensors file's header says changed."""
+    for move in files:
+        if not move.path.endswith(".safetensors"):
+            continue
+        try:
+            before = _header(hub, pull, previous.commit, old[move.path]) if previous and move.path in old else Header()
+            after = _header(hub, pull, entry.commit, new[move.path]) if move.path in new else Header()
+        except (SafetensorsError, HubError) as error:
+            yield TensorMove(move.path, note=f"header not read: {error}")
+            continue
+        diff = diff_headers(before, after)
+        yield TensorMove(move.path, diff.entries(), diff.parameters)
+
+
+def _header(hub: Hub, pull: Pull, commit: str, file: LockedFile) -> Header:
+    """A safetensors header on the Hub: one Range request, two when it is longer than FIRST_READ."""
+    head = read_head(hub, pull.id, pull.type, commit, file.path, min(file.size, FIRST_READ))
+    wanted = 8 + header_length(head)
+    if wanted > file.size:
+        raise SafetensorsError(f"header length {wanted - 8} runs past the end of the {file.size}-byte file")
+    if wanted > len(head):
+        head += read_range(hub, pull.id, pull.type, commit, file.path, len(head), wanted - len(head))
+    return read_header(head)

@@ -1,0 +1,163 @@
+"""An upgrade's summary: for the terminal, and as markdown for the pull request that moves the pins.
+
+The markdown is one table of every move, then one folded <details> section per pull
+(commits, files, license, tensors, policy). It stays within ``limit`` characters
+(GitHub's 65,536 for a pull request body): past it, the largest sections are cut to
+their first lines, then left out, and the table always stays.
+"""
+
+from __future__ import annotations
+
+from hfsync.inspect.model import Entry
+from hfsync.pull.upgrades import PullMove, UpgradeReport
+from hfsync.units import human_size
+
+GITHUB_LIMIT = 65_536
+SHOWN_COMMITS = 20
+
+
+def _short(commit: str | None) -> str:
+    return commit[:12] if commit else "(none)"
+
+
+def _size(size: int | None) -> str:
+    return human_size(size) if size is not None else ""
+
+
+def _license(move: PullMove) -> str | None:
+    old, new = move.license
+    if move.old_commit is None or old == new:
+        return None
+    return f"{old or '(none)'} -> {new or '(none)'}"
+
+
+def _entry(entry: Entry) -> str:
+    if entry.old is None:
+        return f"+ {entry.key} = {entry.new}"
+    if entry.new is None:
+        return f"- {entry.key} = {entry.old}"
+    return f"~ {entry.key} = {entry.old} -> {entry.new}"
+
+
+def _counts(move: PullMove) -> str:
+    actions = [f.action for f in move.files]
+    return ", ".join(f"{actions.count(a)} {a}" for a in ("added", "changed", "removed") if actions.count(a))
+
+
+def _headline(move: PullMove) -> str:
+    commits = f"{len(move.commits)}{'+' if move.more_commits else ''} commit{'s' if len(move.commits) != 1 else ''}"
+    what = [commits] if move.old_commit else []
+    if move.files:
+        what.append(f"files: {_counts(move)}")
+    what.append(f"{human_size(move.size[0])} -> {human_size(move.size[1])}")
+    return f"{move.key}: {move.revision} {_short(move.old_commit)} -> {_short(move.new_commit)} ({'; '.join(what)})"
+
+
+# --- terminal -----------------------------------------------------------------------
+
+
+def human(reports: list[UpgradeReport]) -> str:
+    """What moved, per pull, and a closing line per manifest."""
+    out: list[str] = []
+    for report in reports:
+        for move in report.moves:
+            out.append(("HELD " if move.held else "") + _headline(move))
+            for commit in move.commits[:SHOWN_COMMITS]:
+                out.append(f"  {commit.id[:7]} {commit.date[:10]} {', '.join(commit.authors)}: {commit.title}")
+            if len(move.commits) > SHOWN_COMMITS or move.more_commits:
+                out.append("  ... and earlier commits")
+            for f in move.files:
+                symbol = {"added": "+", "removed": "-", "changed": "~"}[f.action]
+                sizes = f"{_size(f.old_size)} -> {_size(f.new_size)}" if f.action == "changed" else _size(
+                    f.new_size if f.new_size is not None else f.old_size)
+                out.append(f"  {symbol} {f.path} ({sizes})")
+            if lic := _license(move):
+                out.append(f"  license: {lic}")
+            for tensors in move.tensors:
+                out.append(f"  tensors of {tensors.path}:" + (f" {tensors.note}" if tensors.note else ""))
+                out.extend(f"    {_entry(e)}" for e in tensors.entries)
+            for violation in move.violations:
+                out.append(f"  policy: {violation}")
+            if move.held:
+                out.append("  not moved: it breaks the policy (--allow-policy-violations moves it anyway)")
+        moved, held = len(report.moved), len(report.held)
+        wrote = f"wrote {report.lock}" if report.written else f"{report.lock.name} unchanged"
+        out.append(f"Upgrade of {report.manifest.name}: {moved} moved, {held} held back by policy, "
+                   f"{len(report.current)} current; {wrote}.")
+    return "\n".join(out) + "\n"
+
+
+# --- markdown -----------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _details(move: PullMove) -> list[str]:
+    out = [f"<details><summary><b>{move.key}</b> {move.revision}: <code>{_short(move.old_commit)}</code> → "
+           f"<code>{_short(move.new_commit)}</code></summary>", ""]
+    if move.commits:
+        out += ["**Commits**", ""]
+        for commit in move.commits:
+            out.append(f"- `{commit.id[:7]}` {_cell(commit.title)} — {', '.join(commit.authors) or 'unknown'}, "
+                       f"{commit.date[:10]}")
+        if move.more_commits:
+            out.append("- … and earlier commits")
+        out.append("")
+    if move.files:
+        out += ["**Files**", "", "| | file | before | after |", "|---|---|---|---|"]
+        for f in move.files:
+            symbol = {"added": "+", "removed": "−", "changed": "~"}[f.action]
+            out.append(f"| {symbol} | `{_cell(f.path)}` | {_size(f.old_size)} | {_size(f.new_size)} |")
+        out.append("")
+    if lic := _license(move):
+        out += [f"**License**: {lic}", ""]
+    for tensors in move.tensors:
+        out += [f"**Tensors** `{tensors.path}`" + (f": {tensors.note}" if tensors.note else ""), ""]
+        if tensors.entries:
+            out += ["```diff", *(_entry(e) for e in tensors.entries), "```", ""]
+    if move.violations:
+        out += ["**Policy**", "", *(f"- ❌ {_cell(v)}" for v in move.violations), ""]
+        if move.held:
+            out += ["Not moved: it breaks the policy (`--allow-policy-violations` moves it anyway).", ""]
+    else:
+        out += ["**Policy**: ✅ license, safetensors only, size", ""]
+    out += ["</details>", ""]
+    return out
+
+
+def markdown(report: UpgradeReport, limit: int = GITHUB_LIMIT) -> str:
+    """The summary as a pull request body, at most ``limit`` characters."""
+    head = [f"## hfsync upgrade: `{report.manifest.name}`", ""]
+    if not report.moves:
+        return "\n".join([*head, "Every pin is current."]) + "\n"
+    head += ["| pull | revision | from | to | commits | files | size | policy |",
+             "|---|---|---|---|---|---|---|---|"]
+    for move in report.moves:
+        policy = "❌ held" if move.held else ("⚠️ allowed" if move.violations else "✅")
+        commits = f"{len(move.commits)}{'+' if move.more_commits else ''}" if move.old_commit else ""
+        head.append(f"| `{move.key}` | {_cell(move.revision)} | `{_short(move.old_commit)}` | "
+                    f"`{_short(move.new_commit)}` | {commits} | {_counts(move)} | "
+                    f"{human_size(move.size[0])} → {human_size(move.size[1])} | {policy} |")
+    head.append("")
+    sections = [_details(move) for move in report.moves]
+    text = "\n".join(head + [line for s in sections for line in s])
+    if len(text) <= limit:
+        return text + "\n"
+    # Too long: cut the largest sections to a few lines, then drop them, until it fits.
+    notice = "_Some details were cut to fit GitHub's limit; `hfsync upgrade` prints them in full._"
+    order = sorted(range(len(sections)), key=lambda i: -len("\n".join(sections[i])))
+    for i in order:
+        kept = sections[i][:12]
+        fence = ["```"] if sum(line.startswith("```") for line in kept) % 2 else []
+        sections[i] = [*kept, *fence, "…", "", "</details>", ""]
+        text = "\n".join([*head, notice, "", *(line for s in sections for line in s)])
+        if len(text) <= limit:
+            return text + "\n"
+    for i in order:
+        sections[i] = []
+        text = "\n".join([*head, notice, "", *(line for s in sections for line in s)])
+        if len(text) <= limit:
+            return text + "\n"
+    return text[: limit - 2] + "…\n"
