@@ -128,8 +128,9 @@ def truncate(text: str, limit: int, run_url: str | None) -> tuple[str, bool]:
         kept = kept[: len(kept) - over]
 
 
-def plan_markdown(path: Path) -> str:
-    """The markdown to post for ``path``: a saved plan (JSON) rendered, or a markdown file as is."""
+def plan_markdown(path: Path, limit: int | None = None) -> str:
+    """The markdown to post for ``path``: a saved plan (JSON) rendered (within ``limit``
+    characters, cutting content diffs first), or a markdown file as is."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -141,7 +142,7 @@ def plan_markdown(path: Path) -> str:
     from hfsync.publish.plan import read
     from hfsync.render import render
 
-    return render(read(path), "markdown")
+    return render(read(path), "markdown", limit=limit)
 
 
 def append_summary(context: GitHubContext, markdown: str) -> bool:
@@ -270,21 +271,23 @@ def _fallback(context: GitHubContext, error: Forbidden, markdown: str, what: str
     return Outcome("skipped", notice=notice)
 
 
-def comment(context: GitHubContext, markdown: str, key: str | None = None) -> Outcome:
+def comment(context: GitHubContext, markdown: str, key: str | None = None, summary: str | None = None) -> Outcome:
     """Create or update hfsync's one comment (per key) on the pull request.
 
-    The markdown goes to the job summary as well, whatever happens to the comment; a 403
-    is not an error, since a fork's pull request cannot be commented on with its token.
+    The markdown (or ``summary``, the same plan with room for more of it) goes to the job
+    summary as well, whatever happens to the comment; a 403 is not an error, since a
+    fork's pull request cannot be commented on with its token.
     """
+    whole = summary if summary is not None else markdown
     tag = marker(key)
     try:
         outcome = _upsert_comment(context, tag, markdown)
     except Forbidden as error:
-        return _fallback(context, error, markdown, f"comment on pull request #{context.pr}")
+        return _fallback(context, error, whole, f"comment on pull request #{context.pr}")
     except GitHubError:
-        append_summary(context, markdown)
+        append_summary(context, whole)
         raise
-    append_summary(context, markdown)
+    append_summary(context, whole)
     return outcome
 
 

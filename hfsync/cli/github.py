@@ -52,7 +52,10 @@ def comment(plan: Path, key: str | None, pr: int | None) -> int:
     from hfsync import github as gh
 
     context = gh.GitHubContext.from_env(os.environ, pr=pr)
-    return _report(context, gh.comment(context, gh.plan_markdown(plan), key), "plan comment")
+    # The comment's plan cuts content diffs to fit; the job summary has room for all of them.
+    markdown = gh.plan_markdown(plan, gh.BODY_LIMIT - len(gh.marker(key)) - 1)
+    return _report(context, gh.comment(context, markdown, key, gh.plan_markdown(plan, gh.SUMMARY_LIMIT)),
+                   "plan comment")
 
 
 @github.command()
@@ -61,7 +64,7 @@ def summary(plan: Path) -> int:
     """Append PLAN as markdown to $GITHUB_STEP_SUMMARY (or print it outside Actions)."""
     from hfsync import github as gh
 
-    markdown = gh.plan_markdown(plan)
+    markdown = gh.plan_markdown(plan, gh.SUMMARY_LIMIT)
     if not gh.append_summary(gh.GitHubContext.from_env(os.environ), markdown):
         sys.stdout.write(markdown)
     return 0

@@ -92,9 +92,16 @@ def _local_header(root: Path, change: FileChange, kind: str) -> bytes:
 
 
 def _remote_header(read: Reader, budget: Budget, change: FileChange, kind: str, local: bytes) -> bytes:
-    """The Hub's header bytes in at most two reads."""
+    """The Hub's header bytes in at most two reads; the first asks for a little more than
+    the local header takes (the Hub's is most likely about as long)."""
     size = change.remote_size or 0
-    head = _fetch(read, budget, change.path, 0, min(HEADER_FIRST, size))
+    first = HEADER_FIRST
+    if kind == "safetensors" and len(local) >= 8:
+        try:
+            first = 8 + safetensors.header_length(local) + 4096
+        except safetensors.SafetensorsError:
+            pass
+    head = _fetch(read, budget, change.path, 0, min(first, size))
     if kind == "safetensors":
         try:
             need = 8 + safetensors.header_length(head)
@@ -150,18 +157,29 @@ def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full
 
 
 def _shown(diff: FileDiff) -> str:
-    """Every character a renderer could show of ``diff``."""
+    """What a renderer could show of ``diff`` that the gate's scan of the local files has
+    not seen: every entry (a safetensors ``__metadata__`` value is in a binary file) and
+    the lines of the Hub's copy that the diff removes."""
     entries = [f"{e.key} = {json.dumps(e.old)} -> {json.dumps(e.new)}" for e in diff.entries]
-    return "\n".join((*entries, *diff.lines, diff.note or ""))
+    return "\n".join((*entries, *(line for line in diff.lines if line.startswith("-")), diff.note or ""))
 
 
-def _withheld(path: str, diff: FileDiff, flagged: Mapping[str, Finding]) -> FileDiff:
-    if path in flagged:
-        return none(f"withheld: possible secret in {flagged[path]}")
-    found = scan_text(path, _shown(diff))
-    if found:
-        return none(f"withheld: the diff holds a possible secret ({found[0].type}); no line of it is shown")
-    return diff
+def _withheld(diffs: dict[str, FileDiff], flagged: Collection[Finding]) -> dict[str, FileDiff]:
+    """``diffs`` with those of flagged files, and those the scan finds a secret in, withheld.
+
+    All diffs are scanned as one text (detect-secrets costs most in setting up a scan)."""
+    secrets = {f.path.removesuffix(" (generated)"): f for f in sorted(flagged, reverse=True)}
+    out = {p: none(f"withheld: possible secret in {secrets[p]}") if p in secrets else d for p, d in diffs.items()}
+    owners: list[str] = []
+    text: list[str] = []
+    for path, diff in out.items():
+        lines = _shown(diff).splitlines()
+        owners += [path] * len(lines)
+        text += lines
+    for finding in scan_text("diffs", "\n".join(text) + "\n"):
+        path = owners[finding.line - 1]
+        out[path] = none(f"withheld: the diff holds a possible secret ({finding.type}); no line of it is shown")
+    return out
 
 
 def _shard_groups(root: Path, files: Collection[FileChange]) -> dict[str, list[str]]:
@@ -185,35 +203,33 @@ def _model_diff(
 ) -> FileDiff:
     """The shards of one checkpoint compared as one model: changed shards' headers from
     both sides, unchanged ones (the same on both sides) from the local copy."""
-    old, new = [], []
+    old: dict[str, safetensors.Header] = {}
+    new: dict[str, safetensors.Header] = {}
+    local: dict[str, bytes] = {}
     try:
         for shard in shards:
-            change = changes.get(shard)
-            if change is None:
-                local = FileChange(shard, Action.UPDATE, 0, True)
-                header = safetensors.read_header(_local_header(root, local, "safetensors"))
-                old.append(header)
-                new.append(header)
-                continue
+            change = changes.get(shard) or FileChange(shard, Action.UPDATE, 0, True)
             if change.action != Action.DELETE:
-                local_bytes = _local_header(root, change, "safetensors")
-                new.append(safetensors.read_header(local_bytes))
-            else:
-                local_bytes = b""
-            if change.action != Action.CREATE and change.remote_size is not None:
-                old.append(safetensors.read_header(_remote_header(read, budget, change, "safetensors", local_bytes)))
+                local[shard] = _local_header(root, change, "safetensors")
+                new[shard] = safetensors.read_header(local[shard])
+            if shard not in changes:
+                old[shard] = new[shard]  # unchanged: the same on both sides
+        remote = [c for s in shards if (c := changes.get(s)) and c.action != Action.CREATE and c.remote_size]
+        with ThreadPoolExecutor(THREADS) as pool:
+            heads = pool.map(lambda c: _remote_header(read, budget, c, "safetensors", local.get(c.path, b"")), remote)
+            old.update({c.path: safetensors.read_header(h) for c, h in zip(remote, heads, strict=True)})
     except _Over as over:
         return none(str(over))
     except (OSError, safetensors.SafetensorsError) as error:
         return none(f"not compared as one model: {error}")
     except HfsyncError as error:
         return none(f"not compared as one model: {error.message}")
-    tensors = safetensors.diff_headers(safetensors.merge(old), safetensors.merge(new))
+    tensors = safetensors.diff_headers(safetensors.merge(old.values()), safetensors.merge(new.values()))
     changed = [s for s in shards if s in changes]
     scope = f"{index} ({len(shards)} shards, {len(changed)} changed)"
-    note = None
-    if tensors.empty:
-        note = "same tensors, dtypes and shapes in every shard; the tensor data differs"
+    # A changed shard whose header did not change: its tensor data did (the digests differ).
+    same = [s.rsplit("/", 1)[-1] for s in changed if s in old and s in new and old[s] == new[s]]
+    note = f"same header, other tensor data: {', '.join(same)}" if same else None
     return FileDiff("safetensors", tensors.entries(full), note=note, scope=scope)
 
 
@@ -226,22 +242,21 @@ def with_diffs(
         return change
     full = mode == "full"
     by_path = {f.path: f for f in change.files}
-    secrets = {f.path.removesuffix(" (generated)"): f for f in sorted(flagged, reverse=True)}
     diffs: dict[str, FileDiff] = {}
     grouped: set[str] = set()
-    for index, shards in _shard_groups(root, change.files).items():
-        touched = [s for s in shards if s in by_path]
-        if not touched:
-            continue
-        diffs[touched[0]] = _model_diff(root, index, shards, by_path, read, budget, full)
-        for shard in touched[1:]:
-            diffs[shard] = FileDiff("safetensors", note=f"compared as one model: see {touched[0]}")
-        grouped.update(touched)
-    single = [f for f in change.files if f.action != Action.DELETE and f.path not in grouped]
     with ThreadPoolExecutor(THREADS) as pool:
-        for f, diff in zip(single, pool.map(lambda f: diff_file(root, f, read, budget, full), single), strict=True):
-            diffs[f.path] = diff
-    files = tuple(replace(f, diff=_withheld(f.path, diffs[f.path], secrets)) if f.path in diffs else f
-                  for f in change.files)
-    return replace(change, files=files)
+        models = {}
+        for index, shards in _shard_groups(root, change.files).items():
+            touched = [s for s in shards if s in by_path and s not in grouped]
+            if touched:
+                models[touched[0]] = pool.submit(_model_diff, root, index, shards, by_path, read, budget, full)
+                diffs.update({s: FileDiff("safetensors", note=f"compared as one model: see {touched[0]}")
+                              for s in touched[1:]})
+                grouped.update(touched)
+        single = {f.path: pool.submit(diff_file, root, f, read, budget, full)
+                  for f in change.files if f.action != Action.DELETE and f.path not in grouped}
+        diffs.update({path: future.result() for path, future in (*models.items(), *single.items())})
+    diffs = _withheld(diffs, flagged)
+    return replace(change, files=tuple(replace(f, diff=diffs[f.path]) if f.path in diffs else f
+                                       for f in change.files))
 

@@ -9,6 +9,7 @@ them the planned files.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -22,8 +23,9 @@ from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.secrets import Baseline, Finding, blocked, find_baseline, scan_files, scan_text
 
-# Findings by (path, size, mtime_ns, inode): apply right after plan does not rescan.
-_scanned: dict[tuple[str, int, int, int], list[Finding]] = {}
+# Findings by (path, size, mtime_ns, inode), or by (path, sha256) for generated content:
+# apply right after plan does not rescan.
+_scanned: dict[tuple, list[Finding]] = {}
 _scanned_lock = threading.Lock()
 
 
@@ -42,7 +44,14 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
         if change.action == Action.DELETE:
             continue
         if change.content is not None:
-            findings += scan_text(f"{change.path} (generated)", change.content)
+            generated = (change.path, hashlib.sha256(change.content.encode()).hexdigest())
+            with _scanned_lock:
+                known = _scanned.get(generated)
+            if known is None:
+                known = scan_text(f"{change.path} (generated)", change.content)
+                with _scanned_lock:
+                    _scanned[generated] = known
+            findings += known
             continue
         key = _stat_key(root / change.path)
         with _scanned_lock:

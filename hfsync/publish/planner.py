@@ -132,11 +132,13 @@ def make_plan(
         except OSError:
             paths = None  # plan_target reports it
         change = plan_target(target, publisher, cache, paths)
-        if diff != "none":
-            change = diffed(target, change, publisher, budget, diff)
-        # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
-        return review(manifest, target, change, lambda card, kind: validate_yaml(publisher.hub, card, kind),
-                      files=paths)
+        with ThreadPoolExecutor(1) as aside:
+            # The diffs' reads go on while review asks the Hub about the card.
+            diffing = aside.submit(diffed, target, change, publisher, budget, diff) if diff != "none" else None
+            # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
+            reviewed = review(manifest, target, change,
+                              lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
+            return replace(reviewed, files=diffing.result().files) if diffing is not None else reviewed
 
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         changes = list(pool.map(lambda mt: planned(*mt), chosen))

@@ -130,8 +130,9 @@ def summary(plan: Plan) -> str:
     return f"Plan: {create} to create, {change} to change, {delete} to delete{detail}."
 
 
-def render(plan: Plan, fmt: str = "human", color: bool = False) -> str:
-    """``plan`` as ``fmt`` (human, markdown or json)."""
+def render(plan: Plan, fmt: str = "human", color: bool = False, limit: int | None = None) -> str:
+    """``plan`` as ``fmt`` (human, markdown or json); ``limit``: the most characters of markdown
+    (GitHub's comment limit by default)."""
     if fmt == "json":
         from hfsync.render.json import render as as_json
 
@@ -139,7 +140,7 @@ def render(plan: Plan, fmt: str = "human", color: bool = False) -> str:
     if fmt == "markdown":
         from hfsync.render.markdown import render as as_markdown
 
-        return as_markdown(plan)
+        return as_markdown(plan) if limit is None else as_markdown(plan, limit)
     from hfsync.render.human import render as as_human
 
     return as_human(plan, color)

@@ -48,17 +48,22 @@ def _fence(lines: list[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def section(t: TargetChange, diffs: bool = True, max_lines: int | None = None) -> tuple[str, int]:
-    """One target's <details> block, and how many content diffs it left out."""
+def section(t: TargetChange, room: int | None = None, max_lines: int | None = None) -> tuple[str, int]:
+    """One target's <details> block, and how many content diffs it left out: with ``room``,
+    files' diffs are shown in order while they fit in that many characters."""
     out = [f"<details><summary><code>{t.key}</code>: {heading(t).removeprefix(t.key + ' ')}</summary>", ""]
     body: list[str] = []
     left_out = 0
     for action, text, rows in change_lines(t):
         body.append(f"{SYMBOLS[action]} {text}")
-        if rows and not diffs:
-            left_out += 1
+        drawn = [_row(kind, row) for kind, row in rows]
+        size = sum(utf16_length(line) + 1 for line in drawn)
+        if room is not None and size > room:
+            left_out += bool(rows)
+            room = 0  # the next file's diff is not shown either: what is shown is a prefix
             continue
-        body += [_row(kind, row) for kind, row in rows]
+        room = None if room is None else room - size
+        body += drawn
     if max_lines is not None and len(body) > max_lines:
         body = [*body[:max_lines], f"# ... {len(body) - max_lines} more lines not shown"]
     if body:
@@ -89,18 +94,21 @@ def render(plan: Plan, limit: int = LIMIT) -> str:
     sections = [section(t)[0] for t in shown]
     room = limit - RESERVE - utf16_length("\n".join(head))
     left_out = cut = 0
-    # Leave out content diffs from the last targets first, then cut change lists, until it fits.
-    for i in reversed(range(len(sections))):
-        if sum(utf16_length(s) + 1 for s in sections) <= room:
-            break
-        sections[i], n = section(shown[i], diffs=False)
-        left_out += n
+    if sum(utf16_length(s) + 1 for s in sections) > room:
+        # Every change line first; the room left goes to content diffs, in plan order.
+        bare = [section(t, room=0)[0] for t in shown]
+        spare = room - sum(utf16_length(s) + 1 for s in bare)
+        for i, t in enumerate(shown):
+            sections[i], n = section(t, room=max(0, spare))
+            spare -= utf16_length(sections[i]) - utf16_length(bare[i])
+            left_out += n
+    # Then, if the change lists alone are too long, cut them, last targets first.
     for i in reversed(range(len(sections))):
         if sum(utf16_length(s) + 1 for s in sections) <= room:
             break
         others = sum(utf16_length(s) + 1 for j, s in enumerate(sections) if j != i)
         lines = max(0, (room - others) // 80)  # about a line's worth of characters each
-        sections[i], _ = section(shown[i], diffs=False, max_lines=lines)
+        sections[i], _ = section(shown[i], room=0, max_lines=lines)
         cut += 1
     out = "\n".join(head) + "\n" + "\n".join(sections)
     if left_out or cut:
