@@ -1,13 +1,15 @@
 """Verified, resumable downloads of pinned files.
 
-A file is fetched by commit through the resolve URL and streamed into a partial file
-beside its destination (``.<name>.hfsync-partial``), hashed as it arrives. A broken
+A file is fetched by commit through the resolve URL and streamed into a partial file in a
+folder the caller keeps private (no repo path can name it), hashed as it arrives. A broken
 connection resumes with HTTP Range from the bytes already written; for files of 1 MiB
 and more a sidecar records which pinned content the partial belongs to, so a later
 run resumes it too, and a partial of other content is thrown away. Once every byte is
 in, the size and the Hub's digest (sha256 for LFS, git blob id otherwise) must match;
 the file is fsynced and renamed into place (the caller fsyncs the folders once per
-batch, ``fsync_dirs``). The final path never holds a partial or unverified file. A
+batch, ``fsync_dirs``), after checking that the path renamed is still the very file that
+was written and hashed. The final path never holds a partial or unverified file. A
+partial is opened without following links: a link planted in its place is replaced. A
 mismatch discards the partial and starts over once. A partial is flock-ed while it is
 written, so a second pull never writes into the same one.
 """
@@ -15,15 +17,17 @@ written, so a second pull never writes into the same one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 from urllib.request import getproxies
 
 import httpx2
@@ -39,7 +43,6 @@ from hfsync.hub.streamhash import StreamHashes
 from hfsync.pull.lockfile import LockedFile
 
 CHUNK = 1024 * 1024
-PARTIAL_SUFFIX = ".hfsync-partial"
 # Smaller files restart rather than resume across runs: a sidecar would cost more than it saves.
 RESUMABLE = 1024 * 1024
 # Every this many bytes written, the disk is asked to start writing them (see _Partial.write).
@@ -48,12 +51,26 @@ _START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform == "
 TIMEOUT = httpx2.Timeout(connect=15.0, read=60.0, write=60.0, pool=None)
 
 Advance = Callable[[int], None]
-Accept = Callable[[Path], None]
+Accept = Callable[[BinaryIO], None]
 
 
-def partial_path(target: Path) -> Path:
-    """Where ``target`` is assembled before it is verified and renamed into place."""
-    return target.with_name(f".{target.name}{PARTIAL_SUFFIX}")
+def open_private(path: Path, flags: int = os.O_RDWR | os.O_CREAT) -> int:
+    """Open a regular file of hfsync's own without following a link: whatever else sits at
+    ``path`` (a link, a pipe) is removed and the file created afresh."""
+    for _ in range(2):
+        try:
+            fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                raise
+            path.unlink()
+            continue
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.set_blocking(fd, True)
+            return fd
+        os.close(fd)
+        path.unlink()
+    raise OSError(errno.EEXIST, "something other than a regular file keeps appearing there", str(path))
 
 
 def fsync_dirs(folders: set[Path]) -> None:
@@ -81,11 +98,11 @@ def _disk(path: Path) -> Iterator[None]:
 
 
 class _Partial:
-    """The partial file beside a destination, and the sidecar naming what it will become."""
+    """The partial file of a destination, and the sidecar naming what it will become."""
 
-    def __init__(self, target: Path, file: LockedFile) -> None:
+    def __init__(self, target: Path, path: Path, file: LockedFile) -> None:
         self.target = target
-        self.path = partial_path(target)
+        self.path = path
         self.sidecar = self.path.with_name(self.path.name + ".json")
         self.file = file
         self.handle = None
@@ -102,8 +119,7 @@ class _Partial:
         partial at once: each hashes only its own stream, so mixed bytes would go unseen.
         """
         with _disk(self.path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_private(self.path)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -114,14 +130,11 @@ class _Partial:
                 ) from None
             self.handle = os.fdopen(fd, "r+b")
             size = os.fstat(fd).st_size
-            try:
-                claim = json.loads(self.sidecar.read_text(encoding="utf-8")) if self.file.size >= RESUMABLE else None
-            except (OSError, ValueError):
-                claim = None
+            claim = self._read_claim() if self.file.size >= RESUMABLE else None
             if claim != self._claim() or size > self.file.size:
                 size = 0
                 if self.file.size >= RESUMABLE:
-                    self.sidecar.write_text(json.dumps(self._claim()), encoding="utf-8")
+                    self._write_claim()
             # An earlier run's hash state is gone with its process: rehash what it left.
             left = size
             while left and (chunk := self.handle.read(min(CHUNK, left))):
@@ -131,6 +144,21 @@ class _Partial:
             self.handle.truncate()
             self.written = self.flushed = size
             return size
+
+    def _read_claim(self) -> object:
+        try:
+            fd = os.open(self.sidecar, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                return json.loads(handle.read(4096)) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+            except ValueError:
+                return None
+
+    def _write_claim(self) -> None:
+        with os.fdopen(open_private(self.sidecar, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "w") as handle:
+            handle.write(json.dumps(self._claim()))
 
     def write(self, data: bytes) -> None:
         with _disk(self.path):
@@ -159,17 +187,26 @@ class _Partial:
         """fsync, let ``accept`` inspect the verified bytes, rename into place atomically.
 
         On ContentError from ``accept`` the partial is removed. The lock is released last.
+        What is renamed must be the very file written and hashed (same inode, pinned size).
         """
         try:
             with _disk(self.target):
                 os.fsync(self.handle.fileno())
             if accept is not None:
                 try:
-                    accept(self.path)
+                    self.handle.seek(0)
+                    accept(self.handle)
                 except ContentError:
                     self.discard()
                     raise
             with _disk(self.target):
+                mine, there = os.fstat(self.handle.fileno()), os.lstat(self.path)
+                if (mine.st_dev, mine.st_ino) != (there.st_dev, there.st_ino) or mine.st_size != self.file.size:
+                    self.close()
+                    raise ContentError(
+                        f"{self.target}: the file written and verified was replaced or changed before it could "
+                        "be moved into place; nothing was installed"
+                    )
                 os.replace(self.path, self.target)
                 if self.file.size >= RESUMABLE:
                     self.sidecar.unlink(missing_ok=True)
@@ -253,11 +290,12 @@ class Downloader:
         file: LockedFile,
         target: Path,
         *,
+        partial: Path,
         label: str,
         advance: Advance = lambda n: None,
         accept: Accept | None = None,
     ) -> Fetched:
-        """Download and verify ``file`` into its partial beside ``target``; its blake3 comes back.
+        """Download and verify ``file`` into ``partial``, bound for ``target``; its blake3 comes back.
 
         The returned ``install`` fsyncs and renames it into place; it may run in another
         thread, so that waiting for the disk does not hold up the next transfer.
@@ -265,7 +303,7 @@ class Downloader:
         them (the safetensors header check); the partial is then removed.
         """
         for attempt in (1, 2):
-            sink = _Partial(target, file)
+            sink = _Partial(target, partial, file)
             hashes = StreamHashes(file)
             reported = 0
             handed_off = False

@@ -20,6 +20,9 @@ from hfsync.units import human_size
 
 # The safetensors library's own limit on the header.
 MAX_HEADER = 100_000_000
+# A well-formed header nests three deep (tensor, its fields, its shape) and its numbers
+# are offsets and dimensions: 20 digits hold any 64-bit value.
+MAX_DIGITS = 20
 
 # Bits per element of every dtype the safetensors format defines.
 DTYPE_BITS: dict[str, int] = {
@@ -76,6 +79,28 @@ class Header:
         return dict(sorted(totals.items()))
 
 
+def _number(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise SafetensorsError(f"header holds a {len(text)}-digit number; offsets and sizes have at most {MAX_DIGITS}")
+    return int(text)
+
+
+def _no_float(text: str) -> float:
+    raise SafetensorsError(f"header holds a non-integer number {text[:40]!r}")
+
+
+def parse_json(header: bytes) -> object:
+    """A header's JSON, parsed within bounds: a number of more than ``MAX_DIGITS`` digits,
+    a float, or nesting past the interpreter's recursion limit is a SafetensorsError."""
+    try:
+        return json.loads(header.decode("utf-8"), parse_int=_number, parse_float=_no_float,
+                          parse_constant=_no_float)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SafetensorsError(f"header is not JSON: {error}") from None
+    except RecursionError:
+        raise SafetensorsError("header nests deeper than any safetensors header does") from None
+
+
 def header_length(prefix: bytes) -> int:
     """N, from the first 8 bytes of a safetensors file."""
     if len(prefix) < 8:
@@ -91,10 +116,7 @@ def read_header(data: bytes) -> Header:
     length = header_length(data)
     if len(data) < 8 + length:
         raise SafetensorsError(f"header is {length} bytes but only {len(data) - 8} were given")
-    try:
-        raw = json.loads(data[8 : 8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SafetensorsError(f"header is not JSON: {error}") from None
+    raw = parse_json(data[8 : 8 + length])
     if not isinstance(raw, dict):
         raise SafetensorsError("header is not a JSON object")
     metadata = raw.pop("__metadata__", None) or {}

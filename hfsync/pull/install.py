@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from hfsync import digests
 from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError, VerifyError
@@ -69,9 +70,9 @@ class _Job:
 
 
 def _safetensors_gate(label: str) -> Callable[[Path], None]:
-    def accept(path: Path) -> None:
+    def accept(handle: BinaryIO) -> None:
         try:
-            check_file(path)
+            check_file(handle)
         except (SafetensorsError, OSError) as error:
             raise ContentError(
                 f"{label}: not a valid safetensors file ({error}); it was not installed.",
@@ -260,7 +261,8 @@ def _install(
         entry = job.layout.entry
         url = downloader.url(entry.id, entry.type, entry.commit, job.file.path)
         accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
-        fetched = downloader.fetch(url, job.file, target, label=job.label, advance=advance, accept=accept)
+        fetched = downloader.fetch(url, job.file, target, partial=job.layout.partial(target), label=job.label,
+                                   advance=advance, accept=accept)
         job.blake3 = fetched.blake3
         job.source = downloader.hub.endpoint
         # fsync and rename on another thread: this one moves on to the next transfer.

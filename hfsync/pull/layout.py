@@ -14,6 +14,10 @@ blobs are shared between snapshots while a record answers one pinned commit.
 
 Paths come from the Hub (or a lock file) and are never trusted: absolute paths, ``..``,
 backslashes and paths through a symlink are refused, so nothing is written outside.
+
+Files are assembled in ``<root>/.hfsync/partial/``, a folder no repo path can name
+(paths under ``.hfsync/`` are never taken from a listing), so a repo file can never be
+mistaken for hfsync's own partial of another.
 """
 
 from __future__ import annotations
@@ -91,6 +95,27 @@ class Layout:
         """Where a user (or transformers) finds ``file``."""
         return safe_join(self.snapshot(), file.path, self.entry.key)
 
+    def partials(self) -> Path:
+        """The private folder where files are assembled; refused if it is a link or a file."""
+        folder = self.root
+        for part in (".hfsync", "partial"):
+            folder = folder / part
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                pass
+            if folder.is_symlink() or not folder.is_dir():
+                raise UnsafePathError(
+                    f"{self.entry.key}: {folder} is a link or a file; hfsync keeps its partial files there and "
+                    "never follows links",
+                    hint=f"Remove {folder} and pull again.",
+                )
+        return folder
+
+    def partial(self, target: Path) -> Path:
+        """Where ``target`` is assembled: named by its place, so two files never share one."""
+        return self.partials() / hashlib.sha256(os.fsencode(target.relative_to(self.root))).hexdigest()[:40]
+
     def link(self, file: LockedFile) -> None:
         """Cache layout: point ``snapshots/<commit>/<path>`` at the blob, atomically."""
         if not self.cache:
@@ -100,7 +125,7 @@ class Layout:
         relative = os.path.relpath(self.target(file), pointer.parent)
         if pointer.is_symlink() and os.readlink(pointer) == relative:
             return
-        temp = pointer.with_name(f".{pointer.name}.hfsync-link")
+        temp = self.partial(pointer).with_suffix(".link")
         temp.unlink(missing_ok=True)
         os.symlink(relative, temp)
         os.replace(temp, pointer)
@@ -126,7 +151,4 @@ class Layout:
             if rel == "." and not self.cache:
                 dirs[:] = [d for d in dirs if d not in (".hfsync", ".cache")]
             for name in names:
-                if name.startswith(".") and name.endswith((".hfsync-partial", ".hfsync-partial.json",
-                                                           ".hfsync-link")):
-                    continue
                 yield name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")

@@ -10,7 +10,7 @@ from hfsync.hub.repofiles import files_at_commit, resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull
 from hfsync.pull.lockfile import LockedPull, allows_unsafe, fingerprint
-from hfsync.pull.selection import check_paths, mem_available, select
+from hfsync.pull.selection import check_paths, mem_available, select, set_aside
 
 log = logging.getLogger("hfsync.lock")
 
@@ -30,7 +30,7 @@ def resolve(
 ) -> Resolved:
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing)."""
     commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
-    listing = files_at_commit(hub, retry, pull.id, pull.type, commit)
+    listing = set_aside(files_at_commit(hub, retry, pull.id, pull.type, commit), pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
     memory = mem_available() if pull.variant == "auto" and pull.max_memory is None else None

@@ -3,17 +3,19 @@
 A safetensors file is an 8-byte little-endian header length N, N bytes of JSON
 describing each tensor (dtype, shape, byte offsets into the data), then the data.
 A file that lies about any of these is refused before it lands: only the header and
-the file size are read, so checking a 10 GB file costs one small read.
+the file size are read, so checking a 10 GB file costs one small read. The header comes
+from a stranger: its JSON is parsed within bounds (``parse_json``), so a hostile header is
+refused like any other malformed one.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
-from hfsync.inspect.safetensors import DTYPE_BITS, MAX_HEADER, SafetensorsError
+from hfsync.inspect.safetensors import DTYPE_BITS, MAX_HEADER, SafetensorsError, parse_json
 
 __all__ = ["DTYPE_BITS", "MAX_HEADER", "SafetensorsError", "check_file", "check_header"]
 
@@ -32,10 +34,7 @@ def check_header(prefix: bytes, header: bytes, file_size: int) -> int:
         raise SafetensorsError(f"header length {length} runs past the end of the {file_size}-byte file")
     if len(header) != length:
         raise SafetensorsError(f"header is {len(header)} bytes, expected {length}")
-    try:
-        data = json.loads(header.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SafetensorsError(f"header is not JSON: {error}") from None
+    data = parse_json(header)
     if not isinstance(data, dict):
         raise SafetensorsError("header is not a JSON object")
     metadata = data.pop("__metadata__", None)
@@ -84,11 +83,14 @@ def _tensor_span(name: str, tensor: object) -> tuple[int, int]:
     return offsets[0], offsets[1]
 
 
-def check_file(path: Path) -> int:
-    """Validate the header of the safetensors file at ``path``; return its tensor count."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        prefix = handle.read(8)
-        length = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else 0
-        header = handle.read(length) if length <= min(MAX_HEADER, size) else b""
+def check_file(path: Path | BinaryIO) -> int:
+    """Validate the header of a safetensors file (a path, or a file open for reading at its
+    start); return its tensor count."""
+    if isinstance(path, Path):
+        with open(path, "rb") as handle:
+            return check_file(handle)
+    size = os.fstat(path.fileno()).st_size
+    prefix = path.read(8)
+    length = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else 0
+    header = path.read(length) if length <= min(MAX_HEADER, size) else b""
     return check_header(prefix, header, size)

@@ -35,6 +35,10 @@ class Selection:
     variant: Variant | None = None
 
 
+# Folders hfsync and huggingface_hub keep in a destination for themselves.
+RESERVED = (".hfsync", ".cache")
+
+
 def unsafe_path_reason(path: str) -> str | None:
     """Why a file path from the Hub cannot be written under a destination (None if it can)."""
     if not path or "\0" in path:
@@ -46,9 +50,22 @@ def unsafe_path_reason(path: str) -> str | None:
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
         return "has an empty, '.' or '..' segment"
-    if parts[0] in (".hfsync", ".cache"):
+    if parts[0].casefold() in RESERVED:
         return "is inside a folder hfsync and huggingface_hub keep for themselves"
     return None
+
+
+def _names_git(pattern: str) -> bool:
+    return any(part.casefold() == ".git" for part in pattern.split("/"))
+
+
+def set_aside(files: Sequence[LockedFile], pull: Pull) -> list[LockedFile]:
+    """The listing without what a pull never writes: paths in the folders hfsync and
+    huggingface_hub keep (``.hfsync/``, ``.cache/``), and ``.git/`` folders unless an
+    ``include`` pattern names one (a repo's git internals would take over a destination
+    inside a git checkout)."""
+    asked = any(_names_git(pattern) for pattern in pull.include)
+    return [f for f in files if f.path.split("/")[0].casefold() not in RESERVED and (asked or not _names_git(f.path))]
 
 
 def mem_available(meminfo: str = "/proc/meminfo") -> int | None:

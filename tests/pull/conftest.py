@@ -28,6 +28,13 @@ def safetensors_bytes(tensors: dict[str, tuple[str, list[int]]], fill: int = 7) 
     return struct.pack("<Q", len(raw)) + raw + bytes([fill]) * offset
 
 
+def partial_for(root: Path, relative: str) -> Path:
+    """Where a pull assembles ``root/relative`` (hfsync's private folder in the destination)."""
+    import hashlib
+
+    return root / ".hfsync" / "partial" / hashlib.sha256(relative.encode()).hexdigest()[:40]
+
+
 def big_safetensors(size: int, fill: int = 3) -> bytes:
     """A valid safetensors file of about ``size`` bytes (one U8 tensor)."""
     return safetensors_bytes({"w": ("U8", [size])}, fill)

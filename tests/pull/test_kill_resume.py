@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.pull.conftest import partial_for
 from tests.pull.test_pull_sandbox import locked_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def test_sigkill_mid_file_then_rerun_resumes(sandbox, make_repo, project, run):
     sandbox.reset_stats()
     process = stalled_pull(sandbox, project, half, stall=3)
     kill(process)
-    partial = dest / ".model.safetensors.hfsync-partial"
+    partial = partial_for(dest, "model.safetensors")
     assert partial.exists() and 0 < partial.stat().st_size <= half
     assert not (dest / "model.safetensors").exists()
     sent_before = sandbox.stats()["routes"]["GET lfs-download"]["bytes_out"]

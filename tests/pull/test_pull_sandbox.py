@@ -8,7 +8,7 @@ from unittest.mock import ANY
 import blake3
 import yaml
 
-from tests.pull.conftest import big_safetensors
+from tests.pull.conftest import big_safetensors, partial_for
 
 CONFIG = b'{"hidden_size": 8}\n'
 
@@ -62,7 +62,7 @@ def test_lock_pull_verify_roundtrip(sandbox, make_repo, project, run):
 
 
 def partials(folder):
-    return sorted(p.name for p in folder.rglob("*") if "hfsync-partial" in p.name)
+    return sorted(p.name for p in (folder / ".hfsync" / "partial").glob("*"))
 
 
 def locked_model(make_repo, project, run, size=2_000_000, **pull):
@@ -324,8 +324,9 @@ def test_a_partial_of_other_content_is_discarded_and_a_bad_resume_restarts(sandb
 
     weights, dest = locked_model(make_repo, project, run, size=3_000_000)
     dest.mkdir(parents=True)
-    partial = dest / ".model.safetensors.hfsync-partial"
-    sidecar = dest / ".model.safetensors.hfsync-partial.json"
+    partial = partial_for(dest, "model.safetensors")
+    sidecar = partial.with_name(partial.name + ".json")
+    partial.parent.mkdir(parents=True)
     partial.write_bytes(weights[:1_000_000])
     sidecar.write_text(json.dumps({"digest": "sha256:" + "0" * 64, "size": len(weights)}))
     sandbox.reset_stats()

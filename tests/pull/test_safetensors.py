@@ -97,3 +97,37 @@ def test_check_file_reads_only_the_header(tmp_path, monkeypatch):
     monkeypatch.setattr("builtins.open", lambda p, mode="r": Spy(real_open(p, mode)))
     assert check_file(path) == 1
     assert sum(reads) < 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"[" * 20_000 + b"]" * 20_000, "nests deeper than any safetensors header does"),
+        (b'{"w": {"dtype": "U8", "shape": [[[[[[' + b"[" * 5000 + b"]" * 5006 + b'}}', "nests deeper"),
+        (b'{"w": {"dtype": "U8", "shape": [' + b"9" * 5000 + b'], "data_offsets": [0, 1]}}', "5000-digit number"),
+        (b'{"w": {"dtype": "U8", "shape": [1], "data_offsets": [0, -' + b"1" * 30 + b']}}', "31-digit number"),
+        (b'{"w": {"dtype": "U8", "shape": [1e999], "data_offsets": [0, 1]}}', "non-integer number '1e999'"),
+        (b'{"w": {"dtype": "U8", "shape": [NaN], "data_offsets": [0, 1]}}', "non-integer number 'NaN'"),
+        (b'{"w": \xff}', "not JSON"),
+    ],
+)
+def test_hostile_json_is_refused_within_bounds(raw, reason):
+    with pytest.raises(SafetensorsError, match=reason):
+        check_header(struct.pack("<Q", len(raw)), raw, 8 + len(raw) + 1)
+
+
+def test_hostile_json_is_refused_on_a_worker_thread_too():
+    import concurrent.futures
+
+    raw = b"[" * 200_000
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(check_header, struct.pack("<Q", len(raw)), raw, 8 + len(raw))
+        with pytest.raises(SafetensorsError, match="nests deeper"):
+            future.result()
+
+
+def test_an_open_file_is_checked_where_it_stands(tmp_path):
+    path = tmp_path / "w.safetensors"
+    path.write_bytes(safetensors_bytes({"w": ("U8", [3])}))
+    with open(path, "rb") as handle:
+        assert check_file(handle) == 1
