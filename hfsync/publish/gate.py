@@ -3,6 +3,10 @@
 ``review`` runs after a target is planned and turns what it finds into the target's
 errors (so plan fails, listing all of them). ``gate`` runs at the start of apply on
 every file it will upload, before the first byte goes up, and raises SecretFoundError.
+Both also judge every value sent besides file content (Space variables and other
+settings, card metadata, descriptions, tag names, file names): a flagged value is an
+error, and review hides it (``***``) everywhere in the planned change, so it is never
+printed, saved in a plan file or published.
 The checks themselves live in secrets, cardcheck and policy; this module only feeds
 them the planned files.
 """
@@ -12,16 +16,27 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from hfsync.cards.generate import README
 from hfsync.cards.plan import local_card
 from hfsync.errors import HfsyncError, Problem
+from hfsync.log import register_secret
 from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
-from hfsync.publish.secrets import Baseline, Finding, blocked, find_baseline, scan_files, scan_text
+from hfsync.publish.secrets import (
+    Baseline,
+    Finding,
+    blocked,
+    find_baseline,
+    fingerprint,
+    scan_files,
+    scan_text,
+    text_secrets,
+    value_secrets,
+)
 
 # Findings by (path, size, mtime_ns, inode), or by (path, sha256) for generated content:
 # apply right after plan does not rescan.
@@ -62,6 +77,51 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
                 _scanned[key] = known
         findings += [f for f in known if baseline is None or not baseline.allows(root / f.path, f)]
     return sorted(findings)
+
+
+def _leaves(where: str, value: object) -> Iterator[tuple[str, str, str]]:
+    """(where, name, text) of every string in a metadata value, keys included."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield where, "key", str(key)
+            yield from _leaves(f"{where}.{key}", inner)
+    elif isinstance(value, list | tuple):
+        for number, inner in enumerate(value):
+            yield from _leaves(f"{where}[{number}]", inner)
+    elif isinstance(value, str):
+        yield where, where.rsplit(".", 1)[-1], value
+
+
+def _sent(target: RepoTarget | None, change: TargetChange) -> Iterator[tuple[str, str, str]]:
+    """(where, name, text) of every value the change sends besides file content."""
+    for setting in change.settings:
+        yield from _leaves(f"setting {setting.name}", setting.new)
+    for meta in change.metadata:
+        yield from _leaves(f"card metadata {meta.key}", meta.new)
+    if target is not None:
+        yield from _leaves("card metadata", dict(target.card.metadata))
+        if target.description:
+            yield "description", "description", target.description
+    for ref in change.refs:
+        yield f"{ref.kind} name", ref.kind, ref.name
+
+
+def value_findings(target: RepoTarget | None, change: TargetChange) -> tuple[list[str], set[str]]:
+    """Findings (never the secret) in the values ``change`` sends, and the secrets to hide:
+    those, and any in the names or generated text of its files (the file scan reports them)."""
+    found: dict[str, None] = {}
+    secrets: set[str] = set()
+    for where, name, text in _sent(target, change):
+        for kind, secret in value_secrets(text, name):
+            found[f"possible secret in the {where}: {kind} (fingerprint {fingerprint(secret)})"] = None
+            secrets.add(secret)
+    for file in change.files:
+        secrets |= {secret for _, secret in value_secrets(file.path, "path")}
+        if file.content is not None:
+            secrets |= text_secrets(file.content, file.path)
+    for secret in secrets:
+        register_secret(secret)  # errors and logs hide it too
+    return list(found), secrets
 
 
 def _card_text(target: RepoTarget, change: TargetChange) -> str | None:
@@ -111,6 +171,9 @@ def review(
     try:
         root = target.source.path
         errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files)]
+        found, secrets = value_findings(target, change)
+        errors += found
+        change = change.hiding(secrets)
         files = source_files(target) if files is None else files
         index = manifest.repos.index(target)
         card = _card_text(target, change)
@@ -129,15 +192,19 @@ def review(
 
 
 def gate(plan: Plan) -> None:
-    """Refuse to apply ``plan`` if any file it uploads holds a secret (SecretFoundError)."""
+    """Refuse to apply ``plan`` if any file it uploads or value it sends holds a secret
+    (SecretFoundError)."""
     findings: list[str] = []
+    values: list[str] = []
     for target in plan.targets:
-        if not target.has_changes or not target.files:
+        if not target.has_changes:
             continue
-        root = Path(target.source or ".")
-        findings += [f"{target.key}: {f}" for f in scan_uploads(root, target.files)]
-    if findings:
-        raise blocked(findings, "the files to upload")
+        values += [f"{target.key}: {f}" for f in value_findings(None, target)[0]]
+        if target.files:
+            root = Path(target.source or ".")
+            findings += [f"{target.key}: {f}" for f in scan_uploads(root, target.files)]
+    if findings or values:
+        raise blocked(findings + values, "the files and values to send" if values else "the files to upload")
 
 
 def offline_problems(manifests: Iterable[Manifest]) -> list[Problem]:

@@ -13,7 +13,7 @@ plan format (``FORMAT_VERSION``), documented by schemas/plan.schema.json.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
@@ -133,6 +133,12 @@ class TargetChange:
     @property
     def has_changes(self) -> bool:
         return self.action != Action.NOOP
+
+    def hiding(self, secrets: Collection[str]) -> TargetChange:
+        """This change with each of ``secrets`` replaced by ``***`` wherever it appears."""
+        if not secrets:
+            return self
+        return _target(_hidden(_plain(asdict(self)), sorted(secrets, key=len, reverse=True)))
 
 
 @dataclass(frozen=True)
@@ -269,6 +275,18 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    return value
+
+
+def _hidden(value: Any, secrets: Sequence[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, Mapping):
+        return {_hidden(k, secrets): _hidden(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hidden(v, secrets) for v in value]
     return value
 
 

@@ -1,10 +1,15 @@
 """The secret scan: what must never be published, found before anything is uploaded.
 
-Three passes over each file: file-name rules (``.env``, ``id_rsa``, ``*.pem``, ...), then,
-for text files, detect-secrets' plugins plus a Hugging Face token detector, line by line.
-A file is binary (weights, archives) when its first block holds a NUL byte or is not
-UTF-8; binary files get the name rules only. Text is read streaming, a batch of lines
-at a time, so memory does not grow with the file.
+Passes over each file: file-name rules (``.env``, ``id_rsa``, ``*.pem``, ...) and the
+credential patterns on the path itself, then, for text files, detect-secrets' plugins plus
+a Hugging Face token detector, line by line, and the credential patterns (``STRONG``)
+wherever they stand: a token of that shape is flagged even on a line detect-secrets'
+heuristics would drop (``HfApi(token="hf_...")``). Text is UTF-8, UTF-16 (with or without
+a byte-order mark), UTF-32 with a mark, or Latin-1; a file is binary (weights, archives)
+when its first block is none of these, and binary files get the name passes only. Text
+is read streaming, a batch of lines at a time, so memory does not grow with the file.
+``value_secrets`` runs the same patterns over a value hfsync sends (a Space variable,
+card metadata, a description, a path), returning what to keep out of every output.
 
 A finding carries the file, the line, the type and a fingerprint (detect-secrets' SHA-1
 of the secret, or of the whole file for a name rule) and never the secret itself. An
@@ -22,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +85,29 @@ _FILTERS = (
     "detect_secrets.filters.heuristic.is_not_alphanumeric_string",
     "detect_secrets.filters.heuristic.is_swagger_file",
 )
+
+
+# Credentials with an unmistakable shape, found wherever they stand.
+STRONG: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("Hugging Face Token", "hf_", re.compile(r"(?<![A-Za-z0-9_])(hf_[A-Za-z0-9]{34,})(?![A-Za-z0-9])")),
+    ("GitHub Fine-Grained Token", "github_pat_",
+     re.compile(r"(?<![A-Za-z0-9_])(github_pat_[A-Za-z0-9_]{50,})(?![A-Za-z0-9_])")),
+)
+# detect-secrets plugins that judge a value by its randomness alone: a commit id or a
+# digest in a card's metadata is random too. Values are judged by the other plugins.
+_ENTROPY = frozenset({"Base64HighEntropyString", "HexHighEntropyString"})
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def strong_matches(text: str) -> Iterator[tuple[str, str]]:
+    """(type, secret) for every credential of a known shape in ``text``."""
+    for kind, marker, pattern in STRONG:
+        if marker in text:
+            for match in pattern.finditer(text):
+                yield kind, match.group(1)
 
 
 @dataclass(frozen=True, order=True)
@@ -162,18 +191,43 @@ def name_rule(name: str) -> str | None:
     return None
 
 
-def is_binary(path: Path) -> bool:
-    """Whether a file's first block says binary: a NUL byte, or not UTF-8."""
-    with open(path, "rb") as handle:
-        block = handle.read(_BLOCK)
-    if b"\0" in block:
-        return True
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Control bytes text does not hold (tab, line breaks and form feed aside).
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+
+
+def _decodes(block: bytes, encoding: str) -> bool:
     try:
         # final=False: a multi-byte character cut by the block boundary is fine.
-        codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
+        codecs.getincrementaldecoder(encoding)().decode(block, final=False)
     except UnicodeDecodeError:
-        return True
-    return False
+        return False
+    return True
+
+
+def text_encoding(path: Path) -> str | None:
+    """How a file's text is encoded, judged on its first block; None for binary."""
+    with open(path, "rb") as handle:
+        block = handle.read(_BLOCK)
+    for bom, encoding in _BOMS:
+        if block.startswith(bom):
+            return encoding if _decodes(block, encoding) else None
+    if b"\0" in block:
+        # UTF-16 without a mark: text of mostly ASCII has a NUL in every other byte.
+        for encoding, zeros in (("utf-16-le", block[1::2]), ("utf-16-be", block[0::2])):
+            if len(block) >= 2 and zeros.count(0) >= 0.9 * len(zeros) and _decodes(block, encoding):
+                return encoding
+        return None
+    if _decodes(block, "utf-8"):
+        return "utf-8"
+    # Not UTF-8: Latin-1 text, unless it holds control bytes as binary formats do.
+    return "latin-1" if len(block.translate(None, _CONTROL)) >= 0.99 * len(block) else None
+
+
+def is_binary(path: Path) -> bool:
+    """Whether a file is binary, not text in any encoding ``text_encoding`` knows."""
+    return text_encoding(path) is None
 
 
 def _sha1_file(path: Path) -> str:
@@ -219,10 +273,10 @@ def _configured() -> Iterator[None]:
             get_mapping_from_secret_type_to_class.cache_clear()
 
 
-def _line_batches(path: Path) -> Iterator[list[tuple[int, str]]]:
+def _line_batches(path: Path, encoding: str = "utf-8") -> Iterator[list[tuple[int, str]]]:
     batch: list[tuple[int, str]] = []
     number, at_line_start, carry = 0, True, ""
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding=encoding, errors="replace") as handle:
         while piece := handle.readline(_MAX_LINE):
             number += at_line_start  # the pieces of one long line share its number
             at_line_start = piece.endswith("\n")
@@ -284,26 +338,76 @@ def _narrow(lines: list[tuple[int, str]], filename: str) -> Iterator[list[tuple[
     yield from _narrow(lines[half:], filename)
 
 
-def _scan_text(path: Path, shown: str) -> Iterator[Finding]:
+def _strong_lines(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
+    """(line, type, secret) of the credential patterns, unfiltered."""
+    if not any(marker in line for _, marker, _ in STRONG for _, line in lines):
+        return
+    for number, line in lines:
+        for kind, secret in strong_matches(line):
+            yield number, kind, secret
+
+
+def _lines_found(lines: list[tuple[int, str]], filename: str) -> Iterator[tuple[int, str, str]]:
+    """(line, type, secret) in these lines: the credential patterns, then detect-secrets."""
+    yield from _strong_lines(lines)
+    for narrowed in _narrow(lines, filename):
+        for secret in _process_line_based_plugins(lines=narrowed, filename=filename):
+            yield secret.line_number, secret.type, secret.secret_value or ""
+
+
+def _scan_text(path: Path, shown: str, encoding: str = "utf-8") -> Iterator[Finding]:
     # detect-secrets' scan_file reads a file whole; feeding its line-based pass a batch
     # at a time keeps its plugins and false-positive filters while streaming.
     seen: set[tuple[int, str, str]] = set()
-    for batch in _line_batches(path):
-        for lines in _narrow(batch, str(path)):
-            for secret in _process_line_based_plugins(lines=lines, filename=str(path)):
-                key = (secret.line_number, secret.type, secret.secret_hash)
-                if key not in seen:
-                    seen.add(key)
-                    yield Finding(shown, secret.line_number, secret.type, secret.secret_hash)
+    for batch in _line_batches(path, encoding):
+        for number, kind, secret in _lines_found(batch, str(path)):
+            key = (number, kind, _sha1(secret))
+            if key not in seen:
+                seen.add(key)
+                yield Finding(shown, *key)
 
 
 def scan_text(name: str, text: str) -> list[Finding]:
     """Findings in generated text about to be published as ``name`` (no file on disk)."""
     with _detect_secrets_settings():
         lines = list(enumerate(text.splitlines(keepends=True), start=1))
-        found = {Finding(name, s.line_number, s.type, s.secret_hash)
-                 for s in _process_line_based_plugins(lines=lines, filename=name)}
+        found = {Finding(name, number, kind, _sha1(secret)) for number, kind, secret in _lines_found(lines, name)}
     return sorted(found)
+
+
+def text_secrets(text: str, name: str = "text") -> set[str]:
+    """The secrets ``scan_text`` would flag in ``text``, to keep out of every output."""
+    with _detect_secrets_settings():
+        lines = list(enumerate(text.splitlines(keepends=True), start=1))
+        return {secret for _, _, secret in _lines_found(lines, name) if secret}
+
+
+def value_secrets(value: str, name: str = "value") -> list[tuple[str, str]]:
+    """(type, secret) for what looks like a credential in a value hfsync sends to the Hub,
+    seen as the line ``name: "value"`` (so keyword rules see its name); randomness alone
+    does not flag a value."""
+    found = dict((secret, kind) for kind, secret in strong_matches(value))
+    line = f"{name}: {json.dumps(value)}\n"
+    with _detect_secrets_settings():
+        for plugin in get_plugins():
+            if type(plugin).__name__ in _ENTROPY:
+                continue
+            for secret in plugin.analyze_line(filename="values.yaml", line=line, line_number=1):
+                if secret.secret_value and secret.secret_value in value:
+                    found.setdefault(secret.secret_value, secret.type)
+    return sorted((kind, secret) for secret, kind in found.items())
+
+
+def fingerprint(secret: str) -> str:
+    """What a finding shows of a secret: detect-secrets' SHA-1 of it."""
+    return _sha1(secret)
+
+
+def hide(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def scan_files(
@@ -320,12 +424,16 @@ def scan_files(
             report.files += 1
             report.bytes += absolute.stat().st_size
             found: list[Finding] = []
+            named = list(strong_matches(relative))
+            shown = hide(relative, (secret for _, secret in named))  # the name never shows the secret
+            found += [Finding(shown, 0, f"{kind} in the file name", _sha1(secret)) for kind, secret in named]
             if rule := name_rule(absolute.name):
-                found.append(Finding(relative, 0, rule, _sha1_file(absolute)))
-            if is_binary(absolute):
+                found.append(Finding(shown, 0, rule, _sha1_file(absolute)))
+            encoding = text_encoding(absolute)
+            if encoding is None:
                 report.binary += 1
             else:
-                found.extend(_scan_text(absolute, relative))
+                found.extend(_scan_text(absolute, shown, encoding))
             for finding in found:
                 if baseline is not None and baseline.allows(absolute, finding):
                     report.silenced += 1

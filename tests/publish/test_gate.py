@@ -106,3 +106,72 @@ def test_gate_refuses_a_saved_plan_whose_uploads_hold_a_secret(tmp_path):
         ]
     else:
         raise AssertionError("the gate let a private key through")
+
+
+HF = "h" + "f_" + "Vv3Ww4Xx5Yy6Zz7Aa8Bb9Cc0Dd1Ee2Ff3Gg"
+GH = "github" + "_pat_" + "11AAAAAAA0123456789abc_" + "Qq9Rr8Ss7Tt6Uu5Vv4Ww3Xx2Yy1Zz0Aa9Bb8Cc7Dd6Ee5Ff4Gg3Hh2Ii1Jj"
+
+
+def _leaks(secret: str, *texts: str) -> bool:
+    return any(secret in text for text in texts)
+
+
+def test_a_secret_as_a_space_variable_is_refused_never_printed_saved_or_published(project, sandbox, tmp_path):
+    from huggingface_hub import HfApi
+
+    project.write("s/app.py", "print()\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {path: s}\n"
+                 f"    description: 'demo, key {GH}'\n"
+                 f"    space: {{sdk: gradio, variables: {{MODE: demo, HF_TOKEN: '{HF}'}}}}\n")
+    outputs = []
+    for fmt in ("human", "markdown", "json"):
+        out = tmp_path / f"plan-{fmt}.json"
+        plan = project.plan("--out", str(out), "--format", fmt)
+        assert plan.exit_code == 1, plan.output
+        outputs += [plan.stdout, plan.stderr, out.read_text() if out.exists() else ""]
+    text = "\n".join(outputs)
+    assert "possible secret in the setting variables.HF_TOKEN: Hugging Face Token (fingerprint" in text
+    assert "possible secret in the setting description: GitHub Fine-Grained Token (fingerprint" in text
+    assert "variables.MODE" in text and "***" in text
+    sandbox.reset_stats()
+    applied = project.apply()
+    assert applied.exit_code == 1
+    assert not _leaks(HF, text, applied.output) and not _leaks(GH, text, applied.output)
+    assert "POST commit" not in sandbox.stats()["routes"]
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert not api.repo_exists("sandbox/sp", repo_type="space")
+
+
+def test_a_secret_in_card_metadata_or_a_file_name_is_never_printed(project, sandbox, tmp_path):
+    project.write("m/config.json", "{}\n")
+    project.write(f"m/keys/{HF}.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/meta\n    source: {path: m}\n"
+                 f"    card: {{metadata: {{license: mit, widget: [{{text: 'use {GH}'}}], {HF}x: 1}}}}\n")
+    out = tmp_path / "plan.json"
+    plan = project.plan("--out", str(out))
+    markdown = project.plan("--format", "markdown")
+    assert plan.exit_code == 1 and markdown.exit_code == 1
+    saved = out.read_text() if out.exists() else ""
+    assert "possible secret in the card metadata widget[0].text: GitHub Fine-Grained Token" in plan.output
+    assert "keys/***.json:0: Hugging Face Token in the file name" in plan.output
+    assert not _leaks(HF, plan.output, markdown.output, saved)
+    assert not _leaks(GH, plan.output, markdown.output, saved)
+
+
+def test_apply_of_a_saved_plan_checks_the_values_it_sends(project, sandbox, tmp_path):
+    project.write("s/app.py", "print()\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/sp2\n    type: space\n    source: {path: s}\n"
+                 "    space: {sdk: gradio, variables: {MODE: demo}}\n")
+    out = tmp_path / "plan.json"
+    assert project.plan("--out", str(out)).exit_code == 0
+    saved = json.loads(out.read_text())
+    for setting in saved["targets"][0]["settings"]:
+        if setting["name"] == "variables.MODE":
+            setting["new"] = HF
+    out.write_text(json.dumps(saved))
+    sandbox.reset_stats()
+    applied = project.run("apply", str(out), "--auto-approve")
+    assert applied.exit_code == 1
+    assert "possible secret in the setting variables.MODE: Hugging Face Token" in applied.stderr
+    assert not _leaks(HF, applied.output)
+    assert "POST commit" not in sandbox.stats()["routes"]

@@ -68,11 +68,12 @@ def test_binary_is_decided_by_content_not_extension(tmp_path: Path) -> None:
     (tmp_path / "weights.bin").write_text(f"not weights: {token}\n")  # text in a .bin
     (tmp_path / "notes.txt").write_bytes(b"\0\0\0" + token.encode())  # binary in a .txt
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 ".encode("latin-1") + token.encode())
-    assert not is_binary(tmp_path / "weights.bin")
-    assert is_binary(tmp_path / "notes.txt") and is_binary(tmp_path / "latin1.txt")
+    assert not is_binary(tmp_path / "weights.bin") and not is_binary(tmp_path / "latin1.txt")
+    assert is_binary(tmp_path / "notes.txt")
     report = scan_path(tmp_path)
-    assert [(f.path, f.type) for f in report.findings] == [("weights.bin", "Hugging Face Token")]
-    assert report.binary == 2
+    assert [(f.path, f.type) for f in report.findings] == [("latin1.txt", "Hugging Face Token"),
+                                                           ("weights.bin", "Hugging Face Token")]
+    assert report.binary == 1
 
 
 def test_utf8_character_cut_by_the_first_block_is_still_text(tmp_path: Path) -> None:
@@ -169,3 +170,59 @@ def test_unreadable_baseline_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot read secrets baseline {tmp_path / 'b.json'}")
     assert "Traceback" not in result.output
+
+
+HF = "h" + "f_" + "Kq7Lm2Np9Rs4Tv6Wx8Yz1Ab3Cd5Ef7Gh9Jk"
+GH = "github" + "_pat_" + "11ABCDEFG0123456789abc_" + "Zy9Xw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8Ba7Zy6Xw5Vu4Ts3Rq2Po1Nm"
+
+
+@pytest.mark.parametrize("line", [
+    f'api = HfApi(token="{HF}")',
+    f'model = AutoModel.from_pretrained("acme/m", token="{HF}")',
+    f'token = os.environ.get("HF_TOKEN", "{HF}")',
+    f'login(token=get_token() or "{HF}")',
+    f"headers = {{'Authorization': f'Bearer {HF}'}}",
+    f"HF_TOKEN={HF}",
+])
+def test_hugging_face_tokens_are_found_inside_assignments_and_calls(tmp_path: Path, line: str) -> None:
+    (tmp_path / "train.py").write_text(f"import os\n{line}\n")
+    report = scan_path(tmp_path)
+    assert [(f.path, f.line, f.type) for f in report.findings] == [("train.py", 2, "Hugging Face Token")]
+    assert all(HF not in str(f) for f in report.findings)
+
+
+@pytest.mark.parametrize("line", [f'GH = "{GH}"', f"gh = Github(auth=Auth.Token('{GH}'))", f"token: {GH}"])
+def test_github_fine_grained_tokens_are_found(tmp_path: Path, line: str) -> None:
+    (tmp_path / "ci.py").write_text(f"{line}\n")
+    assert (1, "GitHub Fine-Grained Token") in [(f.line, f.type) for f in scan_path(tmp_path).findings]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig", "latin-1", "cp1252"])
+def test_text_in_other_encodings_is_scanned(tmp_path: Path, encoding: str) -> None:
+    text = "# r\u00e9glages de l'entra\u00eenement\n" * 3 + f'token = "{HF}"\n'
+    (tmp_path / "notes.txt").write_bytes(text.encode(encoding))
+    report = scan_path(tmp_path)
+    assert report.binary == 0
+    assert (4, "Hugging Face Token") in [(f.line, f.type) for f in report.findings]
+    assert {f.line for f in report.findings} == {4}
+
+
+def test_weights_stay_binary(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    (tmp_path / "w.safetensors").write_bytes(bytes(rng.randrange(256) for _ in range(20000)))
+    (tmp_path / "z.gz").write_bytes(bytes(rng.randrange(1, 256) for _ in range(20000)))  # no NUL, many controls
+    assert is_binary(tmp_path / "w.safetensors") and is_binary(tmp_path / "z.gz")
+
+
+def test_a_secret_in_a_file_name_is_flagged_and_never_shown(tmp_path: Path) -> None:
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / f"{HF}.txt").write_text("nothing here\n")
+    (tmp_path / f"backup-{GH}").write_bytes(b"\0binary")
+    report = scan_path(tmp_path)
+    assert sorted((f.path, f.line, f.type) for f in report.findings) == [
+        ("backup-***", 0, "GitHub Fine-Grained Token in the file name"),
+        ("keys/***.txt", 0, "Hugging Face Token in the file name"),
+    ]
+    assert all(HF not in str(f) and GH not in str(f) for f in report.findings)
