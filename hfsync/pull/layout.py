@@ -15,9 +15,9 @@ blobs are shared between snapshots while a record answers one pinned commit.
 Paths come from the Hub (or a lock file) and are never trusted: absolute paths, ``..``,
 backslashes and paths through a symlink are refused, so nothing is written outside.
 
-Files are assembled in ``<root>/.hfsync/partial/``, a folder no repo path can name
-(paths under ``.hfsync/`` are never taken from a listing), so a repo file can never be
-mistaken for hfsync's own partial of another.
+Files are assembled where no repo path can name them: ``<dest>/.hfsync/partial/`` (paths
+under ``.hfsync/`` are never taken from a listing), or the cache's ``blobs/`` (named by
+digests only), so a repo file can never be mistaken for hfsync's own partial of another.
 """
 
 from __future__ import annotations
@@ -96,9 +96,13 @@ class Layout:
         return safe_join(self.snapshot(), file.path, self.entry.key)
 
     def partials(self) -> Path:
-        """The private folder where files are assembled; refused if it is a link or a file."""
+        """The private folder where files are assembled; refused if it is a link or a file.
+
+        Plain: ``<dest>/.hfsync/partial``. Cache: ``blobs/``, where only digests name files
+        (huggingface_hub keeps its own ``.incomplete`` files there too), so that the HF
+        cache holds no folder of hfsync's."""
         folder = self.root
-        for part in (".hfsync", "partial"):
+        for part in (("blobs",) if self.cache else (".hfsync", "partial")):
             folder = folder / part
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -112,9 +116,10 @@ class Layout:
                 )
         return folder
 
-    def partial(self, target: Path) -> Path:
+    def partial(self, target: Path, suffix: str = ".hfsync-partial") -> Path:
         """Where ``target`` is assembled: named by its place, so two files never share one."""
-        return self.partials() / hashlib.sha256(os.fsencode(target.relative_to(self.root))).hexdigest()[:40]
+        name = hashlib.sha256(os.fsencode(target.relative_to(self.root))).hexdigest()[:40]
+        return self.partials() / (name + suffix if self.cache else name)
 
     def link(self, file: LockedFile) -> None:
         """Cache layout: point ``snapshots/<commit>/<path>`` at the blob, atomically."""
@@ -125,7 +130,7 @@ class Layout:
         relative = os.path.relpath(self.target(file), pointer.parent)
         if pointer.is_symlink() and os.readlink(pointer) == relative:
             return
-        temp = self.partial(pointer).with_suffix(".link")
+        temp = self.partial(pointer, ".hfsync-link")
         temp.unlink(missing_ok=True)
         os.symlink(relative, temp)
         os.replace(temp, pointer)

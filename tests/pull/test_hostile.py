@@ -169,7 +169,9 @@ def test_listing_paths_under_hfsync_and_git_are_set_aside(httpserver, tmp_path):
     pinned = [f["path"] for f in yaml.safe_load((tmp_path / "hfsync.lock").read_text())["pulls"][0]["files"]]
     assert pinned == [".gitattributes", "config.json"]
     assert (vendor / "config.json").read_bytes() == b'{"a": 1}\n'
-    assert not any(p.name in (".git", ".Git", "sub", ".cache", ".HFSYNC", "state.json") for p in vendor.rglob("*"))
+    assert not any(p.name in (".git", ".Git", "sub", ".cache", ".HFSYNC") for p in vendor.rglob("*"))
+    assert (vendor / ".hfsync" / "state.json").read_bytes() != b"{}"  # hfsync's own record, not the repo's
+    assert [p.read_bytes() for p in (vendor / ".hfsync" / "partial").iterdir()] == []
 
     # Asked for by an include pattern, a .git folder is pulled like any other.
     pull(include=[".git/*", "*.json"])
