@@ -124,6 +124,11 @@ def value_findings(target: RepoTarget | None, change: TargetChange) -> tuple[lis
     return list(found), secrets
 
 
+def hide_values(target: RepoTarget | None, change: TargetChange) -> TargetChange:
+    """``change`` with every flagged value (see ``value_findings``) hidden."""
+    return change.hiding(value_findings(target, change)[1])
+
+
 def _card_text(target: RepoTarget, change: TargetChange) -> str | None:
     readme = next((f for f in change.files if f.path == README and f.action != Action.DELETE), None)
     if readme is None:
