@@ -8,7 +8,7 @@ second plan over an unchanged tree reads no file content.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -134,7 +134,7 @@ def make_plan(
         change = plan_target(target, publisher, cache, paths)
         with ThreadPoolExecutor(1) as aside:
             # The diffs' reads go on while review asks the Hub about the card.
-            diffing = aside.submit(diffed, target, change, publisher, budget, diff) if diff != "none" else None
+            diffing = aside.submit(diffed(target, change, publisher, budget, diff)) if diff != "none" else None
             # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
             reviewed = review(manifest, target, change,
                               lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
@@ -159,21 +159,26 @@ def make_plan(
     )
 
 
-def diffed(target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Budget, mode: str) -> TargetChange:
-    """``change`` with what changed inside its files (the Hub's copies read at the planned head)."""
+def diffed(
+    target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Budget, mode: str
+) -> Callable[[], TargetChange]:
+    """What gives ``change`` with what changed inside its files (the Hub's copies read at the
+    planned head); the secret scan it needs is done before it returns."""
     if change.errors or not change.files:
-        return change
+        return lambda: change
     root = target.source.path
     try:
-        flagged = scan_uploads(root, change.files)  # the gate's own scan (cached): review reports it
+        # The gate's own scan, done here before review runs beside the diffs: review finds
+        # its findings cached, and no file is scanned twice.
+        flagged = scan_uploads(root, change.files)
     except (OSError, HfsyncError):
-        return change  # review reports what cannot be read
+        return lambda: change  # review reports what cannot be read
     head = change.head
 
     def read(path: str, start: int, length: int) -> bytes:
         return read_range(publisher.hub, target.id, target.type, head or target.revision, path, start, length)
 
-    return with_diffs(change, root, read, budget, mode, flagged)
+    return lambda: with_diffs(change, root, read, budget, mode, flagged)
 
 
 def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
