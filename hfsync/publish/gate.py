@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from hfsync.cards.generate import README
@@ -41,12 +42,36 @@ from hfsync.publish.secrets import (
 # Findings by (path, size, mtime_ns, inode), or by (path, sha256) for generated content:
 # apply right after plan does not rescan.
 _scanned: dict[tuple, list[Finding]] = {}
+_scanning: dict[tuple, threading.Lock] = {}
 _scanned_lock = threading.Lock()
+
+
+def _once(key: tuple, scan: Callable[[], list[Finding]]) -> list[Finding]:
+    """``scan()``'s findings for ``key``, scanned once however many threads ask at once
+    (the plan's diffs and its review ask for the same files side by side)."""
+    with _scanned_lock:
+        known = _scanned.get(key)
+        if known is not None:
+            return known
+        lock = _scanning.setdefault(key, threading.Lock())
+    with lock:
+        with _scanned_lock:
+            known = _scanned.get(key)
+        if known is None:
+            known = scan()
+            with _scanned_lock:
+                _scanned[key] = known
+                _scanning.pop(key, None)
+    return known
 
 
 def _stat_key(path: Path) -> tuple[str, int, int, int]:
     stat = os.stat(path)
     return (str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def _file_findings(root: Path, path: str) -> list[Finding]:
+    return scan_files(root, [path]).findings
 
 
 def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
@@ -60,21 +85,9 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
             continue
         if change.content is not None:
             generated = (change.path, hashlib.sha256(change.content.encode()).hexdigest())
-            with _scanned_lock:
-                known = _scanned.get(generated)
-            if known is None:
-                known = scan_text(f"{change.path} (generated)", change.content)
-                with _scanned_lock:
-                    _scanned[generated] = known
-            findings += known
+            findings += _once(generated, partial(scan_text, f"{change.path} (generated)", change.content))
             continue
-        key = _stat_key(root / change.path)
-        with _scanned_lock:
-            known = _scanned.get(key)
-        if known is None:
-            known = scan_files(root, [change.path]).findings
-            with _scanned_lock:
-                _scanned[key] = known
+        known = _once(_stat_key(root / change.path), partial(_file_findings, root, change.path))
         findings += [f for f in known if baseline is None or not baseline.allows(root / f.path, f)]
     return sorted(findings)
 
