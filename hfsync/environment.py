@@ -54,3 +54,12 @@ def slow_seconds() -> float:
         return float(raw) if raw else DEFAULT_SLOW_SECONDS
     except ValueError:
         return DEFAULT_SLOW_SECONDS
+
+
+def sources() -> tuple[str, ...] | None:
+    """HFSYNC_SOURCES: mirrors and registries to pull from before the Hub, separated by commas or
+    spaces, in order; None when unset (the manifests' ``sources:`` apply), () when set empty."""
+    raw = os.environ.get("HFSYNC_SOURCES")
+    if raw is None:
+        return None
+    return tuple(part for part in raw.replace(",", " ").split() if part)

@@ -134,6 +134,7 @@ class Manifest:
     policy: Policy
     repos: tuple[RepoTarget, ...]
     pulls: tuple[Pull, ...]
+    sources: tuple[str, ...] = ()  # mirrors and registries pulls take bytes from before the Hub
 
     @property
     def root(self) -> Path:
@@ -252,4 +253,5 @@ def build(document: Document, digest: str) -> Manifest:
                 max_memory=parse_size(raw["max_memory"]) if "max_memory" in raw else None,
             )
         )
-    return Manifest(document.path, digest, defaults, policy, tuple(repos), tuple(pulls))
+    return Manifest(document.path, digest, defaults, policy, tuple(repos), tuple(pulls),
+                    tuple(data.get("sources", ())))

@@ -89,6 +89,8 @@ def _explain(document: Document, error: jsonschema.ValidationError) -> list[Prob
         return [document.problem(key, f"{where}: expected {expected}; got {_describe(error.instance)}")]
     if kind == "minLength":
         return [document.problem(key, f"{where}: must not be empty")]
+    if kind == "pattern" and "expected" in error.schema:
+        return [document.problem(key, f"{where}: expected {error.schema['expected']}; got {_describe(error.instance)}")]
     if key and key[-1] == "max_memory":
         return [document.problem(key, f"{where}: expected a size such as 8GB or 512MiB, or a number of bytes")]
     return [document.problem(key, f"{where}: {error.message}")]

@@ -23,7 +23,7 @@ from typing import BinaryIO
 from hfsync import digests
 from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError, VerifyError
 from hfsync.hub.client import Hub
-from hfsync.hub.download import Downloader, fsync_dirs
+from hfsync.hub.download import fsync_dirs
 from hfsync.hub.retry import Retry
 from hfsync.hubfacts import is_pickle_file
 from hfsync.manifest.model import Manifest, Pull, Workspace
@@ -34,6 +34,7 @@ from hfsync.pull.progress import Reporter
 from hfsync.pull.resolve import resolve
 from hfsync.pull.safetensors import SafetensorsError, check_file
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
+from hfsync.pull.sources import Sources, SourceSpec, open_sources, sources_for
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 
 
@@ -64,6 +65,7 @@ class _Job:
     label: str
     links: list[LockedFile]
     state: StateRecord  # the destination's record of what was verified
+    sources: tuple[SourceSpec, ...]  # mirrors and registries before the Hub
     blake3: str | None = None
     source: str = ""  # where the bytes came from, when downloaded
     verified: Recorded | None = None  # set once the file is in place, verified
@@ -142,6 +144,7 @@ def run_pull(
         pulls = selected_pulls(manifest, options.targets)
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
         restale = _plan(manifest, pulls, lock, options)
+        specs = sources_for(manifest)
         for pull in pulls:
             entry = lock.get(pull.type, pull.id)
             if pull.key in restale:
@@ -167,7 +170,8 @@ def run_pull(
                 if target in by_target:
                     by_target[target].links.append(file)
                 else:
-                    by_target[target] = _Job(layout, file, target, f"{entry.key}/{file.path}", [file], state)
+                    by_target[target] = _Job(layout, file, target, f"{entry.key}/{file.path}", [file], state,
+                                             specs)
             jobs.extend(by_target.values())
     try:
         missing = _install(jobs, hub, retry, options, reporter, summary)
@@ -232,7 +236,9 @@ def _install(
     summary: PullSummary,
 ) -> list[str]:
     """Run every job; return labels missing offline; raise naming every failed file."""
-    downloader = Downloader(hub, retry) if hub is not None and not options.offline else None
+    hub = None if options.offline else hub
+    chains: dict[tuple[SourceSpec, ...], Sources | None] = {
+        specs: open_sources(specs, hub, retry, reporter.note) for specs in {j.sources for j in jobs}}
     reporter.begin(len(jobs), sum(j.file.size for j in jobs))
     missing: list[str] = []
     failures: list[str] = []
@@ -254,17 +260,16 @@ def _install(
         job.blake3 = _in_place(job)
         if job.blake3 is not None:
             return finish(job, None)
-        if downloader is None:
+        sources = chains[job.sources]
+        if sources is None:
             return "missing"
         target.parent.mkdir(parents=True, exist_ok=True)
         advance = reporter.start(job.label, job.file.size)
-        entry = job.layout.entry
-        url = downloader.url(entry.id, entry.type, entry.commit, job.file.path)
         accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
-        fetched = downloader.fetch(url, job.file, target, partial=job.layout.partial(target), label=job.label,
-                                   advance=advance, accept=accept)
+        record = summary.records[job.layout.entry.key]
+        fetched, job.source = sources.fetch(job.layout.entry, job.file, target, partial=job.layout.partial(target),
+                                            label=job.label, advance=advance, accept=accept, rejected=record.refused)
         job.blake3 = fetched.blake3
-        job.source = downloader.hub.endpoint
         # fsync and rename on another thread: this one moves on to the next transfer.
         return finishers.submit(finish, job, fetched.install)
 
@@ -313,8 +318,9 @@ def _install(
             finishers.shutdown(wait=False, cancel_futures=True)
             raise
         finally:
-            if downloader is not None:
-                downloader.close()
+            for chain in chains.values():
+                if chain is not None:
+                    chain.close()
     fsync_dirs(written)
     if failures:
         raise HfsyncError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +45,11 @@ class PullRecord:
         self.sources[source] = self.sources.get(source, 0) + size
 
     def refused(self, source: str) -> None:
-        self.rejected[source] = self.rejected.get(source, 0) + 1
+        with _REFUSALS:  # heard from every transfer thread at once
+            self.rejected[source] = self.rejected.get(source, 0) + 1
+
+
+_REFUSALS = threading.Lock()
 
 
 # (name suffix, help, the record's value) for the per-pull gauges.
