@@ -63,3 +63,14 @@ def sources() -> tuple[str, ...] | None:
     if raw is None:
         return None
     return tuple(part for part in raw.replace(",", " ").split() if part)
+
+
+def registry_auth_files() -> list[Path]:
+    """Where registry credentials are looked up, first first: REGISTRY_AUTH_FILE (as podman and
+    skopeo read it), then $DOCKER_CONFIG/config.json, else ~/.docker/config.json."""
+    files = []
+    if os.environ.get("REGISTRY_AUTH_FILE"):
+        files.append(Path(os.environ["REGISTRY_AUTH_FILE"]))
+    docker = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    files.append(Path(docker) / "config.json")
+    return files

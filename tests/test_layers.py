@@ -32,7 +32,8 @@ DATA = {"hfsync.manifest", "hfsync.publish.plan", "hfsync.publish.remote", "hfsy
         "hfsync.discover.reports", "hfsync.inspect.model"}
 ENGINES = {"hfsync.publish.planner", "hfsync.publish.apply", "hfsync.pull.lock", "hfsync.pull.upgrade", "hfsync.pull.install",
            "hfsync.pull.verify", "hfsync.discover.search", "hfsync.discover.info", "hfsync.discover.importer",
-           "hfsync.discover.cache", "hfsync.github"}
+           "hfsync.discover.cache", "hfsync.github",
+           "hfsync.pull.ocipush"}  # `hfsync oci push`: a command's job of its own
 # Where one concern reaches into another's steps (not its data), and why.
 CROSSINGS = {
     ("hfsync.publish.planner", "hfsync.pull.drift"): "a plan shows the pulls whose upstream moved past the lock",

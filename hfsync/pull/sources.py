@@ -28,6 +28,7 @@ from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest
 from hfsync.pull.lockfile import LockedFile, LockedPull
+from hfsync.pull.ocisource import NotInSource, OciSource
 
 # A mirror that fails is passed over quickly: the next source has the same bytes.
 MIRROR_ATTEMPTS = 3
@@ -129,7 +130,7 @@ def _quick(retry: Retry) -> Retry:
 def _lacks(error: BaseException) -> bool:
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, EntryNotFoundError | RepositoryNotFoundError | RevisionNotFoundError):
+        if isinstance(seen, NotInSource | EntryNotFoundError | RepositoryNotFoundError | RevisionNotFoundError):
             return True
         seen = seen.__cause__
     return False
@@ -203,14 +204,14 @@ class Sources:
 
 
 def open_sources(specs: Sequence[SourceSpec], hub: Hub | None, retry: Retry, note: Callable[[str], None],
-                 oci: Callable[[SourceSpec, Retry], Source] | None = None) -> Sources | None:
+                 ) -> Sources | None:
     """The run's sources: ``specs`` in order, then ``hub`` (None offline); None when there are none."""
     chain: list[Source] = []
     for spec in specs:
         if spec.kind == "hub":
             chain.append(HubSource(_Endpoint(spec.url), _quick(retry), spec.name))
-        elif oci is not None:
-            chain.append(oci(spec, _quick(retry)))
+        else:
+            chain.append(OciSource(spec.url, _quick(retry)))
     if hub is not None:
         chain.append(HubSource(hub, retry))
     return Sources(chain, note) if chain else None
