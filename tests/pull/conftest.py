@@ -133,109 +133,16 @@ def engine_pull(sandbox, project):
     return invoke
 
 
-REGISTRY_BINARY = "/usr/bin/docker-registry"
-REGISTRY_USER, REGISTRY_PASSWORD = "fleet", "registry-pw-3f9a1c"
-
-
-def _htpasswd_line(user: str, password: str) -> str | None:
-    """A bcrypt htpasswd line (the only hash the distribution registry accepts)."""
-    try:
-        import bcrypt
-    except ImportError:
-        bcrypt = None
-    if bcrypt is not None:
-        return f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()}"
-    import shutil
-    import subprocess
-
-    tool = shutil.which("htpasswd")
-    if tool is None:
-        return None
-    return subprocess.run([tool, "-nbB", "-C", "5", user, password], capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
-class Registry:
-    """A running CNCF distribution registry: ``.host`` (127.0.0.1:PORT), ``.url`` (oci://HOST/models),
-    ``.user``/``.password``, ``.auth_file`` (docker config format), ``.requests()`` (its access log)."""
-
-    def __init__(self, host: str, root: Path, log: Path, auth_file: Path) -> None:
-        self.host = host
-        self.url = f"oci://{host}/models"
-        self.root = root
-        self.log = log
-        self.auth_file = auth_file
-        self.user, self.password = REGISTRY_USER, REGISTRY_PASSWORD
-
-    def requests(self) -> list[str]:
-        """Access-log lines: '"METHOD /path HTTP/1.1" status bytes'."""
-        import re
-
-        return re.findall(r'"((?:GET|HEAD|POST|PATCH|PUT|DELETE) \S+ HTTP/1.1" \d+ \d+)', self.log.read_text())
-
-    def bytes_served(self, what: str = "/blobs/sha256:") -> int:
-        return sum(int(line.rsplit(" ", 1)[1]) for line in self.requests()
-                   if line.startswith("GET ") and what in line and '" 20' in line)
-
 
 @pytest.fixture
 def registry(tmp_path, monkeypatch):
-    """The distribution registry on a free loopback port with basic auth, stopped by its PID after
-    the test; REGISTRY_AUTH_FILE points at an auth file for it. Skipped when the binary is missing."""
-    import base64
-    import signal
-    import socket
-    import subprocess
-    import time
-    import urllib.error
-    import urllib.request
+    """The CNCF distribution registry on a free loopback port with basic auth (tests.registry), stopped
+    by its PID after the test; REGISTRY_AUTH_FILE points at an auth file for it. Skipped when missing."""
+    from tests.registry import missing, running_registry
 
-    if not os.access(REGISTRY_BINARY, os.X_OK):
-        pytest.skip(f"{REGISTRY_BINARY} not found: `apt-get install docker-registry` (the CNCF distribution "
-                    "registry) to run the OCI tests")
-    line = _htpasswd_line(REGISTRY_USER, REGISTRY_PASSWORD)
-    if line is None:
-        pytest.skip("no bcrypt to write the registry's htpasswd: install python bcrypt or apache2-utils")
-    folder = tmp_path / "registry"
-    folder.mkdir()
-    (folder / "htpasswd").write_text(line + "\n")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    host = f"127.0.0.1:{port}"
-    (folder / "config.yml").write_text(yaml.safe_dump({
-        "version": 0.1,
-        "log": {"level": "error", "accesslog": {"disabled": False}},
-        "storage": {"filesystem": {"rootdirectory": str(folder / "data")}, "delete": {"enabled": True}},
-        "http": {"addr": host},
-        "auth": {"htpasswd": {"realm": "hfsync-test", "path": str(folder / "htpasswd")}},
-    }))
-    log = folder / "registry.log"
-    with open(log, "wb") as sink:
-        process = subprocess.Popen([REGISTRY_BINARY, "serve", str(folder / "config.yml")], stdout=sink,
-                                   stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"http://{host}/v2/", timeout=1)
-            except urllib.error.HTTPError as error:
-                if error.code == 401:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the registry did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        auth_file = folder / "auth.json"
-        token = base64.b64encode(f"{REGISTRY_USER}:{REGISTRY_PASSWORD}".encode()).decode()
-        auth_file.write_text(json.dumps({"auths": {host: {"auth": token}}}))
-        monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth_file))
-        yield Registry(host, folder / "data", log, auth_file)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    with running_registry(tmp_path / "registry") as started:
+        monkeypatch.setenv("REGISTRY_AUTH_FILE", str(started.auth_file))
+        yield started
