@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from hfsync.pull.lockfile import LockedFile, LockedPull
@@ -111,6 +112,9 @@ def manifest(entry: LockedPull, blobs: list[Blob], config_blob: Blob, source: st
     })
 
 
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+
 class ArtifactMismatch(Exception):
     """The artifact does not pin what the lock pins."""
 
@@ -119,8 +123,9 @@ def pinned_layers(entry: LockedPull, found: dict) -> dict[str, dict]:
     """The artifact's layer for each pinned file it holds, by path; ArtifactMismatch when the
     artifact is another pin, or names other digests or sizes than the lock for a file."""
     said = found.get("annotations") or {}
-    if said.get(REVISION) not in (None, entry.commit) or said.get(REPO) not in (None, entry.key):
-        raise ArtifactMismatch(f"the artifact is {said.get(REPO)}@{said.get(REVISION)}, not {entry.key}@{entry.commit}")
+    for name, pinned in ((REPO, entry.key), (REVISION, entry.commit)):
+        if said.get(name) not in (None, pinned):
+            raise ArtifactMismatch(f"its {name} is {str(said[name])[:80]!r}, the lock pins {pinned!r}")
     by_path = {}
     for layer in found.get("layers") or []:
         notes = layer.get("annotations") or {} if isinstance(layer, dict) else {}
@@ -137,6 +142,8 @@ def pinned_layers(entry: LockedPull, found: dict) -> dict[str, dict]:
                  if pinned and notes.get(name) != pinned]
         if file.sha256 and layer.get("digest") != f"sha256:{file.sha256}":
             wrong.append("digest")
+        if not isinstance(layer.get("digest"), str) or not _DIGEST.fullmatch(layer["digest"]):
+            raise ArtifactMismatch(f"its layer for {file.path} has no valid digest: {str(layer.get('digest'))[:80]!r}")
         if layer.get("size") != file.size:
             wrong.append("size")
         if wrong:

@@ -242,3 +242,68 @@ def test_bearer_token_flow_and_the_token_never_shows(httpserver, monkeypatch, tm
     assert client.authorization("models/acme/m1") == f"Bearer {token}"
     assert redact(f"x {token} p-9c2b") == "x *** ***"
     client.close()
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"digest": "sha256:../../../v2/other/blobs/x"}, "has no valid digest"),
+    ({"size": 1}, "names another size than the lock"),
+    ({"annotations": {"org.opencontainers.image.title": "config.json"}}, "names another dev.hfsync.lock.git-oid"),
+])
+def test_a_hostile_artifact_layer_is_refused(change, expected):
+    from hfsync.pull.lockfile import LockedFile, LockedPull
+    from hfsync.pull.ociartifact import ArtifactMismatch, pinned_layers
+
+    file = LockedFile("config.json", 19, git_oid="a" * 40)
+    entry = LockedPull("acme/m1", "model", "main", "c" * 40, "r", (file,))
+    layer = {"mediaType": "x", "digest": "sha256:" + "b" * 64, "size": 19,
+             "annotations": {"org.opencontainers.image.title": "config.json", "dev.hfsync.lock.git-oid": "a" * 40}}
+    assert pinned_layers(entry, {"layers": [layer]}) == {"config.json": layer}
+    with pytest.raises(ArtifactMismatch, match=expected):
+        pinned_layers(entry, {"layers": [{**layer, **change}]})
+    with pytest.raises(ArtifactMismatch, match=f"its org.opencontainers.image.revision is '{'d' * 40}', the lock pins"):
+        pinned_layers(entry, {"layers": [layer], "annotations": {"org.opencontainers.image.revision": "d" * 40}})
+
+
+def test_a_blob_cut_off_mid_body_resumes_with_range(httpserver, tmp_path, monkeypatch):
+    """A registry (pytest-httpserver) that breaks the first blob response half way."""
+    import hashlib
+
+    from werkzeug import Response
+
+    from hfsync.hub.retry import Retry, RetryPolicy
+    from hfsync.pull import ociartifact
+    from hfsync.pull.lockfile import LockedFile, LockedPull
+    from hfsync.pull.ocisource import OciSource
+
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "none.json"))
+    data = os.urandom(3 * 1024 * 1024)
+    sha = hashlib.sha256(data).hexdigest()
+    file = LockedFile("model.safetensors", len(data), sha256=sha)
+    entry = LockedPull("acme/m1", "model", "main", "c" * 40, "r", (file,))
+    blobs = ociartifact.layers(entry, {file.path: f"sha256:{sha}"})
+    config, _body = ociartifact.config(entry, blobs)
+    httpserver.expect_request(f"/v2/models/acme/m1/manifests/{'c' * 40}").respond_with_data(
+        ociartifact.manifest(entry, blobs, config, "x"), content_type=ociartifact.MANIFEST)
+    ranges = []
+
+    def blob(request):
+        ranges.append(request.headers.get("Range"))
+        if len(ranges) == 1:
+            def half():
+                yield data[: len(data) // 2]
+                raise ConnectionResetError("cut")
+            return Response(half(), headers={"Content-Length": str(len(data))})
+        start = int(request.headers["Range"].split("=")[1].rstrip("-"))
+        return Response(data[start:], status=206,
+                        headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+
+    httpserver.expect_request(f"/v2/models/acme/m1/blobs/sha256:{sha}").respond_with_handler(blob)
+    source = OciSource(f"oci://127.0.0.1:{httpserver.port}/models", Retry(RetryPolicy(base=0.01)))
+    target = tmp_path / "out" / "model.safetensors"
+    target.parent.mkdir()
+    fetched = source.fetch(entry, file, target, partial=tmp_path / "model.partial", label="acme/m1/model.safetensors",
+                           advance=lambda n: None, accept=None)
+    fetched.install()
+    source.close()
+    assert target.read_bytes() == data
+    assert ranges[0] is None and ranges[1].startswith("bytes=") and ranges[1] != "bytes=0-"
