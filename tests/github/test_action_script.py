@@ -12,7 +12,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-STEP = next(s for s in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"] if s.get("id") == "run")
+STEPS = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"]
+STEP = next(s for s in STEPS if s.get("id") == "run")
+FIND_PYTHON = next(s for s in STEPS if s.get("id") == "python")
+INSTALL = next(s for s in STEPS if s.get("id") == "install")
 HF_TOKEN = "hf_" + "ActionSecretValue" * 2
 
 FAKE = r"""#!/usr/bin/env bash
@@ -44,7 +47,8 @@ def run_action(tmp_path):
         outputs.write_text("")
         (tmp_path / "calls").write_text("")
         env = {
-            "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
+            "PATH": os.environ["PATH"],
+            "HFSYNC_BIN": str(fake_bin),  # the install step's output: hfsync is found there only
             "RUNNER_TEMP": str(tmp_path),
             "GITHUB_OUTPUT": str(outputs),
             "FAKE_DIR": str(tmp_path),
@@ -150,12 +154,103 @@ def test_the_hf_token_is_in_the_environment_never_in_arguments(run_action, tmp_p
     assert done.stdout.count(HF_TOKEN) == 1 and f"::add-mask::{HF_TOKEN}" in done.stdout
 
 
-def test_apply_then_plan_with_the_real_hfsync_against_the_sandbox(sandbox, tmp_path):
-    """The step as the runner would run it, with hfsync itself: apply publishes, a plan after finds nothing."""
-    bin_dir = tmp_path / "real-bin"
-    bin_dir.mkdir()
-    (bin_dir / "hfsync").write_text(f'#!/usr/bin/env bash\nexec {sys.executable} -m hfsync "$@"\n')
-    (bin_dir / "hfsync").chmod(0o755)
+FAKE_PYTHON = r"""#!/usr/bin/env bash
+# Records how it is called; `-m venv DIR` makes DIR/bin/{python,hfsync} record too.
+printf '%s\n' "$*" >> "$FAKE_DIR/python_calls"
+if [ "$1 $2" = "-m venv" ]; then
+  mkdir -p "$3/bin"
+  cp "$0" "$3/bin/python"
+  printf '#!/usr/bin/env bash\necho "hfsync, version 9.9"\n' > "$3/bin/hfsync"
+  chmod +x "$3/bin/hfsync"
+fi
+"""
+
+
+def _action_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    for name in ("github_output", "github_path", "github_env"):
+        (tmp_path / name).write_text("")
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_PATH": str(tmp_path / "github_path"),
+        "GITHUB_ENV": str(tmp_path / "github_env"),
+        **extra,
+    }
+
+
+def _outputs(tmp_path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in (tmp_path / "github_output").read_text().splitlines())
+
+
+@pytest.mark.parametrize(("version", "spec"), [
+    ("", "/checkout/of/the/action"),
+    ("0.1.0", "hfsync-gitops==0.1.0"),
+    ("hfsync-gitops>=0.1,<0.2", "hfsync-gitops>=0.1,<0.2"),
+    ("git+https://example.invalid/acme/hfsync@v1", "git+https://example.invalid/acme/hfsync@v1"),
+])
+def test_the_install_step_installs_the_actions_own_checkout_unless_a_version_is_given(tmp_path, version, spec):
+    python = tmp_path / "python3"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    env = _action_env(tmp_path, FAKE_DIR=str(tmp_path), HFSYNC_SPEC=version, HFSYNC_PYTHON=str(python),
+                      HFSYNC_ACTION_PATH="/checkout/of/the/action")
+    done = subprocess.run(["bash", "-c", INSTALL["run"]], env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    venv = tmp_path / "hfsync-venv"
+    assert (tmp_path / "python_calls").read_text().splitlines() == [
+        f"-m venv {venv}",
+        f"-m pip install --quiet --disable-pip-version-check {spec}",
+    ]
+    assert _outputs(tmp_path) == {"bin": f"{venv}/bin"}
+    # Nothing for later steps: their PATH and environment (and so their python) are unchanged.
+    assert (tmp_path / "github_path").read_text() == ""
+    assert (tmp_path / "github_env").read_text() == ""
+
+
+def test_the_action_never_changes_the_jobs_python():
+    for step in STEPS:
+        if "setup-python" in step.get("uses", ""):
+            assert step["with"]["update-environment"] is False
+        assert "GITHUB_PATH" not in step.get("run", "") and "GITHUB_ENV" not in step.get("run", "")
+
+
+def test_find_python_picks_a_python_of_311_or_later(tmp_path):
+    env = _action_env(tmp_path, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["bash", "-c", FIND_PYTHON["run"]], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    found = _outputs(tmp_path)["path"]
+    version = subprocess.run([found, "-c", "import sys; print(sys.version_info >= (3, 11))"],
+                             capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == "True"
+
+    (tmp_path / "old").mkdir()
+    old = tmp_path / "old" / "python3"
+    old.write_text("#!/bin/sh\nexit 1\n")  # "too old" to the version check
+    old.chmod(0o755)
+    bash = shutil.which("bash")
+    done = subprocess.run([bash, "-c", FIND_PYTHON["run"]], env=_action_env(tmp_path, PATH=str(tmp_path / "old")),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and _outputs(tmp_path) == {}  # so setup-python runs instead
+
+
+def test_installed_from_its_own_checkout_apply_then_drift_against_the_sandbox(sandbox, tmp_path):
+    """The install step as the runner runs it (a private venv from this checkout), then the step
+    with that hfsync against the sandbox: apply publishes, a drift run after finds nothing."""
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    env = _action_env(runner, HFSYNC_SPEC="", HFSYNC_PYTHON=sys.executable, HFSYNC_ACTION_PATH=str(ROOT))
+    env.pop("HOME")
+    done = subprocess.run(["bash", "-c", INSTALL["run"]], env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Installing hfsync from {ROOT}" in done.stdout
+    bin_dir = _outputs(runner)["bin"]
+    assert bin_dir == f"{runner}/hfsync-venv/bin"
+    assert (runner / "github_path").read_text() == ""
+
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "examples", work, ignore=shutil.ignore_patterns("github"))
     summary = tmp_path / "summary.md"
@@ -163,9 +258,8 @@ def test_apply_then_plan_with_the_real_hfsync_against_the_sandbox(sandbox, tmp_p
     def step(command: str) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
         outputs = tmp_path / f"output-{command}"
         env = {
-            **os.environ,
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-            "PYTHONPATH": str(ROOT),
+            **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+            "HFSYNC_BIN": bin_dir,
             "RUNNER_TEMP": str(tmp_path),
             "GITHUB_OUTPUT": str(outputs),
             "GITHUB_STEP_SUMMARY": str(summary),
