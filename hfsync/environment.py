@@ -1,7 +1,8 @@
 """Every environment variable hfsync itself reads, read when asked (never at import).
 
 huggingface_hub reads its own (HF_TOKEN, HF_ENDPOINT, HF_HOME, ...); of those, hfsync
-reads only HF_HUB_OFFLINE, here, so that every command agrees on what offline means.
+reads only HF_HUB_OFFLINE and HF_HUB_DISABLE_PROGRESS_BARS, here, so that every command
+agrees on what they mean.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ _TRUE = ("1", "true", "yes", "on", "y", "t")
 def offline(flag: bool = False) -> bool:
     """Whether this run must make no request: ``--offline`` or HF_HUB_OFFLINE set to a true value."""
     return flag or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+def no_color() -> bool:
+    """NO_COLOR (https://no-color.org): set to any non-empty value, it turns colour off."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def progress_bars_disabled() -> bool:
+    """HF_HUB_DISABLE_PROGRESS_BARS set to a true value, as huggingface_hub reads it."""
+    return os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS", "").strip().lower() in _TRUE
 
 
 def cache_dir() -> Path:

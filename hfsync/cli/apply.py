@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import report_format_option
 from hfsync.cli.plan import target_option
 from hfsync.cli.validate import manifest_option
 
@@ -19,10 +20,11 @@ from hfsync.cli.validate import manifest_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal).")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Targets applied at once.")
+@report_format_option
 @click.pass_obj
 def apply(
     obj: Options, plan_file: Path | None, files: tuple[Path, ...], targets: tuple[str, ...],
-    auto_approve: bool, parallelism: int,
+    auto_approve: bool, parallelism: int, fmt: str,
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
     from hfsync.errors import HfsyncError, Interrupted
@@ -32,29 +34,42 @@ def apply(
     from hfsync.publish.planner import plan_manifests
     from hfsync.render import render
 
+    if fmt == "json" and plan_file is None and not auto_approve:
+        raise HfsyncError("apply --format json cannot ask for approval: give a saved plan or --auto-approve.")
     if plan_file is None and not auto_approve and not sys.stdin.isatty():
         raise HfsyncError("apply needs --auto-approve when not run from a terminal",
                           hint="Review with `hfsync plan`, then run `hfsync apply --auto-approve`.")
     if plan_file is not None and files:
         raise HfsyncError("give a plan file or -f manifests, not both")
+    if plan_file is not None and targets:
+        # As Terraform refuses -target with a saved plan: what was reviewed is applied whole.
+        raise HfsyncError(
+            "--target cannot be used with a saved plan: the plan already says what to apply.",
+            hint="Plan the targets you want (`hfsync plan --target ID --out PLAN`) and apply that plan.")
     if not obj.progress:
         from huggingface_hub.utils import disable_progress_bars
 
         disable_progress_bars()
     publisher = Publisher(Hub(obj.endpoint, obj.token))
     if plan_file is not None:
-        plan = load_fresh(plan_file, publisher, targets)
+        plan = load_fresh(plan_file, publisher)
     else:
         plan = plan_manifests(files, publisher, targets, parallelism)
-        click.echo(render(plan, "human", obj.color), nl=False)
+        if fmt != "json":
+            click.echo(render(plan, "human", obj.color), nl=False)
         if plan.errors:
-            raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.")
+            shown = "" if fmt != "json" else "".join(f"\n  {error}" for error in plan.errors)  # not printed above
+            raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.{shown}")
         if plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
             raise HfsyncError("apply cancelled; nothing was changed.")
     result = apply_plan(plan, publisher, parallelism=parallelism, on_interrupt=lambda: click.echo(
         "Interrupt received: letting the commits in flight finish; nothing new starts "
         "(^C again to stop at once).", err=True))
     text, failed = report(result)
+    if fmt == "json":
+        from hfsync.render import reports
+
+        text = reports.apply(result)
     click.echo(text, nl=False)
     if result.interrupted:
         raise Interrupted(

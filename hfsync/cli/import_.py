@@ -9,7 +9,7 @@ from hfsync.cli.main import Options, cli
 
 @cli.command(name="import")
 @click.argument("repo_ids", nargs=-1, required=True, metavar="ID...")
-@click.option("--type", "repo_type", type=click.Choice(["model", "dataset", "space"]), default="model",
+@click.option("--type", "--repo-type", "repo_type", type=click.Choice(["model", "dataset", "space"]), default="model",
               show_default=True)
 @click.pass_obj
 def import_(obj: Options, repo_ids: tuple[str, ...], repo_type: str) -> int:

@@ -12,7 +12,7 @@ from hfsync.cli.search import offline_option, ttl_option
 
 @cli.command()
 @click.argument("repo_id", metavar="ID")
-@click.option("--type", "repo_type", type=click.Choice(["model", "dataset", "space"]),
+@click.option("--type", "--repo-type", "repo_type", type=click.Choice(["model", "dataset", "space"]),
               help="Repo type (default: model, or the prefix of ID such as dataset:acme/reviews).")
 @click.option("--revision", help="Branch, tag or commit (default: the default branch).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import report_format_option
 from hfsync.cli.validate import manifest_option
 
 
@@ -18,9 +19,10 @@ from hfsync.cli.validate import manifest_option
 @click.option("--allow-unsafe", is_flag=True,
               help="Admit pickle-family files (.bin, .pt, ...) where no safetensors replace them.")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
+@report_format_option
 @click.pass_obj
 def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool, allow_unsafe: bool,
-         ids: tuple[str, ...]) -> int:
+         ids: tuple[str, ...], fmt: str) -> int:
     """Resolve pulls to commits and file digests in hfsync.lock.
 
     Pins already in step with the manifest stay; --update moves them (all, or the IDs given).
@@ -45,6 +47,11 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
                                allow_unsafe=allow_unsafe)
     finally:
         reporter.close()
+    if fmt == "json":
+        from hfsync.render import reports
+
+        click.echo(reports.lock(summary), nl=False)
+        return 0
     if options.verbosity < 0:
         return 0
     for item in summary.resolved:

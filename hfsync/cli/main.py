@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from hfsync import __version__
+from hfsync.environment import no_color as env_no_color
+from hfsync.environment import progress_bars_disabled
 from hfsync.errors import HfsyncError
 from hfsync.log import configure, redact, register_secret
 
@@ -54,7 +56,9 @@ def _endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", count=True, help="More logging; -v also shows tracebacks.")
-@click.option("--no-progress", is_flag=True, help="Plain lines instead of progress bars.")
+@click.option("--no-progress", is_flag=True,
+              help="Plain lines instead of progress bars (also HF_HUB_DISABLE_PROGRESS_BARS=1).")
+@click.option("--no-color", is_flag=True, help="No ANSI colours (also NO_COLOR set to any non-empty value).")
 @click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
@@ -75,6 +79,7 @@ def cli(
     quiet: bool,
     verbose: int,
     no_progress: bool,
+    no_color: bool,
     log_format: str,
     trace_file: Path | None,
 ) -> None:
@@ -96,14 +101,14 @@ def cli(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         token=token,
         verbosity=verbosity,
-        progress=not no_progress and sys.stderr.isatty(),
+        progress=not (no_progress or progress_bars_disabled()) and sys.stderr.isatty(),
         log_format=log_format,
         trace_file=trace_file,
-        color="NO_COLOR" not in os.environ,
+        color=not (no_color or env_no_color()),
     )
 
 
-_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--no-progress"})
+_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--no-progress", "--no-color"})
 _GLOBAL_VALUED = frozenset({"--endpoint", "--token", "--log-format", "--trace-file"})
 
 

@@ -13,3 +13,8 @@ metrics_option = click.option(
     help="Write Prometheus text-format metrics here, atomically, even when the run fails "
     "(for node_exporter's textfile collector: name it *.prom).",
 )
+
+report_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="json: one JSON document on stdout (its JSON Schema: `hfsync schema COMMAND.report`).",
+)

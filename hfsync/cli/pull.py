@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import metrics_option
+from hfsync.cli.options import metrics_option, report_format_option
 from hfsync.cli.validate import manifest_option
 
 
@@ -21,9 +21,10 @@ from hfsync.cli.validate import manifest_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Files transferred at once.")
 @metrics_option
+@report_format_option
 @click.pass_obj
 def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], locked: bool, offline: bool,
-         allow_unsafe: bool, parallelism: int, metrics_file: Path | None) -> int:
+         allow_unsafe: bool, parallelism: int, metrics_file: Path | None, fmt: str) -> int:
     """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
     from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
@@ -47,6 +48,11 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
                 run_pull(workspace, hub, Retry(on_wait=reporter.wait), run, reporter, summary)
         finally:
             reporter.close()
+    if fmt == "json":
+        from hfsync.render import reports
+
+        click.echo(reports.pull(summary), nl=False)
+        return 0
     if options.verbosity < 0:
         return 0
     for path in summary.locks_written:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import metrics_option
+from hfsync.cli.options import metrics_option, report_format_option
 from hfsync.cli.validate import manifest_option
 
 
@@ -18,9 +18,10 @@ from hfsync.cli.validate import manifest_option
               help="Check the lock's own digests (sha256, git blob id) instead of the record the pull left; "
               "for a copy made by other means.")
 @metrics_option
+@report_format_option
 @click.pass_obj
 def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], deep: bool,
-           metrics_file: Path | None) -> int:
+           metrics_file: Path | None, fmt: str) -> int:
     """Check pulled files against hfsync.lock (blake3 against the pull's record); exit 1 on any difference."""
     from hfsync.manifest.load import load
     from hfsync.pull.metrics import metrics_written
@@ -31,6 +32,12 @@ def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], 
     with metrics_written(metrics_file, "verify", records):
         report = run_verify(load(files), targets, deep=deep)
         records.update(report.records)
+    if fmt == "json":
+        from hfsync.render import reports
+
+        click.echo(reports.verify(report), nl=False)
+        raise_on_mismatch(report)
+        return 0
     for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra),
                          ("stale", report.stale)):
         for label in labels:

@@ -15,6 +15,7 @@ import yaml
 
 from hfsync.hub.publish import Publisher
 
+MODELINE = "# yaml-language-server: $schema=hfsync.schema.json\n"
 # Card keys that are settings in a manifest entry, not card metadata.
 _SPACE_KEYS = {"sdk": None, "short_description": None}
 
@@ -52,4 +53,5 @@ def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str =
     """A manifest (YAML) with one entry per repo in ``repo_ids``."""
     entries = [entry(publisher, repo_id, repo_type) for repo_id in repo_ids]
     body = yaml.safe_dump({"version": 1, "repos": entries}, sort_keys=False, allow_unicode=True)
-    return "# yaml-language-server: $schema=./schemas/hfsync.schema.json\n" + body
+    # The schema file beside the manifest, written by `hfsync schema > hfsync.schema.json`.
+    return MODELINE + body

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -204,12 +204,9 @@ def _space_settings(
     return warnings
 
 
-def load_fresh(path: Path, publisher: Publisher, targets: Sequence[str] = ()) -> Plan:
-    """Read a saved plan (restricted to ``targets``) and refuse it unless it is fresh."""
-    saved = read(path)
-    plan = saved.select(tuple(targets))
-    if targets and not plan.targets:
-        raise HfsyncError(f"no target named {', '.join(targets)} in {path}")
+def load_fresh(path: Path, publisher: Publisher) -> Plan:
+    """Read a saved plan and refuse it unless it is fresh."""
+    plan = read(path)
     check_fresh(plan, publisher, DigestCache())
     return plan
 

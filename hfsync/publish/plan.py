@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -191,12 +191,6 @@ class Plan:
         deleted = sum(f.action == Action.DELETE for f in files)
         return len(files) - deleted, deleted
 
-    def select(self, wanted: tuple[str, ...]) -> Plan:
-        """The plan restricted to targets whose key or repo id is in ``wanted``."""
-        if not wanted:
-            return self
-        return replace(self, targets=tuple(t for t in self.targets if matches(t, wanted)))
-
     # --- the saved format ----------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,10 +228,6 @@ class Plan:
             format_version=version,
         )
 
-
-def matches(target: TargetChange, wanted: tuple[str, ...]) -> bool:
-    """Whether ``--target`` values ``wanted`` name ``target`` (by key or by repo id)."""
-    return target.key in wanted or target.repo_id in wanted
 
 
 def schema() -> dict[str, Any]:

@@ -30,7 +30,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # Imported here, once, by whichever thread loads this module: detect-secrets' modules
@@ -468,6 +468,21 @@ def scan_path(path: Path, baseline_path: Path | None = None) -> ScanReport:
         baseline_path = find_baseline(root)  # the one plan and apply would use
     baseline = Baseline(baseline_path) if baseline_path is not None else None
     return scan_files(root, paths, baseline)
+
+
+def scan_paths(paths: Sequence[Path], baseline_path: Path | None = None) -> ScanReport:
+    """Scan each of ``paths`` (folders or files) as one report. A file's findings are named
+    as it was given; a folder's are relative to it, prefixed with it when several paths are given."""
+    total = ScanReport()
+    for path in paths:
+        report = scan_path(path, baseline_path)
+        base = path.parent if path.is_file() else path if len(paths) > 1 else Path()
+        total.findings += [replace(f, path=(base / f.path).as_posix()) for f in report.findings]
+        total.silenced += report.silenced
+        total.files += report.files
+        total.binary += report.binary
+        total.bytes += report.bytes
+    return total
 
 
 def blocked(findings: Sequence[object], where: str) -> SecretFoundError:

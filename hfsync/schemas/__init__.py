@@ -11,7 +11,8 @@ import json
 from importlib import resources
 from typing import Any
 
-NAMES = ("hfsync", "hfsync.lock", "plan")
+NAMES = ("hfsync", "hfsync.lock", "plan", "validate.report", "lock.report", "pull.report", "verify.report",
+         "scan.report", "apply.report")
 
 
 def text(name: str) -> str:

@@ -92,12 +92,6 @@ def test_lfs_prediction_for_new_files():
     assert not predict_lfs("config.json", 10)
 
 
-def test_plan_select_by_key_or_id():
-    plan = fixed_plan()
-    assert [t.key for t in plan.select(("acme/reviews", "acme/sentiment-lora")).targets] == [
-        "acme/sentiment-lora", "dataset:acme/reviews"]
-    assert [t.key for t in plan.select(("space:acme/demo",)).targets] == ["space:acme/demo"]
-
 
 def test_plan_of_another_format_version_is_refused():
     data = json.loads(fixed_plan().to_json())

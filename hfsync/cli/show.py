@@ -1,0 +1,22 @@
+"""`hfsync show`: a saved plan, rendered (as `terraform show PLAN`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hfsync.cli.main import Options, cli
+
+
+@cli.command()
+@click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["human", "markdown", "json"]), default="human", show_default=True)
+@click.pass_obj
+def show(obj: Options, plan_file: Path, fmt: str) -> int:
+    """Show a plan saved with `hfsync plan --out PLAN`, without reaching the Hub."""
+    from hfsync.publish.plan import read
+    from hfsync.render import render
+
+    click.echo(render(read(plan_file), fmt, obj.color), nl=False)
+    return 0
