@@ -124,9 +124,31 @@ def classify(error: BaseException) -> tuple[bool, str, float | None]:
         return True, f"HTTP {status}", server_wait(response.headers)
     if isinstance(error, OfflineModeIsEnabled):  # a ConnectionError no retry can cure
         return False, str(error), None
+    if is_unresolved(error):
+        return False, type(error).__name__ + (f": {error}" if str(error) else ""), None
     if isinstance(error, TRANSIENT_ERRORS):
         return True, type(error).__name__ + (f": {error}" if str(error) else ""), None
     return False, str(error), None
+
+
+# getaddrinfo's words for a host name that does not resolve, on Linux, macOS and Windows
+# (httpx keeps only the text of the socket.gaierror it wraps).
+_UNRESOLVED = ("Name or service not known", "nodename nor servname", "Temporary failure in name resolution",
+               "No address associated with hostname", "getaddrinfo failed", "Name does not resolve")
+
+
+def is_unresolved(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a host name that does not resolve (DNS).
+
+    Not transient for hfsync: a wrong endpoint or no network, which waiting does not cure."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror) or any(words in str(seen) for words in _UNRESOLVED):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def is_refused(error: BaseException) -> bool:
@@ -171,6 +193,12 @@ class Retry:
                 return fn(attempt)
             except Exception as error:
                 retryable, reason, asked = classify(error)
+                if not retryable and is_unresolved(error) and not isinstance(error, HubError):
+                    raise HubError(
+                        f"{operation}: the endpoint's host name does not resolve; {redact(reason)}",
+                        hint="Check --endpoint or HF_ENDPOINT, and the network (DNS, a proxy): "
+                        "no request can succeed until the name resolves.",
+                    ) from error
                 if not retryable:
                     raise
                 attempt += 1

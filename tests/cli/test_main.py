@@ -93,3 +93,18 @@ def test_an_endpoint_where_nothing_listens_fails_fast_with_a_hint(tmp_path):
         "gave up after 3 attempts; last failure: ConnectError: [Errno 111] Connection refused. "
         "Nothing answers at that address: check --endpoint or HF_ENDPOINT." in result.output
     )
+
+
+def test_an_endpoint_whose_name_does_not_resolve_fails_at_once_with_a_hint(tmp_path):
+    # RFC 6761: names under .invalid never resolve, on any network.
+    result = hfsync("--endpoint", "http://hub.hfsync-test.invalid", "import", "acme/x")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "retrying" not in result.output
+    error, hint = result.stderr.splitlines()
+    # -2 where a resolver answers "no such name", -3 on a machine with no resolver at all.
+    assert error in (
+        f"Error: read acme/x (GET /api/models/acme/x/revision/main): the endpoint's host name does not resolve; "
+        f"ConnectError: {reason}" for reason in ("[Errno -2] Name or service not known",
+                                                 "[Errno -3] Temporary failure in name resolution"))
+    assert hint == ("Hint: Check --endpoint or HF_ENDPOINT, and the network (DNS, a proxy): no request can succeed "
+                    "until the name resolves.")

@@ -162,3 +162,42 @@ def test_a_refused_connection_found_through_the_cause_chain():
     except httpx2.ConnectError as outer:
         assert is_refused(outer)
     assert not is_refused(httpx2.ReadTimeout("slow"))
+
+
+@pytest.mark.parametrize("error", [
+    httpx2.ConnectError("[Errno -2] Name or service not known"),
+    httpx2.ConnectError("[Errno -3] Temporary failure in name resolution"),  # no network at all
+    httpx2.ConnectError("[Errno 8] nodename nor servname provided, or not known"),  # macOS
+])
+def test_a_name_that_does_not_resolve_fails_at_once_with_a_hint(error):
+    retry, fake, waits = make(RetryPolicy(attempts=8))
+    fn, calls = failing([error for _ in range(10)])
+    with pytest.raises(HubError) as caught:
+        retry.call("read repo acme/m1", fn)
+    assert str(caught.value) == (
+        f"read repo acme/m1: the endpoint's host name does not resolve; ConnectError: {error}")
+    assert caught.value.hint == ("Check --endpoint or HF_ENDPOINT, and the network (DNS, a proxy): "
+                                 "no request can succeed until the name resolves.")
+    assert calls == [0] and fake.sleeps == [] and waits == []
+
+
+def test_a_gaierror_found_through_the_cause_chain_is_not_transient():
+    import socket
+
+    try:
+        try:
+            raise socket.gaierror(-2, "unknown")
+        except socket.gaierror as inner:
+            raise httpx2.ConnectError("connect failed") from inner
+    except httpx2.ConnectError as outer:
+        assert classify(outer)[0] is False
+
+
+def test_an_unresolved_name_already_reported_by_an_inner_retry_is_not_wrapped_twice():
+    retry, _, _ = make()
+    inner = HubError("read repo acme/m1: the endpoint's host name does not resolve; ConnectError: x")
+    inner.__cause__ = httpx2.ConnectError("[Errno -2] Name or service not known")
+    fn, calls = failing([inner])
+    with pytest.raises(HubError) as caught:
+        retry.call("resolve acme/m1", fn)
+    assert caught.value is inner and calls == [0]
