@@ -6,6 +6,7 @@ final word, which plan asks through /api/validate-yaml when online.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -115,3 +116,15 @@ def license_of(card_data: Mapping[str, Any] | None, tags: Iterable[str] = ()) ->
     if value:
         return str(value)
     return next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)
+
+
+# huggingface_hub.utils.validate_repo_id's rules, kept here so that checking a manifest does
+# not import huggingface_hub (its utils package alone costs more than the whole of validate);
+# tests/test_hubfacts.py holds the two to the same answers.
+_REPO_ID = re.compile(r"(\b[\w\-.]{1,96}\b/)?\b[\w\-.]{1,96}\b", re.ASCII)
+
+
+def is_valid_repo_id(repo_id: str) -> bool:
+    """Whether the Hub accepts ``repo_id`` ("name" or "namespace/name"), as huggingface_hub checks it."""
+    return (repo_id.count("/") <= 1 and _REPO_ID.fullmatch(repo_id) is not None
+            and "--" not in repo_id and ".." not in repo_id and not repo_id.endswith(".git"))

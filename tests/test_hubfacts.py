@@ -25,3 +25,20 @@ def test_the_plan_predicts_lfs_by_the_sandbox_hubs_gitattributes():
     # saved_model/** as fnmatch reads it; every other pattern is the seeded .gitattributes'.
     seeded = {line.split()[0] for line in rules.default_gitattributes("model").decode().splitlines()}
     assert seeded - {"saved_model/**/*"} <= set(diff.LFS_PATTERNS)
+
+
+REPO_IDS = ["acme/model", "model", "Acme-1/m_2.v3", "a/b", "x" * 96, "acme/" + "x" * 96, "acme/" + "x" * 97,
+            "acme/a--b", "acme/a..b", "acme/m.git", "acme/.m", "acme/m.", "acme/-m", "acme/m-", "a/b/c", "", "/m",
+            "acme/", "acme/caf\u00e9", "acme/m m", "acme/m!", "_acme/m", "acme/_m_", "acme/1", "acme//m", "acme/m\n"]
+
+
+def test_repo_ids_are_judged_as_huggingface_hub_judges_them():
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    for repo_id in REPO_IDS:
+        try:
+            validate_repo_id(repo_id)
+            theirs = True
+        except HFValidationError:
+            theirs = False
+        assert hubdata.is_valid_repo_id(repo_id) is theirs, repo_id

@@ -17,11 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub.utils import HFValidationError, validate_repo_id
-
 from hfsync.environment import cache_dir
 from hfsync.errors import Problem
-from hfsync.hubfacts import LANGUAGES, LICENSES, SIZE_CATEGORIES, TASKS, size_category
+from hfsync.hubfacts import LANGUAGES, LICENSES, SIZE_CATEGORIES, TASKS, is_valid_repo_id, size_category
 from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.manifest.yamlpos import read
 from hfsync.paths import atomic_write
@@ -71,12 +69,7 @@ def check_metadata(meta: Mapping[str, Any], repo_type: str, rows: int | None = N
                                  f"the dataset's {rows} rows; expected '{size_category(rows)}'"))
     if "base_model" in meta:
         for index, value in _listed(meta["base_model"]):
-            try:
-                validate_repo_id(str(value))
-                ok = "/" in str(value)
-            except HFValidationError:
-                ok = False
-            if not ok:
+            if not (is_valid_repo_id(str(value)) and "/" in str(value)):
                 problems.append((_at("base_model", index), f"base_model '{value}' is not a Hub repo id "
                                  "('namespace/name')"))
     return problems

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import RepoCard
-
 from hfsync.cards.generate import generate
 from hfsync.cards.generate import inputs as card_inputs
 from hfsync.manifest.model import RepoTarget
@@ -56,6 +54,8 @@ def declared_metadata(target: RepoTarget) -> dict[str, Any]:
 
 def merge(text: str, metadata: Mapping[str, Any]) -> str:
     """``text`` with ``metadata`` merged into its front matter; the body unchanged."""
+    from huggingface_hub import RepoCard  # here: huggingface_hub.repocard costs start-up time
+
     if not text.startswith("---"):
         # RepoCard logs a warning for a card without front matter; give it an empty one.
         text = "---\nx: null\n---\n" + text

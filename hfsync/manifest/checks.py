@@ -12,10 +12,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from huggingface_hub.utils import HFValidationError, validate_repo_id
-
 from hfsync.errors import Problem
-from hfsync.hubfacts import LICENSES
+from hfsync.hubfacts import LICENSES, is_valid_repo_id
 from hfsync.manifest.model import Location, Manifest
 from hfsync.manifest.yamlpos import Document, Key
 
@@ -26,9 +24,7 @@ def _id_problem(repo_id: str) -> str | None:
             f"repo id '{repo_id}' has no namespace; write 'namespace/{repo_id}' "
             "or set defaults.namespace"
         )
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError:
+    if not is_valid_repo_id(repo_id):
         return (
             f"invalid repo id '{repo_id}'; expected 'namespace/name' using letters, digits, "
             "'-', '_' or '.', not starting or ending with '-' or '.', without '--' or '..', "

@@ -152,12 +152,12 @@ def _card_text(target: RepoTarget, change: TargetChange) -> str | None:
 
 
 def _card_license(target: RepoTarget, card: str | None) -> str | None:
-    from huggingface_hub import RepoCard
-
     from hfsync.hubfacts import license_of
 
     if "license" in target.card.metadata:
         return license_of(target.card.metadata)
+    from huggingface_hub import RepoCard  # only now: huggingface_hub.repocard costs start-up time
+
     readme = target.source.path / README
     text = card if card is not None else (readme.read_text(encoding="utf-8", errors="replace")
                                           if readme.is_file() else None)

@@ -19,8 +19,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from hfsync import schemas
 from hfsync.errors import HfsyncError
 from hfsync.inspect.model import FileDiff
@@ -213,6 +211,8 @@ class Plan:
                 f"this hfsync reads format_version {' and '.join(map(str, READABLE_VERSIONS))}.",
                 hint="Make the plan again with this hfsync version.",
             )
+        import jsonschema  # here: only reading a saved plan needs it (start-up cost)
+
         errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(data), key=str)
         if errors:
             first = errors[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,17 +22,23 @@ def run_url(environ: Mapping[str, str]) -> str | None:
 
 def collect(folder: Path, environ: Mapping[str, str] | None = None) -> Provenance:
     """The provenance of manifests in ``folder``: its git HEAD and dirty flag, the run URL."""
-    import git
-
     environ = os.environ if environ is None else environ
-    commit, dirty = None, False
-    try:
-        repo = git.Repo(folder, search_parent_directories=True)
-        commit = repo.head.commit.hexsha
-        dirty = repo.is_dirty(untracked_files=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandNotFound):
-        pass  # not a git checkout, or a repo without commits: no provenance to give
+    # Two git commands rather than GitPython, which runs the same commands but costs more
+    # to import than the rest of a no-op plan (start-up budget: README, bench_startup.py).
+    head = _git(folder, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    commit = head.strip() if head else None
+    dirty = bool(commit) and bool(_git(folder, "status", "--porcelain", "--untracked-files=normal"))
     return Provenance(commit, dirty, run_url(environ))
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    """git's output in ``folder``; None when it fails (not a checkout, no commit, no git)."""
+    try:
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def commit_description(provenance: Provenance, head: str | None) -> str:

@@ -32,12 +32,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-# Imported here, once, by whichever thread loads this module: detect-secrets' modules
-# import one another in a cycle, and two scanning threads importing them lazily deadlock.
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.core.scan import _process_line_based_plugins
-from detect_secrets.settings import get_plugins, transient_settings
+from types import SimpleNamespace
 
 from hfsync.errors import HfsyncError, SecretFoundError
 
@@ -241,6 +236,26 @@ def _sha1_file(path: Path) -> str:
 # detect-secrets keeps its settings in process globals: one scan at a time (targets are
 # planned in threads). Scanning is GIL-bound Python anyway, so little is lost.
 _SCAN_LOCK = threading.RLock()
+_IMPORT_LOCK = threading.Lock()
+_detect_secrets: SimpleNamespace | None = None
+
+
+def _ds() -> SimpleNamespace:
+    """detect-secrets' functions, imported on the first scan (not at start-up: it costs more
+    than a whole `hfsync validate`), once, under a lock: its modules import one another in
+    a cycle, and two scanning threads importing them at once deadlock."""
+    global _detect_secrets
+    with _IMPORT_LOCK:
+        if _detect_secrets is None:
+            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+            from detect_secrets.core.scan import _process_line_based_plugins
+            from detect_secrets.settings import get_plugins, transient_settings
+
+            _detect_secrets = SimpleNamespace(
+                get_mapping_from_secret_type_to_class=get_mapping_from_secret_type_to_class,
+                process_line_based_plugins=_process_line_based_plugins,
+                get_plugins=get_plugins, transient_settings=transient_settings)
+    return _detect_secrets
 
 
 @contextlib.contextmanager
@@ -252,10 +267,11 @@ def _detect_secrets_settings() -> Iterator[None]:
 @contextlib.contextmanager
 def _configured() -> Iterator[None]:
 
+    ds = _ds()
     plugin_file = Path(__file__).with_name("secretplugin.py")
-    get_mapping_from_secret_type_to_class.cache_clear()
+    ds.get_mapping_from_secret_type_to_class.cache_clear()
     builtin = sorted(
-        cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()
+        cls.__name__ for cls in ds.get_mapping_from_secret_type_to_class().values()
         if cls.__name__ not in _SKIPPED_PLUGINS and cls.__name__ != "HuggingFaceTokenDetector"
     )
     config = {
@@ -265,12 +281,12 @@ def _configured() -> Iterator[None]:
         ],
         "filters_used": [{"path": path} for path in _FILTERS],
     }
-    with transient_settings(config):
-        get_mapping_from_secret_type_to_class.cache_clear()
+    with ds.transient_settings(config):
+        ds.get_mapping_from_secret_type_to_class.cache_clear()
         try:
             yield
         finally:
-            get_mapping_from_secret_type_to_class.cache_clear()
+            ds.get_mapping_from_secret_type_to_class.cache_clear()
 
 
 def _line_batches(path: Path, encoding: str = "utf-8") -> Iterator[list[tuple[int, str]]]:
@@ -316,7 +332,7 @@ def _flagged(lines: list[tuple[int, str]], filename: str) -> bool:
     """
     text = "".join(line for _, line in lines)
     lowered = text.lower()
-    for plugin in get_plugins():
+    for plugin in _ds().get_plugins():
         gate = _GATES.get(type(plugin).__name__)
         if gate is not None and not any(word in lowered for word in gate):
             continue
@@ -351,7 +367,7 @@ def _lines_found(lines: list[tuple[int, str]], filename: str) -> Iterator[tuple[
     """(line, type, secret) in these lines: the credential patterns, then detect-secrets."""
     yield from _strong_lines(lines)
     for narrowed in _narrow(lines, filename):
-        for secret in _process_line_based_plugins(lines=narrowed, filename=filename):
+        for secret in _ds().process_line_based_plugins(lines=narrowed, filename=filename):
             yield secret.line_number, secret.type, secret.secret_value or ""
 
 
@@ -389,7 +405,7 @@ def value_secrets(value: str, name: str = "value") -> list[tuple[str, str]]:
     found = dict((secret, kind) for kind, secret in strong_matches(value))
     line = f"{name}: {json.dumps(value)}\n"
     with _detect_secrets_settings():
-        for plugin in get_plugins():
+        for plugin in _ds().get_plugins():
             if type(plugin).__name__ in _ENTROPY:
                 continue
             for secret in plugin.analyze_line(filename="values.yaml", line=line, line_number=1):

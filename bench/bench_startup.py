@@ -1,0 +1,102 @@
+"""Start-up cost: wall time of `hfsync validate` and of a no-op `hfsync plan`, over Python's own start.
+
+    python bench/bench_startup.py [--repeat 15]
+
+pre-commit runs `validate` on every commit and CI runs `plan` on every push, so a command must
+import only what it uses. Measured in the same run, each the best of --repeat runs (the machine
+is shared: the minimum is the least disturbed run):
+
+    python -c pass                                   Python's own start
+    hfsync validate  (a 10-target manifest)           budget: <= 0.15 s over Python's start
+    hfsync plan      (one unchanged target, sandbox)  budget: <= 0.25 s over Python's start
+
+Also printed: `import huggingface_hub.hf_api` over Python's start, the floor under any command
+that reaches the Hub. `python -X importtime -m hfsync ...` shows where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _publish_common import TMP, sandbox
+
+BUDGETS = {"validate": 0.15, "plan": 0.25}
+
+
+def best_of(command: list[str], repeat: int, cwd: Path, env: dict[str, str], expect: int = 0) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if done.returncode != expect:
+            raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+        best = min(best, elapsed)
+    return best
+
+
+def project(root: Path, targets: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for i in range(targets):
+        source = root / f"m{i}"
+        source.mkdir(exist_ok=True)
+        (source / "config.json").write_text(f'{{"n": {i}}}\n')
+        entries.append(f"  - id: sandbox/startup-{i}\n    source: {{path: m{i}}}\n"
+                       "    card: {metadata: {license: mit}}\n")
+    (root / "hfsync.yaml").write_text("version: 1\nrepos:\n" + "".join(entries))
+    return root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=15, help="runs per measurement; the best is kept")
+    args = parser.parse_args()
+
+    python = sys.executable
+    hfsync = [python, "-m", "hfsync"]
+    many = project(TMP / "validate", 10)
+    one = project(TMP / "plan", 1)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env.pop("HF_TOKEN", None)
+    # As on a user's machine: modules are byte-compiled once (pip does it at install), not on
+    # every start. A checkout run with PYTHONDONTWRITEBYTECODE=1 recompiles hfsync every time.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    with sandbox() as hub:
+        env |= {"HF_ENDPOINT": hub.url, "HF_TOKEN": hub.token}
+        applied = subprocess.run([*hfsync, "apply", "--auto-approve"], cwd=one, env=env, capture_output=True,
+                                 text=True)
+        if applied.returncode != 0:
+            raise SystemExit(applied.stdout + applied.stderr)
+        # Warm the digest cache and the OS caches: the bench measures start-up, not first reads.
+        best_of([*hfsync, "plan", "--detailed-exitcode"], 1, one, env)
+        best_of([*hfsync, "validate"], 1, many, env)
+        base = best_of([python, "-c", "pass"], args.repeat, one, env)
+        # The floor under any command that reaches the Hub: importing huggingface_hub's client.
+        floor = best_of([python, "-c", "import huggingface_hub.hf_api"], args.repeat, one, env)
+        times = {
+            "validate": best_of([*hfsync, "validate"], args.repeat, many, env),
+            "plan": best_of([*hfsync, "plan", "--detailed-exitcode"], args.repeat, one, env),
+        }
+
+    print(f"python -c pass: {base:.3f} s (best of {args.repeat})")
+    print(f"python -c 'import huggingface_hub.hf_api': {floor:.3f} s = python + {floor - base:.3f} s "
+          "(what a command that reaches the Hub cannot avoid)")
+    failed = False
+    for name, took in times.items():
+        over, budget = took - base, BUDGETS[name]
+        verdict = "ok" if over <= budget else "OVER BUDGET"
+        failed |= over > budget
+        what = "validate, 10 targets" if name == "validate" else "plan, 1 unchanged target (no-op)"
+        print(f"hfsync {what}: {took:.3f} s = python + {over:.3f} s (budget {budget:.2f} s, "
+              f"{took / base:.1f}x python's start): {verdict}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Commands import only what they use (start-up cost: README, bench/bench_startup.py).
+
+Checked on the modules a fresh process holds after the command, not on timings."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import hfsync
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("detect_secrets", "git", "rich", "httpx2", "requests", "huggingface_hub.hf_api",
+         "huggingface_hub.file_download", "huggingface_hub.repocard")
+PROBE = """
+import json, sys
+from hfsync.cli.main import run
+code = run(sys.argv[1:])
+heavy = HEAVY
+print(json.dumps([code, sorted(h for h in heavy if h in sys.modules)]))
+""".replace("HEAVY", repr(HEAVY))
+
+
+def _imported(cwd: Path, *args: str, **env: str) -> tuple[int, list[str]]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+    code, heavy = json.loads(done.stdout.splitlines()[-1])
+    return code, heavy
+
+
+def test_validate_reaches_for_no_hub_client_no_scanner_no_gitpython(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "examples", project, ignore=shutil.ignore_patterns("github"))
+    assert _imported(project, "validate") == (0, [])
+
+
+def test_a_no_op_plan_loads_neither_the_secret_scanner_nor_gitpython(tmp_path, sandbox, monkeypatch):
+    project = tmp_path / "project"
+    (project / "m").mkdir(parents=True)
+    (project / "m" / "config.json").write_text('{"a": 1}\n')
+    # No card metadata or description: no value to judge for secrets either.
+    (project / "hfsync.yaml").write_text("version: 1\nrepos:\n  - id: sandbox/m\n    source: {path: m}\n")
+    monkeypatch.chdir(project)
+    hub = {"HF_ENDPOINT": sandbox.url, "HF_TOKEN": sandbox.token}
+    assert hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "apply", "--auto-approve").exit_code == 0
+
+    code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub)
+    assert code == 0
+    assert "detect_secrets" not in heavy and "git" not in heavy and "rich" not in heavy
+
+    # The scanner is still there when there is something to scan.
+    (project / "m" / "more.json").write_text('{"b": 2}\n')
+    code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub)
+    assert code == 2 and "detect_secrets" in heavy
