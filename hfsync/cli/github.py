@@ -1,4 +1,4 @@
-"""`hfsync github ...`: the pull-request comment, the job summary and the drift issue."""
+"""`hfsync github ...`: the pull-request comment, the job summary, the drift issue and upgrade pull requests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hfsync.cli.main import cli
+from hfsync.cli.main import Options, cli
+from hfsync.cli.validate import manifest_option
 
 if TYPE_CHECKING:
     from hfsync.github import GitHubContext, Outcome
@@ -19,7 +20,7 @@ _file = click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
 
 @cli.group()
 def github() -> None:
-    """Report plans in GitHub Actions (reads GITHUB_* variables and GITHUB_TOKEN)."""
+    """Report plans and open upgrade pull requests in GitHub Actions (reads GITHUB_* variables and GITHUB_TOKEN)."""
 
 
 def _report(context: GitHubContext, outcome: Outcome, what: str) -> int:
@@ -85,3 +86,34 @@ def issue(plan: Path | None, close: bool, label: str, title: str) -> int:
     context = gh.GitHubContext.from_env(os.environ)
     markdown = gh.plan_markdown(plan) if plan is not None else None
     return _report(context, gh.drift_issue(context, markdown, label, title), "drift issue")
+
+
+@github.command()
+@manifest_option
+@click.option("--base", help="Branch the pull requests merge into (default: GITHUB_REF_NAME, else the checkout's).")
+@click.option("--remote", default="origin", show_default=True, help="Git remote the upgrade branches are pushed to.")
+@click.option("--allow-policy-violations", is_flag=True,
+              help="Move pins even where the new revision breaks the policy; they are still reported.")
+@click.pass_obj
+def pr(options: Options, files: tuple[Path, ...], base: str | None, remote: str,
+       allow_policy_violations: bool) -> int:
+    """Open or update one upgrade pull request per manifest (branch hfsync/upgrade/<manifest>).
+
+    Runs `hfsync upgrade`, commits each manifest's lock change on its branch and pushes it,
+    with the summary as the pull request's body; when nothing moved, a stale one is closed.
+    """
+    from hfsync import github as gh
+    from hfsync.hub.client import Hub
+    from hfsync.hub.retry import Retry
+    from hfsync.manifest.load import load
+    from hfsync.pull.upgrade import run_upgrade
+
+    context = gh.GitHubContext.from_env(os.environ)
+    reports = run_upgrade(load(files), Hub(options.endpoint, options.token), Retry(),
+                          allow_policy_violations=allow_policy_violations)
+    for report, outcome in gh.upgrade_pull_requests(context, reports, base or os.environ.get("GITHUB_REF_NAME"),
+                                                    remote):
+        _report(context, outcome, f"upgrade pull request of {report.manifest.name}")
+        if outcome.action == "skipped" and not outcome.notice:
+            click.echo(f"{report.manifest.name}: every pin is current; no upgrade pull request.")
+    return 0

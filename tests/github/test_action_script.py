@@ -28,6 +28,7 @@ case "$1" in
     echo "$FAKE_SUMMARY"
     exit "$FAKE_PLAN_EXIT" ;;
   apply) exit "${FAKE_APPLY_EXIT:-0}" ;;
+  github) if [ "$2" = pr ]; then echo "${FAKE_PR_SAYS:-}"; fi ;;
   *) exit 0 ;;
 esac
 """
@@ -64,6 +65,7 @@ def run_action(tmp_path):
             "GITHUB_TOKEN": "ghs_x",
             "EVENT_NAME": event,
             "FAKE_APPLY_EXIT": inputs.get("apply_exit", "0"),
+            "FAKE_PR_SAYS": inputs.get("pr_says", ""),
         }
         done = subprocess.run(["bash", "-c", STEP["run"]], cwd=work, env=env, capture_output=True, text=True, timeout=60)
         values = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
@@ -137,6 +139,16 @@ def test_pull_pulls_locked_then_verifies(run_action):
     assert done.returncode == 0
     assert calls == ["pull --locked -f hfsync.yaml", "verify -f hfsync.yaml"]
     assert outputs == {"has-changes": "false"}
+
+
+def test_upgrade_opens_pull_requests_and_says_whether_it_did(run_action):
+    done, outputs, calls = run_action("upgrade", manifest="a/hfsync.yaml b/hfsync.yaml",
+                                      pr_says="Created the upgrade pull request of hfsync.yaml: https://x/pull/5")
+    assert done.returncode == 0
+    assert calls == ["github pr -f a/hfsync.yaml -f b/hfsync.yaml"]
+    assert outputs == {"has-changes": "true"}
+    done, outputs, _ = run_action("upgrade", pr_says="hfsync.yaml: every pin is current; no upgrade pull request.")
+    assert done.returncode == 0 and outputs == {"has-changes": "false"}
 
 
 def test_unknown_command_fails(run_action):

@@ -37,7 +37,7 @@ def _our_steps(workflow: dict):
 
 
 def test_the_examples_are_the_three_user_workflows():
-    assert [p.name for p in EXAMPLES] == ["apply-on-merge.yml", "drift.yml", "plan-on-pr.yml"]
+    assert [p.name for p in EXAMPLES] == ["apply-on-merge.yml", "drift.yml", "plan-on-pr.yml", "upgrade.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -63,7 +63,7 @@ def test_every_input_given_to_the_action_is_one_it_defines(path):
     for job_id, step in ours:
         unknown = set(step.get("with", {})) - inputs
         assert not unknown, f"{path.name}:{job_id} gives the action undefined inputs {sorted(unknown)}"
-        assert step["with"]["command"] in ("plan", "apply", "pull", "drift")
+        assert step["with"]["command"] in ("plan", "apply", "pull", "drift", "upgrade")
         ids.add(step.get("id"))
     # Every output read from the action's steps is one the action defines.
     text = path.read_text()
@@ -136,6 +136,15 @@ def test_plan_on_pr_comments_and_drift_runs_nightly_and_files_an_issue():
     runs = [s["run"] for _, s in _steps(drift) if "run" in s]
     assert any(r.startswith("hfsync github issue \"$PLAN\"") for r in runs)
     assert any("hfsync github issue --close" in r for r in runs)
+
+
+def test_upgrade_runs_on_a_schedule_with_the_permissions_a_pull_request_needs():
+    upgrade = _load(ROOT / "examples" / "github" / "upgrade.yml")
+    assert upgrade["on"]["schedule"][0]["cron"] and "workflow_dispatch" in upgrade["on"]
+    assert upgrade["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert upgrade["concurrency"]["cancel-in-progress"] is False
+    ((_, step),) = _our_steps(upgrade)
+    assert step["with"]["command"] == "upgrade"
 
 
 def test_ci_lints_and_tests_on_both_pythons_with_the_readme_commands():
