@@ -17,7 +17,6 @@ from pathlib import Path
 _TMP = Path(tempfile.mkdtemp(prefix="hfsync-bench-"))
 os.environ.setdefault("HF_HOME", str(_TMP / "hf"))
 os.environ["HFSYNC_CACHE_DIR"] = str(_TMP / "hfsync-cache")
-os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

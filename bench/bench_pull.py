@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TMP = Path(tempfile.mkdtemp(prefix="hfsync-bench-pull-"))
 os.environ.update({
     "HF_HOME": str(TMP / "hf-home"), "HFSYNC_CACHE_DIR": str(TMP / "hfsync-cache"),
-    "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
 })
 sys.path.insert(0, str(ROOT))
 

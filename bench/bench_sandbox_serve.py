@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    os.environ["HF_HUB_DISABLE_XET"] = "1"  # this bench measures the legacy LFS download route
     with tempfile.TemporaryDirectory(prefix="hfsync-bench-") as tmp:
         root = Path(tmp)
         os.environ["HF_HOME"] = str(root / "hf-home")

@@ -17,8 +17,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The demo never touches the user's Hugging Face login, cache or hfsync cache.
-export HF_HOME="$work/hf-home" HFSYNC_CACHE_DIR="$work/hfsync-cache"
-export HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_TELEMETRY=1  # the sandbox speaks classic LFS
+export HF_HOME="$work/hf-home" HF_XET_CACHE="$work/hf-home/xet" HFSYNC_CACHE_DIR="$work/hfsync-cache"
+export HF_HUB_DISABLE_TELEMETRY=1
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE
 
 hfsync sandbox serve --data "$work/hub" --port 0 > "$work/sandbox.log" 2>&1 &

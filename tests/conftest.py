@@ -8,7 +8,8 @@ _HOME = tempfile.mkdtemp(prefix="hfsync-tests-home-")
 os.environ["HF_HOME"] = os.path.join(_HOME, "hf")
 os.environ["HF_HUB_CACHE"] = os.path.join(_HOME, "hf", "hub")
 os.environ["HFSYNC_CACHE_DIR"] = os.path.join(_HOME, "hfsync-cache")
-os.environ["HF_HUB_DISABLE_XET"] = "1"  # the sandbox speaks classic LFS only
+# HF_HUB_DISABLE_XET is left as the caller set it: by default the suite runs with hf_xet on,
+# as users' installs do; `HF_HUB_DISABLE_XET=1 pytest` is the second run, on the legacy LFS path.
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # a closed port: nothing reaches the real Hub
 for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "GITHUB_ACTIONS", "NO_COLOR"):
@@ -21,6 +22,34 @@ import pytest  # noqa: E402
 def _isolated_cache(tmp_path, monkeypatch):
     """Each test gets its own hfsync cache directory."""
     monkeypatch.setenv("HFSYNC_CACHE_DIR", str(tmp_path / "_hfsync_cache"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_xet_session(tmp_path_factory, monkeypatch):
+    """A fresh hf_xet session and cache per test: hf_xet keys its shard cache by CAS URL,
+    and sandbox ports repeat between tests."""
+    from huggingface_hub.utils import _xet
+
+    monkeypatch.setenv("HF_XET_CACHE", str(tmp_path_factory.mktemp("xet-cache")))
+    monkeypatch.setattr(_xet, "_GLOBAL_XET_HOLDER", _xet.XetSessionHolder())
+    monkeypatch.setattr(_xet, "XET_CONNECTION_INFO_CACHE", {})
+
+
+@pytest.fixture
+def xet_on(monkeypatch):
+    """hf_xet enabled, as on a user's machine, even in the `HF_HUB_DISABLE_XET=1` run."""
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_HUB_DISABLE_XET", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+
+
+@pytest.fixture
+def legacy_lfs(monkeypatch):
+    """The legacy LFS path (HF_HUB_DISABLE_XET=1), for tests of that path itself."""
+    from tests.sandbox.xet import xet_off
+
+    xet_off(monkeypatch)
 
 
 @pytest.fixture

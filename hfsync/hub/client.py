@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
+import re
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
@@ -25,7 +25,7 @@ PUBLIC_ENDPOINT = "https://huggingface.co"
 
 
 def is_loopback(endpoint: str) -> bool:
-    """Whether ``endpoint`` points at this machine (a sandbox Hub)."""
+    """Whether ``endpoint`` points at this machine."""
     host = urlparse(endpoint).hostname or ""
     if host == "localhost":
         return True
@@ -46,10 +46,6 @@ class Hub:
         from hfsync.hub.session import install
 
         install()  # every request: retried on transient failures, traced with --trace-file
-        if is_loopback(self.endpoint):
-            # The sandbox speaks the classic LFS protocol only. Never done for a real Hub.
-            os.environ["HF_HUB_DISABLE_XET"] = "1"
-            constants.HF_HUB_DISABLE_XET = True
         self.api = HfApi(
             endpoint=self.endpoint,
             token=self.token or False,
@@ -102,7 +98,30 @@ def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[Non
         first_line = redact(str(error)).splitlines()[0] if str(error) else type(error).__name__
         raise HubError(f"{what}: the Hub answered: {_without_url(first_line)}") from error
     except OSError as error:
+        xet = xet_failure(str(error))
+        if xet:
+            raise HubError(f"{what}: {xet}") from error
         raise HubError(f"{what}: cannot reach the Hub at this endpoint: {redact(str(error))}") from error
+
+
+_XET_ERROR = re.compile(r"[A-Z][a-z]+(?: [a-z]+)* error: ")  # hf_xet's "Network error: ..."
+_XET_STATUS = re.compile(r"\((\d{3}) ([^)]*)\)")
+_XET_URL = re.compile(r"https?://[^\s/]+(/[^\s,)]*)")
+_XET_ROUTES = (("/xorbs/", "a xorb upload"), ("/shards", "a shard upload"), ("/reconstructions", "a reconstruction"),
+               ("/chunks/", "a dedup query"), ("/xorb", "a xorb download"))
+
+
+def xet_failure(text: str) -> str | None:
+    """One sentence for an error raised by hf_xet (the Xet storage client), or None when
+    ``text`` is not one. hf_xet retries transient failures itself before it raises."""
+    if not _XET_ERROR.match(text):
+        return None
+    url = _XET_URL.search(text)
+    route = next((name for part, name in _XET_ROUTES if url and part in url.group(1)), "a request")
+    status = _XET_STATUS.search(text)
+    if status:
+        return f"the Hub's Xet storage answered {status.group(1)} {status.group(2)} to {route}."
+    return f"the connection to the Hub's Xet storage failed during {route}."
 
 
 def _without_url(line: str) -> str:

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol
 from urllib.request import getproxies
 
 import httpx2
@@ -52,6 +52,16 @@ TIMEOUT = httpx2.Timeout(connect=15.0, read=60.0, write=60.0, pool=None)
 
 Advance = Callable[[int], None]
 Accept = Callable[[BinaryIO], None]
+
+
+class Source(Protocol):
+    """Another way to the pinned bytes than the resolve URL (hfsync.hub.xetpull)."""
+
+    received: int  # bytes it received over the network
+
+    def __call__(self, position: int) -> Iterator[bytes]: ...  # the bytes from ``position`` on
+
+    def plain(self) -> Source: ...  # the same bytes, reusing nothing local (after a mismatch)
 
 
 def open_private(path: Path, flags: int = os.O_RDWR | os.O_CREAT) -> int:
@@ -239,6 +249,7 @@ class Fetched:
 
     blake3: str
     install: Callable[[], None]
+    received: int | None = None  # bytes received over the network, when not the file's size (Xet)
 
 
 class Downloader:
@@ -294,13 +305,15 @@ class Downloader:
         label: str,
         advance: Advance = lambda n: None,
         accept: Accept | None = None,
+        source: Source | None = None,
     ) -> Fetched:
         """Download and verify ``file`` into ``partial``, bound for ``target``; its blake3 comes back.
 
         The returned ``install`` fsyncs and renames it into place; it may run in another
         thread, so that waiting for the disk does not hold up the next transfer.
         ``accept`` may inspect the verified bytes first and raise ContentError to refuse
-        them (the safetensors header check); the partial is then removed.
+        them (the safetensors header check); the partial is then removed. ``source``, when
+        given, supplies the bytes instead of ``url``, under the same checks.
         """
         for attempt in (1, 2):
             sink = _Partial(target, partial, file)
@@ -317,16 +330,18 @@ class Downloader:
                 offset = sink.open(hashes)
                 progress(offset)
                 if offset < file.size:
-                    offset = self._stream(url, file, label, sink, hashes, offset, progress)
+                    offset = self._stream(url, file, label, sink, hashes, offset, progress, source)
                 problem = hashes.mismatch(offset)
                 if problem:
                     raise _Mismatch(problem)
                 sink.seal()
                 handed_off = True  # install closes it, holding the lock until the rename
-                return Fetched(hashes.blake3(), functools.partial(sink.install, accept))
+                received = source.received if source is not None else None
+                return Fetched(hashes.blake3(), functools.partial(sink.install, accept), received)
             except _Mismatch as error:
                 progress(-reported)
                 sink.discard()
+                source = source.plain() if source is not None else None
                 if attempt == 2:
                     raise ContentError(
                         f"{label}: the downloaded bytes do not match the lock ({error}), twice; "
@@ -342,12 +357,27 @@ class Downloader:
 
     def _stream(
         self, url: str, file: LockedFile, label: str, sink: _Partial, hashes: StreamHashes,
-        offset: int, advance: Advance,
+        offset: int, advance: Advance, source: Source | None = None,
     ) -> int:
         position = offset
 
+        def take(chunks: Iterator[bytes]) -> None:
+            nonlocal position
+            for chunk in chunks:  # as received: a break loses no buffered bytes
+                if position + len(chunk) > file.size:
+                    raise _Mismatch(f"more than the {file.size} pinned bytes")
+                sink.write(chunk)
+                hashes.update(chunk)
+                position += len(chunk)
+                advance(len(chunk))
+
         def attempt(number: int) -> int:
             nonlocal position
+            if source is not None:
+                take(source(position))
+                if position < file.size:
+                    raise _Mismatch(f"{position} bytes, {file.size} pinned")
+                return position
             headers = dict(self.headers)
             if position:
                 headers["Range"] = f"bytes={position}-"
@@ -365,13 +395,7 @@ class Downloader:
                     position = 0
                     if response.status == 416:
                         raise TransientError("the server refused to resume; restarting from zero")
-                for chunk in response.chunks:  # as received: a break loses no buffered bytes
-                    if position + len(chunk) > file.size:
-                        raise _Mismatch(f"more than the {file.size} pinned bytes")
-                    sink.write(chunk)
-                    hashes.update(chunk)
-                    position += len(chunk)
-                    advance(len(chunk))
+                take(response.chunks)
             if position < file.size:
                 raise TransientError(f"connection closed after {position} of {file.size} bytes")
             return position

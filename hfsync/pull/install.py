@@ -68,6 +68,7 @@ class _Job:
     sources: tuple[SourceSpec, ...]  # mirrors and registries before the Hub
     blake3: str | None = None
     source: str = ""  # where the bytes came from, when downloaded
+    received: int | None = None  # bytes received over the network, when not the file's size (Xet)
     verified: Recorded | None = None  # set once the file is in place, verified
 
 
@@ -268,8 +269,9 @@ def _install(
         accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
         record = summary.records[job.layout.entry.key]
         fetched, job.source = sources.fetch(job.layout.entry, job.file, target, partial=job.layout.partial(target),
+                                            previous=job.layout.previous(job.file),
                                             label=job.label, advance=advance, accept=accept, rejected=record.refused)
-        job.blake3 = fetched.blake3
+        job.blake3, job.received = fetched.blake3, fetched.received
         # fsync and rename on another thread: this one moves on to the next transfer.
         return finishers.submit(finish, job, fetched.install)
 
@@ -291,7 +293,7 @@ def _install(
             return None
         if outcome == "downloaded":
             summary.downloaded += 1
-            summary.bytes_downloaded += job.file.size
+            summary.bytes_downloaded += job.file.size if job.received is None else job.received
             record.took(job.source, job.file.size * len(job.links))
         else:
             summary.present += 1

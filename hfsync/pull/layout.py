@@ -91,6 +91,20 @@ class Layout:
             return self.root / "blobs" / file.etag
         return safe_join(self.root, file.path, self.entry.key)
 
+    def previous(self, file: LockedFile) -> Path | None:
+        """A local copy of an earlier pin of ``file`` to reuse bytes from, if any: the file at
+        the destination, or in the cache the newest other snapshot's. Only a hint: what is
+        installed is checked against the lock whatever was reused."""
+        if not self.cache:
+            target = self.target(file)
+            return target if target.is_file() and not target.is_symlink() else None
+        snapshots = [s for s in (self.root / "snapshots").glob("*") if s.name != self.entry.commit]
+        for snapshot in sorted(snapshots, key=lambda s: s.stat().st_mtime, reverse=True):
+            candidate = safe_join(snapshot, file.path, self.entry.key)
+            if candidate.is_file():
+                return candidate.resolve()
+        return None
+
     def visible(self, file: LockedFile) -> Path:
         """Where a user (or transformers) finds ``file``."""
         return safe_join(self.snapshot(), file.path, self.entry.key)

@@ -26,6 +26,7 @@ from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.retry import Retry
+from hfsync.hub.xetpull import XetPull
 from hfsync.manifest.model import Manifest
 from hfsync.pull.lockfile import LockedFile, LockedPull
 from hfsync.pull.ocisource import NotInSource, OciSource
@@ -108,14 +109,18 @@ class _Endpoint:
 class HubSource:
     """The Hub, or a mirror speaking its protocol: files resolved by commit."""
 
-    def __init__(self, hub: Hub | _Endpoint, retry: Retry, name: str | None = None) -> None:
+    def __init__(self, hub: Hub | _Endpoint, retry: Retry, name: str | None = None, xet: XetPull | None = None) -> None:
         self.name = name or hub.endpoint
         self.downloader = Downloader(hub, retry)  # type: ignore[arg-type]  # endpoint and token are all it reads
+        self.xet = xet  # the Hub's Xet storage, for the files it stores there
 
     def fetch(self, entry: LockedPull, file: LockedFile, target: Path, *, partial: Path, label: str,
-              advance: Advance, accept: Accept | None) -> Fetched:
+              advance: Advance, accept: Accept | None, previous: Path | None = None) -> Fetched:
+        """``previous``: a local copy of an earlier pin of the file, whose chunks Xet may reuse."""
         url = self.downloader.url(entry.id, entry.type, entry.commit, file.path)
-        return self.downloader.fetch(url, file, target, partial=partial, label=label, advance=advance, accept=accept)
+        source = self.xet.source(entry.id, entry.type, entry.commit, file.xet_hash, previous) if self.xet else None
+        return self.downloader.fetch(url, file, target, partial=partial, label=label, advance=advance, accept=accept,
+                                     source=source)
 
     def close(self) -> None:
         self.downloader.close()
@@ -148,7 +153,8 @@ class Sources:
 
     def fetch(self, entry: LockedPull, file: LockedFile, target: Path, *, partial: Path, label: str,
               advance: Advance, accept: Accept | None,
-              rejected: Callable[[str], None] = lambda name: None) -> tuple[Fetched, str]:
+              rejected: Callable[[str], None] = lambda name: None,
+              previous: Path | None = None) -> tuple[Fetched, str]:
         """(the verified download, the name of the source it came from); ``rejected`` hears each source
         passed over. Raises the source's own error when there is one source, else one naming each."""
         reasons: list[tuple[str, HfsyncError]] = []
@@ -165,8 +171,9 @@ class Sources:
 
             try:
                 where = label if last else f"{label} from {source.name}"
+                hint = {"previous": previous} if isinstance(source, HubSource) else {}
                 fetched = source.fetch(entry, file, target, partial=partial, label=where, advance=counted,
-                                       accept=accept)
+                                       accept=accept, **hint)
                 return fetched, source.name
             except HfsyncError as error:
                 advance(-moved)
@@ -213,5 +220,5 @@ def open_sources(specs: Sequence[SourceSpec], hub: Hub | None, retry: Retry, not
         else:
             chain.append(OciSource(spec.url, _quick(retry)))
     if hub is not None:
-        chain.append(HubSource(hub, retry))
+        chain.append(HubSource(hub, retry, xet=XetPull(hub)))
     return Sources(chain, note) if chain else None

@@ -64,7 +64,7 @@ def test_restart_forgets_what_was_fed(threshold):
     assert helpers() == []
 
 
-def test_pulls_hashed_beside_the_transfer_resume_verify_and_leave_no_thread(
+def test_pulls_hashed_beside_the_transfer_resume_verify_and_leave_no_thread(legacy_lfs,
         sandbox, make_repo, project, run, monkeypatch):
     from tests.pull.test_pull_sandbox import locked_model, partials
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
+import pytest
 from huggingface_hub import HfApi
 
 from hfsync.digests import DigestCache
@@ -13,8 +14,10 @@ from hfsync.hub.publish import Publisher
 from hfsync.manifest.load import load
 from hfsync.publish.planner import make_plan
 
+pytestmark = pytest.mark.both_paths
 
-def test_apply_broken_mid_upload_then_rerun_converges_without_reuploading(project, sandbox):
+
+def test_apply_broken_mid_upload_then_rerun_converges_without_reuploading(legacy_lfs, project, sandbox):
     a, b = os.urandom(200_000), os.urandom(300_000)
     project.write("m/a.safetensors", a)
     project.write("m/b.safetensors", b)
@@ -37,7 +40,7 @@ def test_apply_broken_mid_upload_then_rerun_converges_without_reuploading(projec
     assert project.plan("--detailed-exitcode").exit_code == 0
 
 
-def test_connection_reset_mid_upload_is_retried_by_the_client(project, sandbox):
+def test_connection_reset_mid_upload_is_retried_by_the_client(legacy_lfs, project, sandbox):
     data = os.urandom(400_000)
     project.write("m/w.safetensors", data)
     project.yaml("version: 1\nrepos:\n  - id: sandbox/f2\n    source: {path: m}\n")
@@ -45,6 +48,37 @@ def test_connection_reset_mid_upload_is_retried_by_the_client(project, sandbox):
                          "after_bytes": 1000, "times": 1}])
     assert project.apply().exit_code == 0
     assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize(("route", "said"), [
+    ("/v1/xorbs/", "the Hub's Xet storage answered 400 Bad Request to a xorb upload."),
+    ("/shards", "the Hub's Xet storage answered 400 Bad Request to a shard upload."),
+])
+def test_xet_upload_refused_then_rerun_converges(xet_on, project, sandbox, route, said):
+    a, b = os.urandom(200_000), os.urandom(300_000)
+    project.write("m/a.safetensors", a)
+    project.write("m/b.safetensors", b)
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/x1\n    source: {path: m}\n")
+    sandbox.add_faults([{"method": "POST", "path": route, "action": "status", "status": 400, "times": 1}])
+    first = project.apply()
+    assert first.exit_code == 1
+    assert f"apply failed for:\n  sandbox/x1: commit to sandbox/x1: {said}\n" in first.stderr
+    assert "Traceback" not in first.stderr and "127.0.0.1" not in first.stderr
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert "a.safetensors" not in api.list_repo_files("sandbox/x1")  # nothing committed
+    second = project.apply()
+    assert second.exit_code == 0, second.output
+    assert hf_bytes(api, "sandbox/x1", "b.safetensors", sandbox) == b
+    assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def hf_bytes(api: HfApi, repo_id: str, path: str, sandbox) -> bytes:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from huggingface_hub import hf_hub_download
+
+    return Path(hf_hub_download(repo_id, path, endpoint=sandbox.url, token=sandbox.token,
+                                cache_dir=sandbox.data_dir.parent / "dl")).read_bytes()
 
 
 def test_several_targets_at_once(project, sandbox):

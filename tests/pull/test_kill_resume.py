@@ -1,4 +1,6 @@
-"""A pull killed with SIGKILL mid-file resumes on the next run; two pulls never share a partial."""
+"""A pull killed with SIGKILL mid-file resumes on the next run; two pulls never share a partial.
+
+The resolve path (legacy LFS); tests/pull/test_pull_xet.py resumes over Xet."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ def kill(process: subprocess.Popen) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def test_sigkill_mid_file_then_rerun_resumes(sandbox, make_repo, project, run):
+def test_sigkill_mid_file_then_rerun_resumes(legacy_lfs, sandbox, make_repo, project, run):
     weights, dest = locked_model(make_repo, project, run, size=4_000_000)
     half = len(weights) // 2
     sandbox.reset_stats()
@@ -64,7 +66,7 @@ def test_sigkill_mid_file_then_rerun_resumes(sandbox, make_repo, project, run):
     assert cdn["bytes_out"] <= 1.1 * len(weights)
 
 
-def test_a_second_pull_never_writes_a_partial_another_is_writing(sandbox, make_repo, project, run):
+def test_a_second_pull_never_writes_a_partial_another_is_writing(legacy_lfs, sandbox, make_repo, project, run):
     weights, dest = locked_model(make_repo, project, run, size=4_000_000)
     process = stalled_pull(sandbox, project, len(weights) // 2, stall=3)
     try:

@@ -52,7 +52,7 @@ def test_pull_metrics_name_the_pinned_commit_and_the_source(sandbox, make_repo, 
     assert len(weights) > 0
 
 
-def test_a_failed_pull_still_writes_metrics_and_keeps_the_last_success(sandbox, make_repo, project, run, tmp_path):
+def test_a_failed_pull_still_writes_metrics_and_keeps_the_last_success(legacy_lfs, sandbox, make_repo, project, run, tmp_path):
     _weights, dest = locked_model(make_repo, project, run)
     commit = yaml.safe_load(project.lock.read_text())["pulls"][0]["commit"]
     metrics = tmp_path / "pull.prom"

@@ -6,9 +6,13 @@ import json
 from unittest.mock import ANY
 
 import blake3
+import pytest
 import yaml
 
 from tests.pull.conftest import big_safetensors, partial_for
+from tests.sandbox.xet import xet_active
+
+pytestmark = pytest.mark.both_paths
 
 CONFIG = b'{"hidden_size": 8}\n'
 
@@ -35,7 +39,7 @@ def test_lock_pull_verify_roundtrip(sandbox, make_repo, project, run):
     assert entry["commit"] == commit
     paths = [f["path"] for f in entry["files"]]
     assert paths == [".gitattributes", "README.md", "config.json", "model.safetensors"]
-    assert set(entry["files"][3]) == {"path", "size", "sha256"}
+    assert set(entry["files"][3]) == {"path", "size", "sha256"} | ({"xet_hash"} if xet_active() else set())
     assert set(entry["files"][2]) == {"path", "size", "git_oid"}
 
     sandbox.reset_stats()
@@ -72,7 +76,7 @@ def locked_model(make_repo, project, run, size=2_000_000, **pull):
     return weights, project.path / "vendor" / "m1"
 
 
-def test_reset_at_half_resumes_with_range(sandbox, make_repo, project, run):
+def test_reset_at_half_resumes_with_range(legacy_lfs, sandbox, make_repo, project, run):
     weights, dest = locked_model(make_repo, project, run, size=4_000_000)
     sandbox.reset_stats()
     sandbox.add_faults([{"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "reset",
@@ -86,7 +90,7 @@ def test_reset_at_half_resumes_with_range(sandbox, make_repo, project, run):
     assert partials(dest) == []
 
 
-def test_truncated_body_is_resumed_and_never_installed_short(sandbox, make_repo, project, run, engine_pull):
+def test_truncated_body_is_resumed_and_never_installed_short(legacy_lfs, sandbox, make_repo, project, run, engine_pull):
     weights, dest = locked_model(make_repo, project, run)
     sandbox.add_faults([{"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "truncate",
                          "after_bytes": 500_000}])
@@ -106,7 +110,7 @@ def test_truncated_body_is_resumed_and_never_installed_short(sandbox, make_repo,
     assert not (dest / "model.safetensors").exists()
 
 
-def test_corrupted_body_is_discarded_then_fetched_again(sandbox, make_repo, project, run):
+def test_corrupted_body_is_discarded_then_fetched_again(legacy_lfs, sandbox, make_repo, project, run):
     weights, dest = locked_model(make_repo, project, run)
     sandbox.reset_stats()
     sandbox.add_faults([{"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "corrupt", "after_bytes": 1000}])
@@ -116,7 +120,7 @@ def test_corrupted_body_is_discarded_then_fetched_again(sandbox, make_repo, proj
     assert sandbox.stats()["routes"]["GET lfs-download"]["bytes_out"] == 2 * len(weights)
 
 
-def test_corrupted_twice_fails_naming_the_file(sandbox, make_repo, project, run):
+def test_corrupted_twice_fails_naming_the_file(legacy_lfs, sandbox, make_repo, project, run):
     _weights, dest = locked_model(make_repo, project, run)
     sandbox.add_faults([{"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "corrupt", "after_bytes": 1000,
                          "times": 2}])
@@ -129,7 +133,7 @@ def test_corrupted_twice_fails_naming_the_file(sandbox, make_repo, project, run)
     assert (dest / "config.json").read_bytes() == CONFIG  # the others are in place
 
 
-def test_429_with_retry_after_is_waited_out(sandbox, make_repo, project, run):
+def test_429_with_retry_after_is_waited_out(legacy_lfs, sandbox, make_repo, project, run):
     weights, dest = locked_model(make_repo, project, run)
     sandbox.reset_stats()
     sandbox.add_faults([{"method": "GET", "path": "/resolve/", "action": "status", "status": 429,
@@ -319,7 +323,7 @@ def test_gguf_variant_auto_picks_highest_precision_that_fits(sandbox, make_repo,
     assert "variant llm-Q8_0.gguf: highest-precision" in result.stdout
 
 
-def test_a_partial_of_other_content_is_discarded_and_a_bad_resume_restarts(sandbox, make_repo, project, run):
+def test_a_partial_of_other_content_is_discarded_and_a_bad_resume_restarts(legacy_lfs, sandbox, make_repo, project, run):
     import json
 
     weights, dest = locked_model(make_repo, project, run, size=3_000_000)

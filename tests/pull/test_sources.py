@@ -62,7 +62,7 @@ def test_every_file_comes_from_the_mirror_and_the_hub_serves_none(sandbox, mirro
     assert "source " not in result.stderr
 
 
-def test_a_corrupting_mirror_is_passed_over_for_that_file_and_said_once(sandbox, mirror, make_repo, project, run,
+def test_a_corrupting_mirror_is_passed_over_for_that_file_and_said_once(legacy_lfs, sandbox, mirror, make_repo, project, run,
                                                                        tmp_path):
     weights, dest = locked_model(make_repo, project, run, size=3_000_000)
     near = mirror()

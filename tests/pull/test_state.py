@@ -110,7 +110,7 @@ def test_a_copy_made_by_other_means_needs_deep_once(sandbox, make_repo, project,
     assert run("verify").exit_code == 0
 
 
-def test_pull_records_files_it_finds_and_skips_them_next_time(sandbox, make_repo, project, run, monkeypatch):
+def test_pull_records_files_it_finds_and_skips_them_next_time(legacy_lfs, sandbox, make_repo, project, run, monkeypatch):
     dest, weights = pulled(make_repo, project, run)
     os.remove(dest / ".hfsync" / "state.json")
     sandbox.reset_stats()

@@ -13,6 +13,8 @@ from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RevisionN
 
 from tests.sandbox.hubapi import BIG, api, make_folder
 
+pytestmark = pytest.mark.both_paths
+
 
 @pytest.fixture
 def uploaded(sandbox, tmp_path):
@@ -84,7 +86,7 @@ def test_missing_entry_and_revision(sandbox, uploaded):
         list(api(sandbox).list_repo_tree("sandbox/m", path_in_repo="nope"))
 
 
-def test_reset_download_resumes_with_range(sandbox, uploaded, tmp_path):
+def test_reset_download_resumes_with_range(legacy_lfs, sandbox, uploaded, tmp_path):
     files, _ = uploaded
     # Cut the LFS body at 11 MiB: the client keeps its first 10 MiB chunk and asks Range.
     sandbox.add_faults(

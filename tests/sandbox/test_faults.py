@@ -71,7 +71,7 @@ def test_reset_with_rst_is_econnreset(sandbox, repo):
         conn.getresponse().read()
 
 
-def test_truncate_download_resumes_with_range(sandbox, repo, tmp_path):
+def test_truncate_download_resumes_with_range(legacy_lfs, sandbox, repo, tmp_path):
     _, data = repo
     sandbox.add_faults([{"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "truncate",
                          "after_bytes": 10 * 1024 * 1024 + 5}])
@@ -120,7 +120,7 @@ def test_clear_faults(sandbox, repo):
     assert hub.model_info("sandbox/f").id == "sandbox/f"
 
 
-def test_stats_count_body_bytes_exactly(sandbox, tmp_path):
+def test_stats_count_body_bytes_exactly(legacy_lfs, sandbox, tmp_path):
     hub = api(sandbox)
     hub.create_repo("sandbox/s")
     sandbox.reset_stats()

@@ -11,6 +11,8 @@ from huggingface_hub.errors import HfHubHTTPError
 from hfsync.sandbox import SandboxServer
 from tests.sandbox.hubapi import BIG, api, git_oid, make_folder, sha256
 
+pytestmark = pytest.mark.both_paths
+
 
 @pytest.mark.parametrize("repo_type", ["model", "dataset", "space"])
 def test_create_repo_each_type(sandbox, repo_type):
@@ -29,7 +31,7 @@ def test_create_repo_each_type(sandbox, repo_type):
         assert info.sdk == "gradio"
 
 
-def test_upload_folder_regular_and_lfs(sandbox, tmp_path):
+def test_upload_folder_regular_and_lfs(legacy_lfs, sandbox, tmp_path):
     hub = api(sandbox)
     hub.create_repo("sandbox/m")
     files = make_folder(tmp_path / "src")
@@ -126,7 +128,7 @@ def test_create_pr(sandbox):
     assert [r.ref for r in refs.pull_requests] == ["refs/pr/1"]
 
 
-def test_multipart_upload(tmp_path):
+def test_multipart_upload(legacy_lfs, tmp_path):
     server = SandboxServer(tmp_path / "hub", multipart_threshold=1 << 20, multipart_chunk=1 << 20)
     server.start()
     try:

@@ -10,7 +10,7 @@ import pytest
 from huggingface_hub import HfFileSystem, hf_hub_download, snapshot_download
 
 from tests.sandbox.hubapi import api
-from tests.sandbox.xet import MIB, safetensors_like, xet_off, xet_on  # noqa: F401
+from tests.sandbox.xet import MIB, safetensors_like, xet_off
 
 pytestmark = pytest.mark.usefixtures("xet_on")
 

@@ -18,7 +18,7 @@ from huggingface_hub import CommitOperationAdd, hf_hub_download
 from hfsync.sandbox import xet_format as xf
 from hfsync.sandbox.cas import CasStore
 from tests.sandbox.hubapi import api
-from tests.sandbox.xet import MIB, cas_call, cas_token, make_shard, make_xorb, safetensors_like, xet_on  # noqa: F401
+from tests.sandbox.xet import MIB, cas_call, cas_token, make_shard, make_xorb, safetensors_like
 
 pytestmark = pytest.mark.usefixtures("xet_on")
 

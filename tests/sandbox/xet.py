@@ -8,30 +8,22 @@ import struct
 import urllib.error
 import urllib.request
 
-import pytest
 from huggingface_hub import constants
-from huggingface_hub.utils import _xet
 
 from hfsync.sandbox import xet_format as xf
 
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def xet_on(monkeypatch, tmp_path):
-    """hf_xet enabled, as on a user's machine, with its caches in this test's tmp dir
-    (a fresh Xet session, so no shard cache leaks from another sandbox)."""
-    monkeypatch.delenv("HF_HUB_DISABLE_XET", raising=False)
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
-    monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
-    monkeypatch.setattr(_xet, "_GLOBAL_XET_HOLDER", _xet.XetSessionHolder())
-    monkeypatch.setattr(_xet, "XET_CONNECTION_INFO_CACHE", {})
-
-
 def xet_off(monkeypatch) -> None:
     """The legacy client (HF_HUB_DISABLE_XET=1) for the rest of the test."""
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+
+
+def xet_active() -> bool:
+    """Whether the client takes the Xet path in this run (the default) or legacy LFS."""
+    return not constants.HF_HUB_DISABLE_XET
 
 
 def safetensors_like(size: int, seed: int = 0) -> bytes:

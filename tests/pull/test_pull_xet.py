@@ -1,0 +1,160 @@
+"""`hfsync pull` over Xet: reconstruction, xorb ranges, and chunks reused from the previous pin."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hfsync.hub.xetpull import Piece, Term, plan
+from tests.pull.conftest import big_safetensors
+from tests.sandbox.xet import MIB
+from tests.sandbox.xet import safetensors_like as model_like_bytes
+
+SIZE = 12 * MIB
+
+
+def safetensors_like(size: int, seed: int) -> bytes:
+    """A valid .safetensors file of about ``size`` bytes holding model-like (not constant) data."""
+    shell = big_safetensors(size)
+    header = 8 + int.from_bytes(shell[:8], "little")
+    return shell[:header] + model_like_bytes(len(shell) - header, seed)
+
+
+def test_plan_copies_what_the_old_terms_place_and_fetches_the_rest():
+    old = [Term("x1", 0, 100, 1000), Term("x2", 0, 10, 50)]
+    # The new file: chunks 0-40 of x1, a new xorb, chunks 45-100 of x1, then x2 whole.
+    new = [Term("x1", 0, 40, 400), Term("n", 0, 3, 30), Term("x1", 45, 100, 560), Term("x2", 0, 10, 50)]
+    assert plan(new, old) == [
+        Piece(400, 0),
+        Piece(30, None, new[1]),
+        Piece(560 + 50, 440),  # chunk 45 of x1 starts 1000 - 560 bytes in; x2 follows in both files
+    ]
+
+
+def test_plan_fetches_what_no_term_places():
+    old = [Term("x1", 0, 10, 100)]
+    new = [Term("x1", 2, 5, 30), Term("x1", 0, 10, 100), Term("x9", 0, 1, 5)]
+    # Chunks 2-5 sit somewhere inside the old term, but nothing says where: fetched.
+    assert plan(new, old) == [Piece(30, None, new[0]), Piece(100, 0), Piece(5, None, new[2])]
+    assert plan(new, []) == [Piece(t.length, None, t) for t in new]
+
+
+@pytest.fixture
+def two_revisions(xet_on, make_repo, project, run):
+    """acme/big at v1, pulled into vendor/big; then v2 on the Hub with 1 MiB rewritten in place."""
+    v1 = safetensors_like(SIZE, seed=1)
+    make_repo("acme/big", {"model.safetensors": v1})
+    project.write([{"id": "acme/big", "dest": "vendor/big"}])
+    assert run("lock").exit_code == 0
+    assert run("pull", "--locked").exit_code == 0
+    v2 = bytearray(v1)
+    v2[5 * MIB:6 * MIB] = os.urandom(MIB)
+    make_repo("acme/big", {"model.safetensors": bytes(v2)})
+    assert run("lock", "--update").exit_code == 0
+    return v1, bytes(v2)
+
+
+def xorb_bytes(sandbox) -> int:
+    return sandbox.stats()["routes"].get("GET xorb-range", {}).get("bytes_out", 0)
+
+
+def test_next_revision_fetches_only_the_changed_chunks(two_revisions, sandbox, project, run):
+    _, v2 = two_revisions
+    sandbox.reset_stats()
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor/big/model.safetensors").read_bytes() == v2
+    routes = sandbox.stats()["routes"]
+    assert "GET resolve" not in routes and "GET lfs-download" not in routes
+    assert routes["GET reconstruction"]["requests"] == 2  # the new pin's and the old copy's
+    assert 0 < xorb_bytes(sandbox) < 3 * MIB  # the rewritten MiB and the chunks cut around it
+    assert "1 downloaded (" in result.stdout
+    assert run("verify").exit_code == 0
+    assert not [p for p in (project.path / "vendor/big").iterdir() if "partial" in p.name]
+
+
+def test_first_pull_over_xet_reads_xorbs_not_resolve(xet_on, make_repo, project, run, sandbox):
+    data = safetensors_like(SIZE, seed=3)
+    make_repo("acme/one", {"model.safetensors": data})
+    project.write([{"id": "acme/one", "dest": "vendor/one"}])
+    assert run("lock").exit_code == 0
+    sandbox.reset_stats()
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor/one/model.safetensors").read_bytes() == data
+    routes = sandbox.stats()["routes"]
+    assert routes["GET reconstruction"]["requests"] == 1
+    assert "GET lfs-download" not in routes
+    assert routes["GET resolve"]["bytes_out"] < 4096  # .gitattributes, a regular file
+    assert xorb_bytes(sandbox) <= SIZE + 64 * 1024
+
+
+def test_legacy_client_setting_pulls_through_resolve(two_revisions, sandbox, project, run, monkeypatch):
+    from tests.sandbox.xet import xet_off
+
+    xet_off(monkeypatch)
+    sandbox.reset_stats()
+    assert run("pull", "--locked").exit_code == 0
+    assert (project.path / "vendor/big/model.safetensors").read_bytes() == two_revisions[1]
+    assert "GET reconstruction" not in sandbox.stats()["routes"]
+
+
+@pytest.mark.parametrize("fault", [
+    {"action": "status", "status": 429, "retry_after": 1, "times": 2},
+    {"action": "status", "status": 500, "times": 2},
+    {"action": "reset", "after_bytes": 1000, "times": 1},
+    {"action": "truncate", "after_bytes": 1000, "times": 1},
+    {"action": "corrupt", "after_bytes": 300, "times": 1},
+], ids=["429", "500", "reset", "truncate", "corrupt"])
+@pytest.mark.parametrize("route", ["/sandbox-xet/xorb/", "/v1/reconstructions/"])
+def test_faults_on_xet_routes_converge(two_revisions, sandbox, project, run, fault, route):
+    _, v2 = two_revisions
+    sandbox.add_faults([{"method": "GET", "path": route, **fault}])
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor/big/model.safetensors").read_bytes() == v2
+
+
+def test_a_xorb_route_that_keeps_failing_is_one_clear_error(two_revisions, sandbox, project, run):
+    v1, _ = two_revisions
+    sandbox.add_faults([{"method": "GET", "path": "/sandbox-xet/xorb/", "action": "status", "status": 403,
+                         "times": 100}])
+    result = run("pull", "--locked")
+    assert result.exit_code == 1
+    assert "1 file could not be pulled" in result.stderr and "acme/big/model.safetensors" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The previous pin's file is untouched; nothing unverified at the final path.
+    assert (project.path / "vendor/big/model.safetensors").read_bytes() == v1
+
+
+def test_a_local_copy_edited_since_is_not_trusted(two_revisions, sandbox, project, run):
+    _, v2 = two_revisions
+    target = project.path / "vendor/big/model.safetensors"
+    edited = bytearray(target.read_bytes())
+    edited[9 * MIB:9 * MIB + 10] = b"0123456789"
+    target.write_bytes(bytes(edited))
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == v2
+
+
+def test_cache_layout_reuses_the_previous_snapshot(xet_on, make_repo, project, run, sandbox, tmp_path,
+                                                    monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    v1 = safetensors_like(SIZE, seed=4)
+    make_repo("acme/c", {"model.safetensors": v1})
+    project.write([{"id": "acme/c", "cache": True}])
+    assert run("lock").exit_code == 0
+    assert run("pull", "--locked").exit_code == 0
+    v2 = bytearray(v1)
+    v2[2 * MIB:2 * MIB + 4096] = os.urandom(4096)
+    make_repo("acme/c", {"model.safetensors": bytes(v2)})
+    assert run("lock", "--update").exit_code == 0
+    sandbox.reset_stats()
+    assert run("pull", "--locked").exit_code == 0
+    assert xorb_bytes(sandbox) < 2 * MIB
+    snapshots = list((tmp_path / "hf-cache" / "models--acme--c" / "snapshots").iterdir())
+    assert sorted((s / "model.safetensors").read_bytes() == bytes(v2) for s in snapshots) == [False, True]
