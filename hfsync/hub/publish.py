@@ -29,6 +29,7 @@ from hfsync import __version__
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.xetsent import counting
 from hfsync.log import redact
 from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
 
@@ -67,6 +68,7 @@ class Publisher:
             )
         self.hub = hub
         self.api = hub.api
+        self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
 
     # --- reading -------------------------------------------------------------------
 
@@ -243,7 +245,7 @@ class Publisher:
                 )
             operations.append(operation)
         operations.extend(CommitOperationDelete(path_in_repo=path) for path in deletes)
-        with translate_errors("commit to", repo_id):
+        with translate_errors("commit to", repo_id), counting() as xet:
             try:
                 info = self._create_commit(
                     repo_id,
@@ -262,6 +264,13 @@ class Publisher:
                         hint="Run `hfsync plan` again and review the new plan.",
                     ) from error
                 raise
+        # The commit payload carries regular files; LFS files went up through Xet (counted
+        # by hf_xet, after dedup) or, on the legacy path, whole.
+        lfs = 0 if xet.used else sum(op.upload_info.size for op in operations
+                                     if isinstance(op, CommitOperationAdd) and op._upload_mode == "lfs")
+        self.sent[info.oid] = xet.bytes + lfs + sum(
+            op.upload_info.size for op in operations
+            if isinstance(op, CommitOperationAdd) and op._upload_mode == "regular")
         return info.oid
 
     def _create_commit(self, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:

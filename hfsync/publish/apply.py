@@ -26,6 +26,7 @@ from hfsync.hub.publish import Publisher, Upload
 from hfsync.publish.gate import gate
 from hfsync.publish.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.provenance import commit_description, run_url
+from hfsync.units import human_size
 
 STALE_HINT = "Run `hfsync plan` again and review the new plan."
 NOT_STARTED = "not started"
@@ -170,7 +171,9 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
                 description=commit_description(provenance, target.head),
                 parent=target.head if target.action != Action.CREATE else None,
             )
-            done.append(f"committed {_n(len(uploads), 'upload')}, {_n(len(deletes), 'deletion')} as {commit[:7]}")
+            sent = getattr(publisher, "sent", {}).get(commit)
+            done.append(f"committed {_n(len(uploads), 'upload')}, {_n(len(deletes), 'deletion')} as {commit[:7]}"
+                        + (f" ({human_size(sent)} sent)" if sent is not None else ""))
         for ref in target.refs:
             if ref.kind == "tag":
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)

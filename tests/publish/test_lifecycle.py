@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from huggingface_hub import HfApi
@@ -81,6 +82,9 @@ def test_create_noop_change_prune_settings_tag(project, sandbox):
         assert stats["routes"]["PUT lfs-upload"]["requests"] == 1
     assert stats["routes"]["POST commit"]["requests"] == 1
     assert commits(sandbox) == created + 1
+    sent = sum(route(stats, r) for r in ("POST xorb-upload", "POST shard-upload", "PUT lfs-upload"))
+    reported = re.search(r"as [0-9a-f]{7} \(([0-9.]+) kB sent\)", result.stdout)
+    assert reported and abs(float(reported.group(1)) * 1000 - sent) <= 0.005 * sent  # what the Hub received
 
     # delete with prune
     (p.root / "m/extra.safetensors").unlink()

@@ -1,0 +1,82 @@
+"""What hf_xet sent for a commit: huggingface_hub uploads through hf_xet and keeps no report.
+
+The client opens one hf_xet upload commit per Hub commit, in the calling thread, from
+``huggingface_hub.utils._xet.get_xet_session()``. ``counting()`` notes the upload commits
+opened in its thread; their final progress gives the bytes that went to the CAS (xorbs,
+after dedup and compression, and shards).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from huggingface_hub.utils import _xet
+
+_local = threading.local()
+_lock = threading.Lock()
+
+
+class _Session:
+    """hf_xet's session, noting the upload commits opened in a counting thread."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def new_upload_commit(self, **kwargs: Any) -> Any:
+        commit = self._session.new_upload_commit(**kwargs)
+        opened = getattr(_local, "opened", None)
+        if opened is not None:
+            opened.append(commit)
+        return commit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+def _install() -> None:
+    with _lock:
+        current = _xet.get_xet_session
+        if getattr(current, "hfsync_counting", False):
+            return
+
+        def counted() -> Any:
+            return _Session(current())
+
+        counted.hfsync_counting = True  # type: ignore[attr-defined]
+        _xet.get_xet_session = counted
+
+
+class Sent:
+    """Bytes sent to the Xet storage by the upload commits of one ``counting()`` block."""
+
+    def __init__(self) -> None:
+        self.commits: list[Any] = []
+
+    @property
+    def used(self) -> bool:
+        return bool(self.commits)
+
+    @property
+    def bytes(self) -> int:
+        total = 0
+        for commit in self.commits:
+            progress = commit.progress()
+            total += progress.total_transfer_bytes_completed
+            if progress.shard is not None:
+                total += progress.shard.total_shard_bytes_upload_completed
+        return total
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[Sent]:
+    """Count what hf_xet sends from this thread inside the block."""
+    _install()
+    sent = Sent()
+    _local.opened = sent.commits
+    try:
+        yield sent
+    finally:
+        _local.opened = None
