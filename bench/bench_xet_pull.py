@@ -1,0 +1,170 @@
+"""Pull over Xet against huggingface_hub's own Xet download, on the sandbox, in the same run.
+
+Usage: PYTHONPATH=. python bench/bench_xet_pull.py [--size-mb 1024] [--changed 0.01]
+           [--files 4 --file-mb 256]
+
+1. Next revision: a safetensors file of --size-mb is pulled; one tensor (--changed of the
+   file, in place) is rewritten and pushed; the machine moves to the new pin. Bytes the
+   sandbox served for `hfsync pull --locked` (goal <= 5% of the file) and its time against
+   `hf_hub_download` of the new revision through Xet onto a cache holding the old one
+   (goal: not slower, ratio >= 1.0).
+2. Full pull of --files x --file-mb through Xet: `hfsync pull --locked` against
+   `snapshot_download(local_dir=...)` through Xet (goal >= 1.0x).
+
+Defaults are small (64 MB, 4 x 32 MB) so the bench runs in a minute; pass the sizes above
+for the issue's figures. The sandbox runs as a child process on loopback and is stopped
+by its handle; both clients run in child processes with the client's defaults (Xet on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_xet import _serve, _tensor_bytes
+
+MIB = 1024 * 1024
+SERVED = ("GET xorb-range", "GET reconstruction", "GET resolve", "GET lfs-download")
+
+
+def _make(path: Path, size: int, seed_bytes: bytes = b"") -> None:
+    """A valid safetensors file of about ``size`` bytes: one F32 tensor of float-like data."""
+    count = (size - 128) // 4
+    header = json.dumps({"w": {"dtype": "F32", "shape": [count], "data_offsets": [0, count * 4]}}).encode()
+    header += b" " * (-len(header) % 8)
+    with open(path, "wb") as f:
+        f.write(len(header).to_bytes(8, "little") + header)
+        left = count * 4
+        while left > 0:
+            piece = min(64 * MIB, left)
+            f.write(_tensor_bytes(piece))
+            left -= piece
+
+
+def _rewrite(path: Path, fraction: float) -> None:
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.seek(size // 2 // 4 * 4)
+        f.write(_tensor_bytes(int(size * fraction) // 4 * 4))
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "HF_HOME": str(home), "HF_XET_CACHE": str(home / "xet"), "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+           "HF_HUB_DISABLE_TELEMETRY": "1", "HFSYNC_CACHE_DIR": str(home / "hfsync-cache")}
+    env.pop("HF_HUB_DISABLE_XET", None)
+    return env
+
+
+def _python(code: str, home: Path, *args: str) -> None:
+    subprocess.run([sys.executable, "-c", code, *args], env=_env(home), check=True)
+
+
+def _hfsync(hub, home: Path, *args: str) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "hfsync", "--endpoint", hub.url, "--token", hub.token, "--no-progress",
+                    *args], env=_env(home), check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _upload(hub, home: Path, repo: str, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    _python("import sys; from huggingface_hub import HfApi\n"
+            "api = HfApi(endpoint=sys.argv[1], token=sys.argv[2]); api.create_repo(sys.argv[3], exist_ok=True)\n"
+            "api.upload_folder(folder_path=sys.argv[4], repo_id=sys.argv[3])", home, hub.url, hub.token, repo,
+            str(folder))
+
+
+def _served(hub) -> int:  # type: ignore[no-untyped-def]
+    routes = hub.stats()["routes"]
+    return sum(routes.get(r, {}).get("bytes_out", 0) for r in SERVED)
+
+
+def _timed_peer(hub, home: Path, code: str, *args: str) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    _python(code, home, hub.url, hub.token, *args)
+    return time.perf_counter() - start
+
+
+def next_revision(hub, root: Path, size: int, changed: float) -> None:  # type: ignore[no-untyped-def]
+    src = root / "next-src"
+    src.mkdir()
+    _make(src / "model.safetensors", size)
+    _upload(hub, root / "up", "sandbox/next", src)
+    project = root / "next-project"
+    project.mkdir()
+    (project / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: sandbox/next\n    dest: vendor\n")
+    manifest = str(project / "hfsync.yaml")
+    ours, theirs = root / "next-ours", root / "next-theirs"
+    _hfsync(hub, ours, "lock", "-f", manifest)
+    _hfsync(hub, ours, "pull", "--locked", "-f", manifest)
+    peer = ("import sys; from huggingface_hub import hf_hub_download\n"
+            "hf_hub_download('sandbox/next', 'model.safetensors', endpoint=sys.argv[1], token=sys.argv[2])")
+    _timed_peer(hub, theirs, peer)
+    _rewrite(src / "model.safetensors", changed)
+    _upload(hub, root / "up", "sandbox/next", src)
+    _hfsync(hub, ours, "lock", "--update", "-f", manifest)
+    hub.reset_stats()
+    seconds = _hfsync(hub, ours, "pull", "--locked", "-f", manifest)
+    served = _served(hub)
+    assert (project / "vendor" / "model.safetensors").read_bytes() == (src / "model.safetensors").read_bytes()
+    hub.reset_stats()
+    peer_seconds = _timed_peer(hub, theirs, peer)
+    peer_served = _served(hub)
+    print(f"next revision of a {size / MIB:.0f} MiB file, {changed:.1%} rewritten in place:")
+    print(f"  hfsync pull:              {served / MIB:8.2f} MiB served ({served / size:.2%} of the file), "
+          f"{seconds:.2f} s")
+    print(f"  hf_hub_download (Xet):    {peer_served / MIB:8.2f} MiB served ({peer_served / size:.2%}), "
+          f"{peer_seconds:.2f} s")
+    print(f"  speed ratio (hf_hub_download time / hfsync time): {peer_seconds / seconds:.2f}x (goal >= 1.0)")
+
+
+def full_pull(hub, root: Path, files: int, file_size: int) -> None:  # type: ignore[no-untyped-def]
+    src = root / "full-src"
+    src.mkdir()
+    for i in range(files):
+        _make(src / f"model-{i:05d}.safetensors", file_size)
+    _upload(hub, root / "up", "sandbox/full", src)
+    project = root / "full-project"
+    project.mkdir()
+    (project / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: sandbox/full\n    dest: vendor\n")
+    manifest = str(project / "hfsync.yaml")
+    _hfsync(hub, root / "full-ours", "lock", "-f", manifest)
+    seconds = _hfsync(hub, root / "full-ours", "pull", "--locked", "-f", manifest)
+    peer_seconds = _timed_peer(hub, root / "full-theirs",
+                               "import sys; from huggingface_hub import snapshot_download\n"
+                               "snapshot_download('sandbox/full', endpoint=sys.argv[1], token=sys.argv[2], "
+                               "local_dir=sys.argv[3])", str(root / "full-theirs-dir"))
+    total = files * file_size
+    print(f"full pull of {files} x {file_size / MIB:.0f} MiB through Xet:")
+    print(f"  hfsync pull:       {seconds:.2f} s ({total / MIB / seconds:.0f} MiB/s)")
+    print(f"  snapshot_download: {peer_seconds:.2f} s ({total / MIB / peer_seconds:.0f} MiB/s)")
+    print(f"  ratio (snapshot_download time / hfsync time): {peer_seconds / seconds:.2f}x (goal >= 1.0)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--size-mb", type=int, default=64)
+    parser.add_argument("--changed", type=float, default=0.01)
+    parser.add_argument("--files", type=int, default=4)
+    parser.add_argument("--file-mb", type=int, default=32)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hfsync-bench-xet-pull-") as tmp:
+        root = Path(tmp)
+        process, hub = _serve(root / "hub")
+        try:
+            next_revision(hub, root, args.size_mb * MIB, args.changed)
+            full_pull(hub, root, args.files, args.file_mb * MIB)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
