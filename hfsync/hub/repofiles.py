@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from huggingface_hub import RepoFile
@@ -72,7 +71,7 @@ def files_at_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit
     raw = reads.read(
         ("files", repo_type, repo_id, commit),  # "tree" entries of older versions carried blake3
         f"the files of {repo_type} {repo_id}@{commit[:12]}",
-        lambda hint: [dataclasses.asdict(f) for f in list_files(hub, retry, repo_id, repo_type, commit)],
+        lambda hint: [vars(f) for f in list_files(hub, retry, repo_id, repo_type, commit)],  # asdict is slow
         immutable=True,
     )
     return [LockedFile(**entry) for entry in raw]

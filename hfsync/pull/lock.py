@@ -72,6 +72,8 @@ def run_lock(
             entries[(pull.type, pull.id)] = resolved.entry
             summary.resolved.append(resolved)
         new = LockFile(manifest.lock_path, tuple(e for e in entries.values() if e is not None))
+        if new.pulls == lock.pulls and lock.version == VERSION and lock.path.exists():
+            continue  # every pin as it was: no need to render the text to find that out
         if (manifest.pulls or lock.pulls) and write_lock(new, manifest.path.name):
             summary.written.append(manifest.lock_path)
             if lock.version != VERSION:
