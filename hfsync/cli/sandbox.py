@@ -78,6 +78,7 @@ def serve(
     # flush: a script reading our stdout needs the URL line at once.
     click.echo(f"Sandbox Hub listening on {server.url}")
     click.echo(f"Token for user sandbox: {server.token}")
+    click.echo(f"Xet storage (CAS) on {server.cas_url}")
     click.echo(f"Data: {data_dir}  (admin API: {'off' if no_admin else server.url + '/_sandbox/'})")
     click.get_text_stream("stdout").flush()
     stop.wait()

@@ -95,7 +95,7 @@ def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[Non
                 f"{what}: the Hub refused this token (403 Forbidden){said}.",
                 hint="Use a token with write access to the namespace (a fine-grained token needs it granted).",
             ) from error
-        first_line = redact(str(error)).splitlines()[0] if str(error) else type(error).__name__
+        first_line = hub_text(error).splitlines()[0] if str(error) else type(error).__name__
         raise HubError(f"{what}: the Hub answered: {_without_url(first_line)}") from error
     except OSError as error:
         xet = xet_failure(str(error))
@@ -122,6 +122,15 @@ def xet_failure(text: str) -> str | None:
     if status:
         return f"the Hub's Xet storage answered {status.group(1)} {status.group(2)} to {route}."
     return f"the connection to the Hub's Xet storage failed during {route}."
+
+
+def hub_text(error: BaseException) -> str:
+    """The text of a client error, secrets redacted, without the request id huggingface_hub
+    adds (``(Request ID: ...)``): noise in a one-paragraph error, and different every run."""
+    return _REQUEST_ID.sub("", redact(str(error)))
+
+
+_REQUEST_ID = re.compile(r" ?\((?:Request ID|Amzn Trace ID|Amz CF ID): [^)]*\)")
 
 
 def _without_url(line: str) -> str:

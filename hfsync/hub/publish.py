@@ -28,9 +28,8 @@ from huggingface_hub.utils import build_hf_headers, paginate
 from hfsync import __version__
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
-from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.client import Hub, hub_text, translate_errors
 from hfsync.hub.xetsent import counting
-from hfsync.log import redact
 from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
 
 log = logging.getLogger("hfsync.hub")
@@ -280,6 +279,6 @@ class Publisher:
             # The client wraps a failed LFS transfer in a RuntimeError naming the file.
             cause = error.__cause__
             if isinstance(cause, HfHubHTTPError | OSError):
-                said = " ".join(redact(str(cause)).split())[:300] or type(cause).__name__
+                said = " ".join(hub_text(cause).split())[:300] or type(cause).__name__
                 raise HubError(f"commit to {repo_id}: {error} The Hub answered: {said}") from error
             raise

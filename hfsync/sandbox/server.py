@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import socket
 import threading
 import time
@@ -337,6 +338,7 @@ class SandboxServer:
             resp = error_response(HubError(404, "Sorry, we can't find the page you are looking for."))
         else:
             resp = self._call(req, name, func, params)
+        resp.headers.setdefault("X-Request-Id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
         try:
             req.drain()
         except (ConnectionError, OSError):

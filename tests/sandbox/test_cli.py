@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,8 @@ def test_serve_prints_url_and_token_and_stops_on_sigterm(tmp_path):
     process, url, token = _serve(tmp_path / "hub", "--port", "0", "--user", "carol:hf_carol",
                                  "--org", "labs:carol")
     try:
+        cas = process.stdout.readline().strip()
+        assert re.fullmatch(r"Xet storage \(CAS\) on http://127\.0\.0\.1:\d+", cas), cas
         assert token.startswith("hf_sandbox_")
         assert HfApi(endpoint=url, token=token).whoami()["name"] == "sandbox"
         carol = HfApi(endpoint=url, token="hf_carol")

@@ -18,6 +18,14 @@ def test_repo_id_without_namespace_is_repo_not_found(sandbox):
     assert caught.value.code == 401 and caught.value.headers["X-Error-Code"] == "RepoNotFound"
 
 
+def test_every_response_has_a_request_id(sandbox):
+    with urllib.request.urlopen(f"{sandbox.url}/api/models") as response:
+        first = response.headers["X-Request-Id"]
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{sandbox.url}/no/such/page")
+    assert first and caught.value.headers["X-Request-Id"] not in (None, first)
+
+
 def test_list_user_repos_reads_storage_settings(sandbox):
     hub = api(sandbox)
     hub.create_repo("sandbox/a")
