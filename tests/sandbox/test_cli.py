@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,12 @@ def test_kill_9_mid_commits_leaves_consistent_data(tmp_path):
     hub.create_repo("sandbox/k")
     # A separate client process commits in a loop; both are killed mid-flight.
     writer = subprocess.Popen([sys.executable, "-c", _WRITER, url, token])
-    threading.Event().wait(2)
+    # Killed once the writer's commits are landing (however slowly the machine starts it),
+    # in the middle of the next one.
+    deadline = time.monotonic() + 120
+    while len(hub.list_repo_commits("sandbox/k")) < 3:
+        assert writer.poll() is None and time.monotonic() < deadline, "the writer made no commit"
+        threading.Event().wait(0.05)
     process.kill()
     process.wait()
     writer.kill()
