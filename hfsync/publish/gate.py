@@ -18,7 +18,6 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 from hfsync.cards.generate import README
@@ -42,36 +41,12 @@ from hfsync.publish.secrets import (
 # Findings by (path, size, mtime_ns, inode), or by (path, sha256) for generated content:
 # apply right after plan does not rescan.
 _scanned: dict[tuple, list[Finding]] = {}
-_scanning: dict[tuple, threading.Lock] = {}
-_scanned_lock = threading.Lock()
-
-
-def _once(key: tuple, scan: Callable[[], list[Finding]]) -> list[Finding]:
-    """``scan()``'s findings for ``key``, scanned once however many threads ask at once
-    (the plan's diffs and its review ask for the same files side by side)."""
-    with _scanned_lock:
-        known = _scanned.get(key)
-        if known is not None:
-            return known
-        lock = _scanning.setdefault(key, threading.Lock())
-    with lock:
-        with _scanned_lock:
-            known = _scanned.get(key)
-        if known is None:
-            known = scan()
-            with _scanned_lock:
-                _scanned[key] = known
-                _scanning.pop(key, None)
-    return known
+_scanned_lock = threading.RLock()
 
 
 def _stat_key(path: Path) -> tuple[str, int, int, int]:
     stat = os.stat(path)
     return (str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
-
-
-def _file_findings(root: Path, path: str) -> list[Finding]:
-    return scan_files(root, [path]).findings
 
 
 def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
@@ -80,15 +55,27 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
     baseline_path = find_baseline(root)
     baseline = Baseline(baseline_path) if baseline_path is not None else None
     findings: list[Finding] = []
-    for change in files:
-        if change.action == Action.DELETE:
-            continue
-        if change.content is not None:
-            generated = (change.path, hashlib.sha256(change.content.encode()).hexdigest())
-            findings += _once(generated, partial(scan_text, f"{change.path} (generated)", change.content))
-            continue
-        known = _once(_stat_key(root / change.path), partial(_file_findings, root, change.path))
-        findings += [f for f in known if baseline is None or not baseline.allows(root / f.path, f)]
+    on_disk: dict[str, tuple[str, int, int, int]] = {}
+    # One scan of a file at a time, whoever asks (review and the diffs ask at once); the
+    # files not scanned yet are scanned together (a scan costs most in setting it up).
+    with _scanned_lock:
+        for change in files:
+            if change.action == Action.DELETE:
+                continue
+            if change.content is not None:
+                generated = (change.path, hashlib.sha256(change.content.encode()).hexdigest())
+                if generated not in _scanned:
+                    _scanned[generated] = scan_text(f"{change.path} (generated)", change.content)
+                findings += _scanned[generated]
+            else:
+                on_disk[change.path] = _stat_key(root / change.path)
+        missing = [path for path, key in on_disk.items() if key not in _scanned]
+        if missing:
+            found = scan_files(root, missing).by_file
+            for path in missing:
+                _scanned[on_disk[path]] = found.get(path, [])
+        for path, key in on_disk.items():
+            findings += [f for f in _scanned[key] if baseline is None or not baseline.allows(root / path, f)]
     return sorted(findings)
 
 

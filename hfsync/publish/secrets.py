@@ -127,6 +127,7 @@ class ScanReport:
     files: int = 0
     binary: int = 0
     bytes: int = 0
+    by_file: dict[str, list[Finding]] = field(default_factory=dict)  # before the baseline; files with findings
 
 
 class Baseline:
@@ -450,6 +451,8 @@ def scan_files(
                 report.binary += 1
             else:
                 found.extend(_scan_text(absolute, shown, encoding))
+            if found:
+                report.by_file[relative] = found
             for finding in found:
                 if baseline is not None and baseline.allows(absolute, finding):
                     report.silenced += 1
