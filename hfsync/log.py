@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 
 _SECRETS: set[str] = set()
+# A signed URL (a CDN's or a bucket's ``?sig=``, ``X-Amz-Signature=``, ...) is a
+# credential for as long as it lives: its query string is never shown.
+_URL_QUERY = re.compile(r"(\w+://[^\s?#'\"<>]+)\?([^\s#'\"<>]*)")
+_SIGNING = re.compile(
+    r"(?i)(?:^|[&;])(?:sig|signature|x-amz-[\w-]*|x-goog-[\w-]*|policy|key-pair-id|token|access_token|"
+    r"credential|se|sp|sv|sr|skoid|sktid)="
+)
 
 
 def register_secret(value: str | None) -> None:
@@ -16,11 +24,17 @@ def register_secret(value: str | None) -> None:
         _SECRETS.add(value)
 
 
+def _unsigned(match: re.Match[str]) -> str:
+    return f"{match.group(1)}?***" if _SIGNING.search(match.group(2)) else match.group(0)
+
+
 def redact(text: str) -> str:
-    """Replace every registered secret in ``text`` with a placeholder."""
+    """Replace every registered secret, and the query of every signed URL, in ``text`` with a placeholder."""
     for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, "***")
+    if "://" in text and "?" in text:
+        text = _URL_QUERY.sub(_unsigned, text)
     return text
 
 

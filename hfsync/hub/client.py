@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import re
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
+import httpx2
 from huggingface_hub import HfApi, constants, get_token
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -97,6 +99,14 @@ def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[Non
             ) from error
         first_line = hub_text(error).splitlines()[0] if str(error) else type(error).__name__
         raise HubError(f"{what}: the Hub answered: {_without_url(first_line)}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise HubError(
+            f"{what}: the Hub's answer could not be read ({type(error).__name__}: not the JSON it should be).",
+            hint="Retry later; if it persists, check that --endpoint points at a Hub.",
+        ) from error
+    except httpx2.TransportError as error:
+        raise HubError(f"{what}: the connection to the Hub broke ({type(error).__name__}: "
+                       f"{redact(str(error)) or 'no detail'}).") from error
     except OSError as error:
         xet = xet_failure(str(error))
         if xet:

@@ -4,17 +4,24 @@ Reading a target costs a bounded number of requests whatever its file count: rep
 info (twice when the target branch does not exist yet), one recursive tree listing
 (paginated by the client), the refs when tags are declared, and a Space's variables.
 Uploads go through huggingface_hub's commit API, so preupload, LFS negotiation and
-"the Hub already has these bytes" are the client's and the Hub's business.
+"the Hub already has these bytes" are the client's and the Hub's business. What is
+committed is exactly what the plan hashed: files sent inside the commit are read once
+and checked against the planned digest before they are sent; files uploaded beforehand
+(LFS, Xet) are checked again once uploaded, before the commit that publishes them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
+import httpx2
 from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -33,6 +40,7 @@ from hfsync.hub.xetsent import counting
 from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
 
 log = logging.getLogger("hfsync.hub")
+T = TypeVar("T")
 
 REPO_PROPERTIES = ("sha", "private", "gated", "cardData")
 SPACE_PROPERTIES = ("sha", "private", "cardData", "sdk", "runtime")
@@ -46,6 +54,21 @@ class Upload:
     sha256: str
     local: Path | None = None
     content: bytes | None = None
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _changed(repo_id: str, path: str) -> StalePlanError:
+    return StalePlanError(
+        f"plan is stale: {repo_id}: {path} changed since the plan; nothing was committed.",
+        hint="Run `hfsync plan` again and review the new plan.",
+    )
 
 
 def _status(error: BaseException) -> int | None:
@@ -186,12 +209,16 @@ class Publisher:
 
     # --- writing -------------------------------------------------------------------
 
-    def create_repo(self, repo_id: str, repo_type: str, private: bool | None, sdk: str | None) -> None:
-        """Create the repo; one that exists already (an interrupted apply) is left as it is."""
+    def create_repo(self, repo_id: str, repo_type: str, private: bool | None, sdk: str | None) -> bool:
+        """Create the repo; False when it exists already (left as it is)."""
         with translate_errors("create", repo_id):
-            self.api.create_repo(
-                repo_id, repo_type=repo_type, private=private, space_sdk=sdk, exist_ok=True
-            )
+            try:
+                self.api.create_repo(repo_id, repo_type=repo_type, private=private, space_sdk=sdk)
+            except HfHubHTTPError as error:
+                if _status(error) != 409:
+                    raise
+                return False
+        return True
 
     def update_settings(
         self, repo_id: str, repo_type: str, *, private: bool | None = None, gated: str | bool | None = None
@@ -238,11 +265,23 @@ class Publisher:
             # The client hashes the file once more to upload it: that is the content that
             # will be published, so it must still be what the plan reviewed.
             if operation.upload_info.sha256.hex() != upload.sha256:
-                raise StalePlanError(
-                    f"plan is stale: {repo_id}: {upload.path} changed since the plan; nothing was committed.",
-                    hint="Run `hfsync plan` again and review the new plan.",
-                )
+                raise _changed(repo_id, upload.path)
             operations.append(operation)
+        with translate_errors("upload to", repo_id):
+            self._transfer(repo_id, lambda: self.api.preupload_lfs_files(
+                repo_id, list(operations), repo_type=repo_type, revision=branch))
+        for upload, operation in zip(uploads, operations, strict=True):
+            if upload.local is None:
+                continue
+            # "regular" files travel inside the commit request: send the bytes checked here.
+            # The others went up just now: their file must still be what the plan hashed.
+            if getattr(operation, "_upload_mode", None) == "regular":
+                data = upload.local.read_bytes()
+                if hashlib.sha256(data).hexdigest() != upload.sha256:
+                    raise _changed(repo_id, upload.path)
+                operation.path_or_fileobj = data
+            elif _sha256_of(upload.local) != upload.sha256:
+                raise _changed(repo_id, upload.path)
         operations.extend(CommitOperationDelete(path_in_repo=path) for path in deletes)
         with translate_errors("commit to", repo_id), counting() as xet:
             try:
@@ -274,7 +313,18 @@ class Publisher:
 
     def _create_commit(self, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:
         try:
-            return self.api.create_commit(repo_id, operations, **kwargs)  # type: ignore[arg-type]
+            return self._transfer(repo_id, lambda: self.api.create_commit(repo_id, operations, **kwargs))
+        except (httpx2.TransportError, json.JSONDecodeError, UnicodeDecodeError) as error:
+            # The request went out whole: the Hub may have made the commit before its answer broke.
+            raise HubError(
+                f"commit to {repo_id}: the Hub's answer was lost ({type(error).__name__}); the commit may "
+                "have landed: run `hfsync plan` or `hfsync apply` again, a rerun sees what landed and converges "
+                "(a saved plan is then stale if it did)."
+            ) from error
+
+    def _transfer(self, repo_id: str, call: Callable[[], T]) -> T:
+        try:
+            return call()
         except RuntimeError as error:
             # The client wraps a failed LFS transfer in a RuntimeError naming the file.
             cause = error.__cause__

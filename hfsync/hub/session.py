@@ -26,6 +26,10 @@ from hfsync.hub import trace
 from hfsync.hub.retry import Retry, TransientError, Wait, log_wait
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+# POSTs that only ask (a card check, which upload mode a file takes, where LFS bytes go):
+# no side effect, so they are retried like reads.
+_ASKING = ("/api/validate-yaml", "/info/lfs/objects/batch")
+_ASKING_PARTS = ("/preupload/",)
 _ALWAYS = frozenset({408, 429, 500, 502, 503, 504})
 _UNSAFE_OK = frozenset({429, 503})
 # Best-effort requests huggingface_hub makes on its own (the agent-harness registry for
@@ -63,7 +67,9 @@ class HubClient(httpx2.Client):
     def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
         if not isinstance(request.stream, httpx2.ByteStream) or request.url.path.endswith(_BEST_EFFORT):
             return self._traced_send(request, 0, **kwargs)
-        idempotent = request.method in _IDEMPOTENT
+        path = request.url.path
+        idempotent = request.method in _IDEMPOTENT or (
+            request.method == "POST" and (path.endswith(_ASKING) or any(p in path for p in _ASKING_PARTS)))
         statuses = _ALWAYS if idempotent else _UNSAFE_OK
 
         def attempt(number: int) -> httpx2.Response:

@@ -63,8 +63,7 @@ def _short(commit: str | None) -> str:
     return commit[:7] if commit else "nothing"
 
 
-def staleness(plan: Plan, publisher: Publisher, cache: DigestCache) -> list[str]:
-    """Everything that moved since ``plan`` was made (empty when it is fresh)."""
+def _manifests_moved(plan: Plan) -> list[str]:
     moved: list[str] = []
     for path, digest in sorted(plan.manifests.items()):
         manifest = Path(path)
@@ -72,6 +71,12 @@ def staleness(plan: Plan, publisher: Publisher, cache: DigestCache) -> list[str]
             moved.append(f"manifest {path} is gone")
         elif hashlib.sha256(manifest.read_bytes()).hexdigest() != digest:
             moved.append(f"manifest {path} changed")
+    return moved
+
+
+def staleness(plan: Plan, publisher: Publisher, cache: DigestCache) -> list[str]:
+    """Everything that moved since ``plan`` was made (empty when it is fresh)."""
+    moved = _manifests_moved(plan)
     for target in plan.targets:
         if not target.has_changes or target.kind != "repo":
             continue
@@ -96,8 +101,44 @@ def staleness(plan: Plan, publisher: Publisher, cache: DigestCache) -> list[str]
     return moved
 
 
+def _repo_path_problem(path: str) -> str | None:
+    if not path or "\0" in path or "\\" in path:
+        return "is empty or holds a NUL or a backslash"
+    if path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
+        return "is absolute or has an empty, '.' or '..' segment"
+    return None
+
+
+def mismatches(plan: Plan) -> list[str]:
+    """Where a saved plan says other than its manifests (which must be unchanged since):
+    targets they do not declare, another repo, branch or source folder, file paths that
+    would leave the source or the repo. A plan edited by hand is refused, not trusted."""
+    from hfsync.manifest.load import load
+
+    paths = [Path(p) for p in sorted(plan.manifests)]
+    declared = {t.key: t for m in (load(paths).manifests if paths else ()) for t in m.repos}
+    found: list[str] = []
+    for target in plan.targets:
+        if target.kind != "repo" or not target.has_changes:
+            continue
+        repo = declared.get(target.key)
+        if repo is None:
+            found.append(f"{target.key}: no manifest of the plan declares this target")
+            continue
+        if (target.repo_id, target.repo_type, target.revision) != (repo.id, repo.type, repo.revision):
+            found.append(f"{target.key}: the plan publishes to {target.repo_type} {target.repo_id}@{target.revision}, "
+                         f"the manifest to {repo.type} {repo.id}@{repo.revision}")
+        if target.files and os.path.normpath(target.source or "") != os.path.normpath(repo.source.path):
+            found.append(f"{target.key}: the plan uploads from {target.source!r}, the manifest from "
+                         f"{str(repo.source.path)!r}")
+        found += [f"{target.key}: file path {f.path!r} {why}" for f in target.files
+                  if (why := _repo_path_problem(f.path))]
+    return found
+
+
 def check_fresh(plan: Plan, publisher: Publisher, cache: DigestCache) -> None:
-    """Refuse a saved plan that has errors, another endpoint, or anything that moved."""
+    """Refuse a saved plan that has errors, another endpoint, says other than its
+    manifests, or where anything moved."""
     if plan.errors:
         raise HfsyncError(
             "the plan has errors; nothing was applied:\n" + "\n".join(f"  {e}" for e in plan.errors)
@@ -106,6 +147,12 @@ def check_fresh(plan: Plan, publisher: Publisher, cache: DigestCache) -> None:
         raise HfsyncError(
             f"the plan was made against {plan.endpoint}, not {publisher.hub.endpoint}; nothing was applied.",
             hint="Use the same --endpoint as for `hfsync plan`.",
+        )
+    # Before anything is read by the plan's paths: an edited plan is refused, not followed.
+    if not _manifests_moved(plan) and (wrong := mismatches(plan)):
+        raise HfsyncError(
+            "the plan does not match its manifests; nothing was applied:\n" + "\n".join(f"  {w}" for w in wrong),
+            hint="A saved plan is applied as `hfsync plan --out` wrote it; make it again rather than edit it.",
         )
     moved = staleness(plan, publisher, cache)
     if moved:
@@ -140,10 +187,15 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
     repo, kind = target.repo_id, target.repo_type
     settings = {s.name: s.new for s in target.settings}
     commit: str | None = None
+    parent = target.head
     try:
         if target.action == Action.CREATE:
-            publisher.create_repo(repo, kind, settings.get("private"), settings.get("sdk"))
+            if not publisher.create_repo(repo, kind, settings.get("private"), settings.get("sdk")):
+                return _created_meanwhile(target, publisher)
             done.append("created the repo")
+            # Commit on the repo's first commit: a second run racing this one is refused by
+            # the Hub rather than committing the same files twice.
+            parent = publisher.head(repo, kind, target.revision)[1]
             if settings.get("gated"):
                 publisher.update_settings(repo, kind, gated=settings["gated"])
         else:
@@ -169,7 +221,7 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
                 repo, kind, target.revision, uploads, deletes,
                 message=_summary(target),
                 description=commit_description(provenance, target.head),
-                parent=target.head if target.action != Action.CREATE else None,
+                parent=parent,
             )
             sent = getattr(publisher, "sent", {}).get(commit)
             done.append(f"committed {_n(len(uploads), 'upload')}, {_n(len(deletes), 'deletion')} as {commit[:7]}"
@@ -186,6 +238,20 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
     except HfsyncError as error:
         return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message)
     return TargetResult(target.key, commit, tuple(done), tuple(warnings))
+
+
+def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResult:
+    """The repo this plan creates appeared since the plan (another apply, or a person):
+    done if it already holds every planned file, else stale; never a second commit."""
+    remote = publisher.read(target.repo_id, target.repo_type, target.revision)
+    missing = [f.path for f in target.files if f.action != Action.DELETE
+               and (f.path not in remote.files or remote.files[f.path].content_id not in (f.sha256, f.git_sha1))]
+    if missing:
+        return TargetResult(target.key, error=(
+            f"plan is stale: the repo was created on the Hub since the plan, without {len(missing)} of the "
+            f"planned files; nothing was committed. {STALE_HINT}"))
+    return TargetResult(target.key, remote.head, ("found the repo created and holding every planned file "
+                                                  "(another run published it); nothing to commit",))
 
 
 def _space_settings(

@@ -113,3 +113,127 @@ def test_someone_elses_gated_repo_is_never_planned_as_a_create(project, sandbox)
     applied = project.apply()
     assert applied.exit_code == 1 and "apply failed for:\n  alice/gated: " in applied.stderr
     assert "Traceback" not in applied.output
+
+
+def _tampered(out, edit) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(out.read_text())
+    edit(data["targets"][0])
+    out.write_text(json.dumps(data))
+
+
+def test_a_saved_plan_edited_to_publish_from_elsewhere_is_refused(project, sandbox, tmp_path):
+    out = setup(project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "config.json").write_text('{"v": 2}\n')  # same bytes, another folder
+    _tampered(out, lambda t: t.update(source=str(elsewhere)))
+    sandbox.reset_stats()
+    result = project.run("apply", str(out))
+    assert result.exit_code == 1
+    assert "the plan does not match its manifests; nothing was applied:" in result.stderr
+    assert f"sandbox/s1: the plan uploads from '{elsewhere}', the manifest from '{project.root / 'm'}'" in result.stderr
+    assert "Internal error" not in result.output
+    assert "POST commit" not in sandbox.stats()["routes"]
+
+
+def test_a_saved_plan_edited_to_name_escaping_paths_is_refused(project, sandbox):
+    out = setup(project)
+    (project.root / "x").write_text('{"v": 2}\n')
+
+    def escape(target):  # type: ignore[no-untyped-def]
+        target["files"][0]["path"] = "../x"
+        target["files"].append({**target["files"][0], "path": "/etc/hostname"})
+
+    _tampered(out, escape)
+    sandbox.reset_stats()
+    result = project.run("apply", str(out))
+    assert result.exit_code == 1
+    assert "sandbox/s1: file path '../x' is absolute or has an empty, '.' or '..' segment" in result.stderr
+    assert "sandbox/s1: file path '/etc/hostname' is absolute" in result.stderr
+    assert "Internal error" not in result.output
+    assert "POST commit" not in sandbox.stats()["routes"]
+
+
+def test_a_saved_plan_edited_to_another_repo_is_refused(project, sandbox):
+    out = setup(project)
+    _tampered(out, lambda t: t.update(repo_id="sandbox/other"))
+    result = project.run("apply", str(out))
+    assert result.exit_code == 1
+    assert "the plan publishes to model sandbox/other@main, the manifest to model sandbox/s1@main" in result.stderr
+
+
+def _after_upload(monkeypatch, change):  # type: ignore[no-untyped-def]
+    """Let ``change()`` run right after huggingface_hub uploaded a commit's files, as a writer racing apply would."""
+    real = HfApi.preupload_lfs_files
+
+    def racing(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(self, *args, **kwargs)
+        change()
+        return result
+
+    monkeypatch.setattr(HfApi, "preupload_lfs_files", racing)
+
+
+def test_a_file_changed_during_apply_is_never_published(project, sandbox, monkeypatch):
+    out = setup(project)
+    _after_upload(monkeypatch, lambda: project.write("m/config.json", '{"token": "changed after the plan"}\n'))
+    sandbox.reset_stats()
+    result = project.run("apply", str(out))
+    assert result.exit_code == 1
+    assert "plan is stale: sandbox/s1: config.json changed since the plan; nothing was committed." in result.output
+    assert "POST commit" not in sandbox.stats()["routes"]
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert open(api.hf_hub_download("sandbox/s1", "config.json")).read() == "{}\n"
+
+
+def test_an_lfs_file_changed_while_it_uploads_is_never_committed(project, sandbox, monkeypatch):
+    setup(project)
+    project.write("m/w.safetensors", os.urandom(3000))
+    out = project.root / "plan2.json"
+    assert project.plan("--out", str(out)).exit_code == 0
+    _after_upload(monkeypatch, lambda: project.write("m/w.safetensors", os.urandom(3000)))
+    sandbox.reset_stats()
+    result = project.run("apply", str(out))
+    assert result.exit_code == 1
+    assert "w.safetensors changed since the plan; nothing was committed." in result.output
+    assert "POST commit" not in sandbox.stats()["routes"]
+
+
+def test_a_regular_file_is_sent_as_the_bytes_that_were_checked(project, sandbox, monkeypatch):
+    """Bytes read and checked are the bytes sent: a change after that check is not published either."""
+    out = setup(project)
+    checked = []
+    original = HfApi.create_commit
+
+    def create_commit(self, repo_id, operations, **kwargs):  # type: ignore[no-untyped-def]
+        checked.extend(op.path_or_fileobj for op in operations)
+        project.write("m/config.json", '{"late": true}\n')  # after the check, before the request
+        return original(self, repo_id, operations, **kwargs)
+
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
+    result = project.run("apply", str(out))
+    assert result.exit_code == 0, result.output
+    assert checked == [b'{"v": 2}\n']
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert open(api.hf_hub_download("sandbox/s1", "config.json")).read() == '{"v": 2}\n'
+
+
+def test_two_applies_creating_one_repo_make_one_commit(project, sandbox):
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/twice\n    source: {path: m}\n")
+    first, second = project.root / "first.json", project.root / "second.json"
+    assert project.plan("--out", str(first)).exit_code == 0
+    assert project.plan("--out", str(second)).exit_code == 0
+    assert project.run("apply", str(first)).exit_code == 0
+    # The second plan is stale now; a run that skipped the freshness check (a race past it)
+    # must still not commit twice.
+    from hfsync.hub.client import Hub
+    from hfsync.hub.publish import Publisher
+    from hfsync.publish.apply import apply_plan
+    from hfsync.publish.plan import read
+
+    result = apply_plan(read(second), Publisher(Hub(sandbox.url, sandbox.token)))
+    assert result.failures == []
+    assert "another run published it" in result.targets[0].done[0]
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    assert len(api.list_repo_commits("sandbox/twice")) == 2  # the repo's first commit and one publish
