@@ -133,22 +133,23 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
 
 
 def cross_file_problems(manifests: Iterable[Manifest]) -> list[Problem]:
-    """What manifests get wrong together: a repo or pull declared twice, pulls writing
-    into the same or nested folders."""
+    """What manifests get wrong together: a repo or pull declared twice (ids compared
+    without case, as the Hub compares them), pulls writing into the same or nested folders."""
     problems: list[Problem] = []
-    seen_repos: dict[tuple[str, str], Location] = {}
-    seen_pulls: dict[tuple[str, str], Location] = {}
+    seen_repos: dict[tuple[str, str], tuple[Location, str]] = {}
+    seen_pulls: dict[tuple[str, str], tuple[Location, str]] = {}
     seen_dests: dict[Path, tuple[str, Location]] = {}
     for manifest in manifests:
         for repo in manifest.repos:
-            first = seen_repos.setdefault((repo.type, repo.id), repo.location)
+            first, first_id = seen_repos.setdefault((repo.type, repo.id.casefold()), (repo.location, repo.id))
             if first is not repo.location:
-                message = f"duplicate {repo.type} '{repo.id}'; first declared at {first}"
+                message = f"duplicate {repo.type} '{repo.id}'; first declared at {first}{_case(first_id, repo.id)}"
                 problems.append(_at(repo.location, message))
         for pull in manifest.pulls:
-            first = seen_pulls.setdefault((pull.type, pull.id), pull.location)
+            first, first_id = seen_pulls.setdefault((pull.type, pull.id.casefold()), (pull.location, pull.id))
             if first is not pull.location:
-                message = f"duplicate pull of {pull.type} '{pull.id}'; first declared at {first}"
+                message = (f"duplicate pull of {pull.type} '{pull.id}'; first declared at {first}"
+                           f"{_case(first_id, pull.id)}")
                 problems.append(_at(pull.location, message))
             if pull.dest is None:
                 continue
@@ -164,6 +165,10 @@ def cross_file_problems(manifests: Iterable[Manifest]) -> list[Problem]:
                     )
             seen_dests.setdefault(dest, (pull.id, pull.location))
     return problems
+
+
+def _case(first: str, again: str) -> str:
+    return f" as '{first}' (the Hub does not tell repo ids apart by case)" if first != again else ""
 
 
 def _at(location: Location, message: str) -> Problem:

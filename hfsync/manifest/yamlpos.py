@@ -3,6 +3,11 @@
 PyYAML's ``safe_load`` forgets positions and silently keeps the last of two duplicate
 keys; a manifest error must name file:line:column, and a duplicate key is a mistake.
 So we compose the node graph and build plain Python values beside a position map.
+
+A manifest is a stranger's input too: a NUL byte, nesting deeper than ``MAX_DEPTH``
+(found by the scanner, which does not recurse, before the composer, which does), aliases
+that expand past ``MAX_VALUES`` values (a "billion laughs"), merge keys (``<<``) and
+tags without a plain meaning are each refused as a located problem.
 """
 
 from __future__ import annotations
@@ -16,6 +21,14 @@ import yaml
 from hfsync.errors import Problem
 
 Key = tuple[str | int, ...]
+
+# Far beyond any manifest, far below what exhausts memory or the stack.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+_OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+          yaml.FlowSequenceStartToken)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+_PLAIN = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass
@@ -76,8 +89,14 @@ def read(path: Path) -> tuple[Document | None, list[Problem]]:
     tabs = _tab_problems(path, text)
     if tabs:
         return None, tabs
-    loader = yaml.SafeLoader(text)
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        column = text.index("\0") - (text.rfind("\n", 0, text.index("\0")) + 1) + 1
+        return None, [Problem(str(path), line, column, "NUL character; a manifest is text")]
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # reads the text: a character YAML refuses stops it here
+        _check_depth(path, text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -88,17 +107,55 @@ def read(path: Path) -> tuple[Document | None, list[Problem]]:
         if mark is None:
             return None, [Problem(str(path), None, None, message)]
         return None, [Problem(str(path), mark.line + 1, mark.column + 1, message)]
+    except _Refused as refused:
+        return None, [refused.problem]
     except yaml.YAMLError as error:
-        return None, [Problem(str(path), None, None, f"invalid YAML: {error}")]
+        return None, [Problem(str(path), *_reader_position(text, error), f"invalid YAML: {error}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         return None, [Problem(str(path), 1, 1, "empty file; expected a mapping with `version: 1`")]
     document = Document(path, None)
     problems: list[Problem] = []
     constructor = yaml.SafeLoader("")
-    document.data = _build(node, (), document, problems, constructor)
+    try:
+        document.data = _build(node, (), document, problems, constructor, [MAX_VALUES])
+    except _Refused as refused:
+        return None, [refused.problem]
     return document, problems
+
+
+class _Refused(Exception):
+    """A document refused as a whole, at one place."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+def _at(path: Path, mark: yaml.Mark | None, message: str) -> Problem:
+    if mark is None:
+        return Problem(str(path), None, None, message)
+    return Problem(str(path), mark.line + 1, mark.column + 1, message)
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Refuse nesting past MAX_DEPTH, reading tokens (the scanner does not recurse)."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(_at(path, token.start_mark, f"nested more than {MAX_DEPTH} levels deep"))
+        elif isinstance(token, _CLOSES):
+            depth -= 1
+
+
+def _reader_position(text: str, error: yaml.YAMLError) -> tuple[int | None, int | None]:
+    position = getattr(error, "position", None)  # a ReaderError (a character YAML refuses)
+    if not isinstance(position, int):
+        return None, None
+    return text.count("\n", 0, position) + 1, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 def _build(
@@ -107,8 +164,16 @@ def _build(
     document: Document,
     problems: list[Problem],
     constructor: yaml.SafeLoader,
+    budget: list[int],
 ) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _Refused(_at(document.path, node.start_mark, f"the document expands to more than {MAX_VALUES} "
+                           "values (aliases repeat what they name); a manifest needs far fewer"))
     document.values[key] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN:
+        raise _Refused(_at(document.path, node.start_mark, f"invalid YAML value: the tag {node.tag!r} is not "
+                           "supported; a manifest holds plain mappings, lists and values"))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         first_seen: dict[str, int] = {}
@@ -123,7 +188,11 @@ def _build(
                     )
                 )
                 continue
-            name = str(constructor.construct_object(key_node))
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(_at(document.path, key_node.start_mark,
+                                    "merge keys (<<) are not supported; write the keys out"))
+                continue
+            name = str(_scalar(key_node, document, constructor))
             line = key_node.start_mark.line + 1
             if name in first_seen:
                 problems.append(
@@ -137,14 +206,22 @@ def _build(
                 continue
             first_seen[name] = line
             document.keys[(*key, name)] = (line, key_node.start_mark.column + 1)
-            result[name] = _build(value_node, (*key, name), document, problems, constructor)
+            result[name] = _build(value_node, (*key, name), document, problems, constructor, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*key, index), document, problems, constructor)
+            _build(item, (*key, index), document, problems, constructor, budget)
             for index, item in enumerate(node.value)
         ]
-    return constructor.construct_object(node, deep=True)
+    return _scalar(node, document, constructor)
+
+
+def _scalar(node: yaml.Node, document: Document, constructor: yaml.SafeLoader) -> Any:
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as error:
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise _Refused(_at(document.path, node.start_mark, f"invalid YAML value: {problem}")) from None
 
 
 def dotted(key: Key) -> str:

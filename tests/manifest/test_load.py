@@ -181,3 +181,49 @@ def test_quiet_validate_prints_nothing_on_success(tmp_path):
     result = hfsync("-q", "validate", "-f", str(bad))
     assert result.exit_code == 1
     assert f"{bad}:1:10: version: expected 1; got the number 2" in result.stderr
+
+
+HOSTILE_YAML = [
+    ("billion laughs", "version: 1\nx: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+     + "repos: []\n", "the document expands to more than 100000 values (aliases repeat what they name)"),
+    ("laughs in card metadata", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/sentiment}\n"
+     "    card:\n      metadata:\n        a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+         f"        {n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)),
+     "the document expands to more than 100000 values"),
+    ("deep flow nesting", "version: 1\nx: " + "[" * 20_000 + "]" * 20_000 + "\n", "2:67: nested more than 64 levels deep"),
+    ("deep block nesting", "version: 1\n" + "".join(" " * i + f"k{i}:\n" for i in range(100)) + " " * 100 + "v: 1\n",
+     "nested more than 64 levels deep"),
+    ("NUL byte", "version: 1\nrepos: []\n# a\0b\n", "3:4: NUL character; a manifest is text"),
+    ("control character", "version: 1\nrepos: []\nx: \x07\n", "3:4: invalid YAML: unacceptable character"),
+    ("merge key", "version: 1\nbase: &b {private: true}\nrepos:\n  - <<: *b\n    id: acme/m\n    source: {path: models/sentiment}\n",
+     "4:5: merge keys (<<) are not supported; write the keys out"),
+    ("python tag", "version: 1\nx: !!python/name:os.system ''\n", "2:4: invalid YAML value: could not determine a constructor"),
+    ("python tag on a list", "version: 1\nrepos: !!python/object:os.system [ls]\n", "2:8: invalid YAML value: the tag"),
+    ("bad timestamp", "version: 1\nwhen: !!timestamp 2024-13-45\n", "2:7: invalid YAML value"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), HOSTILE_YAML, ids=[case[0] for case in HOSTILE_YAML])
+def test_hostile_yaml_is_a_located_error(tmp_path, name, text, expected):
+    import resource
+
+    path = write(tmp_path, text)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = hfsync("validate", "-f", str(path))
+    assert result.exit_code == 1, result.output
+    assert "Internal error" not in result.output and "Traceback" not in result.output
+    assert f"{path}:" in result.stderr and expected in result.stderr, result.stderr
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: no expansion in memory
+
+
+def test_repo_and_pull_ids_differing_only_in_case_are_duplicates(tmp_path):
+    one = write(tmp_path, "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/sentiment}\n"
+                "pulls:\n  - id: Org/Base\n    dest: a\n", "one.yaml")
+    two = write(tmp_path, "version: 1\nrepos:\n  - id: ACME/M\n    source: {path: models/sentiment}\n"
+                "pulls:\n  - id: org/base\n    dest: b\n", "two.yaml")
+    result = hfsync("validate", "-f", str(one), "-f", str(two))
+    assert result.exit_code == 1
+    assert (f"{two}:3:5: duplicate model 'ACME/M'; first declared at {one}:3:5 as 'acme/m' "
+            "(the Hub does not tell repo ids apart by case)") in result.stderr
+    assert f"{two}:6:5: duplicate pull of model 'org/base'; first declared at {one}:6:5 as 'Org/Base'" in result.stderr
