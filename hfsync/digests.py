@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,8 @@ import blake3
 from hfsync.environment import cache_dir
 
 CHUNK = 4 * 1024 * 1024
+# How long a process waits for another one holding the cache database (milliseconds).
+BUSY_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,34 @@ def hash_file(path: Path, *, sha256: bool = True, git_sha1: bool = True) -> Dige
     return Digests(size, next(values) if sha256 else "", next(values) if git_sha1 else "", next(values))
 
 
+def _setup(db: sqlite3.Connection) -> None:
+    """WAL mode and the table, safe against other processes doing the same at once.
+
+    Switching to WAL takes a lock SQLite does not wait for (no busy handler): a process
+    starting beside another one on a fresh cache gets "database is locked". The mode is
+    a property of the file, so once any process has set it, the others only need to see it.
+    """
+    deadline = time.monotonic() + BUSY_MS / 1000
+    while True:
+        try:
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            # A cache: losing the last rows to a power cut only means rehashing, so
+            # commits need not wait for the disk (WAL keeps the file consistent).
+            db.execute("PRAGMA synchronous=NORMAL")
+            with db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, "
+                    "mtime_ns INTEGER, inode INTEGER, sha256 TEXT, git_sha1 TEXT, blake3 TEXT)"
+                )
+            return
+        except sqlite3.OperationalError as error:
+            if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.01, 0.05))
+
+
 class DigestCache:
     """Digests of local files, remembered by (path, size, mtime_ns, inode)."""
 
@@ -72,16 +104,10 @@ class DigestCache:
         self.path = path or cache_dir() / "digests.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # A cache: losing the last rows to a power cut only means rehashing, so
-            # commits need not wait for the disk (WAL keeps the file consistent).
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, "
-                "mtime_ns INTEGER, inode INTEGER, sha256 TEXT, git_sha1 TEXT, blake3 TEXT)"
-            )
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_MS / 1000)
+        with self._lock:
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            _setup(self._db)
         self.hits = 0
         self.misses = 0
 

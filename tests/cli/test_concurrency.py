@@ -38,3 +38,28 @@ def test_first_scans_in_threads_do_not_deadlock_on_detect_secrets_imports(tmp_pa
                               cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.stdout == "[]\n", done.stdout
+
+
+# Processes starting at once on a fresh cache directory, each opening the digest cache.
+OPENERS = """
+import os, pathlib, sys, time
+go = pathlib.Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.001)
+from hfsync.digests import DigestCache
+cache = DigestCache()
+print(cache.get(pathlib.Path(sys.argv[2])).sha256)
+"""
+
+
+def test_processes_starting_together_share_a_fresh_digest_cache(tmp_path):
+    (tmp_path / "a.txt").write_text("hello\n")
+    for round_ in range(3):
+        go = tmp_path / f"go-{round_}"
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "HFSYNC_CACHE_DIR": str(tmp_path / f"cache-{round_}")}
+        workers = [subprocess.Popen([sys.executable, "-c", OPENERS, str(go), str(tmp_path / "a.txt")], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+        go.touch()
+        results = [w.communicate(timeout=120) for w in workers]
+        assert [w.returncode for w in workers] == [0] * 8, [err for _, err in results]
+        assert {out for out, _ in results} == {"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n"}
