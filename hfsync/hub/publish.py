@@ -267,7 +267,7 @@ class Publisher:
             if operation.upload_info.sha256.hex() != upload.sha256:
                 raise _changed(repo_id, upload.path)
             operations.append(operation)
-        with translate_errors("upload to", repo_id):
+        with translate_errors("commit to", repo_id):
             self._transfer(repo_id, lambda: self.api.preupload_lfs_files(
                 repo_id, list(operations), repo_type=repo_type, revision=branch))
         for upload, operation in zip(uploads, operations, strict=True):

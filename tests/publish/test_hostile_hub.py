@@ -43,10 +43,10 @@ def test_a_commit_whose_answer_is_lost_says_it_may_have_landed_and_a_rerun_conve
 
 @pytest.mark.parametrize(("method", "path", "operation"), [
     ("GET", r"^/api/models/sandbox/frail", "sandbox/frail"),
-    ("POST", r"/preupload/", "upload to sandbox/frail"),
-    ("POST", r"/info/lfs/objects/batch", "upload to sandbox/frail"),
+    ("POST", r"/preupload/", "commit to sandbox/frail"),
+    ("POST", r"/info/lfs/objects/batch", "commit to sandbox/frail"),
 ])
-def test_corrupt_answers_are_clean_errors(project, sandbox, method, path, operation):
+def test_corrupt_answers_are_clean_errors(project, sandbox, method, path, operation, legacy_lfs):
     _seed(project)
     assert project.apply().exit_code == 0
     project.write("m/config.json", '{"a": 3}\n')
@@ -79,7 +79,7 @@ def test_a_card_check_that_keeps_failing_is_a_clean_error(project, sandbox):
     assert "validate card of" in result.output
 
 
-def test_signed_urls_never_reach_any_output(project, sandbox, tmp_path):
+def test_signed_urls_never_reach_any_output(project, sandbox, tmp_path, legacy_lfs):
     _seed(project)
     project.write("m/big.safetensors", os.urandom(200_000))
     sandbox.add_faults([{"method": "PUT", "path": r"^/sandbox-lfs/upload/", "action": "status", "status": 500,
@@ -87,4 +87,6 @@ def test_signed_urls_never_reach_any_output(project, sandbox, tmp_path):
     trace = tmp_path / "trace.jsonl"
     result = project.run("-v", "--trace-file", str(trace), "apply", "-f", str(project.manifest), "--auto-approve")
     text = result.output + trace.read_text()
+    assert result.exit_code == 0, result.output
+    assert "/sandbox-lfs/upload/" in text  # the retried upload is reported, without its signature
     assert "sig=" not in text and "X-Amz-Signature" not in text
