@@ -90,6 +90,7 @@ def _setup(db: sqlite3.Connection) -> None:
                     "CREATE TABLE IF NOT EXISTS digests (path TEXT PRIMARY KEY, size INTEGER, "
                     "mtime_ns INTEGER, inode INTEGER, sha256 TEXT, git_sha1 TEXT, blake3 TEXT)"
                 )
+                db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT)")
             return
         except sqlite3.OperationalError as error:
             if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
@@ -130,9 +131,50 @@ class DigestCache:
                 (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino, sha256, git_sha1, blake3),
             )
 
+    def get_many(self, paths: list[Path]) -> list[Digests | None]:
+        """What ``get`` would answer for each path, from the cache alone (None: to be hashed).
+
+        One query for all of them: a tree of 100,000 unchanged files costs its stats, not
+        100,000 round trips."""
+        absolute = [os.path.abspath(p) for p in paths]
+        rows: dict[str, tuple] = {}
+        with self._lock:
+            for start in range(0, len(absolute), 900):
+                chunk = absolute[start:start + 900]
+                rows.update((row[0], row[1:]) for row in self._db.execute(
+                    "SELECT path, size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests WHERE path IN "
+                    f"({','.join('?' * len(chunk))})", chunk))
+        out: list[Digests | None] = []
+        for path in absolute:
+            row = rows.get(path)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                row = None
+            if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino) and all(row[3:]):
+                self.hits += 1
+                out.append(Digests(row[0], row[3], row[4], row[5]))
+            else:
+                out.append(None)
+        return out
+
+    def facts(self, keys: list[str]) -> dict[str, str]:
+        """Remembered facts about content (e.g. a secret scan's result by content digest)."""
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(keys), 900):
+                chunk = keys[start:start + 900]
+                found.update(self._db.execute(
+                    f"SELECT key, value FROM facts WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def remember_facts(self, facts: dict[str, str]) -> None:
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?)", facts.items())
+
     def get(self, path: Path) -> Digests:
         """Digests of ``path``, from the cache when its stat key is unchanged."""
-        absolute = str(Path(path).absolute())
+        absolute = os.path.abspath(path)
         stat = os.stat(absolute)
         stored = self._stored(absolute, stat)
         if stored and stored.sha256 and stored.git_sha1 and stored.blake3:
@@ -148,7 +190,7 @@ class DigestCache:
 
         Fields nobody computed are empty strings (a pull learns only the Hub digest and blake3).
         """
-        absolute = str(Path(path).absolute())
+        absolute = os.path.abspath(path)
         try:
             stat = os.stat(absolute)
         except OSError:
@@ -157,7 +199,7 @@ class DigestCache:
 
     def remember(self, path: Path, *, sha256: str = "", git_sha1: str = "", blake3: str = "") -> None:
         """Record digests of ``path`` computed elsewhere (while downloading, while verifying)."""
-        absolute = str(Path(path).absolute())
+        absolute = os.path.abspath(path)
         self._store(absolute, os.stat(absolute), sha256, git_sha1, blake3)
 
     def close(self) -> None:

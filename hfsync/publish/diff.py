@@ -7,6 +7,7 @@ local git blob sha1 against the Hub's blob oid. Sizes and times never decide.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,12 +42,13 @@ class LocalFile:
     content: str | None = None
 
 
+# All of LFS_PATTERNS as one expression: one match per file instead of one per pattern.
+_LFS = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in LFS_PATTERNS))
+
+
 def predict_lfs(path: str, size: int) -> bool:
     """Whether the Hub will most likely store ``path`` through LFS."""
-    name = path.rsplit("/", 1)[-1]
-    return size >= LFS_SIZE or any(
-        fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p) for p in LFS_PATTERNS
-    )
+    return size >= LFS_SIZE or bool(_LFS.match(path.rsplit("/", 1)[-1]) or _LFS.match(path))
 
 
 def _gated(value: str | bool | None) -> str | bool | None:

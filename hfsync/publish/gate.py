@@ -14,6 +14,7 @@ them the planned files.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -22,18 +23,22 @@ from pathlib import Path
 
 from hfsync.cards.generate import README
 from hfsync.cards.plan import local_card
+from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, Problem
 from hfsync.log import register_secret
 from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.secrets import (
+    SCAN_VERSION,
     Baseline,
     Finding,
     blocked,
     find_baseline,
     fingerprint,
+    name_rule,
     scan_files,
     scan_text,
+    strong_matches,
     text_secrets,
     value_secrets,
 )
@@ -44,9 +49,9 @@ _scanned: dict[tuple, list[Finding]] = {}
 _scanned_lock = threading.RLock()
 
 
-def _stat_key(path: Path) -> tuple[str, int, int, int]:
+def _stat_key(path: str) -> tuple[str, int, int, int]:
     stat = os.stat(path)
-    return (str(path.absolute()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return (path, stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
 def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
@@ -56,6 +61,8 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
     baseline = Baseline(baseline_path) if baseline_path is not None else None
     findings: list[Finding] = []
     on_disk: dict[str, tuple[str, int, int, int]] = {}
+    digests = {change.path: change.sha256 for change in files if change.sha256}
+    base = os.path.abspath(root)
     # One scan of a file at a time, whoever asks (review and the diffs ask at once); the
     # files not scanned yet are scanned together (a scan costs most in setting it up).
     with _scanned_lock:
@@ -68,15 +75,56 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
                     _scanned[generated] = scan_text(f"{change.path} (generated)", change.content)
                 findings += _scanned[generated]
             else:
-                on_disk[change.path] = _stat_key(root / change.path)
+                on_disk[change.path] = _stat_key(os.path.join(base, change.path))
         missing = [path for path, key in on_disk.items() if key not in _scanned]
+        if missing:
+            for path, known in _remembered(root, missing, digests).items():
+                _scanned[on_disk[path]] = known
+            missing = [path for path in missing if on_disk[path] not in _scanned]
         if missing:
             found = scan_files(root, missing).by_file
             for path in missing:
                 _scanned[on_disk[path]] = found.get(path, [])
+            _remember(missing, digests, found)
         for path, key in on_disk.items():
             findings += [f for f in _scanned[key] if baseline is None or not baseline.allows(root / path, f)]
     return sorted(findings)
+
+
+# Scan results by content are remembered across runs (in the digest cache's facts): an
+# unchanged file is not scanned again. The key holds the file name, which some rules
+# read, and the rules' version: remembered results of other rules are never used.
+SCAN_RULES = f"scan-{SCAN_VERSION}"
+
+
+def _fact_key(path: str, sha256: str) -> str | None:
+    name = path.rsplit("/", 1)[-1]
+    # Findings on a name (credential files, tokens in names) depend on more than content.
+    return None if name_rule(name) or any(strong_matches(path)) else f"{SCAN_RULES}:{sha256}:{name}"
+
+
+def _remembered(root: Path, paths: list[str], digests: dict[str, str]) -> dict[str, list[Finding]]:
+    keys = {path: key for path in paths if path in digests and (key := _fact_key(path, digests[path]))}
+    if not keys:
+        return {}
+    cache = DigestCache()
+    try:
+        facts = cache.facts(list(keys.values()))
+    finally:
+        cache.close()
+    return {path: [Finding(path, line, kind, fp) for line, kind, fp in json.loads(facts[key])]
+            for path, key in keys.items() if key in facts}
+
+
+def _remember(paths: list[str], digests: dict[str, str], found: dict[str, list[Finding]]) -> None:
+    facts = {key: json.dumps([[f.line, f.type, f.fingerprint] for f in found.get(path, [])])
+             for path in paths if path in digests and (key := _fact_key(path, digests[path]))}
+    if facts:
+        cache = DigestCache()
+        try:
+            cache.remember_facts(facts)
+        finally:
+            cache.close()
 
 
 def _leaves(where: str, value: object) -> Iterator[tuple[str, str, str]]:
@@ -111,12 +159,14 @@ def value_findings(target: RepoTarget | None, change: TargetChange) -> tuple[lis
     those, and any in the names or generated text of its files (the file scan reports them)."""
     found: dict[str, None] = {}
     secrets: set[str] = set()
-    for where, name, text in _sent(target, change):
-        for kind, secret in value_secrets(text, name):
+    sent = list(_sent(target, change))
+    for (where, _, _), flagged in zip(sent, value_secrets((name, text) for _, name, text in sent), strict=True):
+        for kind, secret in flagged:
             found[f"possible secret in the {where}: {kind} (fingerprint {fingerprint(secret)})"] = None
             secrets.add(secret)
     for file in change.files:
-        secrets |= {secret for _, secret in value_secrets(file.path, "path")}
+        # Names: the credential patterns, as the file scan judges them (it reports them).
+        secrets |= {secret for _, secret in strong_matches(file.path)}
         if file.content is not None:
             secrets |= text_secrets(file.content, file.path)
     for secret in secrets:

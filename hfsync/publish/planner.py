@@ -66,7 +66,10 @@ def plan_target(
         root = target.source.path
         try:
             paths = source_files(target) if paths is None else paths
-            digests = list(pool.map(lambda p: cache.get(root / p), paths))
+            known = cache.get_many([root / p for p in paths])
+            unknown = [p for p, d in zip(paths, known, strict=True) if d is None]
+            hashed = iter(list(pool.map(lambda p: cache.get(root / p), unknown)))
+            digests = [d if d is not None else next(hashed) for d in known]
             remote = reading.result()
             readme = root / README
             card = plan_card(

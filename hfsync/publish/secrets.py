@@ -37,6 +37,9 @@ from types import SimpleNamespace
 from hfsync.errors import HfsyncError, SecretFoundError
 
 log = logging.getLogger("hfsync.secrets")
+# Bumped whenever the rules below change what a file's content yields: results remembered
+# by content digest under another version are not used.
+SCAN_VERSION = 2
 BASELINE_NAME = ".secrets.baseline"
 NAME_RULE_TYPE = "Sensitive file name"
 _BLOCK = 8192
@@ -178,13 +181,16 @@ def find_baseline(start: Path, stop: Path | None = None) -> Path | None:
     return None
 
 
+# Every name rule as one expression, one group per rule: one match per file name.
+_NAME_RULES = re.compile("|".join(f"(?P<r{i}>{fnmatch.translate(p)})" for i, (p, _) in enumerate(NAME_RULES)))
+
+
 def name_rule(name: str) -> str | None:
     """The description of the file-name rule ``name`` breaks, if any."""
-    lowered = name.lower()
-    for pattern, what in NAME_RULES:
-        if fnmatch.fnmatchcase(lowered, pattern):
-            return f"{NAME_RULE_TYPE} ({what})"
-    return None
+    match = _NAME_RULES.match(name.lower())
+    if match is None:
+        return None
+    return f"{NAME_RULE_TYPE} ({NAME_RULES[int(match.lastgroup[1:])][1]})"
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -399,20 +405,22 @@ def text_secrets(text: str, name: str = "text") -> set[str]:
         return {secret for _, _, secret in _lines_found(lines, name) if secret}
 
 
-def value_secrets(value: str, name: str = "value") -> list[tuple[str, str]]:
-    """(type, secret) for what looks like a credential in a value hfsync sends to the Hub,
-    seen as the line ``name: "value"`` (so keyword rules see its name); randomness alone
-    does not flag a value."""
-    found = dict((secret, kind) for kind, secret in strong_matches(value))
-    line = f"{name}: {json.dumps(value)}\n"
+def value_secrets(values: Iterable[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """For each ``(name, value)`` hfsync sends to the Hub, (type, secret) for what looks like
+    a credential in it, each value seen as the line ``name: "value"`` (so keyword rules see
+    its name); randomness alone does not flag a value. One scan for all of them."""
+    out: list[list[tuple[str, str]]] = []
     with _detect_secrets_settings():
-        for plugin in _ds().get_plugins():
-            if type(plugin).__name__ in _ENTROPY:
-                continue
-            for secret in plugin.analyze_line(filename="values.yaml", line=line, line_number=1):
-                if secret.secret_value and secret.secret_value in value:
-                    found.setdefault(secret.secret_value, secret.type)
-    return sorted((kind, secret) for secret, kind in found.items())
+        plugins = [p for p in _ds().get_plugins() if type(p).__name__ not in _ENTROPY]
+        for name, value in values:
+            found = dict((secret, kind) for kind, secret in strong_matches(value))
+            line = f"{name}: {json.dumps(value)}\n"
+            for plugin in plugins:
+                for secret in plugin.analyze_line(filename="values.yaml", line=line, line_number=1):
+                    if secret.secret_value and secret.secret_value in value:
+                        found.setdefault(secret.secret_value, secret.type)
+            out.append(sorted((kind, secret) for secret, kind in found.items()))
+    return out
 
 
 def fingerprint(secret: str) -> str:

@@ -28,17 +28,23 @@ def source_files(target: RepoTarget) -> list[str]:
     """Paths (relative, forward slashes, sorted) of the source files the target publishes."""
     root = target.source.path
     inside = root.resolve()
+    include, exclude = target.source.include, target.source.exclude
     found: list[str] = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        rel = Path(folder).relative_to(root).as_posix()
-        for name in names:
-            path = name if rel == "." else f"{rel}/{name}"
-            full = Path(folder, name)
-            if not full.is_file() or not selected(path, target.source.include, target.source.exclude):
-                continue
-            # A symlink out of the source folder would publish a file nobody declared.
-            if full.is_symlink() and not full.resolve().is_relative_to(inside):
-                continue
-            found.append(path)
+    # scandir's entries know their type: a tree of 100,000 files costs no stat per file.
+    folders = [("", os.fspath(root))]
+    while folders:
+        rel, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                path = rel + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIPPED_DIRS:
+                        folders.append((path + "/", entry.path))
+                    continue
+                if not entry.is_file() or not selected(path, include, exclude):
+                    continue  # a link to a folder is not followed, as os.walk does not
+                # A symlink out of the source folder would publish a file nobody declared.
+                if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(inside):
+                    continue
+                found.append(path)
     return sorted(found)

@@ -175,3 +175,27 @@ def test_apply_of_a_saved_plan_checks_the_values_it_sends(project, sandbox, tmp_
     assert "possible secret in the setting variables.MODE: Hugging Face Token" in applied.stderr
     assert not _leaks(HF, applied.output)
     assert "POST commit" not in sandbox.stats()["routes"]
+
+
+def test_scan_results_are_remembered_by_content_across_runs(project, sandbox):
+    import hfsync.publish.gate as gate_module
+
+    project.write("m/a.txt", f"token = {HF}\n")
+    project.write("m/b.txt", "clean\n")
+    project.write("m/c.txt", "clean\n")  # same content as b.txt, another name: scanned on its own
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/remember\n    source: {path: m}\n")
+
+    def plan() -> tuple[str, list[int]]:
+        gate_module._scanned.clear()  # what a new process starts with
+        result = project.run("-v", "--log-format", "json", "plan", "-f", str(project.manifest))
+        assert result.exit_code == 1
+        events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+        return result.output, [e["files"] for e in events if e.get("event") == "secret-scan"]
+
+    output, scanned = plan()
+    assert scanned == [3] and "a.txt:1: Hugging Face Token" in output
+    output, scanned = plan()
+    assert scanned == [] and "a.txt:1: Hugging Face Token" in output  # remembered, still reported
+    project.write("m/b.txt", f"now a token {HF}\n")
+    output, scanned = plan()
+    assert scanned == [1] and "b.txt:1: Hugging Face Token" in output and HF not in output
