@@ -220,7 +220,8 @@ def diff_headers(old: Header, new: Header) -> TensorDiff:
 
 
 def shard_names(index: bytes) -> list[str]:
-    """The shard files a ``*.safetensors.index.json`` names in its ``weight_map``."""
+    """The shard files a ``*.safetensors.index.json`` names in its ``weight_map`` (names
+    beside the index only: ``../x`` or ``a/b`` are left out)."""
     try:
         data = json.loads(index)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -228,4 +229,6 @@ def shard_names(index: bytes) -> list[str]:
     weight_map = data.get("weight_map") if isinstance(data, dict) else None
     if not isinstance(weight_map, dict):
         raise SafetensorsError("index has no weight_map object")
-    return sorted({v for v in weight_map.values() if isinstance(v, str)})
+    # Shards sit beside their index: a name reaching elsewhere is not one.
+    return sorted({v for v in weight_map.values()
+                   if isinstance(v, str) and v.endswith(".safetensors") and "/" not in v and "\\" not in v})

@@ -111,6 +111,9 @@ def test_shard_names_come_from_the_index_weight_map():
     index = json.dumps({"metadata": {}, "weight_map": {"a": "m-2.safetensors", "b": "m-1.safetensors",
                                                        "c": "m-1.safetensors"}}).encode()
     assert shard_names(index) == ["m-1.safetensors", "m-2.safetensors"]
+    hostile = json.dumps({"weight_map": {"a": "../../etc/passwd.safetensors", "b": "x/y.safetensors", "c": 7,
+                                         "d": "..\\w.safetensors", "e": "notes.txt", "f": "ok.safetensors"}})
+    assert shard_names(hostile.encode()) == ["ok.safetensors"]
     with pytest.raises(SafetensorsError, match="no weight_map"):
         shard_names(b"{}")
     with pytest.raises(SafetensorsError, match="index is not JSON"):
