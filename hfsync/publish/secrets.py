@@ -410,6 +410,9 @@ def value_secrets(values: Iterable[tuple[str, str]]) -> list[list[tuple[str, str
     a credential in it, each value seen as the line ``name: "value"`` (so keyword rules see
     its name); randomness alone does not flag a value. One scan for all of them."""
     out: list[list[tuple[str, str]]] = []
+    values = list(values)
+    if not values:
+        return out  # nothing to judge: detect-secrets stays unloaded (a no-op plan starts fast)
     with _detect_secrets_settings():
         plugins = [p for p in _ds().get_plugins() if type(p).__name__ not in _ENTROPY]
         for name, value in values:
