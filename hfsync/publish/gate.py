@@ -193,13 +193,13 @@ def _card_license(target: RepoTarget, card: str | None) -> str | None:
 
     if "license" in target.card.metadata:
         return license_of(target.card.metadata)
-    from huggingface_hub import RepoCard  # only now: huggingface_hub.repocard costs start-up time
-
     readme = target.source.path / README
     text = card if card is not None else (readme.read_text(encoding="utf-8", errors="replace")
                                           if readme.is_file() else None)
     if text is None or not text.startswith("---"):
         return None
+    from huggingface_hub import RepoCard  # only now: huggingface_hub.repocard costs start-up time
+
     return license_of(RepoCard(text, ignore_metadata_errors=True).data.to_dict())
 
 
