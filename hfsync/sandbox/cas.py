@@ -17,28 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from hfsync.sandbox import xet_format as xf
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file, fsync, rename: readers and a killed process see all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from hfsync.sandbox.gitstore import atomic_write
 
 
 class ShardRejected(Exception):
@@ -94,8 +78,8 @@ class CasStore:
             raise xf.FormatError(f"xorb hash mismatch: the body hashes to {got}")
         if self.has_xorb(xorb):
             return False
-        _atomic_write(self._path("xorbs", xorb, ".idx"), chunks.pack())
-        _atomic_write(self._path("xorbs", xorb), body)
+        atomic_write(self._path("xorbs", xorb, ".idx"), chunks.pack(), durable=True)
+        atomic_write(self._path("xorbs", xorb), body, durable=True)
         return True
 
     def chunks(self, xorb: str) -> xf.XorbChunks:
@@ -120,7 +104,7 @@ class CasStore:
         for x in xorbs:
             self._index_chunks(xf.to_hex(x.hash), [c[0] for c in x.chunks if c[3] & xf.CHUNK_GLOBAL_DEDUP_FLAG])
         if not seen:
-            _atomic_write(self._path("shards", name), body)
+            atomic_write(self._path("shards", name), body, durable=True)
         return not seen
 
     def _check_file(self, item: xf.ShardFile) -> XetFile:
@@ -150,9 +134,9 @@ class CasStore:
         data = {"size": record.size, "sha256": record.sha256, "terms": record.terms}
         path = self._path("files", record.hash, ".json")
         if not path.is_file():
-            _atomic_write(path, json.dumps(data).encode())
+            atomic_write(path, json.dumps(data).encode(), durable=True)
         if record.sha256 is not None and not self._path("sha256", record.sha256).is_file():
-            _atomic_write(self._path("sha256", record.sha256), record.hash.encode())
+            atomic_write(self._path("sha256", record.sha256), record.hash.encode(), durable=True)
         if record.terms:
             xorb, start = record.terms[0][0], record.terms[0][1]
             self._index_chunks(xorb, [self.chunks(xorb).hashes[start]])
@@ -163,7 +147,7 @@ class CasStore:
         for h in eligible:
             path = self._path("dedup", xf.to_hex(h))
             if not path.is_file():
-                _atomic_write(path, xorb.encode())
+                atomic_write(path, xorb.encode(), durable=True)
 
     def file(self, file_hash: str) -> XetFile | None:
         try:

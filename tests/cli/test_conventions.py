@@ -55,13 +55,8 @@ def test_show_names_a_bad_plan_file(tmp_path):
     assert str(bad) in result.stderr
 
 
-def _on_a_terminal(args: list[str], **env: str) -> str:
-    """Run hfsync with stdout on a pseudo-terminal; what the terminal received."""
-    leader, follower = pty.openpty()
-    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | env
-    process = subprocess.Popen([sys.executable, "-m", "hfsync", *args], stdout=follower, stderr=subprocess.PIPE,
-                               env=environment, cwd=ROOT)
-    os.close(follower)
+def _read_until_closed(leader: int) -> list[bytes]:
+    """Everything the process writes to its terminal, until it closes it."""
     chunks = []
     while True:
         try:
@@ -72,6 +67,17 @@ def _on_a_terminal(args: list[str], **env: str) -> str:
             break
         chunks.append(chunk)
     os.close(leader)
+    return chunks
+
+
+def _on_a_terminal(args: list[str], **env: str) -> str:
+    """Run hfsync with stdout on a pseudo-terminal; what the terminal received."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | env
+    process = subprocess.Popen([sys.executable, "-m", "hfsync", *args], stdout=follower, stderr=subprocess.PIPE,
+                               env=environment, cwd=ROOT)
+    os.close(follower)
+    chunks = _read_until_closed(leader)
     assert process.wait(timeout=60) == 0, process.stderr.read()
     return b"".join(chunks).decode()
 
@@ -235,16 +241,7 @@ def _all_on_a_terminal(args: list[str], cwd: Path, **env: str) -> str:
     process = subprocess.Popen([sys.executable, "-m", "hfsync", *args], stdout=follower, stderr=follower,
                                env=environment, cwd=cwd)
     os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
+    chunks = _read_until_closed(leader)
     assert process.wait(timeout=120) == 0, b"".join(chunks).decode()
     return b"".join(chunks).decode()
 
