@@ -27,13 +27,12 @@ from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, Problem
 from hfsync.log import register_secret
 from hfsync.manifest.model import Manifest, RepoTarget
+from hfsync.publish.baseline import Baseline, find_baseline
 from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.secrets import (
     SCAN_VERSION,
-    Baseline,
     Finding,
     blocked,
-    find_baseline,
     fingerprint,
     name_rule,
     scan_files,
@@ -87,7 +86,8 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
                 _scanned[on_disk[path]] = found.get(path, [])
             _remember(missing, digests, found)
         for path, key in on_disk.items():
-            findings += [f for f in _scanned[key] if baseline is None or not baseline.allows(root / path, f)]
+            findings += [f for f in _scanned[key]
+                         if baseline is None or not baseline.allows(root / path, f.type, f.fingerprint)]
     return sorted(findings)
 
 

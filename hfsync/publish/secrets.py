@@ -13,9 +13,8 @@ card metadata, a description, a path), returning what to keep out of every outpu
 
 A finding carries the file, the line, the type and a fingerprint (detect-secrets' SHA-1
 of the secret, or of the whole file for a name rule) and never the secret itself. An
-audited ``.secrets.baseline`` (detect-secrets' format) silences the entries its auditor
-marked ``is_secret: false``; unaudited entries still block, since a gate that trusts an
-unreviewed baseline trusts nothing.
+audited ``.secrets.baseline`` (``baseline``) silences the entries its auditor marked
+``is_secret: false``.
 """
 
 from __future__ import annotations
@@ -35,12 +34,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from hfsync.errors import HfsyncError, SecretFoundError
+from hfsync.publish.baseline import BASELINE_NAME, Baseline, find_baseline
 
 log = logging.getLogger("hfsync.secrets")
 # Bumped whenever the rules below change what a file's content yields: results remembered
 # by content digest under another version are not used.
 SCAN_VERSION = 2
-BASELINE_NAME = ".secrets.baseline"
 NAME_RULE_TYPE = "Sensitive file name"
 _BLOCK = 8192
 _BATCH_LINES = 2000
@@ -131,54 +130,6 @@ class ScanReport:
     binary: int = 0
     bytes: int = 0
     by_file: dict[str, list[Finding]] = field(default_factory=dict)  # before the baseline; files with findings
-
-
-class Baseline:
-    """The audited false positives of a ``.secrets.baseline`` file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            results = data["results"]
-            entries = [
-                (name, entry["type"], entry["hashed_secret"], entry.get("is_secret"))
-                for name, items in results.items()
-                for entry in items
-            ]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise HfsyncError(
-                f"cannot read secrets baseline {path}: {error}",
-                hint="Create it with `detect-secrets scan > .secrets.baseline` and "
-                "mark false positives with `detect-secrets audit .secrets.baseline`.",
-            ) from None
-        base = path.parent.absolute()
-        # Keyed by absolute path: a baseline's file names are relative to its folder.
-        self._allowed = {
-            (os.path.normpath(base / name), kind, digest)
-            for name, kind, digest, is_secret in entries
-            if is_secret is False
-        }
-        self.unaudited = sum(1 for *_, is_secret in entries if is_secret is None)
-
-    def allows(self, absolute: Path, finding: Finding) -> bool:
-        """Whether the auditor marked this finding (file, type, hash) a false positive."""
-        key = (os.path.normpath(absolute), finding.type, finding.fingerprint)
-        return key in self._allowed
-
-
-def find_baseline(start: Path, stop: Path | None = None) -> Path | None:
-    """The nearest ``.secrets.baseline`` from ``start`` upwards, up to ``stop`` (inclusive)
-    or, without one, up to the enclosing git work tree's root."""
-    start = start.absolute()
-    for folder in (start, *start.parents):
-        if (folder / BASELINE_NAME).is_file():
-            return folder / BASELINE_NAME
-        if folder == stop or (stop is None and (folder / ".git").exists()):
-            return None
-        if stop is not None and not folder.is_relative_to(stop.absolute()):
-            return None
-    return None
 
 
 # Every name rule as one expression, one group per rule: one match per file name.
@@ -465,7 +416,7 @@ def scan_files(
             if found:
                 report.by_file[relative] = found
             for finding in found:
-                if baseline is not None and baseline.allows(absolute, finding):
+                if baseline is not None and baseline.allows(absolute, finding.type, finding.fingerprint):
                     report.silenced += 1
                 else:
                     report.findings.append(finding)

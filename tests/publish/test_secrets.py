@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tracemalloc
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hfsync.publish.secrets import Baseline, Finding, is_binary, scan_files, scan_path
+from hfsync.publish.baseline import Baseline
+from hfsync.publish.secrets import Finding, is_binary, scan_files, scan_path
 from tests.helpers import hfsync
 from tests.publish.secret_corpus import plants, write
 
@@ -155,7 +157,7 @@ def test_baseline_elsewhere_resolves_names_from_its_own_folder(tmp_path: Path) -
                              "line_number": 9, "is_secret": False}]}}
     (tmp_path / "audited.json").write_text(json.dumps(baseline))
     assert hfsync("scan", str(src), "--baseline", str(tmp_path / "audited.json")).exit_code == 0
-    assert Baseline(tmp_path / "audited.json").allows(src / "cfg.py", finding)
+    assert Baseline(tmp_path / "audited.json").allows(src / "cfg.py", finding.type, finding.fingerprint)
     # Without --baseline: the nearest .secrets.baseline up to the git work tree's root,
     # the same one plan and apply use.
     assert hfsync("scan", str(src)).exit_code == 1
@@ -226,3 +228,37 @@ def test_a_secret_in_a_file_name_is_flagged_and_never_shown(tmp_path: Path) -> N
         ("keys/***.txt", 0, "Hugging Face Token in the file name"),
     ]
     assert all(HF not in str(f) and GH not in str(f) for f in report.findings)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("[]", 'expected an object with "results", an object of file names'),
+        ('{"results": {"a.py": 3}}', 'expected each file of "results" to hold a list of objects'),
+        ('{"results": {"a.py": [{"type": ["x"], "hashed_secret": "y"}]}}',
+         'expected each entry of "results" to have string "type"'),
+        ('{"results": {"a.py": [{"type": "x", "hashed_secret": "y", "is_secret": 1}]}}',
+         'expected each entry of "results" to have string "type"'),
+        ('{"results": {"a.py": [{"type": "x"}]}}', 'expected each entry of "results" to have string "type"'),
+        ("[" * 100_000, "cannot read secrets baseline"),
+    ],
+)
+def test_baseline_of_the_wrong_shape_is_one_clear_error(tmp_path: Path, content: str, expected: str) -> None:
+    (tmp_path / "b.json").write_text(content)
+    result = hfsync("scan", str(tmp_path), "--baseline", str(tmp_path / "b.json"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot read secrets baseline {tmp_path / 'b.json'}")
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_baseline_read_is_bounded_and_regular_files_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hfsync.publish.baseline.MAX_BASELINE_BYTES", 64)
+    (tmp_path / "big.json").write_text('{"results": {}, "pad": "' + "x" * 100 + '"}')
+    result = hfsync("scan", str(tmp_path), "--baseline", str(tmp_path / "big.json"))
+    assert result.exit_code == 1
+    assert "larger than" in result.stderr
+    os.mkfifo(tmp_path / "fifo")  # a writer-less FIFO would block a plain read forever
+    result = hfsync("scan", str(tmp_path / "big.json"), "--baseline", str(tmp_path / "fifo"))
+    assert result.exit_code == 1
+    assert "not a regular file" in result.stderr
