@@ -172,17 +172,23 @@ def create_branch(hub: Hub, req: Request, types: str, ns: str, name: str, branch
         target = repo.resolve(start)
         if target is None:
             raise revision_not_found(start)
-        if repo.git.get_ref(f"refs/heads/{branch}") or repo.git.get_ref(f"refs/tags/{branch}"):
-            raise HubError(409, f"Reference already exists: refs/heads/{branch}")
+        # A tag of the same name does not stand in the way: refs/heads and refs/tags are
+        # separate namespaces on the Hub, as in git.
+        if repo.git.get_ref(f"refs/heads/{branch}"):
+            raise _ref_exists(f"refs/heads/{branch}")
         repo.git.set_ref(f"refs/heads/{branch}", target)
     return json_response({})
+
+
+def _ref_exists(ref: str) -> HubError:
+    return HubError(409, f"Reference {ref} already exists")
 
 
 def delete_branch(hub: Hub, req: Request, types: str, ns: str, name: str, branch: str) -> Response:
     repo = hub.writable_repo(req, TYPES[types], ns, name)
     branch = unquote(branch)
     if branch == "main":
-        raise HubError(403, "Cannot delete the default branch")
+        raise HubError(403, "Cannot delete refs/heads/main")
     with hub.repos.lock(repo.type, repo.id):
         if repo.git.get_ref(f"refs/heads/{branch}") is None:
             raise revision_not_found(branch)
@@ -194,12 +200,14 @@ def create_tag(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str)
     repo = hub.writable_repo(req, TYPES[types], ns, name)
     body = req.json()
     tag = str(body.get("tag") or "")
-    if not _BRANCH.match(tag):
-        raise HubError(400, f"Invalid tag name: {tag}")
     with hub.repos.lock(repo.type, repo.id):
+        # The revision is checked before the name: a bad revision is RevisionNotFound
+        # whatever the tag is called. A branch of the same name does not stand in the way.
         _rev, target = hub.commit_for(repo, rev)
+        if not _BRANCH.match(tag):
+            raise HubError(400, f"Invalid tag name: {tag}")
         if repo.git.get_ref(f"refs/tags/{tag}") is not None:
-            raise HubError(409, f"Tag {tag} already exists")
+            raise _ref_exists(f"refs/tags/{tag}")
         if body.get("message"):
             target = repo.git.write_tag(target, tag, body["message"], req.user or "", int(time.time()))
         repo.git.set_ref(f"refs/tags/{tag}", target)

@@ -39,7 +39,7 @@ def create_repo(hub: Hub, req: Request) -> Response:
         raise HubError(401, "You must be authenticated to create a repo")
     repo_type = _repo_type(body.get("type"))
     name = body.get("name") or ""
-    namespace = body.get("organization") or req.user
+    namespace = hub.accounts.canonical(body.get("organization") or req.user)
     if not _NAME.match(name) or name.endswith((".git", ".")) or ".." in name:
         raise HubError(400, f"Invalid repo name {name!r}")
     repo_id = f"{namespace}/{name}"
@@ -112,12 +112,14 @@ def move_repo(hub: Hub, req: Request) -> Response:
     repo = hub.repo(req, repo_type, *src.split("/"))
     hub.require_write(req, repo.namespace, repo)
     new_ns, new_name = dst.split("/")
+    new_ns = hub.accounts.canonical(new_ns)
+    dst = f"{new_ns}/{new_name}"
     hub.require_write(req, new_ns)
     if not _NAME.match(new_name):
         raise HubError(400, f"Invalid repo name {new_name!r}")
     with hub.repos.lock(repo_type, src), hub.repos.lock(repo_type, dst):
         if hub.repos.find_case_insensitive(repo_type, dst) is not None:
-            raise HubError(409, f"Repository {dst} already exists")
+            raise HubError(409, f"A {repo_type} repository called {dst} already exists")
         hub.repos.move(repo, dst)
     return text_response("OK")
 
@@ -158,9 +160,13 @@ def repo_info(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str |
 def validate_yaml(hub: Hub, req: Request) -> Response:
     body = req.json()
     errors, warnings = validate(str(body.get("content") or ""), str(body.get("repoType")))
-    if errors:
-        return json_response({"errors": errors, "warnings": warnings}, 400)
-    return json_response({"errors": [], "warnings": warnings})
+    status = 400 if errors else 200
+    if "text/plain" in (req.headers.get("Accept") or ""):
+        # What RepoCard.validate asks for and shows as is: one "- Error: ..." line per
+        # error, as the Hub writes them.
+        lines = [f"- Error: {e['message']}" for e in errors] + [f"- Warning: {w['message']}" for w in warnings]
+        return text_response("\n".join(lines), status)
+    return json_response({"errors": errors, "warnings": warnings}, status)
 
 
 def agent_harnesses(hub: Hub, req: Request) -> Response:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
@@ -30,7 +31,9 @@ _LFS_JSON = {"Content-Type": "application/vnd.git-lfs+json"}
 
 def preupload(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> Response:
     repo = hub.contributable_repo(req, TYPES[types], ns, name)
-    _rev, commit = hub.commit_for(repo, rev)
+    rev_s, commit = hub.commit_for(repo, rev)
+    if req.flag("create_pr") and repo.branch_head(rev_s) is None:
+        raise revision_not_found(rev_s)  # a pull request targets a branch
     body = req.json()
     snap = repo.snapshot(commit)
     patterns = lfs_patterns(repo.read_file(commit, ".gitattributes"))
@@ -182,9 +185,11 @@ def _parse_line(line: bytes) -> dict:
 def _check_path(path: object) -> str:
     if not isinstance(path, str) or not path.strip("/"):
         raise HubError(400, "Missing path in commit operation")
-    parts = path.strip("/").split("/")
+    # A backslash separates folders on Windows, where the file may be downloaded: "..\\x"
+    # climbs out there, so it is refused like "../x" (the Hub answers 422).
+    parts = re.split(r"[/\\]", path.strip("/"))
     if path.startswith("/") or any(p in ("", ".", "..") for p in parts) or parts[0] == ".git":
-        raise HubError(400, f"Invalid path in commit operation: {path}")
+        raise HubError(422, f"Invalid path in commit operation: {path}")
     return path
 
 
@@ -226,9 +231,13 @@ def _commit_base(repo: Repo, rev: str, create_pr: bool, parent: object) -> str:
     # An open pull request's ref takes commits like a branch.
     head = repo.git.get_ref(rev) if _is_pr(rev) else repo.branch_head(rev)
     if create_pr:
-        target = repo.resolve(str(parent)) if parent else repo.resolve(rev)
+        # A pull request targets a branch: a commit sha, a tag or a missing branch is
+        # RevisionNotFound, as on the Hub. parentCommit may name an older commit to start from.
+        if repo.branch_head(rev) is None:
+            raise revision_not_found(rev)
+        target = repo.resolve(str(parent)) if parent else repo.branch_head(rev)
         if target is None:
-            raise revision_not_found(str(parent or rev))
+            raise revision_not_found(str(parent))
         return target
     if head is None:
         raise revision_not_found(rev)

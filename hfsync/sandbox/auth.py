@@ -101,6 +101,10 @@ class Accounts:
     def namespace_exists(self, namespace: str) -> bool:
         return namespace in self.users or namespace in self.orgs
 
+    def canonical(self, namespace: str) -> str:
+        """A user or org name as it was spelled when created (names are case-insensitive)."""
+        return next((n for n in (*self.users, *self.orgs) if n.lower() == namespace.lower()), namespace)
+
     def whoami(self, user: str) -> dict:
         orgs = [
             {"type": "org", "id": _fake_id(o), "name": o, "fullname": o}

@@ -6,11 +6,13 @@ import re
 
 import yaml
 
-_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
+# Blank lines before the opening --- are allowed, as the Hub (and the client) read cards.
+_FRONT = re.compile(r"\A\s*---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
-# The Hub's license ids (https://huggingface.co/docs/hub/repositories-licenses).
-LICENSES = frozenset(
+# The Hub's license ids, in the order its validator lists them
+# (https://huggingface.co/docs/hub/repositories-licenses).
+LICENSE_IDS = tuple(
     """apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m
     bigscience-bloom-rail-1.0 bigcode-openrail-m afl-3.0 artistic-2.0 bsl-1.0 bsd
     bsd-2-clause bsd-3-clause bsd-3-clause-clear c-uda cc cc0-1.0 cc-by-2.0 cc-by-2.5
@@ -19,11 +21,16 @@ LICENSES = frozenset(
     cc-by-nc-sa-4.0 cdla-sharing-1.0 cdla-permissive-1.0 cdla-permissive-2.0 wtfpl
     ecl-2.0 epl-1.0 epl-2.0 etalab-2.0 eupl-1.1 eupl-1.2 agpl-3.0 gfdl gpl gpl-2.0
     gpl-3.0 lgpl lgpl-2.1 lgpl-3.0 isc h-research intel-research lppl-1.3c ms-pl
-    apple-ascl apple-amlr mpl-2.0 odc-by odbl openmdw-1.0 openrail++ osl-3.0 postgresql
-    ofl-1.1 ncsa unlicense zlib pddl lgpl-lr deepfloyd-if-license
-    fair-noncommercial-research-license llama2
-    llama3 llama3.1 llama3.2 llama3.3 llama4 gemma unknown other""".split()
+    apple-ascl apple-amlr mpl-2.0 odc-by odbl openmdw-1.0 openmdw-1.1 openrail++ osl-3.0
+    postgresql ofl-1.1 ncsa unlicense zlib pddl lgpl-lr deepfloyd-if-license
+    fair-noncommercial-research-license llama2 llama3 llama3.1 llama3.2 llama3.3 llama4
+    grok2-community gemma unknown other""".split()
 )
+LICENSES = frozenset(LICENSE_IDS)
+# The Hub's answers, word for word: the warning for a card without metadata, and the
+# license error (its list ends in "array": a list of ids is accepted too).
+NO_METADATA = "empty or missing yaml metadata in repo card"
+_LICENSE_ERROR = f'"{{key}}" must be one of [{", ".join(LICENSE_IDS)}, array]'
 
 
 def front_matter(text: str) -> dict | None:
@@ -68,25 +75,56 @@ def tags_for(card: dict | None, repo_type: str) -> list[str]:
 
 
 def validate(content: str, repo_type: str) -> tuple[list[dict], list[dict]]:
-    """(errors, warnings) for a README as /api/validate-yaml reports them."""
-    if not _FRONT.match(content.lstrip("\ufeff")):
-        return [], []
+    """(errors, warnings) for a README as /api/validate-yaml reports them.
+
+    Messages read like the Hub's (its validator's wording: ``"key" must be ...``).
+    """
+    match = _FRONT.match(content.lstrip("\ufeff"))
+    if not match:
+        return [], [{"message": NO_METADATA}]
     try:
-        data = yaml.safe_load(_FRONT.match(content.lstrip("\ufeff")).group(1))  # type: ignore[union-attr]
+        data = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:
         return [{"message": f"Invalid YAML in README.md front matter: {error}"}], []
-    if data is None:
-        return [], []
+    if not data:
+        return [], [{"message": NO_METADATA}]
     if not isinstance(data, dict):
         return [{"message": "README.md front matter must be a YAML mapping"}], []
-    errors: list[dict] = []
-    for lic in _as_list(data.get("license")):
+    errors = [{"message": m} for m in _problems(data)]
+    return errors, []
+
+
+def _problems(data: dict) -> list[str]:
+    problems: list[str] = []
+    licenses = data.get("license")
+    if isinstance(licenses, list):
+        named = [(f"license[{i}]", lic) for i, lic in enumerate(licenses)]
+    else:
+        named = [("license", licenses)] if licenses is not None else []
+    for key, lic in named:
         if not isinstance(lic, str) or lic.lower() not in LICENSES:
-            errors.append({"message": f'"license" must be one of the Hub license ids, got {lic!r}'})
+            problems.append(_LICENSE_ERROR.format(key=key))
     for lang in _as_list(data.get("language")):
         if not isinstance(lang, str) or not _LANG.match(lang):
-            errors.append({"message": f'"language" must be ISO 639 codes, got {lang!r}'})
+            problems.append(f'"language" must be ISO 639 codes, got {lang!r}')
     tags = data.get("tags")
     if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str | int | float) for t in tags)):
-        errors.append({"message": '"tags" must be an array of strings'})
-    return errors, []
+        problems.append('"tags" must be an array of strings')
+    if "model-index" in data:
+        problems += _model_index(data["model-index"])
+    return problems
+
+
+def _model_index(index: object) -> list[str]:
+    """model-index is a list of models, each with its list of results."""
+    if not isinstance(index, list):
+        return ['"model-index" must be an array']
+    problems = []
+    for i, model in enumerate(index):
+        if not isinstance(model, dict):
+            problems.append(f'"model-index[{i}]" must be of type object')
+        elif "results" not in model:
+            problems.append(f'"model-index[{i}].results" is required')
+        elif not isinstance(model["results"], list):
+            problems.append(f'"model-index[{i}].results" must be an array')
+    return problems
