@@ -148,17 +148,40 @@ def _front_matter_lines(text: str) -> dict[str, int]:
     return lines
 
 
+# huggingface_hub.repocard's front matter block (REGEX_YAML_BLOCK).
+_FRONT_MATTER = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
+
+
+def front_matter(text: str) -> dict[str, Any]:
+    """A card's metadata as huggingface_hub's ``RepoCard(text).data.to_dict()`` reads it
+    (the YAML block between ``---`` lines; keys set to null left out), for reading only:
+    importing huggingface_hub's card module costs start-up time. ValueError when the
+    block is not YAML or not a mapping."""
+    import yaml
+
+    match = _FRONT_MATTER.search(text)
+    if match is None:
+        return {}
+    try:
+        data = yaml.safe_load(match.group(2))
+    except yaml.YAMLError as error:
+        raise ValueError(getattr(error, "problem", None) or " ".join(str(error).split())) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError("repo card metadata block should be a dict")
+    return {key: value for key, value in data.items() if value is not None}
+
+
 def readme_problems(
     readme: Path, repo_type: str, rows: int | None = None, skip: Iterable[str] = ()
 ) -> list[Problem]:
     """Problems in a README.md's front matter, located by line; ``skip``: keys overridden."""
-    from huggingface_hub import RepoCard
-
     text = readme.read_text(encoding="utf-8", errors="replace")
     if not text.startswith("---"):
         return []
     try:
-        meta = RepoCard(text, ignore_metadata_errors=True).data.to_dict()
+        meta = front_matter(text)
     except ValueError as error:
         return [Problem(str(readme), 1, None, f"front matter is not valid YAML: {error}")]
     lines = _front_matter_lines(text)

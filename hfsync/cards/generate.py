@@ -13,14 +13,15 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from huggingface_hub import DatasetCardData, EvalResult, ModelCardData, SpaceCardData
+from typing import TYPE_CHECKING, Any
 
 from hfsync.cards.check import count_rows
 from hfsync.errors import HfsyncError
 from hfsync.hubfacts import size_category
 from hfsync.manifest.model import RepoTarget
+
+if TYPE_CHECKING:
+    from huggingface_hub import EvalResult
 
 README = "README.md"
 # Metric keys Trainer writes that are not metrics.
@@ -59,6 +60,8 @@ def kind_of(target: RepoTarget, files: Sequence[str]) -> str:
 
 
 def _eval_results(target: RepoTarget, metrics: Mapping[str, Any]) -> list[EvalResult]:
+    from huggingface_hub import EvalResult
+
     values = metrics.get("metrics", metrics)
     meta = target.card.metadata
     datasets = meta.get("datasets")
@@ -104,6 +107,9 @@ def _app_file(files: Sequence[str], sdk: str | None) -> str | None:
 
 def _front_matter(target: RepoTarget, kind: str, files: Sequence[str],
                   adapter: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> str:
+    # Only when a card is written: huggingface_hub's card module costs start-up time.
+    from huggingface_hub import DatasetCardData, ModelCardData, SpaceCardData
+
     meta = dict(target.card.metadata)
     name = target.id.split("/")[-1]
     if kind == "space":
@@ -185,13 +191,23 @@ def _relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path.absolute(), root.absolute())).as_posix()
 
 
+def read_inputs(
+    target: RepoTarget, files: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+    """(adapter config, training configuration, metrics) a generated card is built from;
+    HfsyncError naming the file that cannot be read."""
+    peft = kind_of(target, files) == "peft"
+    adapter = read_json(target.source.path / "adapter_config.json", "adapter") if peft else {}
+    training = read_json(target.card.training, "training") if target.card.training else None
+    metrics = read_json(target.card.metrics, "metrics") if target.card.metrics else None
+    return adapter, training, metrics
+
+
 def generate(target: RepoTarget, files: Sequence[str]) -> str:
     """The README.md for ``target``, whose source holds ``files`` (relative paths)."""
     root = target.source.path
     kind = kind_of(target, files)
-    adapter = read_json(root / "adapter_config.json", "adapter") if kind == "peft" else {}
-    training = read_json(target.card.training, "training") if target.card.training else None
-    metrics = read_json(target.card.metrics, "metrics") if target.card.metrics else None
+    adapter, training, metrics = read_inputs(target, files)
     name = target.id.split("/")[-1]
     what = {"space": "Space", "dataset": "dataset"}.get(kind, "model")
     meta = target.card.metadata

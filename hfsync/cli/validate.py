@@ -31,17 +31,20 @@ def validate(options: Options, files: tuple[Path, ...], names: tuple[Path, ...],
     """
     from hfsync.errors import ManifestError
     from hfsync.manifest.load import load
-    from hfsync.publish.gate import offline_problems
-    from hfsync.render import reports
+    from hfsync.publish.checks import offline_problems
 
     try:
         workspace = load((*files, *names))
     except ManifestError as error:
         if fmt == "json":
+            from hfsync.render import reports
+
             click.echo(reports.validate(error.problems), nl=False)
         raise
     problems = offline_problems(workspace.manifests)
     if fmt == "json":
+        from hfsync.render import reports
+
         click.echo(reports.validate(problems, workspace), nl=False)
     if problems:
         raise ManifestError(problems, hint="Fix the manifest (or the README.md named) and run `hfsync validate` again.")

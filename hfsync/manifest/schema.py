@@ -5,13 +5,15 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from hfsync import schemas
 from hfsync.errors import Problem
+from hfsync.manifest.conforms import conforms
 from hfsync.manifest.yamlpos import Document, Key, dotted
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 def schema() -> dict[str, Any]:
@@ -44,8 +46,16 @@ def _describe(value: Any) -> str:
 
 
 def schema_problems(document: Document, against: dict[str, Any] | None = None) -> list[Problem]:
-    """Every violation of ``against`` (default: the manifest schema) in ``document``, located and explained."""
-    validator = jsonschema.Draft202012Validator(against or schema())
+    """Every violation of ``against`` (default: the manifest schema) in ``document``, located and explained.
+
+    A valid document is recognised without jsonschema (manifest.conforms); only one that
+    may not be valid pays for importing it, which finds and explains the errors."""
+    against = against or schema()
+    if conforms(document.data, against):
+        return []
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(against)
     problems = []
     for error in validator.iter_errors(document.data):
         problems.extend(_explain(document, error))

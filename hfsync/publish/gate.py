@@ -22,12 +22,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from hfsync.cards.generate import README
-from hfsync.cards.plan import local_card
 from hfsync.digests import DigestCache
-from hfsync.errors import HfsyncError, Problem
+from hfsync.errors import HfsyncError
 from hfsync.log import register_secret
 from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.publish.baseline import Baseline, find_baseline
+from hfsync.publish.checks import card_license
 from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.secrets import (
     SCAN_VERSION,
@@ -188,21 +188,6 @@ def _card_text(target: RepoTarget, change: TargetChange) -> str | None:
     return (target.source.path / README).read_text(encoding="utf-8", errors="replace")
 
 
-def _card_license(target: RepoTarget, card: str | None) -> str | None:
-    from hfsync.hubfacts import license_of
-
-    if "license" in target.card.metadata:
-        return license_of(target.card.metadata)
-    readme = target.source.path / README
-    text = card if card is not None else (readme.read_text(encoding="utf-8", errors="replace")
-                                          if readme.is_file() else None)
-    if text is None or not text.startswith("---"):
-        return None
-    from huggingface_hub import RepoCard  # only now: huggingface_hub.repocard costs start-up time
-
-    return license_of(RepoCard(text, ignore_metadata_errors=True).data.to_dict())
-
-
 def review(
     manifest: Manifest,
     target: RepoTarget,
@@ -233,7 +218,7 @@ def review(
         index = manifest.repos.index(target)
         card = _card_text(target, change)
         errors += [str(p) for p in target_problems(manifest, index, target, files)]
-        violations = publish_problems(manifest.policy, target, _card_license(target, card), files)
+        violations = publish_problems(manifest.policy, target, card_license(target, card), files)
         errors += [str(p) for p in located(manifest, index, target, violations)]
         # Only a card with nothing else wrong is sent: never anything from a target
         # with a possible secret in it.
@@ -260,24 +245,3 @@ def gate(plan: Plan) -> None:
             findings += [f"{target.key}: {f}" for f in scan_uploads(root, target.files)]
     if findings or values:
         raise blocked(findings + values, "the files and values to send" if values else "the files to upload")
-
-
-def offline_problems(manifests: Iterable[Manifest]) -> list[Problem]:
-    """Card and publish-policy problems of every repo target, without network
-    (what `hfsync validate` adds to the schema checks)."""
-    from hfsync.cards.check import target_problems
-    from hfsync.manifest.policy import located, publish_problems
-    from hfsync.publish.source import source_files
-
-    problems: list[Problem] = []
-    for manifest in manifests:
-        for index, target in enumerate(manifest.repos):
-            try:
-                files = source_files(target)
-                problems += target_problems(manifest, index, target, files)
-                card = local_card(target, files)
-                violations = publish_problems(manifest.policy, target, _card_license(target, card), files)
-                problems += located(manifest, index, target, violations)
-            except HfsyncError as error:
-                problems.append(Problem(str(manifest.path), target.location.line, None, error.message))
-    return problems

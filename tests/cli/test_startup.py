@@ -14,8 +14,8 @@ from pathlib import Path
 from tests.helpers import hfsync
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("detect_secrets", "git", "rich", "httpx2", "requests", "huggingface_hub.hf_api",
-         "huggingface_hub.file_download", "huggingface_hub.repocard")
+HEAVY = ("detect_secrets", "git", "rich", "httpx2", "requests", "jsonschema", "huggingface_hub.hf_api",
+         "huggingface_hub.file_download", "huggingface_hub.repocard", "huggingface_hub.repocard_data")
 PROBE = """
 import json, sys
 from hfsync.cli.main import run
@@ -32,10 +32,16 @@ def _imported(cwd: Path, *args: str, **env: str) -> tuple[int, list[str]]:
     return code, heavy
 
 
-def test_validate_reaches_for_no_hub_client_no_scanner_no_gitpython(tmp_path):
+def test_validate_reaches_for_no_hub_client_no_scanner_no_gitpython_no_jsonschema(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(ROOT / "examples", project, ignore=shutil.ignore_patterns("github"))
+    # Cards generated (the examples have no README.md) and one README with front matter.
+    (project / "space" / "README.md").write_text("---\nlicense: mit\nsdk: gradio\n---\n# Demo\n")
     assert _imported(project, "validate") == (0, [])
+    # jsonschema explains what is wrong, when something is.
+    manifest = project / "hfsync.yaml"
+    manifest.write_text(manifest.read_text().replace("    private: false\n", "    private: nope\n", 1))
+    assert _imported(project, "validate") == (1, ["jsonschema"])
 
 
 def test_a_no_op_plan_loads_neither_the_secret_scanner_nor_gitpython(tmp_path, sandbox, monkeypatch):

@@ -71,6 +71,31 @@ def test_readme_front_matter_problems_name_the_readme(tmp_path):
     assert hfsync("validate", "-f", str(manifest)).exit_code == 0
 
 
+def test_front_matter_that_is_not_yaml_or_not_a_mapping_is_a_located_problem(tmp_path):
+    manifest = _project(tmp_path)
+    manifest.write_text("version: 1\nrepos:\n  - id: sandbox/m\n    source: {path: m}\n")
+    readme = tmp_path / "m" / "README.md"
+    readme.write_text("---\nlicense: [mit\n---\n# M\n")
+    result = hfsync("validate", "-f", str(manifest))
+    assert (result.exit_code, result.stderr.splitlines()[1]) == (
+        1, f"  {readme}:1: front matter is not valid YAML: expected ',' or ']', but got '<stream end>'")
+    readme.write_text("---\n- a list\n---\n# M\n")
+    result = hfsync("validate", "-f", str(manifest))
+    assert (result.exit_code, result.stderr.splitlines()[1]) == (
+        1, f"  {readme}:1: front matter is not valid YAML: repo card metadata block should be a dict")
+
+
+def test_front_matter_reads_as_huggingface_hubs_repo_card_reads_it():
+    from huggingface_hub import RepoCard
+
+    from hfsync.cards.check import front_matter
+
+    for text in ("---\nlicense: mit\ntags: [a, b]\nempty:\nnested: {a: null}\n---\n# body\n",
+                 "---\r\nlicense: mit\r\n---\r\nbody", "  ---\nx: 1\n---  \n", "---\n---\n", "no front matter\n",
+                 "---\nmodel-index:\n- name: m\n  results: []\n---\n", "---\nx: 1\n---"):
+        assert front_matter(text) == RepoCard(text, ignore_metadata_errors=True).data.to_dict(), text
+
+
 def test_check_metadata_accepts_the_hubs_forms():
     assert check_metadata({"license": "other", "license_name": "x", "language": ["en-US", "zh_Hant", "yue"],
                            "pipeline_tag": "text-generation", "base_model": ["a/b", "c/d"]}, "model") == []
