@@ -19,7 +19,6 @@ audited ``.secrets.baseline`` (``baseline``) silences the entries its auditor ma
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import fnmatch
 import hashlib
@@ -35,18 +34,13 @@ from types import SimpleNamespace
 
 from hfsync.errors import HfsyncError, SecretFoundError
 from hfsync.publish.baseline import BASELINE_NAME, Baseline, find_baseline
+from hfsync.publish.textfile import line_batches, text_encoding
 
 log = logging.getLogger("hfsync.secrets")
 # Bumped whenever the rules below change what a file's content yields: results remembered
 # by content digest under another version are not used.
 SCAN_VERSION = 2
 NAME_RULE_TYPE = "Sensitive file name"
-_BLOCK = 8192
-_BATCH_LINES = 2000
-# Longer lines are scanned in pieces of this many characters, so a file with no line
-# breaks (minified JSON) is still read in bounded memory.
-_MAX_LINE = 1 << 20
-_OVERLAP = 512
 
 # Credential files, by name (matched against the file name, case-insensitive).
 NAME_RULES: tuple[tuple[str, str], ...] = (
@@ -144,45 +138,6 @@ def name_rule(name: str) -> str | None:
     return f"{NAME_RULE_TYPE} ({NAME_RULES[int(match.lastgroup[1:])][1]})"
 
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-# Control bytes text does not hold (tab, line breaks and form feed aside).
-_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
-
-
-def _decodes(block: bytes, encoding: str) -> bool:
-    try:
-        # final=False: a multi-byte character cut by the block boundary is fine.
-        codecs.getincrementaldecoder(encoding)().decode(block, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def text_encoding(path: Path) -> str | None:
-    """How a file's text is encoded, judged on its first block; None for binary."""
-    with open(path, "rb") as handle:
-        block = handle.read(_BLOCK)
-    for bom, encoding in _BOMS:
-        if block.startswith(bom):
-            return encoding if _decodes(block, encoding) else None
-    if b"\0" in block:
-        # UTF-16 without a mark: text of mostly ASCII has a NUL in every other byte.
-        for encoding, zeros in (("utf-16-le", block[1::2]), ("utf-16-be", block[0::2])):
-            if len(block) >= 2 and zeros.count(0) >= 0.9 * len(zeros) and _decodes(block, encoding):
-                return encoding
-        return None
-    if _decodes(block, "utf-8"):
-        return "utf-8"
-    # Not UTF-8: Latin-1 text, unless it holds control bytes as binary formats do.
-    return "latin-1" if len(block.translate(None, _CONTROL)) >= 0.99 * len(block) else None
-
-
-def is_binary(path: Path) -> bool:
-    """Whether a file is binary, not text in any encoding ``text_encoding`` knows."""
-    return text_encoding(path) is None
-
-
 def _sha1_file(path: Path) -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     with open(path, "rb") as handle:
@@ -245,24 +200,6 @@ def _configured() -> Iterator[None]:
             yield
         finally:
             ds.get_mapping_from_secret_type_to_class.cache_clear()
-
-
-def _line_batches(path: Path, encoding: str = "utf-8") -> Iterator[list[tuple[int, str]]]:
-    batch: list[tuple[int, str]] = []
-    number, at_line_start, carry = 0, True, ""
-    with open(path, encoding=encoding, errors="replace") as handle:
-        while piece := handle.readline(_MAX_LINE):
-            number += at_line_start  # the pieces of one long line share its number
-            at_line_start = piece.endswith("\n")
-            batch.append((number, carry + piece))
-            # A piece cut mid-line starts the next one too, so a secret across the cut
-            # is seen whole (findings are de-duplicated by line, type and hash).
-            carry = "" if at_line_start else piece[-_OVERLAP:]
-            if len(batch) >= _BATCH_LINES:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
 
 
 # Literal text (lower case) without which a costly plugin cannot match, read from the
@@ -333,7 +270,7 @@ def _scan_text(path: Path, shown: str, encoding: str = "utf-8") -> Iterator[Find
     # detect-secrets' scan_file reads a file whole; feeding its line-based pass a batch
     # at a time keeps its plugins and false-positive filters while streaming.
     seen: set[tuple[int, str, str]] = set()
-    for batch in _line_batches(path, encoding):
+    for batch in line_batches(path, encoding):
         for number, kind, secret in _lines_found(batch, str(path)):
             key = (number, kind, _sha1(secret))
             if key not in seen:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from hfsync.publish.baseline import Baseline
-from hfsync.publish.secrets import Finding, is_binary, scan_files, scan_path
+from hfsync.publish.secrets import Finding, scan_files, scan_path
+from hfsync.publish.textfile import is_binary
 from tests.helpers import hfsync
 from tests.publish.secret_corpus import plants, write
 
