@@ -13,7 +13,7 @@ from hfsync.cli.main import Options, cli
 from hfsync.cli.validate import manifest_option
 
 if TYPE_CHECKING:
-    from hfsync.github import GitHubContext, Outcome
+    from hfsync.github.api import GitHubContext, Outcome
 
 _file = click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
 
@@ -50,12 +50,13 @@ def comment(plan: Path, key: str | None, pr: int | None) -> int:
     $GITHUB_STEP_SUMMARY. A read-only token (a fork's pull request) is not an error: the
     plan stays in the job summary and a notice says why.
     """
-    from hfsync import github as gh
+    from hfsync.github import comment as post
+    from hfsync.github.api import GitHubContext
 
-    context = gh.GitHubContext.from_env(os.environ, pr=pr)
+    context = GitHubContext.from_env(os.environ, pr=pr)
     # The comment's plan cuts content diffs to fit; the job summary has room for all of them.
-    markdown = gh.plan_markdown(plan, gh.BODY_LIMIT - len(gh.marker(key)) - 1)
-    return _report(context, gh.comment(context, markdown, key, gh.plan_markdown(plan, gh.SUMMARY_LIMIT)),
+    markdown = post.plan_markdown(plan, post.BODY_LIMIT - len(post.marker(key)) - 1)
+    return _report(context, post.comment(context, markdown, key, post.plan_markdown(plan, post.SUMMARY_LIMIT)),
                    "plan comment")
 
 
@@ -63,10 +64,11 @@ def comment(plan: Path, key: str | None, pr: int | None) -> int:
 @_file
 def summary(plan: Path) -> int:
     """Append PLAN as markdown to $GITHUB_STEP_SUMMARY (or print it outside Actions)."""
-    from hfsync import github as gh
+    from hfsync.github.api import GitHubContext
+    from hfsync.github.comment import SUMMARY_LIMIT, append_summary, plan_markdown
 
-    markdown = gh.plan_markdown(plan, gh.SUMMARY_LIMIT)
-    if not gh.append_summary(gh.GitHubContext.from_env(os.environ), markdown):
+    markdown = plan_markdown(plan, SUMMARY_LIMIT)
+    if not append_summary(GitHubContext.from_env(os.environ), markdown):
         sys.stdout.write(markdown)
     return 0
 
@@ -78,14 +80,16 @@ def summary(plan: Path) -> int:
 @click.option("--title", default="hfsync: drift detected", show_default=True, help="Title of a new issue.")
 def issue(plan: Path | None, close: bool, label: str, title: str) -> int:
     """Open or update the one drift issue with PLAN; or close it with --close."""
-    from hfsync import github as gh
     from hfsync.errors import GitHubError
+    from hfsync.github.api import GitHubContext
+    from hfsync.github.comment import plan_markdown
+    from hfsync.github.issue import drift_issue
 
     if (plan is None) == (not close):
         raise GitHubError("give either PLAN (drift found) or --close (no drift), not both or neither")
-    context = gh.GitHubContext.from_env(os.environ)
-    markdown = gh.plan_markdown(plan) if plan is not None else None
-    return _report(context, gh.drift_issue(context, markdown, label, title), "drift issue")
+    context = GitHubContext.from_env(os.environ)
+    markdown = plan_markdown(plan) if plan is not None else None
+    return _report(context, drift_issue(context, markdown, label, title), "drift issue")
 
 
 @github.command()
@@ -102,16 +106,17 @@ def pr(options: Options, files: tuple[Path, ...], base: str | None, remote: str,
     Runs `hfsync upgrade`, commits each manifest's lock change on its branch and pushes it,
     with the summary as the pull request's body; when nothing moved, a stale one is closed.
     """
-    from hfsync import github as gh
+    from hfsync.github.api import GitHubContext
+    from hfsync.github.pr import upgrade_pull_requests
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry
     from hfsync.manifest.load import load
     from hfsync.pull.upgrade import run_upgrade
 
-    context = gh.GitHubContext.from_env(os.environ)
+    context = GitHubContext.from_env(os.environ)
     reports = run_upgrade(load(files), Hub(options.endpoint, options.token), Retry(),
                           allow_policy_violations=allow_policy_violations)
-    for report, outcome in gh.upgrade_pull_requests(context, reports, base or os.environ.get("GITHUB_REF_NAME"),
+    for report, outcome in upgrade_pull_requests(context, reports, base or os.environ.get("GITHUB_REF_NAME"),
                                                     remote):
         _report(context, outcome, f"upgrade pull request of {report.manifest.name}")
         if outcome.action == "skipped" and not outcome.notice:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hfsync.github import BODY_LIMIT, _next_link, truncate
+from hfsync.github.api import _next_link
+from hfsync.github.comment import BODY_LIMIT, truncate
 from tests.github.conftest import GITHUB_TOKEN, PR, REPO
 from tests.helpers import hfsync
 
@@ -171,7 +172,7 @@ def test_forbidden_in_actions_is_a_workflow_notice(github, tmp_path, monkeypatch
 @pytest.fixture
 def pauses(monkeypatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr("hfsync.github._sleep", slept.append)
+    monkeypatch.setattr("hfsync.github.api._sleep", slept.append)
     return slept
 
 
