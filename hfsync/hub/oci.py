@@ -28,6 +28,7 @@ import httpx2
 
 from hfsync import environment
 from hfsync.errors import HfsyncError
+from hfsync.hub import trace
 from hfsync.hub.client import is_loopback
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.log import redact, register_secret
@@ -120,7 +121,9 @@ class Registry:
     def __init__(self, reference: Reference, retry: Retry) -> None:
         self.reference = reference
         self.retry = retry
-        self.client = httpx2.Client(timeout=TIMEOUT, follow_redirects=True)
+        # Registry calls are traced like the Hub's (path only: an upload's query carries its state).
+        self.client = httpx2.Client(timeout=TIMEOUT, follow_redirects=True, event_hooks={
+            "request": [trace.on_request], "response": [trace.on_response]})
         self._creds = credentials(reference.host)
         self._auth: dict[str, str] = {}  # scope -> Authorization header
         self._lock = threading.Lock()
@@ -153,7 +156,8 @@ class Registry:
         query = {"service": params.get("service", ""), "scope": params.get("scope") or scope}
         auth = httpx2.BasicAuth(*self._creds) if self._creds else None
         try:
-            reply = self.client.get(params["realm"], params={k: v for k, v in query.items() if v}, auth=auth)
+            with trace.operation("registry-token"):
+                reply = self.client.get(params["realm"], params={k: v for k, v in query.items() if v}, auth=auth)
         except httpx2.HTTPError as error:
             raise RegistryError(f"{operation}: cannot reach the registry's token service: {redact(str(error))}") \
                 from None
@@ -166,6 +170,15 @@ class Registry:
             raise RegistryError(f"{operation}: the registry's token service gave no token")
         register_secret(token)
         self._auth[scope] = f"Bearer {token}"
+
+    def _send(self, request: httpx2.Request, attempt: int) -> httpx2.Response:
+        trace.set_attempt(request, attempt)
+        try:
+            with trace.operation("registry"):
+                return self.client.send(request)
+        except Exception as error:
+            trace.on_failure(request, error)
+            raise
 
     def _no_credentials(self, operation: str) -> RegistryError:
         have = "the credentials found were refused" if self._creds else "no credentials for it were found"
@@ -188,7 +201,7 @@ class Registry:
                 if auth:
                     sent["Authorization"] = auth
                 body = content() if callable(content) else content
-                reply = self.client.request(method, url, headers=sent, content=body)
+                reply = self._send(self.client.build_request(method, url, headers=sent, content=body), number)
                 if reply.status_code == 401 and not challenged:
                     with self._lock:
                         self._authenticate(reply.headers.get("www-authenticate", ""), scope, operation)

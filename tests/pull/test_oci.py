@@ -81,9 +81,22 @@ def test_pull_takes_every_file_from_the_registry(sandbox, pushed_model, project,
     project.write([{"id": "acme/m1", "dest": "vendor/m1"}], sources=[registry.url])
     sandbox.reset_stats()
     served = registry.bytes_served()
-    metrics = tmp_path / "pull.prom"
-    result = run("pull", "--locked", "--metrics-file", str(metrics))
+    metrics, traced = tmp_path / "pull.prom", tmp_path / "trace.jsonl"
+    os.environ["HF_TOKEN"] = sandbox.token
+    try:
+        result = hfsync("--endpoint", sandbox.url, "--no-progress", "--trace-file", str(traced), "pull",
+                        "-f", str(project.manifest), "--locked", "--metrics-file", str(metrics))
+    finally:
+        os.environ.pop("HF_TOKEN", None)
     assert result.exit_code == 0, result.output
+    # The registry's calls are in the trace like the Hub's: its manifest read, each blob
+    # fetched, and never a credential.
+    lines = [json.loads(line) for line in traced.read_text().splitlines()]
+    registry_lines = [(line["operation"], line["method"], line["status"]) for line in lines
+                      if line["path"].startswith("/v2/")]
+    assert ("registry", "GET", 200) in registry_lines
+    assert sum(1 for _, method, status in registry_lines if (method, status) in (("GET", 200), ("GET", 206))) >= 4
+    assert registry.password not in traced.read_text()
     assert (dest / "model.safetensors").read_bytes() == weights
     assert (dest / "config.json").read_bytes() == CONFIG
     routes = sandbox.stats()["routes"]
