@@ -278,18 +278,25 @@ def _apply(hub: Hub, repo: Repo, files: dict[str, str], item: dict) -> str | Non
         files[path] = repo.git.write_blob(pointer_text(oid, stored))
         return path
     elif key == "deletedFile":
-        if files.pop(path, None) is None:
+        # A folder named as a file (no trailing slash) is deleted as the folder, as the Hub
+        # does (huggingface_hub's test_create_commit_implicit_delete_folder_is_ok).
+        if files.pop(path, None) is None and not _delete_folder(files, path):
             raise HubError(404, f"Cannot delete {path}: A file with this name doesn't exist", "EntryNotFound")
     elif key == "deletedFolder":
-        prefix = path.rstrip("/") + "/"
-        doomed = [p for p in files if p.startswith(prefix)]
-        if not doomed:
+        if not _delete_folder(files, path):
             raise HubError(404, f"Cannot delete {path}: A folder with this name doesn't exist", "EntryNotFound")
-        for p in doomed:
-            del files[p]
     else:
         raise HubError(400, f"Unknown commit operation {key!r}")
     return None
+
+
+def _delete_folder(files: dict[str, str], path: str) -> bool:
+    """Remove every file under folder ``path``; False when there is none."""
+    prefix = path.rstrip("/") + "/"
+    doomed = [p for p in files if p.startswith(prefix)]
+    for p in doomed:
+        del files[p]
+    return bool(doomed)
 
 
 def _cover_lfs(repo: Repo, files: dict[str, str], lfs_paths: list[str]) -> None:

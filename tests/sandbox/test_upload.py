@@ -6,7 +6,7 @@ import os
 
 import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
 from hfsync.sandbox import SandboxServer
 from tests.sandbox.hubapi import BIG, api, git_oid, make_folder, sha256
@@ -109,10 +109,15 @@ def test_delete_file_and_folder(sandbox):
         commit_message="add",
     )
     hub.delete_file("a.txt", "sandbox/m")
-    hub.delete_folder("d", "sandbox/m")
+    hub.delete_folder("d/e", "sandbox/m")
+    assert hub.list_repo_files("sandbox/m") == [".gitattributes", "d/x.txt"]
+    # A folder named without its trailing slash (sent as a file delete) goes as a folder.
+    hub.create_commit("sandbox/m", [CommitOperationDelete("d")], commit_message="implicit")
     assert hub.list_repo_files("sandbox/m") == [".gitattributes"]
-    with pytest.raises(Exception, match="doesn't exist"):
+    with pytest.raises(EntryNotFoundError, match=r"Cannot delete nope\.txt: A file with this name doesn.t exist"):
         hub.create_commit("sandbox/m", [CommitOperationDelete("nope.txt")], commit_message="x")
+    with pytest.raises(EntryNotFoundError, match="Cannot delete d: A folder with this name doesn't exist"):
+        hub.delete_folder("d", "sandbox/m")
 
 
 def test_create_pr(sandbox):
