@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1] / "hfsync"
 SHARED = {"hfsync", "hfsync.errors", "hfsync.log", "hfsync.paths", "hfsync.environment", "hfsync.digests",
           "hfsync.hubfacts", "hfsync.units", "hfsync.schemas"}
 DATA = {"hfsync.manifest", "hfsync.publish.plan", "hfsync.publish.remote", "hfsync.pull.lockfile", "hfsync.pull.upgrades",
+        "hfsync.pull.locktext",  # the lock file's own text, read and written without PyYAML
         "hfsync.discover.reports", "hfsync.inspect.model"}
 ENGINES = {"hfsync.publish.planner", "hfsync.publish.apply", "hfsync.pull.lock", "hfsync.pull.upgrade", "hfsync.pull.install",
            "hfsync.pull.verify", "hfsync.discover.search", "hfsync.discover.info", "hfsync.discover.importer",

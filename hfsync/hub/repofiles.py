@@ -20,9 +20,11 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> tuple[str, str | None]:
     """(the commit ``revision`` of a repo points at now, the repo's license id or None)."""
     operation = f"resolve {repo_type} {repo_id}@{revision}"
+    # Only what a pin needs: the full answer lists every file, which the tree gives anyway.
+    expand = ["sha", "cardData", "tags"]
     with translate_errors("resolve revision of", repo_id):
         info = retry.call(
-            operation, lambda _: hub.api.repo_info(repo_id, repo_type=repo_type, revision=revision)
+            operation, lambda _: hub.api.repo_info(repo_id, repo_type=repo_type, revision=revision, expand=expand)
         )
     commit = getattr(info, "sha", None)
     if not isinstance(commit, str) or not COMMIT.match(commit):

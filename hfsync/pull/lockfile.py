@@ -30,6 +30,7 @@ from hfsync.manifest.model import Manifest, Policy, Pull, target_key
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
 from hfsync.paths import atomic_write
+from hfsync.pull import locktext
 
 HEADER = "# Pins for the pulls of {manifest}. Written by `hfsync lock`; do not edit by hand.\n"
 
@@ -212,14 +213,30 @@ def _fast(path: Path, data: Any) -> LockFile:
     return LockFile(path, tuple(pulls), version)
 
 
+def _from_text(path: Path, text: str) -> LockFile:
+    pulls, seen = [], set()
+    for pull_id, pull_type, revision, commit, request, variant, files in locktext.parse(text):
+        if (pull_type, pull_id) in seen:
+            raise locktext.NotCanonical  # YAML reads it too; the schema path says where
+        seen.add((pull_type, pull_id))
+        pulls.append(LockedPull(pull_id, pull_type, revision, commit, request,
+                                tuple(LockedFile(*f) for f in files), Variant(*variant) if variant else None))
+    return LockFile(path, tuple(pulls), VERSION)
+
+
 def read_lock(path: Path) -> LockFile | None:
     """The lock at ``path``; None if there is none; LockError naming file:line on bad content."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    # A lock can pin thousands of files: read it with libyaml, and only when that finds
-    # something wrong, again with positions to say where.
+    # A lock can pin thousands of files: text in the shape `hfsync lock` writes is read
+    # without PyYAML; other text with libyaml; and only when that finds something wrong,
+    # again with positions to say where.
+    try:
+        return _from_text(path, raw.decode("utf-8"))
+    except (locktext.NotCanonical, UnicodeDecodeError):
+        pass
     try:
         return _fast(path, yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except (yaml.YAMLError, _Malformed, KeyError, TypeError, ValueError):
@@ -258,33 +275,39 @@ def _lock_error(problems: list[Problem]) -> LockError:
 # --- writing ------------------------------------------------------------------------
 
 
-def _file_dict(file: LockedFile) -> dict[str, Any]:
-    entry: dict[str, Any] = {"path": file.path, "size": file.size}
-    entry["sha256" if file.sha256 else "git_oid"] = file.etag
-    if file.xet_hash:
-        entry["xet_hash"] = file.xet_hash
+def _pull_dict(pull: locktext.Pull) -> dict[str, Any]:
+    pull_id, pull_type, revision, commit, request, variant, files = pull
+    entry: dict[str, Any] = {"id": pull_id, "type": pull_type, "revision": revision, "commit": commit,
+                             "request": request}
+    if variant is not None:
+        entry["variant"] = {"name": variant[0], "reason": variant[1]}
+    entry["files"] = []
+    for path, size, sha256, git_oid, xet_hash in files:
+        file: dict[str, Any] = {"path": path, "size": size}
+        file["sha256" if sha256 else "git_oid"] = sha256 or git_oid or ""
+        if xet_hash:
+            file["xet_hash"] = xet_hash
+        entry["files"].append(file)
     return entry
 
 
 def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
     """The lock's text: sorted by pull and by path, key order fixed, no timestamps."""
-    pulls = []
-    for pull in sorted(lock.pulls, key=lambda p: (p.type, p.id)):
-        entry: dict[str, Any] = {
-            "id": pull.id,
-            "type": pull.type,
-            "revision": pull.revision,
-            "commit": pull.commit,
-            "request": pull.request,
-        }
-        if pull.variant is not None:
-            entry["variant"] = {"name": pull.variant.name, "reason": pull.variant.reason}
-        entry["files"] = [_file_dict(f) for f in sorted(pull.files, key=lambda f: f.path)]
-        pulls.append(entry)
-    body = yaml.dump(
-        {"version": VERSION, "pulls": pulls}, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-        sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False,
-    )
+    pulls = [
+        (pull.id, pull.type, pull.revision, pull.commit, pull.request,
+         (pull.variant.name, pull.variant.reason) if pull.variant is not None else None,
+         tuple((f.path, f.size, f.sha256, None if f.sha256 else f.git_oid, f.xet_hash)
+               for f in sorted(pull.files, key=lambda f: f.path)))
+        for pull in sorted(lock.pulls, key=lambda p: (p.type, p.id))
+    ]
+    try:
+        body = locktext.emit(pulls)
+    except locktext.NotCanonical:  # a value longer than a line: YAML folds it
+        body = yaml.dump(
+            {"version": VERSION, "pulls": [_pull_dict(p) for p in pulls]},
+            Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+            sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False,
+        )
     return HEADER.format(manifest=manifest_name) + body
 
 

@@ -391,3 +391,21 @@ def test_a_format_1_lock_still_pulls_and_lock_rewrites_it_once(sandbox, make_rep
     assert sandbox.stats()["requests"] == 0
     result = run("lock")
     assert result.exit_code == 0 and "Rewrote" not in result.stdout
+
+
+def test_a_lock_tampered_after_lock_wrote_it_is_refused_where_it_was_changed(sandbox, make_repo, project, run):
+    _commit, _weights = seed_model(make_repo)
+    project.write([{"id": "acme/m1", "dest": "vendor/m1"}])
+    assert run("lock").exit_code == 0
+    lines = project.lock.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("    sha256: "))
+    lines[at] = "    sha256: X" + lines[at][13:]  # one digit changed to what is not hex
+    project.lock.write_text("".join(lines))
+    sandbox.reset_stats()
+    for command in (("pull", "--locked"), ("verify",), ("lock",)):
+        result = run(*command)
+        assert result.exit_code == 1, result.output
+        assert f"{project.lock}:{at + 1}:13: pulls[0].files[3].sha256:" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert sandbox.stats()["requests"] == 0
+    assert not (project.path / "vendor").exists()
