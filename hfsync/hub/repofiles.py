@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
-from huggingface_hub import RepoFile
+from huggingface_hub.utils import build_hf_headers, paginate
 
+from hfsync import __version__
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.metacache import CachedReads, MetadataCache
@@ -39,23 +41,30 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
     Metadata only, one request per 1,000 entries: no file content is read.
     """
 
+    url = f"{hub.endpoint}/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
+    headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
+
     def listing(_: int) -> list[LockedFile]:
+        # The tree's JSON as it comes (huggingface_hub's list_repo_tree builds an object per
+        # entry, which costs more than the request for a large repo).
         files = []
-        for entry in hub.api.list_repo_tree(repo_id, recursive=True, revision=commit, repo_type=repo_type):
-            if not isinstance(entry, RepoFile):
+        for entry in paginate(url, {"recursive": "true", "expand": "false"}, headers):
+            if entry.get("type") != "file":
                 continue
-            lfs = entry.lfs
-            digest = lfs.sha256 if lfs is not None else entry.blob_id
+            path, lfs, xet = entry.get("path"), entry.get("lfs"), entry.get("xetHash")
+            digest = lfs.get("oid") if isinstance(lfs, dict) else entry.get("oid")
+            size = lfs.get("size") if isinstance(lfs, dict) else entry.get("size")
             # Digests name cache blobs: anything but plain hex would be a path.
             if not isinstance(digest, str) or not (SHA256 if lfs is not None else COMMIT).match(digest):
-                raise HubError(f"list files of {repo_id}: the Hub gave {entry.path!r} a malformed digest {digest!r}")
-            xet = getattr(entry, "xet_hash", None)
+                raise HubError(f"list files of {repo_id}: the Hub gave {path!r} a malformed digest {digest!r}")
             if xet is not None and not (isinstance(xet, str) and SHA256.match(xet)):
-                raise HubError(f"list files of {repo_id}: the Hub gave {entry.path!r} a malformed Xet hash {xet!r}")
+                raise HubError(f"list files of {repo_id}: the Hub gave {path!r} a malformed Xet hash {xet!r}")
+            if not isinstance(path, str) or type(size) is not int or size < 0:
+                raise HubError(f"list files of {repo_id}: the Hub listed a file as {path!r} of size {size!r}")
             if lfs is not None:
-                files.append(LockedFile(entry.path, int(lfs.size), sha256=digest, xet_hash=xet))
+                files.append(LockedFile(path, size, sha256=digest, xet_hash=xet))
             else:
-                files.append(LockedFile(entry.path, int(entry.size), git_oid=digest, xet_hash=xet))
+                files.append(LockedFile(path, size, git_oid=digest, xet_hash=xet))
         return files
 
     with translate_errors("list files of", repo_id):
@@ -70,10 +79,16 @@ def files_at_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit
     revision did not move lists nothing again.
     """
     reads = CachedReads(cache or MetadataCache(), hub.endpoint)
+    listed: list[list[LockedFile]] = []
+
+    def fetch(hint: object) -> list[dict]:
+        listed.append(list_files(hub, retry, repo_id, repo_type, commit))
+        return [vars(f) for f in listed[0]]  # asdict is slow
+
     raw = reads.read(
         ("files", repo_type, repo_id, commit),  # "tree" entries of older versions carried blake3
         f"the files of {repo_type} {repo_id}@{commit[:12]}",
-        lambda hint: [vars(f) for f in list_files(hub, retry, repo_id, repo_type, commit)],  # asdict is slow
+        fetch,
         immutable=True,
     )
-    return [LockedFile(**entry) for entry in raw]
+    return listed[0] if listed else [LockedFile(**entry) for entry in raw]
