@@ -207,17 +207,24 @@ def _model_diff(
     new: dict[str, safetensors.Header] = {}
     local: dict[str, bytes] = {}
     try:
-        for shard in shards:
-            change = changes.get(shard) or FileChange(shard, Action.UPDATE, 0, True)
-            if change.action != Action.DELETE:
-                local[shard] = _local_header(root, change, "safetensors")
-                new[shard] = safetensors.read_header(local[shard])
-            if shard not in changes:
-                old[shard] = new[shard]  # unchanged: the same on both sides
         remote = [c for s in shards if (c := changes.get(s)) and c.action != Action.CREATE and c.remote_size]
         with ThreadPoolExecutor(THREADS) as pool:
-            heads = pool.map(lambda c: _remote_header(read, budget, c, "safetensors", local.get(c.path, b"")), remote)
-            old.update({c.path: safetensors.read_header(h) for c, h in zip(remote, heads, strict=True)})
+            # The Hub's headers are asked for first, each read sized by its local shard's header;
+            # the other shards' headers are read and parsed while those requests travel.
+            for change in remote:
+                if change.action != Action.DELETE:
+                    local[change.path] = _local_header(root, change, "safetensors")
+            heads = [pool.submit(_remote_header, read, budget, c, "safetensors", local.get(c.path, b""))
+                     for c in remote]
+            for shard in shards:
+                change = changes.get(shard) or FileChange(shard, Action.UPDATE, 0, True)
+                if change.action != Action.DELETE:
+                    if shard not in local:
+                        local[shard] = _local_header(root, change, "safetensors")
+                    new[shard] = safetensors.read_header(local[shard])
+                if shard not in changes:
+                    old[shard] = new[shard]  # unchanged: the same on both sides
+            old.update({c.path: safetensors.read_header(h.result()) for c, h in zip(remote, heads, strict=True)})
     except _Over as over:
         return none(str(over))
     except (OSError, safetensors.SafetensorsError) as error:

@@ -174,11 +174,6 @@ def value_findings(target: RepoTarget | None, change: TargetChange) -> tuple[lis
     return list(found), secrets
 
 
-def hide_values(target: RepoTarget | None, change: TargetChange) -> TargetChange:
-    """``change`` with every flagged value (see ``value_findings``) hidden."""
-    return change.hiding(value_findings(target, change)[1])
-
-
 def _card_text(target: RepoTarget, change: TargetChange) -> str | None:
     readme = next((f for f in change.files if f.path == README and f.action != Action.DELETE), None)
     if readme is None:
@@ -194,8 +189,10 @@ def review(
     change: TargetChange,
     validate_online: Callable[[str, str], list[str]] | None = None,
     files: list[str] | None = None,
-) -> TargetChange:
-    """``change`` with every secret finding, card problem and policy violation as errors.
+) -> tuple[TargetChange, set[str]]:
+    """``change`` with every secret finding, card problem and policy violation as errors,
+    and every flagged value hidden; and the secrets it hid (to hide in what is added to
+    the change later, such as its content diffs).
 
     ``validate_online(content, repo_type) -> [messages]`` asks the Hub about a card
     that will be published (None: offline checks only). ``files``: the target's source
@@ -206,8 +203,9 @@ def review(
     from hfsync.publish.source import source_files
 
     if change.errors:
-        return change  # the target could not be planned; its error says why
+        return change, set()  # the target could not be planned; its error says why
     errors: list[str] = []
+    secrets: set[str] = set()
     try:
         root = target.source.path
         errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files)]
@@ -228,7 +226,7 @@ def review(
         errors.append(error.message)
     except OSError as error:
         errors.append(f"cannot read {error.filename}: {error.strerror}")
-    return replace(change, errors=(*change.errors, *errors)) if errors else change
+    return (replace(change, errors=(*change.errors, *errors)) if errors else change), secrets
 
 
 def gate(plan: Plan) -> None:

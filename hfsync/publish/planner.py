@@ -23,7 +23,7 @@ from hfsync.hub.publish import Publisher
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.publish.contents import BUDGETS, Budget, with_diffs
 from hfsync.publish.diff import LocalFile, target_change
-from hfsync.publish.gate import hide_values, review, scan_uploads
+from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.plan import Action, Plan, Provenance, TargetChange
 from hfsync.publish.source import source_files
 from hfsync.pull.drift import plan_pulls, pull_names
@@ -139,12 +139,12 @@ def make_plan(
             # The diffs' reads go on while review asks the Hub about the card.
             diffing = aside.submit(diffed(target, change, publisher, budget, diff)) if diff != "none" else None
             # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
-            reviewed = review(manifest, target, change,
-                              lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
+            reviewed, secrets = review(manifest, target, change,
+                                       lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
             if diffing is None:
                 return reviewed
             # The diffs were made from the change before review hid what it flagged.
-            return hide_values(target, replace(reviewed, files=diffing.result().files))
+            return replace(reviewed, files=diffing.result().files).hiding(secrets)
 
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         changes = list(pool.map(lambda mt: planned(*mt), chosen))

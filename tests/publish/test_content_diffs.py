@@ -115,3 +115,17 @@ def test_a_diff_never_fetches_more_than_its_budget(reviewed, budget):
     if budget < 1000:
         assert any(re.match(r"not compared: the plan's .* diff budget is spent", n) for n in notes)
 
+
+
+def test_the_plan_is_the_same_whichever_file_s_content_arrives_first(reviewed):
+    """The Hub's copies are read concurrently; the plan lists files, and their diffs, in one order."""
+    read = ["README.md", "config.json", "notes.txt", "train.csv", "m.gguf", "model.safetensors",
+            "sharded/model-00001-of-00002.safetensors"]
+    texts = []
+    for order in (read, read[::-1]):
+        reviewed.sandbox.clear_faults()
+        reviewed.sandbox.add_faults([{"action": "delay", "seconds": 0.04 * i, "path": f"/resolve/[0-9a-f]+/{re.escape(p)}$",
+                                      "times": 5} for i, p in enumerate(order)])
+        texts.append(render(fixed(plan_of(reviewed)), "human"))
+    reviewed.sandbox.clear_faults()
+    assert texts[0] == texts[1] == (GOLDEN / "diffs.txt").read_text()
