@@ -7,6 +7,8 @@ own data there, and measures hfsync against huggingface_hub on the same sandbox.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +37,33 @@ def sandbox(name: str = "hub"):
         yield SandboxHandle(server.url, server.token, server.data_dir, server)
     finally:
         server.stop()
+
+
+@contextmanager
+def sandbox_process(name: str = "hub"):
+    """A sandbox in a process of its own (a SandboxHandle on it), as the Hub is another
+    machine: serving requests does not take the measured process's interpreter lock.
+    Stopped through its PID afterwards."""
+    log = TMP / f"{name}.log"
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hfsync", "sandbox", "serve", "--data", str(TMP / name), "--port", "0"],
+        stdout=open(log, "w"), stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        for _ in range(600):
+            text = log.read_text()
+            if "Token for user sandbox: " in text:
+                url = text.split("Sandbox Hub listening on ")[1].split()[0]
+                yield SandboxHandle(url, text.split("Token for user sandbox: ")[1].split()[0])
+                return
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"the sandbox did not start:\n{log.read_text()}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def make_tree(root: Path, files: int, total_bytes: int, suffix: str = ".safetensors") -> list[Path]:

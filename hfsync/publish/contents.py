@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -197,73 +197,93 @@ def _shard_groups(root: Path, files: Collection[FileChange]) -> dict[str, list[s
     return groups
 
 
-def _model_diff(
-    root: Path, index: str, shards: list[str], changes: Mapping[str, FileChange], read: Reader, budget: Budget,
-    full: bool,
-) -> FileDiff:
-    """The shards of one checkpoint compared as one model: changed shards' headers from
-    both sides, unchanged ones (the same on both sides) from the local copy."""
-    old: dict[str, safetensors.Header] = {}
-    new: dict[str, safetensors.Header] = {}
+def _start_model_diff(
+    pool: ThreadPoolExecutor, root: Path, index: str, shards: list[str], changes: Mapping[str, FileChange],
+    read: Reader, budget: Budget, full: bool,
+) -> Callable[[], FileDiff]:
+    """Ask the Hub for the changed shards' headers of one checkpoint; what then compares its
+    shards as one model: changed shards' headers from both sides, unchanged ones (the same
+    on both sides) from the local copy alone, read while the Hub's travel."""
     local: dict[str, bytes] = {}
+    heads: list[tuple[str, Future[bytes]]] = []
     try:
-        remote = [c for s in shards if (c := changes.get(s)) and c.action != Action.CREATE and c.remote_size]
-        with ThreadPoolExecutor(THREADS) as pool:
-            # The Hub's headers are asked for first, each read sized by its local shard's header;
-            # the other shards' headers are read and parsed while those requests travel.
-            for change in remote:
-                if change.action != Action.DELETE:
-                    local[change.path] = _local_header(root, change, "safetensors")
-            heads = [pool.submit(_remote_header, read, budget, c, "safetensors", local.get(c.path, b""))
-                     for c in remote]
+        for change in (c for s in shards if (c := changes.get(s)) and c.action != Action.CREATE and c.remote_size):
+            if change.action != Action.DELETE:  # the local header sizes the first read of the Hub's
+                local[change.path] = _local_header(root, change, "safetensors")
+            heads.append((change.path, pool.submit(_remote_header, read, budget, change, "safetensors",
+                                                   local.get(change.path, b""))))
+    except OSError as error:
+        failed = none(f"not compared as one model: {error}")
+        return lambda: failed
+
+    def finish() -> FileDiff:
+        old: dict[str, safetensors.Header] = {}
+        new: dict[str, safetensors.Header] = {}
+        try:
             for shard in shards:
                 change = changes.get(shard) or FileChange(shard, Action.UPDATE, 0, True)
                 if change.action != Action.DELETE:
-                    if shard not in local:
-                        local[shard] = _local_header(root, change, "safetensors")
-                    new[shard] = safetensors.read_header(local[shard])
+                    new[shard] = safetensors.read_header(local.get(shard) or _local_header(root, change, "safetensors"))
                 if shard not in changes:
                     old[shard] = new[shard]  # unchanged: the same on both sides
-            old.update({c.path: safetensors.read_header(h.result()) for c, h in zip(remote, heads, strict=True)})
-    except _Over as over:
-        return none(str(over))
-    except (OSError, safetensors.SafetensorsError) as error:
-        return none(f"not compared as one model: {error}")
-    except HfsyncError as error:
-        return none(f"not compared as one model: {error.message}")
-    tensors = safetensors.diff_headers(safetensors.merge(old.values()), safetensors.merge(new.values()))
-    changed = [s for s in shards if s in changes]
-    scope = f"{index} ({len(shards)} shards, {len(changed)} changed)"
-    # A changed shard whose header did not change: its tensor data did (the digests differ).
-    same = [s.rsplit("/", 1)[-1] for s in changed if s in old and s in new and old[s] == new[s]]
-    note = f"same header, other tensor data: {', '.join(same)}" if same else None
-    return FileDiff("safetensors", tensors.entries(full), note=note, scope=scope)
+            old.update({path: safetensors.read_header(head.result()) for path, head in heads})
+        except _Over as over:
+            return none(str(over))
+        except (OSError, safetensors.SafetensorsError) as error:
+            return none(f"not compared as one model: {error}")
+        except HfsyncError as error:
+            return none(f"not compared as one model: {error.message}")
+        tensors = safetensors.diff_headers(safetensors.merge(old.values()), safetensors.merge(new.values()))
+        changed = [s for s in shards if s in changes]
+        scope = f"{index} ({len(shards)} shards, {len(changed)} changed)"
+        # A changed shard whose header did not change: its tensor data did (the digests differ).
+        same = [s.rsplit("/", 1)[-1] for s in changed if s in old and s in new and old[s] == new[s]]
+        note = f"same header, other tensor data: {', '.join(same)}" if same else None
+        return FileDiff("safetensors", tensors.entries(full), note=note, scope=scope)
+
+    return finish
 
 
-def with_diffs(
+def start_diffs(
     change: TargetChange, root: Path, read: Reader, budget: Budget, mode: str,
-    flagged: Collection[Finding] = (),
-) -> TargetChange:
-    """``change`` with a diff on each file it adds or updates (``mode`` summary or full)."""
+) -> Callable[[Collection[Finding] | None], TargetChange]:
+    """Start reading the Hub's copy of each file ``change`` adds or updates, at once and
+    concurrently (at most THREADS requests in flight). Returns what waits for them and
+    gives ``change`` with a diff on each such file (``mode`` summary or full), in the
+    change's order whatever order the copies arrive in, and the diffs of files among the
+    secret scan's findings (``flagged``) withheld; ``flagged`` None: the scan could not be
+    made, and ``change`` comes back without diffs."""
     if mode == "none" or change.errors or not change.files:
-        return change
+        return lambda flagged: change
     full = mode == "full"
     by_path = {f.path: f for f in change.files}
-    diffs: dict[str, FileDiff] = {}
+    notes: dict[str, FileDiff] = {}
+    pending: dict[str, Callable[[], FileDiff]] = {}
     grouped: set[str] = set()
-    with ThreadPoolExecutor(THREADS) as pool:
-        models = {}
+    pool = ThreadPoolExecutor(THREADS)
+    try:
         for index, shards in _shard_groups(root, change.files).items():
             touched = [s for s in shards if s in by_path and s not in grouped]
             if touched:
-                models[touched[0]] = pool.submit(_model_diff, root, index, shards, by_path, read, budget, full)
-                diffs.update({s: FileDiff("safetensors", note=f"compared as one model: see {touched[0]}")
+                pending[touched[0]] = _start_model_diff(pool, root, index, shards, by_path, read, budget, full)
+                notes.update({s: FileDiff("safetensors", note=f"compared as one model: see {touched[0]}")
                               for s in touched[1:]})
                 grouped.update(touched)
-        single = {f.path: pool.submit(diff_file, root, f, read, budget, full)
-                  for f in change.files if f.action != Action.DELETE and f.path not in grouped}
-        diffs.update({path: future.result() for path, future in (*models.items(), *single.items())})
-    diffs = _withheld(diffs, flagged)
-    return replace(change, files=tuple(replace(f, diff=diffs[f.path]) if f.path in diffs else f
-                                       for f in change.files))
+        pending.update({f.path: pool.submit(diff_file, root, f, read, budget, full).result
+                        for f in change.files if f.action != Action.DELETE and f.path not in grouped})
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
 
+    def finish(flagged: Collection[Finding] | None) -> TargetChange:
+        try:
+            if flagged is None:
+                return change
+            diffs = {**notes, **{path: result() for path, result in pending.items()}}
+        finally:
+            pool.shutdown(cancel_futures=True)
+        diffs = _withheld(diffs, flagged)
+        return replace(change, files=tuple(replace(f, diff=diffs[f.path]) if f.path in diffs else f
+                                           for f in change.files))
+
+    return finish

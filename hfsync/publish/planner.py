@@ -21,7 +21,7 @@ from hfsync.hub.cards import validate_yaml
 from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
-from hfsync.publish.contents import BUDGETS, Budget, with_diffs
+from hfsync.publish.contents import BUDGETS, Budget, start_diffs
 from hfsync.publish.diff import LocalFile, target_change
 from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.plan import Action, Plan, Provenance, TargetChange
@@ -135,16 +135,16 @@ def make_plan(
         except OSError:
             paths = None  # plan_target reports it
         change = plan_target(target, publisher, cache, paths)
-        with ThreadPoolExecutor(1) as aside:
-            # The diffs' reads go on while review asks the Hub about the card.
-            diffing = aside.submit(diffed(target, change, publisher, budget, diff)) if diff != "none" else None
-            # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
-            reviewed, secrets = review(manifest, target, change,
-                                       lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
-            if diffing is None:
-                return reviewed
-            # The diffs were made from the change before review hid what it flagged.
-            return replace(reviewed, files=diffing.result().files).hiding(secrets)
+        # The diffs' reads are all under way before review starts, and go on while it asks
+        # the Hub about the card.
+        diffing = diffed(target, change, publisher, budget, diff) if diff != "none" else None
+        # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
+        reviewed, secrets = review(manifest, target, change,
+                                   lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
+        if diffing is None:
+            return reviewed
+        # The diffs were made from the change before review hid what it flagged.
+        return replace(reviewed, files=diffing().files).hiding(secrets)
 
     with ThreadPoolExecutor(max(1, parallelism)) as pool:
         changes = list(pool.map(lambda mt: planned(*mt), chosen))
@@ -165,23 +165,24 @@ def make_plan(
 def diffed(
     target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Budget, mode: str
 ) -> Callable[[], TargetChange]:
-    """What gives ``change`` with what changed inside its files (the Hub's copies read at the
-    planned head); the secret scan it needs is done before it returns."""
+    """What gives ``change`` with what changed inside its files, the Hub's copies (read at
+    the planned head) already asked for, and the secret scan they need done."""
     if change.errors or not change.files:
         return lambda: change
     root = target.source.path
-    try:
-        # The gate's own scan, done here before review runs beside the diffs: review finds
-        # its findings cached, and no file is scanned twice.
-        flagged = scan_uploads(root, change.files)
-    except (OSError, HfsyncError):
-        return lambda: change  # review reports what cannot be read
     head = change.head
 
     def read(path: str, start: int, length: int) -> bytes:
         return read_range(publisher.hub, target.id, target.type, head or target.revision, path, start, length)
 
-    return lambda: with_diffs(change, root, read, budget, mode, flagged)
+    finish = start_diffs(change, root, read, budget, mode)
+    try:
+        # The gate's own scan, done here (while the Hub's copies travel) before review runs:
+        # review finds its findings cached, and no file is scanned twice.
+        flagged = scan_uploads(root, change.files)
+    except (OSError, HfsyncError):
+        return lambda: finish(None)  # review reports what cannot be read
+    return lambda: finish(flagged)
 
 
 def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
