@@ -166,7 +166,7 @@ def create_branch(hub: Hub, req: Request, types: str, ns: str, name: str, branch
     branch = unquote(branch)
     body = req.json()
     if not _BRANCH.match(branch) or branch.endswith(".lock"):
-        raise HubError(400, f"Invalid branch name: {branch}")
+        raise HubError(400, f"Invalid reference for a branch: {branch}")
     start = str(body.get("startingPoint") or "main")
     with hub.repos.lock(repo.type, repo.id):
         target = repo.resolve(start)

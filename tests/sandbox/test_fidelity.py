@@ -250,3 +250,74 @@ def test_repocard_validate_shows_the_hubs_error_lines(card_endpoint):
     lines = str(caught.value).split("\n")
     assert lines[0].startswith('- Error: "license[1]" must be one of [apache-2.0,')
     assert lines[1:] == ['- Error: "model-index" must be an array']
+
+
+# -- more answers the client reads (claims of the sandbox, each through the client) --------
+
+
+def test_an_invalid_branch_name_is_a_bad_request(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/r")
+    for branch in ("refs/pr/5", "refs/something/random"):
+        with pytest.raises(BadRequestError, match=f"Invalid reference for a branch: {branch}"):
+            hub.create_branch("sandbox/r", branch=branch)
+    assert [b.name for b in hub.list_repo_refs("sandbox/r").branches] == ["main"]
+
+
+def test_file_and_revision_exists_read_the_error_codes(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/r")
+    hub.upload_file(path_or_fileobj=b"a", path_in_repo="dir/a.txt", repo_id="sandbox/r")
+    hub.create_branch("sandbox/r", branch="dev")
+    assert hub.file_exists("sandbox/r", "dir/a.txt") is True
+    assert hub.file_exists("sandbox/r", "dir/b.txt") is False
+    assert hub.file_exists("sandbox/r", "dir/a.txt", revision="no-such-branch") is False
+    assert hub.file_exists("sandbox/missing", "dir/a.txt") is False
+    assert hub.revision_exists("sandbox/r", "dev") is True
+    assert hub.revision_exists("sandbox/r", "no-such-branch") is False
+    assert hub.revision_exists("sandbox/missing", "main") is False
+
+
+def test_a_folder_lists_its_folders_first(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/r")
+    hub.create_commit("sandbox/r", [CommitOperationAdd(p, b"x") for p in ("b.txt", "a/x.txt", "c/y.txt", "0.txt")],
+                      commit_message="files")
+    assert [e.path for e in hub.list_repo_tree("sandbox/r")] == ["a", "c", ".gitattributes", "0.txt", "b.txt"]
+
+
+def test_commits_listed_formatted(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/r")
+    hub.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="sandbox/r",
+                    commit_message="Add a", commit_description="Why a")
+    first, second = hub.list_repo_commits("sandbox/r", formatted=True)
+    assert (first.title, first.message, first.formatted_title, first.formatted_message) == (
+        "Add a", "Why a", "Add a", "Why a")
+    assert second.title == "initial commit" and second.authors == ["sandbox"]
+
+
+def test_paths_info_takes_at_most_a_thousand_paths(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/r")
+    paths = [".gitattributes"] + [f"missing/{i}.txt" for i in range(999)]
+    assert [e.path for e in hub.get_paths_info("sandbox/r", paths)] == [".gitattributes"]
+    with pytest.raises(HfHubHTTPError) as caught:
+        hub.get_paths_info("sandbox/r", [*paths, "one-more.txt"])
+    assert caught.value.response.status_code == 413
+    assert str(caught.value).endswith("too many parameters")
+
+
+def test_a_missing_file_is_remembered_by_the_client(sandbox, tmp_path):
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+    from huggingface_hub.errors import EntryNotFoundError
+    from huggingface_hub.file_download import _CACHED_NO_EXIST
+
+    hub = api(sandbox)
+    hub.create_repo("sandbox/r")
+    with pytest.raises(EntryNotFoundError):
+        hf_hub_download("sandbox/r", "nope.txt", endpoint=sandbox.url, cache_dir=tmp_path)
+    # The miss names the commit it was seen at (X-Repo-Commit), so the client caches it.
+    assert try_to_load_from_cache("sandbox/r", "nope.txt", cache_dir=tmp_path) is _CACHED_NO_EXIST
+    head = hub.model_info("sandbox/r").sha
+    assert (tmp_path / "models--sandbox--r" / ".no_exist" / head / "nope.txt").is_file()
