@@ -107,10 +107,12 @@ def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[Non
     except httpx2.TransportError as error:
         raise HubError(f"{what}: the connection to the Hub broke ({type(error).__name__}: "
                        f"{redact(str(error)) or 'no detail'}).") from error
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # hf_xet raises RuntimeError for answers it cannot read
         xet = xet_failure(str(error))
         if xet:
             raise HubError(f"{what}: {xet}") from error
+        if not isinstance(error, OSError):
+            raise
         raise HubError(f"{what}: cannot reach the Hub at this endpoint: {redact(str(error))}") from error
 
 
@@ -119,6 +121,7 @@ _XET_STATUS = re.compile(r"\((\d{3}) ([^)]*)\)")
 _XET_URL = re.compile(r"https?://[^\s/]+(/[^\s,)]*)")
 _XET_ROUTES = (("/xorbs/", "a xorb upload"), ("/shards", "a shard upload"), ("/reconstructions", "a reconstruction"),
                ("/chunks/", "a dedup query"), ("/xorb", "a xorb download"))
+_XET_WORDS = (("shard", "a shard upload"), ("xorb", "a xorb upload"), ("reconstruction", "a reconstruction"))
 
 
 def xet_failure(text: str) -> str | None:
@@ -127,10 +130,15 @@ def xet_failure(text: str) -> str | None:
     if not _XET_ERROR.match(text):
         return None
     url = _XET_URL.search(text)
-    route = next((name for part, name in _XET_ROUTES if url and part in url.group(1)), "a request")
+    if url:
+        route = next((name for part, name in _XET_ROUTES if part in url.group(1)), "a request")
+    else:
+        route = next((name for word, name in _XET_WORDS if word in text.lower()), "a request")
     status = _XET_STATUS.search(text)
     if status:
         return f"the Hub's Xet storage answered {status.group(1)} {status.group(2)} to {route}."
+    if "Invalid response" in text:
+        return f"the Hub's Xet storage gave an unreadable answer to {route}."
     return f"the connection to the Hub's Xet storage failed during {route}."
 
 

@@ -273,20 +273,41 @@ class _Reader:
 
 def dedup_shard(xorbs: list[tuple[bytes, XorbChunks, int]], ttl: int = 14 * 24 * 3600) -> bytes:
     """The global dedup answer: a shard with no files and these (hash, chunks, on-disk
-    size) xorbs, chunk hashes in the clear (a zero HMAC key)."""
+    size) xorbs, chunk hashes in the clear (a zero HMAC key), with the footer's lookup
+    tables (hf_xet sizes the CAS section from where the first table starts)."""
     body = bytearray(SHARD_TAG + struct.pack("<QQ", 2, 200))
     body += BOOKEND + bytes(16)
     cas_offset = len(body)
+    cas_lookup: list[tuple[int, int]] = []
+    chunk_lookup: list[tuple[int, int, int]] = []
+    index = 0  # in 48-byte entries of the CAS section
     for xorb, chunks, on_disk in xorbs:
+        cas_lookup.append((_truncated(xorb), index))
         body += xorb + struct.pack("<IIII", 0, len(chunks.hashes), sum(chunks.sizes), on_disk)
         start = 0
-        for h, size in zip(chunks.hashes, chunks.sizes, strict=True):
+        for i, (h, size) in enumerate(zip(chunks.hashes, chunks.sizes, strict=True)):
             flags = CHUNK_GLOBAL_DEDUP_FLAG if is_dedup_eligible(h) else 0
             body += h + struct.pack("<IIII", start, size, flags, 0)
+            chunk_lookup.append((_truncated(h), index, i))
             start += size
+        index += 1 + len(chunks.hashes)
     body += BOOKEND + bytes(16)
+    file_lookup = len(body)  # no files
+    cas_table = len(body)
+    for key, at in sorted(cas_lookup):
+        body += struct.pack("<QI", key, at)
+    chunk_table = len(body)
+    for key, at, i in sorted(chunk_lookup):
+        body += struct.pack("<QII", key, at, i)
     now = int(time.time())
     footer_offset = len(body)
-    body += struct.pack("<QQQ", 1, 48, cas_offset) + bytes(48) + bytes(32)
+    body += struct.pack("<QQQ", 1, 48, cas_offset)
+    body += struct.pack("<QQQQQQ", file_lookup, 0, cas_table, len(cas_lookup), chunk_table, len(chunk_lookup))
+    body += bytes(32)  # no HMAC key
     body += struct.pack("<QQ", now, now + ttl) + bytes(72) + struct.pack("<Q", footer_offset)
     return bytes(body)
+
+
+def _truncated(hash: bytes) -> int:
+    """A hash's lookup-table key: its first 8 bytes as a little-endian u64."""
+    return int.from_bytes(hash[:8], "little")

@@ -171,3 +171,32 @@ def test_same_file_twice_uploads_nothing(sandbox, tmp_path):
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_another_machine_uploading_known_content_dedups_through_the_cas(sandbox, tmp_path):
+    """A fresh hf_xet cache (another machine) asks the CAS's global dedup and reads its shard.
+
+    In child processes: a shard hf_xet cannot read makes it abort the whole process."""
+    import os
+    import subprocess
+    import sys
+
+    data = safetensors_like(3 * MIB, seed=6)
+    (tmp_path / "m.safetensors").write_bytes(data)
+    api(sandbox).create_repo("sandbox/g")
+    code = ("import sys; from huggingface_hub import HfApi\n"
+            "HfApi(endpoint=sys.argv[1], token=sys.argv[2]).upload_file(path_or_fileobj=sys.argv[3], "
+            "path_in_repo=sys.argv[4], repo_id='sandbox/g')\n")
+    sent = []
+    for machine in ("one", "two"):
+        env = {**os.environ, "HF_XET_CACHE": str(tmp_path / machine), "HF_HOME": str(tmp_path / f"home-{machine}")}
+        sandbox.reset_stats()
+        done = subprocess.run([sys.executable, "-c", code, sandbox.url, sandbox.token, str(tmp_path / "m.safetensors"),
+                               f"{machine}.safetensors"], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        sent.append(sandbox.stats()["routes"].get("POST xorb-upload", {}).get("bytes_in", 0))
+    assert sent[0] > 2 * MIB
+    assert sandbox.stats()["routes"]["GET dedup"]["requests"] >= 1
+    assert sent[1] < sent[0] // 4  # the second machine found the chunks in the CAS
+    out = hf_hub_download("sandbox/g", "two.safetensors", endpoint=sandbox.url, cache_dir=tmp_path / "c")
+    assert Path(out).read_bytes() == data
