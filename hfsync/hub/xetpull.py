@@ -29,6 +29,7 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from huggingface_hub.utils._xet import XetTokenType, xet_connection_info_refresh_url
 from huggingface_hub.utils._xet import _fetch_xet_connection_info_with_url as connection_info
 
+from hfsync.errors import HubError
 from hfsync.hub.client import Hub
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
 
@@ -133,10 +134,13 @@ class XetReader:
             token_type=XetTokenType.READ, repo_id=repo_id, repo_type=repo_type, revision=commit, endpoint=hub.endpoint,
         )
 
-    def _get(self, url: str, headers: dict[str, str]) -> bytes:
+    def _get(self, url: str, headers: dict[str, str], signed: bool = False) -> bytes:
         with get_session().stream("GET", url, headers=headers, timeout=60.0) as response:
             if response.status_code in RETRY_STATUSES:
                 raise TransientError(f"HTTP {response.status_code}", response.status_code, response.headers)
+            if signed and response.status_code == 403:
+                response.read()
+                raise ExpiredUrl(f"the Hub's Xet storage refused a xorb URL ({_said(response)})")
             if response.status_code >= 400:
                 response.read()
                 hf_raise_for_status(response)
@@ -171,7 +175,7 @@ class XetReader:
         key = (term.xorb, first, last)
         body = last_range.get(key)
         if body is None:
-            body = self._get(item["url"], {"Range": f"bytes={first}-{last}"})
+            body = self._get(item["url"], {"Range": f"bytes={first}-{last}"}, signed=True)
             received(len(body))
             last_range.clear()
             last_range[key] = body
@@ -190,6 +194,15 @@ class XetReader:
             index += 1
         if sent != term.length:
             raise TransientError(f"xorb chunks give {sent} bytes, the reconstruction says {term.length}")
+
+
+class ExpiredUrl(HubError):
+    """A xorb URL refused with 403: its signature expired (presigned URLs last about an hour)."""
+
+
+def _said(response: object) -> str:
+    text = getattr(response, "headers", {}).get("X-Error-Message") or ""
+    return f"403 Forbidden: {text.rstrip('.')}" if text else "403 Forbidden"
 
 
 def _unpack(scheme: int, data: bytes, size: int) -> bytes:
@@ -253,13 +266,25 @@ class XetSource:
                 yield from self._copy(piece.local + skip, piece.length - skip)
             else:
                 assert piece.term is not None
-                for data in self.reader.term_bytes(self.recon, piece.term, self._received, last_range):
+                for data in self._term(piece.term, last_range):
                     if skip >= len(data):
                         skip -= len(data)
                         continue
                     yield data[skip:]
                     skip = 0
             at += piece.length
+
+    def _term(self, term: Term, last_range: dict[tuple, bytes]) -> Iterator[bytes]:
+        """A term's bytes; a xorb URL that expired since the reconstruction was fetched (a
+        long or resumed pull) gets fresh URLs from a new reconstruction, once per term."""
+        assert self.recon is not None
+        try:
+            yield from self.reader.term_bytes(self.recon, term, self._received, last_range)
+            return
+        except ExpiredUrl:  # raised before the term's first byte: nothing to take back
+            pass
+        self.recon = Recon(self.recon.terms, self.reader.reconstruction(self.xet_hash).fetch)
+        yield from self.reader.term_bytes(self.recon, term, self._received, last_range)
 
     def _received(self, n: int) -> None:
         self.received += n

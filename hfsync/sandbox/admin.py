@@ -3,6 +3,10 @@
 - ``POST /_sandbox/faults`` {"faults": [rule, ...]} adds fault rules (see faults.Fault);
   ``DELETE /_sandbox/faults`` clears them; ``GET /_sandbox/faults`` lists pending ones.
 - ``GET /_sandbox/stats``; ``POST /_sandbox/stats/reset``.
+- ``POST /_sandbox/settings`` {"xorb_url_ttl": seconds, "expired_urls": n}: how long the
+  xorb URLs of reconstructions handed out from then on stay valid (default 3600), and how
+  many of the next reconstructions hand out URLs that have already expired (as if a client
+  held them for hours); answers the settings.
 - ``POST /_sandbox/repos/{type}/{namespace}/{name}/meta`` seeds Hub-side facts:
   {"likes": int, "downloads": int, "trendingScore": int, "granted": [user, ...],
   "disabled": bool, "createdAt"/"lastModified": epoch milliseconds}.
@@ -17,6 +21,7 @@ from hfsync.sandbox.faults import Fault
 from hfsync.sandbox.http import Request, Response, json_response
 from hfsync.sandbox.state import Hub
 
+SETTINGS = {"xorb_url_ttl": float, "expired_urls": int}
 SEEDABLE = {
     "likes",
     "downloads",
@@ -56,6 +61,18 @@ def stats(hub: Hub, req: Request) -> Response:
 def reset_stats(hub: Hub, req: Request) -> Response:
     hub.stats.reset()
     return json_response({})
+
+
+def settings(hub: Hub, req: Request) -> Response:
+    body = req.json()
+    unknown = set(body) - set(SETTINGS)
+    if unknown:
+        raise HubError(400, f"Unknown settings {sorted(unknown)}; allowed: {sorted(SETTINGS)}")
+    for name, value in body.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise HubError(400, f"{name} must be a number, 0 or more")
+        setattr(hub, name, SETTINGS[name](value))
+    return json_response({name: getattr(hub, name) for name in SETTINGS})
 
 
 def seed_meta(hub: Hub, req: Request, repo_type: str, ns: str, name: str) -> Response:

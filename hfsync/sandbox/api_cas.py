@@ -7,6 +7,9 @@ one, from the signed URLs a reconstruction hands out (the sandbox's CDN for Xet)
 from __future__ import annotations
 
 import json
+import math
+import threading
+import time
 
 from hfsync.sandbox import xet_format as xf
 from hfsync.sandbox.api_download import byte_range
@@ -17,6 +20,7 @@ from hfsync.sandbox.http import Request, Response, json_response
 from hfsync.sandbox.state import Hub
 
 _OCTETS = {"Content-Type": "application/octet-stream"}
+_EXPIRY_LOCK = threading.Lock()
 
 
 def _hash_arg(value: str) -> str:
@@ -113,8 +117,18 @@ def _plan(hub: Hub, req: Request, record: XetFile) -> tuple[int, list[Piece]]:
     return hub.cas.pieces(record, first, first + length - 1) if length else (0, [])
 
 
-def _xorb_url(hub: Hub, xorb: str) -> str:
-    return f"{cas_url(hub)}/sandbox-xet/xorb/{xorb}?sig={hub.sign('xorb', xorb)}"
+def _xorb_url(hub: Hub, xorb: str, exp: int) -> str:
+    return f"{cas_url(hub)}/sandbox-xet/xorb/{xorb}?exp={exp}&sig={hub.sign('xorb', xorb, exp)}"
+
+
+def _expiry(hub: Hub) -> int:
+    """When the xorb URLs of a reconstruction handed out now expire, like the Hub's CDN
+    URLs: after ``xorb_url_ttl``, or already (``expired_urls``: as if held for hours)."""
+    with _EXPIRY_LOCK:
+        if hub.expired_urls > 0:
+            hub.expired_urls -= 1
+            return int(time.time()) - 3600
+    return math.ceil(time.time() + hub.xorb_url_ttl)
 
 
 def _terms(pieces: list[Piece]) -> list[dict]:
@@ -123,10 +137,11 @@ def _terms(pieces: list[Piece]) -> list[dict]:
 
 def _fetch_info(hub: Hub, pieces: list[Piece]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
+    exp = _expiry(hub)
     for p in pieces:
         item = {
             "range": {"start": p.start, "end": p.end},
-            "url": _xorb_url(hub, p.xorb),
+            "url": _xorb_url(hub, p.xorb, exp),
             "url_range": {"start": p.first, "end": p.last - 1},
         }
         if item not in out.setdefault(p.xorb, []):
@@ -185,9 +200,13 @@ def dedup(hub: Hub, req: Request, prefix: str, hash: str) -> Response:
 
 
 def xorb_range(hub: Hub, req: Request, hash: str) -> Response:
-    """Xorb bytes, like the CDN the Hub's reconstructions point at: signed, with Range."""
+    """Xorb bytes, like the CDN the Hub's reconstructions point at: signed, expiring
+    (403 "Request has expired" after ``Hub.xorb_url_ttl``), with Range."""
     xorb = _hash_arg(hash)
-    hub.check_sig(req, "xorb", xorb)
+    exp = req.arg("exp") or ""
+    hub.check_sig(req, "xorb", xorb, exp)
+    if not exp.isdigit() or int(exp) < time.time():
+        raise HubError(403, "Request has expired")
     if not hub.cas.has_xorb(xorb):
         raise HubError(404, "Xorb not found")
     path = hub.cas.xorb_path(xorb)

@@ -171,6 +171,7 @@ ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", r"^/_sandbox/faults$", admin.list_faults),
         ("GET", r"^/_sandbox/stats$", admin.stats),
         ("POST", r"^/_sandbox/stats/reset$", admin.reset_stats),
+        ("POST", r"^/_sandbox/settings$", admin.settings),
         (
             "POST",
             r"^/_sandbox/repos/(?P<repo_type>model|dataset|space)/(?P<ns>[^/]+)/"

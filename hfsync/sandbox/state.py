@@ -48,6 +48,9 @@ def sweep_leftovers(data_dir: Path, older_than: float = 600.0) -> None:
         dirnames[:] = [d for d in dirnames if (Path(dirpath) / d).exists()]
 
 
+XORB_URL_TTL = 3600.0
+
+
 class Hub:
     """Everything a handler needs; one per server."""
 
@@ -72,6 +75,8 @@ class Hub:
         self.multipart_chunk = multipart_chunk
         self.cdn_port: int | None = None
         self.cas_port: int | None = None
+        self.xorb_url_ttl = XORB_URL_TTL  # seconds a reconstruction's xorb URL stays valid
+        self.expired_urls = 0  # the next this many reconstructions hand out expired URLs
         secret_file = data_dir / "secret"
         if not secret_file.exists():
             atomic_write(secret_file, secrets.token_hex(32).encode())

@@ -48,6 +48,12 @@ class SandboxHandle:
     def reset_stats(self) -> None:
         self._admin("POST", "/_sandbox/stats/reset")
 
+    def settings(self, **values: object) -> dict:
+        """Change the sandbox's settings: ``xorb_url_ttl`` (seconds the xorb URLs of
+        reconstructions handed out from now on stay valid), ``expired_urls`` (how many of
+        the next reconstructions hand out URLs that have already expired)."""
+        return self._admin("POST", "/_sandbox/settings", values)
+
     def seed(self, repo_type: str, repo_id: str, **meta: object) -> dict:
         """Seed Hub-side facts on a repo: likes, downloads, trendingScore, granted (users
         let through a gate), disabled, createdAt/lastModified (epoch ms), description."""

@@ -158,3 +158,34 @@ def test_cache_layout_reuses_the_previous_snapshot(xet_on, make_repo, project, r
     assert xorb_bytes(sandbox) < 2 * MIB
     snapshots = list((tmp_path / "hf-cache" / "models--acme--c" / "snapshots").iterdir())
     assert sorted((s / "model.safetensors").read_bytes() == bytes(v2) for s in snapshots) == [False, True]
+
+
+def test_expired_xorb_urls_are_refreshed_from_a_new_reconstruction(xet_on, make_repo, project, run, sandbox):
+    data = safetensors_like(3 * MIB, seed=9)
+    make_repo("acme/exp", {"model.safetensors": data})
+    project.write([{"id": "acme/exp", "dest": "vendor/exp"}])
+    assert run("lock").exit_code == 0
+    sandbox.settings(expired_urls=1)  # as if the pull had held its reconstruction past the URLs' lifetime
+    sandbox.reset_stats()
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor/exp/model.safetensors").read_bytes() == data
+    routes = sandbox.stats()["routes"]
+    assert routes["GET reconstruction"]["requests"] == 2  # once more, for fresh URLs
+    assert routes["GET xorb-range"]["requests"] == 2  # refused once, then served
+    assert xorb_bytes(sandbox) <= len(data) + 64 * 1024
+
+
+def test_xorb_urls_refused_even_fresh_are_one_clear_error(xet_on, make_repo, project, run, sandbox):
+    data = safetensors_like(2 * MIB, seed=10)
+    make_repo("acme/exp2", {"model.safetensors": data})
+    project.write([{"id": "acme/exp2", "dest": "vendor/exp2"}])
+    assert run("lock").exit_code == 0
+    sandbox.settings(expired_urls=100)
+    result = run("pull", "--locked")
+    assert result.exit_code == 1
+    assert "1 file could not be pulled" in result.stderr
+    assert "the Hub's Xet storage refused a xorb URL (403 Forbidden: Request has expired)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project.path / "vendor/exp2/model.safetensors").exists()
+    assert sandbox.stats()["routes"]["GET reconstruction"]["requests"] == 2  # one refresh, not a loop

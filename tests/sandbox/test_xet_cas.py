@@ -244,3 +244,40 @@ def test_kill_9_mid_upload_leaves_no_corrupt_object(tmp_path, monkeypatch):
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
+
+
+def test_xorb_urls_expire_like_the_hubs_cdn_urls(sandbox, tmp_path):
+    import urllib.error
+    import urllib.request
+
+    hub = api(sandbox)
+    hub.create_repo("sandbox/e")
+    data = safetensors_like(MIB, seed=12)
+    hub.upload_file(path_or_fileobj=data, path_in_repo="w.safetensors", repo_id="sandbox/e")
+    url, token = cas_token(sandbox, "sandbox/e", "read")
+    file_id = hub.get_paths_info("sandbox/e", ["w.safetensors"])[0].xet_hash
+
+    def xorb_url() -> str:
+        fetch = json.loads(cas_call(f"{url}/v1/reconstructions/{file_id}", token)[1])["fetch_info"]
+        return next(iter(fetch.values()))[0]["url"]
+
+    def get(address: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(address, headers={"Range": "bytes=0-99"})) as r:
+                return r.status, ""
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers["X-Error-Message"]
+
+    assert sandbox.settings(expired_urls=1) == {"xorb_url_ttl": 3600.0, "expired_urls": 1}
+    assert get(xorb_url()) == (403, "Request has expired")
+    fresh = xorb_url()
+    assert get(fresh) == (206, "")
+    exp = int(fresh.split("exp=")[1].split("&")[0])
+    assert 3599 <= exp - time.time() <= 3601
+    assert get(fresh.replace(f"exp={exp}", f"exp={exp + 10}")) == (403, "Invalid or missing signature on transfer URL")
+    sandbox.settings(xorb_url_ttl=7200)
+    assert 7199 <= int(xorb_url().split("exp=")[1].split("&")[0]) - time.time() <= 7201
+    for bad in ({"xorb_url_ttl": -1}, {"expired_urls": "2"}, {"nope": 1}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            sandbox.settings(**bad)
+        assert refused.value.code == 400
