@@ -20,7 +20,7 @@ ride them out); ``--persistent`` makes them last (the run must fail cleanly, aft
 retries, which takes minutes). The table goes to stdout; exit 1 on any violation.
 
 This is a script rather than a test because the full matrix takes minutes (30 child
-processes, real Retry-After waits); tests/test_xet_faults.py runs a few of its cases in CI.
+processes, real Retry-After waits); tests/cli/test_xet_faults.py runs a few of its cases in CI.
 """
 
 from __future__ import annotations

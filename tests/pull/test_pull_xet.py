@@ -189,3 +189,16 @@ def test_xorb_urls_refused_even_fresh_are_one_clear_error(xet_on, make_repo, pro
     assert "Traceback" not in result.stderr
     assert not (project.path / "vendor/exp2/model.safetensors").exists()
     assert sandbox.stats()["routes"]["GET reconstruction"]["requests"] == 2  # one refresh, not a loop
+
+
+@pytest.mark.parametrize("route", ["^/sandbox-xet/xorb/", "^/v[12]/reconstructions/"])
+def test_429_on_a_xet_route_waits_what_retry_after_says(xet_on, make_repo, project, run, sandbox, route):
+    data = safetensors_like(2 * MIB, seed=13)
+    make_repo("acme/ra", {"model.safetensors": data})
+    project.write([{"id": "acme/ra", "dest": "vendor/ra"}])
+    assert run("lock").exit_code == 0
+    sandbox.add_faults([{"method": "GET", "path": route, "action": "status", "status": 429, "retry_after": 1}])
+    result = run("pull", "--locked", "--parallelism", "1")
+    assert result.exit_code == 0, result.output
+    assert "HTTP 429; retrying in 1s (attempt 2 of 8)" in result.stderr
+    assert (project.path / "vendor/ra/model.safetensors").read_bytes() == data
