@@ -2,7 +2,7 @@
 
 huggingface_hub reads its own (HF_TOKEN, HF_ENDPOINT, HF_HOME, ...); of those, hfsync
 reads only HF_HUB_OFFLINE and HF_HUB_DISABLE_PROGRESS_BARS, here, so that every command
-agrees on what they mean.
+agrees on what they mean, and HF_TOKEN as huggingface_hub reads it (hub_token).
 """
 
 from __future__ import annotations
@@ -20,6 +20,18 @@ _TRUE = ("1", "true", "yes", "on", "y", "t")
 def offline(flag: bool = False) -> bool:
     """Whether this run must make no request: ``--offline`` or HF_HUB_OFFLINE set to a true value."""
     return flag or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+def hub_token() -> str | None:
+    """The token huggingface_hub's ``get_token`` finds first when it is in the environment:
+    HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, stripped of whitespace and line breaks. None when
+    neither is set or HF_OIDC_RESOURCE asks for an OIDC exchange first: the caller then asks
+    huggingface_hub (the `hf auth login` store, OIDC, Colab), whose auth module costs start-up
+    time a command with HF_TOKEN set need not spend."""
+    if os.environ.get("HF_OIDC_RESOURCE"):
+        return None
+    token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN") or ""
+    return token.replace("\r", "").replace("\n", "").strip() or None
 
 
 def no_color() -> bool:

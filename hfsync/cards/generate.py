@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from huggingface_hub import EvalResult
 
 README = "README.md"
+# Bumped whenever what generate() writes changes: plans remember a generated card's digests
+# by its inputs, this and the versions (hfsync.publish.planner), so that an unchanged card is
+# not generated again.
+FORMAT = 1
 # Metric keys Trainer writes that are not metrics.
 _NOT_METRICS = frozenset({"epoch", "step", "eval_runtime", "eval_samples_per_second",
                           "eval_steps_per_second", "total_flos"})

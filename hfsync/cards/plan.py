@@ -90,12 +90,19 @@ def plan_card(
     remote: RemoteRepo,
     fetch_remote_readme: Callable[[], str | None],
     files: Sequence[str] = (),
+    published: Callable[[Mapping[str, str]], bool] | None = None,
 ) -> CardPlan:
-    """Decide the README.md to publish for ``target`` (whose source holds ``files``)."""
+    """Decide the README.md to publish for ``target`` (whose source holds ``files``).
+
+    ``published(inputs)``: whether the Hub holds the very card generate() would write from
+    these inputs (known from an earlier plan); the card is then not generated again and
+    ``content`` stays None (nothing to upload)."""
     declared = declared_metadata(target)
     if local_readme is None and target.card.generate:
         root = target.source.path
         used = {os.path.relpath(p, root): _sha256(p) for p in card_inputs(target)}
+        if published is not None and published(used):
+            return CardPlan(None, declared, True, used)
         return CardPlan(generate(target, files), declared, True, used)
     if not declared:
         return CardPlan()

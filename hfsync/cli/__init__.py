@@ -1,18 +1,25 @@
-"""The command line: click commands only. Each command lives in a module named like it."""
+"""The command line: click commands only. Each command lives in a module named like it,
+imported when the command runs (or when every command is listed): a command pays only for
+its own imports (start-up cost, README)."""
 
-import importlib
-import pkgutil
 import sys
-
-from hfsync.cli.main import cli, run
-
-# Every sibling module registers its commands on `cli` when imported.
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "main":
-        importlib.import_module(f"{__name__}.{_module.name}")
-
-__all__ = ["cli", "main"]
+from typing import Any
 
 
 def main() -> None:
+    from hfsync.cli.main import run
+
     sys.exit(run())
+
+
+def __getattr__(name: str) -> Any:
+    # `from hfsync.cli import cli`: the group with every command registered.
+    if name == "cli":
+        from hfsync.cli.main import cli, load_commands
+
+        load_commands()
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["cli", "main"]

@@ -29,8 +29,7 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     """
     from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
-    from hfsync.hub.retry import Retry
-    from hfsync.hub.session import waits_shown_by
+    from hfsync.hub.retry import Retry, waits_shown_by
     from hfsync.manifest.load import load
     from hfsync.pull.lock import run_lock
     from hfsync.pull.progress import make_reporter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -41,7 +43,32 @@ def _endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The group whose commands register themselves when their module is imported: the
+    module named like the command (``import_`` for import) is imported when it is named."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            module = f"{__package__}.{'import_' if cmd_name == 'import' else cmd_name}"
+            if cmd_name.isidentifier() and importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        load_commands()
+        return super().list_commands(ctx)
+
+
+def load_commands() -> None:
+    """Register every command (each module of this package registers its own)."""
+    import pkgutil
+
+    package = sys.modules[__package__]
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{__package__}.{module.name}")
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hfsync")
 @click.option(
     "--endpoint",

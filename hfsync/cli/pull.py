@@ -28,8 +28,7 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
     from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
-    from hfsync.hub.retry import Retry
-    from hfsync.hub.session import waits_shown_by
+    from hfsync.hub.retry import Retry, waits_shown_by
     from hfsync.manifest.load import load
     from hfsync.pull.install import PullOptions, PullSummary, run_pull
     from hfsync.pull.metrics import metrics_written

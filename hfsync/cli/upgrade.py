@@ -31,8 +31,7 @@ def upgrade(options: Options, files: tuple[Path, ...], allow_policy_violations: 
     new commit. A move that breaks the policy is reported and not made.
     """
     from hfsync.hub.client import Hub
-    from hfsync.hub.retry import Retry
-    from hfsync.hub.session import waits_shown_by
+    from hfsync.hub.retry import Retry, waits_shown_by
     from hfsync.manifest.load import load
     from hfsync.paths import atomic_write
     from hfsync.pull.progress import make_reporter

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from huggingface_hub import get_session
-from huggingface_hub.utils import build_hf_headers
-
 from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
 
@@ -15,9 +12,11 @@ def validate_yaml(hub: Hub, content: str, repo_type: str) -> list[str]:
     The Hub answers 400 with ``errors[].message`` for metadata it refuses; anything else
     that is not a success is a HubError naming the operation.
     """
+    from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+
     headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
     with translate_errors("validate card of", None):
-        response = get_session().post(
+        response = hub.session().post(
             f"{hub.endpoint}/api/validate-yaml", json={"content": content, "repoType": repo_type}, headers=headers
         )
         if response.status_code == 400:
@@ -26,7 +25,5 @@ def validate_yaml(hub: Hub, content: str, repo_type: str) -> list[str]:
             except ValueError:
                 return [response.text.strip() or "the Hub refused the card's metadata"]
             return [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
-        from huggingface_hub.utils import hf_raise_for_status
-
         hf_raise_for_status(response)
     return []

@@ -5,23 +5,22 @@ import contextlib
 import ipaddress
 import json
 import re
+import sys
+import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import httpx2
-from huggingface_hub import HfApi, constants, get_token
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    GatedRepoError,
-    HfHubHTTPError,
-    LocalTokenNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
+from huggingface_hub import constants
 
 from hfsync import __version__
+from hfsync.environment import hub_token
 from hfsync.errors import HubError
 from hfsync.log import redact, register_secret
+
+if TYPE_CHECKING:
+    import httpx2
+    from huggingface_hub import HfApi
 
 PUBLIC_ENDPOINT = "https://huggingface.co"
 
@@ -38,22 +37,65 @@ def is_loopback(endpoint: str) -> bool:
 
 
 class Hub:
-    """A connection to one Hub endpoint with one identity."""
+    """A connection to one Hub endpoint with one identity.
+
+    huggingface_hub's client (``api``, ``session()``) is loaded on first use: a command
+    that only reads metadata (hub.reads) starts without it."""
 
     def __init__(self, endpoint: str | None = None, token: str | None = None) -> None:
         self.endpoint = (endpoint or constants.ENDPOINT or PUBLIC_ENDPOINT).rstrip("/")
         # huggingface_hub's own lookup: HF_TOKEN, then the `hf auth login` store.
-        self.token = token or get_token()
+        self.token = token or hub_token()
+        if self.token is None:
+            from huggingface_hub import get_token
+
+            self.token = get_token()
         register_secret(self.token)
+        self._api: HfApi | None = None
+        self._lock = threading.Lock()
+
+    def session(self) -> httpx2.Client:
+        """huggingface_hub's shared HTTP client, retrying and tracing every request (hub.session)."""
+        from huggingface_hub import get_session
+
         from hfsync.hub.session import install
 
-        install()  # every request: retried on transient failures, traced with --trace-file
-        self.api = HfApi(
-            endpoint=self.endpoint,
-            token=self.token or False,
-            library_name="hfsync",
-            library_version=__version__,
-        )
+        install()
+        return get_session()
+
+    @property
+    def api(self) -> HfApi:
+        """huggingface_hub's HfApi for this endpoint and token, on the retrying, tracing client."""
+        with self._lock:
+            if self._api is None:
+                from huggingface_hub import HfApi
+
+                from hfsync.hub.session import install
+
+                install()
+                self._api = HfApi(endpoint=self.endpoint, token=self.token or False, library_name="hfsync",
+                                  library_version=__version__)
+            return self._api
+
+
+def library_version() -> str:
+    """The version of huggingface_hub, which writes what hfsync sends through it."""
+    from huggingface_hub import __version__ as version
+
+    return version
+
+
+def refusal(error: BaseException | None) -> str | None:
+    """"gated", "repo", "revision" or "entry" when ``error`` is huggingface_hub's error for a
+    gated repo, a missing repo, revision or file; else None."""
+    errors = sys.modules.get("huggingface_hub.errors")  # not loaded: none of its errors was raised
+    if errors is None or error is None:
+        return None
+    for name, kind in (("GatedRepoError", "gated"), ("RepositoryNotFoundError", "repo"),
+                       ("RevisionNotFoundError", "revision"), ("EntryNotFoundError", "entry")):
+        if isinstance(error, getattr(errors, name)):
+            return kind
+    return None
 
 
 @contextlib.contextmanager
@@ -65,55 +107,62 @@ def translate_errors(operation: str, repo_id: str | None = None) -> Iterator[Non
     try:
         with traced(what):
             yield
-    except GatedRepoError as error:
-        raise HubError(
-            f"{what}: the repo is gated and this token has no access.",
-            hint="Request access on the Hub, or use a token that has it.",
-        ) from error
-    except RepositoryNotFoundError as error:
-        raise HubError(
-            f"{what}: repository not found, or not visible with this token.",
-            hint="Check the id and type, and that HF_TOKEN can read it.",
-        ) from error
-    except RevisionNotFoundError as error:
-        raise HubError(f"{what}: revision not found.") from error
-    except EntryNotFoundError as error:
-        raise HubError(f"{what}: file not found on the Hub.") from error
-    except LocalTokenNotFoundError as error:
-        raise HubError(
-            f"{what}: no Hub token.",
-            hint="Set HF_TOKEN, pass --token, or run `hf auth login`.",
-        ) from error
-    except HfHubHTTPError as error:
+    except Exception as error:
+        translated = _translated(what, error)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def _translated(what: str, error: Exception) -> HubError | None:
+    # huggingface_hub's errors and httpx2's can only have been raised once their modules
+    # are loaded: a command that never loaded them does not load them to check.
+    kind = refusal(error)
+    if kind == "gated":
+        return HubError(f"{what}: the repo is gated and this token has no access.",
+                        hint="Request access on the Hub, or use a token that has it.")
+    if kind == "repo":
+        return HubError(f"{what}: repository not found, or not visible with this token.",
+                        hint="Check the id and type, and that HF_TOKEN can read it.")
+    if kind == "revision":
+        return HubError(f"{what}: revision not found.")
+    if kind == "entry":
+        return HubError(f"{what}: file not found on the Hub.")
+    errors = sys.modules.get("huggingface_hub.errors")
+    if errors is not None and isinstance(error, errors.LocalTokenNotFoundError):
+        return HubError(f"{what}: no Hub token.", hint="Set HF_TOKEN, pass --token, or run `hf auth login`.")
+    if errors is not None and isinstance(error, errors.HfHubHTTPError):
         status = error.response.status_code if error.response is not None else None
         if status == 401:
-            raise HubError(
+            return HubError(
                 f"{what}: the Hub refused the token (401 Unauthorized): it is invalid, expired or revoked.",
                 hint="Check HF_TOKEN (or --token, or `hf auth login`) and the --endpoint it belongs to.",
-            ) from error
+            )
         if status == 403:
             said = f": {redact(error.server_message).rstrip('.')}" if error.server_message else ""
-            raise HubError(
+            return HubError(
                 f"{what}: the Hub refused this token (403 Forbidden){said}.",
                 hint="Use a token with write access to the namespace (a fine-grained token needs it granted).",
-            ) from error
+            )
         first_line = hub_text(error).splitlines()[0] if str(error) else type(error).__name__
-        raise HubError(f"{what}: the Hub answered: {_without_url(first_line)}") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise HubError(
+        return HubError(f"{what}: the Hub answered: {_without_url(first_line)}")
+    if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+        return HubError(
             f"{what}: the Hub's answer could not be read ({type(error).__name__}: not the JSON it should be).",
             hint="Retry later; if it persists, check that --endpoint points at a Hub.",
-        ) from error
-    except httpx2.TransportError as error:
-        raise HubError(f"{what}: the connection to the Hub broke ({type(error).__name__}: "
-                       f"{redact(str(error)) or 'no detail'}).") from error
-    except (OSError, RuntimeError) as error:  # hf_xet raises RuntimeError for answers it cannot read
+        )
+    httpx = sys.modules.get("httpx2")
+    if httpx is not None and isinstance(error, httpx.TransportError):
+        return HubError(f"{what}: the connection to the Hub broke ({type(error).__name__}: "
+                        f"{redact(str(error)) or 'no detail'}).")
+    if isinstance(error, OSError | RuntimeError):  # hf_xet raises RuntimeError for answers it cannot read
         xet = xet_failure(str(error))
         if xet:
-            raise HubError(f"{what}: {xet}") from error
+            return HubError(f"{what}: {xet}")
         if not isinstance(error, OSError):
-            raise
-        raise HubError(f"{what}: cannot reach the Hub at this endpoint: {redact(str(error))}") from error
+            return None
+        return HubError(f"{what}: cannot reach the Hub at this endpoint: {redact(str(error))}")
+    return None
 
 
 _XET_ERROR = re.compile(r"[A-Z][a-z]+(?: [a-z]+)* error: ")  # hf_xet's "Network error: ..."

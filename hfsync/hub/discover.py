@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import httpx2
 from huggingface_hub.errors import EntryNotFoundError
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
 from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
@@ -107,7 +107,7 @@ def _get(hub: Hub, url: str, params: Any, retry: Retry | None, what: str) -> htt
     """One GET, retried on transient failures; raises huggingface_hub's errors otherwise."""
 
     def attempt(_: int) -> httpx2.Response:
-        response = get_session().get(url, headers=_headers(hub), params=params, follow_redirects=True)
+        response = hub.session().get(url, headers=_headers(hub), params=params, follow_redirects=True)
         hf_raise_for_status(response)
         return response
 

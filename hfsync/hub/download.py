@@ -31,7 +31,7 @@ from typing import BinaryIO, NamedTuple, Protocol
 from urllib.request import getproxies
 
 import httpx2
-from huggingface_hub import get_session, hf_hub_url
+from huggingface_hub import hf_hub_url
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
 from hfsync import __version__
@@ -284,7 +284,7 @@ class Downloader:
 
                 yield _Response(reply.status, reply.headers, reply.chunks(CHUNK), fail)
         else:
-            with get_session().stream("GET", url, headers=headers, timeout=TIMEOUT) as response:
+            with self.hub.session().stream("GET", url, headers=headers, timeout=TIMEOUT) as response:
 
                 def fail() -> None:
                     response.read()

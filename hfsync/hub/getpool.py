@@ -31,6 +31,11 @@ MAX_REDIRECTS = 10
 Origin = tuple[str, str, int]
 
 
+class ConnectError(ConnectionError):
+    """No connection could be made (refused, the name did not resolve, timed out): named and
+    worded as httpx2 names it, so a failure reads the same whichever client met it."""
+
+
 class Reply:
     """A response whose body is read as it arrives; the connection is reused if drained."""
 
@@ -109,7 +114,10 @@ class GetPool:
             connection, reused = self._checkout(origin)
             try:
                 if connection.sock is None:
-                    connection.connect()
+                    try:
+                        connection.connect()
+                    except OSError as error:
+                        raise ConnectError(str(error) or type(error).__name__) from error
                     connection.sock.settimeout(self.read_timeout)
                 connection.request("GET", target, headers=headers)
                 return connection, connection.getresponse()

@@ -24,6 +24,8 @@ def commits_between(hub: Hub, retry: Retry, repo_id: str, repo_type: str, old: s
     path = f"{hub.endpoint}/api/{repo_type}s/{repo_id}/commits/{quote(new, safe='')}"
     headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
 
+    hub.session()  # paginate's requests go through huggingface_hub's shared client: retried, traced
+
     def listing(_: int) -> tuple[list[UpstreamCommit], bool]:
         found: list[UpstreamCommit] = []
         for item in paginate(path, params={}, headers=headers):

@@ -2,7 +2,8 @@
 
 Reading a target costs a bounded number of requests whatever its file count: repo
 info (twice when the target branch does not exist yet), one recursive tree listing
-(paginated by the client), the refs when tags are declared, and a Space's variables.
+(paginated), the refs when tags are declared, and a Space's variables. Those reads go
+through hub.reads, so a plan with nothing to publish never loads huggingface_hub's client.
 Uploads go through huggingface_hub's commit API, so preupload, LFS negotiation and
 "the Hub already has these bytes" are the client's and the Hub's business. What is
 committed is exactly what the plan hashed: files sent inside the commit are read once
@@ -18,26 +19,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
-import httpx2
-from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    GatedRepoError,
-    HfHubHTTPError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-from huggingface_hub.utils import build_hf_headers, paginate
-
-from hfsync import __version__
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
-from hfsync.hub.client import Hub, hub_text, translate_errors
-from hfsync.hub.xetsent import counting
+from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
+from hfsync.hub.reads import Reader, card_data
 from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
+
+if TYPE_CHECKING:
+    from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete, HfApi
 
 log = logging.getLogger("hfsync.hub")
 T = TypeVar("T")
@@ -76,6 +68,12 @@ def _status(error: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
+def _http_error(error: BaseException) -> bool:
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return isinstance(error, HfHubHTTPError)
+
+
 class Publisher:
     """The publishing operations on one Hub connection."""
 
@@ -89,8 +87,13 @@ class Publisher:
                 "pull (what hfsync.lock pins, once downloaded), verify and cache work.",
             )
         self.hub = hub
-        self.api = hub.api
+        self.reads = Reader(hub)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
+
+    @property
+    def api(self) -> HfApi:
+        """huggingface_hub's client, for writing (loaded on first use)."""
+        return self.hub.api
 
     # --- reading -------------------------------------------------------------------
 
@@ -99,14 +102,13 @@ class Publisher:
         try:
             with translate_errors("read", repo_id):
                 try:
-                    info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision, expand=["sha"])
-                    return True, info.sha
-                except RevisionNotFoundError:
-                    info = self.api.repo_info(repo_id, repo_type=repo_type, expand=["sha"])
-                    return True, info.sha
+                    return True, self.reads.repo_info(repo_id, repo_type, revision, ["sha"]).get("sha")
+                except Exception as error:
+                    if refusal(error) != "revision":
+                        raise
+                    return True, self.reads.repo_info(repo_id, repo_type, None, ["sha"]).get("sha")
         except HubError as error:
-            cause = error.__cause__
-            if isinstance(cause, RepositoryNotFoundError) and not isinstance(cause, GatedRepoError):
+            if refusal(error.__cause__) == "repo":
                 return False, None
             raise
 
@@ -126,34 +128,36 @@ class Publisher:
         with translate_errors("read", repo_id):
             branch_exists = True
             try:
-                info = self.api.repo_info(repo_id, repo_type=repo_type, revision=revision, expand=expand)
-            except RevisionNotFoundError:
+                info = self.reads.repo_info(repo_id, repo_type, revision, expand)
+            except Exception as error:
+                kind = refusal(error)
+                if kind == "repo":
+                    return MISSING
+                if kind != "revision":
+                    raise  # a gated repo exists; this token may not read it
                 branch_exists = False
-                info = self.api.repo_info(repo_id, repo_type=repo_type, expand=expand)
-            except RepositoryNotFoundError as error:
-                if isinstance(error, GatedRepoError):
-                    raise  # it exists; this token may not read it
-                return MISSING
-            tree = self._tree(repo_id, repo_type, info.sha) if files and info.sha else {}
+                info = self.reads.repo_info(repo_id, repo_type, None, expand)
+            sha = info.get("sha")
+            tree = self._tree(repo_id, repo_type, sha) if files and sha else {}
             tag_heads: dict[str, str] = {}
             if tags:
-                refs = self.api.list_repo_refs(repo_id, repo_type=repo_type)
-                tag_heads = {t.name: t.target_commit for t in refs.tags}
-        runtime = getattr(info, "runtime", None)
+                refs = self.reads.get(f"/api/{repo_type}s/{repo_id}/refs").data
+                tag_heads = {t["name"]: t["targetCommit"] for t in refs.get("tags") or ()}
         hardware = None
-        if runtime is not None:
-            hardware = runtime.requested_hardware or runtime.hardware
+        if repo_type == "space" and isinstance(runtime := info.get("runtime"), dict):
+            asked = runtime.get("hardware") or {}
+            hardware = asked.get("requested") or asked.get("current")
         known_variables = self._variables(repo_id) if variables else None
         return RemoteRepo(
             exists=True,
-            head=info.sha,
+            head=sha,
             branch_exists=branch_exists,
-            private=info.private,
-            gated=info.gated,
-            sdk=getattr(info, "sdk", None),
+            private=info.get("private"),
+            gated=info.get("gated"),
+            sdk=info.get("sdk"),
             hardware=str(hardware) if hardware else None,
             variables=known_variables,
-            card_data=info.card_data.to_dict() if info.card_data else {},
+            card_data=card_data(info.get("cardData"), repo_type),
             files=tree,
             tags=tag_heads,
         )
@@ -164,12 +168,9 @@ class Publisher:
         Raw entries rather than list_repo_tree's RepoFile objects: building those costs
         more than the request itself for large trees, and only four fields are needed.
         """
-        url = f"{self.hub.endpoint}/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
-        headers = build_hf_headers(
-            token=self.hub.token or False, library_name="hfsync", library_version=__version__
-        )
+        path = f"/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
         tree: dict[str, RemoteFile] = {}
-        for entry in paginate(url, params={"recursive": True, "expand": False}, headers=headers):
+        for entry in self.reads.pages(path, [("recursive", "true"), ("expand", "false")]):
             if entry.get("type") == "file":
                 lfs = entry.get("lfs")
                 sha256 = lfs["oid"] if lfs else None
@@ -200,6 +201,8 @@ class Publisher:
 
     def readme(self, repo_id: str, repo_type: str, revision: str) -> str | None:
         """The remote README.md text at ``revision``, or None when there is none."""
+        from huggingface_hub.errors import EntryNotFoundError
+
         with translate_errors("read README.md of", repo_id):
             try:
                 path = self.api.hf_hub_download(repo_id, "README.md", repo_type=repo_type, revision=revision)
@@ -214,8 +217,8 @@ class Publisher:
         with translate_errors("create", repo_id):
             try:
                 self.api.create_repo(repo_id, repo_type=repo_type, private=private, space_sdk=sdk)
-            except HfHubHTTPError as error:
-                if _status(error) != 409:
+            except Exception as error:
+                if not _http_error(error) or _status(error) != 409:
                     raise
                 return False
         return True
@@ -258,6 +261,10 @@ class Publisher:
         parent: str | None,
     ) -> str:
         """Make ONE commit on ``branch``; return its oid. Stale ``parent`` -> StalePlanError."""
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+        from hfsync.hub.xetsent import counting
+
         operations: list[CommitOperationAdd | CommitOperationDelete] = []
         for upload in uploads:
             source = upload.content if upload.content is not None else str(upload.local)
@@ -294,8 +301,8 @@ class Publisher:
                     revision=branch,
                     parent_commit=parent,
                 )
-            except HfHubHTTPError as error:
-                if _status(error) == 412:
+            except Exception as error:
+                if _http_error(error) and _status(error) == 412:
                     raise StalePlanError(
                         f"plan is stale: {repo_id}: {branch} moved on the Hub during apply "
                         f"(planned against {(parent or '')[:7]}); nothing was committed.",
@@ -312,6 +319,8 @@ class Publisher:
         return info.oid
 
     def _create_commit(self, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:
+        import httpx2
+
         try:
             return self._transfer(repo_id, lambda: self.api.create_commit(repo_id, operations, **kwargs))
         except (httpx2.TransportError, json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -328,7 +337,7 @@ class Publisher:
         except RuntimeError as error:
             # The client wraps a failed LFS transfer in a RuntimeError naming the file.
             cause = error.__cause__
-            if isinstance(cause, HfHubHTTPError | OSError):
+            if isinstance(cause, OSError) or (cause is not None and _http_error(cause)):
                 said = " ".join(hub_text(cause).split())[:300] or type(cause).__name__
                 raise HubError(f"commit to {repo_id}: {error} The Hub answered: {said}") from error
             raise

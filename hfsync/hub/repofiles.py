@@ -41,6 +41,7 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
     Metadata only, one request per 1,000 entries: no file content is read.
     """
 
+    hub.session()  # paginate's requests go through huggingface_hub's shared client: retried, traced
     url = f"{hub.endpoint}/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
     headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
 

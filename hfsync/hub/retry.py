@@ -12,18 +12,16 @@ can show "retrying in 12s"; the clock and the sleep are injectable for tests.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import random
 import socket
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
-
-import httpx2
-from huggingface_hub.errors import OfflineModeIsEnabled
-from huggingface_hub.utils import parse_ratelimit_headers
 
 from hfsync.errors import HubError
 from hfsync.log import redact
@@ -33,14 +31,16 @@ log = logging.getLogger("hfsync.retry")
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    httpx2.TimeoutException,
-    httpx2.NetworkError,
-    httpx2.RemoteProtocolError,
-    ConnectionError,
-    TimeoutError,
-    socket.timeout,
-)
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions of a failed transfer worth retrying: the standard library's and, once it
+    is loaded (none of its errors exists before), httpx2's."""
+    errors: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, socket.timeout)
+    httpx = sys.modules.get("httpx2")
+    if httpx is not None:
+        errors += (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+    return errors
 
 
 class TransientError(Exception):
@@ -93,9 +93,12 @@ def log_wait(wait: Wait) -> None:
 
 def server_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the server asked us to wait: RateLimit (r=0) or Retry-After (seconds or HTTP date)."""
-    info = parse_ratelimit_headers(headers)
-    if info is not None and info.remaining == 0:
-        return float(info.reset_in_seconds)
+    if any(k.lower() == "ratelimit" for k in headers):
+        from huggingface_hub.utils import parse_ratelimit_headers
+
+        info = parse_ratelimit_headers(headers)
+        if info is not None and info.remaining == 0:
+            return float(info.reset_in_seconds)
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if value is None or not value.strip():
         return None
@@ -122,11 +125,12 @@ def classify(error: BaseException) -> tuple[bool, str, float | None]:
         if status not in RETRY_STATUSES:
             return False, f"HTTP {status}", None
         return True, f"HTTP {status}", server_wait(response.headers)
-    if isinstance(error, OfflineModeIsEnabled):  # a ConnectionError no retry can cure
-        return False, str(error), None
+    hf_errors = sys.modules.get("huggingface_hub.errors")
+    if hf_errors is not None and isinstance(error, hf_errors.OfflineModeIsEnabled):
+        return False, str(error), None  # a ConnectionError no retry can cure
     if is_unresolved(error):
         return False, type(error).__name__ + (f": {error}" if str(error) else ""), None
-    if isinstance(error, TRANSIENT_ERRORS):
+    if isinstance(error, transient_errors()):
         return True, type(error).__name__ + (f": {error}" if str(error) else ""), None
     return False, str(error), None
 
@@ -236,3 +240,21 @@ class Retry:
             self.on_wait(Wait(wait.operation, wait.attempt, wait.attempts, wait.reason, remaining, wait.total))
             self.sleep(min(1.0, remaining))
             remaining = end - self.clock()
+
+
+# Who shows the shared retries' waits: a log line by default; a command with progress
+# display shows them as a countdown (waits_shown_by).
+_announce: Callable[[Wait], None] = log_wait
+shared = Retry(on_wait=lambda wait: _announce(wait))
+
+
+@contextlib.contextmanager
+def waits_shown_by(on_wait: Callable[[Wait], None]) -> Iterator[None]:
+    """Announce the waits of the shared retries (every request of huggingface_hub's client,
+    hub.reads) through ``on_wait`` inside this block."""
+    global _announce
+    previous, _announce = _announce, on_wait
+    try:
+        yield
+    finally:
+        _announce = previous

@@ -15,15 +15,14 @@ streamed) is not retried here; huggingface_hub's backoff rewinds those itself.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
 
 from hfsync.hub import trace
-from hfsync.hub.retry import Retry, TransientError, Wait, log_wait
+from hfsync.hub.retry import TransientError, waits_shown_by
+from hfsync.hub.retry import shared as retry
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only ask (a card check, which upload mode a file takes, where LFS bytes go):
@@ -37,21 +36,7 @@ _UNSAFE_OK = frozenset({429, 503})
 # delays the real work.
 _BEST_EFFORT = ("/api/agent-harnesses",)
 _install_lock = threading.Lock()
-# Who shows the client's waits: a log line by default; a command with progress display
-# shows them as a countdown (waits_shown_by).
-_announce: Callable[[Wait], None] = log_wait
-retry = Retry(on_wait=lambda wait: _announce(wait))
-
-
-@contextlib.contextmanager
-def waits_shown_by(on_wait: Callable[[Wait], None]) -> Iterator[None]:
-    """Announce the shared client's retry waits through ``on_wait`` inside this block."""
-    global _announce
-    previous, _announce = _announce, on_wait
-    try:
-        yield
-    finally:
-        _announce = previous
+__all__ = ["HubClient", "client_factory", "install", "retry", "uninstall", "waits_shown_by"]
 
 
 class _Final(Exception):

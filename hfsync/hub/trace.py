@@ -7,14 +7,15 @@ also sent as ``X-Request-Id`` (and so as huggingface_hub's ``X-Amzn-Trace-Id``) 
 server log can be matched to the trace.
 
 The hooks are httpx2 event hooks on the shared client (hub.session), so requests made
-inside huggingface_hub are traced like hfsync's own. A line is written when its
-response is closed, which is when the body bytes are known.
+inside huggingface_hub are traced like hfsync's own (hub.getpool writes its own lines). A
+line is written when its response is closed, which is when the body bytes are known.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import itertools
 import json
 import re
@@ -23,12 +24,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from hfsync.errors import HfsyncError
 from hfsync.log import redact
+
+if TYPE_CHECKING:
+    import httpx2
 
 RUN_ID = uuid.uuid4().hex
 _KEY = "hfsync_trace"
@@ -58,14 +60,18 @@ def operation(name: str) -> Iterator[None]:
 
 def operation_of(request: httpx2.Request) -> str:
     """The current operation's name, else one derived from the URL path."""
+    return operation_for(request.method, request.url.path)
+
+
+def operation_for(method: str, path: str) -> str:
+    """The current operation's name, else one derived from ``path``."""
     named = _operation.get()
     if named:
         return named
-    path = request.url.path
     for pattern, name in _ROUTES:
         if match := pattern.search(path):
             return name(match)
-    return "upload" if request.method == "PUT" else "http"
+    return "upload" if method == "PUT" else "http"
 
 
 class Tracer:
@@ -168,23 +174,6 @@ def record(method: str, path: str, status: int | None, started: float, bytes_in:
     tracer.write(entry)
 
 
-class _Closing(httpx2.SyncByteStream):
-    """A response body that writes the trace line when the response is closed."""
-
-    def __init__(self, inner: httpx2.SyncByteStream, response: httpx2.Response) -> None:
-        self.inner = inner
-        self.response = response
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.inner
-
-    def close(self) -> None:
-        try:
-            self.inner.close()
-        finally:
-            _record(self.response.request, self.response.status_code, self.response.num_bytes_downloaded)
-
-
 def on_request(request: httpx2.Request) -> None:
     """Event hook: stamp the run id on the request and start its clock."""
     request.headers["X-Request-Id"] = RUN_ID
@@ -195,10 +184,34 @@ def on_request(request: httpx2.Request) -> None:
     }
 
 
+@functools.cache
+def _closing() -> type:
+    """A response body that writes the trace line when the response is closed (made on first
+    use: only a client built on httpx2 calls the hooks, so httpx2 is loaded by then)."""
+    import httpx2
+
+    class Closing(httpx2.SyncByteStream):
+        def __init__(self, inner: httpx2.SyncByteStream, response: httpx2.Response) -> None:
+            self.inner = inner
+            self.response = response
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield from self.inner
+
+        def close(self) -> None:
+            try:
+                self.inner.close()
+            finally:
+                _record(self.response.request, self.response.status_code,
+                               self.response.num_bytes_downloaded)
+
+    return Closing
+
+
 def on_response(response: httpx2.Response) -> None:
     """Event hook: arrange for the line to be written once the body is read or closed."""
     if _tracer is not None:
-        response.stream = _Closing(response.stream, response)  # type: ignore[arg-type]
+        response.stream = _closing()(response.stream, response)
 
 
 def on_failure(request: httpx2.Request, error: BaseException) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import hf_xet
 import lz4.frame
-from huggingface_hub import constants, get_session
+from huggingface_hub import constants
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from huggingface_hub.utils._xet import XetTokenType, xet_connection_info_refresh_url
 from huggingface_hub.utils._xet import _fetch_xet_connection_info_with_url as connection_info
@@ -129,13 +129,14 @@ class XetReader:
 
     def __init__(self, hub: Hub, repo_id: str, repo_type: str, commit: str) -> None:
         self.hub = hub
+        hub.session()  # connection info is fetched by huggingface_hub's shared client: retried, traced
         self.headers = build_hf_headers(token=hub.token or False, library_name="hfsync")
         self.refresh = xet_connection_info_refresh_url(
             token_type=XetTokenType.READ, repo_id=repo_id, repo_type=repo_type, revision=commit, endpoint=hub.endpoint,
         )
 
     def _get(self, url: str, headers: dict[str, str], signed: bool = False) -> bytes:
-        with get_session().stream("GET", url, headers=headers, timeout=60.0) as response:
+        with self.hub.session().stream("GET", url, headers=headers, timeout=60.0) as response:
             if response.status_code in RETRY_STATUSES:
                 raise TransientError(f"HTTP {response.status_code}", response.status_code, response.headers)
             if signed and response.status_code == 403:

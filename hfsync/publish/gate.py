@@ -127,6 +127,33 @@ def _remember(paths: list[str], digests: dict[str, str], found: dict[str, list[F
             cache.close()
 
 
+# Values judged clean are remembered the same way, by a digest of name and value (never the
+# value itself, and never a value that was flagged): a plan of unchanged values does not
+# load the scanner again.
+def _value_key(name: str, value: str) -> str:
+    digest = hashlib.sha256(name.encode() + b"\0" + value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{SCAN_RULES}:value:{digest}"
+
+
+def _judged(values: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """value_secrets of ``values``, judging again only those not remembered clean."""
+    judged: list[list[tuple[str, str]]] = [[] for _ in values]
+    if not values:
+        return judged
+    keys = [_value_key(name, value) for name, value in values]
+    cache = DigestCache()
+    try:
+        clean = cache.facts(keys)
+        todo = [i for i, key in enumerate(keys) if key not in clean]
+        for i, flagged in zip(todo, value_secrets(values[i] for i in todo), strict=True):
+            judged[i] = flagged
+        if remembered := {keys[i]: "[]" for i in todo if not judged[i]}:
+            cache.remember_facts(remembered)
+    finally:
+        cache.close()
+    return judged
+
+
 def _leaves(where: str, value: object) -> Iterator[tuple[str, str, str]]:
     """(where, name, text) of every string in a metadata value, keys included."""
     if isinstance(value, dict):
@@ -160,7 +187,7 @@ def value_findings(target: RepoTarget | None, change: TargetChange) -> tuple[lis
     found: dict[str, None] = {}
     secrets: set[str] = set()
     sent = list(_sent(target, change))
-    for (where, _, _), flagged in zip(sent, value_secrets((name, text) for _, name, text in sent), strict=True):
+    for (where, _, _), flagged in zip(sent, _judged([(name, text) for _, name, text in sent]), strict=True):
         for kind, secret in flagged:
             found[f"possible secret in the {where}: {kind} (fingerprint {fingerprint(secret)})"] = None
             secrets.add(secret)

@@ -7,26 +7,35 @@ second plan over an unchanged tree reads no file content.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hfsync import __version__
+from hfsync.cards.generate import FORMAT as CARD_FORMAT
 from hfsync.cards.plan import README, plan_card
-from hfsync.digests import DigestCache, hash_bytes
+from hfsync.digests import DigestCache, Digests, hash_bytes
 from hfsync.errors import HfsyncError
 from hfsync.hub.cards import validate_yaml
+from hfsync.hub.client import library_version
 from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
-from hfsync.publish.contents import BUDGETS, Budget, start_diffs
 from hfsync.publish.diff import LocalFile, target_change
 from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.plan import Action, Plan, Provenance, TargetChange
+from hfsync.publish.remote import RemoteRepo
 from hfsync.publish.source import source_files
 from hfsync.pull.drift import plan_pulls, pull_names
+
+if TYPE_CHECKING:
+    from hfsync.publish.contents import Budget
 
 HASH_THREADS = min(8, (os.cpu_count() or 2) * 2)
 
@@ -52,6 +61,34 @@ def _failed(target: RepoTarget, message: str) -> TargetChange:
                         source=str(target.source.path), errors=(message,))
 
 
+class _GeneratedCards:
+    """What the Hub holds of a target's generated card, remembered across plans: the digests
+    of the card generate() wrote, by a digest of everything it reads (the target as the
+    manifest declares it, its source files' content, the card's input files, hfsync's card
+    format and the versions of hfsync and huggingface_hub). A card the Hub already holds is
+    not generated again, so a plan with nothing to publish does not load huggingface_hub's
+    card module. Only digests are kept, never the card's text."""
+
+    def __init__(self, cache: DigestCache, target: RepoTarget, paths: list[str], digests: list[Digests],
+                 remote: RemoteRepo) -> None:
+        self.cache, self.target, self.remote = cache, target, remote
+        self.files = sorted([p, d.sha256] for p, d in zip(paths, digests, strict=True))
+
+    def key(self, inputs: Mapping[str, str]) -> str:
+        facts = [CARD_FORMAT, __version__, library_version(), repr(self.target), self.files, sorted(inputs.items())]
+        return "card:" + hashlib.sha256(json.dumps(facts).encode()).hexdigest()
+
+    def published(self, inputs: Mapping[str, str]) -> bool:
+        theirs = self.remote.files.get(README)
+        if theirs is None:
+            return False
+        known = self.cache.facts([key := self.key(inputs)]).get(key, "").split()
+        return len(known) == 2 and (known[0] if theirs.lfs else known[1]) == theirs.content_id
+
+    def remember(self, inputs: Mapping[str, str], digests: Digests) -> None:
+        self.cache.remember_facts({self.key(inputs): f"{digests.sha256} {digests.git_sha1}"})
+
+
 def plan_target(
     target: RepoTarget, publisher: Publisher, cache: DigestCache, paths: list[str] | None = None
 ) -> TargetChange:
@@ -72,12 +109,14 @@ def plan_target(
             digests = [d if d is not None else next(hashed) for d in known]
             remote = reading.result()
             readme = root / README
+            generated = _GeneratedCards(cache, target, paths, digests, remote)
             card = plan_card(
                 target,
                 readme if readme.is_file() else None,
                 remote,
                 lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
                 paths,
+                generated.published,
             )
         except HfsyncError as error:  # the Hub's refusal, or a card input that cannot be read
             # The hint says what to do; a target's error line is all the user sees of it.
@@ -89,6 +128,8 @@ def plan_target(
     local = {p: LocalFile(p, d) for p, d in zip(paths, digests, strict=True)}
     if card.content is not None:
         local[README] = LocalFile(README, hash_bytes(card.content.encode("utf-8")), card.content)
+        if target.card.generate and not readme.is_file():
+            generated.remember(card.inputs, local[README].digests)
     return target_change(
         target,
         local,
@@ -127,7 +168,7 @@ def make_plan(
     chosen = select_targets(workspace, for_repos) if for_repos or not targets else []
     chosen = [(m, t) for m, t in chosen if keys is None or t.key in keys]
     cache = cache or DigestCache()
-    budget = Budget(BUDGETS[diff] if diff_budget is None else diff_budget)
+    budget = _shared_budget(diff, diff_budget)
 
     def planned(manifest: Manifest, target: RepoTarget) -> TargetChange:
         try:
@@ -162,20 +203,39 @@ def make_plan(
     )
 
 
+def _shared_budget(mode: str, limit: int | None) -> Callable[[], Budget]:
+    """The plan's one budget for diffs, made when a first target has files to diff (the
+    diff machinery is loaded only then: a plan with nothing to publish starts without it)."""
+    made: list[Budget] = []
+    lock = threading.Lock()
+
+    def budget() -> Budget:
+        from hfsync.publish.contents import BUDGETS, Budget
+
+        with lock:
+            if not made:
+                made.append(Budget(BUDGETS[mode] if limit is None else limit))
+            return made[0]
+
+    return budget
+
+
 def diffed(
-    target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Budget, mode: str
+    target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Callable[[], Budget], mode: str
 ) -> Callable[[], TargetChange]:
     """What gives ``change`` with what changed inside its files, the Hub's copies (read at
     the planned head) already asked for, and the secret scan they need done."""
     if change.errors or not change.files:
         return lambda: change
+    from hfsync.publish.contents import start_diffs
+
     root = target.source.path
     head = change.head
 
     def read(path: str, start: int, length: int) -> bytes:
         return read_range(publisher.hub, target.id, target.type, head or target.revision, path, start, length)
 
-    finish = start_diffs(change, root, read, budget, mode)
+    finish = start_diffs(change, root, read, budget(), mode)
     try:
         # The gate's own scan, done here (while the Hub's copies travel) before review runs:
         # review finds its findings cached, and no file is scanned twice.

@@ -17,12 +17,10 @@ from dataclasses import replace
 from hfsync.environment import offline
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub
-from hfsync.hub.repofiles import COMMIT, resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Workspace
 from hfsync.manifest.policy import pull_problem
 from hfsync.publish.plan import Action, Change, TargetChange
-from hfsync.pull.lockfile import read_lock, stale_reasons
 
 KIND = "pull"
 
@@ -36,8 +34,11 @@ def plan_pulls(
     workspace: Workspace, hub: Hub, wanted: Collection[str] | None = None, retry: Retry | None = None
 ) -> list[TargetChange]:
     """A target for each pull (among ``wanted`` when given) that drifted or needs a word."""
-    if offline():
+    if offline() or not any(m.pulls for m in workspace.manifests):
         return []  # no request at all offline; the next online plan shows any drift
+    from hfsync.hub.repofiles import COMMIT, resolve_pin
+    from hfsync.pull.lockfile import read_lock, stale_reasons
+
     retry = retry or Retry()
     targets = []
     for manifest in workspace.manifests:

@@ -44,7 +44,7 @@ def test_validate_reaches_for_no_hub_client_no_scanner_no_gitpython_no_jsonschem
     assert _imported(project, "validate") == (1, ["jsonschema"])
 
 
-def test_a_no_op_plan_loads_neither_the_secret_scanner_nor_gitpython(tmp_path, sandbox, monkeypatch):
+def test_a_no_op_plan_loads_no_hub_client_no_scanner_no_gitpython_no_jsonschema(tmp_path, sandbox, monkeypatch):
     project = tmp_path / "project"
     (project / "m").mkdir(parents=True)
     (project / "m" / "config.json").write_text('{"a": 1}\n')
@@ -54,11 +54,33 @@ def test_a_no_op_plan_loads_neither_the_secret_scanner_nor_gitpython(tmp_path, s
     hub = {"HF_ENDPOINT": sandbox.url, "HF_TOKEN": sandbox.token}
     assert hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "apply", "--auto-approve").exit_code == 0
 
-    code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub)
-    assert code == 0
-    assert "detect_secrets" not in heavy and "git" not in heavy and "rich" not in heavy
+    # The Hub read without huggingface_hub's client (hub.reads); the card (no README.md: a
+    # generated one) is the one apply published, known by its inputs: not generated again.
+    assert _imported(project, "plan", "--detailed-exitcode", **hub) == (0, [])
 
     # The scanner is still there when there is something to scan.
     (project / "m" / "more.json").write_text('{"b": 2}\n')
     code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub)
     assert code == 2 and "detect_secrets" in heavy
+
+
+def test_values_judged_clean_are_not_judged_again(tmp_path, sandbox, monkeypatch):
+    project = tmp_path / "project"
+    (project / "m").mkdir(parents=True)
+    (project / "m" / "config.json").write_text('{"a": 1}\n')
+    (project / "hfsync.yaml").write_text("version: 1\nrepos:\n  - id: sandbox/m\n    description: a model\n"
+                                         "    source: {path: m}\n    card: {metadata: {license: mit}}\n")
+    monkeypatch.chdir(project)
+    hub = {"HF_ENDPOINT": sandbox.url, "HF_TOKEN": sandbox.token}
+    assert hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "apply", "--auto-approve").exit_code == 0
+    cache = {"HFSYNC_CACHE_DIR": str(tmp_path / "cache")}
+    code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub, **cache)
+    assert code == 0 and "detect_secrets" in heavy  # judged once
+    assert _imported(project, "plan", "--detailed-exitcode", **hub, **cache) == (0, [])
+    # A value that changed is judged again; one that looks like a secret is never remembered clean.
+    token = "h" + "f_" + "Vv3Ww4Xx5Yy6Zz7Aa8Bb9Cc0Dd1Ee2Ff3Gg"
+    (project / "hfsync.yaml").write_text((project / "hfsync.yaml").read_text().replace("a model", f"uses {token}"))
+    for _ in range(2):
+        code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub, **cache)
+        assert code == 1 and "detect_secrets" in heavy
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and token.encode() in p.read_bytes()]

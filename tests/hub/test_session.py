@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
+from hfsync.hub import retry as shared
 from hfsync.hub import session
 from hfsync.hub.retry import Retry, RetryPolicy
 from tests.pull.conftest import FakeTime
@@ -71,9 +72,9 @@ def test_a_streamed_body_is_left_to_huggingface_hub(fake):
 def test_waits_go_to_the_commands_announcer(monkeypatch):
     shown = []
     monkeypatch.setattr(session, "retry", Retry(RetryPolicy(attempts=2), sleep=lambda s: None,
-                                                on_wait=lambda w: session._announce(w)))
+                                                on_wait=lambda w: shared._announce(w)))
     with session.waits_shown_by(shown.append):
         client = _client([httpx2.Response(429, headers={"Retry-After": "0"}), httpx2.Response(200)], [])
         assert client.get("http://hub.test/api/whoami-v2").status_code == 200
     assert [w.reason for w in shown] == ["HTTP 429"]
-    assert session._announce is session.log_wait
+    assert shared._announce is shared.log_wait

@@ -142,3 +142,26 @@ def test_a_managed_card_is_published_even_when_include_skips_it(project, sandbox
     files = HfApi(endpoint=sandbox.url, token=sandbox.token).list_repo_files("sandbox/inc")
     assert sorted(files) == [".gitattributes", "README.md", "w.safetensors"]
     assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_generated_card_the_hub_holds_is_generated_again_when_any_input_changes(project, sandbox):
+    project.write("m/config.json", "{}\n")
+    project.write("train.json", '{"epochs": 3}\n')  # outside the source: only the card reads it
+    manifest = ("version: 1\nrepos:\n  - id: sandbox/gen\n    description: D1\n    source: {path: m}\n"
+                "    card: {metadata: {license: mit}, training: train.json}\n")
+    project.yaml(manifest)
+    assert project.apply().exit_code == 0
+    unchanged = project.plan("--detailed-exitcode")
+    assert (unchanged.exit_code, unchanged.stdout) == (0, "No changes.\n")
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    # Each input of the card: the manifest's target, a card input file, the source's files.
+    for change in (lambda: project.yaml(manifest.replace("D1", "D2")),
+                   lambda: project.write("train.json", '{"epochs": 4}\n'),
+                   lambda: project.write("m/adapter_config.json", '{"base_model_name_or_path": "a/b"}\n')):
+        change()
+        planned = project.plan("--detailed-exitcode")
+        assert planned.exit_code == 2 and '~ file "README.md"' in planned.stdout, planned.output
+        assert project.apply().exit_code == 0
+        published = open(api.hf_hub_download("sandbox/gen", "README.md")).read()
+        assert published == hfsync("card", "render", "sandbox/gen", "-f", str(project.manifest)).stdout
+        assert project.plan("--detailed-exitcode").exit_code == 0
