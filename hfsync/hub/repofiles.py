@@ -3,36 +3,45 @@
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from urllib.parse import quote
 
-from huggingface_hub.utils import build_hf_headers, paginate
-
-from hfsync import __version__
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.metacache import CachedReads, MetadataCache
+from hfsync.hub.reads import Reader, card_data
 from hfsync.hub.retry import Retry
 from hfsync.hubfacts import license_of
 from hfsync.pull.lockfile import LockedFile
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# One reader (its kept-alive connections) per Hub, shared by the pulls a run resolves at once.
+_READERS: weakref.WeakKeyDictionary[Hub, Reader] = weakref.WeakKeyDictionary()
+_READERS_LOCK = threading.Lock()
+
+
+def _reads(hub: Hub) -> Reader:
+    with _READERS_LOCK:
+        reader = _READERS.get(hub)
+        if reader is None:
+            reader = _READERS[hub] = Reader(hub)
+        return reader
 
 
 def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> tuple[str, str | None]:
     """(the commit ``revision`` of a repo points at now, the repo's license id or None)."""
     operation = f"resolve {repo_type} {repo_id}@{revision}"
     # Only what a pin needs: the full answer lists every file, which the tree gives anyway.
-    expand = ["sha", "cardData", "tags"]
     with translate_errors("resolve revision of", repo_id):
-        info = retry.call(
-            operation, lambda _: hub.api.repo_info(repo_id, repo_type=repo_type, revision=revision, expand=expand)
-        )
-    commit = getattr(info, "sha", None)
+        info = _reads(hub).repo_info(repo_id, repo_type, revision, ["sha", "cardData", "tags"])
+    commit = info.get("sha") if isinstance(info, dict) else None
     if not isinstance(commit, str) or not COMMIT.match(commit):
         raise HubError(f"{operation}: the Hub answered without a commit id (got {commit!r})")
-    card = getattr(info, "card_data", None)
-    return commit, license_of(card.to_dict() if card is not None else None, getattr(info, "tags", None) or ())
+    tags = info.get("tags")
+    return commit, license_of(card_data(info.get("cardData"), repo_type),
+                              [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else ())
 
 
 def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
@@ -41,35 +50,33 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
     Metadata only, one request per 1,000 entries: no file content is read.
     """
 
-    hub.session()  # paginate's requests go through huggingface_hub's shared client: retried, traced
-    url = f"{hub.endpoint}/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
-    headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
+    path = f"/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
 
-    def listing(_: int) -> list[LockedFile]:
+    def listing() -> list[LockedFile]:
         # The tree's JSON as it comes (huggingface_hub's list_repo_tree builds an object per
         # entry, which costs more than the request for a large repo).
         files = []
-        for entry in paginate(url, {"recursive": "true", "expand": "false"}, headers):
-            if entry.get("type") != "file":
+        for entry in _reads(hub).pages(path, [("recursive", "true"), ("expand", "false")]):
+            if not isinstance(entry, dict) or entry.get("type") != "file":
                 continue
-            path, lfs, xet = entry.get("path"), entry.get("lfs"), entry.get("xetHash")
+            path_, lfs, xet = entry.get("path"), entry.get("lfs"), entry.get("xetHash")
             digest = lfs.get("oid") if isinstance(lfs, dict) else entry.get("oid")
             size = lfs.get("size") if isinstance(lfs, dict) else entry.get("size")
             # Digests name cache blobs: anything but plain hex would be a path.
             if not isinstance(digest, str) or not (SHA256 if lfs is not None else COMMIT).match(digest):
-                raise HubError(f"list files of {repo_id}: the Hub gave {path!r} a malformed digest {digest!r}")
+                raise HubError(f"list files of {repo_id}: the Hub gave {path_!r} a malformed digest {digest!r}")
             if xet is not None and not (isinstance(xet, str) and SHA256.match(xet)):
-                raise HubError(f"list files of {repo_id}: the Hub gave {path!r} a malformed Xet hash {xet!r}")
-            if not isinstance(path, str) or type(size) is not int or size < 0:
-                raise HubError(f"list files of {repo_id}: the Hub listed a file as {path!r} of size {size!r}")
+                raise HubError(f"list files of {repo_id}: the Hub gave {path_!r} a malformed Xet hash {xet!r}")
+            if not isinstance(path_, str) or type(size) is not int or size < 0:
+                raise HubError(f"list files of {repo_id}: the Hub listed a file as {path_!r} of size {size!r}")
             if lfs is not None:
-                files.append(LockedFile(path, size, sha256=digest, xet_hash=xet))
+                files.append(LockedFile(path_, size, sha256=digest, xet_hash=xet))
             else:
-                files.append(LockedFile(path, size, git_oid=digest, xet_hash=xet))
+                files.append(LockedFile(path_, size, git_oid=digest, xet_hash=xet))
         return files
 
     with translate_errors("list files of", repo_id):
-        return retry.call(f"list files of {repo_type} {repo_id}@{commit[:12]}", listing)
+        return listing()  # each page's request is retried by the reader
 
 
 def files_at_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str,

@@ -64,6 +64,20 @@ def test_a_no_op_plan_loads_no_hub_client_no_scanner_no_gitpython_no_jsonschema(
     assert code == 2 and "detect_secrets" in heavy
 
 
+def test_lock_reads_the_hub_without_huggingface_hub_s_client(tmp_path, sandbox):
+    from huggingface_hub import HfApi
+
+    HfApi(endpoint=sandbox.url, token=sandbox.token).create_repo("sandbox/pinned")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: sandbox/pinned\n    dest: out\n")
+    hub = {"HF_ENDPOINT": sandbox.url, "HF_TOKEN": sandbox.token}
+    # Repo info and the tree over the standard-library pool, as a plan reads them.
+    assert _imported(project, "lock", **hub) == (0, [])
+    assert _imported(project, "lock", "--update", **hub) == (0, [])
+    assert "sandbox/pinned" in (project / "hfsync.lock").read_text()
+
+
 def test_values_judged_clean_are_not_judged_again(tmp_path, sandbox, monkeypatch):
     project = tmp_path / "project"
     (project / "m").mkdir(parents=True)
