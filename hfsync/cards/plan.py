@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hfsync.cards.check import front_matter
 from hfsync.cards.generate import generate
 from hfsync.cards.generate import inputs as card_inputs
+from hfsync.errors import HfsyncError
 from hfsync.manifest.model import RepoTarget
 from hfsync.publish.remote import RemoteRepo
 
@@ -52,9 +54,16 @@ def declared_metadata(target: RepoTarget) -> dict[str, Any]:
     return declared
 
 
-def merge(text: str, metadata: Mapping[str, Any]) -> str:
-    """``text`` with ``metadata`` merged into its front matter; the body unchanged."""
+def merge(text: str, metadata: Mapping[str, Any], where: str) -> str:
+    """``text`` with ``metadata`` merged into its front matter; the body unchanged.
+    Front matter that is not a YAML mapping is an error naming ``where`` the text is from."""
     from huggingface_hub import RepoCard  # here: huggingface_hub.repocard costs start-up time
+
+    try:
+        front_matter(text)  # RepoCard raises YAML's own exceptions, with no place to name
+    except ValueError as error:
+        raise HfsyncError(f"{where}:1: front matter is not valid YAML: {error}",
+                          hint="Fix the front matter between the --- lines at the top of the card.") from None
 
     if not text.startswith("---"):
         # RepoCard logs a warning for a card without front matter; give it an empty one.
@@ -78,7 +87,7 @@ def local_card(target: RepoTarget, files: Sequence[str]) -> str | None:
     the source's own with declared metadata merged in. None: the Hub's card decides."""
     readme = target.source.path / README
     if readme.is_file():
-        return merge(readme.read_text(encoding="utf-8"), declared_metadata(target))
+        return merge(readme.read_text(encoding="utf-8"), declared_metadata(target), str(readme))
     if target.card.generate:
         return generate(target, files)
     return None
@@ -109,7 +118,7 @@ def plan_card(
     if local_readme is not None:
         raw = local_readme.read_bytes()
         text = raw.decode("utf-8")
-        merged = merge(text, declared)
+        merged = merge(text, declared, str(local_readme))
         inputs = {README: hashlib.sha256(raw).hexdigest()}
         # Always the merged text, even when equal to the file: the card is published
         # whether or not the source's include patterns select README.md.
@@ -117,4 +126,4 @@ def plan_card(
     if remote.exists and all(remote.card_data.get(k) == v for k, v in declared.items()):
         return CardPlan(None, declared, True)
     base = fetch_remote_readme() if remote.exists else None
-    return CardPlan(merge(base or "", declared), declared, True)
+    return CardPlan(merge(base or "", declared, f"the Hub's {README} of {target.key}"), declared, True)

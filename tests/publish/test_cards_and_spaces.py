@@ -45,6 +45,19 @@ def test_metadata_without_a_local_readme_updates_the_remote_card(project, sandbo
     assert project.plan("--detailed-exitcode").exit_code == 0
 
 
+def test_a_readme_whose_front_matter_is_not_yaml_is_a_located_error_not_a_crash(project, sandbox):
+    readme = project.write("m/README.md", "---\nlicense: [mit\n---\n# M\n")
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/broken-card\n    source: {path: m}\n"
+                 "    card: {metadata: {tags: [a]}}\n")
+    for result in (project.plan(), project.apply()):
+        assert result.exit_code == 1, result.output
+        assert f"{readme}:1: front matter is not valid YAML: expected ',' or ']', but got '<stream end>'" \
+            in result.output
+        assert "Internal error" not in result.output and "Traceback" not in result.output
+    assert "sandbox/broken-card" not in [r.id for r in HfApi(endpoint=sandbox.url).list_models()]
+
+
 def test_publishing_to_a_new_branch(project, sandbox):
     project.write("m/config.json", "{}\n")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/br\n    source: {path: m}\n")
