@@ -53,6 +53,15 @@ class Piece:
     term: Term | None = None
 
 
+@dataclass(frozen=True)
+class LocalCopy:
+    """A local copy of an earlier pin of a file, and its Xet hash when a record gives it
+    (else hf_xet computes it from the bytes)."""
+
+    path: Path
+    xet_hash: str | None = None
+
+
 @dataclass
 class Recon:
     terms: list[Term]
@@ -226,7 +235,7 @@ def _unpack(scheme: int, data: bytes, size: int) -> bytes:
 class XetSource:
     """The bytes of one pinned Xet file from any position: the old local copy, then xorbs."""
 
-    def __init__(self, reader: XetReader, xet_hash: str, previous: Path | None) -> None:
+    def __init__(self, reader: XetReader, xet_hash: str, previous: LocalCopy | None) -> None:
         self.reader = reader
         self.xet_hash = xet_hash
         self.previous = previous
@@ -239,7 +248,9 @@ class XetSource:
         if self.pieces is None:
             self.recon = self.reader.reconstruction(self.xet_hash)
             old: list[Term] = []
-            old_hash = xet_hash_of(self.previous) if self.previous is not None else None
+            old_hash = None
+            if self.previous is not None:
+                old_hash = self.previous.xet_hash or xet_hash_of(self.previous.path)
             if old_hash and old_hash != self.xet_hash:
                 try:
                     old = self.reader.reconstruction(old_hash).terms
@@ -292,7 +303,7 @@ class XetSource:
 
     def _copy(self, offset: int, length: int) -> Iterator[bytes]:
         assert self.previous is not None
-        fd = os.open(self.previous, os.O_RDONLY)
+        fd = os.open(self.previous.path, os.O_RDONLY)
         try:
             while length > 0:
                 # A copy that shrank since it was hashed yields zeros: the digest check then
@@ -315,7 +326,7 @@ class XetPull:
         self.lock = threading.Lock()
 
     def source(self, repo_id: str, repo_type: str, commit: str, xet_hash: str | None,
-               previous: Path | None) -> XetSource | None:
+               previous: LocalCopy | None) -> XetSource | None:
         """A source for a file the Hub stores in Xet, or None (no Xet hash, or Xet disabled
         with HF_HUB_DISABLE_XET): the resolve URL then serves it."""
         if not xet_hash or constants.HF_HUB_DISABLE_XET:

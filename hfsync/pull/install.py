@@ -25,6 +25,7 @@ from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, Po
 from hfsync.hub.client import Hub
 from hfsync.hub.download import fsync_dirs
 from hfsync.hub.retry import Retry
+from hfsync.hub.xetpull import LocalCopy
 from hfsync.hubfacts import is_pickle_file
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.pull.layout import Layout
@@ -202,9 +203,12 @@ def _in_place(job: _Job) -> str | None:
     if not stats.S_ISREG(found.st_mode) or found.st_size != job.file.size:
         return None
     known = job.state.files.get(job.file.path)
-    if known is not None and known.answers(job.file) and known.unchanged(found):
-        job.verified = known
-        return known.blake3
+    if known is not None and known.unchanged(found):
+        if known.answers(job.file):
+            job.verified = known
+            return known.blake3
+        if known.refutes(job.file):
+            return None  # the previous pin's copy, as recorded: reading it would only say so
     try:
         hashed = digests.hash_file(job.target)
     except OSError:
@@ -213,6 +217,19 @@ def _in_place(job: _Job) -> str | None:
         return None
     job.verified = recorded(found, job.file, hashed.blake3)
     return hashed.blake3
+
+
+def _previous(job: _Job) -> LocalCopy | None:
+    """The previous pin's copy of the job's file, with its Xet hash when the record vouches for it."""
+    path = job.layout.previous(job.file)
+    if path is None:
+        return None
+    known = job.state.files.get(job.file.path)
+    try:
+        vouched = path == job.target and known is not None and known.unchanged(os.lstat(path))
+    except OSError:
+        vouched = False
+    return LocalCopy(path, known.xet_hash if vouched and known is not None else None)
 
 
 def _write_states(jobs: list[_Job]) -> None:
@@ -269,7 +286,7 @@ def _install(
         accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
         record = summary.records[job.layout.entry.key]
         fetched, job.source = sources.fetch(job.layout.entry, job.file, target, partial=job.layout.partial(target),
-                                            previous=job.layout.previous(job.file),
+                                            previous=_previous(job),
                                             label=job.label, advance=advance, accept=accept, rejected=record.refused)
         job.blake3, job.received = fetched.blake3, fetched.received
         # fsync and rename on another thread: this one moves on to the next transfer.

@@ -26,7 +26,7 @@ from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.retry import Retry
-from hfsync.hub.xetpull import XetPull
+from hfsync.hub.xetpull import LocalCopy, XetPull
 from hfsync.manifest.model import Manifest
 from hfsync.pull.lockfile import LockedFile, LockedPull
 from hfsync.pull.ocisource import NotInSource, OciSource
@@ -115,7 +115,7 @@ class HubSource:
         self.xet = xet  # the Hub's Xet storage, for the files it stores there
 
     def fetch(self, entry: LockedPull, file: LockedFile, target: Path, *, partial: Path, label: str,
-              advance: Advance, accept: Accept | None, previous: Path | None = None) -> Fetched:
+              advance: Advance, accept: Accept | None, previous: LocalCopy | None = None) -> Fetched:
         """``previous``: a local copy of an earlier pin of the file, whose chunks Xet may reuse."""
         url = self.downloader.url(entry.id, entry.type, entry.commit, file.path)
         source = self.xet.source(entry.id, entry.type, entry.commit, file.xet_hash, previous) if self.xet else None
@@ -154,7 +154,7 @@ class Sources:
     def fetch(self, entry: LockedPull, file: LockedFile, target: Path, *, partial: Path, label: str,
               advance: Advance, accept: Accept | None,
               rejected: Callable[[str], None] = lambda name: None,
-              previous: Path | None = None) -> tuple[Fetched, str]:
+              previous: LocalCopy | None = None) -> tuple[Fetched, str]:
         """(the verified download, the name of the source it came from); ``rejected`` hears each source
         passed over. Raises the source's own error when there is one source, else one naming each."""
         reasons: list[tuple[str, HfsyncError]] = []

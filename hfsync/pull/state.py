@@ -39,10 +39,17 @@ class Recorded:
     inode: int
     digest: str  # LockedFile.digest: "sha256:..." or "git:..."
     blake3: str
+    xet_hash: str | None = None  # the pin's Xet hash: a later pull reuses this copy's chunks without hashing it
 
     def answers(self, file: LockedFile) -> bool:
         """Whether this was recorded for ``file``'s pinned content (not an older pin's)."""
         return self.digest == file.digest and self.size == file.size
+
+    def refutes(self, file: LockedFile) -> bool:
+        """Whether this was recorded for other content than ``file``'s, by a digest of the same kind
+        (so the file, if unchanged since, need not be read to know it is not ``file``)."""
+        kind = self.digest.split(":", 1)[0]
+        return not self.answers(file) and file.digest.startswith(f"{kind}:")
 
     def unchanged(self, stat: os.stat_result) -> bool:
         """Whether the file on disk still has the stat key recorded (so was not rewritten)."""
@@ -51,7 +58,7 @@ class Recorded:
 
 def recorded(stat: os.stat_result, file: LockedFile, blake3: str) -> Recorded:
     """What to record for a file verified as ``file``'s content, at ``stat``."""
-    return Recorded(stat.st_size, stat.st_mtime_ns, stat.st_ino, file.digest, blake3)
+    return Recorded(stat.st_size, stat.st_mtime_ns, stat.st_ino, file.digest, blake3, file.xet_hash)
 
 
 @dataclass
@@ -102,7 +109,8 @@ def write_state(record: StateRecord) -> None:
         "version": VERSION,
         "pull": record.pull,
         "commit": record.commit,
-        "files": {name: asdict(entry) for name, entry in sorted(record.files.items())},
+        "files": {name: {k: v for k, v in asdict(entry).items() if v is not None}
+                  for name, entry in sorted(record.files.items())},
     }
     body["checksum"] = _checksum(body)
     atomic_write(record.path, json.dumps(body, indent=1, sort_keys=False) + "\n")

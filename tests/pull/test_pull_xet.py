@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -202,3 +203,39 @@ def test_429_on_a_xet_route_waits_what_retry_after_says(xet_on, make_repo, proje
     assert result.exit_code == 0, result.output
     assert "HTTP 429; retrying in 1s (attempt 2 of 8)" in result.stderr
     assert (project.path / "vendor/ra/model.safetensors").read_bytes() == data
+
+
+def test_the_record_gives_the_previous_copy_s_xet_hash_so_it_is_not_hashed(two_revisions, sandbox, project, run,
+                                                                          monkeypatch):
+    import hf_xet
+
+    state = json.loads((project.path / "vendor/big/.hfsync/state.json").read_text())
+    assert len(state["files"]["model.safetensors"]["xet_hash"]) == 64
+    assert "xet_hash" not in state["files"][".gitattributes"]  # a regular file has none
+
+    def refuse(paths):
+        raise AssertionError(f"hashed {paths}")
+
+    monkeypatch.setattr(hf_xet, "hash_files", refuse)
+    sandbox.reset_stats()
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor/big/model.safetensors").read_bytes() == two_revisions[1]
+    assert 0 < xorb_bytes(sandbox) < 3 * MIB
+
+
+def test_a_copy_the_record_says_is_the_previous_pin_is_not_read(two_revisions, sandbox, project, run):
+    # The record vouches for the file at its (size, mtime, inode): rewritten in place with its
+    # mtime put back, it is still taken for the previous pin's copy, so it is replaced unread.
+    _, v2 = two_revisions
+    target = project.path / "vendor/big/model.safetensors"
+    before = target.stat()
+    with open(target, "r+b") as handle:
+        handle.write(v2)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    sandbox.reset_stats()
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert "1 downloaded (" in result.stdout
+    assert target.read_bytes() == v2
+    assert run("verify").exit_code == 0

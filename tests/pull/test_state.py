@@ -153,3 +153,14 @@ def test_the_cache_layout_keeps_its_record_in_hfsync_s_cache(sandbox, make_repo,
         handle.write(b"X")
     result = run("verify")
     assert result.exit_code == 1 and "changed: acme/m1/model.safetensors (blake3" in result.stdout
+
+
+def test_a_record_refutes_only_other_content_by_a_digest_of_the_same_kind():
+    from hfsync.pull.lockfile import LockedFile
+    from hfsync.pull.state import Recorded
+
+    record = Recorded(5, 1, 2, "sha256:" + "a" * 64, "b" * 64)
+    assert not record.refutes(LockedFile("m", 5, sha256="a" * 64))  # the same content
+    assert record.refutes(LockedFile("m", 5, sha256="c" * 64))
+    # Pinned by git blob id now: the same bytes may have both digests, so the file is read.
+    assert not record.refutes(LockedFile("m", 5, git_oid="d" * 40))
