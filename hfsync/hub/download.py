@@ -271,7 +271,8 @@ class Downloader:
             self.pool.close()
 
     @contextlib.contextmanager
-    def _get(self, url: str, headers: dict[str, str], attempt: int) -> Iterator[_Response]:
+    def get(self, url: str, headers: dict[str, str], attempt: int = 0) -> Iterator[_Response]:
+        """GET ``url``: the response, its body read as it arrives (``chunks``)."""
         if self.pool is not None:
             with self.pool.get(url, headers, attempt=attempt) as reply:
 
@@ -374,14 +375,15 @@ class Downloader:
         def attempt(number: int) -> int:
             nonlocal position
             if source is not None:
-                take(source(position))
+                with contextlib.closing(source(position)) as chunks:  # stops its fetches on any failure
+                    take(chunks)
                 if position < file.size:
                     raise _Mismatch(f"{position} bytes, {file.size} pinned")
                 return position
             headers = dict(self.headers)
             if position:
                 headers["Range"] = f"bytes={position}-"
-            with self._get(url, headers, number) as response:
+            with self.get(url, headers, number) as response:
                 if response.status in RETRY_STATUSES:
                     raise TransientError(f"HTTP {response.status}", response.status, response.headers)
                 if response.status >= 400 and not (response.status == 416 and position):

@@ -1,10 +1,11 @@
 """The digests a pinned download is checked against, fed as its bytes arrive.
 
-For a big file the hashing runs on a helper thread, one bounded queue behind the
-socket: hashlib and blake3 release the GIL on large buffers, so sha256 proceeds on
-one core while the download thread receives and writes on the other, instead of the
-three taking turns. Chunks are handed over as they are (``bytes`` never change), at
-most ``QUEUED`` of them at a time, so memory does not grow with the file. The digests
+For a big file each digest runs on a helper thread of its own, one bounded queue behind
+the socket: hashlib and blake3 release the GIL on large buffers, so sha256 proceeds on
+one core while blake3 and the download thread (receiving, decoding, writing) share
+the other, instead of the three taking turns; sha256, the slowest, then bounds a file's
+pull alone. Chunks are handed over as they are (the caller never changes them after),
+at most ``QUEUED`` of them per queue, so memory does not grow with the file. The digests
 are read only after every queued chunk is hashed (``settle``).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+from collections.abc import Callable
 
 import blake3
 
@@ -21,6 +23,11 @@ from hfsync.pull.lockfile import LockedFile
 # From this size on a file is hashed beside its transfer; below, a thread costs more than it saves.
 THREADED = 16 * 1024 * 1024
 QUEUED = 8
+
+
+def _drain(chunks: queue.Queue[bytes | None], update: Callable[[bytes], object]) -> None:
+    while (data := chunks.get()) is not None:
+        update(data)
 
 
 class StreamHashes:
@@ -34,36 +41,31 @@ class StreamHashes:
         else:
             self.hub = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
         self.b3 = blake3.blake3()
-        self._queue: queue.Queue[bytes | None] | None = None
-        self._worker: threading.Thread | None = None
+        self._lanes: list[tuple[queue.Queue[bytes | None], threading.Thread]] = []
         if file.size >= THREADED:
-            self._queue = queue.Queue(QUEUED)
-            self._worker = threading.Thread(target=self._drain, name="hfsync-hash", daemon=True)
-            self._worker.start()
-
-    def _feed(self, data: bytes) -> None:
-        self.hub.update(data)
-        self.b3.update(data)
-
-    def _drain(self) -> None:
-        assert self._queue is not None
-        while (data := self._queue.get()) is not None:
-            self._feed(data)
+            for hasher in (self.hub, self.b3):
+                chunks: queue.Queue[bytes | None] = queue.Queue(QUEUED)
+                worker = threading.Thread(target=_drain, args=(chunks, hasher.update), name="hfsync-hash",
+                                          daemon=True)
+                worker.start()
+                self._lanes.append((chunks, worker))
 
     def update(self, data: bytes) -> None:
-        """Hash ``data`` (now, or on the helper thread: the caller must not change it)."""
-        if self._queue is not None:
-            self._queue.put(data)
+        """Hash ``data`` (now, or on the helper threads: the caller must not change it)."""
+        if self._lanes:
+            for chunks, _ in self._lanes:
+                chunks.put(data)
         else:
-            self._feed(data)
+            self.hub.update(data)
+            self.b3.update(data)
 
     def settle(self) -> None:
-        """Wait until every chunk given is hashed and stop the helper thread; idempotent."""
-        if self._worker is not None:
-            assert self._queue is not None
-            self._queue.put(None)
-            self._worker.join()
-            self._worker = self._queue = None
+        """Wait until every chunk given is hashed and stop the helper threads; idempotent."""
+        lanes, self._lanes = self._lanes, []
+        for chunks, _ in lanes:
+            chunks.put(None)
+        for _, worker in lanes:
+            worker.join()
 
     def restart(self) -> None:
         self.settle()

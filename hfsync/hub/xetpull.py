@@ -8,9 +8,15 @@ also covers, those bytes sit in the old file at an offset computable from unpack
 lengths: every term says "chunk ``end`` starts ``length`` bytes after chunk ``start``"
 in its xorb, and the terms of both files together place chunk boundaries relative to
 each other. Those bytes are copied from the old file; the rest is fetched from xorb
-byte ranges (the CDN URLs of the reconstruction) and decompressed. The caller hashes
-every byte and checks the pinned digest before the rename, as for any download, so a
-wrong guess here costs a retry, never a wrong file.
+byte ranges (the CDN URLs of the reconstruction), a few at a time, decoded as they
+arrive (hfsync.hub.xetranges). The caller hashes every byte and checks the pinned digest
+before the rename, as for any download, so a wrong guess here costs a retry, never a
+wrong file.
+
+Reconstruction v1 is asked for: v2 groups the same byte ranges by xorb so that a client
+may ask for several in one multi-range request, which neither the sandbox nor a CDN URL
+per range needs; a file's terms rarely touch one xorb twice, and a range already fetched
+for the term just before is reused from memory (runs of identical chunks, such as zeros).
 """
 
 from __future__ import annotations
@@ -18,22 +24,22 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import hf_xet
-import lz4.frame
 from huggingface_hub import constants
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+from huggingface_hub.utils import build_hf_headers
 from huggingface_hub.utils._xet import XetTokenType, xet_connection_info_refresh_url
 from huggingface_hub.utils._xet import _fetch_xet_connection_info_with_url as connection_info
 
-from hfsync.errors import HubError
 from hfsync.hub.client import Hub
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
+from hfsync.hub.xetranges import BATCH, Ahead, ExpiredUrl, Fetch, Get
 
-COPY = 1024 * 1024
+COPY = BATCH
+# A term fetched for the piece just before is served again from memory up to this size.
+REPEAT = 2 * BATCH
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,8 @@ def plan(new: list[Term], old: list[Term]) -> list[Piece]:
 
 def xet_hash_of(path: Path) -> str | None:
     """The Xet hash of a local file (computed by hf_xet, natively), or None if unreadable."""
+    import hf_xet  # only for a copy no record vouches for
+
     try:
         return hf_xet.hash_files([str(path)])[0].hash
     except Exception:  # an unreadable old copy only means nothing is reused
@@ -136,34 +144,31 @@ def xet_hash_of(path: Path) -> str | None:
 class XetReader:
     """Reconstructions and xorb ranges of one repo's Xet-stored files."""
 
-    def __init__(self, hub: Hub, repo_id: str, repo_type: str, commit: str) -> None:
+    def __init__(self, hub: Hub, repo_id: str, repo_type: str, commit: str, get: Get) -> None:
         self.hub = hub
+        self.get = get
         hub.session()  # connection info is fetched by huggingface_hub's shared client: retried, traced
         self.headers = build_hf_headers(token=hub.token or False, library_name="hfsync")
         self.refresh = xet_connection_info_refresh_url(
             token_type=XetTokenType.READ, repo_id=repo_id, repo_type=repo_type, revision=commit, endpoint=hub.endpoint,
         )
 
-    def _get(self, url: str, headers: dict[str, str], signed: bool = False) -> bytes:
-        with self.hub.session().stream("GET", url, headers=headers, timeout=60.0) as response:
-            if response.status_code in RETRY_STATUSES:
-                raise TransientError(f"HTTP {response.status_code}", response.status_code, response.headers)
-            if signed and response.status_code == 403:
-                response.read()
-                raise ExpiredUrl(f"the Hub's Xet storage refused a xorb URL ({_said(response)})")
-            if response.status_code >= 400:
-                response.read()
-                hf_raise_for_status(response)
-            body = b"".join(response.iter_raw())
-        expected = response.headers.get("Content-Length")
+    def _small(self, url: str, headers: dict[str, str]) -> bytes:
+        with self.get(url, headers) as reply:
+            if reply.status in RETRY_STATUSES:
+                raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
+            if reply.status >= 400:
+                reply.fail()
+            body = b"".join(reply.chunks)
+            expected = reply.headers.get("Content-Length")
         if expected is not None and int(expected) != len(body):
             raise TransientError(f"connection closed after {len(body)} of {expected} bytes")
         return body
 
     def reconstruction(self, xet_hash: str) -> Recon:
         info = connection_info(self.refresh, self.headers)
-        body = self._get(f"{info.endpoint.rstrip('/')}/v1/reconstructions/{xet_hash}",
-                         {"Authorization": f"Bearer {info.access_token}"})
+        body = self._small(f"{info.endpoint.rstrip('/')}/v1/reconstructions/{xet_hash}",
+                           {"Authorization": f"Bearer {info.access_token}"})
         try:
             raw = json.loads(body)
             terms = [Term(t["hash"], t["range"]["start"], t["range"]["end"], t["unpacked_length"])
@@ -172,64 +177,19 @@ class XetReader:
         except (ValueError, KeyError, TypeError) as error:
             raise TransientError(f"malformed reconstruction ({type(error).__name__})") from None
 
-    def term_bytes(self, recon: Recon, term: Term, received: Callable[[int], None],
-                   last_range: dict[tuple, bytes]) -> Iterator[bytes]:
-        """The term's unpacked bytes, chunk by chunk, from the smallest xorb byte range that
-        holds it (``last_range`` keeps the last one fetched: files repeat chunks in a row)."""
-        items = [i for i in recon.fetch.get(term.xorb, ())
-                 if i["range"]["start"] <= term.start and term.end <= i["range"]["end"]]
-        if not items:
-            raise TransientError(f"the reconstruction gives no URL for xorb {term.xorb[:12]}")
-        item = min(items, key=lambda i: i["url_range"]["end"] - i["url_range"]["start"])
-        first, last = item["url_range"]["start"], item["url_range"]["end"]
-        key = (term.xorb, first, last)
-        body = last_range.get(key)
-        if body is None:
-            body = self._get(item["url"], {"Range": f"bytes={first}-{last}"}, signed=True)
-            received(len(body))
-            last_range.clear()
-            last_range[key] = body
-        index, pos, sent = item["range"]["start"], 0, 0
-        while index < term.end:
-            if pos + 8 > len(body):
-                raise TransientError("xorb range ends inside a chunk")
-            csize, scheme, usize = (int.from_bytes(body[pos + 1:pos + 4], "little"), body[pos + 4],
-                                    int.from_bytes(body[pos + 5:pos + 8], "little"))
-            data = body[pos + 8:pos + 8 + csize]
-            pos += 8 + csize
-            if index >= term.start:
-                raw = _unpack(scheme, data, usize)
-                sent += len(raw)
-                yield raw
-            index += 1
-        if sent != term.length:
-            raise TransientError(f"xorb chunks give {sent} bytes, the reconstruction says {term.length}")
-
-
-class ExpiredUrl(HubError):
-    """A xorb URL refused with 403: its signature expired (presigned URLs last about an hour)."""
-
-
-def _said(response: object) -> str:
-    text = getattr(response, "headers", {}).get("X-Error-Message") or ""
-    return f"403 Forbidden: {text.rstrip('.')}" if text else "403 Forbidden"
-
-
-def _unpack(scheme: int, data: bytes, size: int) -> bytes:
-    try:
-        raw = data if scheme == 0 else lz4.frame.decompress(data)
-    except RuntimeError:
-        raise TransientError("a xorb chunk does not decompress") from None
-    if scheme not in (0, 1, 2) or len(raw) != size:
-        raise TransientError("a xorb chunk is not what its header says")
-    if scheme == 2:  # byte grouping: the 1st bytes of every 4, then the 2nd, ...
-        out, n, at = bytearray(size), size, 0
-        for i in range(4):
-            count = n // 4 + (1 if i < n % 4 else 0)
-            out[i::4] = raw[at:at + count]
-            at += count
-        raw = bytes(out)
-    return raw
+    @staticmethod
+    def fetch(recon: Recon, term: Term) -> Fetch:
+        """Where the term's chunks are: the smallest xorb byte range the reconstruction gives that holds them."""
+        try:
+            items = [i for i in recon.fetch.get(term.xorb, ())
+                     if i["range"]["start"] <= term.start and term.end <= i["range"]["end"]]
+            item = min(items, key=lambda i: i["url_range"]["end"] - i["url_range"]["start"], default=None)
+            if item is None:
+                raise TransientError(f"the reconstruction gives no URL for xorb {term.xorb[:12]}")
+            return Fetch(str(item["url"]), int(item["url_range"]["start"]), int(item["url_range"]["end"]),
+                         int(item["range"]["start"]), term.start, term.end, term.length)
+        except (KeyError, TypeError, ValueError) as error:
+            raise TransientError(f"malformed reconstruction ({type(error).__name__})") from None
 
 
 class XetSource:
@@ -243,6 +203,8 @@ class XetSource:
         self.recon: Recon | None = None
         self.reused = 0  # bytes copied from the previous local copy
         self.received = 0  # bytes received from xorb ranges
+        self._lock = threading.Lock()
+        self._ahead: Ahead | None = None
 
     def _plan(self) -> list[Piece]:
         if self.pieces is None:
@@ -264,42 +226,69 @@ class XetSource:
         return XetSource(self.reader, self.xet_hash, None)
 
     def __call__(self, position: int) -> Iterator[bytes]:
-        """The file's bytes from ``position`` on."""
+        """The file's bytes from ``position`` on. Close the iterator to stop early: it stops
+        the ranges still being fetched."""
         pieces = self._plan()
         assert self.recon is not None
-        at = 0
-        last_range: dict[tuple, bytes] = {}
+        steps: list[tuple[Piece, int, bool]] = []  # piece, bytes to skip, fetched just before
+        fetches: list[Fetch] = []
+        at, last = 0, None
         for piece in pieces:
-            if at + piece.length <= position:
-                at += piece.length
-                continue
-            skip = max(0, position - at)
-            if piece.local is not None:
-                yield from self._copy(piece.local + skip, piece.length - skip)
-            else:
-                assert piece.term is not None
-                for data in self._term(piece.term, last_range):
-                    if skip >= len(data):
-                        skip -= len(data)
-                        continue
-                    yield data[skip:]
-                    skip = 0
+            if at + piece.length > position:
+                repeat = False
+                if piece.term is not None:
+                    repeat = piece.term == last and piece.term.length <= REPEAT
+                    if not repeat:
+                        fetches.append(self.reader.fetch(self.recon, piece.term))
+                    last = piece.term
+                steps.append((piece, max(0, position - at), repeat))
             at += piece.length
-
-    def _term(self, term: Term, last_range: dict[tuple, bytes]) -> Iterator[bytes]:
-        """A term's bytes; a xorb URL that expired since the reconstruction was fetched (a
-        long or resumed pull) gets fresh URLs from a new reconstruction, once per term."""
-        assert self.recon is not None
+        terms = [piece.term for piece, _, repeat in steps if piece.term is not None and not repeat]
+        self._ahead = Ahead(self.reader.get, fetches, self._received)
+        kept: list[bytearray] = []
+        fetched = 0  # terms taken from the fetches so far
         try:
-            yield from self.reader.term_bytes(self.recon, term, self._received, last_range)
-            return
+            for piece, skip, repeat in steps:
+                if piece.local is not None:
+                    yield from self._copy(piece.local + skip, piece.length - skip)
+                    continue
+                assert piece.term is not None
+                keep = piece.term.length <= REPEAT
+                if not repeat:
+                    kept = []
+                    fetched += 1
+                for batch in iter(kept) if repeat else self._next_term(terms[fetched - 1:]):
+                    if keep and not repeat:
+                        kept.append(batch)
+                    if skip >= len(batch):
+                        skip -= len(batch)
+                        continue
+                    yield batch[skip:] if skip else batch
+                    skip = 0
+        finally:
+            self._ahead.close()
+
+    def _next_term(self, terms: list[Term]) -> Iterator[bytearray]:
+        """The bytes of ``terms[0]``. A xorb URL that expired since the reconstruction was
+        fetched (a long or resumed pull) gets fresh URLs from a new reconstruction, once per
+        term; the ranges still to come are fetched again from those."""
+        batches = self._ahead.next_batches()
+        try:
+            first = next(batches, None)
         except ExpiredUrl:  # raised before the term's first byte: nothing to take back
-            pass
-        self.recon = Recon(self.recon.terms, self.reader.reconstruction(self.xet_hash).fetch)
-        yield from self.reader.term_bytes(self.recon, term, self._received, last_range)
+            assert self.recon is not None
+            self._ahead.close()
+            self.recon = Recon(self.recon.terms, self.reader.reconstruction(self.xet_hash).fetch)
+            self._ahead = Ahead(self.reader.get, [self.reader.fetch(self.recon, t) for t in terms], self._received)
+            batches = self._ahead.next_batches()
+            first = next(batches, None)
+        if first is not None:
+            yield first
+            yield from batches
 
     def _received(self, n: int) -> None:
-        self.received += n
+        with self._lock:
+            self.received += n
 
     def _copy(self, offset: int, length: int) -> Iterator[bytes]:
         assert self.previous is not None
@@ -320,8 +309,9 @@ class XetSource:
 class XetPull:
     """Xet sources for the files of one pull run, one reader per pinned commit."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, get: Get) -> None:
         self.hub = hub
+        self.get = get
         self.readers: dict[tuple[str, str, str], XetReader] = {}
         self.lock = threading.Lock()
 
@@ -334,5 +324,5 @@ class XetPull:
         with self.lock:
             key = (repo_id, repo_type, commit)
             if key not in self.readers:
-                self.readers[key] = XetReader(self.hub, repo_id, repo_type, commit)
+                self.readers[key] = XetReader(self.hub, repo_id, repo_type, commit, self.get)
             return XetSource(self.readers[key], xet_hash, previous)

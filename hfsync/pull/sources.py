@@ -109,10 +109,11 @@ class _Endpoint:
 class HubSource:
     """The Hub, or a mirror speaking its protocol: files resolved by commit."""
 
-    def __init__(self, hub: Hub | _Endpoint, retry: Retry, name: str | None = None, xet: XetPull | None = None) -> None:
+    def __init__(self, hub: Hub | _Endpoint, retry: Retry, name: str | None = None, xet: bool = False) -> None:
         self.name = name or hub.endpoint
         self.downloader = Downloader(hub, retry)  # type: ignore[arg-type]  # endpoint and token are all it reads
-        self.xet = xet  # the Hub's Xet storage, for the files it stores there
+        # The Hub's Xet storage, for the files it stores there.
+        self.xet = XetPull(hub, self.downloader.get) if xet else None  # type: ignore[arg-type]
 
     def fetch(self, entry: LockedPull, file: LockedFile, target: Path, *, partial: Path, label: str,
               advance: Advance, accept: Accept | None, previous: LocalCopy | None = None) -> Fetched:
@@ -220,5 +221,5 @@ def open_sources(specs: Sequence[SourceSpec], hub: Hub | None, retry: Retry, not
         else:
             chain.append(OciSource(spec.url, _quick(retry)))
     if hub is not None:
-        chain.append(HubSource(hub, retry, xet=XetPull(hub)))
+        chain.append(HubSource(hub, retry, xet=True))
     return Sources(chain, note) if chain else None

@@ -239,3 +239,13 @@ def test_a_copy_the_record_says_is_the_previous_pin_is_not_read(two_revisions, s
     assert "1 downloaded (" in result.stdout
     assert target.read_bytes() == v2
     assert run("verify").exit_code == 0
+
+
+def test_a_slow_xorb_range_does_not_reorder_the_bytes(two_revisions, sandbox, project, run):
+    # The changed chunks are fetched while the reused ones are copied; they arrive late.
+    _, v2 = two_revisions
+    sandbox.add_faults([{"method": "GET", "path": "/sandbox-xet/xorb/", "action": "delay", "seconds": 1.0,
+                         "times": 1}])
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor/big/model.safetensors").read_bytes() == v2
