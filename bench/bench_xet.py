@@ -41,10 +41,13 @@ def _tensor_bytes(size: int) -> bytes:
 
 
 def _make_file(path: Path, size: int) -> None:
-    header = json.dumps({"__metadata__": {"format": "pt"}, "w": {"dtype": "F32", "shape": [size // 4]}}).encode()
+    """A valid safetensors file of about ``size`` bytes: one F32 tensor of float-like data."""
+    count = (size - 128) // 4
+    header = json.dumps({"w": {"dtype": "F32", "shape": [count], "data_offsets": [0, count * 4]}}).encode()
+    header += b" " * (-len(header) % 8)
     with open(path, "wb") as f:
         f.write(len(header).to_bytes(8, "little") + header)
-        left = size - 8 - len(header)
+        left = count * 4
         while left > 0:
             piece = min(64 * MIB, left)
             f.write(_tensor_bytes(piece))
@@ -52,12 +55,12 @@ def _make_file(path: Path, size: int) -> None:
 
 
 def _rewrite(path: Path, fraction: float) -> None:
-    """Rewrite one contiguous region (one tensor) of ``fraction`` of the file, in place."""
+    """Rewrite one contiguous region (one tensor) of ``fraction`` of the file, in place,
+    on whole float32 values."""
     size = path.stat().st_size
-    length = int(size * fraction)
     with open(path, "r+b") as f:
-        f.seek(size // 2)
-        f.write(_tensor_bytes(length))
+        f.seek(size // 2 // 4 * 4)
+        f.write(_tensor_bytes(int(size * fraction) // 4 * 4))
 
 
 def _serve(data: Path) -> tuple[subprocess.Popen, SandboxHandle]:

@@ -25,7 +25,6 @@ not grow with the file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -36,31 +35,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_xet import _serve, _tensor_bytes
+from bench_xet import _make_file, _rewrite, _serve
 
 MIB = 1024 * 1024
 SERVED = ("GET xorb-range", "GET reconstruction", "GET resolve", "GET lfs-download")
-
-
-def _make(path: Path, size: int, seed_bytes: bytes = b"") -> None:
-    """A valid safetensors file of about ``size`` bytes: one F32 tensor of float-like data."""
-    count = (size - 128) // 4
-    header = json.dumps({"w": {"dtype": "F32", "shape": [count], "data_offsets": [0, count * 4]}}).encode()
-    header += b" " * (-len(header) % 8)
-    with open(path, "wb") as f:
-        f.write(len(header).to_bytes(8, "little") + header)
-        left = count * 4
-        while left > 0:
-            piece = min(64 * MIB, left)
-            f.write(_tensor_bytes(piece))
-            left -= piece
-
-
-def _rewrite(path: Path, fraction: float) -> None:
-    size = path.stat().st_size
-    with open(path, "r+b") as f:
-        f.seek(size // 2 // 4 * 4)
-        f.write(_tensor_bytes(int(size * fraction) // 4 * 4))
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -121,7 +99,7 @@ def _timed_peer(hub, home: Path, code: str, *args: str) -> float:  # type: ignor
 def next_revision(hub, root: Path, size: int, changed: float, repeat: int) -> None:  # type: ignore[no-untyped-def]
     src = root / "next-src"
     src.mkdir()
-    _make(src / "model.safetensors", size)
+    _make_file(src / "model.safetensors", size)
     _upload(hub, root / "up", "sandbox/next", src)
     project = root / "next-project"
     project.mkdir()
@@ -168,7 +146,7 @@ def full_pull(hub, root: Path, files: int, file_size: int, repeat: int) -> None:
     src = root / "full-src"
     src.mkdir()
     for i in range(files):
-        _make(src / f"model-{i:05d}.safetensors", file_size)
+        _make_file(src / f"model-{i:05d}.safetensors", file_size)
     _upload(hub, root / "up", "sandbox/full", src)
     project = root / "full-project"
     project.mkdir()
