@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import getproxies
 
 from hfsync import __version__
+from hfsync.errors import HubError
 from hfsync.hub import trace
 from hfsync.hub.client import Hub, library_version
 from hfsync.hub.getpool import GetPool
@@ -51,6 +52,11 @@ def _refuse(status: int, headers: Sequence[tuple[str, str]], body: bytes, url: s
 
     hf_raise_for_status(httpx2.Response(status, headers=list(headers), content=body,
                                         request=httpx2.Request("GET", url)))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def _user_agent() -> str:
@@ -123,6 +129,10 @@ class Reader:
         reply = self.get(path, params)
         items = list(reply.data)
         while reply.next_url:
+            if _origin(reply.next_url) != _origin(self.hub.endpoint):
+                # The next page would carry the token: only to the Hub itself.
+                raise HubError(f"the Hub's listing of {urlsplit(self.hub.endpoint + path).path} named its next "
+                               f"page on another host ({_origin(reply.next_url)}); it was not followed")
             reply = self.get(reply.next_url)
             items += reply.data
         return items

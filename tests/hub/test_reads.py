@@ -90,3 +90,27 @@ def test_with_a_proxy_configured_the_reads_go_through_huggingface_hubs_client(sa
     assert Reader(hub).pool is None
     HfApi(endpoint=sandbox.url, token=sandbox.token).create_repo("sandbox/proxied")
     assert Publisher(hub).read("sandbox/proxied", "model", "main").exists
+
+
+def test_a_next_page_on_another_host_is_not_followed_and_never_gets_the_token(httpserver):
+    from werkzeug import Response
+
+    token = "hf_" + "NextPageTokenCanary0123456789ab"
+    other = "http://127.0.0.1:9/api/models/a/b/tree/main?cursor=x"  # nothing listens there
+    seen: list[str] = []
+
+    def listing(request):  # type: ignore[no-untyped-def]
+        seen.append(request.headers.get("authorization", ""))
+        return Response("[]", content_type="application/json", headers={"Link": f'<{other}>; rel="next"'})
+
+    httpserver.expect_request("/api/models/a/b/tree/main").respond_with_handler(listing)
+    reader = Reader(Hub(httpserver.url_for("").rstrip("/"), token))
+    try:
+        with pytest.raises(HubError) as caught:
+            reader.pages("/api/models/a/b/tree/main")
+    finally:
+        reader.close()
+    assert caught.value.message == ("the Hub's listing of /api/models/a/b/tree/main named its next page on "
+                                    "another host (http://127.0.0.1:9); it was not followed")
+    assert seen == [f"Bearer {token}"]
+    assert token not in caught.value.message
