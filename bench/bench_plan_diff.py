@@ -108,7 +108,7 @@ def plan_cost(args: argparse.Namespace) -> None:
 
 def markdown_size() -> None:
     from hfsync.inspect.compare import compare
-    from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
+    from hfsync.model.plan import Action, FileChange, Plan, TargetChange
     from hfsync.render import render
     from hfsync.render.markdown import LIMIT
     from hfsync.units import utf16_length

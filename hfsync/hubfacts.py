@@ -128,3 +128,8 @@ def is_valid_repo_id(repo_id: str) -> bool:
     """Whether the Hub accepts ``repo_id`` ("name" or "namespace/name"), as huggingface_hub checks it."""
     return (repo_id.count("/") <= 1 and _REPO_ID.fullmatch(repo_id) is not None
             and "--" not in repo_id and ".." not in repo_id and not repo_id.endswith(".git"))
+
+
+def target_key(repo_type: str, repo_id: str) -> str:
+    """A target's address in plans, locks and --target: ``type:id``, but the plain id for models."""
+    return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"

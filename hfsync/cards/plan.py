@@ -22,7 +22,7 @@ from hfsync.cards.generate import generate
 from hfsync.cards.generate import inputs as card_inputs
 from hfsync.errors import HfsyncError
 from hfsync.manifest.model import RepoTarget
-from hfsync.publish.remote import RemoteRepo
+from hfsync.model.remote import RemoteRepo
 
 README = "README.md"
 

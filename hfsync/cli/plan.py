@@ -34,7 +34,7 @@ def plan(
     from hfsync.errors import HfsyncError
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.publish.plan import write
+    from hfsync.model.plan import write
     from hfsync.publish.planner import plan_manifests
     from hfsync.render import render
 

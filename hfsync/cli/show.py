@@ -15,7 +15,7 @@ from hfsync.cli.main import Options, cli
 @click.pass_obj
 def show(obj: Options, plan_file: Path, fmt: str) -> int:
     """Show a plan saved with `hfsync plan --out PLAN`, without reaching the Hub."""
-    from hfsync.publish.plan import read
+    from hfsync.model.plan import read
     from hfsync.render import render
 
     click.echo(render(read(plan_file), fmt, obj.color), nl=False)

@@ -27,11 +27,12 @@ import yaml
 from huggingface_hub import constants
 from huggingface_hub.utils import CacheNotFound, HFCacheInfo, scan_cache_dir
 
-from hfsync.discover.reports import Item
 from hfsync.errors import HfsyncError
 from hfsync.manifest.model import Manifest
+from hfsync.model.discover import Item
+from hfsync.model.lock import LockedPull
 from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import LockedPull, read_lock
+from hfsync.pull.lockfile import read_lock
 
 if TYPE_CHECKING:
     pass

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from hfsync.discover.reports import Found, RepoReport, Verdict
 from hfsync.discover.session import Lookup
 from hfsync.hub.discover import card_text, head_commit, repo_info
 from hfsync.hub.metacache import is_commit
 from hfsync.hubfacts import REPO_TYPES, is_pickle_file, license_of
 from hfsync.manifest.model import Policy
+from hfsync.model.discover import Found, RepoReport, Verdict
 
 
 def parse_id(text: str, repo_type: str | None) -> tuple[str, str]:

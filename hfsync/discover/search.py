@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hfsync.discover.reports import Found
 from hfsync.discover.session import Lookup
 from hfsync.errors import HfsyncError
 from hfsync.hub.discover import SORTS, Listing, list_repos
+from hfsync.model.discover import Found
 
 if TYPE_CHECKING:
     pass

@@ -65,7 +65,7 @@ def plan_markdown(path: Path, limit: int | None = None) -> str:
         raise GitHubError(f"{path}: cannot read: {error}") from None
     if not text.lstrip().startswith("{"):
         return text
-    from hfsync.publish.plan import read
+    from hfsync.model.plan import read
     from hfsync.render import render
 
     return render(read(path), "markdown", limit=limit)

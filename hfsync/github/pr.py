@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hfsync.github.api import Api, Forbidden, GitHubContext, Outcome, html_url
 from hfsync.github.comment import BODY_LIMIT, append_summary, truncate
-from hfsync.pull.upgrades import UpgradeReport
+from hfsync.model.upgrade import UpgradeReport
 
 
 def upgrade_pull_requests(

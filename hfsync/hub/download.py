@@ -40,7 +40,7 @@ from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.hub.streamhash import StreamHashes
-from hfsync.pull.lockfile import LockedFile
+from hfsync.model.lock import LockedFile
 
 CHUNK = 1024 * 1024
 # Smaller files restart rather than resume across runs: a sidecar would cost more than it saves.

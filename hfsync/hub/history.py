@@ -15,7 +15,7 @@ from huggingface_hub.utils._pagination import paginate
 from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import Retry
-from hfsync.pull.upgrades import UpstreamCommit
+from hfsync.model.upgrade import UpstreamCommit
 
 
 def commits_between(hub: Hub, retry: Retry, repo_id: str, repo_type: str, old: str | None, new: str,

@@ -26,7 +26,7 @@ from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
 from hfsync.hub.reads import Reader, card_data
-from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
+from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete, HfApi

@@ -13,7 +13,7 @@ from hfsync.hub.metacache import CachedReads, MetadataCache
 from hfsync.hub.reads import Reader, card_data
 from hfsync.hub.retry import Retry
 from hfsync.hubfacts import license_of
-from hfsync.pull.lockfile import LockedFile
+from hfsync.model.lock import LockedFile
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

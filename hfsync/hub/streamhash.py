@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import blake3
 
-from hfsync.pull.lockfile import LockedFile
+from hfsync.model.lock import LockedFile
 
 # From this size on a file is hashed beside its transfer; below, a thread costs more than it saves.
 THREADED = 16 * 1024 * 1024

@@ -4,5 +4,5 @@ One module per kind of content: text (unified diff), json (by key path), card (f
 matter by key, body as text), safetensors and gguf (from their headers), tabular (CSV
 and JSON Lines columns and rows). Nothing here reads the disk or the Hub: callers pass
 the bytes (the planner reads them within its budget; the upgrade summary too). Results
-are ``hfsync.inspect.model`` data, which a plan carries and renderers show.
+are ``hfsync.model.inspect`` data, which a plan carries and renderers show.
 """

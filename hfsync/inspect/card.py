@@ -7,8 +7,8 @@ from typing import Any
 import yaml
 
 from hfsync.inspect.jsonkeys import diff_json
-from hfsync.inspect.model import Entry
 from hfsync.inspect.text import unified
+from hfsync.model.inspect import Entry
 
 
 def split(text: str) -> tuple[dict[str, Any], str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from hfsync.inspect import gguf, safetensors, tabular
 from hfsync.inspect.card import diff_card
 from hfsync.inspect.jsonkeys import diff_json, parse
-from hfsync.inspect.model import FileDiff, none
 from hfsync.inspect.text import counts, decode, unified
+from hfsync.model.inspect import FileDiff, none
 
 SUMMARY_LINES = 40
 SUMMARY_ENTRIES = 30

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hfsync.inspect.model import Entry
+from hfsync.model.inspect import Entry
 
 
 def parse(text: str) -> Any:

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hfsync.inspect.model import Entry
+from hfsync.model.inspect import Entry
 from hfsync.units import human_size
 
 # The safetensors library's own limit on the header.

@@ -7,7 +7,7 @@ import io
 import json
 from dataclasses import dataclass
 
-from hfsync.inspect.model import Entry
+from hfsync.model.inspect import Entry
 
 # Objects of a JSON Lines file looked at for its columns.
 SAMPLE_ROWS = 100

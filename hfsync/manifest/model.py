@@ -11,14 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hfsync.hubfacts import target_key
 from hfsync.manifest.yamlpos import Document, Key
 
 DEFAULT_MANIFEST = "hfsync.yaml"
-
-
-def target_key(repo_type: str, repo_id: str) -> str:
-    """A target's address in plans, locks and --target: ``type:id``, but the plain id for models."""
-    return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
 
 
 @dataclass(frozen=True)

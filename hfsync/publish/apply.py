@@ -23,8 +23,8 @@ from pathlib import Path
 from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
+from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
-from hfsync.publish.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.provenance import commit_description, run_url
 from hfsync.units import human_size
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from hfsync.errors import HfsyncError
 from hfsync.inspect import gguf, safetensors
 from hfsync.inspect.compare import compare, kind_of
-from hfsync.inspect.model import FileDiff, none
-from hfsync.publish.plan import Action, FileChange, TargetChange
+from hfsync.model.inspect import FileDiff, none
+from hfsync.model.plan import Action, FileChange, TargetChange
 from hfsync.publish.secrets import Finding, scan_text
 from hfsync.units import human_size
 

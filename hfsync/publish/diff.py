@@ -14,8 +14,8 @@ from typing import Any
 
 from hfsync.digests import Digests
 from hfsync.manifest.model import RepoTarget
-from hfsync.publish.plan import Action, FileChange, MetadataChange, RefChange, SettingChange, TargetChange
-from hfsync.publish.remote import RemoteRepo
+from hfsync.model.plan import Action, FileChange, MetadataChange, RefChange, SettingChange, TargetChange
+from hfsync.model.remote import RemoteRepo
 from hfsync.publish.source import selected
 
 # Files the Hub stores through LFS whatever their size: the patterns of the

@@ -26,9 +26,9 @@ from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError
 from hfsync.log import register_secret
 from hfsync.manifest.model import Manifest, RepoTarget
+from hfsync.model.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.baseline import Baseline, find_baseline
 from hfsync.publish.checks import card_license
-from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.secrets import (
     SCAN_VERSION,
     Finding,

@@ -27,10 +27,10 @@ from hfsync.hub.client import library_version
 from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
+from hfsync.model.plan import Action, Plan, Provenance, TargetChange
+from hfsync.model.remote import RemoteRepo
 from hfsync.publish.diff import LocalFile, target_change
 from hfsync.publish.gate import review, scan_uploads
-from hfsync.publish.plan import Action, Plan, Provenance, TargetChange
-from hfsync.publish.remote import RemoteRepo
 from hfsync.publish.source import source_files
 from hfsync.pull.drift import plan_pulls, pull_names
 

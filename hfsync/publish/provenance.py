@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from hfsync.publish.plan import Provenance
+from hfsync.model.plan import Provenance
 
 
 def run_url(environ: Mapping[str, str]) -> str | None:

@@ -20,7 +20,7 @@ from hfsync.hub.client import Hub
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Workspace
 from hfsync.manifest.policy import pull_problem
-from hfsync.publish.plan import Action, Change, TargetChange
+from hfsync.model.plan import Action, Change, TargetChange
 
 KIND = "pull"
 

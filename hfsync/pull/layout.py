@@ -33,8 +33,8 @@ from huggingface_hub.file_download import repo_folder_name
 from hfsync.environment import cache_dir
 from hfsync.errors import HfsyncError
 from hfsync.manifest.model import Pull
+from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.paths import atomic_write
-from hfsync.pull.lockfile import LockedFile, LockedPull
 from hfsync.pull.selection import unsafe_path_reason
 
 

@@ -18,7 +18,8 @@ from hfsync.hub.client import Hub
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.manifest.policy import check_pulls
-from hfsync.pull.lockfile import VERSION, LockFile, read_lock, stale_reasons, write_lock
+from hfsync.model.lock import VERSION, LockFile
+from hfsync.pull.lockfile import read_lock, stale_reasons, write_lock
 from hfsync.pull.resolve import Resolved, resolve
 from hfsync.pull.selection import check_targets, selected_pulls
 

@@ -18,7 +18,6 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,81 +25,14 @@ import yaml
 
 from hfsync import schemas
 from hfsync.errors import LockError, Problem
-from hfsync.manifest.model import Manifest, Policy, Pull, target_key
+from hfsync.manifest.model import Manifest, Policy, Pull
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
+from hfsync.model.lock import VERSION, LockedFile, LockedPull, LockFile, Variant
 from hfsync.paths import atomic_write
 from hfsync.pull import locktext
 
 HEADER = "# Pins for the pulls of {manifest}. Written by `hfsync lock`; do not edit by hand.\n"
-
-
-VERSION = 2
-
-
-@dataclass(frozen=True)
-class LockedFile:
-    """One pinned file: the Hub's digest (sha256 for LFS, git blob id otherwise), and its
-    Xet hash when the Hub gives one."""
-
-    path: str
-    size: int
-    sha256: str | None = None
-    git_oid: str | None = None
-    xet_hash: str | None = None
-
-    @property
-    def etag(self) -> str:
-        """The Hub's name for this content: what the HF cache calls its blob."""
-        return self.sha256 or self.git_oid or ""
-
-    @property
-    def digest(self) -> str:
-        """The Hub digest with its kind, for messages and sidecars: ``sha256:...`` or ``git:...``."""
-        return f"sha256:{self.sha256}" if self.sha256 else f"git:{self.git_oid}"
-
-
-@dataclass(frozen=True)
-class Variant:
-    """The GGUF file chosen for ``variant: auto`` (or a named variant), and why."""
-
-    name: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class LockedPull:
-    """One pull as the lock pins it: the revision asked for, the commit it resolved to,
-    the request it answers (``fingerprint``), and every selected file."""
-
-    id: str
-    type: str
-    revision: str
-    commit: str
-    request: str
-    files: tuple[LockedFile, ...]
-    variant: Variant | None = None
-
-    @property
-    def key(self) -> str:
-        return target_key(self.type, self.id)
-
-    @property
-    def size(self) -> int:
-        return sum(f.size for f in self.files)
-
-
-@dataclass(frozen=True)
-class LockFile:
-    """A manifest's lock file: its pinned pulls."""
-
-    path: Path
-    pulls: tuple[LockedPull, ...] = ()
-    version: int = VERSION  # the format it was read in: an older one is rewritten by `hfsync lock`
-
-    def get(self, pull_type: str, pull_id: str) -> LockedPull | None:
-        """The pin of the pull of that type and id, None when the lock has none."""
-        return next((p for p in self.pulls if (p.type, p.id) == (pull_type, pull_id)), None)
 
 
 def allows_unsafe(pull: Pull, policy: Policy) -> bool:

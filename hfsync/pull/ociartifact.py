@@ -16,7 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from hfsync.pull.lockfile import LockedFile, LockedPull
+from hfsync.model.lock import LockedFile, LockedPull
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 ARTIFACT_TYPE = "application/vnd.cncf.model.manifest.v1+json"

@@ -15,7 +15,7 @@ from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.oci import Reference, Registry
 from hfsync.hub.retry import Retry
-from hfsync.pull.lockfile import LockedFile, LockedPull
+from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.pull.ociartifact import ArtifactMismatch, pinned_layers
 
 

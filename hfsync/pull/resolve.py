@@ -9,7 +9,8 @@ from hfsync.hub.client import Hub
 from hfsync.hub.repofiles import files_at_commit, resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull
-from hfsync.pull.lockfile import LockedPull, allows_unsafe, fingerprint
+from hfsync.model.lock import LockedPull
+from hfsync.pull.lockfile import allows_unsafe, fingerprint
 from hfsync.pull.selection import check_paths, mem_available, select, set_aside
 
 log = logging.getLogger("hfsync.lock")

@@ -16,7 +16,7 @@ from huggingface_hub.utils import filter_repo_objects
 from hfsync.errors import HfsyncError, HubError, PolicyError
 from hfsync.hubfacts import is_pickle_file
 from hfsync.manifest.model import Manifest, Pull, Workspace
-from hfsync.pull.lockfile import LockedFile, LockedPull, Variant
+from hfsync.model.lock import LockedFile, LockedPull, Variant
 
 # The fraction of MemAvailable a model may take: the rest is for the KV cache and the
 # process itself. An explicit max_memory is taken as given.

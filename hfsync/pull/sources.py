@@ -28,7 +28,7 @@ from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.retry import Retry
 from hfsync.hub.xetpull import LocalCopy, XetPull
 from hfsync.manifest.model import Manifest
-from hfsync.pull.lockfile import LockedFile, LockedPull
+from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.pull.ocisource import NotInSource, OciSource
 
 # A mirror that fails is passed over quickly: the next source has the same bytes.

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hfsync.errors import VerifyError
+from hfsync.model.lock import LockedFile
 from hfsync.paths import atomic_write
-from hfsync.pull.lockfile import LockedFile
 
 VERSION = 1
 

@@ -22,10 +22,11 @@ from hfsync.hub.retry import Retry
 from hfsync.inspect.safetensors import Header, SafetensorsError, diff_headers, header_length, read_header
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.manifest.policy import pull_problem
-from hfsync.pull.lockfile import LockedFile, LockedPull, LockFile, read_lock, write_lock
+from hfsync.model.lock import LockedFile, LockedPull, LockFile
+from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport
+from hfsync.pull.lockfile import read_lock, write_lock
 from hfsync.pull.resolve import resolve
 from hfsync.pull.selection import check_targets, selected_pulls
-from hfsync.pull.upgrades import FileMove, PullMove, TensorMove, UpgradeReport
 from hfsync.units import human_size
 
 # The first read of a safetensors file: enough for the header of any but the largest

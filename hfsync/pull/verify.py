@@ -24,8 +24,9 @@ import blake3
 from hfsync import digests
 from hfsync.errors import LockError, VerifyError
 from hfsync.manifest.model import Workspace
+from hfsync.model.lock import LockedFile
 from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import LockedFile, read_lock
+from hfsync.pull.lockfile import read_lock
 from hfsync.pull.metrics import PullRecord
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state

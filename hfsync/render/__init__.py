@@ -9,8 +9,8 @@ from __future__ import annotations
 import json as _json
 from typing import Any
 
-from hfsync.inspect.model import FileDiff
-from hfsync.publish.plan import Action, Plan, TargetChange
+from hfsync.model.inspect import FileDiff
+from hfsync.model.plan import Action, Plan, TargetChange
 from hfsync.units import human_size
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from hfsync.discover.reports import Item
+from hfsync.model.discover import Item
 from hfsync.units import describe_age, human_size
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfsync.publish.plan import Action, Plan
+from hfsync.model.plan import Action, Plan
 from hfsync.render import SYMBOLS, block, change_lines, heading, summary
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}

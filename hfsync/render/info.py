@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hfsync.discover.reports import RepoReport
+from hfsync.model.discover import RepoReport
 from hfsync.units import count, human_size
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfsync.publish.plan import Plan
+from hfsync.model.plan import Plan
 
 
 def render(plan: Plan) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from hfsync.publish.plan import Action, Plan, TargetChange
+from hfsync.model.plan import Action, Plan, TargetChange
 from hfsync.render import SYMBOLS, Row, change_lines, heading, summary
 from hfsync.units import human_size, utf16_length
 

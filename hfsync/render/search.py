@@ -6,7 +6,7 @@ import json
 
 from rich.table import Table
 
-from hfsync.discover.reports import Found
+from hfsync.model.discover import Found
 
 
 def results_table(results: list[Found]) -> Table:

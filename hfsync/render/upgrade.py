@@ -8,8 +8,8 @@ their first lines, then left out, and the table always stays.
 
 from __future__ import annotations
 
-from hfsync.inspect.model import Entry
-from hfsync.pull.upgrades import PullMove, UpgradeReport
+from hfsync.model.inspect import Entry
+from hfsync.model.upgrade import PullMove, UpgradeReport
 from hfsync.units import human_size
 
 GITHUB_LIMIT = 65_536

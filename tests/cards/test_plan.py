@@ -9,7 +9,7 @@ import pytest
 from hfsync.cards.plan import plan_card
 from hfsync.errors import HfsyncError
 from hfsync.manifest.load import load
-from hfsync.publish.remote import RemoteRepo
+from hfsync.model.remote import RemoteRepo
 
 
 @pytest.mark.parametrize("card", ["---\n- a: [\n---\n# Remote\n", "---\n- a list\n---\n", "---\nkey: [\n---"])

@@ -17,7 +17,7 @@ import yaml
 from huggingface_hub import HfApi
 
 from hfsync import schemas
-from hfsync.publish.plan import write
+from hfsync.model.plan import write
 from hfsync.render import render
 from tests.helpers import hfsync
 from tests.publish.fakes import fixed_plan

@@ -110,7 +110,7 @@ def test_verbose_traceback_of_an_expected_error_is_redacted(tmp_path, monkeypatc
 
 
 def test_plan_out_to_a_folder_that_cannot_be_made_is_an_error_not_a_bug(tmp_path):
-    from hfsync.publish.plan import write
+    from hfsync.model.plan import write
     from tests.publish.fakes import fixed_plan
 
     blocker = tmp_path / "file"

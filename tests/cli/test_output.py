@@ -30,7 +30,7 @@ def test_verify_counts_in_english(missing, text):
 
 
 def test_a_drifted_pull_is_not_shown_as_a_repo_apply_would_update():
-    from hfsync.publish.plan import Action, Change, Plan, TargetChange
+    from hfsync.model.plan import Action, Change, Plan, TargetChange
     from hfsync.render import render
 
     drift = Change("pull-drift", Action.UPDATE, "acme/base", {}, "main moved 1111111 -> 2222222 past the lock")

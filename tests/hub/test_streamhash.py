@@ -11,7 +11,7 @@ import pytest
 
 from hfsync.hub import streamhash
 from hfsync.hub.streamhash import StreamHashes
-from hfsync.pull.lockfile import LockedFile
+from hfsync.model.lock import LockedFile
 
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 SHA = hashlib.sha256(DATA).hexdigest()

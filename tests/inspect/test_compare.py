@@ -9,7 +9,7 @@ import pytest
 
 from hfsync.inspect.compare import SUMMARY_LINES, compare, kind_of
 from hfsync.inspect.gguf import GGUFError, Truncated, read_header
-from hfsync.inspect.model import Entry, FileDiff
+from hfsync.model.inspect import Entry, FileDiff
 from tests.inspect.samples import gguf_bytes, safetensors_bytes
 
 

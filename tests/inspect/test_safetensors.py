@@ -7,7 +7,6 @@ import struct
 
 import pytest
 
-from hfsync.inspect.model import Entry
 from hfsync.inspect.safetensors import (
     SafetensorsError,
     Tensor,
@@ -17,6 +16,7 @@ from hfsync.inspect.safetensors import (
     read_header,
     shard_names,
 )
+from hfsync.model.inspect import Entry
 from tests.pull.conftest import safetensors_bytes
 
 

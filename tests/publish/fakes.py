@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hfsync.digests import Digests
 from hfsync.manifest.model import Card, Location, RepoTarget, Source, Space
-from hfsync.publish.plan import (
+from hfsync.model.plan import (
     Action,
     Change,
     FileChange,

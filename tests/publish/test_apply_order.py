@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hfsync.errors import HubError
+from hfsync.model.plan import Action, FileChange, Provenance, RefChange, SettingChange, TargetChange
 from hfsync.publish.apply import apply_target
-from hfsync.publish.plan import Action, FileChange, Provenance, RefChange, SettingChange, TargetChange
 from tests.publish.fakes import H1, sha
 
 

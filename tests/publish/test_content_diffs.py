@@ -12,7 +12,7 @@ import pytest
 from hfsync.hub import Hub
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.load import load
-from hfsync.publish.plan import Plan
+from hfsync.model.plan import Plan
 from hfsync.publish.planner import make_plan
 from hfsync.render import render
 from tests.publish.review_scenario import TOKEN, after, before

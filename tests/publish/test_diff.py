@@ -8,9 +8,9 @@ import pytest
 
 from hfsync.errors import HfsyncError
 from hfsync.manifest.model import Source
+from hfsync.model.plan import Action, Plan
+from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
 from hfsync.publish.diff import LocalFile, file_changes, predict_lfs, setting_changes, target_change
-from hfsync.publish.plan import Action, Plan
-from hfsync.publish.remote import MISSING, RemoteFile, RemoteRepo
 from tests.publish.fakes import H1, digests, fixed_plan, space_target, target
 
 

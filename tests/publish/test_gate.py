@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hfsync.model.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.gate import gate
-from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
 from tests.publish.secret_corpus import Plant, plants, write
 
 UPLOAD_ROUTES = ("POST preupload", "POST lfs-batch", "PUT lfs-upload", "POST commit")

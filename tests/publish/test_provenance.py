@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import git
 
-from hfsync.publish.plan import Provenance
+from hfsync.model.plan import Provenance
 from hfsync.publish.provenance import collect, commit_description, run_url
 
 

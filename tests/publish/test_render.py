@@ -10,7 +10,7 @@ import click
 import jsonschema
 import pytest
 
-from hfsync.publish.plan import Action, Plan, SettingChange, TargetChange, schema
+from hfsync.model.plan import Action, Plan, SettingChange, TargetChange, schema
 from hfsync.render import render, summary
 from hfsync.units import human_size
 from tests.publish.fakes import fixed_plan

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from hfsync.inspect.compare import compare
-from hfsync.inspect.model import Entry, FileDiff
-from hfsync.publish.plan import Action, FileChange, Plan, TargetChange
+from hfsync.model.inspect import Entry, FileDiff
+from hfsync.model.plan import Action, FileChange, Plan, TargetChange
 from hfsync.render import render
 from hfsync.render.markdown import LIMIT
 from hfsync.units import utf16_length

@@ -8,7 +8,7 @@ import os
 import jsonschema
 from huggingface_hub import HfApi
 
-from hfsync.publish.plan import schema
+from hfsync.model.plan import schema
 
 MANIFEST = "version: 1\nrepos:\n  - id: sandbox/s1\n    source: {path: m}\n"
 
@@ -70,8 +70,8 @@ def test_race_after_the_check_is_refused_by_the_hub(project, sandbox):
     """parent_commit: a commit landing between the freshness check and ours gets a 412."""
     from hfsync.hub import Hub
     from hfsync.hub.publish import Publisher
+    from hfsync.model.plan import read
     from hfsync.publish.apply import apply_plan
-    from hfsync.publish.plan import read
 
     out = setup(project)
     plan = read(out)
@@ -229,8 +229,8 @@ def test_two_applies_creating_one_repo_make_one_commit(project, sandbox):
     # must still not commit twice.
     from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
+    from hfsync.model.plan import read
     from hfsync.publish.apply import apply_plan
-    from hfsync.publish.plan import read
 
     result = apply_plan(read(second), Publisher(Hub(sandbox.url, sandbox.token)))
     assert result.failures == []

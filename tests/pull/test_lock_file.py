@@ -8,17 +8,8 @@ import pytest
 
 from hfsync.errors import LockError
 from hfsync.manifest.model import Location, Manifest, Policy, Pull
-from hfsync.pull.lockfile import (
-    LockedFile,
-    LockedPull,
-    LockFile,
-    Variant,
-    dumps,
-    fingerprint,
-    read_lock,
-    stale_reasons,
-    write_lock,
-)
+from hfsync.model.lock import LockedFile, LockedPull, LockFile, Variant
+from hfsync.pull.lockfile import dumps, fingerprint, read_lock, stale_reasons, write_lock
 
 B3 = "b" * 64
 SHA = "a" * 64

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from hfsync.errors import LockError
+from hfsync.model.lock import LockedFile, LockedPull, LockFile, Variant
 from hfsync.pull import locktext
-from hfsync.pull.lockfile import HEADER, LockedFile, LockedPull, LockFile, Variant, dumps, read_lock, write_lock
+from hfsync.pull.lockfile import HEADER, dumps, read_lock, write_lock
 
 SHA = "ab" * 32
 OID = "cd" * 20

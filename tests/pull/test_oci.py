@@ -263,7 +263,7 @@ def test_bearer_token_flow_and_the_token_never_shows(httpserver, monkeypatch, tm
     ({"annotations": {"org.opencontainers.image.title": "config.json"}}, "names another dev.hfsync.lock.git-oid"),
 ])
 def test_a_hostile_artifact_layer_is_refused(change, expected):
-    from hfsync.pull.lockfile import LockedFile, LockedPull
+    from hfsync.model.lock import LockedFile, LockedPull
     from hfsync.pull.ociartifact import ArtifactMismatch, pinned_layers
 
     file = LockedFile("config.json", 19, git_oid="a" * 40)
@@ -284,8 +284,8 @@ def test_a_blob_cut_off_mid_body_resumes_with_range(httpserver, tmp_path, monkey
     from werkzeug import Response
 
     from hfsync.hub.retry import Retry, RetryPolicy
+    from hfsync.model.lock import LockedFile, LockedPull
     from hfsync.pull import ociartifact
-    from hfsync.pull.lockfile import LockedFile, LockedPull
     from hfsync.pull.ocisource import OciSource
 
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "none.json"))

@@ -8,7 +8,7 @@ import pytest
 
 from hfsync.errors import PolicyError
 from hfsync.manifest.model import Location, Pull
-from hfsync.pull.lockfile import LockedFile
+from hfsync.model.lock import LockedFile
 from hfsync.pull.selection import mem_available, quant_label, select, unsafe_path_reason
 
 GIB = 2**30

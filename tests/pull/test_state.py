@@ -156,7 +156,7 @@ def test_the_cache_layout_keeps_its_record_in_hfsync_s_cache(sandbox, make_repo,
 
 
 def test_a_record_refutes_only_other_content_by_a_digest_of_the_same_kind():
-    from hfsync.pull.lockfile import LockedFile
+    from hfsync.model.lock import LockedFile
     from hfsync.pull.state import Recorded
 
     record = Recorded(5, 1, 2, "sha256:" + "a" * 64, "b" * 64)

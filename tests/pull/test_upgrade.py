@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from hfsync.inspect.model import Entry
-from hfsync.pull.upgrades import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
+from hfsync.model.inspect import Entry
+from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
 from hfsync.render.upgrade import markdown
 from tests.pull.conftest import safetensors_bytes
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from hfsync import schemas
 from hfsync.errors import HfsyncError
-from hfsync.inspect.model import FileDiff
+from hfsync.model.inspect import FileDiff
 from hfsync.paths import atomic_write
 
 FORMAT_VERSION = 2

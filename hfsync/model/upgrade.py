@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfsync.inspect.model import Entry
+from hfsync.model.inspect import Entry
 
 
 @dataclass(frozen=True)
