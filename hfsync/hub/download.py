@@ -41,6 +41,7 @@ from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.model.lock import LockedFile
+from hfsync.paths import new_file_mode
 
 CHUNK = 1024 * 1024
 # Smaller files restart rather than resume across runs: a sidecar would cost more than it saves.
@@ -110,8 +111,9 @@ def _disk(path: Path) -> Iterator[None]:
 class _Partial:
     """The partial file of a destination, and the sidecar naming what it will become."""
 
-    def __init__(self, target: Path, path: Path, file: LockedFile) -> None:
+    def __init__(self, target: Path, path: Path, file: LockedFile, mode: int) -> None:
         self.target = target
+        self.mode = mode  # the final file's permissions; the partial stays private until verified
         self.path = path
         self.sidecar = self.path.with_name(self.path.name + ".json")
         self.file = file
@@ -201,6 +203,7 @@ class _Partial:
         """
         try:
             with _disk(self.target):
+                os.fchmod(self.handle.fileno(), self.mode)  # its bytes are verified: durable with them
                 os.fsync(self.handle.fileno())
             if accept is not None:
                 try:
@@ -258,6 +261,7 @@ class Downloader:
     def __init__(self, hub: Hub, retry: Retry) -> None:
         self.hub = hub
         self.retry = retry
+        self.mode = new_file_mode()  # as `hf download` leaves files: readable by others under umask 022
         self.headers = build_hf_headers(
             token=hub.token or False, library_name="hfsync", library_version=__version__,
             headers={"Accept-Encoding": "identity"},
@@ -317,7 +321,7 @@ class Downloader:
         given, supplies the bytes instead of ``url``, under the same checks.
         """
         for attempt in (1, 2):
-            sink = _Partial(target, partial, file)
+            sink = _Partial(target, partial, file, self.mode)
             hashes = StreamHashes(file)
             reported = 0
             handed_off = False
