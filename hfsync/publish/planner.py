@@ -249,10 +249,17 @@ def diffed(
     return lambda: finish(flagged)
 
 
+NO_TOKEN = ("no Hub token: a private repo cannot be seen without one, so this repo may exist already, "
+            "and creating it needs a token (set HF_TOKEN, pass --token or run `hf auth login`)")
+
+
 def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
     """Warn on each repo to create in a namespace the token's user neither is nor belongs to:
-    a PR's plan says so rather than the apply after merge (one whoami, only when creating)."""
+    a PR's plan says so rather than the apply after merge (one whoami, only when creating).
+    Without a token, on each repo to create: the Hub hides private repos from anonymous reads."""
     new = [c for c in changes if c.action == Action.CREATE and c.kind == "repo" and not c.errors]
+    if new and not publisher.hub.token:
+        return [replace(c, warnings=(*c.warnings, NO_TOKEN)) if any(c is n for n in new) else c for c in changes]
     who = publisher.identity() if new else None
     if who is None:
         return changes
