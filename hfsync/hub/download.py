@@ -40,6 +40,7 @@ from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.model.lock import LockedFile
+from hfsync.paths import new_file_mode
 
 CHUNK = 1024 * 1024
 # Smaller files restart rather than resume across runs: a sidecar would cost more than it saves.
@@ -109,8 +110,9 @@ def _disk(path: Path) -> Iterator[None]:
 class _Partial:
     """The partial file of a destination, and the sidecar naming what it will become."""
 
-    def __init__(self, target: Path, path: Path, file: LockedFile) -> None:
+    def __init__(self, target: Path, path: Path, file: LockedFile, mode: int) -> None:
         self.target = target
+        self.mode = mode  # the final file's permissions; the partial stays private until verified
         self.path = path
         self.sidecar = self.path.with_name(self.path.name + ".json")
         self.file = file
@@ -200,6 +202,7 @@ class _Partial:
         """
         try:
             with _disk(self.target):
+                os.fchmod(self.handle.fileno(), self.mode)  # its bytes are verified: durable with them
                 os.fsync(self.handle.fileno())
             if accept is not None:
                 try:
@@ -257,6 +260,7 @@ class Downloader:
     def __init__(self, hub: Hub, retry: Retry) -> None:
         self.hub = hub
         self.retry = retry
+        self.mode = new_file_mode()  # as `hf download` leaves files: readable by others under umask 022
         self.headers = hub.headers(extra={"Accept-Encoding": "identity"})
         # huggingface_hub's client knows proxies; the lean pool does not, so it is used
         # only when none is configured.
@@ -324,7 +328,7 @@ class Downloader:
         id): the Hub repo the file belongs to, whose token the request carries.
         """
         for attempt in (1, 2):
-            sink = _Partial(target, partial, file)
+            sink = _Partial(target, partial, file, self.mode)
             hashes = StreamHashes(file)
             reported = 0
             handed_off = False
