@@ -5,6 +5,6 @@ huggingface_hub's network functions themselves. ``client`` holds the connection;
 sibling modules hold the operations of one concern each.
 """
 
-from hfsync.hub.client import PUBLIC_ENDPOINT, Hub, translate_errors
+from hfsync.hub.client import PUBLIC_ENDPOINT, Credentials, Hub, translate_errors
 
-__all__ = ["PUBLIC_ENDPOINT", "Hub", "translate_errors"]
+__all__ = ["PUBLIC_ENDPOINT", "Credentials", "Hub", "translate_errors"]

@@ -273,11 +273,25 @@ def _space_settings(
     return warnings
 
 
+def need_token(publisher: Publisher) -> None:
+    """Refuse, before any request, to publish without a token: every write needs one."""
+    if not publisher.hub.token:
+        raise HfsyncError("apply needs a Hub token to publish and none was given "
+                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.")
+
+
 def load_fresh(path: Path, publisher: Publisher) -> Plan:
-    """Read a saved plan and refuse it unless it is fresh."""
+    """Read a saved plan and refuse it unless it is fresh (and, when it publishes, a token is given)."""
     plan = read(path)
+    if _publishing(plan):
+        need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
     return plan
+
+
+def _publishing(plan: Plan) -> list[TargetChange]:
+    """The targets apply publishes: repos with changes (pull drift is fixed elsewhere)."""
+    return [t for t in plan.targets if t.has_changes and t.kind == "repo"]
 
 
 def apply_plan(
@@ -294,9 +308,10 @@ def apply_plan(
     if provenance is None:
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
+    todo = _publishing(plan)
+    if todo:
+        need_token(publisher)
     gate(plan)  # every file to upload is scanned before the first byte goes up
-    # Only repo targets publish; others (pull drift) are shown by plan, fixed elsewhere.
-    todo = [t for t in plan.targets if t.has_changes and t.kind == "repo"]
     pool = ThreadPoolExecutor(max(1, parallelism))
     futures: list[Future[TargetResult]] = []
     interrupted = False
