@@ -35,7 +35,7 @@ from hfsync.pull.metrics import PullRecord
 from hfsync.pull.progress import Reporter
 from hfsync.pull.resolve import resolve
 from hfsync.pull.safetensors import SafetensorsError, check_file
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
+from hfsync.pull.selection import SET_ASIDE, check_paths, check_targets, selected_pulls
 from hfsync.pull.sources import Sources, SourceSpec, open_sources, sources_for
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 
@@ -160,6 +160,8 @@ def run_pull(
                 if resolved.left_out:
                     reporter.note(f"{pull.key}: left out {len(resolved.left_out)} pickle file(s) that "
                                   f"safetensors weights replace: {', '.join(resolved.left_out)}")
+                if resolved.set_aside:
+                    reporter.note(f"{pull.key}: left out ({SET_ASIDE}): {', '.join(resolved.set_aside)}")
             assert entry is not None
             check_paths(entry, str(manifest.lock_path), LockError)
             _check_unsafe(manifest, pull, entry, options.allow_unsafe)

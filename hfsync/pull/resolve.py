@@ -23,6 +23,7 @@ class Resolved:
     entry: LockedPull
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
+    set_aside: tuple[str, ...] = ()  # listed paths never written into a destination (selection.SET_ASIDE)
     license: str | None = None  # the repo's license on the Hub, for policy.licenses
 
 
@@ -31,7 +32,7 @@ def resolve(
 ) -> Resolved:
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing)."""
     commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
-    listing = set_aside(files_at_commit(hub, retry, pull.id, pull.type, commit), pull)
+    listing, aside = set_aside(files_at_commit(hub, retry, pull.id, pull.type, commit), pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
     memory = mem_available() if pull.variant == "auto" and pull.max_memory is None else None
@@ -40,4 +41,4 @@ def resolve(
         pull.id, pull.type, pull.revision, commit, fingerprint(pull, manifest.policy), tuple(selection.files),
         selection.variant,
     )
-    return Resolved(entry, previous, selection.left_out, license_id)
+    return Resolved(entry, previous, selection.left_out, tuple(aside), license=license_id)
