@@ -8,6 +8,7 @@ against these rules. The tree says what each package is:
     manifest/      the manifest as data, and loading and checking it
     publish/ pull/ discover/ cards/   one folder per concern, the verbs as modules
     inspect/       what changed inside files: pure functions over bytes and headers
+    signing/       model.sig: statements, keys, bundles, from digests and bytes given
     hub/           the one adapter to the Hub
     render/        views: read data, print nothing else
     cli/           click commands: parse, call one function, render
@@ -135,7 +136,7 @@ def test_the_model_stands_on_shared_ground_only():
 
 def test_every_module_is_in_a_known_place():
     known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
-             "hfsync.__main__")
+             "hfsync.signing", "hfsync.__main__")
     assert [m for m in MODULES if not within(m, *known)] == []
     assert [m for m in (*SHARED, *DATA, *ENGINES) if m not in MODULES] == []
 
@@ -190,6 +191,11 @@ def test_10_concerns_meet_through_data():
 def test_11_content_inspection_is_pure():
     """Plans and upgrade summaries share it: it reads bytes it is given, never the Hub or a concern."""
     assert broken(lambda m, t: not within(m, "hfsync.inspect") or within(t, "hfsync.inspect", *DATA, *SHARED)) == []
+
+
+def test_12_signing_is_a_domain_step():
+    """model.sig made and checked from digests and bytes it is given: publish and pull share it."""
+    assert broken(lambda m, t: not within(m, "hfsync.signing") or within(t, "hfsync.signing", *DATA, *SHARED)) == []
 
 
 def test_only_the_cli_imports_click():

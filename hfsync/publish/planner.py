@@ -28,7 +28,8 @@ from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
-from hfsync.model.remote import RemoteRepo
+from hfsync.model.remote import MISSING, RemoteRepo
+from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, target_change
 from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.source import source_links
@@ -95,6 +96,13 @@ def plan_target(
     """Diff one target against the Hub (the Hub is read while local files are hashed).
 
     ``links``: the target's source files (see ``source_links``) when the caller listed them already."""
+    return _plan_target(target, publisher, cache, links)[0]
+
+
+def _plan_target(
+    target: RepoTarget, publisher: Publisher, cache: DigestCache, links: Mapping[str, str | None] | None = None
+) -> tuple[TargetChange, RemoteRepo]:
+    remote = MISSING
     with ThreadPoolExecutor(HASH_THREADS) as pool:
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
@@ -121,26 +129,37 @@ def plan_target(
             )
         except HfsyncError as error:  # the Hub's refusal, or a card input that cannot be read
             # The hint says what to do; a target's error line is all the user sees of it.
-            return _failed(target, error.explained())
+            return _failed(target, error.explained()), remote
         except OSError as error:
-            return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}")
+            return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}"), remote
         except UnicodeDecodeError:
-            return _failed(target, f"{root / README} is not UTF-8 text; a card must be")
+            return _failed(target, f"{root / README} is not UTF-8 text; a card must be"), remote
     local = {p: LocalFile(p, d, link=links[p]) for p, d in zip(paths, digests, strict=True)}
     if card.content is not None:
         local[README] = LocalFile(README, hash_bytes(card.content.encode("utf-8")), card.content)
         if target.card.generate and not readme.is_file():
             generated.remember(card.inputs, local[README].digests)
-    return target_change(
+    change = target_change(
         target,
         local,
         remote,
         declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},
-        keep=frozenset({README}) if card.managed else frozenset(),
+        # prune leaves the signature to signing (made again, or kept as it is)
+        keep=frozenset({README} if card.managed else ()) | frozenset({"model.sig"} if target.signing else ()),
         inputs=card.inputs,
         warnings=card.warnings,
         card_generated=target.card.generate and not (root / README).is_file(),
     )
+    if target.signing is None:
+        return change, remote
+    from hfsync.publish.signature import plan_signature  # loads cryptography: only for signed targets
+
+    head = remote.head or target.revision
+
+    def read(path: str, size: int) -> bytes:
+        return read_range(publisher.hub, target.id, target.type, head, path, 0, size)
+
+    return plan_signature(target, change, local, remote, read), remote
 
 
 def make_plan(
@@ -178,7 +197,7 @@ def make_plan(
             return _failed(target, error.explained())
         except OSError:
             links = None  # plan_target reports it
-        change = plan_target(target, publisher, cache, links)
+        change, remote = _plan_target(target, publisher, cache, links)
         paths = sorted(links) if links is not None else None
         # The diffs' reads are all under way before review starts, and go on while it asks
         # the Hub about the card.
@@ -186,6 +205,8 @@ def make_plan(
         # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
         reviewed, secrets = review(manifest, target, change,
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
+        if not change.errors:
+            reviewed = dataset_review(manifest, target, reviewed, remote)
         if diffing is None:
             return reviewed
         # The diffs were made from the change before review hid what it flagged.
@@ -249,10 +270,17 @@ def diffed(
     return lambda: finish(flagged)
 
 
+NO_TOKEN = ("no Hub token: a private repo cannot be seen without one, so this repo may exist already, "
+            "and creating it needs a token (set HF_TOKEN, pass --token or run `hf auth login`)")
+
+
 def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
     """Warn on each repo to create in a namespace the token's user neither is nor belongs to:
-    a PR's plan says so rather than the apply after merge (one whoami, only when creating)."""
+    a PR's plan says so rather than the apply after merge (one whoami, only when creating).
+    Without a token, on each repo to create: the Hub hides private repos from anonymous reads."""
     new = [c for c in changes if c.action == Action.CREATE and c.kind == "repo" and not c.errors]
+    if new and not publisher.hub.token:
+        return [replace(c, warnings=(*c.warnings, NO_TOKEN)) if any(c is n for n in new) else c for c in changes]
     who = publisher.identity() if new else None
     if who is None:
         return changes
