@@ -30,12 +30,12 @@ from hfsync.hubfacts import is_pickle_file
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
 from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import allows_unsafe, read_lock, stale_reasons, write_lock
+from hfsync.pull.lockfile import allows_unsafe, read_lock, stale_reasons
 from hfsync.pull.metrics import PullRecord
 from hfsync.pull.progress import Reporter
-from hfsync.pull.resolve import resolve
+from hfsync.pull.resolve import pin, save
 from hfsync.pull.safetensors import SafetensorsError, check_file
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
+from hfsync.pull.selection import SET_ASIDE, check_paths, check_targets, selected_pulls
 from hfsync.pull.sources import Sources, SourceSpec, open_sources, sources_for
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 
@@ -142,7 +142,7 @@ def run_pull(
     check_targets(workspace, options.targets)
     summary = summary if summary is not None else PullSummary()
     jobs: list[_Job] = []
-    fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]] = {}
+    fresh: dict[Path, tuple[Manifest, LockFile, LockFile]] = {}
     layouts: list[Layout] = []
     states: dict[Path, StateRecord] = {}
     for manifest in workspace.manifests:
@@ -150,16 +150,20 @@ def run_pull(
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
         restale = _plan(manifest, pulls, lock, options)
         specs = sources_for(manifest)
+        stale = [p for p in pulls if p.key in restale]
+        if stale:
+            assert hub is not None
+            pins = pin(hub, retry, manifest, lock, stale, allow_unsafe=options.allow_unsafe)
+            fresh[manifest.lock_path] = (manifest, lock, pins.lock)
+            for resolved in pins.resolved:
+                if resolved.left_out:
+                    reporter.note(f"{resolved.entry.key}: left out {len(resolved.left_out)} pickle file(s) that "
+                                  f"safetensors weights replace: {', '.join(resolved.left_out)}")
+                if resolved.set_aside:
+                    reporter.note(f"{resolved.entry.key}: left out ({SET_ASIDE}): {', '.join(resolved.set_aside)}")
+            lock = pins.lock
         for pull in pulls:
             entry = lock.get(pull.type, pull.id)
-            if pull.key in restale:
-                assert hub is not None
-                resolved = resolve(hub, retry, manifest, pull, entry, allow_unsafe=options.allow_unsafe)
-                entry = resolved.entry
-                fresh.setdefault(manifest.lock_path, (manifest, lock, []))[2].append(entry)
-                if resolved.left_out:
-                    reporter.note(f"{pull.key}: left out {len(resolved.left_out)} pickle file(s) that "
-                                  f"safetensors weights replace: {', '.join(resolved.left_out)}")
             assert entry is not None
             check_paths(entry, str(manifest.lock_path), LockError)
             _check_unsafe(manifest, pull, entry, options.allow_unsafe)
@@ -367,15 +371,6 @@ def _install(
     return sorted(missing)
 
 
-def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]]) -> list[Path]:
+def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, LockFile]]) -> list[Path]:
     """Write re-resolved pins into their lock files."""
-    written = []
-    for path, (manifest, lock, entries) in fresh.items():
-        pinned = {(p.type, p.id): p for p in lock.pulls}
-        for entry in entries:
-            pinned[(entry.type, entry.id)] = entry
-        declared = {(p.type, p.id) for p in manifest.pulls}
-        kept = tuple(p for key, p in pinned.items() if key in declared)
-        if write_lock(LockFile(path, kept), manifest.path.name):
-            written.append(path)
-    return written
+    return [path for path, (manifest, before, after) in fresh.items() if save(manifest, before, after)]

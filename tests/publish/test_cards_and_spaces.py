@@ -87,6 +87,31 @@ def test_space_settings_are_applied(project, sandbox):
     assert "variables.MODE" not in again.stdout and "hardware" not in again.stdout
 
 
+def test_declared_variables_are_the_whole_set(project, sandbox):
+    project.write("s/app.py", "print()\n")
+    space = "version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {{path: s}}\n    space: {{{}}}\n"
+    project.yaml(space.format("sdk: gradio, variables: {MODE: demo, EXTRA: x}"))
+    assert project.apply().exit_code == 0
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    project.yaml(space.format("sdk: gradio, variables: {MODE: demo}"))
+    plan = project.plan("--detailed-exitcode")
+    assert plan.exit_code == 2 and '- variables.EXTRA = "x"' in plan.stdout, plan.output
+    assert "variables.MODE" not in plan.stdout
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "space:sandbox/sp: deleted variables.EXTRA" in result.stdout
+    assert {k: v.value for k, v in api.get_space_variables("sandbox/sp").items()} == {"MODE": "demo"}
+    assert project.plan("--detailed-exitcode").exit_code == 0
+    # Not declared at all: not managed, left as they are.
+    project.yaml(space.format("sdk: gradio"))
+    assert project.plan("--detailed-exitcode").stdout == "No changes.\n"
+    # Declared empty: none.
+    project.yaml(space.format("sdk: gradio, variables: {}"))
+    assert '- variables.MODE = "demo"' in project.plan().stdout
+    assert project.apply().exit_code == 0
+    assert api.get_space_variables("sandbox/sp") == {}
+
+
 def test_space_settings_the_hub_refuses_are_warnings(project, sandbox):
     project.write("s/app.py", "print()\n")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {path: s}\n"
@@ -126,14 +151,15 @@ def test_interactive_apply_asks_and_can_be_declined(project, sandbox, monkeypatc
     assert HfApi(endpoint=sandbox.url, token=sandbox.token).repo_exists("sandbox/ask")
 
 
-def test_symlinks_out_of_the_source_are_not_published(project, sandbox):
+def test_a_link_to_a_credential_file_is_judged_by_that_file_name(project, sandbox):
     secret = project.write("outside/id_rsa", "not for the Hub\n")
     project.write("m/config.json", "{}\n")
     (project.root / "m/key").symlink_to(secret)
     (project.root / "m/alias.json").symlink_to(project.root / "m/config.json")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/links\n    source: {path: m}\n")
     plan = project.plan()
-    assert '+ file "alias.json"' in plan.stdout and '"key"' not in plan.stdout
+    assert '+ file "alias.json"' in plan.stdout and plan.exit_code == 1
+    assert "Error: sandbox/links: possible secret in key:0: Sensitive file name (SSH private key)" in plan.stdout
 
 
 def test_a_card_that_is_not_utf8_is_a_plan_error(project, sandbox):
