@@ -36,6 +36,7 @@ class Resolved:
     entry: LockedPull
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
+    set_aside: tuple[str, ...] = ()  # listed paths never written into a destination (selection.SET_ASIDE)
     license: str | None = None  # the repo's license on the Hub, for policy.licenses
     violations: tuple[str, ...] = ()  # what the policy says against this pin (located in the manifest)
 
@@ -55,7 +56,7 @@ def resolve(
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
     commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
     listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
-    listing = set_aside(listed, pull)
+    listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
     memory = mem_available() if pull.variant == "auto" and pull.max_memory is None else None
@@ -70,7 +71,7 @@ def resolve(
         entry = replace(entry, files=checked.files, signature=checked.signature)
         if checked.problem:
             violations.append(f"pull '{pull.key}' ({pull.location}): {checked.problem}")
-    return Resolved(entry, previous, selection.left_out, license_id, tuple(violations))
+    return Resolved(entry, previous, selection.left_out, tuple(aside), license_id, tuple(violations))
 
 
 def pin(
