@@ -333,6 +333,8 @@ class SandboxServer:
         fault = self.hub.faults.take(req.method, req.path)
         if fault is not None and fault.action == "delay":
             time.sleep(fault.seconds)
+        if fault is not None and fault.action == "ignore_range":
+            del req.headers["Range"]  # answered as a server that ignores Range does: the whole file
         if fault is not None and fault.action == "status":
             resp = self._fault_response(fault)
         elif func is None:
