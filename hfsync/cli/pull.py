@@ -56,6 +56,12 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
         return 0
     for path in summary.locks_written:
         click.echo(f"Wrote {path}.")
+    if summary.replaced:
+        count = len(summary.replaced)
+        click.echo(f"Replaced {count} file{'s' if count != 1 else ''} edited since "
+                   f"{'they were' if count != 1 else 'it was'} pulled (the lock decides what they hold):")
+        for label in summary.replaced:
+            click.echo(f"  {label}")
     click.echo(f"Pulled {summary.pulls} pull{'s' if summary.pulls != 1 else ''}: {summary.downloaded} "
                f"downloaded ({human_size(summary.bytes_downloaded)}), {summary.present} already in place.")
     return 0

@@ -80,6 +80,7 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
     for f in target.files:
         storage = "lfs" if f.lfs else "regular"
         note = f", {f.reason}" if f.reason and f.action == Action.DELETE else ""
+        note += f", via link to {f.link}" if f.link else ""
         rows = diff_rows(f.diff) if f.diff is not None else []
         lines.append((f.action, f'file "{f.path}" ({human_size(f.size)}, {storage}{note})', rows))
     for r in target.refs:

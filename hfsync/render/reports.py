@@ -59,6 +59,7 @@ def pull(summary: Any) -> str:
     return _document("pull", {
         "pulls": summary.pulls, "downloaded": summary.downloaded, "present": summary.present,
         "bytes_downloaded": summary.bytes_downloaded, "locks_written": _paths(summary.locks_written),
+        "replaced": list(summary.replaced),
     })
 
 
