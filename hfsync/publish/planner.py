@@ -106,7 +106,7 @@ def _plan_target(
     with ThreadPoolExecutor(HASH_THREADS) as pool:
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
-            tags=bool(target.tags), variables=bool(target.space and target.space.variables),
+            tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
         )
         root = target.source.path
         try:

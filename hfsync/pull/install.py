@@ -35,7 +35,7 @@ from hfsync.pull.metrics import PullRecord
 from hfsync.pull.progress import Reporter
 from hfsync.pull.resolve import pin, save
 from hfsync.pull.safetensors import SafetensorsError, check_file
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
+from hfsync.pull.selection import SET_ASIDE, check_paths, check_targets, selected_pulls
 from hfsync.pull.sources import Sources, SourceSpec, open_sources, sources_for
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 
@@ -159,6 +159,8 @@ def run_pull(
                 if resolved.left_out:
                     reporter.note(f"{resolved.entry.key}: left out {len(resolved.left_out)} pickle file(s) that "
                                   f"safetensors weights replace: {', '.join(resolved.left_out)}")
+                if resolved.set_aside:
+                    reporter.note(f"{resolved.entry.key}: left out ({SET_ASIDE}): {', '.join(resolved.set_aside)}")
             lock = pins.lock
         for pull in pulls:
             entry = lock.get(pull.type, pull.id)
