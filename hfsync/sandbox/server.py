@@ -345,6 +345,8 @@ class SandboxServer:
             time.sleep(fault.seconds)
         if fault is not None and fault.action == "expire_tokens":
             self.hub.oidc.expire_all()
+        if fault is not None and fault.action == "ignore_range":
+            del req.headers["Range"]  # answered as a server that ignores Range does: the whole file
         if fault is not None and fault.action == "status":
             resp = self._fault_response(fault)
         elif func is None:
