@@ -33,6 +33,7 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     from hfsync.manifest.load import load
     from hfsync.pull.lock import run_lock
     from hfsync.pull.progress import make_reporter
+    from hfsync.pull.selection import SET_ASIDE
     from hfsync.units import human_size
 
     if ids and not update:
@@ -62,6 +63,8 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
             click.echo(f"  variant {entry.variant.name}: {entry.variant.reason}")
         if item.left_out:
             click.echo(f"  left out (safetensors replace them): {', '.join(item.left_out)}")
+        if item.set_aside:
+            click.echo(f"  left out ({SET_ASIDE}): {', '.join(item.set_aside)}")
     for path in summary.reformatted:
         click.echo(f"Rewrote {path} in the current format: pins unchanged; file digests are the Hub's own "
                    "(blake3 is now recorded by `hfsync pull` beside each destination).")

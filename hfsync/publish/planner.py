@@ -206,7 +206,7 @@ def make_plan(
         reviewed, secrets = review(manifest, target, change,
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
         if not change.errors:
-            reviewed = dataset_review(manifest, target, reviewed, remote)
+            reviewed = dataset_review(manifest, target, reviewed, remote, paths or ())
         if diffing is None:
             return reviewed
         # The diffs were made from the change before review hid what it flagged.
