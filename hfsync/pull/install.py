@@ -29,10 +29,10 @@ from hfsync.hub.xetpull import LocalCopy
 from hfsync.hubfacts import is_pickle_file
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
+from hfsync.model.progress import Reporter
 from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import allows_unsafe, read_lock, stale_reasons, write_lock
 from hfsync.pull.metrics import PullRecord
-from hfsync.pull.progress import Reporter
 from hfsync.pull.resolve import resolve
 from hfsync.pull.safetensors import SafetensorsError, check_file
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
