@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -49,7 +48,7 @@ def atomic_writer(target: Path, mode: str = "w", *, durable: bool = True) -> Ite
         try:
             os.chmod(fd, os.stat(target).st_mode & 0o7777)
         except FileNotFoundError:
-            os.chmod(fd, 0o666 & ~_umask())
+            os.chmod(fd, new_file_mode())
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
             yield handle
         replace_durably(temp, target, durable=durable)
@@ -65,9 +64,21 @@ def atomic_write(target: Path, data: str | bytes, *, durable: bool = True) -> No
         handle.write(data)
 
 
-@functools.cache
+def new_file_mode() -> int:
+    """The permissions a new regular file gets under the process's umask (0644 under 022)."""
+    return 0o666 & ~_umask()
+
+
 def _umask() -> int:
-    # Reading the umask means setting it; done once, before any thread writes files.
+    # Linux shows the umask without changing it; elsewhere reading it means setting it
+    # back and forth, so it is read before any thread writes files.
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

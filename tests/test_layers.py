@@ -8,6 +8,7 @@ against these rules. The tree says what each package is:
     manifest/      the manifest as data, and loading and checking it
     publish/ pull/ discover/ cards/   one folder per concern, the verbs as modules
     inspect/       what changed inside files: pure functions over bytes and headers
+    signing/       model.sig: statements, keys, bundles, from digests and bytes given
     hub/           the one adapter to the Hub
     render/        views: read data, print nothing else
     cli/           click commands: parse, call one function, render
@@ -39,6 +40,9 @@ CROSSINGS = {
     ("hfsync.publish.planner", "hfsync.pull.drift"): "a plan shows the pulls whose upstream moved past the lock",
     ("hfsync.discover.cache", "hfsync.pull.layout"): "the cache finds pulled files where pull put them",
 }
+# Cycles known and not yet broken: sandbox/__init__ re-exports SandboxServer from its server,
+# whose modules import their siblings through the package (``from hfsync.sandbox import ...``).
+PENDING_CYCLES = ("hfsync.sandbox -> hfsync.sandbox.server -> ",)
 CONCERNS = ("hfsync.publish", "hfsync.pull", "hfsync.discover", "hfsync.cards")
 
 HF_PURE = {
@@ -82,8 +86,13 @@ def imports(module: str, type_only: bool = True) -> list[tuple[str, str, int]]:
     ``from hfsync.hub import trace`` names the module hfsync.hub.trace; ``from hfsync
     import __version__`` names hfsync itself."""
     path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    tree = ast.parse(path.read_text(), str(path))
+    return _imports(module, path.read_text(), path.name == "__init__.py", type_only, str(path))
+
+
+def _imports(module: str, source: str, is_package: bool, type_only: bool = True,
+             filename: str = "<source>") -> list[tuple[str, str, int]]:
+    package = module if is_package else module.rpartition(".")[0]
+    tree = ast.parse(source, filename)
     skipped = set() if type_only else _type_only(tree)
     found: list[tuple[str, str, int]] = []
     for node in ast.walk(tree):
@@ -103,6 +112,57 @@ def imports(module: str, type_only: bool = True) -> list[tuple[str, str, int]]:
                 else:
                     found.append((base, alias.name, node.lineno))
     return found
+
+
+def _module_level(tree: ast.Module) -> set[ast.AST]:
+    """The import statements run when the module is imported (not inside a function)."""
+    inside = {inner for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+              for inner in ast.walk(node)}
+    return {node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) and node not in inside}
+
+
+def _with_packages(module: str) -> set[str]:
+    """``module`` and the packages Python initialises to import it (their ``__init__``)."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & MODULES.keys()
+
+
+def dependencies(module: str, source: str, is_package: bool) -> set[str]:
+    """The hfsync modules ``module`` needs, lazily or for types included.
+
+    Importing ``P.m`` runs ``P/__init__`` first, so it depends on P too: a package whose
+    ``__init__`` imports its own modules (re-exports) is in a cycle with each of them that
+    imports anything of P. A package importing its own modules inside a function (render
+    dispatching to its renderers, which share the package's helpers) needs them only once
+    it has finished initialising: that is no cycle, and it is left out."""
+    tree = ast.parse(source)
+    top = _module_level(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        for named, _, _ in _imports(module, ast.unparse(node), is_package):
+            for target in _with_packages(named):
+                if target == module or (target.startswith(module + ".") and node not in top):
+                    continue
+                found.add(target)
+    return found
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[str]:
+    """Every cycle of ``graph``, once each, from its least module."""
+    cycles = []
+    for start in sorted(graph):
+        seen, stack = set(), [(start, (start,))]
+        while stack:
+            node, path = stack.pop()
+            for nxt in sorted(graph.get(node, ())):
+                if nxt == start:
+                    cycles.append(" -> ".join((*path, start)))
+                elif nxt not in seen and nxt > start:
+                    seen.add(nxt)
+                    stack.append((nxt, (*path, nxt)))
+    return cycles
 
 
 def _where(module: str, line: int) -> str:
@@ -135,7 +195,7 @@ def test_the_model_stands_on_shared_ground_only():
 
 def test_every_module_is_in_a_known_place():
     known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
-             "hfsync.__main__")
+             "hfsync.signing", "hfsync.__main__")
     assert [m for m in MODULES if not within(m, *known)] == []
     assert [m for m in (*SHARED, *DATA, *ENGINES) if m not in MODULES] == []
 
@@ -190,6 +250,11 @@ def test_10_concerns_meet_through_data():
 def test_11_content_inspection_is_pure():
     """Plans and upgrade summaries share it: it reads bytes it is given, never the Hub or a concern."""
     assert broken(lambda m, t: not within(m, "hfsync.inspect") or within(t, "hfsync.inspect", *DATA, *SHARED)) == []
+
+
+def test_12_signing_is_a_domain_step():
+    """model.sig made and checked from digests and bytes it is given: publish and pull share it."""
+    assert broken(lambda m, t: not within(m, "hfsync.signing") or within(t, "hfsync.signing", *DATA, *SHARED)) == []
 
 
 def test_only_the_cli_imports_click():
@@ -249,24 +314,31 @@ def test_only_the_hub_adapter_talks_to_the_hub():
 
 def test_no_import_cycles():
     """No two modules import each other, even lazily or for types only: a cycle means a
-    function sits in the wrong module. A package importing its own submodules (render
-    dispatching to its renderers, which share the package's helpers) is the exception."""
-    graph = {
-        m: {t for t, _, _ in imports(m) if t in MODULES and t != m and not t.startswith(m + ".")}
-        for m in MODULES
+    function sits in the wrong module (see ``dependencies`` for what counts as an import)."""
+    assert [c for c in find_cycles(_graph()) if not c.startswith(PENDING_CYCLES)] == []
+
+
+def _graph() -> dict[str, set[str]]:
+    return {m: dependencies(m, p.read_text(), p.name == "__init__.py") for m, p in MODULES.items()}
+
+
+def test_each_pending_cycle_is_still_there():
+    assert [p for p in PENDING_CYCLES if not any(c.startswith(p) for c in find_cycles(_graph()))] == []
+
+
+def test_the_cycle_check_sees_a_package_that_re_exports_a_module_importing_it_back():
+    """A planted cycle: the package's ``__init__`` re-exports from ``client``, which lazily
+    imports ``session``, which takes a sibling through the package."""
+    planted = {
+        ("hfsync.hub", True): "from hfsync.hub.client import Hub\n",
+        ("hfsync.hub.client", False): "def session():\n    from hfsync.hub.session import install\n",
+        ("hfsync.hub.session", False): "from hfsync.hub import trace\n",
+        ("hfsync.render", True): "def render():\n    from hfsync.render.human import render\n",
+        ("hfsync.render.human", False): "from hfsync.render import plan_summary\n",
     }
-    cycles = []
-    for start in graph:
-        seen, stack = set(), [(start, (start,))]
-        while stack:
-            node, path = stack.pop()
-            for nxt in graph[node]:
-                if nxt == start:
-                    cycles.append(" -> ".join((*path, start)))
-                elif nxt not in seen and nxt > start:  # each cycle once, from its least module
-                    seen.add(nxt)
-                    stack.append((nxt, (*path, nxt)))
-    assert cycles == []
+    graph = {module: dependencies(module, source, is_package) for (module, is_package), source in planted.items()}
+    assert find_cycles(graph) == ["hfsync.hub -> hfsync.hub.client -> hfsync.hub",
+                                  "hfsync.hub -> hfsync.hub.client -> hfsync.hub.session -> hfsync.hub"]
 
 
 @pytest.mark.parametrize("rule", sorted(CROSSINGS))

@@ -149,7 +149,7 @@ def _front_matter_lines(text: str) -> dict[str, int]:
 
 
 # huggingface_hub.repocard's front matter block (REGEX_YAML_BLOCK).
-_FRONT_MATTER = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
+FRONT_MATTER = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
 
 
 def front_matter(text: str) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def front_matter(text: str) -> dict[str, Any]:
     block is not YAML or not a mapping."""
     import yaml
 
-    match = _FRONT_MATTER.search(text)
+    match = FRONT_MATTER.search(text)
     if match is None:
         return {}
     try:

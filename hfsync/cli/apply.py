@@ -28,9 +28,9 @@ def apply(
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
     from hfsync.errors import HfsyncError, Interrupted
-    from hfsync.hub import Hub
+    from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.publish.apply import apply_plan, load_fresh
+    from hfsync.publish.apply import apply_plan, load_fresh, need_token
     from hfsync.publish.planner import plan_manifests
     from hfsync.render.apply import INTERRUPTING, failure, view
     from hfsync.render.plan import render
@@ -44,6 +44,7 @@ def apply(
     if plan_file is not None:
         plan = load_fresh(plan_file, publisher)
     else:
+        need_token(publisher)
         plan = plan_manifests(files, publisher, targets, parallelism)
         if fmt != "json":
             click.echo(render(plan, "text", obj.color), nl=False)

@@ -17,10 +17,12 @@ from hfsync.cli.validate import manifest_option
 @click.option("--deep", is_flag=True,
               help="Check the lock's own digests (sha256, git blob id) instead of the record the pull left; "
               "for a copy made by other means.")
+@click.option("--strict", is_flag=True,
+              help="Also list files in a pull's folder that the lock does not pin (extra), and fail on them.")
 @metrics_option
 @report_format_option
 @click.pass_obj
-def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], deep: bool,
+def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], deep: bool, strict: bool,
            metrics_file: Path | None, fmt: str) -> int:
     """Check pulled files against hfsync.lock (blake3 against the pull's record); exit 1 on any difference."""
     from hfsync.manifest.load import load
@@ -30,7 +32,7 @@ def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], 
 
     records: dict = {}
     with metrics_written(metrics_file, "verify", records):
-        report = run_verify(load(files), targets, deep=deep)
+        report = run_verify(load(files), targets, deep=deep, strict=strict)
         records.update(report.records)
     show(view(report, fmt, options.verbosity < 0))
     raise_on_mismatch(report)

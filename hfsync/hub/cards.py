@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
 
 
@@ -12,9 +11,9 @@ def validate_yaml(hub: Hub, content: str, repo_type: str) -> list[str]:
     The Hub answers 400 with ``errors[].message`` for metadata it refuses; anything else
     that is not a success is a HubError naming the operation.
     """
-    from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+    from huggingface_hub.utils import hf_raise_for_status
 
-    headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
+    headers = hub.headers()
     with translate_errors("validate card of", None):
         response = hub.session().post(
             f"{hub.endpoint}/api/validate-yaml", json={"content": content, "repoType": repo_type}, headers=headers

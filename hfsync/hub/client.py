@@ -36,23 +36,59 @@ def is_loopback(endpoint: str) -> bool:
         return False
 
 
+class Credentials:
+    """The token each request carries: one personal token (or none) for every repo.
+
+    A provider of repo-scoped tokens (the Hub's Trusted Publishers exchange, one
+    short-lived token per target repo) overrides ``token_for``; requests that concern no
+    single repo (whoami, search, the card check) carry ``token``."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def token_for(self, repo_type: str, repo_id: str) -> str | None:
+        """The token for requests about ``repo_type`` ``repo_id``."""
+        return self.token
+
+
 class Hub:
-    """A connection to one Hub endpoint with one identity.
+    """A connection to one Hub endpoint, with the credentials of each target repo.
 
     huggingface_hub's client (``api``, ``session()``) is loaded on first use: a command
     that only reads metadata (hub.reads) starts without it."""
 
-    def __init__(self, endpoint: str | None = None, token: str | None = None) -> None:
+    def __init__(self, endpoint: str | None = None, token: str | None = None,
+                 credentials: Credentials | None = None) -> None:
         self.endpoint = (endpoint or constants.ENDPOINT or PUBLIC_ENDPOINT).rstrip("/")
-        # huggingface_hub's own lookup: HF_TOKEN, then the `hf auth login` store.
-        self.token = token or hub_token()
-        if self.token is None:
-            from huggingface_hub import get_token
+        if credentials is None:
+            # huggingface_hub's own lookup: HF_TOKEN, then the `hf auth login` store.
+            token = token or hub_token()
+            if token is None:
+                from huggingface_hub import get_token
 
-            self.token = get_token()
+                token = get_token()
+            credentials = Credentials(token)
+        self.credentials = credentials
+        self.token = credentials.token  # the personal token: requests about no one repo
         register_secret(self.token)
-        self._api: HfApi | None = None
+        self._apis: dict[str | None, HfApi] = {}
         self._lock = threading.Lock()
+
+    def token_for(self, repo_type: str, repo_id: str) -> str | None:
+        """The token a request about one repo carries (registered as a secret: never printed)."""
+        token = self.credentials.token_for(repo_type, repo_id)
+        register_secret(token)
+        return token
+
+    def headers(self, repo_type: str | None = None, repo_id: str | None = None,
+                extra: dict[str, str] | None = None) -> dict[str, str]:
+        """huggingface_hub's headers (user agent, authorization) for a request about one repo,
+        or about none when ``repo_id`` is None."""
+        from huggingface_hub.utils import build_hf_headers
+
+        token = self.token_for(repo_type or "model", repo_id) if repo_id is not None else self.token
+        return build_hf_headers(token=token or False, library_name="hfsync", library_version=__version__,
+                                headers=extra)
 
     def session(self) -> httpx2.Client:
         """huggingface_hub's shared HTTP client, retrying and tracing every request (hub.session)."""
@@ -65,17 +101,24 @@ class Hub:
 
     @property
     def api(self) -> HfApi:
-        """huggingface_hub's HfApi for this endpoint and token, on the retrying, tracing client."""
+        """huggingface_hub's HfApi for this endpoint and the personal token, on the retrying, tracing client."""
+        return self._api_with(self.token)
+
+    def api_for(self, repo_type: str, repo_id: str) -> HfApi:
+        """huggingface_hub's HfApi carrying the token for requests about one repo."""
+        return self._api_with(self.token_for(repo_type, repo_id))
+
+    def _api_with(self, token: str | None) -> HfApi:
         with self._lock:
-            if self._api is None:
+            if token not in self._apis:
                 from huggingface_hub import HfApi
 
                 from hfsync.hub.session import install
 
                 install()
-                self._api = HfApi(endpoint=self.endpoint, token=self.token or False, library_name="hfsync",
-                                  library_version=__version__)
-            return self._api
+                self._apis[token] = HfApi(endpoint=self.endpoint, token=token or False, library_name="hfsync",
+                                          library_version=__version__)
+            return self._apis[token]
 
 
 def library_version() -> str:

@@ -9,7 +9,6 @@ read never costs more bytes than it asked for.
 
 from __future__ import annotations
 
-from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
 
 CHUNK = 64 * 1024
@@ -20,12 +19,11 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
     if length <= 0:
         return b""
     from huggingface_hub import hf_hub_url
-    from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+    from huggingface_hub.utils import hf_raise_for_status
 
     url = hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=hub.endpoint)
-    headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__,
-                               headers={"Accept-Encoding": "identity",
-                                        "Range": f"bytes={start}-{start + length - 1}"})
+    headers = hub.headers(repo_type, repo_id, {"Accept-Encoding": "identity",
+                                               "Range": f"bytes={start}-{start + length - 1}"})
     with translate_errors(f"read {path} of", repo_id):
         with hub.session().stream("GET", url, headers=headers) as response:
             if response.status_code == 416:

@@ -18,9 +18,8 @@ from urllib.parse import quote
 
 import httpx2
 from huggingface_hub.errors import EntryNotFoundError
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+from huggingface_hub.utils import hf_raise_for_status
 
-from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import Retry
 from hfsync.hub.slow import SlowWatch
@@ -90,10 +89,6 @@ class Listing:
         return params
 
 
-def _headers(hub: Hub) -> dict[str, str]:
-    return build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
-
-
 def _api_url(hub: Hub, repo_type: str, repo_id: str | None = None) -> str:
     url = f"{hub.endpoint}/api/{repo_type}s"
     return f"{url}/{repo_id}" if repo_id else url
@@ -103,11 +98,14 @@ def _timed(watch: SlowWatch | None, what: str, hint: str | None) -> contextlib.A
     return watch.timing(what, hint) if watch else contextlib.nullcontext()
 
 
-def _get(hub: Hub, url: str, params: Any, retry: Retry | None, what: str) -> httpx2.Response:
-    """One GET, retried on transient failures; raises huggingface_hub's errors otherwise."""
+def _get(hub: Hub, url: str, params: Any, retry: Retry | None, what: str,
+         repo: tuple[str, str] | None = None) -> httpx2.Response:
+    """One GET, retried on transient failures; raises huggingface_hub's errors otherwise.
+    ``repo`` (type, id): the repo it is about, whose token it carries."""
+    headers = hub.headers(*repo) if repo is not None else hub.headers()
 
     def attempt(_: int) -> httpx2.Response:
-        response = hub.session().get(url, headers=_headers(hub), params=params, follow_redirects=True)
+        response = hub.session().get(url, headers=headers, params=params, follow_redirects=True)
         hf_raise_for_status(response)
         return response
 
@@ -154,7 +152,7 @@ def repo_info(
     params = {"blobs": "true"} if files_metadata else None
     what = f"reading {repo_type} {repo_id}"
     with translate_errors("reading", repo_id), _timed(watch, what, offline_hint):
-        return _get(hub, url, params, retry, what).json()
+        return _get(hub, url, params, retry, what, (repo_type, repo_id)).json()
 
 
 def head_commit(
@@ -166,7 +164,7 @@ def head_commit(
     what = f"reading the commits of {repo_type} {repo_id}"
     with translate_errors("reading the commits of", repo_id), _timed(watch, what, None):
         # The first page, newest first, is all we need.
-        commits = _get(hub, url, None, retry, what).json()
+        commits = _get(hub, url, None, retry, what, (repo_type, repo_id)).json()
     return commits[0] if commits else None
 
 
@@ -180,7 +178,7 @@ def card_text(
     what = f"reading the card of {repo_type} {repo_id}"
     with translate_errors("reading the card of", repo_id), _timed(watch, what, None):
         try:
-            response = _get(hub, url, None, retry, what)
+            response = _get(hub, url, None, retry, what, (repo_type, repo_id))
         except EntryNotFoundError:
             return None
     return response.content.decode("utf-8", errors="replace")

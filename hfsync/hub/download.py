@@ -32,15 +32,15 @@ from urllib.request import getproxies
 
 import httpx2
 from huggingface_hub import hf_hub_url
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+from huggingface_hub.utils import hf_raise_for_status
 
-from hfsync import __version__
 from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.model.lock import LockedFile
+from hfsync.paths import new_file_mode
 
 CHUNK = 1024 * 1024
 # Smaller files restart rather than resume across runs: a sidecar would cost more than it saves.
@@ -110,8 +110,9 @@ def _disk(path: Path) -> Iterator[None]:
 class _Partial:
     """The partial file of a destination, and the sidecar naming what it will become."""
 
-    def __init__(self, target: Path, path: Path, file: LockedFile) -> None:
+    def __init__(self, target: Path, path: Path, file: LockedFile, mode: int) -> None:
         self.target = target
+        self.mode = mode  # the final file's permissions; the partial stays private until verified
         self.path = path
         self.sidecar = self.path.with_name(self.path.name + ".json")
         self.file = file
@@ -201,6 +202,7 @@ class _Partial:
         """
         try:
             with _disk(self.target):
+                os.fchmod(self.handle.fileno(), self.mode)  # its bytes are verified: durable with them
                 os.fsync(self.handle.fileno())
             if accept is not None:
                 try:
@@ -258,10 +260,8 @@ class Downloader:
     def __init__(self, hub: Hub, retry: Retry) -> None:
         self.hub = hub
         self.retry = retry
-        self.headers = build_hf_headers(
-            token=hub.token or False, library_name="hfsync", library_version=__version__,
-            headers={"Accept-Encoding": "identity"},
-        )
+        self.mode = new_file_mode()  # as `hf download` leaves files: readable by others under umask 022
+        self.headers = hub.headers(extra={"Accept-Encoding": "identity"})
         # huggingface_hub's client knows proxies; the lean pool does not, so it is used
         # only when none is configured.
         self.pool = GetPool(connect_timeout=TIMEOUT.connect, read_timeout=TIMEOUT.read) if not getproxies() else None
@@ -293,6 +293,15 @@ class Downloader:
 
                 yield _Response(response.status_code, response.headers, response.iter_raw(), fail)
 
+    def _headers(self, repo: tuple[str, str] | None) -> dict[str, str]:
+        headers = dict(self.headers)
+        if repo is not None:
+            headers.pop("authorization", None)
+            token = self.hub.token_for(*repo)
+            if token:
+                headers["authorization"] = f"Bearer {token}"
+        return headers
+
     def url(self, repo_id: str, repo_type: str, commit: str, path: str) -> str:
         return hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=self.hub.endpoint)
 
@@ -307,6 +316,7 @@ class Downloader:
         advance: Advance = lambda n: None,
         accept: Accept | None = None,
         source: Source | None = None,
+        repo: tuple[str, str] | None = None,
     ) -> Fetched:
         """Download and verify ``file`` into ``partial``, bound for ``target``; its blake3 comes back.
 
@@ -314,10 +324,11 @@ class Downloader:
         thread, so that waiting for the disk does not hold up the next transfer.
         ``accept`` may inspect the verified bytes first and raise ContentError to refuse
         them (the safetensors header check); the partial is then removed. ``source``, when
-        given, supplies the bytes instead of ``url``, under the same checks.
+        given, supplies the bytes instead of ``url``, under the same checks. ``repo`` (type,
+        id): the Hub repo the file belongs to, whose token the request carries.
         """
         for attempt in (1, 2):
-            sink = _Partial(target, partial, file)
+            sink = _Partial(target, partial, file, self.mode)
             hashes = StreamHashes(file)
             reported = 0
             handed_off = False
@@ -331,7 +342,7 @@ class Downloader:
                 offset = sink.open(hashes)
                 progress(offset)
                 if offset < file.size:
-                    offset = self._stream(url, file, label, sink, hashes, offset, progress, source)
+                    offset = self._stream(url, file, label, sink, hashes, offset, progress, source, repo)
                 problem = hashes.mismatch(offset)
                 if problem:
                     raise _Mismatch(problem)
@@ -358,7 +369,7 @@ class Downloader:
 
     def _stream(
         self, url: str, file: LockedFile, label: str, sink: _Partial, hashes: StreamHashes,
-        offset: int, advance: Advance, source: Source | None = None,
+        offset: int, advance: Advance, source: Source | None = None, repo: tuple[str, str] | None = None,
     ) -> int:
         position = offset
 
@@ -380,7 +391,7 @@ class Downloader:
                 if position < file.size:
                     raise _Mismatch(f"{position} bytes, {file.size} pinned")
                 return position
-            headers = dict(self.headers)
+            headers = self._headers(repo)
             if position:
                 headers["Range"] = f"bytes={position}-"
             with self.get(url, headers, number) as response:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from huggingface_hub.utils import build_hf_headers
 from huggingface_hub.utils._pagination import paginate
 
-from hfsync import __version__
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import Retry
 from hfsync.model.upgrade import UpstreamCommit
@@ -22,7 +20,7 @@ def commits_between(hub: Hub, retry: Retry, repo_id: str, repo_type: str, old: s
                     limit: int = 50) -> tuple[list[UpstreamCommit], bool]:
     """(the commits after ``old`` up to ``new``, newest first; whether the list stops short of ``old``)."""
     path = f"{hub.endpoint}/api/{repo_type}s/{repo_id}/commits/{quote(new, safe='')}"
-    headers = build_hf_headers(token=hub.token or False, library_name="hfsync", library_version=__version__)
+    headers = hub.headers(repo_type, repo_id)
 
     hub.session()  # paginate's requests go through huggingface_hub's shared client: retried, traced
 

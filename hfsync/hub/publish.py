@@ -92,8 +92,12 @@ class Publisher:
 
     @property
     def api(self) -> HfApi:
-        """huggingface_hub's client, for writing (loaded on first use)."""
+        """huggingface_hub's client with the personal token, for requests about no one repo."""
         return self.hub.api
+
+    def _api(self, repo_type: str, repo_id: str) -> HfApi:
+        """huggingface_hub's client with the token for requests about one repo."""
+        return self.hub.api_for(repo_type, repo_id)
 
     # --- reading -------------------------------------------------------------------
 
@@ -141,7 +145,7 @@ class Publisher:
             tree = self._tree(repo_id, repo_type, sha) if files and sha else {}
             tag_heads: dict[str, str] = {}
             if tags:
-                refs = self.reads.get(f"/api/{repo_type}s/{repo_id}/refs").data
+                refs = self.reads.get(f"/api/{repo_type}s/{repo_id}/refs", repo=(repo_type, repo_id)).data
                 tag_heads = {t["name"]: t["targetCommit"] for t in refs.get("tags") or ()}
         hardware = None
         if repo_type == "space" and isinstance(runtime := info.get("runtime"), dict):
@@ -170,7 +174,7 @@ class Publisher:
         """
         path = f"/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
         tree: dict[str, RemoteFile] = {}
-        for entry in self.reads.pages(path, [("recursive", "true"), ("expand", "false")]):
+        for entry in self.reads.pages(path, [("recursive", "true"), ("expand", "false")], repo=(repo_type, repo_id)):
             if entry.get("type") == "file":
                 lfs = entry.get("lfs")
                 sha256 = lfs["oid"] if lfs else None
@@ -180,7 +184,7 @@ class Publisher:
     def _variables(self, repo_id: str) -> dict[str, str] | None:
         try:
             with translate_errors("read Space variables of", repo_id):
-                return {k: v.value for k, v in self.api.get_space_variables(repo_id).items()}
+                return {k: v.value for k, v in self._api("space", repo_id).get_space_variables(repo_id).items()}
         except HubError as error:
             log.info("%s", error.message)
             return None
@@ -205,7 +209,8 @@ class Publisher:
 
         with translate_errors("read README.md of", repo_id):
             try:
-                path = self.api.hf_hub_download(repo_id, "README.md", repo_type=repo_type, revision=revision)
+                path = self._api(repo_type, repo_id).hf_hub_download(repo_id, "README.md", repo_type=repo_type,
+                                                                     revision=revision)
             except EntryNotFoundError:
                 return None
         return Path(path).read_text(encoding="utf-8")
@@ -216,7 +221,7 @@ class Publisher:
         """Create the repo; False when it exists already (left as it is)."""
         with translate_errors("create", repo_id):
             try:
-                self.api.create_repo(repo_id, repo_type=repo_type, private=private, space_sdk=sdk)
+                self._api(repo_type, repo_id).create_repo(repo_id, repo_type=repo_type, private=private, space_sdk=sdk)
             except Exception as error:
                 if not _http_error(error) or _status(error) != 409:
                     raise
@@ -228,25 +233,28 @@ class Publisher:
     ) -> None:
         """Set the repo's visibility and gating (``None``: leave it as it is)."""
         with translate_errors("update settings of", repo_id):
-            self.api.update_repo_settings(repo_id, repo_type=repo_type, private=private, gated=gated)
+            self._api(repo_type, repo_id).update_repo_settings(repo_id, repo_type=repo_type, private=private,
+                                                               gated=gated)
 
     def space_hardware(self, repo_id: str, hardware: str) -> None:
         with translate_errors("request hardware for", repo_id):
-            self.api.request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
+            self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
 
     def space_variable(self, repo_id: str, key: str, value: str) -> None:
         with translate_errors("set a Space variable of", repo_id):
-            self.api.add_space_variable(repo_id, key, value)
+            self._api("space", repo_id).add_space_variable(repo_id, key, value)
 
     def create_branch(self, repo_id: str, repo_type: str, branch: str, start: str | None) -> None:
         """Create ``branch`` at ``start`` (the default branch's head when None), unless it exists."""
         with translate_errors(f"create branch {branch} of", repo_id):
-            self.api.create_branch(repo_id, branch=branch, revision=start, repo_type=repo_type, exist_ok=True)
+            self._api(repo_type, repo_id).create_branch(repo_id, branch=branch, revision=start, repo_type=repo_type,
+                                                        exist_ok=True)
 
     def create_tag(self, repo_id: str, repo_type: str, tag: str, revision: str) -> None:
         """Tag ``revision`` as ``tag``, unless the tag exists."""
         with translate_errors(f"create tag {tag} of", repo_id):
-            self.api.create_tag(repo_id, tag=tag, revision=revision, repo_type=repo_type, exist_ok=True)
+            self._api(repo_type, repo_id).create_tag(repo_id, tag=tag, revision=revision, repo_type=repo_type,
+                                                     exist_ok=True)
 
     def commit(
         self,
@@ -274,8 +282,9 @@ class Publisher:
             if operation.upload_info.sha256.hex() != upload.sha256:
                 raise _changed(repo_id, upload.path)
             operations.append(operation)
+        api = self._api(repo_type, repo_id)
         with translate_errors("commit to", repo_id):
-            self._transfer(repo_id, lambda: self.api.preupload_lfs_files(
+            self._transfer(repo_id, lambda: api.preupload_lfs_files(
                 repo_id, list(operations), repo_type=repo_type, revision=branch))
         for upload, operation in zip(uploads, operations, strict=True):
             if upload.local is None:
@@ -293,6 +302,7 @@ class Publisher:
         with translate_errors("commit to", repo_id), counting() as xet:
             try:
                 info = self._create_commit(
+                    api,
                     repo_id,
                     operations,
                     commit_message=message,
@@ -318,11 +328,11 @@ class Publisher:
             if isinstance(op, CommitOperationAdd) and op._upload_mode == "regular")
         return info.oid
 
-    def _create_commit(self, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:
+    def _create_commit(self, api: HfApi, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:
         import httpx2
 
         try:
-            return self._transfer(repo_id, lambda: self.api.create_commit(repo_id, operations, **kwargs))
+            return self._transfer(repo_id, lambda: api.create_commit(repo_id, operations, **kwargs))
         except (httpx2.TransportError, json.JSONDecodeError, UnicodeDecodeError) as error:
             # The request went out whole: the Hub may have made the commit before its answer broke.
             raise HubError(

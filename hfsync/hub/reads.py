@@ -32,6 +32,7 @@ from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
 from hfsync.hub.retry import shared as retry
 
+Repo = tuple[str, str]  # (repo type, repo id)
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 # Card data keys huggingface_hub's card data classes rewrite (eval results, tags made unique).
 _REWRITTEN = frozenset({"model-index", "eval_results", "train_eval_index", "train-eval-index"})
@@ -84,27 +85,31 @@ class Reader:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.headers = {"user-agent": _user_agent(), "accept-encoding": "identity"}
-        if hub.token:
-            self.headers["authorization"] = f"Bearer {hub.token}"
         self.pool = GetPool() if not getproxies() else None
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
 
-    def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Reply:
-        """GET ``path`` (under /api) or a full URL; its JSON."""
+    def _headers(self, repo: Repo | None) -> dict[str, str]:
+        token = self.hub.token_for(*repo) if repo is not None else self.hub.token
+        return {**self.headers, "authorization": f"Bearer {token}"} if token else self.headers
+
+    def get(self, path: str, params: Sequence[tuple[str, str]] = (), *, repo: Repo | None = None) -> Reply:
+        """GET ``path`` (under /api) or a full URL; its JSON. ``repo`` (type, id): the repo the
+        request is about, whose token it carries."""
         url = path if "://" in path else f"{self.hub.endpoint}{path}"
         if params:
             url += "?" + urlencode(list(params))
+        headers = self._headers(repo)
         if self.pool is None:
-            return self._through_client(url)
+            return self._through_client(url, headers)
         pool = self.pool
         path = urlsplit(url).path
         name = f"{trace.operation_for('GET', path)} (GET {path})"
 
         def attempt(number: int) -> Reply:
-            with pool.get(url, self.headers, attempt=number) as reply:
+            with pool.get(url, headers, attempt=number) as reply:
                 body = reply.read()
                 if reply.status in RETRY_STATUSES:
                     raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
@@ -116,24 +121,24 @@ class Reader:
 
         return retry.call(name, attempt)
 
-    def _through_client(self, url: str) -> Reply:
+    def _through_client(self, url: str, headers: dict[str, str]) -> Reply:
         from huggingface_hub.utils import hf_raise_for_status
 
-        response = self.hub.session().get(url, headers=self.headers)
+        response = self.hub.session().get(url, headers=headers)
         hf_raise_for_status(response)
         following = response.links.get("next", {}).get("url")
         return Reply(response.json(), following)
 
-    def pages(self, path: str, params: Sequence[tuple[str, str]] = ()) -> list[Any]:
+    def pages(self, path: str, params: Sequence[tuple[str, str]] = (), *, repo: Repo | None = None) -> list[Any]:
         """Every item of a paginated listing (Link: <...>; rel="next")."""
-        reply = self.get(path, params)
+        reply = self.get(path, params, repo=repo)
         items = list(reply.data)
         while reply.next_url:
             if _origin(reply.next_url) != _origin(self.hub.endpoint):
                 # The next page would carry the token: only to the Hub itself.
                 raise HubError(f"the Hub's listing of {urlsplit(self.hub.endpoint + path).path} named its next "
                                f"page on another host ({_origin(reply.next_url)}); it was not followed")
-            reply = self.get(reply.next_url)
+            reply = self.get(reply.next_url, repo=repo)
             items += reply.data
         return items
 
@@ -142,4 +147,4 @@ class Reader:
         path = f"/api/{repo_type}s/{repo_id}"
         if revision is not None:
             path += f"/revision/{quote(revision, safe='')}"
-        return self.get(path, [("expand", name) for name in expand]).data
+        return self.get(path, [("expand", name) for name in expand], repo=(repo_type, repo_id)).data

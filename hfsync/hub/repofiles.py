@@ -56,7 +56,7 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
         # The tree's JSON as it comes (huggingface_hub's list_repo_tree builds an object per
         # entry, which costs more than the request for a large repo).
         files = []
-        for entry in _reads(hub).pages(path, [("recursive", "true"), ("expand", "false")]):
+        for entry in _reads(hub).pages(path, [("recursive", "true"), ("expand", "false")], repo=(repo_type, repo_id)):
             if not isinstance(entry, dict) or entry.get("type") != "file":
                 continue
             path_, lfs, xet = entry.get("path"), entry.get("lfs"), entry.get("xetHash")

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import constants
-from huggingface_hub.utils import build_hf_headers
 from huggingface_hub.utils._xet import XetTokenType, xet_connection_info_refresh_url
 from huggingface_hub.utils._xet import _fetch_xet_connection_info_with_url as connection_info
 
@@ -148,7 +147,7 @@ class XetReader:
         self.hub = hub
         self.get = get
         hub.session()  # connection info is fetched by huggingface_hub's shared client: retried, traced
-        self.headers = build_hf_headers(token=hub.token or False, library_name="hfsync")
+        self.headers = hub.headers(repo_type, repo_id)
         self.refresh = xet_connection_info_refresh_url(
             token_type=XetTokenType.READ, repo_id=repo_id, repo_type=repo_type, revision=commit, endpoint=hub.endpoint,
         )

@@ -7,11 +7,12 @@ so plan, lock and validate can fail once with the full list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from hfsync.errors import PolicyError, Problem
 from hfsync.hubfacts import is_pickle_file
 from hfsync.manifest.model import Manifest, Policy, Pull, RepoTarget
+from hfsync.units import human_size
 
 
 def _license_problem(policy: Policy, license_id: str | None, what: str) -> str | None:
@@ -46,17 +47,30 @@ def pull_problem(policy: Policy, pull: Pull, hub_license: str | None) -> str | N
     return _license_problem(policy, hub_license, f"pull '{pull.key}' ({pull.location})")
 
 
-def check_pulls(manifest: Manifest, licenses: Mapping[str, str | None]) -> None:
-    """PolicyError listing every pull (by key) whose Hub license the policy refuses."""
-    by_key = {p.key: p for p in manifest.pulls}
-    problems = [m for key, lic in sorted(licenses.items())
-                if key in by_key and (m := pull_problem(manifest.policy, by_key[key], lic))]
-    if problems:
-        raise PolicyError(
-            f"{len(problems)} policy violation{'s' if len(problems) != 1 else ''}; "
-            f"{manifest.lock_path.name} was not changed:\n" + "\n".join(f"  {p}" for p in problems),
-            hint="Pull repos whose license the policy allows, or extend policy.licenses.",
-        )
+def pin_problems(policy: Policy, pull: Pull, hub_license: str | None, size: int) -> list[str]:
+    """The violations of pinning ``pull``: its license on the Hub, and ``size`` (the bytes
+    the pin would hold) against its ``max_memory``."""
+    found = [m for m in [pull_problem(policy, pull, hub_license)] if m]
+    if pull.max_memory is not None and size > pull.max_memory:
+        found.append(f"pull '{pull.key}' ({pull.location}) would pin {human_size(size)}, over its max_memory of "
+                     f"{human_size(pull.max_memory)}")
+    return found
+
+
+def refuse_pins(manifest: Manifest, problems: Sequence[str]) -> None:
+    """PolicyError listing every violation of pinning the manifest's pulls, if any."""
+    if not problems:
+        return
+    hints = []
+    if any("license" in p for p in problems):
+        hints.append("Pull repos whose license the policy allows, or extend policy.licenses.")
+    if any("max_memory" in p for p in problems):
+        hints.append("Raise max_memory, or narrow include, for a pin over it.")
+    raise PolicyError(
+        f"{len(problems)} policy violation{'s' if len(problems) != 1 else ''}; "
+        f"{manifest.lock_path.name} was not changed:\n" + "\n".join(f"  {p}" for p in problems),
+        hint=" ".join(hints),
+    )
 
 
 def located(manifest: Manifest, index: int, target: RepoTarget, messages: Iterable[str]) -> list[Problem]:

@@ -86,6 +86,11 @@ def read(path: Path) -> tuple[Document | None, list[Problem]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         return None, [Problem(str(path), None, None, f"not UTF-8 text (byte {error.start})")]
+    return parse(path, text)
+
+
+def parse(path: Path, text: str) -> tuple[Document | None, list[Problem]]:
+    """Parse ``text`` (read from ``path``, which problems name) as ``read`` parses a file."""
     tabs = _tab_problems(path, text)
     if tabs:
         return None, tabs

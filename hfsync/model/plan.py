@@ -64,6 +64,7 @@ class FileChange:
     the Hub's LFS sha256 or git blob oid of the file it replaces or deletes.
     ``content`` holds generated text (a card with merged metadata) uploaded as is.
     ``diff`` is what changed inside the file, for a reviewer (None: not compared).
+    ``link`` is the symbolic link in the source the content is read through, as it reads.
     """
 
     path: str
@@ -78,6 +79,7 @@ class FileChange:
     content: str | None = None
     reason: str | None = None
     diff: FileDiff | None = None
+    link: str | None = None
 
 
 @dataclass(frozen=True)

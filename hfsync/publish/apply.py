@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, StalePlanError
@@ -26,7 +27,12 @@ from hfsync.hub.publish import Publisher, Upload
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
 from hfsync.publish.provenance import commit_description, run_url
+from hfsync.publish.signature import load_signers, signature_of
+from hfsync.publish.signature import make as make_signature
 from hfsync.units import human_size
+
+if TYPE_CHECKING:
+    from hfsync.signing.keys import Signer
 
 STALE_HINT = "Run `hfsync plan` again and review the new plan."
 NOT_STARTED = "not started"
@@ -180,8 +186,11 @@ def _restricts(name: str, value: object) -> bool:
     return bool(value) if name in ACCESS else False
 
 
-def apply_target(target: TargetChange, publisher: Publisher, provenance: Provenance) -> TargetResult:
-    """Carry out one target's changes, in the order the module docstring gives."""
+def apply_target(
+    target: TargetChange, publisher: Publisher, provenance: Provenance, signer: Signer | None = None
+) -> TargetResult:
+    """Carry out one target's changes, in the order the module docstring gives; ``signer``
+    makes the planned model.sig, committed with the files."""
     done: list[str] = []
     warnings: list[str] = []
     repo, kind = target.repo_id, target.repo_type
@@ -209,13 +218,19 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
             if ref.kind == "branch":
                 publisher.create_branch(repo, kind, ref.name, ref.target)
                 done.append(f"created branch {ref.name}")
-        if target.files:
+        signature = signature_of(target) if signer is not None else None
+        if target.files or signature is not None:
             root = Path(target.source or ".")
             uploads = [
                 Upload(f.path, f.sha256 or "", None if f.content is not None else root / f.path,
                        f.content.encode("utf-8") if f.content is not None else None)
                 for f in target.files if f.action != Action.DELETE
             ]
+            if signature is not None and signer is not None:
+                signed = make_signature(signature, signer)
+                uploads.append(Upload(signature.subject, hashlib.sha256(signed).hexdigest(), None, signed))
+                done.append(f"signed {_n(len(signature.detail['files']), 'file')} in {signature.subject} "
+                            f"(key sha256:{signer.fingerprint[:16]})")
             deletes = [f.path for f in target.files if f.action == Action.DELETE]
             commit = publisher.commit(
                 repo, kind, target.revision, uploads, deletes,
@@ -273,11 +288,25 @@ def _space_settings(
     return warnings
 
 
+def need_token(publisher: Publisher) -> None:
+    """Refuse, before any request, to publish without a token: every write needs one."""
+    if not publisher.hub.token:
+        raise HfsyncError("apply needs a Hub token to publish and none was given "
+                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.")
+
+
 def load_fresh(path: Path, publisher: Publisher) -> Plan:
-    """Read a saved plan and refuse it unless it is fresh."""
+    """Read a saved plan and refuse it unless it is fresh (and, when it publishes, a token is given)."""
     plan = read(path)
+    if _publishing(plan):
+        need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
     return plan
+
+
+def _publishing(plan: Plan) -> list[TargetChange]:
+    """The targets apply publishes: repos with changes (pull drift is fixed elsewhere)."""
+    return [t for t in plan.targets if t.has_changes and t.kind == "repo"]
 
 
 def apply_plan(
@@ -294,15 +323,17 @@ def apply_plan(
     if provenance is None:
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
+    todo = _publishing(plan)
+    if todo:
+        need_token(publisher)
     gate(plan)  # every file to upload is scanned before the first byte goes up
-    # Only repo targets publish; others (pull drift) are shown by plan, fixed elsewhere.
-    todo = [t for t in plan.targets if t.has_changes and t.kind == "repo"]
+    signers = load_signers(todo) if any(signature_of(t) for t in todo) else {}
     pool = ThreadPoolExecutor(max(1, parallelism))
     futures: list[Future[TargetResult]] = []
     interrupted = False
     try:
         for target in todo:
-            futures.append(pool.submit(apply_target, target, publisher, provenance))
+            futures.append(pool.submit(apply_target, target, publisher, provenance, signers.get(target.key)))
         wait(futures)
     except KeyboardInterrupt:
         # Like Terraform: a commit in flight is let finish (it is atomic; killing the thread

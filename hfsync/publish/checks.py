@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hfsync.cards.check import front_matter, target_problems
 from hfsync.cards.generate import README, read_inputs
+from hfsync.cards.viewer import target_viewer
 from hfsync.errors import HfsyncError, ManifestError, Problem
 from hfsync.hubfacts import license_of
 from hfsync.manifest import load as loading
@@ -54,6 +55,7 @@ def offline_problems(manifests: Iterable[Manifest]) -> list[Problem]:
             try:
                 files = source_files(target)
                 problems += target_problems(manifest, index, target, files)
+                problems += target_viewer(manifest, index, target, files).problems
                 violations = publish_problems(manifest.policy, target, _local_license(target, files), files)
                 problems += located(manifest, index, target, violations)
             except HfsyncError as error:

@@ -40,6 +40,7 @@ class LocalFile:
     path: str
     digests: Digests
     content: str | None = None
+    link: str | None = None  # the symbolic link the file is reached through, as it reads
 
 
 # All of LFS_PATTERNS as one expression: one match per file instead of one per pattern.
@@ -107,7 +108,7 @@ def file_changes(
         if theirs is None:
             changes.append(FileChange(
                 path, Action.CREATE, d.size, predict_lfs(path, d.size), d.sha256, d.git_sha1, d.blake3,
-                content=item.content,
+                content=item.content, link=item.link,
             ))
             continue
         ours = d.sha256 if theirs.lfs else d.git_sha1
@@ -115,7 +116,7 @@ def file_changes(
             continue
         changes.append(FileChange(
             path, Action.UPDATE, d.size, theirs.lfs, d.sha256, d.git_sha1, d.blake3,
-            remote_oid=theirs.content_id, remote_size=theirs.size, content=item.content,
+            remote_oid=theirs.content_id, remote_size=theirs.size, content=item.content, link=item.link,
             reason="content differs" if d.size == theirs.size else f"size {theirs.size} -> {d.size}",
         ))
     if prune:

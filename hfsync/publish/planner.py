@@ -28,10 +28,11 @@ from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
-from hfsync.model.remote import RemoteRepo
+from hfsync.model.remote import MISSING, RemoteRepo
+from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, target_change
 from hfsync.publish.gate import review, scan_uploads
-from hfsync.publish.source import source_files
+from hfsync.publish.source import source_links
 from hfsync.pull.drift import plan_pulls, pull_names
 
 if TYPE_CHECKING:
@@ -90,11 +91,18 @@ class _GeneratedCards:
 
 
 def plan_target(
-    target: RepoTarget, publisher: Publisher, cache: DigestCache, paths: list[str] | None = None
+    target: RepoTarget, publisher: Publisher, cache: DigestCache, links: Mapping[str, str | None] | None = None
 ) -> TargetChange:
     """Diff one target against the Hub (the Hub is read while local files are hashed).
 
-    ``paths``: the target's source files when the caller listed them already."""
+    ``links``: the target's source files (see ``source_links``) when the caller listed them already."""
+    return _plan_target(target, publisher, cache, links)[0]
+
+
+def _plan_target(
+    target: RepoTarget, publisher: Publisher, cache: DigestCache, links: Mapping[str, str | None] | None = None
+) -> tuple[TargetChange, RemoteRepo]:
+    remote = MISSING
     with ThreadPoolExecutor(HASH_THREADS) as pool:
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
@@ -102,7 +110,8 @@ def plan_target(
         )
         root = target.source.path
         try:
-            paths = source_files(target) if paths is None else paths
+            links = source_links(target) if links is None else links
+            paths = sorted(links)
             known = cache.get_many([root / p for p in paths])
             unknown = [p for p, d in zip(paths, known, strict=True) if d is None]
             hashed = iter(list(pool.map(lambda p: cache.get(root / p), unknown)))
@@ -120,26 +129,37 @@ def plan_target(
             )
         except HfsyncError as error:  # the Hub's refusal, or a card input that cannot be read
             # The hint says what to do; a target's error line is all the user sees of it.
-            return _failed(target, error.explained())
+            return _failed(target, error.explained()), remote
         except OSError as error:
-            return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}")
+            return _failed(target, f"cannot read {error.filename or root}: {error.strerror or error}"), remote
         except UnicodeDecodeError:
-            return _failed(target, f"{root / README} is not UTF-8 text; a card must be")
-    local = {p: LocalFile(p, d) for p, d in zip(paths, digests, strict=True)}
+            return _failed(target, f"{root / README} is not UTF-8 text; a card must be"), remote
+    local = {p: LocalFile(p, d, link=links[p]) for p, d in zip(paths, digests, strict=True)}
     if card.content is not None:
         local[README] = LocalFile(README, hash_bytes(card.content.encode("utf-8")), card.content)
         if target.card.generate and not readme.is_file():
             generated.remember(card.inputs, local[README].digests)
-    return target_change(
+    change = target_change(
         target,
         local,
         remote,
         declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},
-        keep=frozenset({README}) if card.managed else frozenset(),
+        # prune leaves the signature to signing (made again, or kept as it is)
+        keep=frozenset({README} if card.managed else ()) | frozenset({"model.sig"} if target.signing else ()),
         inputs=card.inputs,
         warnings=card.warnings,
         card_generated=target.card.generate and not (root / README).is_file(),
     )
+    if target.signing is None:
+        return change, remote
+    from hfsync.publish.signature import plan_signature  # loads cryptography: only for signed targets
+
+    head = remote.head or target.revision
+
+    def read(path: str, size: int) -> bytes:
+        return read_range(publisher.hub, target.id, target.type, head, path, 0, size)
+
+    return plan_signature(target, change, local, remote, read), remote
 
 
 def make_plan(
@@ -172,16 +192,21 @@ def make_plan(
 
     def planned(manifest: Manifest, target: RepoTarget) -> TargetChange:
         try:
-            paths: list[str] | None = source_files(target)  # listed once, for both steps
+            links: dict[str, str | None] | None = source_links(target)  # listed once, for both steps
+        except HfsyncError as error:  # a link that cannot be published: no need to ask the Hub
+            return _failed(target, error.explained())
         except OSError:
-            paths = None  # plan_target reports it
-        change = plan_target(target, publisher, cache, paths)
+            links = None  # plan_target reports it
+        change, remote = _plan_target(target, publisher, cache, links)
+        paths = sorted(links) if links is not None else None
         # The diffs' reads are all under way before review starts, and go on while it asks
         # the Hub about the card.
         diffing = diffed(target, change, publisher, budget, diff) if diff != "none" else None
         # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
         reviewed, secrets = review(manifest, target, change,
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
+        if not change.errors:
+            reviewed = dataset_review(manifest, target, reviewed, remote)
         if diffing is None:
             return reviewed
         # The diffs were made from the change before review hid what it flagged.
@@ -245,10 +270,17 @@ def diffed(
     return lambda: finish(flagged)
 
 
+NO_TOKEN = ("no Hub token: a private repo cannot be seen without one, so this repo may exist already, "
+            "and creating it needs a token (set HF_TOKEN, pass --token or run `hf auth login`)")
+
+
 def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:
     """Warn on each repo to create in a namespace the token's user neither is nor belongs to:
-    a PR's plan says so rather than the apply after merge (one whoami, only when creating)."""
+    a PR's plan says so rather than the apply after merge (one whoami, only when creating).
+    Without a token, on each repo to create: the Hub hides private repos from anonymous reads."""
     new = [c for c in changes if c.action == Action.CREATE and c.kind == "repo" and not c.errors]
+    if new and not publisher.hub.token:
+        return [replace(c, warnings=(*c.warnings, NO_TOKEN)) if any(c is n for n in new) else c for c in changes]
     who = publisher.identity() if new else None
     if who is None:
         return changes

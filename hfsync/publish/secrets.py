@@ -39,7 +39,7 @@ from hfsync.publish.textfile import line_batches, text_encoding
 log = logging.getLogger("hfsync.secrets")
 # Bumped whenever the rules below change what a file's content yields: results remembered
 # by content digest under another version are not used.
-SCAN_VERSION = 2
+SCAN_VERSION = 3
 NAME_RULE_TYPE = "Sensitive file name"
 
 # Credential files, by name (matched against the file name, case-insensitive).
@@ -343,7 +343,8 @@ def scan_files(
             named = list(strong_matches(relative))
             shown = hide(relative, (secret for _, secret in named))  # the name never shows the secret
             found += [Finding(shown, 0, f"{kind} in the file name", _sha1(secret)) for kind, secret in named]
-            if rule := name_rule(absolute.name):
+            # A link is judged by the name of the file it leads to as well (`key -> id_rsa`).
+            if rule := name_rule(absolute.name) or name_rule(os.path.basename(os.path.realpath(absolute))):
                 found.append(Finding(shown, 0, rule, _sha1_file(absolute)))
             encoding = text_encoding(absolute)
             if encoding is None:

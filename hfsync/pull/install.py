@@ -31,9 +31,9 @@ from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
 from hfsync.model.progress import Reporter
 from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import allows_unsafe, read_lock, stale_reasons, write_lock
+from hfsync.pull.lockfile import allows_unsafe, read_lock, stale_reasons
 from hfsync.pull.metrics import PullRecord
-from hfsync.pull.resolve import resolve
+from hfsync.pull.resolve import pin, save
 from hfsync.pull.safetensors import SafetensorsError, check_file
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 from hfsync.pull.sources import Sources, SourceSpec, open_sources, sources_for
@@ -55,6 +55,7 @@ class PullSummary:
     downloaded: int = 0
     present: int = 0
     bytes_downloaded: int = 0
+    replaced: list[str] = field(default_factory=list)  # files changed since they were pulled, put back
     locks_written: list[Path] = field(default_factory=list)
     records: dict[str, PullRecord] = field(default_factory=dict)  # per pull, for --metrics-file
 
@@ -72,6 +73,7 @@ class _Job:
     source: str = ""  # where the bytes came from, when downloaded
     received: int | None = None  # bytes received over the network, when not the file's size (Xet)
     verified: Recorded | None = None  # set once the file is in place, verified
+    differs: str | None = None  # why a file at the target is not the pinned one, when one is there
 
 
 def _safetensors_gate(label: str) -> Callable[[Path], None]:
@@ -140,7 +142,7 @@ def run_pull(
     check_targets(workspace, options.targets)
     summary = summary if summary is not None else PullSummary()
     jobs: list[_Job] = []
-    fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]] = {}
+    fresh: dict[Path, tuple[Manifest, LockFile, LockFile]] = {}
     layouts: list[Layout] = []
     states: dict[Path, StateRecord] = {}
     for manifest in workspace.manifests:
@@ -148,16 +150,18 @@ def run_pull(
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
         restale = _plan(manifest, pulls, lock, options)
         specs = sources_for(manifest)
+        stale = [p for p in pulls if p.key in restale]
+        if stale:
+            assert hub is not None
+            pins = pin(hub, retry, manifest, lock, stale, allow_unsafe=options.allow_unsafe)
+            fresh[manifest.lock_path] = (manifest, lock, pins.lock)
+            for resolved in pins.resolved:
+                if resolved.left_out:
+                    reporter.note(f"{resolved.entry.key}: left out {len(resolved.left_out)} pickle file(s) that "
+                                  f"safetensors weights replace: {', '.join(resolved.left_out)}")
+            lock = pins.lock
         for pull in pulls:
             entry = lock.get(pull.type, pull.id)
-            if pull.key in restale:
-                assert hub is not None
-                resolved = resolve(hub, retry, manifest, pull, entry, allow_unsafe=options.allow_unsafe)
-                entry = resolved.entry
-                fresh.setdefault(manifest.lock_path, (manifest, lock, []))[2].append(entry)
-                if resolved.left_out:
-                    reporter.note(f"{pull.key}: left out {len(resolved.left_out)} pickle file(s) that "
-                                  f"safetensors weights replace: {', '.join(resolved.left_out)}")
             assert entry is not None
             check_paths(entry, str(manifest.lock_path), LockError)
             _check_unsafe(manifest, pull, entry, options.allow_unsafe)
@@ -182,8 +186,8 @@ def run_pull(
         _write_states(jobs)
     if missing:
         raise OfflineError(
-            f"offline, and {len(missing)} pinned file{'s are' if len(missing) != 1 else ' is'} not on disk:\n"
-            + "\n".join(f"  {m}" for m in missing),
+            f"offline, and {len(missing)} pinned file{'s' if len(missing) != 1 else ''} cannot be installed "
+            "from disk:\n" + "\n".join(f"  {m}" for m in missing),
             hint="Pull once where the Hub is reachable (or copy the files in), then pull offline.",
         )
     for layout in layouts:
@@ -192,8 +196,13 @@ def run_pull(
     return summary
 
 
+EDITED = "changed since it was pulled"
+_EARLIER = "an earlier pin's copy"
+
+
 def _in_place(job: _Job) -> str | None:
-    """blake3 of the file at the job's target if it holds the pinned content, else None.
+    """blake3 of the file at the job's target if it holds the pinned content, else None
+    (with ``job.differs`` saying what is there instead, if anything).
 
     Reads nothing when the record vouches for this pin at the file's current stat key.
     """
@@ -201,20 +210,26 @@ def _in_place(job: _Job) -> str | None:
         found = os.lstat(job.target)
     except OSError:
         return None
-    if not stats.S_ISREG(found.st_mode) or found.st_size != job.file.size:
-        return None
     known = job.state.files.get(job.file.path)
+    if not stats.S_ISREG(found.st_mode):
+        job.differs = "not a regular file"
+        return None
     if known is not None and known.unchanged(found):
         if known.answers(job.file):
             job.verified = known
             return known.blake3
         if known.refutes(job.file):
+            job.differs = _EARLIER
             return None  # the previous pin's copy, as recorded: reading it would only say so
+    if found.st_size != job.file.size:
+        job.differs = EDITED if known is None or found.st_size != known.size else _EARLIER
+        return None
     try:
         hashed = digests.hash_file(job.target)
     except OSError:
         return None
     if (hashed.sha256 if job.file.sha256 else hashed.git_sha1) != job.file.etag:
+        job.differs = EDITED if known is None or hashed.blake3 != known.blake3 else _EARLIER
         return None
     job.verified = recorded(found, job.file, hashed.blake3)
     return hashed.blake3
@@ -306,10 +321,12 @@ def _install(
         if isinstance(outcome, concurrent.futures.Future):
             return outcome
         if outcome == "missing":
-            missing.append(job.label)
+            missing.append(f"{job.label} ({job.differs or 'not on disk'})")
             record.missing += len(job.links)
             return None
         if outcome == "downloaded":
+            if job.differs == EDITED:
+                summary.replaced.append(job.label)  # the lock decides: said, not asked
             summary.downloaded += 1
             summary.bytes_downloaded += job.file.size if job.received is None else job.received
             record.took(job.source, job.file.size * len(job.links))
@@ -342,6 +359,7 @@ def _install(
                 if chain is not None:
                     chain.close()
     fsync_dirs(written)
+    summary.replaced.sort()
     if failures:
         raise HfsyncError(
             f"{len(failures)} file{'s' if len(failures) != 1 else ''} could not be pulled; "
@@ -351,15 +369,6 @@ def _install(
     return sorted(missing)
 
 
-def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, list[LockedPull]]]) -> list[Path]:
+def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, LockFile]]) -> list[Path]:
     """Write re-resolved pins into their lock files."""
-    written = []
-    for path, (manifest, lock, entries) in fresh.items():
-        pinned = {(p.type, p.id): p for p in lock.pulls}
-        for entry in entries:
-            pinned[(entry.type, entry.id)] = entry
-        declared = {(p.type, p.id) for p in manifest.pulls}
-        kept = tuple(p for key, p in pinned.items() if key in declared)
-        if write_lock(LockFile(path, kept), manifest.path.name):
-            written.append(path)
-    return written
+    return [path for path, (manifest, before, after) in fresh.items() if save(manifest, before, after)]

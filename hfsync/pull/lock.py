@@ -9,22 +9,20 @@ rewritten in the current one, pins unchanged.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hfsync.errors import OfflineError
 from hfsync.hub.client import Hub
 from hfsync.hub.retry import Retry
-from hfsync.manifest.model import Manifest, Pull, Workspace
-from hfsync.manifest.policy import check_pulls
+from hfsync.manifest.model import Manifest, Workspace
 from hfsync.model.lock import VERSION, LockFile
-from hfsync.pull.lockfile import read_lock, stale_reasons, write_lock
-from hfsync.pull.resolve import Resolved, resolve
+from hfsync.pull.lockfile import read_lock, stale_reasons
+from hfsync.pull.resolve import RESOLVERS, Pins, Resolved, merged, pin, resolve, save
 from hfsync.pull.selection import check_targets, selected_pulls
 
 log = logging.getLogger("hfsync.lock")
-RESOLVERS = 8  # pulls resolved at once: each is two or three requests, mostly waiting
 
 
 @dataclass
@@ -61,36 +59,23 @@ def _lock_manifest(
     update: bool, ids: tuple[str, ...], allow_unsafe: bool,
 ) -> None:
     moving = {p.key for p in selected_pulls(manifest, ids)} if update else set()
-
-    def resolving(pull: Pull) -> Future[Resolved]:
-        assert hub is not None
-        return pool.submit(resolve, hub, retry, manifest, pull, None, allow_unsafe=allow_unsafe)
-
     # The pins --update moves are asked for first: the Hub answers while the lock is read.
-    early = {p.key: resolving(p) for p in manifest.pulls if p.key in moving} if hub is not None else {}
+    early = {p.key: pool.submit(resolve, hub, retry, manifest, p, None, allow_unsafe=allow_unsafe)
+             for p in manifest.pulls if p.key in moving} if hub is not None else {}
     lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
     stale = {p.key for p in manifest.pulls if stale_reasons(manifest, lock, [p.key])}
     todo = [p for p in manifest.pulls if p.key in moving | stale]
+    summary.kept += len(manifest.pulls) - len(todo)
     if todo and hub is None:
         raise OfflineError(
             f"{manifest.lock_path} needs {', '.join(p.key for p in todo)} resolved on the Hub, "
             "and this run is offline",
             hint="Run `hfsync lock` where the Hub is reachable, and commit hfsync.lock.",
         )
-    entries = {(p.type, p.id): lock.get(p.type, p.id) for p in manifest.pulls}
-    summary.kept += len(manifest.pulls) - len(todo)
-    futures = [(pull, early.get(pull.key) or resolving(pull)) for pull in todo]
-    resolved_here = [(pull, replace(future.result(), previous=lock.get(pull.type, pull.id)))
-                     for pull, future in futures]
-    # Every pull's license is judged before anything is written.
-    check_pulls(manifest, {pull.key: resolved.license for pull, resolved in resolved_here})
-    for pull, resolved in resolved_here:
-        entries[(pull.type, pull.id)] = resolved.entry
-        summary.resolved.append(resolved)
-    new = LockFile(manifest.lock_path, tuple(e for e in entries.values() if e is not None))
-    if new.pulls == lock.pulls and lock.version == VERSION and lock.path.exists():
-        return  # every pin as it was: no need to render the text to find that out
-    if (manifest.pulls or lock.pulls) and write_lock(new, manifest.path.name):
+    pins = pin(hub, retry, manifest, lock, todo, allow_unsafe=allow_unsafe, pool=pool, started=early) \
+        if hub is not None else Pins(merged(manifest, lock, ()), ())
+    summary.resolved.extend(pins.resolved)
+    if save(manifest, lock, pins.lock):
         summary.written.append(manifest.lock_path)
         if lock.version != VERSION:
             summary.reformatted.append(manifest.lock_path)

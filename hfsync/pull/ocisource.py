@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from hfsync.errors import ContentError, HfsyncError
+from hfsync.hub.client import Credentials, Hub
 from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.oci import Reference, Registry
 from hfsync.hub.retry import Retry
@@ -21,15 +22,6 @@ from hfsync.pull.ociartifact import ArtifactMismatch, pinned_layers
 
 class NotInSource(HfsyncError):
     """The source does not hold this file (another source may)."""
-
-
-class _Anonymous:
-    """What a Downloader reads of a Hub: the registry gets its own Authorization header instead."""
-
-    token = None
-
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
 
 
 class OciSource:
@@ -66,7 +58,8 @@ class OciSource:
     def _downloader(self, repository: str) -> Downloader:
         with self._lock:
             if repository not in self._downloaders:
-                downloader = Downloader(_Anonymous(self.reference.base), self.retry)  # type: ignore[arg-type]
+                # No Hub token: the registry gets its own Authorization header instead.
+                downloader = Downloader(Hub(self.reference.base, credentials=Credentials(None)), self.retry)
                 auth = self.registry.authorization(repository)
                 if auth:
                     downloader.headers["Authorization"] = auth

@@ -1,22 +1,34 @@
-"""Pinning one pull: resolve its revision on the Hub to a commit and select the files to pin."""
+"""Pinning: resolve pulls on the Hub, judge them by the policy, merge the pins into the lock.
+
+`hfsync lock`, `hfsync pull` (when the lock is missing or stale) and `hfsync upgrade`
+all pin through here, so the policy (license, safetensors only, size against
+``max_memory``) is applied on every path that writes a pin. ``pin`` refuses every
+violation at once, before anything is written; upgrade reports them and holds those
+pins back instead (its summary is the product), by the same verdicts.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 
 from hfsync.hub.client import Hub
 from hfsync.hub.repofiles import files_at_commit, resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull
-from hfsync.model.lock import LockedPull
-from hfsync.pull.lockfile import allows_unsafe, fingerprint
+from hfsync.manifest.policy import pin_problems, refuse_pins
+from hfsync.model.lock import VERSION, LockedPull, LockFile
+from hfsync.pull.lockfile import allows_unsafe, fingerprint, write_lock
 from hfsync.pull.selection import check_paths, mem_available, select, set_aside
 
 log = logging.getLogger("hfsync.lock")
+RESOLVERS = 8  # pulls resolved at once: each is two or three requests, mostly waiting
 
 
-@dataclass
+@dataclass(frozen=True)
 class Resolved:
     """A freshly resolved pin and what the user should hear about it."""
 
@@ -24,12 +36,22 @@ class Resolved:
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
     license: str | None = None  # the repo's license on the Hub, for policy.licenses
+    violations: tuple[str, ...] = ()  # what the policy says against this pin (located in the manifest)
+
+
+@dataclass(frozen=True)
+class Pins:
+    """What pinning produced: the lock with the new pins merged in (not yet written), and each new pin."""
+
+    lock: LockFile
+    resolved: tuple[Resolved, ...]
 
 
 def resolve(
     hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, *, allow_unsafe: bool
 ) -> Resolved:
-    """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing)."""
+    """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing),
+    with the policy's verdicts on it; PolicyError when it would need pickle files."""
     commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
     listing = set_aside(files_at_commit(hub, retry, pull.id, pull.type, commit), pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
@@ -40,4 +62,43 @@ def resolve(
         pull.id, pull.type, pull.revision, commit, fingerprint(pull, manifest.policy), tuple(selection.files),
         selection.variant,
     )
-    return Resolved(entry, previous, selection.left_out, license_id)
+    violations = pin_problems(manifest.policy, pull, license_id, entry.size)
+    return Resolved(entry, previous, selection.left_out, license_id, tuple(violations))
+
+
+def pin(
+    hub: Hub, retry: Retry, manifest: Manifest, lock: LockFile, pulls: Sequence[Pull], *, allow_unsafe: bool,
+    pool: Executor | None = None, started: Mapping[str, Future[Resolved]] | None = None,
+) -> Pins:
+    """Resolve ``pulls`` at once and merge their pins into ``lock``; PolicyError naming every
+    violation, before anything is written. ``started`` holds resolutions already asked for
+    (by pull key) on ``pool``."""
+    if not pulls:
+        return Pins(merged(manifest, lock, ()), ())
+    with ExitStack() as stack:
+        runner = pool if pool is not None else stack.enter_context(ThreadPoolExecutor(RESOLVERS))
+        futures = [(pull, (started or {}).get(pull.key)
+                    or runner.submit(resolve, hub, retry, manifest, pull, None, allow_unsafe=allow_unsafe))
+                   for pull in pulls]
+        resolved = tuple(replace(future.result(), previous=lock.get(pull.type, pull.id)) for pull, future in futures)
+    refuse_pins(manifest, sorted(v for r in resolved for v in r.violations))
+    return Pins(merged(manifest, lock, (r.entry for r in resolved)), resolved)
+
+
+def merged(manifest: Manifest, lock: LockFile, entries: Iterable[LockedPull]) -> LockFile:
+    """``lock`` with ``entries`` pinned in, holding only the pulls ``manifest`` declares."""
+    pinned = {(p.type, p.id): p for p in lock.pulls}
+    pinned.update({(e.type, e.id): e for e in entries})
+    declared = [(p.type, p.id) for p in manifest.pulls]
+    return LockFile(lock.path, tuple(pinned[key] for key in declared if key in pinned))
+
+
+def save(manifest: Manifest, before: LockFile, after: LockFile) -> bool:
+    """Write ``after`` (in the current format) unless it says what ``before`` said; whether it was written.
+
+    A lock that pins nothing is written only over one that exists."""
+    if after.pulls == before.pulls and before.version == VERSION and before.path.exists():
+        return False  # every pin as it was: no need to render the text to find that out
+    if not after.pulls and not before.path.exists():
+        return False
+    return write_lock(after, manifest.path.name)

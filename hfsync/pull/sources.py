@@ -23,7 +23,7 @@ from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, 
 
 from hfsync import environment
 from hfsync.errors import ContentError, HfsyncError
-from hfsync.hub.client import Hub
+from hfsync.hub.client import Credentials, Hub
 from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.retry import Retry
 from hfsync.hub.xetpull import LocalCopy, XetPull
@@ -98,22 +98,14 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class _Endpoint:
-    """What a Downloader needs of a Hub: a mirror has an endpoint, and never the Hub's token."""
-
-    endpoint: str
-    token: str | None = None
-
-
 class HubSource:
     """The Hub, or a mirror speaking its protocol: files resolved by commit."""
 
-    def __init__(self, hub: Hub | _Endpoint, retry: Retry, name: str | None = None, xet: bool = False) -> None:
+    def __init__(self, hub: Hub, retry: Retry, name: str | None = None, xet: bool = False) -> None:
         self.name = name or hub.endpoint
-        self.downloader = Downloader(hub, retry)  # type: ignore[arg-type]  # endpoint and token are all it reads
+        self.downloader = Downloader(hub, retry)
         # The Hub's Xet storage, for the files it stores there.
-        self.xet = XetPull(hub, self.downloader.get) if xet else None  # type: ignore[arg-type]
+        self.xet = XetPull(hub, self.downloader.get) if xet else None
 
     def fetch(self, entry: LockedPull, file: LockedFile, target: Path, *, partial: Path, label: str,
               advance: Advance, accept: Accept | None, previous: LocalCopy | None = None) -> Fetched:
@@ -121,7 +113,7 @@ class HubSource:
         url = self.downloader.url(entry.id, entry.type, entry.commit, file.path)
         source = self.xet.source(entry.id, entry.type, entry.commit, file.xet_hash, previous) if self.xet else None
         return self.downloader.fetch(url, file, target, partial=partial, label=label, advance=advance, accept=accept,
-                                     source=source)
+                                     source=source, repo=(entry.type, entry.id))
 
     def close(self) -> None:
         self.downloader.close()
@@ -217,7 +209,8 @@ def open_sources(specs: Sequence[SourceSpec], hub: Hub | None, retry: Retry, not
     chain: list[Source] = []
     for spec in specs:
         if spec.kind == "hub":
-            chain.append(HubSource(_Endpoint(spec.url), _quick(retry), spec.name))
+            # A mirror is never sent the Hub's token.
+            chain.append(HubSource(Hub(spec.url, credentials=Credentials(None)), _quick(retry), spec.name))
         else:
             chain.append(OciSource(spec.url, _quick(retry)))
     if hub is not None:

@@ -21,13 +21,11 @@ from hfsync.hub.repofiles import resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.inspect.safetensors import Header, SafetensorsError, diff_headers, header_length, read_header
 from hfsync.manifest.model import Manifest, Pull, Workspace
-from hfsync.manifest.policy import pull_problem
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
 from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport
-from hfsync.pull.lockfile import read_lock, write_lock
-from hfsync.pull.resolve import resolve
+from hfsync.pull.lockfile import read_lock
+from hfsync.pull.resolve import merged, resolve, save
 from hfsync.pull.selection import check_targets, selected_pulls
-from hfsync.units import human_size
 
 # The first read of a safetensors file: enough for the header of any but the largest
 # checkpoints, so one request per side; a longer header costs one more.
@@ -44,7 +42,7 @@ def run_upgrade(
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
         report = UpgradeReport(manifest.path, manifest.lock_path)
-        entries = {(p.type, p.id): lock.get(p.type, p.id) for p in manifest.pulls}
+        moved = []
         for pull in selected_pulls(manifest, ids):
             previous = lock.get(pull.type, pull.id)
             move, entry = _upgrade_one(hub, retry, manifest, pull, previous, allow_unsafe, allow_policy_violations)
@@ -53,9 +51,8 @@ def run_upgrade(
                 continue
             report.moves.append(move)
             if entry is not None:
-                entries[(pull.type, pull.id)] = entry
-        new = LockFile(manifest.lock_path, tuple(e for e in entries.values() if e is not None))
-        report.written = bool(manifest.pulls) and write_lock(new, manifest.path.name)
+                moved.append(entry)
+        report.written = save(manifest, lock, merged(manifest, lock, moved))
         reports.append(report)
     return reports
 
@@ -80,7 +77,8 @@ def _upgrade_one(
     old_files = {f.path: f for f in previous.files} if previous else {}
     new_files = {f.path: f for f in entry.files}
     files = _file_moves(old_files, new_files)
-    violations = _violations(manifest, pull, resolved.license, entry)
+    # A summary travels: the policy's verdicts without local paths.
+    violations = [v.replace(f" ({pull.location})", "") for v in resolved.violations]
     held = bool(violations) and not allow_violations
     commits, more = ([], False)
     old_license = None
@@ -105,16 +103,6 @@ def _file_moves(old: dict[str, LockedFile], new: dict[str, LockedFile]) -> list[
         if before is None or after is None or (before.etag, before.size) != (after.etag, after.size):
             moves.append(FileMove(path, before.size if before else None, after.size if after else None))
     return moves
-
-
-def _violations(manifest: Manifest, pull: Pull, license_id: str | None, entry: LockedPull) -> list[str]:
-    found = []
-    if message := pull_problem(manifest.policy, pull, license_id):
-        found.append(message.replace(f" ({pull.location})", ""))  # a summary travels: no local paths
-    if pull.max_memory is not None and entry.size > pull.max_memory:
-        found.append(f"pull '{pull.key}' would pin {human_size(entry.size)}, over its max_memory of "
-                     f"{human_size(pull.max_memory)}")
-    return found
 
 
 def _tensor_moves(

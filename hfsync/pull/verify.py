@@ -6,6 +6,9 @@ recorded for another pin is ``stale``. Big files are hashed one at a time with b
 own threads over a memory map; small files side by side on a thread pool, since
 per-file overhead, not hashing, dominates them.
 
+Files the lock does not pin are the user's business (a dest folder may hold notes, eval
+output) unless ``strict`` asks for them.
+
 ``deep`` needs no record: it rehashes against the lock's own digests (sha256 for LFS
 files, the git blob sha1 otherwise), for a copy made by other means, and records what
 it confirmed so the next verify can be the fast one.
@@ -75,9 +78,10 @@ class _Check:
     confirmed: Recorded | None = None  # deep: what to record for a file that matched the lock
 
 
-def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: bool = False,
+def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: bool = False, strict: bool = False,
                workers: int | None = None) -> VerifyReport:
-    """Compare the pulled files of every selected pull with its lock (see the module's docstring)."""
+    """Compare the pulled files of every selected pull with its lock (see the module's docstring);
+    ``strict`` also lists files in a destination that the lock does not pin (``extra``)."""
     check_targets(workspace, targets)
     started = time.monotonic()
     report = VerifyReport()
@@ -108,7 +112,7 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: boo
                 checks.append(check)
                 if deep:
                     fresh[-1][1].append(check)
-            if layout.snapshot().is_dir():
+            if strict and layout.snapshot().is_dir():  # a dest folder may hold the user's own notes
                 extra = [f"{entry.key}/{p}" for p in layout.present() if p not in pinned]
                 report.extra.extend(extra)
                 metrics.extra = len(extra)
@@ -208,5 +212,6 @@ def raise_on_mismatch(report: VerifyReport) -> None:
         raise VerifyError(
             f"{count} file{'s differ' if count != 1 else ' differs'} from the lock",
             hint="Run `hfsync pull` to restore pinned files and its record (`hfsync verify --deep` checks a copy "
-            "made by other means against the lock's digests); remove extra files by hand.",
+            "made by other means against the lock's digests)"
+            + ("; remove extra files by hand, or verify without --strict." if report.extra else "."),
         )

@@ -65,7 +65,9 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
     lines: list[tuple[Action, str, list[Row]]] = []
     creating = target.action == Action.CREATE
     for s in target.settings:
-        if creating or s.old is None:
+        if s.new is None and s.old is not None:  # a Space variable no longer declared
+            lines.append((Action.DELETE, f"{s.name} = {value(s.old)}", []))
+        elif creating or s.old is None:
             lines.append((Action.CREATE, f"{s.name} = {value(s.new)}", []))
         else:
             lines.append((Action.UPDATE, f"{s.name} = {value(s.old)} -> {value(s.new)}", []))
@@ -77,6 +79,7 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
     for f in target.files:
         storage = "lfs" if f.lfs else "regular"
         note = f", {f.reason}" if f.reason and f.action == Action.DELETE else ""
+        note += f", via link to {f.link}" if f.link else ""
         rows = diff_rows(f.diff) if f.diff is not None else []
         lines.append((f.action, f'file "{f.path}" ({human_size(f.size)}, {storage}{note})', rows))
     for r in target.refs:

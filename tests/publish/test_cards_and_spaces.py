@@ -126,14 +126,15 @@ def test_interactive_apply_asks_and_can_be_declined(project, sandbox, monkeypatc
     assert HfApi(endpoint=sandbox.url, token=sandbox.token).repo_exists("sandbox/ask")
 
 
-def test_symlinks_out_of_the_source_are_not_published(project, sandbox):
+def test_a_link_to_a_credential_file_is_judged_by_that_file_name(project, sandbox):
     secret = project.write("outside/id_rsa", "not for the Hub\n")
     project.write("m/config.json", "{}\n")
     (project.root / "m/key").symlink_to(secret)
     (project.root / "m/alias.json").symlink_to(project.root / "m/config.json")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/links\n    source: {path: m}\n")
     plan = project.plan()
-    assert '+ file "alias.json"' in plan.stdout and '"key"' not in plan.stdout
+    assert '+ file "alias.json"' in plan.stdout and plan.exit_code == 1
+    assert "Error: sandbox/links: possible secret in key:0: Sensitive file name (SSH private key)" in plan.stdout
 
 
 def test_a_card_that_is_not_utf8_is_a_plan_error(project, sandbox):

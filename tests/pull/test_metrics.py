@@ -99,7 +99,7 @@ def test_verify_metrics_count_missing_changed_and_extra(sandbox, make_repo, proj
     (dest / "README.md").unlink()
     (dest / "config.json").write_bytes(b'{"hidden_size": 9}\n')
     (dest / "notes.txt").write_text("mine")
-    result = run("verify", "--metrics-file", str(metrics))
+    result = run("verify", "--strict", "--metrics-file", str(metrics))
     assert result.exit_code == 1
     found = samples(metrics)
     assert value(found, "hfsync_verify_files_missing", **pin) == 1

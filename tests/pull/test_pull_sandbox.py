@@ -221,7 +221,7 @@ def test_offline_pull_works_from_disk_with_no_request(sandbox, make_repo, projec
     (dest / "config.json").unlink()
     result = run("pull")
     assert result.exit_code == 1
-    assert "offline, and 1 pinned file is not on disk:\n  acme/m1/config.json" in result.stderr
+    assert "offline, and 1 pinned file cannot be installed from disk:\n  acme/m1/config.json (not on disk)" in result.stderr
     result = run("lock", "--update")
     assert result.exit_code == 1 and "this run is offline" in result.stderr
     assert sandbox.stats()["requests"] == 0
@@ -276,7 +276,7 @@ def test_verify_catches_a_flipped_byte_a_missing_and_an_extra_file(sandbox, make
     assert "Error: 1 file differ" in result.stderr or "Error: 1 files differ" in result.stderr
     (dest / "README.md").unlink()
     (dest / "extra.bin").write_bytes(b"x")
-    result = run("verify")
+    result = run("verify", "--strict")
     assert "missing: acme/m1/README.md" in result.stdout
     assert "extra: acme/m1/extra.bin" in result.stdout
     assert "Error: 3 files differ from the lock" in result.stderr
