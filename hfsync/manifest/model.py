@@ -72,11 +72,12 @@ class Card:
 
 @dataclass(frozen=True)
 class Space:
-    """A Space target's ``space:`` settings."""
+    """A Space target's ``space:`` settings. Declared ``variables`` are the whole set
+    (others on the Hub are deleted); None: not managed."""
 
     sdk: str | None = None
     hardware: str | None = None
-    variables: Mapping[str, str] = field(default_factory=dict)
+    variables: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,8 @@ def build(document: Document, digest: str) -> Manifest:
                     training=root / card["training"] if "training" in card else None,
                     metrics=root / card["metrics"] if "metrics" in card else None,
                 ),
-                space=Space(space.get("sdk"), space.get("hardware"), dict(space.get("variables", {})))
+                space=Space(space.get("sdk"), space.get("hardware"),
+                            dict(space["variables"]) if "variables" in space else None)
                 if space is not None
                 else None,
                 signing=_signing(raw["signing"], root) if "signing" in raw else None,

@@ -45,6 +45,14 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Signature:
+    """The pin's model.sig as lock checked it: who signed it, and the sha256 of its bytes."""
+
+    signer: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class LockedPull:
     """One pull as the lock pins it: the revision asked for, the commit it resolved to,
     the request it answers (``fingerprint``), and every selected file."""
@@ -56,6 +64,7 @@ class LockedPull:
     request: str
     files: tuple[LockedFile, ...]
     variant: Variant | None = None
+    signature: Signature | None = None
 
     @property
     def key(self) -> str:
@@ -77,3 +86,8 @@ class LockFile:
     def get(self, pull_type: str, pull_id: str) -> LockedPull | None:
         """The pin of the pull of that type and id, None when the lock has none."""
         return next((p for p in self.pulls if (p.type, p.id) == (pull_type, pull_id)), None)
+
+
+# Said wherever set_aside leaves files out, so that nothing is dropped without a word.
+SET_ASIDE = ("never written into a destination, where .hfsync/ and .cache/ are hfsync's and huggingface_hub's "
+             "own folders; .git/ folders need an include pattern naming them")

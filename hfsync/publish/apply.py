@@ -278,11 +278,11 @@ def _space_settings(
         try:
             if name == "hardware":
                 publisher.space_hardware(target.repo_id, value)
-            elif name.startswith("variables."):
+            elif name.startswith("variables."):  # None: no longer declared, deleted
                 publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
             else:
                 continue
-            done.append(f"set {name} = {value}")
+            done.append(f"set {name} = {value}" if value is not None else f"deleted {name}")
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings

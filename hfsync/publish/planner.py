@@ -106,7 +106,7 @@ def _plan_target(
     with ThreadPoolExecutor(HASH_THREADS) as pool:
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
-            tags=bool(target.tags), variables=bool(target.space and target.space.variables),
+            tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
         )
         root = target.source.path
         try:
@@ -206,7 +206,7 @@ def make_plan(
         reviewed, secrets = review(manifest, target, change,
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
         if not change.errors:
-            reviewed = dataset_review(manifest, target, reviewed, remote)
+            reviewed = dataset_review(manifest, target, reviewed, remote, paths or ())
         if diffing is None:
             return reviewed
         # The diffs were made from the change before review hid what it flagged.

@@ -21,6 +21,7 @@ from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull
 from hfsync.manifest.policy import pin_problems, refuse_pins
 from hfsync.model.lock import VERSION, LockedPull, LockFile
+from hfsync.pull import signature
 from hfsync.pull.lockfile import allows_unsafe, fingerprint, write_lock
 from hfsync.pull.selection import check_paths, mem_available, select, set_aside
 
@@ -35,6 +36,7 @@ class Resolved:
     entry: LockedPull
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
+    set_aside: tuple[str, ...] = ()  # listed paths never written into a destination (model.lock.SET_ASIDE)
     license: str | None = None  # the repo's license on the Hub, for policy.licenses
     violations: tuple[str, ...] = ()  # what the policy says against this pin (located in the manifest)
 
@@ -53,7 +55,8 @@ def resolve(
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing),
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
     commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
-    listing = set_aside(files_at_commit(hub, retry, pull.id, pull.type, commit), pull)
+    listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
+    listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
     memory = mem_available() if pull.variant == "auto" and pull.max_memory is None else None
@@ -63,7 +66,12 @@ def resolve(
         selection.variant,
     )
     violations = pin_problems(manifest.policy, pull, license_id, entry.size)
-    return Resolved(entry, previous, selection.left_out, license_id, tuple(violations))
+    if signature.wanted(manifest, pull):
+        checked = signature.check(hub, manifest, pull, commit, listed, entry.files)
+        entry = replace(entry, files=checked.files, signature=checked.signature)
+        if checked.problem:
+            violations.append(f"pull '{pull.key}' ({pull.location}): {checked.problem}")
+    return Resolved(entry, previous, selection.left_out, tuple(aside), license_id, tuple(violations))
 
 
 def pin(

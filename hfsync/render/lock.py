@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfsync.model.lock import SET_ASIDE
 from hfsync.render import Output, document, in_format
 from hfsync.units import human_size
 
@@ -24,6 +25,8 @@ def text(summary: Any) -> Output:
             out.out(f"  variant {entry.variant.name}: {entry.variant.reason}")
         if item.left_out:
             out.out(f"  left out (safetensors replace them): {', '.join(item.left_out)}")
+        if item.set_aside:
+            out.out(f"  left out ({SET_ASIDE}): {', '.join(item.set_aside)}")
     for path in summary.reformatted:
         out.out(f"Rewrote {path} in the current format: pins unchanged; file digests are the Hub's own "
                 "(blake3 is now recorded by `hfsync pull` beside each destination).")
@@ -41,6 +44,7 @@ def json(summary: Any) -> str:
             "files": len(entry.files), "bytes": entry.size,
             "variant": {"name": entry.variant.name, "reason": entry.variant.reason} if entry.variant else None,
             "left_out": list(item.left_out),
+            "set_aside": list(item.set_aside),
         })
     return document("lock", {"resolved": pulls, "kept": summary.kept,
                              "written": [str(p) for p in summary.written]})
