@@ -5,8 +5,9 @@ matched with fnmatch (``*`` crosses folders), ``.git`` and ``.cache`` never publ
 
 Symbolic links are followed, files and folders alike (an HF cache snapshot is a folder of
 links into ``../../blobs``), as long as they stay inside the manifest's git repository (the
-manifest's folder when it is in none): a link elsewhere would publish a file nobody reviewed. Such a link, a dangling one and a loop
-are errors naming the link, unless the globs leave it out.
+manifest's folder when it is in none): a link elsewhere would publish a file nobody
+reviewed. Such a link, a dangling one and a loop are errors naming the link, unless the
+globs leave it out.
 """
 
 from __future__ import annotations
