@@ -10,6 +10,7 @@ against these rules. The tree says what each package is:
     inspect/       what changed inside files: pure functions over bytes and headers
     signing/       model.sig: statements, keys, bundles, from digests and bytes given
     hub/           the one adapter to the Hub
+    registry/      the OCI registry client: the Hub's transport mechanics (retry, trace), not the Hub
     render/        views: read data, print nothing else
     cli/           click commands: parse, call one function, render
     sandbox/       the local Hub; shares nothing with the client it stands in for
@@ -194,7 +195,7 @@ def test_the_model_stands_on_shared_ground_only():
 
 
 def test_every_module_is_in_a_known_place():
-    known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
+    known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.registry", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
              "hfsync.signing", "hfsync.__main__")
     assert [m for m in MODULES if not within(m, *known)] == []
     assert [m for m in (*SHARED, *DATA, *ENGINES) if m not in MODULES] == []
@@ -223,6 +224,13 @@ def test_5_data_imports_only_data():
 
 def test_6_the_hub_adapter_carries_data_and_nothing_else():
     assert broken(lambda m, t: not within(m, "hfsync.hub") or within(t, "hfsync.hub", *DATA, *SHARED)) == []
+
+
+def test_6b_the_registry_is_not_the_hub():
+    """It retries and traces its requests as the Hub client does, and uses nothing else of it."""
+    transport = ("hfsync.hub.retry", "hfsync.hub.trace")
+    assert broken(lambda m, t: not within(m, "hfsync.registry")
+                  or within(t, "hfsync.registry", *transport, *DATA, *SHARED)) == []
 
 
 def test_7_views_read_data_only():

@@ -28,7 +28,7 @@ from hfsync.errors import LockError, Problem
 from hfsync.manifest.model import Manifest, Policy, Pull
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
-from hfsync.model.lock import VERSION, LockedFile, LockedPull, LockFile, Variant
+from hfsync.model.lock import VERSION, LockedFile, LockedPull, LockFile, Signature, Variant
 from hfsync.paths import atomic_write
 from hfsync.pull import locktext
 
@@ -56,6 +56,8 @@ def fingerprint(pull: Pull, policy: Policy) -> str:
         "max_memory": pull.max_memory if pull.variant == "auto" else None,
         "allow_unsafe": allows_unsafe(pull, policy),
     }
+    if pull.verify is not None or policy.require_signature:
+        request["signed"] = True  # added only when asked: the pins of other pulls stay in step
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -93,7 +95,7 @@ def _schema() -> dict[str, Any]:
 
 
 _HEX = {40: re.compile(r"^[0-9a-f]{40}$"), 64: re.compile(r"^[0-9a-f]{64}$"), 16: re.compile(r"^[0-9a-f]{16}$")}
-_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "files"}
+_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "signature", "files"}
 _FILE_KEYS = {1: {"path", "size", "sha256", "git_oid", "blake3"}, 2: {"path", "size", "sha256", "git_oid", "xet_hash"}}
 
 
@@ -118,7 +120,7 @@ def _fast(path: Path, data: Any) -> LockFile:
     version = data["version"]
     pulls, seen = [], set()
     for raw in data["pulls"]:
-        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant"})
+        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant", "signature"})
         _need(all(isinstance(raw[k], str) and raw[k] for k in ("id", "type", "revision")))
         _need(raw["type"] in ("model", "dataset", "space") and (raw["type"], raw["id"]) not in seen)
         seen.add((raw["type"], raw["id"]))
@@ -126,6 +128,11 @@ def _fast(path: Path, data: Any) -> LockFile:
         if variant is not None:
             _need(isinstance(variant, dict) and set(variant) == {"name", "reason"}
                   and all(isinstance(v, str) for v in variant.values()))
+        signature = raw.get("signature")
+        if signature is not None:
+            _need(isinstance(signature, dict) and set(signature) == {"signer", "digest"}
+                  and isinstance(signature["signer"], str) and bool(signature["signer"]))
+            _hex(signature["digest"], 64)
         _need(isinstance(raw["files"], list))
         files = []
         for f in raw["files"]:
@@ -141,18 +148,20 @@ def _fast(path: Path, data: Any) -> LockFile:
         pulls.append(LockedPull(
             raw["id"], raw["type"], raw["revision"], _hex(raw["commit"], 40), _hex(raw["request"], 16),
             tuple(files), Variant(variant["name"], variant["reason"]) if variant else None,
+            Signature(signature["signer"], signature["digest"]) if signature else None,
         ))
     return LockFile(path, tuple(pulls), version)
 
 
 def _from_text(path: Path, text: str) -> LockFile:
     pulls, seen = [], set()
-    for pull_id, pull_type, revision, commit, request, variant, files in locktext.parse(text):
+    for pull_id, pull_type, revision, commit, request, variant, signature, files in locktext.parse(text):
         if (pull_type, pull_id) in seen:
             raise locktext.NotCanonical  # YAML reads it too; the schema path says where
         seen.add((pull_type, pull_id))
         pulls.append(LockedPull(pull_id, pull_type, revision, commit, request,
-                                tuple(LockedFile(*f) for f in files), Variant(*variant) if variant else None))
+                                tuple(LockedFile(*f) for f in files), Variant(*variant) if variant else None,
+                                Signature(*signature) if signature else None))
     return LockFile(path, tuple(pulls), VERSION)
 
 
@@ -188,8 +197,10 @@ def read_lock(path: Path) -> LockFile | None:
             LockedFile(f["path"], f["size"], f.get("sha256"), f.get("git_oid"), f.get("xet_hash")) for f in raw["files"]
         )
         variant = Variant(raw["variant"]["name"], raw["variant"]["reason"]) if "variant" in raw else None
+        signature = Signature(raw["signature"]["signer"], raw["signature"]["digest"]) if "signature" in raw else None
         pulls.append(
-            LockedPull(raw["id"], raw["type"], raw["revision"], raw["commit"], raw["request"], files, variant)
+            LockedPull(raw["id"], raw["type"], raw["revision"], raw["commit"], raw["request"], files, variant,
+                       signature)
         )
     if problems:
         raise _lock_error(problems)
@@ -208,11 +219,13 @@ def _lock_error(problems: list[Problem]) -> LockError:
 
 
 def _pull_dict(pull: locktext.Pull) -> dict[str, Any]:
-    pull_id, pull_type, revision, commit, request, variant, files = pull
+    pull_id, pull_type, revision, commit, request, variant, signature, files = pull
     entry: dict[str, Any] = {"id": pull_id, "type": pull_type, "revision": revision, "commit": commit,
                              "request": request}
     if variant is not None:
         entry["variant"] = {"name": variant[0], "reason": variant[1]}
+    if signature is not None:
+        entry["signature"] = {"signer": signature[0], "digest": signature[1]}
     entry["files"] = []
     for path, size, sha256, git_oid, xet_hash in files:
         file: dict[str, Any] = {"path": path, "size": size}
@@ -228,6 +241,7 @@ def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
     pulls = [
         (pull.id, pull.type, pull.revision, pull.commit, pull.request,
          (pull.variant.name, pull.variant.reason) if pull.variant is not None else None,
+         (pull.signature.signer, pull.signature.digest) if pull.signature is not None else None,
          tuple((f.path, f.size, f.sha256, None if f.sha256 else f.git_oid, f.xet_hash)
                for f in sorted(pull.files, key=lambda f: f.path)))
         for pull in sorted(lock.pulls, key=lambda p: (p.type, p.id))

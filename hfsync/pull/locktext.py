@@ -26,8 +26,8 @@ import yaml
 
 # (path, size, sha256, git_oid, xet_hash): one pinned file, as plain values.
 File = tuple[str, int, str | None, str | None, str | None]
-# (id, type, revision, commit, request, (variant name, reason) or None, files)
-Pull = tuple[str, str, str, str, str, tuple[str, str] | None, tuple[File, ...]]
+# (id, type, revision, commit, request, (variant name, reason) or None, (signer, digest) or None, files)
+Pull = tuple[str, str, str, str, str, tuple[str, str] | None, tuple[str, str] | None, tuple[File, ...]]
 
 _VALUE = r"([^\n]+)"
 _COMMENTS = re.compile(r"(?:#[ -~]*\n)+")
@@ -36,6 +36,7 @@ _PULL = re.compile(
     rf"- id: {_VALUE}\n  type: (model|dataset|space)\n  revision: {_VALUE}\n"
     r"  commit: ([0-9a-f]{40})\n  request: ([0-9a-f]{16})\n"
     rf"(?:  variant:\n    name: {_VALUE}\n    reason: {_VALUE}\n)?"
+    rf"(?:  signature:\n    signer: {_VALUE}\n    digest: ([0-9a-f]{{64}})\n)?"
     r"  files:( \[\])?\n"
 )
 _FILE = re.compile(
@@ -100,15 +101,16 @@ def parse(text: str) -> list[Pull]:
             raise NotCanonical
         pos = head.end()
         files = []
-        while head.group(8) is None and (entry := _FILE.match(text, pos)) is not None:
+        while head.group(10) is None and (entry := _FILE.match(text, pos)) is not None:
             path, size, sha256, git_oid, xet_hash = entry.groups()
             files.append((_string(path), int(size), _hex(sha256), _hex(git_oid), _hex(xet_hash)))
             pos = entry.end()
-        if head.group(8) is None and not files:
+        if head.group(10) is None and not files:
             raise NotCanonical  # `files:` with no entry under it
         variant = (_string(head.group(6)), _string(head.group(7))) if head.group(6) is not None else None
+        signature = (_string(head.group(8)), _hex(head.group(9)) or "") if head.group(8) is not None else None
         pulls.append((_string(head.group(1)), head.group(2), _string(head.group(3)), _hex(head.group(4)),
-                      _hex(head.group(5)), variant, tuple(files)))
+                      _hex(head.group(5)), variant, signature, tuple(files)))
     if pos != len(text):
         raise NotCanonical
     return pulls
@@ -131,11 +133,13 @@ def emit(pulls: Sequence[Pull]) -> str:
     if not pulls:
         return "version: 2\npulls: []\n"
     out = ["version: 2\npulls:\n"]
-    for pull_id, pull_type, revision, commit, request, variant, files in pulls:
+    for pull_id, pull_type, revision, commit, request, variant, signature, files in pulls:
         out.append(f"- id: {_scalar(pull_id)}\n  type: {_scalar(pull_type)}\n  revision: {_scalar(revision)}\n"
                    f"  commit: {_scalar(commit)}\n  request: {_scalar(request)}\n")
         if variant is not None:
             out.append(f"  variant:\n    name: {_scalar(variant[0])}\n    reason: {_scalar(variant[1])}\n")
+        if signature is not None:
+            out.append(f"  signature:\n    signer: {_scalar(signature[0])}\n    digest: {_scalar(signature[1])}\n")
         out.append("  files:\n" if files else "  files: []\n")
         for path, size, sha256, git_oid, xet_hash in files:
             if not (sha256 or git_oid) or type(size) is not int:

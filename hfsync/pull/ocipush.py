@@ -19,7 +19,6 @@ from pathlib import Path
 
 from hfsync import environment
 from hfsync.errors import HfsyncError, LockError
-from hfsync.hub.oci import Reference, Registry, RegistryError
 from hfsync.hub.retry import Retry
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.manifest.model import Workspace
@@ -30,6 +29,7 @@ from hfsync.pull.layout import Layout
 from hfsync.pull.lockfile import read_lock
 from hfsync.pull.progress import Reporter
 from hfsync.pull.selection import check_paths, check_targets, selected_pulls
+from hfsync.registry.client import Reference, Registry, RegistryError
 
 READ = 8 * 1024 * 1024
 

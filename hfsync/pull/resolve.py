@@ -21,6 +21,7 @@ from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull
 from hfsync.manifest.policy import pin_problems, refuse_pins
 from hfsync.model.lock import VERSION, LockedPull, LockFile
+from hfsync.pull import signature
 from hfsync.pull.lockfile import allows_unsafe, fingerprint, write_lock
 from hfsync.pull.selection import check_paths, mem_available, select, set_aside
 
@@ -54,7 +55,8 @@ def resolve(
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing),
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
     commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
-    listing, aside = set_aside(files_at_commit(hub, retry, pull.id, pull.type, commit), pull)
+    listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
+    listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
     memory = mem_available() if pull.variant == "auto" and pull.max_memory is None else None
@@ -64,6 +66,11 @@ def resolve(
         selection.variant,
     )
     violations = pin_problems(manifest.policy, pull, license_id, entry.size)
+    if signature.wanted(manifest, pull):
+        checked = signature.check(hub, manifest, pull, commit, listed, entry.files)
+        entry = replace(entry, files=checked.files, signature=checked.signature)
+        if checked.problem:
+            violations.append(f"pull '{pull.key}' ({pull.location}): {checked.problem}")
     return Resolved(entry, previous, selection.left_out, tuple(aside), license_id, tuple(violations))
 
 
