@@ -10,6 +10,7 @@ against these rules. The tree says what each package is:
     inspect/       what changed inside files: pure functions over bytes and headers
     signing/       model.sig: statements, keys, bundles, from digests and bytes given
     hub/           the one adapter to the Hub
+    registry/      the OCI registry client: the Hub's transport mechanics (retry, trace), not the Hub
     render/        views: read data, print nothing else
     cli/           click commands: parse, call one function, render
     sandbox/       the local Hub; shares nothing with the client it stands in for
@@ -194,7 +195,7 @@ def test_the_model_stands_on_shared_ground_only():
 
 
 def test_every_module_is_in_a_known_place():
-    known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
+    known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.registry", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
              "hfsync.signing", "hfsync.__main__")
     assert [m for m in MODULES if not within(m, *known)] == []
     assert [m for m in (*SHARED, *DATA, *ENGINES) if m not in MODULES] == []
@@ -225,12 +226,21 @@ def test_6_the_hub_adapter_carries_data_and_nothing_else():
     assert broken(lambda m, t: not within(m, "hfsync.hub") or within(t, "hfsync.hub", *DATA, *SHARED)) == []
 
 
+def test_6b_the_registry_is_not_the_hub():
+    """It retries and traces its requests as the Hub client does, and uses nothing else of it."""
+    transport = ("hfsync.hub.retry", "hfsync.hub.trace")
+    assert broken(lambda m, t: not within(m, "hfsync.registry")
+                  or within(t, "hfsync.registry", *transport, *DATA, *SHARED)) == []
+
+
 def test_7_views_read_data_only():
     assert broken(lambda m, t: not within(m, "hfsync.render") or within(t, "hfsync.render", *DATA, *SHARED)) == []
 
 
 def test_8_cards_are_made_from_the_manifest_and_the_hub_s_data():
-    assert broken(lambda m, t: not within(m, "hfsync.cards") or within(t, "hfsync.cards", *DATA, *SHARED)) == []
+    # and from what inspect's pure readers say of the files (a dataset card's features and rows)
+    assert broken(lambda m, t: not within(m, "hfsync.cards")
+                  or within(t, "hfsync.cards", "hfsync.inspect", *DATA, *SHARED)) == []
 
 
 def test_9_engines_do_not_import_engines():
@@ -260,6 +270,42 @@ def test_12_signing_is_a_domain_step():
 def test_only_the_cli_imports_click():
     assert [f"{_where(m, line)}" for m in MODULES if not within(m, "hfsync.cli")
             for t, _, line in imports(m) if t.split(".")[0] == "click"] == []
+
+
+# Where output may come from: views, the commands printing them, and the log's handler.
+SPEAKERS = ("hfsync.render", "hfsync.cli", "hfsync.log")
+
+
+def prints(module: str) -> list[str]:
+    """Where ``module`` writes to the terminal: print(), sys.stdout or sys.stderr, or an import of
+    click or rich (their consoles and progress bars)."""
+    tree = ast.parse(MODULES[module].read_text(), str(MODULES[module]))
+    found = [f"{_where(module, line)}: imports {t}" for t, _, line in imports(module)
+             if t.split(".")[0] in ("click", "rich")]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            found.append(f"{_where(module, node.lineno)}: print()")
+        elif (isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr")
+              and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            found.append(f"{_where(module, node.lineno)}: sys.{node.attr}")
+    return found
+
+
+def test_engines_return_data_and_only_views_print():
+    """Output lives in render/ (one view per command) and is printed by cli/: an engine returns
+    data and reports progress through hfsync.model.progress.Reporter, whose implementations are views."""
+    assert [hit for m in MODULES if not within(m, *SPEAKERS, "hfsync.sandbox") for hit in prints(m)] == []
+
+
+def test_the_print_rule_catches_a_planted_print(tmp_path, monkeypatch):
+    planted = tmp_path / "hfsync" / "pull" / "noisy.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("import sys\nfrom rich.console import Console\n\n\ndef f():\n    print('hi')\n"
+                       "    sys.stderr.write('x')\n")
+    monkeypatch.setitem(MODULES, "hfsync.pull.noisy", planted)
+    monkeypatch.setitem(globals(), "ROOT", tmp_path / "hfsync")
+    assert [hit.split(": ", 1)[1] for hit in prints("hfsync.pull.noisy")] == [
+        "imports rich.console", "print()", "sys.stderr"]
 
 
 def test_only_the_hub_adapter_talks_to_the_hub():
