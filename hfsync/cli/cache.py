@@ -12,7 +12,7 @@ from hfsync.cli.search import echo_rich
 from hfsync.cli.validate import manifest_option
 
 
-def _inventory(files: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+def _inventory(files: tuple[Path, ...]):
     from hfsync.discover.cache import inventory
     from hfsync.manifest.load import load
     from hfsync.manifest.model import DEFAULT_MANIFEST

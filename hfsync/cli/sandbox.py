@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def serve(
     click.echo(f"Token for user sandbox: {server.token}")
     click.echo(f"Xet storage (CAS) on {server.cas_url}")
     click.echo(f"Data: {data_dir}  (admin API: {'off' if no_admin else server.url + '/_sandbox/'})")
-    click.get_text_stream("stdout").flush()
+    sys.stdout.flush()
     stop.wait()
     server.stop()
     click.echo("Sandbox Hub stopped.")

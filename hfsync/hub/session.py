@@ -49,7 +49,7 @@ class _Final(Exception):
 class HubClient(httpx2.Client):
     """An httpx2 client that retries transient failures and traces every request."""
 
-    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
         if not isinstance(request.stream, httpx2.ByteStream) or request.url.path.endswith(_BEST_EFFORT):
             return self._traced_send(request, 0, **kwargs)
         path = request.url.path
