@@ -118,6 +118,18 @@ def license_of(card_data: Mapping[str, Any] | None, tags: Iterable[str] = ()) ->
     return next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)
 
 
+def base_models_of(card_data: Mapping[str, Any] | None, tags: Iterable[str] = ()) -> tuple[str, ...]:
+    """The models a repo says it was made from: its card's ``base_model`` (one or a list), else
+    its ``base_model:`` tags (the Hub also tags the relation: ``base_model:adapter:<id>``)."""
+    declared = (card_data or {}).get("base_model")
+    if declared:
+        found = [str(d) for d in (declared if isinstance(declared, list) else [declared])]
+    else:
+        found = [re.sub(r"^(adapter|finetune|quantized|merge):", "", t.split(":", 1)[1])
+                 for t in tags if t.startswith("base_model:")]
+    return tuple(dict.fromkeys(found))
+
+
 # huggingface_hub.utils.validate_repo_id's rules, kept here so that checking a manifest does
 # not import huggingface_hub (its utils package alone costs more than the whole of validate);
 # tests/test_hubfacts.py holds the two to the same answers.
@@ -133,3 +145,9 @@ def is_valid_repo_id(repo_id: str) -> bool:
 def target_key(repo_type: str, repo_id: str) -> str:
     """A target's address in plans, locks and --target: ``type:id``, but the plain id for models."""
     return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+
+
+def download_command(repo_id: str, repo_type: str, folder: str) -> str:
+    """The `hf download` line that fills ``folder`` with the repo as the Hub has it."""
+    kind = f" --repo-type {repo_type}" if repo_type != "model" else ""
+    return f"hf download {repo_id}{kind} --local-dir {folder}"

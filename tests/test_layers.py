@@ -238,7 +238,9 @@ def test_7_views_read_data_only():
 
 
 def test_8_cards_are_made_from_the_manifest_and_the_hub_s_data():
-    assert broken(lambda m, t: not within(m, "hfsync.cards") or within(t, "hfsync.cards", *DATA, *SHARED)) == []
+    # and from what inspect's pure readers say of the files (a dataset card's features and rows)
+    assert broken(lambda m, t: not within(m, "hfsync.cards")
+                  or within(t, "hfsync.cards", "hfsync.inspect", *DATA, *SHARED)) == []
 
 
 def test_9_engines_do_not_import_engines():
@@ -268,6 +270,42 @@ def test_12_signing_is_a_domain_step():
 def test_only_the_cli_imports_click():
     assert [f"{_where(m, line)}" for m in MODULES if not within(m, "hfsync.cli")
             for t, _, line in imports(m) if t.split(".")[0] == "click"] == []
+
+
+# Where output may come from: views, the commands printing them, and the log's handler.
+SPEAKERS = ("hfsync.render", "hfsync.cli", "hfsync.log")
+
+
+def prints(module: str) -> list[str]:
+    """Where ``module`` writes to the terminal: print(), sys.stdout or sys.stderr, or an import of
+    click or rich (their consoles and progress bars)."""
+    tree = ast.parse(MODULES[module].read_text(), str(MODULES[module]))
+    found = [f"{_where(module, line)}: imports {t}" for t, _, line in imports(module)
+             if t.split(".")[0] in ("click", "rich")]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            found.append(f"{_where(module, node.lineno)}: print()")
+        elif (isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr")
+              and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            found.append(f"{_where(module, node.lineno)}: sys.{node.attr}")
+    return found
+
+
+def test_engines_return_data_and_only_views_print():
+    """Output lives in render/ (one view per command) and is printed by cli/: an engine returns
+    data and reports progress through hfsync.model.progress.Reporter, whose implementations are views."""
+    assert [hit for m in MODULES if not within(m, *SPEAKERS, "hfsync.sandbox") for hit in prints(m)] == []
+
+
+def test_the_print_rule_catches_a_planted_print(tmp_path, monkeypatch):
+    planted = tmp_path / "hfsync" / "pull" / "noisy.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("import sys\nfrom rich.console import Console\n\n\ndef f():\n    print('hi')\n"
+                       "    sys.stderr.write('x')\n")
+    monkeypatch.setitem(MODULES, "hfsync.pull.noisy", planted)
+    monkeypatch.setitem(globals(), "ROOT", tmp_path / "hfsync")
+    assert [hit.split(": ", 1)[1] for hit in prints("hfsync.pull.noisy")] == [
+        "imports rich.console", "print()", "sys.stderr"]
 
 
 def test_only_the_hub_adapter_talks_to_the_hub():

@@ -53,6 +53,16 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class Ancestor:
+    """A model a pin was made from, as the cards said at lock time: ``id`` is a base model of
+    ``base_of`` (the pin itself or another ancestor); ``license`` None when its card names none."""
+
+    id: str
+    base_of: str
+    license: str | None = None
+
+
+@dataclass(frozen=True)
 class LockedPull:
     """One pull as the lock pins it: the revision asked for, the commit it resolved to,
     the request it answers (``fingerprint``), and every selected file."""
@@ -65,6 +75,8 @@ class LockedPull:
     files: tuple[LockedFile, ...]
     variant: Variant | None = None
     signature: Signature | None = None
+    license: str | None = None  # the repo's license at lock time, from its card
+    lineage: tuple[Ancestor, ...] = ()  # its base models, theirs, and so on, from the cards at lock time
 
     @property
     def key(self) -> str:
@@ -86,3 +98,8 @@ class LockFile:
     def get(self, pull_type: str, pull_id: str) -> LockedPull | None:
         """The pin of the pull of that type and id, None when the lock has none."""
         return next((p for p in self.pulls if (p.type, p.id) == (pull_type, pull_id)), None)
+
+
+# Said wherever set_aside leaves files out, so that nothing is dropped without a word.
+SET_ASIDE = ("never written into a destination, where .hfsync/ and .cache/ are hfsync's and huggingface_hub's "
+             "own folders; .git/ folders need an include pattern naming them")
