@@ -89,10 +89,6 @@ class TrustedPublishing(Credentials):
         self._lock = threading.Lock()
         self._minting = threading.Lock()
         self._id_token: tuple[str, float] | None = None  # (token, expires at, wall clock)
-        from hfsync.hub import session
-
-        session.install()  # the exchange goes through huggingface_hub's client: retried and traced
-        session.renew_with(self)
 
     def publishes(self) -> bool:
         return True
@@ -129,6 +125,12 @@ class TrustedPublishing(Credentials):
 
     def _exchange(self, resource: str, repo: tuple[str, str] | None) -> _Issued:
         from huggingface_hub.errors import BadRequestError
+
+        from hfsync.hub import session
+
+        # Loaded with the first exchange, not before: a run that needs no token starts without it.
+        session.install()  # the exchange goes through huggingface_hub's client: retried and traced
+        session.renew_with(self)
 
         id_token = self._subject_token()
         start = self._clock()
