@@ -290,14 +290,17 @@ def _space_settings(
 
 def need_token(publisher: Publisher) -> None:
     """Refuse, before any request, to publish without a token: every write needs one."""
-    if not publisher.hub.token:
+    if not publisher.hub.credentials.publishes():
         raise HfsyncError("apply needs a Hub token to publish and none was given "
-                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.")
+                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.",
+                          hint="In GitHub Actions, `permissions: id-token: write` lets apply publish with no stored "
+                          "token, through the Hub's Trusted Publishers.")
 
 
 def load_fresh(path: Path, publisher: Publisher) -> Plan:
     """Read a saved plan and refuse it unless it is fresh (and, when it publishes, a token is given)."""
     plan = read(path)
+    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in _publishing(plan))
     if _publishing(plan):
         need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
@@ -324,6 +327,7 @@ def apply_plan(
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
     todo = _publishing(plan)
+    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in todo)
     if todo:
         need_token(publisher)
     gate(plan)  # every file to upload is scanned before the first byte goes up
