@@ -25,7 +25,7 @@ import yaml
 
 from hfsync import schemas
 from hfsync.errors import LockError, Problem
-from hfsync.manifest.model import Manifest, Policy, Pull
+from hfsync.manifest.model import Manifest, Policy, Pull, Workspace
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
 from hfsync.model.lock import VERSION, Ancestor, LockedFile, LockedPull, LockFile, Signature, Variant
@@ -216,6 +216,17 @@ def read_lock(path: Path) -> LockFile | None:
     if problems:
         raise _lock_error(problems)
     return LockFile(path, tuple(pulls), document.data["version"])  # only if libyaml and the schema disagree
+
+
+def locks_of(workspace: Workspace) -> list[LockFile]:
+    """The lock of every manifest of ``workspace``; LockError for a manifest that pulls without one."""
+    locks = []
+    for manifest in workspace.manifests:
+        lock = read_lock(manifest.lock_path)
+        if lock is None and manifest.pulls:
+            raise LockError(f"{manifest.lock_path} does not exist", hint="Run `hfsync lock` first.")
+        locks.append(lock or LockFile(manifest.lock_path))
+    return locks
 
 
 def _lock_error(problems: list[Problem]) -> LockError:
