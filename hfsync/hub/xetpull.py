@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,7 +219,7 @@ class XetSource:
         """The same file without reuse of the local copy (after a digest mismatch)."""
         return XetSource(self.reader, self.xet_hash, None)
 
-    def __call__(self, position: int) -> Iterator[bytes]:
+    def __call__(self, position: int) -> Generator[bytes | bytearray]:
         """The file's bytes from ``position`` on. Close the iterator to stop early: it stops
         the ranges still being fetched."""
         pieces = self._plan()
@@ -266,11 +266,11 @@ class XetSource:
         """The bytes of ``terms[0]``. A xorb URL that expired since the reconstruction was
         fetched (a long or resumed pull) gets fresh URLs from a new reconstruction, once per
         term; the ranges still to come are fetched again from those."""
+        assert self._ahead is not None and self.recon is not None  # set by __call__, which calls this
         batches = self._ahead.next_batches()
         try:
             first = next(batches, None)
         except ExpiredUrl:  # raised before the term's first byte: nothing to take back
-            assert self.recon is not None
             self._ahead.close()
             self.recon = Recon(self.recon.terms, self.reader.reconstruction(self.xet_hash).fetch)
             self._ahead = Ahead(self.reader.get, [self.reader.fetch(self.recon, t) for t in terms], self._received)
