@@ -11,7 +11,7 @@ token, or, when a Hub user is named, with the read-only ``gated-repos`` token of
 publisher (``lock`` and ``pull`` of gated base models).
 
 huggingface_hub's private ``_oidc`` module (the GitHub id-token request and the exchange)
-is used here and nowhere else.
+is reached through hub.internals.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from hfsync.errors import HubError
 from hfsync.hub.client import Credentials, Hub, hub_text, translate_errors
+from hfsync.hub.internals import exchange_oidc_token, github_oidc_token
 from hfsync.log import register_secret
 
 ID_TOKEN_VAR = "HF_OIDC_ID_TOKEN"  # huggingface_hub's name for an id token minted by the job itself
@@ -88,10 +89,6 @@ class TrustedPublishing(Credentials):
         self._lock = threading.Lock()
         self._minting = threading.Lock()
         self._id_token: tuple[str, float] | None = None  # (token, expires at, wall clock)
-        from hfsync.hub import session
-
-        session.install()  # the exchange goes through huggingface_hub's client: retried and traced
-        session.renew_with(self)
 
     def publishes(self) -> bool:
         return True
@@ -127,16 +124,20 @@ class TrustedPublishing(Credentials):
             return issued.token
 
     def _exchange(self, resource: str, repo: tuple[str, str] | None) -> _Issued:
-        from huggingface_hub import _oidc
         from huggingface_hub.errors import BadRequestError
+
+        from hfsync.hub import session
+
+        # Loaded with the first exchange, not before: a run that needs no token starts without it.
+        session.install()  # the exchange goes through huggingface_hub's client: retried and traced
+        session.renew_with(self)
 
         id_token = self._subject_token()
         start = self._clock()
         try:
             with translate_errors(f"exchange this job's OIDC id token for a token of {resource}"):
                 try:
-                    answer = _oidc.exchange_oidc_token(subject_token=id_token, resource=resource,
-                                                       endpoint=self.endpoint)
+                    answer = exchange_oidc_token(id_token, resource, self.endpoint)
                 except BadRequestError as error:
                     raise self._refusal(error, resource, repo, id_token) from None
         finally:
@@ -166,13 +167,12 @@ class TrustedPublishing(Credentials):
             return minted
 
     def _mint(self) -> str:
-        from huggingface_hub import _oidc
         from huggingface_hub.errors import OIDCError
 
         register_secret(os.environ.get(GITHUB_VARS[1]))
         try:
             with translate_errors("request an OIDC id token from GitHub Actions"):
-                minted = _oidc.get_oidc_token(provider=_oidc.Provider.GITHUB, audience=self.endpoint)
+                minted = github_oidc_token(self.endpoint)
         except OIDCError as error:
             raise HubError(f"request an OIDC id token from GitHub Actions: {error}") from None
         register_secret(minted)

@@ -47,6 +47,7 @@ class TargetResult:
     done: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    bytes_sent: int | None = None  # what its commit sent to the Hub, as the transfer counted it
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ def apply_target(
     repo, kind = target.repo_id, target.repo_type
     settings = {s.name: s.new for s in target.settings}
     commit: str | None = None
+    sent: int | None = None
     parent = target.head
     try:
         if target.action == Action.CREATE:
@@ -251,8 +253,8 @@ def apply_target(
                 publisher.update_settings(repo, kind, **loosen)
                 done.extend(f"set {k} = {shown(v)}" for k, v in loosen.items())
     except HfsyncError as error:
-        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message)
-    return TargetResult(target.key, commit, tuple(done), tuple(warnings))
+        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
+    return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
 
 
 def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResult:

@@ -26,6 +26,7 @@ class Lineage:
     ancestors: tuple[Ancestor, ...]
     chains: dict[str, tuple[str, ...]]
     loop: tuple[str, ...] | None = None
+    missing: tuple[str, ...] = ()  # named as base models, and not on the Hub (or not shown to this token)
 
 
 def walk(start: str, bases: tuple[str, ...], facts: Facts) -> Lineage:
@@ -33,17 +34,20 @@ def walk(start: str, bases: tuple[str, ...], facts: Facts) -> Lineage:
     ancestors: list[Ancestor] = []
     chains: dict[str, tuple[str, ...]] = {}
     known: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    queue = [(start, base, (start,)) for base in bases]
+    missing: list[str] = []
+    queue: list[tuple[str, str, tuple[str, ...]]] = [(start, base, (start,)) for base in bases]
     while queue and len(ancestors) < MAX_ANCESTORS:
         child, parent, path = queue.pop(0)
         if parent in path:
-            return Lineage(tuple(ancestors), chains, (*path, parent))
+            return Lineage(tuple(ancestors), chains, (*path, parent), tuple(missing))
         if not is_valid_repo_id(parent):
             continue
         if parent not in known:
             found = facts(parent)
+            if found is None:
+                missing.append(parent)
             known[parent] = found if found is not None else (None, ())
             chains[parent] = (*path, parent)
             queue += [(parent, base, (*path, parent)) for base in known[parent][1]]
         ancestors.append(Ancestor(parent, child, known[parent][0]))
-    return Lineage(tuple(ancestors), chains)
+    return Lineage(tuple(ancestors), chains, None, tuple(missing))

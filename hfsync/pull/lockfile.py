@@ -25,7 +25,7 @@ import yaml
 
 from hfsync import schemas
 from hfsync.errors import LockError, Problem
-from hfsync.manifest.model import Manifest, Policy, Pull
+from hfsync.manifest.model import Manifest, Policy, Pull, Workspace
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
 from hfsync.model.lock import VERSION, Ancestor, LockedFile, LockedPull, LockFile, Signature, Variant
@@ -110,8 +110,9 @@ def _need(condition: bool) -> None:
 
 
 def _hex(value: object, length: int) -> str:
-    _need(isinstance(value, str) and bool(_HEX[length].match(value)))
-    return value  # type: ignore[return-value]
+    if not (isinstance(value, str) and _HEX[length].match(value)):
+        raise _Malformed
+    return value
 
 
 def _fast(path: Path, data: Any) -> LockFile:
@@ -216,6 +217,17 @@ def read_lock(path: Path) -> LockFile | None:
     if problems:
         raise _lock_error(problems)
     return LockFile(path, tuple(pulls), document.data["version"])  # only if libyaml and the schema disagree
+
+
+def locks_of(workspace: Workspace) -> list[LockFile]:
+    """The lock of every manifest of ``workspace``; LockError for a manifest that pulls without one."""
+    locks = []
+    for manifest in workspace.manifests:
+        lock = read_lock(manifest.lock_path)
+        if lock is None and manifest.pulls:
+            raise LockError(f"{manifest.lock_path} does not exist", hint="Run `hfsync lock` first.")
+        locks.append(lock or LockFile(manifest.lock_path))
+    return locks
 
 
 def _lock_error(problems: list[Problem]) -> LockError:

@@ -73,7 +73,13 @@ def resolve(
     if lineage.loop:
         violations.append(f"pull '{pull.key}' ({pull.location}): its base_model lineage loops: "
                           + " -> ".join(lineage.loop))
-    violations += lineage_problems(manifest.policy, pull, {a.id: a.license for a in lineage.ancestors}, lineage.chains)
+    # A base model the Hub does not have cannot be judged: said, not refused (cards name models
+    # that were renamed or taken down).
+    for gone in lineage.missing:
+        log.warning("pull '%s': its base model '%s' (%s) is not on the Hub, or not visible with this token: "
+                    "its license is not checked", pull.key, gone, " -> ".join(lineage.chains[gone]))
+    judged = {a.id: a.license for a in lineage.ancestors if a.id not in lineage.missing}
+    violations += lineage_problems(manifest.policy, pull, judged, lineage.chains)
     if signature.wanted(manifest, pull):
         checked = signature.check(hub, manifest, pull, commit, listed, entry.files)
         entry = replace(entry, files=checked.files, signature=checked.signature)

@@ -235,3 +235,86 @@ def test_reads_of_repos_not_published_need_no_token(ci, sandbox, issuer):
         assert result.exit_code == 0, result.output
     assert exchanges(sandbox) == [] and issuer.minted == []
     assert (Path(ci.root) / "vendor/base/config.json").read_bytes() == b"{}"
+
+
+GATED = "version: 1\n{defaults}pulls:\n  - id: sandbox/gated-base\n    dest: vendor/base\n"
+
+
+@pytest.fixture
+def gated(ci, sandbox, issuer):
+    """A gated base model alice was granted, and alice's CI/CD access trusting the job."""
+    owner = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    owner.create_repo("sandbox/gated-base")
+    owner.upload_file(path_or_fileobj=b'{"base": 1}', path_in_repo="config.json", repo_id="sandbox/gated-base")
+    owner.update_repo_settings("sandbox/gated-base", gated="manual")
+    sandbox.seed("model", "sandbox/gated-base", granted=["alice"])
+    issuer.trust(sandbox, users=["alice"])
+    return ci
+
+
+def test_lock_and_pull_read_gated_repos_with_the_named_users_read_only_token(gated, sandbox, issuer, tmp_path):
+    gated.yaml(GATED.format(defaults="defaults: {hub_user: alice}\n"))
+    trace = tmp_path / "trace.jsonl"
+    for args in (("lock",), ("pull", "--locked")):
+        result = run(gated, "--trace-file", str(trace), *args, "-f", str(gated.manifest))
+        assert result.exit_code == 0, result.output
+        assert_no_secret(issuer, result.output, trace.read_text())
+    assert (gated.root / "vendor/base/config.json").read_bytes() == b'{"base": 1}'
+    assert exchanges(sandbox) == [("alice", "issued"), ("alice", "issued")]  # one per run
+    assert_no_secret(issuer, (gated.root / "hfsync.lock").read_text())
+
+
+def test_the_hub_user_may_be_given_as_an_option(gated, sandbox, issuer):
+    gated.yaml(GATED.format(defaults=""))
+    assert run(gated, "lock", "-f", str(gated.manifest)).exit_code == 0  # metadata: no token needed
+    refused = run(gated, "pull", "-f", str(gated.manifest))
+    assert refused.exit_code == 1 and "gated" in refused.output
+    assert exchanges(sandbox) == []
+
+    result = run(gated, "pull", "--hub-user", "alice", "-f", str(gated.manifest))
+
+    assert result.exit_code == 0, result.output
+    assert exchanges(sandbox) == [("alice", "issued")]
+
+
+def test_a_user_token_cannot_publish(gated, sandbox, issuer):
+    """The read-only token is for repos not published to: a target still needs its own publisher."""
+    sandbox.clear_trusted_publishers()
+    issuer.trust(sandbox, users=["alice"])
+    gated.yaml(MANIFEST.replace("defaults: {namespace: acme}", "defaults: {namespace: acme, hub_user: alice}"))
+    result = run(gated, "plan", "-f", str(gated.manifest), "--target", "acme/model-c")
+    assert result.exit_code == 1
+    assert "token of acme/model-c: the Hub refused it (invalid_grant)" in result.output
+
+
+@pytest.mark.parametrize(("case", "said"), [
+    ("wrong audience", "audience https://huggingface.co"),
+    ("expired", "the id token expired"),
+    ("not yet valid", "repository acme/ml-gitops"),
+    ("signed by another key", "repository acme/ml-gitops"),
+    ("alg none", "repository acme/ml-gitops"),
+])
+def test_a_hostile_id_token_given_by_the_job_publishes_nothing(ci, sandbox, issuer, monkeypatch, case, said):
+    from tests.oidc_issuer import Key
+
+    for name in issuer.github_env():
+        monkeypatch.delenv(name)
+    aud = sandbox.url
+    token = {
+        "wrong audience": lambda: issuer.mint(audience="https://huggingface.co"),
+        "expired": lambda: issuer.mint(audience=aud, exp=1_600_000_000, iat=1_599_999_000, nbf=1_599_999_000),
+        "not yet valid": lambda: issuer.mint(audience=aud, nbf=4_000_000_000),
+        "signed by another key": lambda: issuer.mint(audience=aud, key=Key(kid=issuer.key.kid)),
+        "alg none": lambda: issuer.mint(audience=aud, key=None),
+    }[case]()
+    monkeypatch.setenv("HF_OIDC_ID_TOKEN", token)
+
+    result = run(ci, "apply", "-f", str(ci.manifest), "--auto-approve")
+
+    assert result.exit_code == 1
+    assert said in result.output
+    assert "the Hub refused it (invalid_grant)" in result.output
+    assert token not in result.output
+    assert [e["outcome"] for e in sandbox.oidc_state()["audit"] if e["outcome"] == "issued"] == []
+    for repo_type, repo_id in TARGETS:
+        assert [c.title for c in commits(sandbox, repo_type, repo_id)] == ["initial commit"]

@@ -48,12 +48,21 @@ def test_a_lineage_loop_is_an_error(make_repo, project, run):
     assert "Traceback" not in result.output
 
 
-def test_a_base_model_the_hub_does_not_have_is_recorded_without_a_license(make_repo, project, run):
+def test_a_base_model_the_hub_does_not_have_is_recorded_and_said_not_judged(make_repo, project, run):
     seed(make_repo, {"acme/adapter": ("mit", "acme/gone")})
-    project.write([{"id": "acme/adapter", "dest": "vendor/a"}])
-    assert run("lock").exit_code == 0
+    project.write([{"id": "acme/adapter", "dest": "vendor/a"}], policy={"licenses": ["mit"]})
+    result = run("lock")
+    assert result.exit_code == 0, result.output
+    assert ("its base model 'acme/gone' (acme/adapter -> acme/gone) is not on the Hub, or not visible with this "
+            "token: its license is not checked") in result.output
     assert yaml.safe_load(project.lock.read_text())["pulls"][0]["lineage"] == [
         {"id": "acme/gone", "base_of": "acme/adapter"}]
+
+
+def test_a_base_model_without_a_license_is_refused_by_the_policy(make_repo, project, run):
+    make_repo("acme/bare", {"README.md": b"# no card data\n"})
+    seed(make_repo, {"acme/adapter": ("mit", "acme/bare")})
     project.write([{"id": "acme/adapter", "dest": "vendor/a"}], policy={"licenses": ["mit"]})
-    result = run("lock", "--update")
-    assert result.exit_code == 1 and "base model 'acme/gone' (acme/adapter -> acme/gone) declares no license" in result.output
+    result = run("lock")
+    assert result.exit_code == 1
+    assert "base model 'acme/bare' (acme/adapter -> acme/bare) declares no license" in result.output
