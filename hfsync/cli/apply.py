@@ -63,7 +63,8 @@ def apply(
             "what the Hub already has is not uploaded again.",
         )
     if result.failures:
-        raise HfsyncError(failure(result), hint="Fix the cause and run apply again: it resumes where it stopped.")
+        raise HfsyncError(failure(result) or "apply failed",
+                          hint="Fix the cause and run apply again: it resumes where it stopped.")
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
-from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read, shown
 from hfsync.publish.gate import gate
 from hfsync.publish.provenance import commit_description, run_url
 from hfsync.publish.signature import load_signers, signature_of
@@ -47,6 +47,7 @@ class TargetResult:
     done: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    bytes_sent: int | None = None  # what its commit sent to the Hub, as the transfer counted it
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ def apply_target(
     repo, kind = target.repo_id, target.repo_type
     settings = {s.name: s.new for s in target.settings}
     commit: str | None = None
+    sent: int | None = None
     parent = target.head
     try:
         if target.action == Action.CREATE:
@@ -211,7 +213,7 @@ def apply_target(
             tighten = {k: v for k, v in settings.items() if k in ACCESS and _restricts(k, v)}
             if tighten:
                 publisher.update_settings(repo, kind, **tighten)
-                done.extend(f"set {k} = {v}" for k, v in tighten.items())
+                done.extend(f"set {k} = {shown(v)}" for k, v in tighten.items())
         if kind == "space":
             warnings.extend(_space_settings(target, settings, publisher, done))
         for ref in target.refs:
@@ -249,10 +251,10 @@ def apply_target(
             loosen = {k: v for k, v in settings.items() if k in ACCESS and not _restricts(k, v)}
             if loosen:
                 publisher.update_settings(repo, kind, **loosen)
-                done.extend(f"set {k} = {v}" for k, v in loosen.items())
+                done.extend(f"set {k} = {shown(v)}" for k, v in loosen.items())
     except HfsyncError as error:
-        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message)
-    return TargetResult(target.key, commit, tuple(done), tuple(warnings))
+        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
+    return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
 
 
 def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResult:
@@ -282,7 +284,7 @@ def _space_settings(
                 publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
             else:
                 continue
-            done.append(f"set {name} = {value}" if value is not None else f"deleted {name}")
+            done.append(f"set {name} = {shown(value)}" if value is not None else f"deleted {name}")
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings
