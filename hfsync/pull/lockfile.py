@@ -110,8 +110,9 @@ def _need(condition: bool) -> None:
 
 
 def _hex(value: object, length: int) -> str:
-    _need(isinstance(value, str) and bool(_HEX[length].match(value)))
-    return value  # type: ignore[return-value]
+    if not (isinstance(value, str) and _HEX[length].match(value)):
+        raise _Malformed
+    return value
 
 
 def _fast(path: Path, data: Any) -> LockFile:

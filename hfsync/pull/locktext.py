@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import overload
 
 import yaml
 
@@ -87,6 +88,10 @@ def _string(raw: str) -> str:
     return value
 
 
+@overload
+def _hex(value: str) -> str: ...
+@overload
+def _hex(value: str | None) -> str | None: ...
 def _hex(value: str | None) -> str | None:
     """A digest as written; YAML would read one of digits only as a number."""
     if value is not None and value.isdigit():
@@ -101,7 +106,8 @@ def parse(text: str) -> list[Pull]:
     top = _TOP.match(text, pos)
     if top is None:
         raise NotCanonical
-    pos, pulls = top.end(), []
+    pos = top.end()
+    pulls: list[Pull] = []
     while pos < len(text) and top.group(1) is None:
         head = _PULL.match(text, pos)
         if head is None:
@@ -171,7 +177,7 @@ def emit(pulls: Sequence[Pull]) -> str:
         for path, size, sha256, git_oid, xet_hash in files:
             if not (sha256 or git_oid) or type(size) is not int:
                 raise NotCanonical
-            digest = f"sha256: {_scalar(sha256)}" if sha256 else f"git_oid: {_scalar(git_oid)}"  # type: ignore[arg-type]
+            digest = f"sha256: {_scalar(sha256)}" if sha256 else f"git_oid: {_scalar(git_oid or '')}"
             out.append(f"  - path: {_scalar(path)}\n    size: {size}\n    {digest}\n")
             if xet_hash:
                 out.append(f"    xet_hash: {_scalar(xet_hash)}\n")

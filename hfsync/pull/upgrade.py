@@ -22,7 +22,7 @@ from hfsync.hub.retry import Retry
 from hfsync.inspect.safetensors import DATA_ONLY, Header, SafetensorsError, diff_headers, header_length, read_header
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
-from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport
+from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
 from hfsync.pull.lockfile import read_lock
 from hfsync.pull.resolve import merged, resolve, save
 from hfsync.pull.selection import check_targets, selected_pulls
@@ -80,7 +80,8 @@ def _upgrade_one(
     # A summary travels: the policy's verdicts without local paths.
     violations = [v.replace(f" ({pull.location})", "") for v in resolved.violations]
     held = bool(violations) and not allow_violations
-    commits, more = ([], False)
+    commits: list[UpstreamCommit] = []
+    more = False
     old_license = None
     if previous is not None and previous.commit != entry.commit:
         commits, more = commits_between(hub, retry, pull.id, pull.type, previous.commit, entry.commit)

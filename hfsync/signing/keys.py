@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hfsync.errors import HfsyncError, VerifyError
 from hfsync.manifest.model import Signing, Verify
 
-CURVES = {"secp256r1": hashes.SHA256, "secp384r1": hashes.SHA384, "secp521r1": hashes.SHA512}
+CURVES: dict[str, type[hashes.HashAlgorithm]] = {
+    "secp256r1": hashes.SHA256, "secp384r1": hashes.SHA384, "secp521r1": hashes.SHA512}
 CURVE_NAMES = "EC P-256, P-384 or P-521"
 
 
