@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hfsync.cards.datafiles import format_of, formats_of, infer_splits, matches
+from hfsync.errors import HfsyncError
 from hfsync.inspect import parquet, tabular
 
 # Arrow's type names as ``datasets`` writes them in a card's features.
@@ -99,7 +100,7 @@ def _describe(path: Path) -> tuple[dict[str, str], int, int] | None:
                 text = handle.read(tabular.SAMPLE_BYTES).decode("utf-8", "replace")
             types = {n: ("string" if t == "null" else t) for n, t in tabular.infer_types(path.name, text).items()}
             return types, _text_rows(path), path.stat().st_size
-    except (OSError, ValueError):
+    except (OSError, ValueError, HfsyncError):  # HfsyncError: pyarrow missing (the plan names the extra)
         return None
     return None
 
