@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from hfsync.digests import DigestCache
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
-from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read, shown
 from hfsync.publish.gate import gate
 from hfsync.publish.provenance import commit_description, run_url
 from hfsync.publish.signature import load_signers, signature_of
@@ -213,7 +213,7 @@ def apply_target(
             tighten = {k: v for k, v in settings.items() if k in ACCESS and _restricts(k, v)}
             if tighten:
                 publisher.update_settings(repo, kind, **tighten)
-                done.extend(f"set {k} = {v}" for k, v in tighten.items())
+                done.extend(f"set {k} = {shown(v)}" for k, v in tighten.items())
         if kind == "space":
             warnings.extend(_space_settings(target, settings, publisher, done))
         for ref in target.refs:
@@ -251,7 +251,7 @@ def apply_target(
             loosen = {k: v for k, v in settings.items() if k in ACCESS and not _restricts(k, v)}
             if loosen:
                 publisher.update_settings(repo, kind, **loosen)
-                done.extend(f"set {k} = {v}" for k, v in loosen.items())
+                done.extend(f"set {k} = {shown(v)}" for k, v in loosen.items())
     except HfsyncError as error:
         return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
     return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
@@ -284,7 +284,7 @@ def _space_settings(
                 publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
             else:
                 continue
-            done.append(f"set {name} = {value}" if value is not None else f"deleted {name}")
+            done.append(f"set {name} = {shown(value)}" if value is not None else f"deleted {name}")
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings
@@ -307,6 +307,16 @@ def load_fresh(path: Path, publisher: Publisher) -> Plan:
         need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
     return plan
+
+
+def nothing_to_publish(plan: Plan) -> str | None:
+    """What apply says, instead of applying nothing, when the plan's only changes are pulls
+    that moved upstream (apply never moves a pin); None otherwise."""
+    drifted = [t.repo_id for t in plan.targets if t.kind == "pull" and t.has_changes]
+    if _publishing(plan) or not drifted:
+        return None
+    return (f"Nothing to publish: only pulls moved upstream ({', '.join(drifted)}); apply leaves pins alone. "
+            "`hfsync upgrade` moves them and says what changed.")
 
 
 def _publishing(plan: Plan) -> list[TargetChange]:
