@@ -21,11 +21,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hfsync.digests import DigestCache
+from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
-from hfsync.publish.provenance import commit_description, run_url
+from hfsync.publish.provenance import commit_description
 from hfsync.units import human_size
 
 STALE_HINT = "Run `hfsync plan` again and review the new plan."

@@ -26,12 +26,12 @@ import blake3
 
 from hfsync import digests
 from hfsync.errors import LockError, VerifyError
+from hfsync.lock.layout import Layout
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.selection import check_paths, check_targets, selected_pulls
 from hfsync.manifest.model import Workspace
 from hfsync.model.lock import LockedFile
-from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import read_lock
 from hfsync.pull.metrics import PullRecord
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 
 # Above this, one file is worth all cores; below, files are hashed side by side.
