@@ -27,7 +27,7 @@ def main() -> None:
     import git
 
     from hfsync.digests import DigestCache
-    from hfsync.hub import Hub
+    from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
     from hfsync.manifest.load import load
     from hfsync.publish.apply import apply_plan

@@ -49,7 +49,7 @@ def walk_and_stat(root: Path) -> tuple[float, int]:
 def child(endpoint: str, token: str, manifest: str) -> None:
     """Plan once (in this process) and print seconds, peak RSS and what the plan holds."""
     from hfsync.digests import DigestCache
-    from hfsync.hub import Hub
+    from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
     from hfsync.manifest.load import load
     from hfsync.publish.planner import make_plan

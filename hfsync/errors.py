@@ -66,6 +66,10 @@ class HubError(HfsyncError):
     """The Hub refused or failed an operation hfsync needed."""
 
 
+class AccessError(HubError):
+    """The Hub keeps a gated repo's files from this token until access is granted."""
+
+
 class StalePlanError(HfsyncError):
     """A saved plan no longer matches the Hub or the local files."""
 

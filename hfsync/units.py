@@ -37,3 +37,9 @@ def count(n: int) -> str:
 def utf16_length(text: str) -> int:
     """Length as GitHub counts it (UTF-16 code units: a character outside the BMP counts twice)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def few(names: list[str], shown: int = 3) -> str:
+    """``a, b, c and 7 more``: a list named in one line of a message."""
+    rest = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {rest} more" if rest > 0 else "")

@@ -7,8 +7,9 @@ the layers of the tree, bottom up:
     shared ground   errors, log, paths, environment, digests, hubfacts, units, schemas
     model/          plain data: the plan, the lock's entries, the Hub's facts, reports
     manifest/       the manifest as data, loaded and checked
-    hub/ inspect/ render/      the one adapter to the Hub; what changed inside files
-                               (pure); views that read data and print nothing else
+    hub/ inspect/ signing/ render/   the one adapter to the Hub; pure steps over bytes
+                               given (what changed inside files; model.sig made and
+                               checked); views that read data and print nothing else
     cards/ lock/    domain steps the engines share (a card made; a pin made, read, judged,
                     found on disk)
     publish/ pull/ discover/ github/   engines: each command's job
@@ -38,7 +39,7 @@ LAYERS = (
     ("shared ground", SHARED, False),
     ("plain data", ("hfsync.model",), False),
     ("the manifest", ("hfsync.manifest",), False),
-    ("adapters and views", ("hfsync.hub", "hfsync.inspect", "hfsync.render"), True),
+    ("adapters, pure steps and views", ("hfsync.hub", "hfsync.inspect", "hfsync.signing", "hfsync.render"), True),
     ("domain steps", ("hfsync.cards", "hfsync.lock"), True),
     ("engines", ("hfsync.publish", "hfsync.pull", "hfsync.discover", "hfsync.github"), True),
     ("commands", ("hfsync.cli", "hfsync.__main__"), False),
@@ -48,6 +49,10 @@ SANDBOX = "hfsync.sandbox"
 JOBS = {"hfsync.publish.planner", "hfsync.publish.apply", "hfsync.pull.lock", "hfsync.pull.upgrade",
         "hfsync.pull.install", "hfsync.pull.verify", "hfsync.pull.ocipush", "hfsync.discover.search",
         "hfsync.discover.info", "hfsync.discover.importer", "hfsync.discover.cache", "hfsync.github"}
+
+# Cycles known and not yet broken: sandbox/__init__ re-exports SandboxServer from its server,
+# whose modules import their siblings through the package (``from hfsync.sandbox import ...``).
+PENDING_CYCLES = ("hfsync.sandbox -> hfsync.sandbox.server -> ",)
 
 HF_PURE = {
     "huggingface_hub": {
@@ -119,9 +124,14 @@ def imports(module: str, modules: dict[str, Path] = MODULES) -> list[tuple[str, 
     ``from hfsync.hub import trace`` names the module hfsync.hub.trace; ``from hfsync
     import __version__`` names hfsync itself."""
     path = modules[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    return _imports(module, path.read_text(), path.name == "__init__.py", modules, str(path))
+
+
+def _imports(module: str, source: str, is_package: bool, modules: dict[str, Path] = MODULES,
+             filename: str = "<source>") -> list[tuple[str, str, int]]:
+    package = module if is_package else module.rpartition(".")[0]
     found: list[tuple[str, str, int]] = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(source, filename)):
         if isinstance(node, ast.Import):
             found += [(alias.name, "", node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -144,6 +154,57 @@ def broken(root: Path = ROOT) -> list[str]:
             if target.split(".")[0] == "hfsync" and (why := violation(module, target)):
                 wrong.append(f"{path.relative_to(root.parent)}:{line}: {module} imports {target}: {why}")
     return wrong
+
+
+def _module_level(tree: ast.Module) -> set[ast.AST]:
+    """The import statements run when the module is imported (not inside a function)."""
+    inside = {inner for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+              for inner in ast.walk(node)}
+    return {node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) and node not in inside}
+
+
+def _with_packages(module: str) -> set[str]:
+    """``module`` and the packages Python initialises to import it (their ``__init__``)."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & MODULES.keys()
+
+
+def dependencies(module: str, source: str, is_package: bool) -> set[str]:
+    """The hfsync modules ``module`` needs, lazily or for types included.
+
+    Importing ``P.m`` runs ``P/__init__`` first, so it depends on P too: a package whose
+    ``__init__`` imports its own modules (re-exports) is in a cycle with each of them that
+    imports anything of P. A package importing its own modules inside a function (render
+    dispatching to its renderers, which share the package's helpers) needs them only once
+    it has finished initialising: that is no cycle, and it is left out."""
+    tree = ast.parse(source)
+    top = _module_level(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        for named, _, _ in _imports(module, ast.unparse(node), is_package):
+            for target in _with_packages(named):
+                if target == module or (target.startswith(module + ".") and node not in top):
+                    continue
+                found.add(target)
+    return found
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[str]:
+    """Every cycle of ``graph``, once each, from its least module."""
+    cycles = []
+    for start in sorted(graph):
+        seen, stack = set(), [(start, (start,))]
+        while stack:
+            node, path = stack.pop()
+            for nxt in sorted(graph.get(node, ())):
+                if nxt == start:
+                    cycles.append(" -> ".join((*path, start)))
+                elif nxt not in seen and nxt > start:
+                    seen.add(nxt)
+                    stack.append((nxt, (*path, nxt)))
+    return cycles
 
 
 def _where(module: str, line: int) -> str:
@@ -183,24 +244,31 @@ def test_only_the_hub_adapter_talks_to_the_hub():
 
 def test_no_import_cycles():
     """No two modules import each other, even lazily or for types only: a cycle means a
-    function sits in the wrong module. A package importing its own submodules (render
-    dispatching to its renderers, which share the package's helpers) is the exception."""
-    graph = {
-        m: {t for t, _, _ in imports(m) if t in MODULES and t != m and not t.startswith(m + ".")}
-        for m in MODULES
+    function sits in the wrong module (see ``dependencies`` for what counts as an import)."""
+    assert [c for c in find_cycles(_graph()) if not c.startswith(PENDING_CYCLES)] == []
+
+
+def _graph() -> dict[str, set[str]]:
+    return {m: dependencies(m, p.read_text(), p.name == "__init__.py") for m, p in MODULES.items()}
+
+
+def test_each_pending_cycle_is_still_there():
+    assert [p for p in PENDING_CYCLES if not any(c.startswith(p) for c in find_cycles(_graph()))] == []
+
+
+def test_the_cycle_check_sees_a_package_that_re_exports_a_module_importing_it_back():
+    """A planted cycle: the package's ``__init__`` re-exports from ``client``, which lazily
+    imports ``session``, which takes a sibling through the package."""
+    planted = {
+        ("hfsync.hub", True): "from hfsync.hub.client import Hub\n",
+        ("hfsync.hub.client", False): "def session():\n    from hfsync.hub.session import install\n",
+        ("hfsync.hub.session", False): "from hfsync.hub import trace\n",
+        ("hfsync.render", True): "def render():\n    from hfsync.render.human import render\n",
+        ("hfsync.render.human", False): "from hfsync.render import plan_summary\n",
     }
-    cycles = []
-    for start in graph:
-        seen, stack = set(), [(start, (start,))]
-        while stack:
-            node, path = stack.pop()
-            for nxt in graph[node]:
-                if nxt == start:
-                    cycles.append(" -> ".join((*path, start)))
-                elif nxt not in seen and nxt > start:  # each cycle once, from its least module
-                    seen.add(nxt)
-                    stack.append((nxt, (*path, nxt)))
-    assert cycles == []
+    graph = {module: dependencies(module, source, is_package) for (module, is_package), source in planted.items()}
+    assert find_cycles(graph) == ["hfsync.hub -> hfsync.hub.client -> hfsync.hub",
+                                  "hfsync.hub -> hfsync.hub.client -> hfsync.hub.session -> hfsync.hub"]
 
 
 # --- the rules fail on what they forbid ---------------------------------------------------
@@ -212,11 +280,11 @@ def test_no_import_cycles():
     ("hfsync.github.pr", "hfsync.publish.provenance", "engines stand apart"),
     ("hfsync.lock.pin", "hfsync.pull.sources", "hfsync.lock (domain steps) sits below hfsync.pull (engines)"),
     ("hfsync.lock.pin", "hfsync.cards.generate", "domain steps stand apart"),
-    ("hfsync.hub.client", "hfsync.render.human", "adapters and views stand apart"),
-    ("hfsync.render.upgrade", "hfsync.hub.history", "adapters and views stand apart"),
-    ("hfsync.inspect.text", "hfsync.lock.lockfile", "hfsync.inspect (adapters and views) sits below hfsync.lock (domain steps)"),
+    ("hfsync.hub.client", "hfsync.render.human", "adapters, pure steps and views stand apart"),
+    ("hfsync.render.upgrade", "hfsync.hub.history", "adapters, pure steps and views stand apart"),
+    ("hfsync.inspect.text", "hfsync.lock.lockfile", "hfsync.inspect (adapters, pure steps and views) sits below hfsync.lock (domain steps)"),
     ("hfsync.model.lock", "hfsync.manifest.model", "hfsync.model (plain data) sits below hfsync.manifest (the manifest)"),
-    ("hfsync.manifest.policy", "hfsync.hub.client", "hfsync.manifest (the manifest) sits below hfsync.hub (adapters and views)"),
+    ("hfsync.manifest.policy", "hfsync.hub.client", "hfsync.manifest (the manifest) sits below hfsync.hub (adapters, pure steps and views)"),
     ("hfsync.errors", "hfsync.model.plan", "hfsync.errors (shared ground) sits below hfsync.model (plain data)"),
     ("hfsync.pull.install", "hfsync.cli.main", "hfsync.pull (engines) sits below hfsync.cli (commands)"),
     ("hfsync.publish.apply", "hfsync.publish.planner", "a command's job is run by the cli only"),

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hfsync.cards.datafiles import SPLIT_NAME, formats_of, infer_splits, matches
+from hfsync.units import few
 
 Key = tuple[str | int, ...]
-# A problem's message names at most this many of the files it is about.
-SHOWN = 3
 # BuilderConfig refuses these in a name (it names a cache folder).
 _BAD_NAME = re.compile(r"[<>:/\\|?*]")
 
@@ -44,13 +43,6 @@ class Checked:
     configs: list[Config] = field(default_factory=list)
     problems: list[tuple[Key, str]] = field(default_factory=list)
     warnings: list[tuple[Key, str]] = field(default_factory=list)
-
-
-def listed(files: Sequence[str], more: int | None = None) -> str:
-    """``a, b, c and 7 more``."""
-    shown = ", ".join(files[:SHOWN])
-    rest = (len(files) if more is None else more) - min(len(files), SHOWN)
-    return f"{shown} and {rest} more" if rest > 0 else shown
 
 
 def _outside(pattern: str) -> str | None:
@@ -174,7 +166,7 @@ def _one(raw: dict[str, Any], key: Key, files: Sequence[str], checked: Checked) 
 def _unmatched(config: str, split: str, pattern: str, files: Sequence[str]) -> str:
     """What a reviewer needs to fix a pattern that matches nothing: the files it expected."""
     near = _near(pattern, files)
-    hint = f"; files near it: {listed(near)}" if near else ""
+    hint = f"; files near it: {few(near)}" if near else ""
     return (f"data_files pattern '{pattern}' (config '{config}', split '{split}') matches no file the repo "
             f"will hold{hint}")
 
@@ -231,7 +223,7 @@ def _check_formats(config: Config, key: Key, checked: Checked) -> None:
     every = [f for files in config.splits.values() for f in files]
     kinds = formats_of(every)
     if len(kinds) > 1:
-        parts = [f"{kind} ({listed(sorted(fs))})" for kind, fs in sorted(kinds.items())]
+        parts = [f"{kind} ({few(sorted(fs))})" for kind, fs in sorted(kinds.items())]
         checked.problems.append(((*key, "data_files"), f"config '{config.name}' mixes file formats: "
                                  + "; ".join(parts) + "; the viewer reads one format per config"))
     known = {f for fs in kinds.values() for f in fs}
@@ -239,7 +231,7 @@ def _check_formats(config: Config, key: Key, checked: Checked) -> None:
     if other:
         checked.warnings.append(((*key, "data_files"), f"config '{config.name}' names {len(other)} file"
                                  f"{'s' if len(other) != 1 else ''} of no data format the viewer reads: "
-                                 f"{listed(other)}"))
+                                 f"{few(other)}"))
 
 
 def _is_label_file(path: str, kinds: dict[str, list[str]]) -> bool:

@@ -28,7 +28,7 @@ def apply(
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
     from hfsync.errors import HfsyncError, Interrupted
-    from hfsync.hub import Hub
+    from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
     from hfsync.publish.apply import apply_plan, load_fresh, need_token, report
     from hfsync.publish.planner import plan_manifests

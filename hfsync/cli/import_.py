@@ -15,7 +15,7 @@ from hfsync.cli.main import Options, cli
 def import_(obj: Options, repo_ids: tuple[str, ...], repo_type: str) -> int:
     """Print manifest entries for existing Hub repos, with their settings and card metadata."""
     from hfsync.discover.importer import import_repos
-    from hfsync.hub import Hub
+    from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
 
     click.echo(import_repos(Publisher(Hub(obj.endpoint, obj.token)), repo_ids, repo_type), nl=False)

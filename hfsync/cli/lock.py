@@ -30,6 +30,7 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     from hfsync.environment import offline as is_offline
     from hfsync.hub.client import Hub
     from hfsync.hub.retry import Retry, waits_shown_by
+    from hfsync.lock.selection import SET_ASIDE
     from hfsync.manifest.load import load
     from hfsync.pull.lock import run_lock
     from hfsync.pull.progress import make_reporter
@@ -62,6 +63,8 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
             click.echo(f"  variant {entry.variant.name}: {entry.variant.reason}")
         if item.left_out:
             click.echo(f"  left out (safetensors replace them): {', '.join(item.left_out)}")
+        if item.set_aside:
+            click.echo(f"  left out ({SET_ASIDE}): {', '.join(item.set_aside)}")
     for path in summary.reformatted:
         click.echo(f"Rewrote {path} in the current format: pins unchanged; file digests are the Hub's own "
                    "(blake3 is now recorded by `hfsync pull` beside each destination).")

@@ -32,7 +32,7 @@ def plan(
 ) -> int:
     """Diff the manifests against the Hub and show what apply would change."""
     from hfsync.errors import HfsyncError
-    from hfsync.hub import Hub
+    from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import write
     from hfsync.publish.planner import plan_manifests

@@ -27,6 +27,17 @@ def _pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _publishers(path: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as error:
+        raise HfsyncError(f"{path}: cannot read: {error}") from None
+    except json.JSONDecodeError as error:
+        raise HfsyncError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}") from None
+
+
 @sandbox.command()
 @click.option(
     "--data",
@@ -51,6 +62,14 @@ def _pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
     metavar="ORG:USER[,USER...]",
     help="Add an org and its members (repeatable).",
 )
+@click.option(
+    "--trusted-publishers",
+    "publishers_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSON file of OIDC issuers and Trusted Publishers: "
+    '{"issuers": [{"issuer", "jwks_uri" or "jwks"}], "publishers": [{"repo", "type", "issuer", "claims"}, '
+    '{"user", "issuer", "claims"}], "audience"}.',
+)
 @click.option("--no-admin", is_flag=True, help="Turn off the /_sandbox/ admin API.")
 def serve(
     data_dir: Path,
@@ -58,6 +77,7 @@ def serve(
     port: int,
     users: tuple[str, ...],
     orgs: tuple[str, ...],
+    publishers_file: Path | None,
     no_admin: bool,
 ) -> None:
     """Serve the sandbox Hub until interrupted (SIGINT or SIGTERM)."""
@@ -65,12 +85,14 @@ def serve(
 
     user_map = dict(_pairs(users, "NAME:TOKEN"))
     org_map = {org: members.split(",") for org, members in _pairs(orgs, "ORG:USER[,USER...]")}
+    publishers = _publishers(publishers_file) if publishers_file else None
     try:
-        server = SandboxServer(
-            data_dir, host=host, port=port, users=user_map, orgs=org_map, admin=not no_admin
-        )
+        server = SandboxServer(data_dir, host=host, port=port, users=user_map, orgs=org_map, admin=not no_admin,
+                               trusted_publishers=publishers)
     except OSError as error:
         raise HfsyncError(f"Cannot listen on {host}:{port}: {error.strerror}") from None
+    except ValueError as error:
+        raise HfsyncError(f"{publishers_file}: {error}") from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

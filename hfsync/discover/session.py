@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hfsync.environment import offline as is_offline
-from hfsync.hub import Hub
+from hfsync.hub.client import Hub
 from hfsync.hub.metacache import CachedReads, MetadataCache
 from hfsync.hub.retry import Retry
 from hfsync.hub.slow import SlowWatch

@@ -2,9 +2,7 @@
 
 Every request hfsync makes goes through this package; engines never import
 huggingface_hub's network functions themselves. ``client`` holds the connection;
-sibling modules hold the operations of one concern each.
+sibling modules hold the operations of one concern each. This ``__init__`` imports
+nothing: its modules import their siblings through the package, so a re-export here
+would put the package in a cycle with each of them.
 """
-
-from hfsync.hub.client import PUBLIC_ENDPOINT, Credentials, Hub, translate_errors
-
-__all__ = ["PUBLIC_ENDPOINT", "Credentials", "Hub", "translate_errors"]

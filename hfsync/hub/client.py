@@ -15,7 +15,7 @@ from huggingface_hub import constants
 
 from hfsync import __version__
 from hfsync.environment import hub_token
-from hfsync.errors import HubError
+from hfsync.errors import AccessError, HubError
 from hfsync.log import redact, register_secret
 
 if TYPE_CHECKING:
@@ -90,6 +90,10 @@ class Hub:
         return build_hf_headers(token=token or False, library_name="hfsync", library_version=__version__,
                                 headers=extra)
 
+    def page(self, repo_type: str, repo_id: str) -> str:
+        """The repo's page on this Hub, where a user requests access to a gated repo."""
+        return f"{self.endpoint}/{'' if repo_type == 'model' else repo_type + 's/'}{repo_id}"
+
     def session(self) -> httpx2.Client:
         """huggingface_hub's shared HTTP client, retrying and tracing every request (hub.session)."""
         from huggingface_hub import get_session
@@ -162,7 +166,7 @@ def _translated(what: str, error: Exception) -> HubError | None:
     # are loaded: a command that never loaded them does not load them to check.
     kind = refusal(error)
     if kind == "gated":
-        return HubError(f"{what}: the repo is gated and this token has no access.",
+        return AccessError(f"{what}: the repo is gated and this token has no access.",
                         hint="Request access on the Hub, or use a token that has it.")
     if kind == "repo":
         return HubError(f"{what}: repository not found, or not visible with this token.",

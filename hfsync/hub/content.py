@@ -4,11 +4,13 @@ What a reviewer's diff needs from the Hub's copy of a changed file: a text file 
 (small by then), a safetensors or GGUF header from its first bytes. One HTTP Range
 request per read (the resolve URL, redirects followed as the client does); a server
 that ignores Range is read only as far as asked, then the connection is dropped, so a
-read never costs more bytes than it asked for.
+read never costs much more bytes than it asked for: one whose asked bytes start far into
+the file (a Parquet footer) is refused.
 """
 
 from __future__ import annotations
 
+from hfsync.errors import HfsyncError
 from hfsync.hub.client import Hub, translate_errors
 
 CHUNK = 64 * 1024
@@ -32,6 +34,11 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
                 response.read()
                 hf_raise_for_status(response)
             skip = start if response.status_code == 200 else 0  # Range ignored: the whole file comes
+            if skip > max(length, CHUNK):
+                # Reaching the asked bytes would cost more than they do (a footer at the end of
+                # a large file: all of it): refused rather than read.
+                raise HfsyncError(f"the Hub answered a Range request for {path} with the whole file; "
+                                  f"not read ({start:,} bytes would be dropped to reach the {length:,} asked for)")
             data = bytearray()
             for chunk in response.iter_raw(CHUNK):
                 if skip:

@@ -240,9 +240,13 @@ class Publisher:
         with translate_errors("request hardware for", repo_id):
             self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
 
-    def space_variable(self, repo_id: str, key: str, value: str) -> None:
-        with translate_errors("set a Space variable of", repo_id):
-            self._api("space", repo_id).add_space_variable(repo_id, key, value)
+    def space_variable(self, repo_id: str, key: str, value: str | None) -> None:
+        """Set a Space variable, or delete it (``value`` None)."""
+        with translate_errors(f"{'set' if value is not None else 'delete'} a Space variable of", repo_id):
+            if value is None:
+                self._api("space", repo_id).delete_space_variable(repo_id, key)
+            else:
+                self._api("space", repo_id).add_space_variable(repo_id, key, value)
 
     def create_branch(self, repo_id: str, repo_type: str, branch: str, start: str | None) -> None:
         """Create ``branch`` at ``start`` (the default branch's head when None), unless it exists."""

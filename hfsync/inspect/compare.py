@@ -8,7 +8,7 @@ the first SUMMARY_LINES lines and SUMMARY_ENTRIES entries, noting what it left o
 
 from __future__ import annotations
 
-from hfsync.inspect import gguf, safetensors, tabular
+from hfsync.inspect import gguf, parquet, safetensors, tabular
 from hfsync.inspect.card import diff_card
 from hfsync.inspect.jsonkeys import diff_json, parse
 from hfsync.inspect.text import counts, decode, unified
@@ -20,9 +20,11 @@ TABULAR = (".csv", ".tsv", ".jsonl", ".ndjson")
 
 
 def kind_of(path: str) -> str:
-    """``safetensors``, ``gguf``, ``card``, ``json``, ``tabular`` or ``text`` (text when it decodes)."""
+    """``safetensors``, ``gguf``, ``parquet``, ``card``, ``json``, ``tabular`` or ``text`` (text when it decodes)."""
     if path.endswith(".safetensors"):
         return "safetensors"
+    if path.endswith(".parquet"):
+        return "parquet"
     if path.endswith(".gguf"):
         return "gguf"
     if path == "README.md":
@@ -41,6 +43,8 @@ def compare(path: str, old: bytes | None, new: bytes, *, full: bool = False, com
     kind = kind_of(path)
     if kind in ("safetensors", "gguf"):
         return _header_diff(kind, old, new, full)
+    if kind == "parquet":
+        return _footer_diff(old, new, full)
     new_text = decode(new)
     old_text = decode(old) if old is not None else ""
     if new_text is None or old_text is None:
@@ -74,6 +78,21 @@ def _header_diff(kind: str, old: bytes | None, new: bytes, full: bool) -> FileDi
         return _cap(FileDiff(kind, gguf.diff_gguf(before_g, after_g, full)), full)
     except (safetensors.SafetensorsError, gguf.GGUFError) as error:
         return none(f"no {kind} diff: the {side} header cannot be read ({error})")
+
+
+def _footer_diff(old: bytes | None, new: bytes, full: bool) -> FileDiff:
+    """``old`` and ``new``: the last bytes of each file, its footer whole."""
+    side = "new"
+    try:
+        after = parquet.read_footer(new)
+        side = "Hub's"
+        before = parquet.read_footer(old) if old is not None else parquet.Footer()
+    except parquet.ParquetError as error:
+        return none(f"no parquet diff: the {side} footer cannot be read ({error})")
+    diff = _cap(FileDiff("parquet", parquet.diff_footers(before, after)), full)
+    if old is not None and not diff.entries and diff.note is None:
+        return FileDiff("parquet", note="same schema, rows and row groups; the data differs")
+    return diff
 
 
 def _cap(diff: FileDiff, full: bool) -> FileDiff:

@@ -50,3 +50,76 @@ def diff_tables(old: Table, new: Table) -> tuple[Entry, ...]:
         entries.append(Entry("rows", old.rows if old.rows is not None else "unknown",
                              new.rows if new.rows is not None else "unknown"))
     return tuple(sorted(entries, key=lambda e: e.key))
+
+
+# The bytes of a CSV or JSON Lines file its column types are inferred from, and the columns
+# looked at: a header of 100k columns is read as far as this, not further.
+SAMPLE_BYTES = 64 * 1024
+MAX_COLUMNS = 10_000
+
+
+def _type_of(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    return "list" if isinstance(value, list) else "struct"
+
+
+def _cell_type(cell: str) -> str:
+    """A CSV cell's type, read as pandas reads it."""
+    if cell == "":
+        return "null"
+    for kind, parse in (("int64", int), ("float64", float)):
+        try:
+            parse(cell)
+            return kind
+        except ValueError:
+            pass
+    return "bool" if cell.lower() in ("true", "false") else "string"
+
+
+def _joined(a: str, b: str) -> str:
+    if a == b or b == "null":
+        return a
+    if a == "null":
+        return b
+    return "float64" if {a, b} == {"int64", "float64"} else "string"
+
+
+def infer_types(path: str, text: str) -> dict[str, str]:
+    """Column -> the type ``datasets`` would most likely infer (int64, float64, bool, string,
+    list, struct; null when every sampled value is empty), from the start of a CSV, TSV or
+    JSON Lines file (its last, possibly cut, line left out). ValueError when the first line
+    does not fit in the sample."""
+    text = text[:SAMPLE_BYTES]
+    if len(text) == SAMPLE_BYTES:
+        if "\n" not in text:
+            raise ValueError(f"its first line is longer than the {SAMPLE_BYTES // 1024} kB sampled (a header of "
+                             "thousands of columns, or not line-based)")
+        text = text[: text.rfind("\n") + 1]
+    found: dict[str, str] = {}
+    if path.endswith((".jsonl", ".ndjson")):
+        for line in text.splitlines()[:SAMPLE_ROWS]:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            for name, value in list(row.items())[:MAX_COLUMNS] if isinstance(row, dict) else ():
+                found[name] = _joined(found.get(name, "null"), _type_of(value))
+        return found
+    rows = csv.reader(io.StringIO(text), delimiter="\t" if path.endswith(".tsv") else ",")
+    header = next(rows, [])[:MAX_COLUMNS]
+    found = dict.fromkeys(header, "null")
+    for number, row in enumerate(rows):
+        if number >= SAMPLE_ROWS:
+            break
+        for name, value in zip(header, row, strict=False):
+            found[name] = _joined(found[name], _cell_type(value))
+    return found

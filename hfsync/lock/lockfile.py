@@ -38,7 +38,7 @@ from hfsync import schemas
 from hfsync.errors import LockError, Problem
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
-from hfsync.model.lock import VERSION, LockedFile, LockedPull, LockFile, Variant
+from hfsync.model.lock import VERSION, LockedFile, LockedPull, LockFile, Signature, Variant
 from hfsync.paths import atomic_write
 
 HEADER = "# Pins for the pulls of {manifest}. Written by `hfsync lock`; do not edit by hand.\n"
@@ -59,6 +59,7 @@ _PULL = re.compile(
     rf"- id: {_VALUE}\n  type: (model|dataset|space)\n  revision: {_VALUE}\n"
     r"  commit: ([0-9a-f]{40})\n  request: ([0-9a-f]{16})\n"
     rf"(?:  variant:\n    name: {_VALUE}\n    reason: {_VALUE}\n)?"
+    rf"(?:  signature:\n    signer: {_VALUE}\n    digest: ([0-9a-f]{{64}})\n)?"
     r"  files:( \[\])?\n"
 )
 _FILE = re.compile(
@@ -116,19 +117,20 @@ def parse_text(text: str) -> list[LockedPull]:
             raise NotCanonical
         pos = head.end()
         files = []
-        while head.group(8) is None and (entry := _FILE.match(text, pos)) is not None:
+        while head.group(10) is None and (entry := _FILE.match(text, pos)) is not None:
             path, size, sha256, git_oid, xet_hash = entry.groups()
             files.append(LockedFile(_string(path), int(size), _digits(sha256), _digits(git_oid), _digits(xet_hash)))
             pos = entry.end()
-        if head.group(8) is None and not files:
+        if head.group(10) is None and not files:
             raise NotCanonical  # `files:` with no entry under it
         pull_id, pull_type = _string(head.group(1)), head.group(2)
         if (pull_type, pull_id) in seen:
             raise NotCanonical  # YAML reads it too; the schema path says where
         seen.add((pull_type, pull_id))
         variant = Variant(_string(head.group(6)), _string(head.group(7))) if head.group(6) is not None else None
+        signed = Signature(_string(head.group(8)), str(_digits(head.group(9)))) if head.group(8) is not None else None
         pulls.append(LockedPull(pull_id, pull_type, _string(head.group(3)), str(_digits(head.group(4))),
-                                str(_digits(head.group(5))), tuple(files), variant))
+                                str(_digits(head.group(5))), tuple(files), variant, signed))
     if pos != len(text):
         raise NotCanonical
     return pulls
@@ -157,6 +159,9 @@ def emit_text(pulls: Sequence[LockedPull]) -> str:
         if pull.variant is not None:
             variant = pull.variant
             out.append(f"  variant:\n    name: {_scalar(variant.name)}\n    reason: {_scalar(variant.reason)}\n")
+        if pull.signature is not None:
+            signed = pull.signature
+            out.append(f"  signature:\n    signer: {_scalar(signed.signer)}\n    digest: {_scalar(signed.digest)}\n")
         out.append("  files:\n" if pull.files else "  files: []\n")
         for f in pull.files:
             if not (f.sha256 or f.git_oid) or type(f.size) is not int:
@@ -171,7 +176,7 @@ def emit_text(pulls: Sequence[LockedPull]) -> str:
 # --- any other text: libyaml, then YAML with positions ----------------------------------
 
 _HEX = {40: re.compile(r"^[0-9a-f]{40}$"), 64: re.compile(r"^[0-9a-f]{64}$"), 16: re.compile(r"^[0-9a-f]{16}$")}
-_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "files"}
+_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "signature", "files"}
 _FILE_KEYS = {1: {"path", "size", "sha256", "git_oid", "blake3"}, 2: {"path", "size", "sha256", "git_oid", "xet_hash"}}
 
 
@@ -197,7 +202,7 @@ def _fast(path: Path, data: Any) -> LockFile:
     version = data["version"]
     pulls, seen = [], set()
     for raw in data["pulls"]:
-        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant"})
+        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant", "signature"})
         _need(all(isinstance(raw[k], str) and raw[k] for k in ("id", "type", "revision")))
         _need(raw["type"] in ("model", "dataset", "space") and (raw["type"], raw["id"]) not in seen)
         seen.add((raw["type"], raw["id"]))
@@ -205,6 +210,11 @@ def _fast(path: Path, data: Any) -> LockFile:
         if variant is not None:
             _need(isinstance(variant, dict) and set(variant) == {"name", "reason"}
                   and all(isinstance(v, str) for v in variant.values()))
+        signature = raw.get("signature")
+        if signature is not None:
+            _need(isinstance(signature, dict) and set(signature) == {"signer", "digest"}
+                  and isinstance(signature["signer"], str) and bool(signature["signer"]))
+            _hex(signature["digest"], 64)
         _need(isinstance(raw["files"], list))
         files = []
         for f in raw["files"]:
@@ -220,6 +230,7 @@ def _fast(path: Path, data: Any) -> LockFile:
         pulls.append(LockedPull(
             raw["id"], raw["type"], raw["revision"], _hex(raw["commit"], 40), _hex(raw["request"], 16),
             tuple(files), Variant(variant["name"], variant["reason"]) if variant else None,
+            Signature(signature["signer"], signature["digest"]) if signature else None,
         ))
     return LockFile(path, tuple(pulls), version)
 
@@ -253,8 +264,10 @@ def read_lock(path: Path) -> LockFile | None:
             LockedFile(f["path"], f["size"], f.get("sha256"), f.get("git_oid"), f.get("xet_hash")) for f in raw["files"]
         )
         variant = Variant(raw["variant"]["name"], raw["variant"]["reason"]) if "variant" in raw else None
+        signature = Signature(raw["signature"]["signer"], raw["signature"]["digest"]) if "signature" in raw else None
         pulls.append(
-            LockedPull(raw["id"], raw["type"], raw["revision"], raw["commit"], raw["request"], files, variant)
+            LockedPull(raw["id"], raw["type"], raw["revision"], raw["commit"], raw["request"], files, variant,
+                       signature)
         )
     if problems:
         raise _lock_error(problems)
@@ -277,6 +290,8 @@ def _pull_dict(pull: LockedPull) -> dict[str, Any]:
                              "request": pull.request}
     if pull.variant is not None:
         entry["variant"] = {"name": pull.variant.name, "reason": pull.variant.reason}
+    if pull.signature is not None:
+        entry["signature"] = {"signer": pull.signature.signer, "digest": pull.signature.digest}
     entry["files"] = []
     for f in pull.files:
         file: dict[str, Any] = {"path": f.path, "size": f.size}
@@ -291,7 +306,7 @@ def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
     """The lock's text: sorted by pull and by path, key order fixed, no timestamps."""
     pulls = [
         LockedPull(p.id, p.type, p.revision, p.commit, p.request, tuple(sorted(p.files, key=lambda f: f.path)),
-                   p.variant)
+                   p.variant, p.signature)
         for p in sorted(lock.pulls, key=lambda p: (p.type, p.id))
     ]
     try:

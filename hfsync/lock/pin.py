@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from hfsync.hub.client import Hub
 from hfsync.hub.repofiles import files_at_commit, resolve_pin
 from hfsync.hub.retry import Retry
+from hfsync.lock import signature
 from hfsync.lock.lockfile import write_lock
 from hfsync.lock.selection import check_paths, mem_available, select, set_aside
 from hfsync.manifest.model import Manifest, Policy, Pull
@@ -90,6 +91,7 @@ class Resolved:
     entry: LockedPull
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
+    set_aside: tuple[str, ...] = ()  # listed paths never written into a destination (selection.SET_ASIDE)
     license: str | None = None  # the repo's license on the Hub, for policy.licenses
     violations: tuple[str, ...] = ()  # what the policy says against this pin (located in the manifest)
 
@@ -108,7 +110,8 @@ def resolve(
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing),
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
     commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
-    listing = set_aside(files_at_commit(hub, retry, pull.id, pull.type, commit), pull)
+    listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
+    listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
     memory = mem_available() if pull.variant == "auto" and pull.max_memory is None else None
@@ -118,7 +121,12 @@ def resolve(
         selection.variant,
     )
     violations = pin_problems(manifest.policy, pull, license_id, entry.size)
-    return Resolved(entry, previous, selection.left_out, license_id, tuple(violations))
+    if signature.wanted(manifest, pull):
+        checked = signature.check(hub, manifest, pull, commit, listed, entry.files)
+        entry = replace(entry, files=checked.files, signature=checked.signature)
+        if checked.problem:
+            violations.append(f"pull '{pull.key}' ({pull.location}): {checked.problem}")
+    return Resolved(entry, previous, selection.left_out, tuple(aside), license_id, tuple(violations))
 
 
 def pin(

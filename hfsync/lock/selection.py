@@ -59,13 +59,22 @@ def _names_git(pattern: str) -> bool:
     return any(part.casefold() == ".git" for part in pattern.split("/"))
 
 
-def set_aside(files: Sequence[LockedFile], pull: Pull) -> list[LockedFile]:
-    """The listing without what a pull never writes: paths in the folders hfsync and
-    huggingface_hub keep (``.hfsync/``, ``.cache/``), and ``.git/`` folders unless an
-    ``include`` pattern names one (a repo's git internals would take over a destination
-    inside a git checkout)."""
+# Said wherever set_aside leaves files out, so that nothing is dropped without a word.
+SET_ASIDE = ("never written into a destination, where .hfsync/ and .cache/ are hfsync's and huggingface_hub's "
+             "own folders; .git/ folders need an include pattern naming them")
+
+
+def set_aside(files: Sequence[LockedFile], pull: Pull) -> tuple[list[LockedFile], list[str]]:
+    """The listing without what a pull never writes, and the paths left out: paths in the
+    folders hfsync and huggingface_hub keep (``.hfsync/``, ``.cache/``), and ``.git/`` folders
+    unless an ``include`` pattern names one (a repo's git internals would take over a
+    destination inside a git checkout)."""
     asked = any(_names_git(pattern) for pattern in pull.include)
-    return [f for f in files if f.path.split("/")[0].casefold() not in RESERVED and (asked or not _names_git(f.path))]
+    kept, aside = [], []
+    for file in files:
+        writable = file.path.split("/")[0].casefold() not in RESERVED and (asked or not _names_git(file.path))
+        (kept if writable else aside).append(file if writable else file.path)
+    return kept, sorted(aside)
 
 
 def mem_available(meminfo: str = "/proc/meminfo") -> int | None:
@@ -196,13 +205,15 @@ def _pick_variant(
 
 
 def check_paths(entry: LockedPull, where: str, error: type[HfsyncError] = HubError) -> None:
-    """Refuse a pin whose file paths could escape a destination, naming each one."""
+    """Refuse a pin whose file paths could escape a destination or land in a folder kept
+    there for hfsync (a listing's are set aside first, so only a lock can hold those)."""
     bad = [f"  {f.path!r}: {reason}" for f in entry.files if (reason := unsafe_path_reason(f.path))]
     if bad:
         raise error(
-            f"{where} lists {len(bad)} file path{'s' if len(bad) != 1 else ''} that would escape the "
-            f"destination of '{entry.key}'; nothing was written:\n" + "\n".join(bad),
-            hint="This repo cannot be pulled safely; report it to its owner.",
+            f"{where} lists {len(bad)} file path{'s' if len(bad) != 1 else ''} that cannot be written under the "
+            f"destination of '{entry.key}':\n" + "\n".join(bad),
+            hint=f"Run `hfsync lock --update {entry.key}`: a fresh pin leaves such paths out."
+            if error is not HubError else "This repo cannot be pulled safely; report it to its owner.",
         )
 
 

@@ -109,9 +109,16 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
                         f"card {field_name} file '{value}' does not exist inside the manifest's folder",
                     )
                 )
+        if repo.signing is not None:
+            problems += _signing_problems(document, manifest, (*base, "signing"), raw["signing"])
     for index, pull in enumerate(manifest.pulls):
         raw = data["pulls"][index]
         base = ("pulls", index)
+        if "verify" in raw:
+            problems += _verify_problems(document, manifest, (*base, "verify"), raw["verify"])
+        elif manifest.policy.require_signature:
+            problems.append(document.problem(base, f"policy.require_signature: pull '{pull.id}' needs 'verify:' "
+                                                   "with the keys or roots its signature is checked against"))
         if message := _id_problem(pull.id):
             problems.append(document.problem((*base, "id"), message))
         has_dest, has_cache = "dest" in raw, bool(raw.get("cache"))
@@ -130,6 +137,40 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
         if pull.variant is not None and pull.variant != "auto" and not pull.variant.strip():
             problems.append(document.problem((*base, "variant"), "variant must be 'auto' or a file name"))
     return problems
+
+
+def _files_problems(
+    document: Document, manifest: Manifest, base: Key, raw: dict, names: Iterable[str]
+) -> list[Problem]:
+    """A problem for each named key file (one path, or a list of them) missing from the manifest's folder."""
+    problems = []
+    for name in names:
+        values = raw.get(name, [])
+        for index, value in enumerate([values] if isinstance(values, str) else values):
+            where = (*base, name) if isinstance(values, str) else (*base, name, index)
+            path = manifest.root / value
+            if not _inside(path, manifest.root) or not path.is_file():
+                problems.append(
+                    document.problem(where, f"{name} file '{value}' does not exist inside the manifest's folder"))
+    return problems
+
+
+def _signing_problems(document: Document, manifest: Manifest, base: Key, raw: dict) -> list[Problem]:
+    problems = []
+    if ("key" in raw) == ("key_env" in raw):
+        problems.append(document.problem(base, "signing needs exactly one of 'key: FILE' or 'key_env: VARIABLE' "
+                                               "(the private key, PEM)"))
+    if "chain" in raw and "certificate" not in raw:
+        problems.append(document.problem((*base, "chain"), "signing.chain goes with signing.certificate"))
+    # The private key itself may be present only where apply runs (CI): not checked here.
+    return problems + _files_problems(document, manifest, base, raw, ("public_key", "certificate", "chain"))
+
+
+def _verify_problems(document: Document, manifest: Manifest, base: Key, raw: dict) -> list[Problem]:
+    if not raw.get("keys") and not raw.get("roots"):
+        return [document.problem(base, "verify needs 'keys' (PEM public keys) or 'roots' (PEM root certificates) "
+                                       "to trust")]
+    return _files_problems(document, manifest, base, raw, ("keys", "roots"))
 
 
 def cross_file_problems(manifests: Iterable[Manifest]) -> list[Problem]:

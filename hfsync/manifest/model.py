@@ -45,6 +45,7 @@ class Policy:
     safetensors_only: bool = True
     private_by_default: bool = False
     libraries: tuple[str, ...] | None = None
+    require_signature: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,36 @@ class Card:
 
 @dataclass(frozen=True)
 class Space:
-    """A Space target's ``space:`` settings."""
+    """A Space target's ``space:`` settings. Declared ``variables`` are the whole set
+    (others on the Hub are deleted); None: not managed."""
 
     sdk: str | None = None
     hardware: str | None = None
-    variables: Mapping[str, str] = field(default_factory=dict)
+    variables: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Signing:
+    """A target's ``signing:``: the private key that signs what apply publishes (a PEM file,
+    or an environment variable holding the PEM), and in certificate mode the signing
+    certificate and its chain. ``public_key`` lets a plan made without the private key
+    (a pull request's) name the key by its fingerprint."""
+
+    key: Path | None = None
+    key_env: str | None = None
+    password_env: str | None = None
+    public_key: Path | None = None
+    certificate: Path | None = None
+    chain: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verify:
+    """A pull's ``verify:``: the public keys (PEM files) it trusts, and the root certificates
+    a signing certificate must chain to."""
+
+    keys: tuple[Path, ...] = ()
+    roots: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +119,7 @@ class RepoTarget:
     tags: tuple[str, ...] = ()
     card: Card = field(default_factory=Card)
     space: Space | None = None
+    signing: Signing | None = None
 
     @property
     def key(self) -> str:
@@ -114,6 +141,7 @@ class Pull:
     allow_unsafe: bool = False
     variant: str | None = None
     max_memory: int | None = None
+    verify: Verify | None = None
 
     @property
     def key(self) -> str:
@@ -183,6 +211,14 @@ def parse_size(value: int | str) -> int:
     return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").upper()])
 
 
+def _signing(raw: Mapping[str, Any], root: Path) -> Signing:
+    def path(name: str) -> Path | None:
+        return root / raw[name] if name in raw else None
+
+    return Signing(path("key"), raw.get("key_env"), raw.get("password_env"), path("public_key"),
+                   path("certificate"), tuple(root / c for c in raw.get("chain", ())))
+
+
 def build(document: Document, digest: str) -> Manifest:
     data = document.data
     root = document.path.parent
@@ -195,6 +231,7 @@ def build(document: Document, digest: str) -> Manifest:
         safetensors_only=raw_policy.get("safetensors_only", True),
         private_by_default=raw_policy.get("private_by_default", False),
         libraries=tuple(raw_policy["libraries"]) if "libraries" in raw_policy else None,
+        require_signature=raw_policy.get("require_signature", False),
     )
     repos = []
     for index, raw in enumerate(data.get("repos", [])):
@@ -227,9 +264,11 @@ def build(document: Document, digest: str) -> Manifest:
                     training=root / card["training"] if "training" in card else None,
                     metrics=root / card["metrics"] if "metrics" in card else None,
                 ),
-                space=Space(space.get("sdk"), space.get("hardware"), dict(space.get("variables", {})))
+                space=Space(space.get("sdk"), space.get("hardware"),
+                            dict(space["variables"]) if "variables" in space else None)
                 if space is not None
                 else None,
+                signing=_signing(raw["signing"], root) if "signing" in raw else None,
             )
         )
     pulls = []
@@ -247,6 +286,9 @@ def build(document: Document, digest: str) -> Manifest:
                 allow_unsafe=raw.get("allow_unsafe", False),
                 variant=raw.get("variant"),
                 max_memory=parse_size(raw["max_memory"]) if "max_memory" in raw else None,
+                verify=Verify(tuple(root / k for k in raw["verify"].get("keys", ())),
+                              tuple(root / r for r in raw["verify"].get("roots", ())))
+                if "verify" in raw else None,
             )
         )
     return Manifest(document.path, digest, defaults, policy, tuple(repos), tuple(pulls),

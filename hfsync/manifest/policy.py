@@ -66,6 +66,8 @@ def refuse_pins(manifest: Manifest, problems: Sequence[str]) -> None:
         hints.append("Pull repos whose license the policy allows, or extend policy.licenses.")
     if any("max_memory" in p for p in problems):
         hints.append("Raise max_memory, or narrow include, for a pin over it.")
+    if any("model.sig" in p for p in problems):
+        hints.append("Pin a commit its publisher signed with a key verify: trusts, or ask the publisher.")
     raise PolicyError(
         f"{len(problems)} policy violation{'s' if len(problems) != 1 else ''}; "
         f"{manifest.lock_path.name} was not changed:\n" + "\n".join(f"  {p}" for p in problems),

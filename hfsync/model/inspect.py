@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("text", "json", "card", "safetensors", "gguf", "tabular", "none")
+KINDS = ("text", "json", "card", "safetensors", "gguf", "parquet", "tabular", "none")
 
 
 @dataclass(frozen=True)

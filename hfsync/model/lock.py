@@ -45,6 +45,14 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Signature:
+    """The pin's model.sig as lock checked it: who signed it, and the sha256 of its bytes."""
+
+    signer: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class LockedPull:
     """One pull as the lock pins it: the revision asked for, the commit it resolved to,
     the request it answers (``fingerprint``), and every selected file."""
@@ -56,6 +64,7 @@ class LockedPull:
     request: str
     files: tuple[LockedFile, ...]
     variant: Variant | None = None
+    signature: Signature | None = None
 
     @property
     def key(self) -> str:

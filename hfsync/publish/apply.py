@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hfsync.digests import DigestCache
 from hfsync.environment import run_url
@@ -27,7 +28,12 @@ from hfsync.hub.publish import Publisher, Upload
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
 from hfsync.publish.provenance import commit_description
+from hfsync.publish.signature import load_signers, signature_of
+from hfsync.publish.signature import make as make_signature
 from hfsync.units import human_size
+
+if TYPE_CHECKING:
+    from hfsync.signing.keys import Signer
 
 STALE_HINT = "Run `hfsync plan` again and review the new plan."
 NOT_STARTED = "not started"
@@ -181,8 +187,11 @@ def _restricts(name: str, value: object) -> bool:
     return bool(value) if name in ACCESS else False
 
 
-def apply_target(target: TargetChange, publisher: Publisher, provenance: Provenance) -> TargetResult:
-    """Carry out one target's changes, in the order the module docstring gives."""
+def apply_target(
+    target: TargetChange, publisher: Publisher, provenance: Provenance, signer: Signer | None = None
+) -> TargetResult:
+    """Carry out one target's changes, in the order the module docstring gives; ``signer``
+    makes the planned model.sig, committed with the files."""
     done: list[str] = []
     warnings: list[str] = []
     repo, kind = target.repo_id, target.repo_type
@@ -210,13 +219,19 @@ def apply_target(target: TargetChange, publisher: Publisher, provenance: Provena
             if ref.kind == "branch":
                 publisher.create_branch(repo, kind, ref.name, ref.target)
                 done.append(f"created branch {ref.name}")
-        if target.files:
+        signature = signature_of(target) if signer is not None else None
+        if target.files or signature is not None:
             root = Path(target.source or ".")
             uploads = [
                 Upload(f.path, f.sha256 or "", None if f.content is not None else root / f.path,
                        f.content.encode("utf-8") if f.content is not None else None)
                 for f in target.files if f.action != Action.DELETE
             ]
+            if signature is not None and signer is not None:
+                signed = make_signature(signature, signer)
+                uploads.append(Upload(signature.subject, hashlib.sha256(signed).hexdigest(), None, signed))
+                done.append(f"signed {_n(len(signature.detail['files']), 'file')} in {signature.subject} "
+                            f"(key sha256:{signer.fingerprint[:16]})")
             deletes = [f.path for f in target.files if f.action == Action.DELETE]
             commit = publisher.commit(
                 repo, kind, target.revision, uploads, deletes,
@@ -264,11 +279,11 @@ def _space_settings(
         try:
             if name == "hardware":
                 publisher.space_hardware(target.repo_id, value)
-            elif name.startswith("variables."):
+            elif name.startswith("variables."):  # None: no longer declared, deleted
                 publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
             else:
                 continue
-            done.append(f"set {name} = {value}")
+            done.append(f"set {name} = {value}" if value is not None else f"deleted {name}")
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings
@@ -313,12 +328,13 @@ def apply_plan(
     if todo:
         need_token(publisher)
     gate(plan)  # every file to upload is scanned before the first byte goes up
+    signers = load_signers(todo) if any(signature_of(t) for t in todo) else {}
     pool = ThreadPoolExecutor(max(1, parallelism))
     futures: list[Future[TargetResult]] = []
     interrupted = False
     try:
         for target in todo:
-            futures.append(pool.submit(apply_target, target, publisher, provenance))
+            futures.append(pool.submit(apply_target, target, publisher, provenance, signers.get(target.key)))
         wait(futures)
     except KeyboardInterrupt:
         # Like Terraform: a commit in flight is let finish (it is atomic; killing the thread

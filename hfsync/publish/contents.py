@@ -20,10 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from hfsync.errors import HfsyncError
-from hfsync.inspect import gguf, safetensors
+from hfsync.inspect import gguf, parquet, safetensors
 from hfsync.inspect.compare import compare, kind_of
 from hfsync.model.inspect import FileDiff, none
 from hfsync.model.plan import Action, FileChange, TargetChange
+from hfsync.publish.dataset import read_tail
 from hfsync.publish.secrets import Finding, scan_text
 from hfsync.units import human_size
 
@@ -126,6 +127,26 @@ def _remote_header(read: Reader, budget: Budget, change: FileChange, kind: str, 
     return head + _fetch(read, budget, change.path, len(head), need - len(head))
 
 
+def _remote_tail(read: Reader, budget: Budget, change: FileChange, local: bytes) -> bytes:
+    """The Hub's last bytes holding its Parquet footer, in at most two reads; the first asks
+    for a little more than the local footer takes (the Hub's is most likely about as long)."""
+    size = change.remote_size or 0
+    first = HEADER_FIRST
+    try:
+        first = max(first, parquet.footer_length(local) + 8 + 4096)
+    except parquet.ParquetError:
+        pass
+    first = min(first, size)
+    tail = _fetch(read, budget, change.path, size - first, first)
+    try:
+        need = parquet.footer_length(tail, size) + 8
+    except parquet.ParquetError:
+        return tail
+    if need <= len(tail):
+        return tail
+    return _fetch(read, budget, change.path, size - need, need - len(tail)) + tail
+
+
 def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full: bool) -> FileDiff:
     """What changed inside one added or updated file."""
     kind = kind_of(change.path)
@@ -138,6 +159,10 @@ def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full
             if old is not None and not diff.entries and diff.note is None:
                 return replace(diff, note="same tensors, dtypes and shapes; the tensor data differs")
             return diff
+        if kind == "parquet":
+            new = read_tail(root / change.path)
+            old = _remote_tail(read, budget, change, new) if old_size else None
+            return compare(change.path, old, new, full=full)
         biggest = max(change.size, old_size or 0)
         if biggest > TEXT_LIMIT:
             if kind != "tabular":

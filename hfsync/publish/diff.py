@@ -70,14 +70,16 @@ def setting_changes(target: RepoTarget, remote: RemoteRepo) -> list[SettingChang
             desired["sdk"], actual["sdk"] = target.space.sdk, remote.sdk
         if target.space.hardware is not None:
             desired["hardware"], actual["hardware"] = target.space.hardware, remote.hardware
-        known = remote.variables or {}
-        for name, value in sorted(target.space.variables.items()):
-            desired[f"variables.{name}"], actual[f"variables.{name}"] = value, known.get(name)
+        if target.space.variables is not None:
+            known = remote.variables or {}
+            declared = target.space.variables
+            for name in sorted({*declared, *known}):  # the declared set is the whole set: None deletes
+                desired[f"variables.{name}"], actual[f"variables.{name}"] = declared.get(name), known.get(name)
     if target.description is not None and target.type == "space":
         desired["description"] = target.description
         actual["description"] = remote.card_data.get("short_description")
     if not remote.exists:
-        return [SettingChange(k, None, v) for k, v in desired.items()]
+        return [SettingChange(k, None, v) for k, v in desired.items() if v is not None]
     return [SettingChange(k, actual[k], v) for k, v in desired.items() if actual[k] != v]
 
 

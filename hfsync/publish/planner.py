@@ -106,7 +106,7 @@ def _plan_target(
     with ThreadPoolExecutor(HASH_THREADS) as pool:
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
-            tags=bool(target.tags), variables=bool(target.space and target.space.variables),
+            tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
         )
         root = target.source.path
         try:
@@ -139,16 +139,27 @@ def _plan_target(
         local[README] = LocalFile(README, hash_bytes(card.content.encode("utf-8")), card.content)
         if target.card.generate and not readme.is_file():
             generated.remember(card.inputs, local[README].digests)
-    return target_change(
+    change = target_change(
         target,
         local,
         remote,
         declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},
-        keep=frozenset({README}) if card.managed else frozenset(),
+        # prune leaves the signature to signing (made again, or kept as it is)
+        keep=frozenset({README} if card.managed else ()) | frozenset({"model.sig"} if target.signing else ()),
         inputs=card.inputs,
         warnings=card.warnings,
         card_generated=target.card.generate and not (root / README).is_file(),
-    ), remote
+    )
+    if target.signing is None:
+        return change, remote
+    from hfsync.publish.signature import plan_signature  # loads cryptography: only for signed targets
+
+    head = remote.head or target.revision
+
+    def read(path: str, size: int) -> bytes:
+        return read_range(publisher.hub, target.id, target.type, head, path, 0, size)
+
+    return plan_signature(target, change, local, remote, read), remote
 
 
 def make_plan(
@@ -195,7 +206,7 @@ def make_plan(
         reviewed, secrets = review(manifest, target, change,
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
         if not change.errors:
-            reviewed = dataset_review(manifest, target, reviewed, remote)
+            reviewed = dataset_review(manifest, target, reviewed, remote, paths or ())
         if diffing is None:
             return reviewed
         # The diffs were made from the change before review hid what it flagged.

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hfsync import digests
-from hfsync.errors import ContentError, HfsyncError, LockError, OfflineError, PolicyError, VerifyError
+from hfsync.errors import AccessError, ContentError, HfsyncError, LockError, OfflineError, PolicyError, VerifyError
 from hfsync.hub.client import Hub
 from hfsync.hub.download import fsync_dirs
 from hfsync.hub.retry import Retry
@@ -30,7 +30,7 @@ from hfsync.hubfacts import is_pickle_file
 from hfsync.lock.layout import Layout
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import allows_unsafe, pin, save, stale_reasons
-from hfsync.lock.selection import check_paths, check_targets, selected_pulls
+from hfsync.lock.selection import SET_ASIDE, check_paths, check_targets, selected_pulls
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
 from hfsync.pull.metrics import PullRecord
@@ -159,6 +159,8 @@ def run_pull(
                 if resolved.left_out:
                     reporter.note(f"{resolved.entry.key}: left out {len(resolved.left_out)} pickle file(s) that "
                                   f"safetensors weights replace: {', '.join(resolved.left_out)}")
+                if resolved.set_aside:
+                    reporter.note(f"{resolved.entry.key}: left out ({SET_ASIDE}): {', '.join(resolved.set_aside)}")
             lock = pins.lock
         for pull in pulls:
             entry = lock.get(pull.type, pull.id)
@@ -276,6 +278,7 @@ def _install(
     reporter.begin(len(jobs), sum(j.file.size for j in jobs))
     missing: list[str] = []
     failures: list[str] = []
+    gated: dict[str, LockedPull] = {}  # pulls whose files the Hub keeps from this token
     written: set[Path] = set()
     started = time.monotonic()
 
@@ -313,6 +316,11 @@ def _install(
         record.seconds = time.monotonic() - started
         try:
             outcome = future.result()
+        except AccessError:
+            gated[job.layout.entry.key] = job.layout.entry  # one sentence per repo, not one per file
+            reporter.finish(job.label, "failed", job.file.size)
+            record.changed += len(job.links)
+            return None
         except HfsyncError as error:
             failures.append(error.message)  # every engine error names its file
             reporter.finish(job.label, "failed", job.file.size)
@@ -360,6 +368,9 @@ def _install(
                     chain.close()
     fsync_dirs(written)
     summary.replaced.sort()
+    if gated:
+        assert hub is not None
+        raise _refused(hub, gated, failures)
     if failures:
         raise HfsyncError(
             f"{len(failures)} file{'s' if len(failures) != 1 else ''} could not be pulled; "
@@ -367,6 +378,22 @@ def _install(
             hint="Run `hfsync pull` again: finished files are skipped and partial ones resume.",
         )
     return sorted(missing)
+
+
+def _refused(hub: Hub, gated: dict[str, LockedPull], failures: list[str]) -> AccessError:
+    """Gated repos this token was not granted: running again changes nothing until access is given."""
+    keys = sorted(gated)
+    one = len(keys) == 1
+    message = (f"{', '.join(keys)} {'is' if one else 'are'} gated on the Hub and this token has not been granted "
+               f"access: none of {'its' if one else 'their'} files were pulled.")
+    if failures:
+        message += (f"\n{len(failures)} other file{'s' if len(failures) != 1 else ''} could not be pulled:\n"
+                    + "\n".join(f"  {f}" for f in sorted(failures)))
+    pages = ", ".join(hub.page(gated[k].type, gated[k].id) for k in keys)
+    return AccessError(message, hint=(
+        f"Request access on the repo's page ({pages}) while logged in as the token's user, then use that token "
+        "(HF_TOKEN, --token or `hf auth login`); a fine-grained token also needs read access to gated repos."
+        + (" Then run `hfsync pull` again: finished files are skipped." if failures else "")))
 
 
 def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, LockFile]]) -> list[Path]:

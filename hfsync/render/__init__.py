@@ -68,7 +68,9 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
     lines: list[tuple[Action, str, list[Row]]] = []
     creating = target.action == Action.CREATE
     for s in target.settings:
-        if creating or s.old is None:
+        if s.new is None and s.old is not None:  # a Space variable no longer declared
+            lines.append((Action.DELETE, f"{s.name} = {value(s.old)}", []))
+        elif creating or s.old is None:
             lines.append((Action.CREATE, f"{s.name} = {value(s.new)}", []))
         else:
             lines.append((Action.UPDATE, f"{s.name} = {value(s.old)} -> {value(s.new)}", []))

@@ -50,6 +50,7 @@ def lock(summary: Any) -> str:
             "files": len(entry.files), "bytes": entry.size,
             "variant": {"name": entry.variant.name, "reason": entry.variant.reason} if entry.variant else None,
             "left_out": list(item.left_out),
+            "set_aside": list(item.set_aside),
         })
     return _document("lock", {"resolved": pulls, "kept": summary.kept, "written": _paths(summary.written)})
 

@@ -7,6 +7,13 @@
   xorb URLs of reconstructions handed out from then on stay valid (default 3600), and how
   many of the next reconstructions hand out URLs that have already expired (as if a client
   held them for hours); answers the settings.
+- ``POST /_sandbox/settings`` also takes ``oidc_token_ttl``: the lifetime in seconds of
+  tokens exchanged at /oauth/token from then on (default 3600).
+- ``POST /_sandbox/oidc`` {"audience", "issuers": [{"issuer", "jwks_uri" or "jwks"}],
+  "publishers": [{"repo", "type", "issuer", "claims"} or {"user", "issuer", "claims"}]}
+  adds Trusted Publishers (see oidc); ``GET`` shows them with the audit log of exchanges
+  (each refusal's reason included); ``DELETE`` removes them all and every issued token;
+  ``POST /_sandbox/oidc/expire`` makes every issued token expired.
 - ``POST /_sandbox/repos/{type}/{namespace}/{name}/meta`` seeds Hub-side facts:
   {"likes": int, "downloads": int, "trendingScore": int, "granted": [user, ...],
   "disabled": bool, "createdAt"/"lastModified": epoch milliseconds}.
@@ -21,7 +28,7 @@ from hfsync.sandbox.faults import Fault
 from hfsync.sandbox.http import Request, Response, json_response
 from hfsync.sandbox.state import Hub
 
-SETTINGS = {"xorb_url_ttl": float, "expired_urls": int}
+SETTINGS = {"xorb_url_ttl": float, "expired_urls": int, "oidc_token_ttl": float}
 SEEDABLE = {
     "likes",
     "downloads",
@@ -73,6 +80,27 @@ def settings(hub: Hub, req: Request) -> Response:
             raise HubError(400, f"{name} must be a number, 0 or more")
         setattr(hub, name, SETTINGS[name](value))
     return json_response({name: getattr(hub, name) for name in SETTINGS})
+
+
+def oidc_state(hub: Hub, req: Request) -> Response:
+    return json_response(hub.oidc.describe())
+
+
+def oidc_configure(hub: Hub, req: Request) -> Response:
+    try:
+        hub.oidc.configure(req.json())
+    except ValueError as error:
+        raise HubError(400, str(error)) from None
+    return json_response(hub.oidc.describe())
+
+
+def oidc_clear(hub: Hub, req: Request) -> Response:
+    hub.oidc.clear()
+    return json_response(hub.oidc.describe())
+
+
+def oidc_expire(hub: Hub, req: Request) -> Response:
+    return json_response({"expired": hub.oidc.expire_all()})
 
 
 def seed_meta(hub: Hub, req: Request, repo_type: str, ns: str, name: str) -> Response:

@@ -9,6 +9,7 @@ from hfsync.sandbox.auth import HubError, repo_not_found
 from hfsync.sandbox.cards import validate
 from hfsync.sandbox.http import Request, Response, json_response, text_response
 from hfsync.sandbox.info import full_info, select
+from hfsync.sandbox.oidc import whoami_grant
 from hfsync.sandbox.repos import REPO_TYPES, iso, now_ms
 from hfsync.sandbox.state import PREFIX, TYPES, Hub
 
@@ -19,6 +20,8 @@ SDKS = ("gradio", "streamlit", "docker", "static")
 def whoami(hub: Hub, req: Request) -> Response:
     if req.user is None:
         raise HubError(401, "Invalid username or password.")
+    if req.grant is not None:
+        return json_response(whoami_grant(req.grant))
     return json_response(hub.accounts.whoami(req.user))
 
 
@@ -43,7 +46,7 @@ def create_repo(hub: Hub, req: Request) -> Response:
     if not _NAME.match(name) or name.endswith((".git", ".")) or ".." in name:
         raise HubError(400, f"Invalid repo name {name!r}")
     repo_id = f"{namespace}/{name}"
-    if not hub.accounts.namespace_exists(namespace) or not hub.accounts.can_write(req.user, namespace):
+    if not hub.accounts.namespace_exists(namespace) or not hub.may_write(req, namespace) or req.grant is not None:
         raise HubError(
             403,
             f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"',

@@ -12,7 +12,10 @@ applies to the next ``times`` matching requests. Actions:
 - truncate: send the headers with the full Content-Length, then only ``after_bytes``
   body bytes, then close.
 - corrupt: flip 16 bytes of the body from offset ``after_bytes`` (clamped into it).
-- delay: wait ``seconds`` before handling the request. Counters count request and response
+- ignore_range: answer as if the request had no Range header (200 and the whole file).
+- delay: wait ``seconds`` before handling the request.
+- expire_tokens: expire every token exchanged at /oauth/token (as if an hour had passed),
+  then handle the request as usual. Counters count request and response
 *body* bytes only (headers excluded), so tests can assert exact upload/download sizes.
 """
 
@@ -22,7 +25,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-ACTIONS = ("status", "reset", "truncate", "corrupt", "delay")
+ACTIONS = ("status", "reset", "truncate", "corrupt", "delay", "ignore_range", "expire_tokens")
 
 
 @dataclass

@@ -14,11 +14,14 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import parse_qs
 
 from hfsync.sandbox.auth import HubError
 from hfsync.sandbox.faults import Fault, Stats
+
+if TYPE_CHECKING:
+    from hfsync.sandbox.oidc import Grant
 
 CHUNK = 1024 * 1024
 
@@ -36,6 +39,7 @@ class Request:
         self.headers = handler.headers
         self.route_key = f"{self.method} unknown"
         self.user: str | None = None
+        self.grant: Grant | None = None  # what a token exchanged at /oauth/token may do
         self._stats = stats
         self._remaining = int(handler.headers.get("Content-Length") or 0)
         self._chunked = "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower()

@@ -32,7 +32,7 @@ def list_repos(hub: Hub, req: Request, types: str) -> Response:
     pipeline_tag = req.arg("pipeline_tag")
     found = []
     for repo in hub.repos.all(repo_type):
-        if not hub.can_read(req.user, repo):
+        if not hub.can_read(req, repo):
             continue
         if author and repo.namespace.lower() != author.lower():
             continue

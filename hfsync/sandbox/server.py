@@ -32,6 +32,7 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     GET space-runtime, POST space-hardware|space-sleeptime|space-pause|space-restart,
     GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
+    POST oauth-token         POST /oauth/token: a CI job's OIDC id token for a Hub token (oidc)
     <METHOD> unknown         anything else (answered 404)
 
 On the CAS listener (its own port, 127.0.0.1 only; see api_cas):
@@ -65,6 +66,7 @@ from hfsync.sandbox import (
     admin,
     api_cas,
     api_download,
+    api_oauth,
     api_refs,
     api_repos,
     api_spaces,
@@ -95,6 +97,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("POST", r"^/api/repos/move$", "repo-move", api_repos.move_repo),
         ("POST", r"^/api/validate-yaml$", "validate-yaml", api_repos.validate_yaml),
         ("GET", r"^/api/agent-harnesses$", "agent-harnesses", api_repos.agent_harnesses),
+        ("POST", r"^/oauth/token$", "oauth-token", api_oauth.exchange),
         ("GET", rf"^/api/{_T}$", "repo-list", search.list_repos),
         ("GET", rf"^/api/{_T}/(?P<name>[^/]+)$", "repo-info", api_repos.repo_without_namespace),
         ("GET", r"^/api/settings/repositories$", "storage-settings", api_repos.storage_settings),
@@ -172,6 +175,10 @@ ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", r"^/_sandbox/stats$", admin.stats),
         ("POST", r"^/_sandbox/stats/reset$", admin.reset_stats),
         ("POST", r"^/_sandbox/settings$", admin.settings),
+        ("GET", r"^/_sandbox/oidc$", admin.oidc_state),
+        ("POST", r"^/_sandbox/oidc$", admin.oidc_configure),
+        ("DELETE", r"^/_sandbox/oidc$", admin.oidc_clear),
+        ("POST", r"^/_sandbox/oidc/expire$", admin.oidc_expire),
         (
             "POST",
             r"^/_sandbox/repos/(?P<repo_type>model|dataset|space)/(?P<ns>[^/]+)/"
@@ -181,8 +188,8 @@ ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ]
 ]
 # Transfer URLs carry their own signature; the client sends no token to them. CAS
-# routes check the CAS token themselves.
-_NO_AUTH = {"lfs-upload", "lfs-upload-part", "lfs-complete", "lfs-download"}
+# routes check the CAS token themselves. The token exchange is authorised by its body.
+_NO_AUTH = {"lfs-upload", "lfs-upload-part", "lfs-complete", "lfs-download", "oauth-token"}
 _HEAD_AS_GET = ("resolve", "lfs-download", "xorb-range")
 _CAS_NAMES = {name for _m, _p, name, _h in CAS_ROUTES}
 
@@ -249,10 +256,13 @@ class SandboxServer:
         admin: bool = True,
         multipart_threshold: int = 64 * 1024 * 1024,
         multipart_chunk: int = 16 * 1024 * 1024,
+        trusted_publishers: dict | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._host = host if host not in ("", "0.0.0.0", "::") else None
         self.hub = Hub(self.data_dir, users, orgs, multipart_threshold, multipart_chunk)
+        if trusted_publishers is not None:
+            self.hub.oidc.configure(trusted_publishers)  # ValueError: the caller's to word
         self.admin = admin
         self.connections: set[socket.socket] = set()
         self._servers = [_Server((host, port), _Handler), _Server((host, 0), _Handler)]
@@ -333,6 +343,10 @@ class SandboxServer:
         fault = self.hub.faults.take(req.method, req.path)
         if fault is not None and fault.action == "delay":
             time.sleep(fault.seconds)
+        if fault is not None and fault.action == "expire_tokens":
+            self.hub.oidc.expire_all()
+        if fault is not None and fault.action == "ignore_range":
+            del req.headers["Range"]  # answered as a server that ignores Range does: the whole file
         if fault is not None and fault.action == "status":
             resp = self._fault_response(fault)
         elif func is None:
@@ -350,7 +364,7 @@ class SandboxServer:
     def _call(self, req: Request, name: str, func: Handler, params: dict) -> Response:
         try:
             if name not in _NO_AUTH and name not in _CAS_NAMES:
-                req.user = self.hub.accounts.user_for(req.headers.get("Authorization"))
+                self.hub.identify(req)
             return func(self.hub, req, **params)
         except HubError as error:
             return error_response(error)

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 from urllib.parse import unquote
 
-from hfsync.sandbox.auth import Accounts, HubError, repo_not_found, revision_not_found
+from hfsync.sandbox.auth import INVALID_TOKEN, Accounts, HubError, repo_not_found, revision_not_found
 from hfsync.sandbox.cas import CasStore
 from hfsync.sandbox.faults import Faults, Stats
 from hfsync.sandbox.gitstore import atomic_write
 from hfsync.sandbox.http import Request
 from hfsync.sandbox.lfs import LfsStore
+from hfsync.sandbox.oidc import TrustedPublishers
 from hfsync.sandbox.repos import Registry, Repo
 
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
@@ -68,6 +69,7 @@ class Hub:
         self.repos = Registry(data_dir / "repos")
         self.lfs = LfsStore(data_dir / "lfs")
         self.cas = CasStore(data_dir / "xet")
+        self.oidc = TrustedPublishers(data_dir / "oidc.json")
         sweep_leftovers(data_dir)
         self.faults = Faults()
         self.stats = Stats()
@@ -82,6 +84,14 @@ class Hub:
             atomic_write(secret_file, secrets.token_hex(32).encode())
         self._secret = secret_file.read_bytes()
 
+    @property
+    def oidc_token_ttl(self) -> float:
+        return self.oidc.token_ttl
+
+    @oidc_token_ttl.setter
+    def oidc_token_ttl(self, seconds: float) -> None:
+        self.oidc.token_ttl = seconds
+
     # -- signed URLs (LFS transfers carry no auth: the URL itself authorises them) --
 
     def sign(self, *parts: object) -> str:
@@ -94,15 +104,36 @@ class Hub:
 
     # -- repos and access ------------------------------------------------------------
 
-    def can_read(self, user: str | None, repo: Repo) -> bool:
-        return not repo.meta.get("private") or self.accounts.can_write(user, repo.namespace)
+    def identify(self, req: Request) -> None:
+        """Set ``req.user`` (and ``req.grant`` for a token exchanged at /oauth/token)."""
+        authorization = req.headers.get("Authorization") or ""
+        grant = self.oidc.grant_for(authorization.partition(" ")[2].strip()) if authorization else None
+        if grant is None:
+            req.user = self.accounts.user_for(authorization or None)
+            return
+        if time.time() >= grant.expires_at:
+            raise HubError(401, INVALID_TOKEN)
+        req.user, req.grant = grant.user, grant
+
+    def can_read(self, req: Request, repo: Repo) -> bool:
+        if not repo.meta.get("private"):
+            return True
+        if req.grant is not None:
+            # A user publisher's token reads gated repos, never private ones.
+            return req.grant.covers(repo.type, repo.id)
+        return self.accounts.can_write(req.user, repo.namespace)
+
+    def may_write(self, req: Request, namespace: str, repo: Repo | None = None) -> bool:
+        if req.grant is not None:
+            return repo is not None and req.grant.covers(repo.type, repo.id)
+        return self.accounts.can_write(req.user, namespace)
 
     def repo(self, req: Request, repo_type: str, ns: str, name: str) -> Repo:
         """The repo, if the caller may see it; else the Hub's RepoNotFound answer."""
         repo_id = f"{unquote(ns)}/{unquote(name)}"
         # Ids are case-insensitive on the Hub; answers name the repo as it was created.
         repo = self.repos.get(repo_type, repo_id) or self.repos.find_case_insensitive(repo_type, repo_id)
-        if repo is None or not self.can_read(req.user, repo):
+        if repo is None or not self.can_read(req, repo):
             raise repo_not_found(req.user)
         if repo.meta.get("disabled"):
             raise HubError(403, "Access to this resource is disabled.")
@@ -116,7 +147,7 @@ class Hub:
     def contributable_repo(self, req: Request, repo_type: str, ns: str, name: str) -> Repo:
         """The repo, for a write that opens or updates a pull request: any signed-in
         reader may contribute one; other writes need write access."""
-        if not (req.flag("create_pr") or "/refs/pr/" in unquote(req.path)):
+        if req.grant is not None or not (req.flag("create_pr") or "/refs/pr/" in unquote(req.path)):
             return self.writable_repo(req, repo_type, ns, name)
         repo = self.repo(req, repo_type, ns, name)
         if req.user is None:
@@ -126,13 +157,17 @@ class Hub:
     def require_write(self, req: Request, namespace: str, repo: Repo | None = None) -> None:
         if req.user is None:
             raise HubError(401, "You must be authenticated to access this resource")
-        if not self.accounts.can_write(req.user, namespace):
+        if req.grant is not None and req.grant.kind == "user":
+            raise HubError(403, "This token is read-only (gated-repos): it cannot write")
+        if not self.may_write(req, namespace, repo):
             what = f"repo {repo.id}" if repo else f"namespace {namespace}"
             raise HubError(403, f"You don't have the rights to write to the {what}")
 
     def check_gate(self, req: Request, repo: Repo) -> None:
         """File access to a gated repo: owners, org members and granted users only."""
-        if not repo.meta.get("gated") or self.accounts.can_write(req.user, repo.namespace):
+        owner = req.grant.covers(repo.type, repo.id) if req.grant and req.grant.kind == "repo" else (
+            self.accounts.can_write(req.user, repo.namespace))
+        if not repo.meta.get("gated") or owner:
             return
         if req.user is not None and req.user in repo.meta.get("granted", []):
             return

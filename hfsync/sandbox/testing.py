@@ -54,6 +54,17 @@ class SandboxHandle:
         the next reconstructions hand out URLs that have already expired)."""
         return self._admin("POST", "/_sandbox/settings", values)
 
+    def trusted_publishers(self, config: dict) -> dict:
+        """Add OIDC issuers and Trusted Publishers (see hfsync.sandbox.oidc); the state."""
+        return self._admin("POST", "/_sandbox/oidc", config)
+
+    def oidc_state(self) -> dict:
+        """Publishers, issued-token count, and the audit log of exchanges (with reasons)."""
+        return self._admin("GET", "/_sandbox/oidc")
+
+    def expire_oidc_tokens(self) -> int:
+        return self._admin("POST", "/_sandbox/oidc/expire")["expired"]
+
     def seed(self, repo_type: str, repo_id: str, **meta: object) -> dict:
         """Seed Hub-side facts on a repo: likes, downloads, trendingScore, granted (users
         let through a gate), disabled, createdAt/lastModified (epoch ms), description."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hfsync.errors import HubError
-from hfsync.hub import Hub
+from hfsync.hub.client import Hub
 from hfsync.hub.content import read_head, read_range
 from tests.pull.conftest import safetensors_bytes
 

@@ -13,7 +13,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from hfsync.errors import HubError
-from hfsync.hub import Credentials, Hub
+from hfsync.hub.client import Credentials, Hub
 from hfsync.hub.content import read_head
 from hfsync.hub.discover import head_commit, repo_info
 from hfsync.hub.download import Downloader

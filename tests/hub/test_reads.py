@@ -7,7 +7,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.hf_api import DatasetInfo, ModelInfo, SpaceInfo
 
 from hfsync.errors import HubError
-from hfsync.hub import Hub
+from hfsync.hub.client import Hub
 from hfsync.hub.publish import Publisher
 from hfsync.hub.reads import Reader, card_data
 

@@ -87,6 +87,31 @@ def test_space_settings_are_applied(project, sandbox):
     assert "variables.MODE" not in again.stdout and "hardware" not in again.stdout
 
 
+def test_declared_variables_are_the_whole_set(project, sandbox):
+    project.write("s/app.py", "print()\n")
+    space = "version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {{path: s}}\n    space: {{{}}}\n"
+    project.yaml(space.format("sdk: gradio, variables: {MODE: demo, EXTRA: x}"))
+    assert project.apply().exit_code == 0
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    project.yaml(space.format("sdk: gradio, variables: {MODE: demo}"))
+    plan = project.plan("--detailed-exitcode")
+    assert plan.exit_code == 2 and '- variables.EXTRA = "x"' in plan.stdout, plan.output
+    assert "variables.MODE" not in plan.stdout
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "space:sandbox/sp: deleted variables.EXTRA" in result.stdout
+    assert {k: v.value for k, v in api.get_space_variables("sandbox/sp").items()} == {"MODE": "demo"}
+    assert project.plan("--detailed-exitcode").exit_code == 0
+    # Not declared at all: not managed, left as they are.
+    project.yaml(space.format("sdk: gradio"))
+    assert project.plan("--detailed-exitcode").stdout == "No changes.\n"
+    # Declared empty: none.
+    project.yaml(space.format("sdk: gradio, variables: {}"))
+    assert '- variables.MODE = "demo"' in project.plan().stdout
+    assert project.apply().exit_code == 0
+    assert api.get_space_variables("sandbox/sp") == {}
+
+
 def test_space_settings_the_hub_refuses_are_warnings(project, sandbox):
     project.write("s/app.py", "print()\n")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {path: s}\n"

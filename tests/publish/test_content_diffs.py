@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hfsync.hub import Hub
+from hfsync.hub.client import Hub
 from hfsync.hub.publish import Publisher
 from hfsync.manifest.load import load
 from hfsync.model.plan import Plan

@@ -68,7 +68,7 @@ def test_touching_a_file_without_changing_it_keeps_the_plan_fresh(project, sandb
 
 def test_race_after_the_check_is_refused_by_the_hub(project, sandbox):
     """parent_commit: a commit landing between the freshness check and ours gets a 412."""
-    from hfsync.hub import Hub
+    from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import read
     from hfsync.publish.apply import apply_plan

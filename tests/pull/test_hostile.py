@@ -40,7 +40,7 @@ def test_hostile_listing_writes_nothing_outside_the_destination(httpserver, tmp_
                     "-f", str(project / "hfsync.yaml"))
 
     assert result.exit_code == 1
-    assert "lists 4 file paths that would escape the destination of 'acme/evil'; nothing was written:" in result.stderr
+    assert "lists 4 file paths that cannot be written under the destination of 'acme/evil':" in result.stderr
     assert "'../../x': has an empty, '.' or '..' segment" in result.stderr
     assert "'/tmp/hfsync-evil-absolute': is absolute" in result.stderr
     assert "'a\\\\..\\\\..\\\\y': contains a backslash" in result.stderr
@@ -73,7 +73,7 @@ def test_hand_edited_lock_with_escaping_path_is_refused_offline(tmp_path):
     write_lock(LockFile(manifest.lock_path, (LockedPull("acme/m1", "model", "main", COMMIT, request, (bad,)),)))
     result = hfsync("pull", "--offline", "-f", str(tmp_path / "hfsync.yaml"))
     assert result.exit_code == 1
-    assert f"{manifest.lock_path} lists 1 file path that would escape the destination of 'acme/m1'" in result.stderr
+    assert f"{manifest.lock_path} lists 1 file path that cannot be written under the destination of 'acme/m1'" in result.stderr
     result = hfsync("verify", "-f", str(tmp_path / "hfsync.yaml"))
     assert result.exit_code == 1 and "'../outside.json'" in result.stderr
     assert not (tmp_path / "outside.json").exists()
@@ -162,12 +162,16 @@ def test_listing_paths_under_hfsync_and_git_are_set_aside(httpserver, tmp_path):
     manifest = tmp_path / "hfsync.yaml"
     endpoint = httpserver.url_for("/").rstrip("/")
 
-    def pull(**extra) -> None:
+    def pull(**extra) -> str:
         manifest.write_text(yaml.safe_dump({"version": 1, "pulls": [{"id": "acme/sneaky", "dest": "vendor", **extra}]}))
         result = hfsync("--endpoint", endpoint, "--no-progress", "pull", "-f", str(manifest))
         assert result.exit_code == 0, result.output
+        return result.stderr
 
-    pull()
+    said = pull()
+    aside = sorted(p for p in files if p not in (".gitattributes", "config.json"))
+    assert f"acme/sneaky: left out (never written into a destination, where .hfsync/ and .cache/ are hfsync's and " \
+           f"huggingface_hub's own folders; .git/ folders need an include pattern naming them): {', '.join(aside)}" in said
     pinned = [f["path"] for f in yaml.safe_load((tmp_path / "hfsync.lock").read_text())["pulls"][0]["files"]]
     assert pinned == [".gitattributes", "config.json"]
     assert (vendor / "config.json").read_bytes() == b'{"a": 1}\n'

@@ -1,0 +1,53 @@
+"""Reading a small file of a repo whole, at a commit: a ``model.sig``, a regular file's bytes.
+
+Over the same kept-alive standard-library connections as lock's metadata reads (no
+huggingface_hub client to load), retried on the same policy, traced. A file longer than
+the caller's limit is refused once the limit is passed: a hostile Hub cannot make a
+lock read a huge "signature".
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from hfsync.errors import HubError
+from hfsync.hub import trace
+from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.content import read_range
+from hfsync.hub.reads import _refuse
+from hfsync.hub.repofiles import _reads
+from hfsync.hub.retry import RETRY_STATUSES, TransientError
+from hfsync.hub.retry import shared as retry
+
+CHUNK = 64 * 1024
+
+
+def read_small(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, limit: int) -> bytes:
+    """The bytes of ``path`` at ``commit``; HubError when it holds more than ``limit`` bytes."""
+    reader = _reads(hub)
+    if reader.pool is None:  # behind a proxy: huggingface_hub's client knows proxies
+        data = read_range(hub, repo_id, repo_type, commit, path, 0, limit + 1)
+    else:
+        prefix = "" if repo_type == "model" else f"{repo_type}s/"
+        route = f"/{prefix}{repo_id}/resolve/{commit}/{quote(path)}"
+        url = hub.endpoint + route
+        pool = reader.pool
+
+        def attempt(number: int) -> bytes:
+            with pool.get(url, reader.headers, attempt=number) as reply:
+                if reply.status in RETRY_STATUSES:
+                    raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
+                if reply.status >= 400:
+                    _refuse(reply.status, list(reply.headers.items()), reply.read(), reply.url)
+                body = bytearray()
+                for chunk in reply.chunks(CHUNK):
+                    body += chunk
+                    if len(body) > limit:
+                        break  # the connection is dropped, not drained
+                return bytes(body)
+
+        with translate_errors(f"read {path} of", repo_id):
+            data = retry.call(f"{trace.operation_for('GET', route)} (GET {route})", attempt)
+    if len(data) > limit:
+        raise HubError(f"read {path} of {repo_id}: it holds more than the {limit} bytes it may take")
+    return data
