@@ -109,8 +109,8 @@ def plan_cost(args: argparse.Namespace) -> None:
 def markdown_size() -> None:
     from hfsync.inspect.compare import compare
     from hfsync.model.plan import Action, FileChange, Plan, TargetChange
-    from hfsync.render import render
-    from hfsync.render.markdown import LIMIT
+    from hfsync.render.plan import render
+    from hfsync.render.plan_markdown import LIMIT
     from hfsync.units import utf16_length
 
     old = "".join(f"setting_{i} = {i}\n" for i in range(60)).encode()

@@ -133,3 +133,9 @@ def is_valid_repo_id(repo_id: str) -> bool:
 def target_key(repo_type: str, repo_id: str) -> str:
     """A target's address in plans, locks and --target: ``type:id``, but the plain id for models."""
     return repo_id if repo_type == "model" else f"{repo_type}:{repo_id}"
+
+
+def download_command(repo_id: str, repo_type: str, folder: str) -> str:
+    """The `hf download` line that fills ``folder`` with the repo as the Hub has it."""
+    kind = f" --repo-type {repo_type}" if repo_type != "model" else ""
+    return f"hf download {repo_id}{kind} --local-dir {folder}"

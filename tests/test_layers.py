@@ -10,6 +10,7 @@ the layers of the tree, bottom up:
     hub/ inspect/ signing/ render/   the one adapter to the Hub; pure steps over bytes
                                given (what changed inside files; model.sig made and
                                checked); views that read data and print nothing else
+    registry/       the OCI registry client: the Hub's transport (retry, trace), not the Hub
     cards/ lock/    domain steps the engines share (a card made; a pin made, read, judged,
                     found on disk)
     publish/ pull/ discover/ github/   engines: each command's job
@@ -40,6 +41,7 @@ LAYERS = (
     ("plain data", ("hfsync.model",), False),
     ("the manifest", ("hfsync.manifest",), False),
     ("adapters, pure steps and views", ("hfsync.hub", "hfsync.inspect", "hfsync.signing", "hfsync.render"), True),
+    ("the registry client", ("hfsync.registry",), False),
     ("domain steps", ("hfsync.cards", "hfsync.lock"), True),
     ("engines", ("hfsync.publish", "hfsync.pull", "hfsync.discover", "hfsync.github"), True),
     ("commands", ("hfsync.cli", "hfsync.__main__"), False),
@@ -223,9 +225,54 @@ def test_imports_keep_to_the_layers():
     assert broken() == []
 
 
+def test_the_registry_is_not_the_hub():
+    """It retries and traces its requests as the Hub client does, and uses nothing else of
+    the layer below it."""
+    transport = ("hfsync.hub.retry", "hfsync.hub.trace")
+    below = LAYERS[[name for name, _, _ in LAYERS].index("the registry client") - 1][1]
+    assert [f"{_where(m, line)}: {m} imports {t}" for m in MODULES if within(m, "hfsync.registry")
+            for t, _, line in imports(m) if within(t, *below) and not within(t, *transport)] == []
+
+
 def test_only_the_cli_imports_click():
     assert [_where(m, line) for m in MODULES if not within(m, "hfsync.cli")
             for t, _, line in imports(m) if t.split(".")[0] == "click"] == []
+
+
+# Where output may come from: views, the commands printing them, and the log's handler.
+SPEAKERS = ("hfsync.render", "hfsync.cli", "hfsync.log")
+
+
+def prints(module: str) -> list[str]:
+    """Where ``module`` writes to the terminal: print(), sys.stdout or sys.stderr, or an import of
+    click or rich (their consoles and progress bars)."""
+    tree = ast.parse(MODULES[module].read_text(), str(MODULES[module]))
+    found = [f"{_where(module, line)}: imports {t}" for t, _, line in imports(module)
+             if t.split(".")[0] in ("click", "rich")]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            found.append(f"{_where(module, node.lineno)}: print()")
+        elif (isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr")
+              and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            found.append(f"{_where(module, node.lineno)}: sys.{node.attr}")
+    return found
+
+
+def test_engines_return_data_and_only_views_print():
+    """Output lives in render/ (one view per command) and is printed by cli/: an engine returns
+    data and reports progress through hfsync.model.progress.Reporter, whose implementations are views."""
+    assert [hit for m in MODULES if not within(m, *SPEAKERS, "hfsync.sandbox") for hit in prints(m)] == []
+
+
+def test_the_print_rule_catches_a_planted_print(tmp_path, monkeypatch):
+    planted = tmp_path / "hfsync" / "pull" / "noisy.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("import sys\nfrom rich.console import Console\n\n\ndef f():\n    print('hi')\n"
+                       "    sys.stderr.write('x')\n")
+    monkeypatch.setitem(MODULES, "hfsync.pull.noisy", planted)
+    monkeypatch.setitem(globals(), "ROOT", tmp_path / "hfsync")
+    assert [hit.split(": ", 1)[1] for hit in prints("hfsync.pull.noisy")] == [
+        "imports rich.console", "print()", "sys.stderr"]
 
 
 def test_only_the_hub_adapter_talks_to_the_hub():

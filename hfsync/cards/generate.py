@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfsync.cards.check import count_rows
+from hfsync.cards.datainfo import dataset_info, derived_configs, total_rows
 from hfsync.errors import HfsyncError
 from hfsync.hubfacts import size_category
 from hfsync.manifest.model import RepoTarget
@@ -27,7 +28,7 @@ README = "README.md"
 # Bumped whenever what generate() writes changes: plans remember a generated card's digests
 # by its inputs, this and the versions (hfsync.publish.planner), so that an unchanged card is
 # not generated again.
-FORMAT = 1
+FORMAT = 2
 # Metric keys Trainer writes that are not metrics.
 _NOT_METRICS = frozenset({"epoch", "step", "eval_runtime", "eval_samples_per_second",
                           "eval_steps_per_second", "total_flos"})
@@ -127,7 +128,14 @@ def _front_matter(target: RepoTarget, kind: str, files: Sequence[str],
         return SpaceCardData(**meta).to_yaml()
     if kind == "dataset":
         meta.setdefault("pretty_name", name)
-        if "size_categories" not in meta and (rows := count_rows(target.source.path, files)) is not None:
+        info = None
+        if "configs" not in meta and (configs := derived_configs(files)):
+            meta["configs"] = configs
+            info = dataset_info(target.source.path, configs, files)
+            if info is not None:
+                meta.setdefault("dataset_info", info)
+        rows = total_rows(info) if info is not None else count_rows(target.source.path, files)
+        if "size_categories" not in meta and rows is not None:
             meta["size_categories"] = [size_category(rows)]
         return DatasetCardData(**meta).to_yaml()
     library = {"peft": "peft", "sentence-transformers": "sentence-transformers",

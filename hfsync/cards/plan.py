@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hfsync.cards.check import front_matter
+from hfsync.cards.check import FRONT_MATTER, front_matter
 from hfsync.cards.generate import generate
 from hfsync.cards.generate import inputs as card_inputs
 from hfsync.errors import HfsyncError
@@ -55,15 +55,68 @@ def declared_metadata(target: RepoTarget) -> dict[str, Any]:
 
 
 def merge(text: str, metadata: Mapping[str, Any], where: str) -> str:
-    """``text`` with ``metadata`` merged into its front matter; the body unchanged.
-    Front matter that is not a YAML mapping is an error naming ``where`` the text is from."""
-    from huggingface_hub import RepoCard  # here: huggingface_hub.repocard costs start-up time
-
+    """``text`` with ``metadata`` merged into its front matter; the body unchanged, and
+    the keys whose value is already the declared one as they were written (the text
+    itself when no value changes). Front matter that is not a YAML mapping is an error
+    naming ``where`` the text is from."""
     try:
-        front_matter(text)  # RepoCard raises YAML's own exceptions, with no place to name
+        front = front_matter(text)  # RepoCard raises YAML's own exceptions, with no place to name
     except ValueError as error:
         raise HfsyncError(f"{where}:1: front matter is not valid YAML: {error}",
                           hint="Fix the front matter between the --- lines at the top of the card.") from None
+    changed = {k: v for k, v in metadata.items() if front.get(k) != v}
+    if not changed:
+        return text
+    return _spliced(text, front, changed) or _rewritten(text, changed)
+
+
+def _spliced(text: str, front: Mapping[str, Any], changed: Mapping[str, Any]) -> str | None:
+    """``text`` with only the ``changed`` keys of its front matter rewritten (new ones
+    appended), the other keys, comments and the body as written; None when the front
+    matter is not a plain block mapping this can edit safely."""
+    import yaml
+
+    match = FRONT_MATTER.search(text)
+    if match is None or match.start() != 0:
+        return None
+    block = match.group(2) + "\n"
+    try:
+        node = yaml.compose(block, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(node, yaml.MappingNode) or node.flow_style:
+        return None
+    spans = {}
+    for key, value in node.value:
+        end = value.end_mark.index
+        end = block.find("\n", end - 1 if block[end - 1 : end] == "\n" else end) + 1  # the rest of its line
+        spans[key.value] = (key.start_mark.index, end)
+    pieces, last = [], 0
+    for name, (start, end) in sorted(spans.items(), key=lambda kv: kv[1]):
+        if name in changed:
+            pieces += [block[last:start], _dumped(name, changed[name])]
+            last = end
+    pieces.append(block[last:])
+    pieces += [_dumped(k, v) for k, v in changed.items() if k not in spans]
+    edited = "".join(pieces)
+    try:
+        if yaml.safe_load(edited) != {**yaml.safe_load(block), **changed}:
+            return None
+    except yaml.YAMLError:
+        return None
+    return match.group(1) + edited.removesuffix("\n") + match.group(3) + text[match.end():]
+
+
+def _dumped(key: str, value: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def _rewritten(text: str, metadata: Mapping[str, Any]) -> str:
+    """``text`` with ``metadata`` merged in by huggingface_hub's RepoCard, which writes the
+    whole front matter anew."""
+    from huggingface_hub import RepoCard  # here: huggingface_hub.repocard costs start-up time
 
     if not text.startswith("---"):
         # RepoCard logs a warning for a card without front matter; give it an empty one.

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import report_format_option
+from hfsync.cli.options import report_format_option, show
 from hfsync.cli.plan import target_option
 from hfsync.cli.validate import manifest_option
 
@@ -30,9 +30,46 @@ def apply(
     from hfsync.errors import HfsyncError, Interrupted
     from hfsync.hub.client import Hub
     from hfsync.hub.publish import Publisher
-    from hfsync.publish.apply import apply_plan, load_fresh, need_token, report
+    from hfsync.publish.apply import apply_plan, load_fresh, need_token
     from hfsync.publish.planner import plan_manifests
-    from hfsync.render import render
+    from hfsync.render.apply import INTERRUPTING, failure, view
+    from hfsync.render.plan import render
+
+    _check_arguments(plan_file, files, targets, auto_approve, fmt)
+    if not obj.progress:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    publisher = Publisher(Hub(obj.endpoint, obj.token))
+    if plan_file is not None:
+        plan = load_fresh(plan_file, publisher)
+    else:
+        need_token(publisher)
+        plan = plan_manifests(files, publisher, targets, parallelism)
+        if fmt != "json":
+            click.echo(render(plan, "text", obj.color), nl=False)
+        if plan.errors:
+            shown = "" if fmt != "json" else "".join(f"\n  {error}" for error in plan.errors)  # not printed above
+            raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.{shown}")
+        if plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
+            raise HfsyncError("apply cancelled; nothing was changed.")
+    result = apply_plan(plan, publisher, parallelism=parallelism,
+                        on_interrupt=lambda: click.echo(INTERRUPTING, err=True))
+    show(view(result, fmt))
+    if result.interrupted:
+        raise Interrupted(
+            failure(result) or "apply interrupted",
+            hint="Run `hfsync plan` to see where the Hub stands, and apply again to finish: "
+            "what the Hub already has is not uploaded again.",
+        )
+    if result.failures:
+        raise HfsyncError(failure(result), hint="Fix the cause and run apply again: it resumes where it stopped.")
+    return 0
+
+
+def _check_arguments(plan_file: Path | None, files: tuple[Path, ...], targets: tuple[str, ...], auto_approve: bool,
+                     fmt: str) -> None:
+    from hfsync.errors import HfsyncError
 
     if fmt == "json" and plan_file is None and not auto_approve:
         raise HfsyncError("apply --format json cannot ask for approval: give a saved plan or --auto-approve.")
@@ -46,38 +83,3 @@ def apply(
         raise HfsyncError(
             "--target cannot be used with a saved plan: the plan already says what to apply.",
             hint="Plan the targets you want (`hfsync plan --target ID --out PLAN`) and apply that plan.")
-    if not obj.progress:
-        from huggingface_hub.utils import disable_progress_bars
-
-        disable_progress_bars()
-    publisher = Publisher(Hub(obj.endpoint, obj.token))
-    if plan_file is not None:
-        plan = load_fresh(plan_file, publisher)
-    else:
-        need_token(publisher)
-        plan = plan_manifests(files, publisher, targets, parallelism)
-        if fmt != "json":
-            click.echo(render(plan, "human", obj.color), nl=False)
-        if plan.errors:
-            shown = "" if fmt != "json" else "".join(f"\n  {error}" for error in plan.errors)  # not printed above
-            raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.{shown}")
-        if plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
-            raise HfsyncError("apply cancelled; nothing was changed.")
-    result = apply_plan(plan, publisher, parallelism=parallelism, on_interrupt=lambda: click.echo(
-        "Interrupt received: letting the commits in flight finish; nothing new starts "
-        "(^C again to stop at once).", err=True))
-    text, failed = report(result)
-    if fmt == "json":
-        from hfsync.render import reports
-
-        text = reports.apply(result)
-    click.echo(text, nl=False)
-    if result.interrupted:
-        raise Interrupted(
-            failed or "apply interrupted",
-            hint="Run `hfsync plan` to see where the Hub stands, and apply again to finish: "
-            "what the Hub already has is not uploaded again.",
-        )
-    if failed:
-        raise HfsyncError(failed, hint="Fix the cause and run apply again: it resumes where it stopped.")
-    return 0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import show
 from hfsync.cli.validate import manifest_option
 
 if TYPE_CHECKING:
@@ -24,18 +24,9 @@ def github() -> None:
 
 
 def _report(context: GitHubContext, outcome: Outcome, what: str) -> int:
-    if outcome.notice:
-        # A workflow command shows the notice on the run's page; elsewhere it is a plain line.
-        if context.in_actions:
-            click.echo(f"::notice title=hfsync::{outcome.notice}")
-        else:
-            click.echo(f"Notice: {outcome.notice}", err=True)
-    if outcome.action in ("created", "updated", "closed"):
-        click.echo(f"{outcome.action.capitalize()} the {what}: {outcome.url or '(no URL returned)'}")
-    elif outcome.action == "unchanged":
-        click.echo(f"The {what} already says this: {outcome.url or '(no URL returned)'}")
-    if outcome.truncated:
-        click.echo("The body was over GitHub's size limit and was cut short; the job summary has all of it.")
+    from hfsync.render.github import outcome as view
+
+    show(view(outcome, what, context.in_actions))
     return 0
 
 
@@ -69,7 +60,7 @@ def summary(plan: Path) -> int:
 
     markdown = plan_markdown(plan, SUMMARY_LIMIT)
     if not append_summary(GitHubContext.from_env(os.environ), markdown):
-        sys.stdout.write(markdown)
+        click.echo(markdown, nl=False)
     return 0
 
 
@@ -116,9 +107,9 @@ def pr(options: Options, files: tuple[Path, ...], base: str | None, remote: str,
     context = GitHubContext.from_env(os.environ)
     reports = run_upgrade(load(files), Hub(options.endpoint, options.token), Retry(),
                           allow_policy_violations=allow_policy_violations)
+    from hfsync.render.github import upgrade_pr
+
     for report, outcome in upgrade_pull_requests(context, reports, base or os.environ.get("GITHUB_REF_NAME"),
                                                     remote):
-        _report(context, outcome, f"upgrade pull request of {report.manifest.name}")
-        if outcome.action == "skipped" and not outcome.notice:
-            click.echo(f"{report.manifest.name}: every pin is current; no upgrade pull request.")
+        show(upgrade_pr(report, outcome, context.in_actions))
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import show
 from hfsync.cli.search import offline_option, ttl_option
 
 
@@ -27,18 +28,14 @@ def info(opts: Options, repo_id: str, repo_type: str | None, revision: str | Non
     from hfsync.discover.info import parse_id, repo_report
     from hfsync.discover.session import Lookup
     from hfsync.manifest.load import load
-    from hfsync.render.info import render_json, render_text
+    from hfsync.render.info import view
 
     kind, repo_id = parse_id(repo_id, repo_type)
     if manifest is None and Path("hfsync.yaml").is_file():
         manifest = Path("hfsync.yaml")
     policy = load([manifest]).manifests[0].policy if manifest is not None else None
     lookup = Lookup.open(opts.endpoint, opts.token, offline=offline, ttl=ttl)
-    report = repo_report(lookup, kind, repo_id, revision, policy=policy)
-    if fmt == "json":
-        click.echo(render_json(report))
-    else:
-        click.echo(render_text(report, str(manifest) if manifest else None))
+    show(view(repo_report(lookup, kind, repo_id, revision, policy=policy), fmt, str(manifest) if manifest else None))
     if note := lookup.offline_note():
         click.echo(note, err=True)
     return 0

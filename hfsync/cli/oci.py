@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -29,21 +30,11 @@ def push(options: Options, reference: str, files: tuple[Path, ...], targets: tup
     ~/.docker/config.json. Blobs the registry holds are not sent again; a killed push resumes.
     """
     from hfsync.hub.client import PUBLIC_ENDPOINT
-    from hfsync.hub.retry import Retry
     from hfsync.manifest.load import load
     from hfsync.pull.ocipush import run_push
-    from hfsync.pull.progress import make_reporter
-    from hfsync.units import human_size
+    from hfsync.render.oci import push as view
 
-    reporter = make_reporter(options.progress, options.verbosity < 0)
-    try:
-        summary = run_push(load(files), reference, targets, Retry(on_wait=reporter.wait), reporter,
-                           options.endpoint or PUBLIC_ENDPOINT)
-    finally:
-        reporter.close()
-    if options.verbosity >= 0:
-        for key, where, digest in summary.artifacts:
-            click.echo(f"Pushed {key} to {where} ({digest}).")
-        click.echo(f"{summary.uploaded} blob{'s' if summary.uploaded != 1 else ''} uploaded "
-                   f"({human_size(summary.bytes_uploaded)}), {summary.present} already in the registry.")
+    with reporting(options) as (reporter, retry):
+        summary = run_push(load(files), reference, targets, retry, reporter, options.endpoint or PUBLIC_ENDPOINT)
+    show(view(summary, options.verbosity < 0))
     return 0

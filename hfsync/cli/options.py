@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from hfsync.cli.main import Options
+    from hfsync.hub.retry import Retry
+    from hfsync.render import Output
+    from hfsync.render.progress import PlainReporter
 
 metrics_option = click.option(
     "--metrics-file",
@@ -18,3 +29,29 @@ report_format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="json: one JSON document on stdout (its JSON Schema: `hfsync schema COMMAND.report`).",
 )
+
+
+def show(output: Output) -> None:
+    """Print what a view gave back, each part on its stream, in order."""
+    for stream, text in output.parts:
+        click.echo(text, nl=False, err=stream == "err")
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when stdout is one; None when it is a pipe or a file."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+@contextmanager
+def reporting(options: Options) -> Iterator[tuple[PlainReporter, Retry]]:
+    """A progress reporter (bars on a terminal, lines elsewhere, nothing under -q) and a
+    Retry whose waits it shows; closed however the run ends."""
+    from hfsync.hub.retry import Retry, waits_shown_by
+    from hfsync.render.progress import make_reporter
+
+    reporter = make_reporter(options.progress, options.verbosity < 0)
+    try:
+        with waits_shown_by(reporter.wait):
+            yield reporter, Retry(on_wait=reporter.wait)
+    finally:
+        reporter.close()

@@ -36,7 +36,7 @@ def plan(
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import write
     from hfsync.publish.planner import plan_manifests
-    from hfsync.render import render
+    from hfsync.render.plan import render
 
     publisher = Publisher(Hub(obj.endpoint, obj.token))
     result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)

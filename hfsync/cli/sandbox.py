@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import cli
+from hfsync.cli.options import show
 from hfsync.errors import HfsyncError
 
 
@@ -81,6 +82,7 @@ def serve(
     no_admin: bool,
 ) -> None:
     """Serve the sandbox Hub until interrupted (SIGINT or SIGTERM)."""
+    from hfsync.render.sandbox import STOPPED, serving
     from hfsync.sandbox import SandboxServer
 
     user_map = dict(_pairs(users, "NAME:TOKEN"))
@@ -98,11 +100,8 @@ def serve(
         signal.signal(sig, lambda *_: stop.set())
     server.start()
     # flush: a script reading our stdout needs the URL line at once.
-    click.echo(f"Sandbox Hub listening on {server.url}")
-    click.echo(f"Token for user sandbox: {server.token}")
-    click.echo(f"Xet storage (CAS) on {server.cas_url}")
-    click.echo(f"Data: {data_dir}  (admin API: {'off' if no_admin else server.url + '/_sandbox/'})")
+    show(serving(server, data_dir, admin=not no_admin))
     click.get_text_stream("stdout").flush()
     stop.wait()
     server.stop()
-    click.echo("Sandbox Hub stopped.")
+    click.echo(STOPPED)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import cli
-from hfsync.cli.options import report_format_option
+from hfsync.cli.options import report_format_option, show
 
 
 @cli.command()
@@ -22,20 +22,8 @@ from hfsync.cli.options import report_format_option
 def scan(paths: tuple[Path, ...], baseline: Path | None, fmt: str) -> int:
     """Scan each PATH (default: .) for secrets as apply would; exit 1 if anything is found."""
     from hfsync.publish.secrets import scan_paths
+    from hfsync.render.scan import view
 
     report = scan_paths(paths or (Path("."),), baseline)
-    if fmt == "json":
-        from hfsync.render import reports
-
-        click.echo(reports.scan(report), nl=False)
-        return 1 if report.findings else 0
-    for finding in report.findings:
-        click.echo(str(finding))
-    silenced = f", {report.silenced} allowed by the baseline" if report.silenced else ""
-    files = f"{report.files} file{'s' if report.files != 1 else ''} ({report.binary} binary)"
-    if report.findings:
-        count = len(report.findings)
-        click.echo(f"{count} possible secret{'s' if count != 1 else ''} in {files}{silenced}.", err=True)
-        return 1
-    click.echo(f"No secrets in {files}{silenced}.", err=True)
-    return 0
+    show(view(report, fmt))
+    return 1 if report.findings else 0

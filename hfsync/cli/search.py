@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import show, terminal_width
 
 offline_option = click.option(
     "--offline", is_flag=True, help="Answer from the metadata cache only (also HF_HUB_OFFLINE=1)."
@@ -18,13 +18,6 @@ ttl_option = click.option(
     help="Seconds a cached answer for a branch, tag or search stays fresh "
     "(default: HFSYNC_METADATA_TTL, else 900). Answers for a commit never expire.",
 )
-
-
-def echo_rich(renderable: object) -> None:
-    from rich.console import Console
-
-    # Off a terminal, no wrapping: ids and columns stay whole for grep and copy.
-    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 250).print(renderable)
 
 
 @cli.command()
@@ -54,19 +47,14 @@ def search(opts: Options, kind: str, query: str | None, author: str | None, task
     """Search the Hub for repos to depend on, e.g. `hfsync search models --task text-classification`."""
     from hfsync.discover.search import SearchQuery, add_results, run_search
     from hfsync.discover.session import Lookup
-    from hfsync.render.search import results_json, results_table
+    from hfsync.render.search import added, view
 
     lookup = Lookup.open(opts.endpoint, opts.token, offline=offline, ttl=ttl)
     results = run_search(lookup, SearchQuery(
         kind[:-1], query, author, task, library, licenses, tags, min_likes, min_downloads, safetensors, sort, limit))
-    if fmt == "json":
-        click.echo(results_json(results))
-    elif results:
-        echo_rich(results_table(results))
-    else:
-        click.echo(f"No {kind} match.", err=True)
+    show(view(results, fmt, kind, terminal_width()))
     if note := lookup.offline_note():
         click.echo(note, err=True)
     if add and results:
-        click.echo(add_results(manifest, results), err=True)
+        show(added(add_results(manifest, results)))
     return 0

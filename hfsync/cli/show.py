@@ -16,7 +16,7 @@ from hfsync.cli.main import Options, cli
 def show(obj: Options, plan_file: Path, fmt: str) -> int:
     """Show a plan saved with `hfsync plan --out PLAN`, without reaching the Hub."""
     from hfsync.model.plan import read
-    from hfsync.render import render
+    from hfsync.render.plan import render
 
     click.echo(render(read(plan_file), fmt, obj.color), nl=False)
     return 0

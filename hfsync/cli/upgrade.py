@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -31,25 +32,16 @@ def upgrade(options: Options, files: tuple[Path, ...], allow_policy_violations: 
     new commit. A move that breaks the policy is reported and not made.
     """
     from hfsync.hub.client import Hub
-    from hfsync.hub.retry import Retry, waits_shown_by
     from hfsync.manifest.load import load
     from hfsync.paths import atomic_write
-    from hfsync.pull.progress import make_reporter
     from hfsync.pull.upgrade import run_upgrade
-    from hfsync.render.upgrade import human, markdown
+    from hfsync.render.upgrade import markdown, view
 
     workspace = load(files)
-    reporter = make_reporter(options.progress, options.verbosity < 0)
-    try:
-        with waits_shown_by(reporter.wait):
-            reports = run_upgrade(workspace, Hub(options.endpoint, options.token), Retry(on_wait=reporter.wait),
-                                  ids=ids, allow_policy_violations=allow_policy_violations,
-                                  allow_unsafe=allow_unsafe)
-    finally:
-        reporter.close()
-    text = "\n".join(markdown(r) for r in reports)
+    with reporting(options) as (_, retry):
+        reports = run_upgrade(workspace, Hub(options.endpoint, options.token), retry, ids=ids,
+                              allow_policy_violations=allow_policy_violations, allow_unsafe=allow_unsafe)
     if summary_file is not None:
-        atomic_write(summary_file, text)
-    if options.verbosity >= 0:
-        click.echo(human(reports) if fmt == "human" else text, nl=False)
+        atomic_write(summary_file, "\n".join(markdown(r) for r in reports))
+    show(view(reports, fmt, options.verbosity < 0))
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import metrics_option, report_format_option
+from hfsync.cli.options import metrics_option, report_format_option, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -28,23 +28,12 @@ def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], 
     from hfsync.manifest.load import load
     from hfsync.pull.metrics import metrics_written
     from hfsync.pull.verify import raise_on_mismatch, run_verify
-    from hfsync.units import human_size
+    from hfsync.render.verify import view
 
     records: dict = {}
     with metrics_written(metrics_file, "verify", records):
         report = run_verify(load(files), targets, deep=deep, strict=strict)
         records.update(report.records)
-    if fmt == "json":
-        from hfsync.render import reports
-
-        click.echo(reports.verify(report), nl=False)
-        raise_on_mismatch(report)
-        return 0
-    for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra),
-                         ("stale", report.stale)):
-        for label in labels:
-            click.echo(f"{kind}: {label}")
+    show(view(report, fmt, options.verbosity < 0))
     raise_on_mismatch(report)
-    if options.verbosity >= 0:
-        click.echo(f"Verified {report.checked} files ({human_size(report.bytes)}): all match the lock.")
     return 0

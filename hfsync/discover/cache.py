@@ -21,7 +21,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 from huggingface_hub import constants
@@ -33,9 +32,6 @@ from hfsync.lock.lockfile import read_lock
 from hfsync.manifest.model import Manifest
 from hfsync.model.discover import Item
 from hfsync.model.lock import LockedPull
-
-if TYPE_CHECKING:
-    pass
 
 _AGE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smhdw])")
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -58,10 +54,6 @@ class Inventory:
     hf_cache: HFCacheInfo | None
     locks: list[Path] = field(default_factory=list)
     unlocked: list[Path] = field(default_factory=list)  # manifests with pulls but no lock file
-
-    def notes(self) -> list[str]:
-        """What the user should know about what is not protected."""
-        return [f"Note: {m} has pulls but no lock file: nothing it pulls is pinned." for m in self.unlocked]
 
     @property
     def size(self) -> int:
@@ -259,3 +251,20 @@ def delete(inv: Inventory, choice: Choice) -> None:
         inv.hf_cache.delete_revisions(*commits).execute()
 
 
+
+
+def listing(manifests: Sequence[Manifest], now: float) -> Inventory:
+    """`hfsync cache ls`: every item, with the base models that kept adapters protect marked."""
+    inv = inventory(manifests)
+    choose(inv, now=now)
+    return inv
+
+
+def prune(manifests: Sequence[Manifest], max_size: str | None, older_than: str | None, *, dry_run: bool,
+          now: float) -> tuple[Inventory, Choice]:
+    """`hfsync cache prune`: choose what to evict (``choose_from_options``) and, unless ``dry_run``, delete it."""
+    inv = inventory(manifests)
+    choice = choose_from_options(inv, max_size, older_than, now)
+    if not dry_run:
+        delete(inv, choice)
+    return inv, choice

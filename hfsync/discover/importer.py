@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from hfsync.hub.publish import Publisher
+from hfsync.hubfacts import download_command
 
 MODELINE = "# yaml-language-server: $schema=hfsync.schema.json\n"
 # Card keys that are settings in a manifest entry, not card metadata.
@@ -53,5 +54,7 @@ def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str =
     """A manifest (YAML) with one entry per repo in ``repo_ids``."""
     entries = [entry(publisher, repo_id, repo_type) for repo_id in repo_ids]
     body = yaml.safe_dump({"version": 1, "repos": entries}, sort_keys=False, allow_unicode=True)
+    # A plan needs each source folder; the files the Hub holds are the ones a plan then finds unchanged.
+    fill = [f"#   {download_command(e['id'], e['type'], e['source']['path'])}\n" for e in entries]
     # The schema file beside the manifest, written by `hfsync schema > hfsync.schema.json`.
-    return MODELINE + body
+    return MODELINE + "# Fill the source folders before `hfsync plan`:\n" + "".join(fill) + body

@@ -22,7 +22,7 @@ from hfsync.hub.discover import SORTS, Listing, list_repos
 from hfsync.model.discover import Found
 
 if TYPE_CHECKING:
-    pass
+    from hfsync.manifest.edit import AddResult
 
 # CLI sort names -> the listing API's.
 SORT_KEYS = {"downloads": "downloads", "likes": "likes", "updated": "lastModified", "created": "createdAt"}
@@ -132,19 +132,8 @@ def run_search(lookup: Lookup, query: SearchQuery, *, page_size: int = 100) -> l
     return [Found.from_dict(item) for item in answer]
 
 
-def add_results(manifest: Path, results: list[Found]) -> str:
-    """Add ``results`` as pulls to ``manifest``; say what was done and what to run next."""
+def add_results(manifest: Path, results: list[Found]) -> AddResult:
+    """Add ``results`` as pulls to ``manifest`` (created if missing)."""
     from hfsync.manifest.edit import NewPull, add_pulls
 
-    outcome = add_pulls(manifest, [NewPull(f.id, f.type) for f in results])
-    lines = []
-    if outcome.added:
-        count = len(outcome.added)
-        verb = "Created" if outcome.created else "Updated"
-        lines.append(f"{verb} {manifest}: added {count} pull{'s' if count != 1 else ''}:")
-        lines.extend(f"  {p.id} -> {p.dest}" for p in outcome.added)
-    if outcome.skipped:
-        lines.append(f"Already pulled by {manifest}: {', '.join(outcome.skipped)}")
-    if outcome.added:
-        lines.append("Run `hfsync lock` to pin them to commits.")
-    return "\n".join(lines)
+    return add_pulls(manifest, [NewPull(f.id, f.type) for f in results])

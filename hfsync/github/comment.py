@@ -66,7 +66,7 @@ def plan_markdown(path: Path, limit: int | None = None) -> str:
     if not text.lstrip().startswith("{"):
         return text
     from hfsync.model.plan import read
-    from hfsync.render import render
+    from hfsync.render.plan import render
 
     return render(read(path), "markdown", limit=limit)
 

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import re
 import sys
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from huggingface_hub import constants
 
@@ -23,17 +21,6 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 PUBLIC_ENDPOINT = "https://huggingface.co"
-
-
-def is_loopback(endpoint: str) -> bool:
-    """Whether ``endpoint`` points at this machine."""
-    host = urlparse(endpoint).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Credentials:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from huggingface_hub.utils._pagination import paginate
-
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.internals import paginate
 from hfsync.hub.retry import Retry
 from hfsync.model.upgrade import UpstreamCommit
 
@@ -26,7 +25,7 @@ def commits_between(hub: Hub, retry: Retry, repo_id: str, repo_type: str, old: s
 
     def listing(_: int) -> tuple[list[UpstreamCommit], bool]:
         found: list[UpstreamCommit] = []
-        for item in paginate(path, params={}, headers=headers):
+        for item in paginate(path, headers):
             if item.get("id") == old:
                 return found, False
             if len(found) == limit:

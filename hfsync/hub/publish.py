@@ -25,6 +25,7 @@ from urllib.parse import quote
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
+from hfsync.hub.internals import upload_mode
 from hfsync.hub.reads import Reader, card_data
 from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
 
@@ -295,7 +296,7 @@ class Publisher:
                 continue
             # "regular" files travel inside the commit request: send the bytes checked here.
             # The others went up just now: their file must still be what the plan hashed.
-            if getattr(operation, "_upload_mode", None) == "regular":
+            if upload_mode(operation) == "regular":
                 data = upload.local.read_bytes()
                 if hashlib.sha256(data).hexdigest() != upload.sha256:
                     raise _changed(repo_id, upload.path)
@@ -326,10 +327,10 @@ class Publisher:
         # The commit payload carries regular files; LFS files went up through Xet (counted
         # by hf_xet, after dedup) or, on the legacy path, whole.
         lfs = 0 if xet.used else sum(op.upload_info.size for op in operations
-                                     if isinstance(op, CommitOperationAdd) and op._upload_mode == "lfs")
+                                     if isinstance(op, CommitOperationAdd) and upload_mode(op) == "lfs")
         self.sent[info.oid] = xet.bytes + lfs + sum(
             op.upload_info.size for op in operations
-            if isinstance(op, CommitOperationAdd) and op._upload_mode == "regular")
+            if isinstance(op, CommitOperationAdd) and upload_mode(op) == "regular")
         return info.oid
 
     def _create_commit(self, api: HfApi, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:

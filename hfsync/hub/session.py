@@ -87,12 +87,12 @@ class HubClient(httpx2.Client):
 
 def client_factory() -> httpx2.Client:
     """huggingface_hub's default client, plus hfsync's retries and trace hooks."""
-    from huggingface_hub.utils._http import hf_request_event_hook
+    from hfsync.hub.internals import request_event_hook
 
     return HubClient(
         # trace.on_request first: it sets X-Request-Id, which huggingface_hub's hook
         # copies into X-Amzn-Trace-Id.
-        event_hooks={"request": [trace.on_request, hf_request_event_hook], "response": [trace.on_response]},
+        event_hooks={"request": [trace.on_request, request_event_hook()], "response": [trace.on_response]},
         follow_redirects=True,
         timeout=None,
     )
@@ -110,7 +110,8 @@ def install() -> None:
 def uninstall() -> None:
     """Give huggingface_hub its default client back (for embedding and tests)."""
     from huggingface_hub import set_client_factory
-    from huggingface_hub.utils._http import default_client_factory
+
+    from hfsync.hub.internals import default_client_factory
 
     with _install_lock:
-        set_client_factory(default_client_factory)
+        set_client_factory(default_client_factory())

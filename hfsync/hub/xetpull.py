@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import constants
-from huggingface_hub.utils._xet import XetTokenType, xet_connection_info_refresh_url
-from huggingface_hub.utils._xet import _fetch_xet_connection_info_with_url as connection_info
 
 from hfsync.hub.client import Hub
+from hfsync.hub.internals import xet_connection_info, xet_hash_file, xet_read_refresh_url
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
 from hfsync.hub.xetranges import BATCH, Ahead, ExpiredUrl, Fetch, Get
 
@@ -132,10 +131,8 @@ def plan(new: list[Term], old: list[Term]) -> list[Piece]:
 
 def xet_hash_of(path: Path) -> str | None:
     """The Xet hash of a local file (computed by hf_xet, natively), or None if unreadable."""
-    import hf_xet  # only for a copy no record vouches for
-
-    try:
-        return hf_xet.hash_files([str(path)])[0].hash
+    try:  # only for a copy no record vouches for
+        return xet_hash_file(path)
     except Exception:  # an unreadable old copy only means nothing is reused
         return None
 
@@ -148,9 +145,7 @@ class XetReader:
         self.get = get
         hub.session()  # connection info is fetched by huggingface_hub's shared client: retried, traced
         self.headers = hub.headers(repo_type, repo_id)
-        self.refresh = xet_connection_info_refresh_url(
-            token_type=XetTokenType.READ, repo_id=repo_id, repo_type=repo_type, revision=commit, endpoint=hub.endpoint,
-        )
+        self.refresh = xet_read_refresh_url(repo_id, repo_type, commit, hub.endpoint)
 
     def _small(self, url: str, headers: dict[str, str]) -> bytes:
         with self.get(url, headers) as reply:
@@ -165,7 +160,7 @@ class XetReader:
         return body
 
     def reconstruction(self, xet_hash: str) -> Recon:
-        info = connection_info(self.refresh, self.headers)
+        info = xet_connection_info(self.refresh, self.headers)
         body = self._small(f"{info.endpoint.rstrip('/')}/v1/reconstructions/{xet_hash}",
                            {"Authorization": f"Bearer {info.access_token}"})
         try:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from huggingface_hub.utils import _xet
+from hfsync.hub.internals import set_xet_session_factory, xet_commit_bytes, xet_session_factory
 
 _local = threading.local()
 _lock = threading.Lock()
@@ -38,7 +38,7 @@ class _Session:
 
 def _install() -> None:
     with _lock:
-        current = _xet.get_xet_session
+        current = xet_session_factory()
         if getattr(current, "hfsync_counting", False):
             return
 
@@ -46,7 +46,7 @@ def _install() -> None:
             return _Session(current())
 
         counted.hfsync_counting = True  # type: ignore[attr-defined]
-        _xet.get_xet_session = counted
+        set_xet_session_factory(counted)
 
 
 class Sent:
@@ -61,13 +61,7 @@ class Sent:
 
     @property
     def bytes(self) -> int:
-        total = 0
-        for commit in self.commits:
-            progress = commit.progress()
-            total += progress.total_transfer_bytes_completed
-            if progress.shard is not None:
-                total += progress.shard.total_shard_bytes_upload_completed
-        return total
+        return sum(xet_commit_bytes(commit) for commit in self.commits)
 
 
 @contextlib.contextmanager

@@ -49,6 +49,17 @@ def compare(path: str, old: bytes | None, new: bytes, *, full: bool = False, com
     old_text = decode(old) if old is not None else ""
     if new_text is None or old_text is None:
         return none("binary file: no diff")
+    diff = _by_kind(kind, path, old, old_text, new_text, full, complete)
+    if not (diff.entries or diff.lines or diff.note) and old_text != new_text:
+        # Equal values written otherwise: the text diff shows what a reviewer would otherwise not see.
+        return _cap(FileDiff(diff.kind, lines=unified(old_text, new_text),
+                             note="same values: only the formatting differs"), full)
+    return diff
+
+
+def _by_kind(
+    kind: str, path: str, old: bytes | None, old_text: str, new_text: str, full: bool, complete: bool
+) -> FileDiff:
     if kind == "card":
         entries, lines = diff_card(old_text, new_text)
         return _cap(FileDiff(kind, entries, lines), full)

@@ -50,13 +50,14 @@ class Column:
 @dataclass(frozen=True)
 class Footer:
     """What a Parquet footer says: top-level columns (Arrow types), rows, row groups,
-    the largest row group's in-memory size, and the codecs used."""
+    the largest row group's in-memory size, the codecs used, and the data's in-memory size."""
 
     columns: dict[str, Column] = field(default_factory=dict)
     rows: int = 0
     row_groups: int = 0
     largest_group: int = 0
     compression: tuple[str, ...] = ()
+    data_bytes: int = 0  # every row group's in-memory size
 
 
 def _pyarrow() -> Any:
@@ -105,6 +106,7 @@ def read_footer(tail: bytes, size: int | None = None) -> Footer:
         row_groups=meta.num_row_groups,
         largest_group=max((g.total_byte_size for g in groups), default=0),
         compression=tuple(codecs),
+        data_bytes=sum(g.total_byte_size for g in groups),
     )
 
 

@@ -91,7 +91,7 @@ class Resolved:
     entry: LockedPull
     previous: LockedPull | None
     left_out: tuple[str, ...] = ()
-    set_aside: tuple[str, ...] = ()  # listed paths never written into a destination (selection.SET_ASIDE)
+    set_aside: tuple[str, ...] = ()  # listed paths never written into a destination (model.lock.SET_ASIDE)
     license: str | None = None  # the repo's license on the Hub, for policy.licenses
     violations: tuple[str, ...] = ()  # what the policy says against this pin (located in the manifest)
 

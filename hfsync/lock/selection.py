@@ -59,9 +59,6 @@ def _names_git(pattern: str) -> bool:
     return any(part.casefold() == ".git" for part in pattern.split("/"))
 
 
-# Said wherever set_aside leaves files out, so that nothing is dropped without a word.
-SET_ASIDE = ("never written into a destination, where .hfsync/ and .cache/ are hfsync's and huggingface_hub's "
-             "own folders; .git/ folders need an include pattern naming them")
 
 
 def set_aside(files: Sequence[LockedFile], pull: Pull) -> tuple[list[LockedFile], list[str]]:

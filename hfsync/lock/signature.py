@@ -15,14 +15,15 @@ import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
-from hfsync.digests import git_blob_sha1
+from hfsync.digests import Digests, git_blob_sha1
 from hfsync.errors import HubError, VerifyError
 from hfsync.hub.client import Hub
 from hfsync.hub.smallfile import read_small
 from hfsync.manifest.model import Manifest, Pull, Verify
-from hfsync.model.lock import LockedFile, Signature
-from hfsync.signing.statement import MAX_BUNDLE, SIGNATURE_FILE
+from hfsync.model.lock import LockedFile, LockedPull, Signature
+from hfsync.signing.statement import MAX_BUNDLE, SIGNATURE_FILE, SignedFiles
 
 log = logging.getLogger("hfsync.lock")
 READERS = 8
@@ -87,3 +88,36 @@ def check(
                     "`hfsync verify --deep` checks them after the pull", where, ", ".join(later[:3]))
     files = selected if any(f.path == SIGNATURE_FILE for f in selected) else (*selected, sig)
     return Checked(Signature(verified.signer, verified.digest), tuple(sorted(files, key=lambda f: f.path)))
+
+
+def recheck(pull: Pull, entry: LockedPull, path: Path) -> tuple[SignedFiles | None, str | None]:
+    """Offline, for ``verify --deep``: the pulled model.sig checked again against the pull's
+    trusted keys and the lock's record of it; (what it signs, None) or (None, the problem)."""
+    from hfsync.signing import bundle, keys
+
+    if entry.signature is None:
+        return None, None
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None, None  # reported as missing with the pinned files
+    if hashlib.sha256(raw).hexdigest() != entry.signature.digest:
+        return None, f"not the {SIGNATURE_FILE} the lock checked (sha256 {entry.signature.digest[:16]}…)"
+    try:
+        verified = bundle.verify(raw, keys.load_trust(pull.verify or Verify()))
+    except VerifyError as error:
+        return None, error.message
+    if verified.signer != entry.signature.signer:
+        return None, f"signed by {verified.signer}, the lock recorded {entry.signature.signer}"
+    return verified.files, None
+
+
+def signed_mismatch(signed: tuple[str, str] | None, found: Digests) -> str | None:
+    """Why a pulled file's digests are not what model.sig signed for it (None when they are)."""
+    if signed is None:
+        return f"not signed in {SIGNATURE_FILE}"
+    algorithm, digest = signed
+    mine = {"sha256": found.sha256, "blake3": found.blake3}.get(algorithm)
+    if mine is None:
+        return f"{SIGNATURE_FILE} signs it with {algorithm}, which hfsync cannot check"
+    return None if mine == digest else f"not the signed content: {SIGNATURE_FILE} signed {algorithm} {digest[:16]}…"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hfsync.errors import Problem
-from hfsync.hubfacts import LICENSES, is_valid_repo_id
+from hfsync.hubfacts import LICENSES, download_command, is_valid_repo_id
 from hfsync.manifest.model import Location, Manifest
 from hfsync.manifest.yamlpos import Document, Key
 
@@ -85,7 +85,9 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
                 )
             )
         elif not repo.source.path.is_dir():
-            what = "is not a folder" if repo.source.path.exists() else "does not exist"
+            what = "is not a folder" if repo.source.path.exists() else (
+                "does not exist: create it, or fill it with the repo as the Hub has it: "
+                + download_command(repo.id, repo.type, raw_path))
             problems.append(document.problem(source_key, f"source path '{raw_path}' {what}"))
         for field_name in ("include", "exclude"):
             for gi, pattern in enumerate(raw["source"].get(field_name, [])):

@@ -86,3 +86,8 @@ class LockFile:
     def get(self, pull_type: str, pull_id: str) -> LockedPull | None:
         """The pin of the pull of that type and id, None when the lock has none."""
         return next((p for p in self.pulls if (p.type, p.id) == (pull_type, pull_id)), None)
+
+
+# Said wherever set_aside leaves files out, so that nothing is dropped without a word.
+SET_ASIDE = ("never written into a destination, where .hfsync/ and .cache/ are hfsync's and huggingface_hub's "
+             "own folders; .git/ folders need an include pattern naming them")

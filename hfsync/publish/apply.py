@@ -350,23 +350,3 @@ def apply_plan(
     )
     return ApplyResult(results, interrupted)
 
-
-def report(result: ApplyResult) -> tuple[str, str | None]:
-    """(what was done, as text; the failure message, or None when all succeeded)."""
-    lines = []
-    for target in result.targets:
-        for item in target.done:
-            lines.append(f"{target.key}: {item}")
-        for warning in target.warnings:
-            lines.append(f"Warning: {target.key}: {warning}")
-    ok = len(result.targets) - len(result.failures)
-    if result.interrupted:
-        lines.append(f"Apply interrupted: {_n(ok, 'target')} published, {len(result.failures)} not.")
-    else:
-        lines.append(f"Apply complete: {_n(ok, 'target')} published." if not result.failures
-                     else f"Apply incomplete: {_n(ok, 'target')} published, {len(result.failures)} failed.")
-    failed = None
-    if result.failures:
-        head = "apply was interrupted; not published:" if result.interrupted else "apply failed for:"
-        failed = head + "\n" + "\n".join(f"  {t.key}: {t.error}" for t in result.failures)
-    return "\n".join(lines) + "\n", failed

@@ -5,13 +5,16 @@ manifest's publish policy. Plan checks the same, and more, in publish.gate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from hfsync.cards.check import front_matter, target_problems
 from hfsync.cards.generate import README, read_inputs
 from hfsync.cards.viewer import target_viewer
-from hfsync.errors import HfsyncError, Problem
+from hfsync.errors import HfsyncError, ManifestError, Problem
 from hfsync.hubfacts import license_of
+from hfsync.manifest import load as loading
 from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.manifest.policy import located, publish_problems
 from hfsync.publish.source import source_files
@@ -58,3 +61,23 @@ def offline_problems(manifests: Iterable[Manifest]) -> list[Problem]:
             except HfsyncError as error:
                 problems.append(Problem(str(manifest.path), target.location.line, None, error.message))
     return problems
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `hfsync validate` found: every problem, the manifests read (none when they could
+    not be loaded), and what to do about the problems."""
+
+    problems: list[Problem]
+    manifests: tuple[Manifest, ...] = ()
+    hint: str | None = None
+
+
+def validate(paths: Sequence[Path]) -> Validation:
+    """Load the manifests at ``paths`` and check them as `hfsync validate` does, without network."""
+    try:
+        workspace = loading.load(paths)
+    except ManifestError as error:
+        return Validation(error.problems, (), error.hint)
+    return Validation(offline_problems(workspace.manifests), workspace.manifests,
+                      "Fix the manifest (or the README.md named) and run `hfsync validate` again.")

@@ -19,12 +19,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from hfsync.cards.datainfo import read_tail
 from hfsync.errors import HfsyncError
 from hfsync.inspect import gguf, parquet, safetensors
 from hfsync.inspect.compare import compare, kind_of
 from hfsync.model.inspect import FileDiff, none
 from hfsync.model.plan import Action, FileChange, TargetChange
-from hfsync.publish.dataset import read_tail
 from hfsync.publish.secrets import Finding, scan_text
 from hfsync.units import human_size
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hfsync.cards.datafiles import format_of, infer_splits
+from hfsync.cards.datainfo import read_tail
 from hfsync.cards.viewer import README, target_viewer
 from hfsync.errors import HfsyncError
 from hfsync.inspect import parquet, tabular
@@ -30,22 +31,6 @@ def tree_after(remote: RemoteRepo, change: TargetChange) -> set[str]:
     """The paths the repo holds once ``change`` is applied."""
     deleted = {f.path for f in change.files if f.action == Action.DELETE}
     return (set(remote.files) | {f.path for f in change.files}) - deleted
-
-
-def read_tail(path: Path) -> bytes:
-    """The last bytes of a local Parquet file, its footer whole (as far as the file goes)."""
-    with open(path, "rb") as handle:
-        size = handle.seek(0, 2)
-        handle.seek(max(0, size - 64 * 1024))
-        tail = handle.read()
-        try:
-            need = parquet.footer_length(tail, size) + 8
-        except parquet.ParquetError:
-            return tail
-        if need > len(tail):
-            handle.seek(size - need)
-            tail = handle.read()
-        return tail
 
 
 def _footers(root: Path, files: Iterable[str], warnings: list[str]) -> list[tuple[str, parquet.Footer]]:

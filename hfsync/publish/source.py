@@ -5,9 +5,9 @@ matched with fnmatch (``*`` crosses folders), ``.git`` and ``.cache`` never publ
 
 Symbolic links are followed, files and folders alike (an HF cache snapshot is a folder of
 links into ``../../blobs``), as long as they stay inside the manifest's git repository (the
-manifest's folder when it is in none; the source folder when that lies outside both): a
-link elsewhere would publish a file nobody reviewed. Such a link, a dangling one and a loop
-are errors naming the link, unless the globs leave it out.
+manifest's folder when it is in none): a link elsewhere would publish a file nobody
+reviewed. Such a link, a dangling one and a loop are errors naming the link, unless the
+globs leave it out.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def source_links(target: RepoTarget) -> dict[str, str | None]:
     """Each source file the target publishes -> the symbolic link it is reached through
     (as the link reads), None for a plain file. HfsyncError for a link that cannot be published."""
     root = target.source.path
-    walk = _Walk(target, _boundary(target.location.file.parent, root.resolve()))
+    walk = _Walk(target, _boundary(target.location.file.parent))
     found: dict[str, str | None] = {}
     # scandir's entries know their type: a tree of 100,000 files costs no stat per file.
     folders: list[tuple[str, str, str | None, tuple[str, ...]]] = [("", os.fspath(root), None, (str(root.resolve()),))]
@@ -112,9 +112,8 @@ class _Walk:
         return str(real)
 
 
-def _boundary(base: Path, source: Path) -> Path:
+def _boundary(base: Path) -> Path:
     """Where a source's links may lead: the git work tree holding the manifest, else the
-    manifest's folder; the source folder itself when it lies outside that."""
+    manifest's folder (which holds every source folder)."""
     base = base.resolve()
-    top = next((p for p in (base, *base.parents) if (p / ".git").exists()), base)
-    return top if source.is_relative_to(top) else source
+    return next((p for p in (base, *base.parents) if (p / ".git").exists()), base)

@@ -14,10 +14,10 @@ from pathlib import Path
 from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Credentials, Hub
 from hfsync.hub.download import Accept, Advance, Downloader, Fetched
-from hfsync.hub.oci import Reference, Registry
 from hfsync.hub.retry import Retry
 from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.pull.ociartifact import ArtifactMismatch, pinned_layers
+from hfsync.registry.client import Reference, Registry
 
 
 class NotInSource(HfsyncError):

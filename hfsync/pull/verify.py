@@ -11,7 +11,9 @@ output) unless ``strict`` asks for them.
 
 ``deep`` needs no record: it rehashes against the lock's own digests (sha256 for LFS
 files, the git blob sha1 otherwise), for a copy made by other means, and records what
-it confirmed so the next verify can be the fast one.
+it confirmed so the next verify can be the fast one. For a signed pin it also checks the
+pulled model.sig again (the one the lock checked, by trusted keys) and each file against
+the digest it signs, from the same read.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from hfsync.manifest.model import Workspace
 from hfsync.model.lock import LockedFile
 from hfsync.pull.metrics import PullRecord
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
+from hfsync.signing.statement import SIGNATURE_FILE, SignedFiles, is_ignored
 
 # Above this, one file is worth all cores; below, files are hashed side by side.
 BIG = 16 * 1024 * 1024
@@ -76,6 +79,8 @@ class _Check:
     state: StateRecord | None  # what its pull recorded (None with --deep, or when there is no record)
     stat: os.stat_result | None = None
     confirmed: Recorded | None = None  # deep: what to record for a file that matched the lock
+    signed: SignedFiles | None = None  # deep: what the pull's model.sig signs, checked again offline
+    unsigned: str | None = None  # deep: why the file is not what model.sig signed
 
 
 def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: bool = False, strict: bool = False,
@@ -107,8 +112,17 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: boo
             elif state is None and layout.snapshot().is_dir():
                 report.stale.append(f"{entry.key}: no record of a pull into {layout.snapshot()}")
             pinned = {f.path for f in entry.files}
+            signed = None
+            if deep and entry.signature is not None:
+                from hfsync.pull.signature import recheck  # only for signed pins: its key checks
+
+                sig = next((f for f in entry.files if f.path == SIGNATURE_FILE), None)
+                signed, problem = recheck(pull, entry, layout.visible(sig)) if sig else (None, "not pinned")
+                if problem:
+                    report.changed.append(f"{entry.key}/{SIGNATURE_FILE} ({problem})")
             for file in entry.files:
-                check = _Check(entry.key, f"{entry.key}/{file.path}", layout.visible(file), file, state)
+                check = _Check(entry.key, f"{entry.key}/{file.path}", layout.visible(file), file, state,
+                               signed=signed if signed is not None and not is_ignored(file.path) else None)
                 checks.append(check)
                 if deep:
                     fresh[-1][1].append(check)
@@ -176,8 +190,12 @@ def _fast_hash(check: _Check) -> str:
 def _deep_hash(check: _Check) -> str:
     """The lock's own kind of digest, with blake3 from the same read kept on the check for the record."""
     lfs = check.file.sha256 is not None
-    found = digests.hash_file(check.path, sha256=lfs, git_sha1=not lfs)
+    found = digests.hash_file(check.path, sha256=lfs or check.signed is not None, git_sha1=not lfs)
     hub_digest = found.sha256 if lfs else found.git_sha1
+    if check.signed is not None:
+        from hfsync.pull.signature import signed_mismatch
+
+        check.unsigned = signed_mismatch(check.signed.files.get(check.file.path), found)
     if hub_digest == check.file.etag:
         assert check.stat is not None
         check.confirmed = recorded(check.stat, check.file, found.blake3)
@@ -192,6 +210,10 @@ def _judge(report: VerifyReport, check: _Check, value: str, deep: bool) -> None:
         if value != check.file.etag:
             kind = "sha256" if check.file.sha256 else "git blob id"
             report.changed.append(f"{check.label} ({kind} {value[:16]}…, pinned {check.file.etag[:16]}…)")
+            metrics.changed += 1
+            return
+        if check.unsigned:
+            report.changed.append(f"{check.label} ({check.unsigned})")
             metrics.changed += 1
             return
     else:

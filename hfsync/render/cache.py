@@ -1,13 +1,16 @@
-"""`hfsync cache ls|prune` items as a terminal table."""
+"""`hfsync cache ls|prune`: items as a terminal table or JSON, and what prune freed."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from rich.table import Table
 
 from hfsync.model.discover import Item
+from hfsync.render import Output, plural
+from hfsync.render.table import table_text
 from hfsync.units import describe_age, human_size
 
 
@@ -24,3 +27,33 @@ def render_items(items: Sequence[Item], now: float) -> Table:
 def items_json(items: Sequence[Item]) -> str:
     """Items as one JSON document: a list of objects, least recently used first."""
     return json.dumps([item.to_dict() for item in items], indent=2)
+
+
+def _notes(inv: Any) -> Output:
+    out = Output()
+    for manifest in inv.unlocked:
+        out.err(f"Note: {manifest} has pulls but no lock file: nothing it pulls is pinned.")
+    return out
+
+
+def ls(inv: Any, fmt: str, now: float, width: int | None) -> Output:
+    """The inventory (hfsync.discover.cache.Inventory) as ``fmt``; ``width``: the terminal's, None off one."""
+    out = _notes(inv)
+    if fmt == "json":
+        return out.out(items_json(inv.items))
+    if inv.items:
+        out.raw(table_text(render_items(inv.items, now), width))
+    return out.err(f"{len(inv.items)} items, {human_size(inv.size)}.")
+
+
+def prune(inv: Any, choice: Any, dry_run: bool, now: float, width: int | None) -> Output:
+    """What prune evicted (or would, with ``dry_run``) and the bytes freed."""
+    out = _notes(inv)
+    if choice.evict:
+        out.raw(table_text(render_items(choice.evict, now), width))
+    out.out(f"{'Would free' if dry_run else 'Freed'} {human_size(choice.freed)} ({choice.freed} bytes) "
+            f"by removing {plural(len(choice.evict), 'item')}.")
+    if choice.left_over:
+        out.err(f"Still {human_size(choice.left_over)} over --max-size: the rest is pinned by a lock "
+                "or is the base model of a kept adapter.")
+    return out

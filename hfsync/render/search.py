@@ -1,12 +1,15 @@
-"""`hfsync search` results as a terminal table."""
+"""`hfsync search`: results as a terminal table or JSON, and what `--add` did to the manifest."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.table import Table
 
 from hfsync.model.discover import Found
+from hfsync.render import Output, plural
+from hfsync.render.table import table_text
 
 
 def results_table(results: list[Found]) -> Table:
@@ -33,3 +36,27 @@ def results_table(results: list[Found]) -> Table:
 def results_json(results: list[Found]) -> str:
     """The results as one JSON document: a list of objects, one per repo."""
     return json.dumps([found.to_dict() for found in results], indent=2)
+
+
+def view(results: list[Found], fmt: str, kind: str, width: int | None) -> Output:
+    """The results as ``fmt``; ``kind``: what was searched (models, datasets, spaces)."""
+    if fmt == "json":
+        return Output().out(results_json(results))
+    if results:
+        return Output().raw(table_text(results_table(results), width))
+    return Output().err(f"No {kind} match.")
+
+
+def added(outcome: Any) -> Output:
+    """What `--add` did (hfsync.manifest.edit.AddResult) and what to run next, on stderr."""
+    out = Output()
+    if outcome.added:
+        verb = "Created" if outcome.created else "Updated"
+        out.err(f"{verb} {outcome.path}: added {plural(len(outcome.added), 'pull')}:")
+        for pull in outcome.added:
+            out.err(f"  {pull.id} -> {pull.dest}")
+    if outcome.skipped:
+        out.err(f"Already pulled by {outcome.path}: {', '.join(outcome.skipped)}")
+    if outcome.added:
+        out.err("Run `hfsync lock` to pin them to commits.")
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hfsync.model.inspect import Entry
 from hfsync.model.upgrade import PullMove, UpgradeReport
+from hfsync.render import Output
 from hfsync.units import human_size
 
 GITHUB_LIMIT = 65_536
@@ -51,6 +52,13 @@ def _headline(move: PullMove) -> str:
         what.append(f"files: {_counts(move)}")
     what.append(f"{human_size(move.size[0])} -> {human_size(move.size[1])}")
     return f"{move.key}: {move.revision} {_short(move.old_commit)} -> {_short(move.new_commit)} ({'; '.join(what)})"
+
+
+def view(reports: list[UpgradeReport], fmt: str, quiet: bool = False) -> Output:
+    """The upgrade's reports as ``fmt`` (text or markdown)."""
+    if quiet:
+        return Output()
+    return Output().raw("\n".join(markdown(r) for r in reports) if fmt == "markdown" else human(reports))
 
 
 # --- terminal -----------------------------------------------------------------------

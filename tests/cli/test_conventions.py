@@ -18,7 +18,7 @@ from huggingface_hub import HfApi
 
 from hfsync import schemas
 from hfsync.model.plan import write
-from hfsync.render import render
+from hfsync.render.plan import render
 from tests.helpers import hfsync
 from tests.publish.fakes import fixed_plan
 

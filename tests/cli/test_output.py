@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from hfsync.pull.progress import PlainReporter
+from hfsync.render.progress import PlainReporter
 
 
 def test_a_count_without_a_known_total_is_not_shown_as_out_of_zero():
@@ -31,7 +31,7 @@ def test_verify_counts_in_english(missing, text):
 
 def test_a_drifted_pull_is_not_shown_as_a_repo_apply_would_update():
     from hfsync.model.plan import Action, Change, Plan, TargetChange
-    from hfsync.render import render
+    from hfsync.render.plan import render
 
     drift = Change("pull-drift", Action.UPDATE, "acme/base", {}, "main moved 1111111 -> 2222222 past the lock")
     pull = TargetChange("pull:acme/base", "acme/base", "model", "main", Action.UPDATE, kind="pull",

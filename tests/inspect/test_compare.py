@@ -112,3 +112,13 @@ def test_a_summary_keeps_the_first_lines_and_says_what_it_cut():
     assert len(summary.lines) == SUMMARY_LINES
     assert summary.note == "61 more diff lines (+100 -0 in all) not shown; --diff full shows them"
     assert len(compare("notes.txt", b"", new, full=True).lines) == 101
+
+
+@pytest.mark.parametrize(("path", "old", "new"), [
+    ("README.md", b"---\nlanguage: [en, fr]\n---\n# A\n", b"---\nlanguage:\n- en\n- fr\n---\n# A\n"),
+    ("config.json", b'{"a": 1}', b'{\n  "a": 1\n}\n'),
+    ("t.csv", b"x,y\n1,2\n", b'"x","y"\n1,2\n'),
+])
+def test_a_change_of_formatting_alone_shows_the_text_diff(path, old, new):
+    diff = compare(path, old, new)
+    assert diff.note == "same values: only the formatting differs" and diff.lines and not diff.entries

@@ -62,7 +62,7 @@ BAD = [
     ("id with bad chars", "version: 1\nrepos:\n  - id: acme/has space\n    source: {path: models/sentiment}\n", ["3:9: invalid repo id 'acme/has space'; expected 'namespace/name' using letters, digits, '-', '_' or '.', not starting or ending with '-' or '.', without '--' or '..', at most 96 characters"]),
     ("id too long", f"version: 1\nrepos:\n  - id: acme/{'x' * 97}\n    source: {{path: models/sentiment}}\n", [f"3:9: invalid repo id 'acme/{'x' * 97}'; expected 'namespace/name' using letters, digits, '-', '_' or '.', not starting or ending with '-' or '.', without '--' or '..', at most 96 characters"]),
     ("pull id with three parts", "version: 1\npulls:\n  - id: a/b/c\n    cache: true\n", ["3:9: invalid repo id 'a/b/c'; expected 'namespace/name' using letters, digits, '-', '_' or '.', not starting or ending with '-' or '.', without '--' or '..', at most 96 characters"]),
-    ("missing source folder", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/missing}\n", ["4:20: source path 'models/missing' does not exist"]),
+    ("missing source folder", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/missing}\n", ["4:20: source path 'models/missing' does not exist: create it, or fill it with the repo as the Hub has it: hf download acme/m --local-dir models/missing"]),
     ("source is a file", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: hfsync.yaml}\n", ["4:20: source path 'hfsync.yaml' is not a folder"]),
     ("path escape with dotdot", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: ../outside}\n", ["4:20: source path '../outside' leaves the manifest's folder {root}; expected a folder inside it"]),
     ("absolute source path", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: /etc}\n", ["4:20: source path '/etc' leaves the manifest's folder {root}; expected a folder inside it"]),
@@ -78,7 +78,8 @@ BAD = [
     ("missing training file", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/sentiment}\n    card: {training: nope.json}\n", ["5:22: card training file 'nope.json' does not exist inside the manifest's folder"]),
     ("several problems at once", "version: 1\nrepos:\n  - id: acme/a--b\n    source: {path: models/none}\npulls:\n  - id: x/y\n", [
         "3:9: invalid repo id 'acme/a--b'; expected 'namespace/name' using letters, digits, '-', '_' or '.', not starting or ending with '-' or '.', without '--' or '..', at most 96 characters",
-        "4:20: source path 'models/none' does not exist",
+        "4:20: source path 'models/none' does not exist: create it, or fill it with the repo as the Hub has it: "
+        "hf download acme/a--b --local-dir models/none",
         "6:5: pull 'x/y' needs exactly one of 'dest: FOLDER' or 'cache: true'",
     ]),
 ]

@@ -14,7 +14,7 @@ from hfsync.hub.publish import Publisher
 from hfsync.manifest.load import load
 from hfsync.model.plan import Plan
 from hfsync.publish.planner import make_plan
-from hfsync.render import render
+from hfsync.render.plan import render
 from tests.publish.review_scenario import TOKEN, after, before
 
 GOLDEN = Path(__file__).parent / "golden"

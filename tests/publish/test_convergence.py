@@ -132,6 +132,34 @@ def test_import_then_plan_shows_no_settings_change(project, sandbox):
     assert missing.exit_code == 1 and "acme/nothing" in missing.stderr
 
 
+def test_import_then_fill_the_source_as_told_and_the_plan_is_clean(project, sandbox):
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("acme/tiny-lm")
+    card = b"---\nlicense: mit\nlanguage: [en, fr]   # both\ntags:\n  - a\n---\n# Tiny\n"
+    api.upload_file(path_or_fileobj=card, path_in_repo="README.md", repo_id="acme/tiny-lm")
+    api.upload_file(path_or_fileobj=b'{"a": 1}', path_in_repo="config.json", repo_id="acme/tiny-lm")
+    imported = project.run("import", "acme/tiny-lm")
+    assert imported.exit_code == 0, imported.output
+    fill = "hf download acme/tiny-lm --local-dir tiny-lm"
+    assert f"#   {fill}\n" in imported.stdout
+    project.yaml(imported.stdout)
+    unfilled = project.plan()
+    assert unfilled.exit_code == 1 and "source path 'tiny-lm' does not exist: create it" in unfilled.stderr
+    assert fill in unfilled.stderr
+    from huggingface_hub import snapshot_download
+
+    snapshot_download("acme/tiny-lm", local_dir=project.root / "tiny-lm", endpoint=sandbox.url, token=sandbox.token)
+    plan = project.plan("--detailed-exitcode")
+    assert (plan.exit_code, plan.stdout) == (0, "No changes.\n"), plan.output
+    # A metadata change rewrites that key only: the rest of the front matter keeps its formatting.
+    project.yaml(imported.stdout.replace("license: mit", "license: apache-2.0"))
+    changed = project.plan("--detailed-exitcode")
+    assert changed.exit_code == 2 and '~ card.license = "mit" -> "apache-2.0"' in changed.stdout, changed.output
+    assert project.apply().exit_code == 0
+    published = open(api.hf_hub_download("acme/tiny-lm", "README.md"), "rb").read()
+    assert published == card.replace(b"license: mit", b"license: apache-2.0")
+
+
 def test_second_plan_over_an_unchanged_tree_reads_no_file(project, sandbox):
     for i in range(20):
         project.write(f"m/f{i}.json", f"{i}\n")

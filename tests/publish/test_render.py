@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from hfsync.model.plan import Action, Plan, SettingChange, TargetChange, schema
-from hfsync.render import render, summary
+from hfsync.render.plan import render, summary
 from hfsync.units import human_size
 from tests.publish.fakes import fixed_plan
 

@@ -7,8 +7,8 @@ import re
 from hfsync.inspect.compare import compare
 from hfsync.model.inspect import Entry, FileDiff
 from hfsync.model.plan import Action, FileChange, Plan, TargetChange
-from hfsync.render import render
-from hfsync.render.markdown import LIMIT
+from hfsync.render.plan import render
+from hfsync.render.plan_markdown import LIMIT
 from hfsync.units import utf16_length
 
 

@@ -122,7 +122,7 @@ def engine_pull(sandbox, project):
     from hfsync.hub.retry import Retry, RetryPolicy
     from hfsync.manifest.load import load
     from hfsync.pull.install import PullOptions, run_pull
-    from hfsync.pull.progress import PlainReporter
+    from hfsync.render.progress import PlainReporter
 
     def invoke(attempts: int = 4, **options):
         fake = FakeTime()

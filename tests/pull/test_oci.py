@@ -110,8 +110,8 @@ def test_pull_takes_every_file_from_the_registry(sandbox, pushed_model, project,
 
 def test_an_artifact_naming_other_digests_is_refused_and_the_hub_serves(sandbox, pushed_model, project, run,
                                                                          registry):
-    from hfsync.hub.oci import Reference, Registry
     from hfsync.hub.retry import Retry
+    from hfsync.registry.client import Reference, Registry
 
     _weights, dest = pushed_model
     commit, _files = pinned(project)
@@ -193,8 +193,8 @@ def test_push_refuses_a_pulled_file_that_differs_from_the_lock(sandbox, make_rep
 def test_an_interrupted_blob_upload_resumes_where_the_registry_got_to(registry):
     import hashlib
 
-    from hfsync.hub.oci import Reference, Registry
     from hfsync.hub.retry import Retry
+    from hfsync.registry.client import Reference, Registry
 
     data = os.urandom(3 * 1024 * 1024 + 17)
     digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
@@ -225,9 +225,9 @@ def test_bearer_token_flow_and_the_token_never_shows(httpserver, monkeypatch, tm
 
     from werkzeug import Response
 
-    from hfsync.hub.oci import Reference, Registry
     from hfsync.hub.retry import Retry
     from hfsync.log import redact
+    from hfsync.registry.client import Reference, Registry
 
     token = "bearer-token-5d1e"
     host = f"127.0.0.1:{httpserver.port}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from hfsync.hub.retry import Wait
-from hfsync.pull.progress import PlainReporter, RichReporter, make_reporter
+from hfsync.render.progress import PlainReporter, RichReporter, make_reporter
 from hfsync.units import human_size
 
 

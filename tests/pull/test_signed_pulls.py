@@ -211,3 +211,30 @@ def test_the_private_key_is_in_no_lock_output(hub, tmp_path, project, run, trust
     for text in texts:
         for line in trusted.secret_lines:
             assert line not in text
+
+
+def test_verify_deep_checks_the_signature_again_offline(hub, tmp_path, project, run, trusted):
+    from hfsync.digests import git_blob_sha1
+
+    publish(hub, tmp_path, "acme/m", files(), trusted)
+    write(project, ["keys/trusted.pub"])
+    assert run("lock").exit_code == 0
+    assert run("pull", "--locked").exit_code == 0
+    assert run("verify", "--deep").exit_code == 0
+    dest = project.path / "vendor" / "m"
+
+    # A copy and a lock edited together still differ from what was signed.
+    forged = b'{"hidden_size": 9}\n'
+    (dest / "config.json").write_bytes(forged)
+    text = project.lock.read_text().replace(git_blob_sha1(CONFIG), git_blob_sha1(forged))
+    project.lock.write_text(text)
+    result = run("verify", "--deep")
+    assert result.exit_code == 1
+    assert "acme/m/config.json (not the signed content: model.sig signed sha256" in result.output, result.output
+
+    # The consumer stops trusting the key: the pulled signature no longer vouches for anything.
+    key_pair(project.path / "keys", "trusted")
+    result = run("verify", "--deep")
+    assert result.exit_code == 1
+    assert "acme/m/model.sig (model.sig is signed by key sha256:" in result.output
+    assert "which verify: does not trust" in result.output

@@ -99,7 +99,7 @@ def test_a_mirror_without_the_repo_falls_back_to_the_hub(sandbox, mirror, make_r
 
 
 def test_a_dead_mirror_is_skipped_for_the_rest_of_the_run(sandbox, make_repo, project, engine_pull, monkeypatch):
-    from hfsync.pull.progress import PlainReporter
+    from hfsync.render.progress import PlainReporter
 
     weights, dest = locked_model_engine(sandbox, make_repo, project)
     monkeypatch.setenv("HFSYNC_SOURCES", "http://127.0.0.1:9, ")  # a closed port

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from hfsync.model.plan import Action, Plan, TargetChange
-from hfsync.render import SYMBOLS, Row, change_lines, heading, summary
+from hfsync.render.plan_lines import SYMBOLS, Row, change_lines, heading, summary
 from hfsync.units import human_size, utf16_length
 
 LIMIT = 65_536

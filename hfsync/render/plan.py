@@ -1,9 +1,14 @@
-"""The human renderer: Terraform's symbols and colours, one block per target."""
+"""`hfsync plan` and `hfsync show`: a Plan as text (Terraform's symbols and colours), markdown or JSON.
+
+Renderers read the plan and nothing else; the JSON is the saved plan format itself
+(`hfsync schema plan`).
+"""
 
 from __future__ import annotations
 
 from hfsync.model.plan import Action, Plan
-from hfsync.render import SYMBOLS, block, change_lines, heading, summary
+from hfsync.render.plan_lines import SYMBOLS, block, change_lines, heading, summary
+from hfsync.render.plan_markdown import render as as_markdown
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}
 # SGR codes written out: a renderer turns the plan into text and needs no terminal library.
@@ -18,7 +23,7 @@ def _style(text: str, fg: str | None, bold: bool) -> str:
     return "".join(codes) + text + "\x1b[0m"
 
 
-def render(plan: Plan, color: bool = False) -> str:
+def human(plan: Plan, color: bool = False) -> str:
     """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR)."""
 
     def paint(text: str, fg: str | None, bold: bool = False) -> str:
@@ -51,3 +56,13 @@ def render(plan: Plan, color: bool = False) -> str:
         out.append("")
     out.append(paint(summary(plan), None, bold=True))
     return "\n".join(out) + "\n"
+
+
+def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None = None) -> str:
+    """``plan`` as ``fmt`` (text, markdown or json); ``limit``: the most characters of markdown
+    (GitHub's comment limit by default)."""
+    if fmt == "json":
+        return plan.to_json()
+    if fmt == "markdown":
+        return as_markdown(plan) if limit is None else as_markdown(plan, limit)
+    return human(plan, color)

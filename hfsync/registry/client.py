@@ -16,6 +16,7 @@ tokens are registered as secrets, so no message or log line shows them.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 import threading
@@ -29,9 +30,20 @@ import httpx2
 from hfsync import environment
 from hfsync.errors import HfsyncError
 from hfsync.hub import trace
-from hfsync.hub.client import is_loopback
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.log import redact, register_secret
+
+
+def is_loopback(endpoint: str) -> bool:
+    """Whether ``endpoint`` points at this machine."""
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 UPLOAD_CHUNK = 16 * 1024 * 1024

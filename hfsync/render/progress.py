@@ -1,7 +1,7 @@
 """Showing transfers: rich bars on a terminal, plain lines elsewhere (CI logs, --no-progress).
 
-Both implement the Reporter protocol lock and pull report through, and the retry
-countdown callback.
+Both implement hfsync.model.progress.Reporter, which lock, pull and oci push report
+through, and the retry countdown callback (``wait``).
 """
 
 from __future__ import annotations
@@ -11,23 +11,13 @@ import threading
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
-from hfsync.hub.retry import Wait
 
+class Wait(Protocol):
+    """A retry wait as the Hub adapter announces it (hfsync.hub.retry.Wait): said once, then counted down."""
 
-class Reporter(Protocol):
-    """How lock and pull tell the user about transfers; called from worker threads."""
-
-    def begin(self, files: int, size: int) -> None:
-        """The run's total: ``files`` files of ``size`` bytes (0 when not known up front)."""
-
-    def start(self, label: str, size: int) -> Callable[[int], None]:
-        """A transfer of ``size`` bytes starts; the callback is told each chunk's byte count."""
-
-    def finish(self, label: str, outcome: str, size: int = 0) -> None:
-        """A file is done: ``outcome`` says how (downloaded, present, hashed, ...)."""
-
-    def note(self, message: str) -> None:
-        """A line for the user that is not about one file."""
+    operation: str
+    remaining: float
+    total: float
 
 
 def make_reporter(progress: bool, quiet: bool) -> PlainReporter:

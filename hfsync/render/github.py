@@ -1,0 +1,33 @@
+"""`hfsync github ...`: what happened to the comment, issue or pull request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfsync.render import Output
+
+
+def outcome(result: Any, what: str, in_actions: bool) -> Output:
+    """One call's outcome (hfsync.github.api.Outcome) on ``what`` (e.g. "plan comment")."""
+    out = Output()
+    if result.notice:
+        # A workflow command shows the notice on the run's page; elsewhere it is a plain line.
+        if in_actions:
+            out.out(f"::notice title=hfsync::{result.notice}")
+        else:
+            out.err(f"Notice: {result.notice}")
+    if result.action in ("created", "updated", "closed"):
+        out.out(f"{result.action.capitalize()} the {what}: {result.url or '(no URL returned)'}")
+    elif result.action == "unchanged":
+        out.out(f"The {what} already says this: {result.url or '(no URL returned)'}")
+    if result.truncated:
+        out.out("The body was over GitHub's size limit and was cut short; the job summary has all of it.")
+    return out
+
+
+def upgrade_pr(report: Any, result: Any, in_actions: bool) -> Output:
+    """One manifest's upgrade pull request: its UpgradeReport and the call's Outcome."""
+    out = outcome(result, f"upgrade pull request of {report.manifest.name}", in_actions)
+    if result.action == "skipped" and not result.notice:
+        out.out(f"{report.manifest.name}: every pin is current; no upgrade pull request.")
+    return out

@@ -1,0 +1,30 @@
+"""`hfsync scan`: each finding (file, line, type; never the secret), then the count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hfsync.render import Output, document, plural
+
+
+def view(report: Any, fmt: str) -> Output:
+    """The scan report (hfsync.publish.secrets.ScanReport) as ``fmt``."""
+    if fmt == "json":
+        return Output().raw(json(report))
+    out = Output()
+    for finding in report.findings:
+        out.out(str(finding))
+    silenced = f", {report.silenced} allowed by the baseline" if report.silenced else ""
+    files = f"{plural(report.files, 'file')} ({report.binary} binary)"
+    if report.findings:
+        return out.err(f"{plural(len(report.findings), 'possible secret')} in {files}{silenced}.")
+    return out.err(f"No secrets in {files}{silenced}.")
+
+
+def json(report: Any) -> str:
+    return document("scan", {
+        "clean": not report.findings,
+        "findings": [{"path": f.path, "line": f.line, "type": f.type, "fingerprint": f.fingerprint}
+                     for f in report.findings],
+        "files": report.files, "binary": report.binary, "bytes": report.bytes, "silenced": report.silenced,
+    })
