@@ -28,7 +28,7 @@ def apply(
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
     from hfsync.errors import HfsyncError, Interrupted
-    from hfsync.hub.client import Hub
+    from hfsync.hub.oidc import connect
     from hfsync.hub.publish import Publisher
     from hfsync.publish.apply import apply_plan, load_fresh, need_token
     from hfsync.publish.planner import plan_manifests
@@ -40,7 +40,7 @@ def apply(
         from huggingface_hub.utils import disable_progress_bars
 
         disable_progress_bars()
-    publisher = Publisher(Hub(obj.endpoint, obj.token))
+    publisher = Publisher(connect(obj.endpoint, obj.token))
     if plan_file is not None:
         plan = load_fresh(plan_file, publisher)
     else:

@@ -25,6 +25,12 @@ metrics_option = click.option(
     "(for node_exporter's textfile collector: name it *.prom).",
 )
 
+hub_user_option = click.option(
+    "--hub-user", metavar="NAME", envvar="HFSYNC_HUB_USER",
+    help="In CI with no token: read gated repos with the read-only token of this Hub user's CI/CD access "
+    "(Trusted Publishers); default: the manifest's defaults.hub_user (also HFSYNC_HUB_USER).",
+)
+
 report_format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="json: one JSON document on stdout (its JSON Schema: `hfsync schema COMMAND.report`).",

@@ -288,7 +288,9 @@ class Publisher:
                 raise _changed(repo_id, upload.path)
             operations.append(operation)
         api = self._api(repo_type, repo_id)
-        with translate_errors("commit to", repo_id):
+        # Large files go to the storage here, before the commit: hf_xet's count of what it sent
+        # (after dedup) must cover this step, or a small edit reads as the whole file sent.
+        with translate_errors("commit to", repo_id), counting() as xet:
             self._transfer(repo_id, lambda: api.preupload_lfs_files(
                 repo_id, list(operations), repo_type=repo_type, revision=branch))
         for upload, operation in zip(uploads, operations, strict=True):
@@ -304,7 +306,7 @@ class Publisher:
             elif _sha256_of(upload.local) != upload.sha256:
                 raise _changed(repo_id, upload.path)
         operations.extend(CommitOperationDelete(path_in_repo=path) for path in deletes)
-        with translate_errors("commit to", repo_id), counting() as xet:
+        with translate_errors("commit to", repo_id), counting() as late:
             try:
                 info = self._create_commit(
                     api,
@@ -326,6 +328,7 @@ class Publisher:
                 raise
         # The commit payload carries regular files; LFS files went up through Xet (counted
         # by hf_xet, after dedup) or, on the legacy path, whole.
+        xet.commits.extend(late.commits)  # any the commit call uploaded itself
         lfs = 0 if xet.used else sum(op.upload_info.size for op in operations
                                      if isinstance(op, CommitOperationAdd) and upload_mode(op) == "lfs")
         self.sent[info.oid] = xet.bytes + lfs + sum(

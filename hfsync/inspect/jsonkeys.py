@@ -18,8 +18,14 @@ def parse(text: str) -> Any:
     return json.loads(text)
 
 
+# The document of a file that does not exist yet: no key paths at all (JSON's null is a value).
+ABSENT: Any = object()
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaf values by key path."""
+    """Leaf values by key path (none for ``ABSENT``)."""
+    if value is ABSENT:
+        return {}
     if isinstance(value, dict) and value:
         out: dict[str, Any] = {}
         for key, item in value.items():

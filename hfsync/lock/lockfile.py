@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,10 @@ import yaml
 
 from hfsync import schemas
 from hfsync.errors import LockError, Problem
+from hfsync.manifest.model import Workspace
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
-from hfsync.model.lock import VERSION, LockedFile, LockedPull, LockFile, Signature, Variant
+from hfsync.model.lock import VERSION, Ancestor, LockedFile, LockedPull, LockFile, Signature, Variant
 from hfsync.paths import atomic_write
 
 HEADER = "# Pins for the pulls of {manifest}. Written by `hfsync lock`; do not edit by hand.\n"
@@ -60,8 +62,11 @@ _PULL = re.compile(
     r"  commit: ([0-9a-f]{40})\n  request: ([0-9a-f]{16})\n"
     rf"(?:  variant:\n    name: {_VALUE}\n    reason: {_VALUE}\n)?"
     rf"(?:  signature:\n    signer: {_VALUE}\n    digest: ([0-9a-f]{{64}})\n)?"
-    r"  files:( \[\])?\n"
+    rf"(?:  license: {_VALUE}\n)?"
+    r"(  lineage:\n)?"
 )
+_ANCESTOR = re.compile(rf"  - id: {_VALUE}\n    base_of: {_VALUE}\n(?:    license: {_VALUE}\n)?")
+_FILES = re.compile(r"  files:( \[\])?\n")
 _FILE = re.compile(
     rf"  - path: {_VALUE}\n    size: (0|[1-9][0-9]*)\n"
     r"    (?:sha256: ([0-9a-f]{64})|git_oid: ([0-9a-f]{40}))\n(?:    xet_hash: ([0-9a-f]{64})\n)?"
@@ -116,12 +121,24 @@ def parse_text(text: str) -> list[LockedPull]:
         if head is None:
             raise NotCanonical
         pos = head.end()
+        lineage = []
+        while head.group(11) is not None and (ancestor := _ANCESTOR.match(text, pos)) is not None:
+            name, base_of, license_id = ancestor.groups()
+            lineage.append(Ancestor(_string(name), _string(base_of),
+                                    _string(license_id) if license_id is not None else None))
+            pos = ancestor.end()
+        if head.group(11) is not None and not lineage:
+            raise NotCanonical  # `lineage:` with no entry under it
+        listed = _FILES.match(text, pos)
+        if listed is None:
+            raise NotCanonical
+        pos = listed.end()
         files = []
-        while head.group(10) is None and (entry := _FILE.match(text, pos)) is not None:
+        while listed.group(1) is None and (entry := _FILE.match(text, pos)) is not None:
             path, size, sha256, git_oid, xet_hash = entry.groups()
             files.append(LockedFile(_string(path), int(size), _digits(sha256), _digits(git_oid), _digits(xet_hash)))
             pos = entry.end()
-        if head.group(10) is None and not files:
+        if listed.group(1) is None and not files:
             raise NotCanonical  # `files:` with no entry under it
         pull_id, pull_type = _string(head.group(1)), head.group(2)
         if (pull_type, pull_id) in seen:
@@ -129,8 +146,9 @@ def parse_text(text: str) -> list[LockedPull]:
         seen.add((pull_type, pull_id))
         variant = Variant(_string(head.group(6)), _string(head.group(7))) if head.group(6) is not None else None
         signed = Signature(_string(head.group(8)), str(_digits(head.group(9)))) if head.group(8) is not None else None
+        license_id = _string(head.group(10)) if head.group(10) is not None else None
         pulls.append(LockedPull(pull_id, pull_type, _string(head.group(3)), str(_digits(head.group(4))),
-                                str(_digits(head.group(5))), tuple(files), variant, signed))
+                                str(_digits(head.group(5))), tuple(files), variant, signed, license_id, tuple(lineage)))
     if pos != len(text):
         raise NotCanonical
     return pulls
@@ -162,6 +180,14 @@ def emit_text(pulls: Sequence[LockedPull]) -> str:
         if pull.signature is not None:
             signed = pull.signature
             out.append(f"  signature:\n    signer: {_scalar(signed.signer)}\n    digest: {_scalar(signed.digest)}\n")
+        if pull.license is not None:
+            out.append(f"  license: {_scalar(pull.license)}\n")
+        if pull.lineage:
+            out.append("  lineage:\n")
+        for ancestor in pull.lineage:
+            out.append(f"  - id: {_scalar(ancestor.id)}\n    base_of: {_scalar(ancestor.base_of)}\n")
+            if ancestor.license is not None:
+                out.append(f"    license: {_scalar(ancestor.license)}\n")
         out.append("  files:\n" if pull.files else "  files: []\n")
         for f in pull.files:
             if not (f.sha256 or f.git_oid) or type(f.size) is not int:
@@ -176,7 +202,8 @@ def emit_text(pulls: Sequence[LockedPull]) -> str:
 # --- any other text: libyaml, then YAML with positions ----------------------------------
 
 _HEX = {40: re.compile(r"^[0-9a-f]{40}$"), 64: re.compile(r"^[0-9a-f]{64}$"), 16: re.compile(r"^[0-9a-f]{16}$")}
-_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "signature", "files"}
+_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "signature", "license", "lineage", "files"}
+_OPTIONAL = {"variant", "signature", "license", "lineage"}
 _FILE_KEYS = {1: {"path", "size", "sha256", "git_oid", "blake3"}, 2: {"path", "size", "sha256", "git_oid", "xet_hash"}}
 
 
@@ -202,7 +229,7 @@ def _fast(path: Path, data: Any) -> LockFile:
     version = data["version"]
     pulls, seen = [], set()
     for raw in data["pulls"]:
-        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant", "signature"})
+        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - _OPTIONAL)
         _need(all(isinstance(raw[k], str) and raw[k] for k in ("id", "type", "revision")))
         _need(raw["type"] in ("model", "dataset", "space") and (raw["type"], raw["id"]) not in seen)
         seen.add((raw["type"], raw["id"]))
@@ -215,6 +242,12 @@ def _fast(path: Path, data: Any) -> LockFile:
             _need(isinstance(signature, dict) and set(signature) == {"signer", "digest"}
                   and isinstance(signature["signer"], str) and bool(signature["signer"]))
             _hex(signature["digest"], 64)
+        _need(isinstance(raw.get("license", ""), str) and raw.get("license") != "")
+        lineage = raw.get("lineage", [])
+        _need(isinstance(lineage, list) and bool(lineage) == ("lineage" in raw))
+        for ancestor in lineage:
+            _need(isinstance(ancestor, dict) and {"id", "base_of"} <= set(ancestor) <= {"id", "base_of", "license"}
+                  and all(isinstance(v, str) and v for v in ancestor.values()))
         _need(isinstance(raw["files"], list))
         files = []
         for f in raw["files"]:
@@ -231,6 +264,7 @@ def _fast(path: Path, data: Any) -> LockFile:
             raw["id"], raw["type"], raw["revision"], _hex(raw["commit"], 40), _hex(raw["request"], 16),
             tuple(files), Variant(variant["name"], variant["reason"]) if variant else None,
             Signature(signature["signer"], signature["digest"]) if signature else None,
+            raw.get("license"), tuple(Ancestor(a["id"], a["base_of"], a.get("license")) for a in lineage),
         ))
     return LockFile(path, tuple(pulls), version)
 
@@ -267,11 +301,23 @@ def read_lock(path: Path) -> LockFile | None:
         signature = Signature(raw["signature"]["signer"], raw["signature"]["digest"]) if "signature" in raw else None
         pulls.append(
             LockedPull(raw["id"], raw["type"], raw["revision"], raw["commit"], raw["request"], files, variant,
-                       signature)
+                       signature, raw.get("license"),
+                       tuple(Ancestor(a["id"], a["base_of"], a.get("license")) for a in raw.get("lineage", ())))
         )
     if problems:
         raise _lock_error(problems)
     return LockFile(path, tuple(pulls), document.data["version"])  # only if libyaml and the schema disagree
+
+
+def locks_of(workspace: Workspace) -> list[LockFile]:
+    """The lock of every manifest of ``workspace``; LockError for a manifest that pulls without one."""
+    locks = []
+    for manifest in workspace.manifests:
+        lock = read_lock(manifest.lock_path)
+        if lock is None and manifest.pulls:
+            raise LockError(f"{manifest.lock_path} does not exist", hint="Run `hfsync lock` first.")
+        locks.append(lock or LockFile(manifest.lock_path))
+    return locks
 
 
 def _lock_error(problems: list[Problem]) -> LockError:
@@ -292,6 +338,11 @@ def _pull_dict(pull: LockedPull) -> dict[str, Any]:
         entry["variant"] = {"name": pull.variant.name, "reason": pull.variant.reason}
     if pull.signature is not None:
         entry["signature"] = {"signer": pull.signature.signer, "digest": pull.signature.digest}
+    if pull.license is not None:
+        entry["license"] = pull.license
+    if pull.lineage:
+        entry["lineage"] = [{"id": a.id, "base_of": a.base_of, **({} if a.license is None else {"license": a.license})}
+                            for a in pull.lineage]
     entry["files"] = []
     for f in pull.files:
         file: dict[str, Any] = {"path": f.path, "size": f.size}
@@ -304,11 +355,8 @@ def _pull_dict(pull: LockedPull) -> dict[str, Any]:
 
 def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
     """The lock's text: sorted by pull and by path, key order fixed, no timestamps."""
-    pulls = [
-        LockedPull(p.id, p.type, p.revision, p.commit, p.request, tuple(sorted(p.files, key=lambda f: f.path)),
-                   p.variant, p.signature)
-        for p in sorted(lock.pulls, key=lambda p: (p.type, p.id))
-    ]
+    pulls = [replace(p, files=tuple(sorted(p.files, key=lambda f: f.path)))
+             for p in sorted(lock.pulls, key=lambda p: (p.type, p.id))]
     try:
         body = emit_text(pulls)
     except NotCanonical:  # a value longer than a line: YAML folds it

@@ -48,6 +48,7 @@ class TargetResult:
     done: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    bytes_sent: int | None = None  # what its commit sent to the Hub, as the transfer counted it
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def apply_target(
     repo, kind = target.repo_id, target.repo_type
     settings = {s.name: s.new for s in target.settings}
     commit: str | None = None
+    sent: int | None = None
     parent = target.head
     try:
         if target.action == Action.CREATE:
@@ -252,8 +254,8 @@ def apply_target(
                 publisher.update_settings(repo, kind, **loosen)
                 done.extend(f"set {k} = {v}" for k, v in loosen.items())
     except HfsyncError as error:
-        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message)
-    return TargetResult(target.key, commit, tuple(done), tuple(warnings))
+        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
+    return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
 
 
 def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResult:
@@ -291,14 +293,17 @@ def _space_settings(
 
 def need_token(publisher: Publisher) -> None:
     """Refuse, before any request, to publish without a token: every write needs one."""
-    if not publisher.hub.token:
+    if not publisher.hub.credentials.publishes():
         raise HfsyncError("apply needs a Hub token to publish and none was given "
-                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.")
+                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.",
+                          hint="In GitHub Actions, `permissions: id-token: write` lets apply publish with no stored "
+                          "token, through the Hub's Trusted Publishers.")
 
 
 def load_fresh(path: Path, publisher: Publisher) -> Plan:
     """Read a saved plan and refuse it unless it is fresh (and, when it publishes, a token is given)."""
     plan = read(path)
+    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in _publishing(plan))
     if _publishing(plan):
         need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
@@ -325,6 +330,7 @@ def apply_plan(
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
     todo = _publishing(plan)
+    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in todo)
     if todo:
         need_token(publisher)
     gate(plan)  # every file to upload is scanned before the first byte goes up

@@ -155,10 +155,7 @@ def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full
         if kind in ("safetensors", "gguf"):
             new = _local_header(root, change, kind)
             old = _remote_header(read, budget, change, kind, new) if old_size is not None else None
-            diff = compare(change.path, old, new, full=full)
-            if old is not None and not diff.entries and diff.note is None:
-                return replace(diff, note="same tensors, dtypes and shapes; the tensor data differs")
-            return diff
+            return compare(change.path, old, new, full=full)
         if kind == "parquet":
             new = read_tail(root / change.path)
             old = _remote_tail(read, budget, change, new) if old_size else None

@@ -19,7 +19,7 @@ from hfsync.hub.content import read_head, read_range
 from hfsync.hub.history import commits_between
 from hfsync.hub.repofiles import resolve_pin
 from hfsync.hub.retry import Retry
-from hfsync.inspect.safetensors import Header, SafetensorsError, diff_headers, header_length, read_header
+from hfsync.inspect.safetensors import DATA_ONLY, Header, SafetensorsError, diff_headers, header_length, read_header
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import merged, resolve, save
 from hfsync.lock.selection import check_targets, selected_pulls
@@ -120,7 +120,10 @@ def _tensor_moves(
             yield TensorMove(move.path, note=f"header not read: {error}")
             continue
         diff = diff_headers(before, after)
-        yield TensorMove(move.path, diff.entries(), diff.parameters)
+        entries = diff.entries()
+        # A changed file whose header reads the same: its bytes differ all the same.
+        yield TensorMove(move.path, entries, diff.parameters,
+                         note=DATA_ONLY if not entries and move.action == "changed" else None)
 
 
 def _header(hub: Hub, pull: Pull, commit: str, file: LockedFile) -> Header:

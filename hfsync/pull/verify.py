@@ -114,7 +114,7 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: boo
             pinned = {f.path for f in entry.files}
             signed = None
             if deep and entry.signature is not None:
-                from hfsync.pull.signature import recheck  # only for signed pins: its key checks
+                from hfsync.lock.signature import recheck  # only for signed pins: its key checks
 
                 sig = next((f for f in entry.files if f.path == SIGNATURE_FILE), None)
                 signed, problem = recheck(pull, entry, layout.visible(sig)) if sig else (None, "not pinned")
@@ -193,7 +193,7 @@ def _deep_hash(check: _Check) -> str:
     found = digests.hash_file(check.path, sha256=lfs or check.signed is not None, git_sha1=not lfs)
     hub_digest = found.sha256 if lfs else found.git_sha1
     if check.signed is not None:
-        from hfsync.pull.signature import signed_mismatch
+        from hfsync.lock.signature import signed_mismatch
 
         check.unsigned = signed_mismatch(check.signed.files.get(check.file.path), found)
     if hub_digest == check.file.etag:

@@ -42,5 +42,5 @@ def json(result: Any) -> str:
         "complete": not result.failures and not result.interrupted,
         "interrupted": result.interrupted,
         "targets": [{"key": t.key, "commit": t.commit, "done": list(t.done), "warnings": list(t.warnings),
-                     "error": t.error} for t in result.targets],
+                     "error": t.error, "bytes_sent": t.bytes_sent} for t in result.targets],
     })
