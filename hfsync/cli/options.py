@@ -57,7 +57,8 @@ def reporting(options: Options) -> Iterator[tuple[PlainReporter, Retry]]:
 
     reporter = make_reporter(options.progress, options.verbosity < 0)
     try:
-        with waits_shown_by(reporter.wait):
-            yield reporter, Retry(on_wait=reporter.wait)
+        # render's Wait protocol declares settable attributes where retry's Wait is frozen.
+        with waits_shown_by(reporter.wait):  # type: ignore[arg-type]  # (see above)
+            yield reporter, Retry(on_wait=reporter.wait)  # type: ignore[arg-type]  # (see above)
     finally:
         reporter.close()

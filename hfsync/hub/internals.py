@@ -82,6 +82,21 @@ def default_client_factory() -> Callable[[], Any]:
     return factory
 
 
+def exchange_oidc_token(id_token: str, resource: str, endpoint: str) -> Any:
+    """The Hub's answer (``access_token``, ``expires_in``) to exchanging a CI job's OIDC id token
+    for a token of ``resource`` (RFC 8693, POST /oauth/token)."""
+    from huggingface_hub import _oidc
+
+    return _oidc.exchange_oidc_token(subject_token=id_token, resource=resource, endpoint=endpoint)
+
+
+def github_oidc_token(audience: str) -> str:
+    """An OIDC id token for ``audience`` from GitHub Actions (its id-token request)."""
+    from huggingface_hub import _oidc
+
+    return _oidc.get_oidc_token(provider=_oidc.Provider.GITHUB, audience=audience)
+
+
 def upload_mode(operation: Any) -> str | None:
     """How the Hub asked for a commit's added file: "regular" (inside the commit) or "lfs"
     (uploaded beforehand); None before preupload has asked."""

@@ -11,7 +11,7 @@ token, or, when a Hub user is named, with the read-only ``gated-repos`` token of
 publisher (``lock`` and ``pull`` of gated base models).
 
 huggingface_hub's private ``_oidc`` module (the GitHub id-token request and the exchange)
-is used here and nowhere else.
+is reached through hub.internals.
 """
 
 from __future__ import annotations
@@ -22,16 +22,19 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hfsync.errors import HubError
 from hfsync.hub.client import Credentials, Hub, hub_text, translate_errors
+from hfsync.hub.internals import exchange_oidc_token, github_oidc_token
 from hfsync.log import register_secret
 
 ID_TOKEN_VAR = "HF_OIDC_ID_TOKEN"  # huggingface_hub's name for an id token minted by the job itself
 GITHUB_VARS = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 REFRESH_MARGIN = 300.0  # a token is exchanged again this long before it expires (a quarter of shorter lives)
-ID_TOKEN_MARGIN = 60.0  # an id token is minted again when it has less than this left
+ID_TOKEN_MARGIN = 60.0
+PREFETCH = 8  # exchanges in flight at once  # an id token is minted again when it has less than this left
 SETTINGS_CLAIMS = ("repository", "ref", "workflow", "environment")
 PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 
@@ -87,13 +90,30 @@ class TrustedPublishing(Credentials):
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._minting = threading.Lock()
+        self._failed: dict[str, Exception] = {}
+        self._prefetch: ThreadPoolExecutor | None = None
         self._id_token: tuple[str, float] | None = None  # (token, expires at, wall clock)
 
     def publishes(self) -> bool:
         return True
 
     def publishing(self, repos: Iterable[tuple[str, str]]) -> None:
-        self._targets.update(repos)
+        with self._lock:
+            new = [r for r in dict.fromkeys(repos) if r not in self._targets]
+            self._targets.update(new)
+            if new and self._prefetch is None:
+                self._prefetch = ThreadPoolExecutor(PREFETCH, thread_name_prefix="hfsync-oidc")
+        # Exchanged all at once, while the caller reads the manifests and hashes files: each
+        # target's first request finds its token ready instead of waiting for its exchange.
+        for repo in new:
+            self._prefetch.submit(self._prefetched, resource_of(*repo), repo)  # type: ignore[union-attr]
+
+    def _prefetched(self, resource: str, repo: tuple[str, str]) -> None:
+        try:
+            self._token(resource, repo)
+        except Exception as error:  # said when the target's first request asks for its token
+            with self._lock:
+                self._failed[resource] = error
 
     def token_for(self, repo_type: str, repo_id: str) -> str | None:
         if (repo_type, repo_id) in self._targets:
@@ -115,6 +135,9 @@ class TrustedPublishing(Credentials):
         with self._lock:
             lock = self._locks.setdefault(resource, threading.Lock())
         with lock:  # one exchange per resource at a time; the others wait for its token
+            failed = self._failed.get(resource)
+            if failed is not None:
+                raise failed  # refused once is refused for this run: not asked again
             issued = self._issued.get(resource)
             if issued is None or self._clock() >= issued.renew_at:
                 issued = self._exchange(resource, repo)
@@ -123,7 +146,6 @@ class TrustedPublishing(Credentials):
             return issued.token
 
     def _exchange(self, resource: str, repo: tuple[str, str] | None) -> _Issued:
-        from huggingface_hub import _oidc
         from huggingface_hub.errors import BadRequestError
 
         from hfsync.hub import session
@@ -137,8 +159,7 @@ class TrustedPublishing(Credentials):
         try:
             with translate_errors(f"exchange this job's OIDC id token for a token of {resource}"):
                 try:
-                    answer = _oidc.exchange_oidc_token(subject_token=id_token, resource=resource,
-                                                       endpoint=self.endpoint)
+                    answer = exchange_oidc_token(id_token, resource, self.endpoint)
                 except BadRequestError as error:
                     raise self._refusal(error, resource, repo, id_token) from None
         finally:
@@ -168,13 +189,12 @@ class TrustedPublishing(Credentials):
             return minted
 
     def _mint(self) -> str:
-        from huggingface_hub import _oidc
         from huggingface_hub.errors import OIDCError
 
         register_secret(os.environ.get(GITHUB_VARS[1]))
         try:
             with translate_errors("request an OIDC id token from GitHub Actions"):
-                minted = _oidc.get_oidc_token(provider=_oidc.Provider.GITHUB, audience=self.endpoint)
+                minted = github_oidc_token(self.endpoint)
         except OIDCError as error:
             raise HubError(f"request an OIDC id token from GitHub Actions: {error}") from None
         register_secret(minted)

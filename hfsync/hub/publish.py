@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from hfsync.environment import offline
@@ -234,11 +234,13 @@ class Publisher:
     ) -> None:
         """Set the repo's visibility and gating (``None``: leave it as it is)."""
         with translate_errors("update settings of", repo_id):
+            # gated is "auto", "manual" or False: the manifest's schema admits no other value.
             self._api(repo_type, repo_id).update_repo_settings(repo_id, repo_type=repo_type, private=private,
-                                                               gated=gated)
+                                                               gated=gated)  # type: ignore[arg-type]
 
     def space_hardware(self, repo_id: str, hardware: str) -> None:
         with translate_errors("request hardware for", repo_id):
+            # The Hub judges the hardware name (the client types it as its own enum of today's flavours).
             self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
 
     def space_variable(self, repo_id: str, key: str, value: str | None) -> None:
@@ -278,7 +280,7 @@ class Publisher:
 
         from hfsync.hub.xetsent import counting
 
-        operations: list[CommitOperationAdd | CommitOperationDelete] = []
+        adds: list[CommitOperationAdd] = []
         for upload in uploads:
             source = upload.content if upload.content is not None else str(upload.local)
             operation = CommitOperationAdd(path_in_repo=upload.path, path_or_fileobj=source)
@@ -286,14 +288,14 @@ class Publisher:
             # will be published, so it must still be what the plan reviewed.
             if operation.upload_info.sha256.hex() != upload.sha256:
                 raise _changed(repo_id, upload.path)
-            operations.append(operation)
+            adds.append(operation)
         api = self._api(repo_type, repo_id)
         # Large files go to the storage here, before the commit: hf_xet's count of what it sent
         # (after dedup) must cover this step, or a small edit reads as the whole file sent.
         with translate_errors("commit to", repo_id), counting() as xet:
             self._transfer(repo_id, lambda: api.preupload_lfs_files(
-                repo_id, list(operations), repo_type=repo_type, revision=branch))
-        for upload, operation in zip(uploads, operations, strict=True):
+                repo_id, list(adds), repo_type=repo_type, revision=branch))
+        for upload, operation in zip(uploads, adds, strict=True):
             if upload.local is None:
                 continue
             # "regular" files travel inside the commit request: send the bytes checked here.
@@ -305,7 +307,8 @@ class Publisher:
                 operation.path_or_fileobj = data
             elif _sha256_of(upload.local) != upload.sha256:
                 raise _changed(repo_id, upload.path)
-        operations.extend(CommitOperationDelete(path_in_repo=path) for path in deletes)
+        operations: list[CommitOperationAdd | CommitOperationDelete] = [
+            *adds, *(CommitOperationDelete(path_in_repo=path) for path in deletes)]
         with translate_errors("commit to", repo_id), counting() as late:
             try:
                 info = self._create_commit(
@@ -336,7 +339,8 @@ class Publisher:
             if isinstance(op, CommitOperationAdd) and upload_mode(op) == "regular")
         return info.oid
 
-    def _create_commit(self, api: HfApi, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:
+    def _create_commit(self, api: HfApi, repo_id: str, operations: list[CommitOperationAdd | CommitOperationDelete],
+                       **kwargs: Any) -> CommitInfo:
         import httpx2
 
         try:

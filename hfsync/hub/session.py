@@ -75,7 +75,7 @@ class _Final(Exception):
 class HubClient(httpx2.Client):
     """An httpx2 client that retries transient failures and traces every request."""
 
-    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
         response = self._send(request, **kwargs)
         if response.status_code != 401 or not _renewers or not isinstance(request.stream, httpx2.ByteStream):
             return response

@@ -35,7 +35,7 @@ def walk(start: str, bases: tuple[str, ...], facts: Facts) -> Lineage:
     chains: dict[str, tuple[str, ...]] = {}
     known: dict[str, tuple[str | None, tuple[str, ...]]] = {}
     missing: list[str] = []
-    queue = [(start, base, (start,)) for base in bases]
+    queue: list[tuple[str, str, tuple[str, ...]]] = [(start, base, (start,)) for base in bases]
     while queue and len(ancestors) < MAX_ANCESTORS:
         child, parent, path = queue.pop(0)
         if parent in path:

@@ -25,7 +25,7 @@ from hfsync.digests import DigestCache
 from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
-from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read, shown
 from hfsync.publish.gate import gate
 from hfsync.publish.provenance import commit_description
 from hfsync.publish.signature import load_signers, signature_of
@@ -214,7 +214,7 @@ def apply_target(
             tighten = {k: v for k, v in settings.items() if k in ACCESS and _restricts(k, v)}
             if tighten:
                 publisher.update_settings(repo, kind, **tighten)
-                done.extend(f"set {k} = {v}" for k, v in tighten.items())
+                done.extend(f"set {k} = {shown(v)}" for k, v in tighten.items())
         if kind == "space":
             warnings.extend(_space_settings(target, settings, publisher, done))
         for ref in target.refs:
@@ -252,7 +252,7 @@ def apply_target(
             loosen = {k: v for k, v in settings.items() if k in ACCESS and not _restricts(k, v)}
             if loosen:
                 publisher.update_settings(repo, kind, **loosen)
-                done.extend(f"set {k} = {v}" for k, v in loosen.items())
+                done.extend(f"set {k} = {shown(v)}" for k, v in loosen.items())
     except HfsyncError as error:
         return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
     return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
@@ -285,7 +285,7 @@ def _space_settings(
                 publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
             else:
                 continue
-            done.append(f"set {name} = {value}" if value is not None else f"deleted {name}")
+            done.append(f"set {name} = {shown(value)}" if value is not None else f"deleted {name}")
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings
@@ -308,6 +308,16 @@ def load_fresh(path: Path, publisher: Publisher) -> Plan:
         need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
     return plan
+
+
+def nothing_to_publish(plan: Plan) -> str | None:
+    """What apply says, instead of applying nothing, when the plan's only changes are pulls
+    that moved upstream (apply never moves a pin); None otherwise."""
+    drifted = [t.repo_id for t in plan.targets if t.kind == "pull" and t.has_changes]
+    if _publishing(plan) or not drifted:
+        return None
+    return (f"Nothing to publish: only pulls moved upstream ({', '.join(drifted)}); apply leaves pins alone. "
+            "`hfsync upgrade` moves them and says what changed.")
 
 
 def _publishing(plan: Plan) -> list[TargetChange]:

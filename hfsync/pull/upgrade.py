@@ -25,7 +25,7 @@ from hfsync.lock.pin import merged, resolve, save
 from hfsync.lock.selection import check_targets, selected_pulls
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
-from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport
+from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
 
 # The first read of a safetensors file: enough for the header of any but the largest
 # checkpoints, so one request per side; a longer header costs one more.
@@ -80,7 +80,8 @@ def _upgrade_one(
     # A summary travels: the policy's verdicts without local paths.
     violations = [v.replace(f" ({pull.location})", "") for v in resolved.violations]
     held = bool(violations) and not allow_violations
-    commits, more = ([], False)
+    commits: list[UpstreamCommit] = []
+    more = False
     old_license = None
     if previous is not None and previous.commit != entry.commit:
         commits, more = commits_between(hub, retry, pull.id, pull.type, previous.commit, entry.commit)

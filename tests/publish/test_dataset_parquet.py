@@ -37,6 +37,10 @@ def test_a_retyped_column_is_a_plan_error_naming_it_and_the_shards(project):
     assert 'rows         = "3" -> "5"' in result.stdout
     # The Hub's footer of the changed shard, in at most two Range requests; no other shard read.
     assert project.sandbox.stats()["routes"]["GET resolve"]["requests"] <= 2
+    markdown = project.plan("--format", "markdown")
+    assert markdown.exit_code == 1
+    assert "> **Error:** split 'train' of config 'default': the Parquet shards disagree: column 'label'" in (
+        markdown.stdout)
 
 
 def test_the_footer_diff_in_json_and_markdown(project):

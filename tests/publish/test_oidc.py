@@ -285,3 +285,36 @@ def test_a_user_token_cannot_publish(gated, sandbox, issuer):
     result = run(gated, "plan", "-f", str(gated.manifest), "--target", "acme/model-c")
     assert result.exit_code == 1
     assert "token of acme/model-c: the Hub refused it (invalid_grant)" in result.output
+
+
+@pytest.mark.parametrize(("case", "said"), [
+    ("wrong audience", "audience https://huggingface.co"),
+    ("expired", "the id token expired"),
+    ("not yet valid", "repository acme/ml-gitops"),
+    ("signed by another key", "repository acme/ml-gitops"),
+    ("alg none", "repository acme/ml-gitops"),
+])
+def test_a_hostile_id_token_given_by_the_job_publishes_nothing(ci, sandbox, issuer, monkeypatch, case, said):
+    from tests.oidc_issuer import Key
+
+    for name in issuer.github_env():
+        monkeypatch.delenv(name)
+    aud = sandbox.url
+    token = {
+        "wrong audience": lambda: issuer.mint(audience="https://huggingface.co"),
+        "expired": lambda: issuer.mint(audience=aud, exp=1_600_000_000, iat=1_599_999_000, nbf=1_599_999_000),
+        "not yet valid": lambda: issuer.mint(audience=aud, nbf=4_000_000_000),
+        "signed by another key": lambda: issuer.mint(audience=aud, key=Key(kid=issuer.key.kid)),
+        "alg none": lambda: issuer.mint(audience=aud, key=None),
+    }[case]()
+    monkeypatch.setenv("HF_OIDC_ID_TOKEN", token)
+
+    result = run(ci, "apply", "-f", str(ci.manifest), "--auto-approve")
+
+    assert result.exit_code == 1
+    assert said in result.output
+    assert "the Hub refused it (invalid_grant)" in result.output
+    assert token not in result.output
+    assert [e["outcome"] for e in sandbox.oidc_state()["audit"] if e["outcome"] == "issued"] == []
+    for repo_type, repo_id in TARGETS:
+        assert [c.title for c in commits(sandbox, repo_type, repo_id)] == ["initial commit"]
