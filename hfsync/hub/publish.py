@@ -25,7 +25,7 @@ from urllib.parse import quote
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
-from hfsync.hub.internals import upload_mode
+from hfsync.hub.internals import remember_each_xorb, upload_mode
 from hfsync.hub.reads import Reader, card_data
 from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
 
@@ -90,6 +90,7 @@ class Publisher:
         self.hub = hub
         self.reads = Reader(hub)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
+        remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
     @property
     def api(self) -> HfApi:
