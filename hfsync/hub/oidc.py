@@ -79,6 +79,8 @@ class _Issued:
 class TrustedPublishing(Credentials):
     """Credentials that exchange the job's id token for one token per repo published to."""
 
+    expires = True
+
     def __init__(self, endpoint: str, user: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(None)
         self.endpoint = endpoint.rstrip("/")
