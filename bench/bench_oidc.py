@@ -77,8 +77,9 @@ def main() -> None:
         times: dict[str, list[float]] = {"personal": [], "trusted": []}
         requests: dict[str, int] = {}
         run = 0
-        for _ in range(args.repeat):
-            for name, env in (("personal", personal), ("trusted", trusted)):
+        for repeat in range(args.repeat):
+            pair = [("personal", personal), ("trusted", trusted)]
+            for name, env in pair if repeat % 2 == 0 else pair[::-1]:  # neither side always goes first
                 run += 1
                 _change(root, targets, run)
                 hub.reset_stats()

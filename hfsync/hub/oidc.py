@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hfsync.errors import HubError
@@ -32,7 +33,8 @@ from hfsync.log import register_secret
 ID_TOKEN_VAR = "HF_OIDC_ID_TOKEN"  # huggingface_hub's name for an id token minted by the job itself
 GITHUB_VARS = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 REFRESH_MARGIN = 300.0  # a token is exchanged again this long before it expires (a quarter of shorter lives)
-ID_TOKEN_MARGIN = 60.0  # an id token is minted again when it has less than this left
+ID_TOKEN_MARGIN = 60.0
+PREFETCH = 8  # exchanges in flight at once  # an id token is minted again when it has less than this left
 SETTINGS_CLAIMS = ("repository", "ref", "workflow", "environment")
 PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 
@@ -77,6 +79,8 @@ class _Issued:
 class TrustedPublishing(Credentials):
     """Credentials that exchange the job's id token for one token per repo published to."""
 
+    expires = True
+
     def __init__(self, endpoint: str, user: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(None)
         self.endpoint = endpoint.rstrip("/")
@@ -88,13 +92,30 @@ class TrustedPublishing(Credentials):
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._minting = threading.Lock()
+        self._failed: dict[str, Exception] = {}
+        self._prefetch: ThreadPoolExecutor | None = None
         self._id_token: tuple[str, float] | None = None  # (token, expires at, wall clock)
 
     def publishes(self) -> bool:
         return True
 
     def publishing(self, repos: Iterable[tuple[str, str]]) -> None:
-        self._targets.update(repos)
+        with self._lock:
+            new = [r for r in dict.fromkeys(repos) if r not in self._targets]
+            self._targets.update(new)
+            if new and self._prefetch is None:
+                self._prefetch = ThreadPoolExecutor(PREFETCH, thread_name_prefix="hfsync-oidc")
+        # Exchanged all at once, while the caller reads the manifests and hashes files: each
+        # target's first request finds its token ready instead of waiting for its exchange.
+        for repo in new:
+            self._prefetch.submit(self._prefetched, resource_of(*repo), repo)  # type: ignore[union-attr]
+
+    def _prefetched(self, resource: str, repo: tuple[str, str]) -> None:
+        try:
+            self._token(resource, repo)
+        except Exception as error:  # said when the target's first request asks for its token
+            with self._lock:
+                self._failed[resource] = error
 
     def token_for(self, repo_type: str, repo_id: str) -> str | None:
         if (repo_type, repo_id) in self._targets:
@@ -116,6 +137,9 @@ class TrustedPublishing(Credentials):
         with self._lock:
             lock = self._locks.setdefault(resource, threading.Lock())
         with lock:  # one exchange per resource at a time; the others wait for its token
+            failed = self._failed.get(resource)
+            if failed is not None:
+                raise failed  # refused once is refused for this run: not asked again
             issued = self._issued.get(resource)
             if issued is None or self._clock() >= issued.renew_at:
                 issued = self._exchange(resource, repo)

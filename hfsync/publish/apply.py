@@ -309,6 +309,16 @@ def load_fresh(path: Path, publisher: Publisher) -> Plan:
     return plan
 
 
+def nothing_to_publish(plan: Plan) -> str | None:
+    """What apply says, instead of applying nothing, when the plan's only changes are pulls
+    that moved upstream (apply never moves a pin); None otherwise."""
+    drifted = [t.repo_id for t in plan.targets if t.kind == "pull" and t.has_changes]
+    if _publishing(plan) or not drifted:
+        return None
+    return (f"Nothing to publish: only pulls moved upstream ({', '.join(drifted)}); apply leaves pins alone. "
+            "`hfsync upgrade` moves them and says what changed.")
+
+
 def _publishing(plan: Plan) -> list[TargetChange]:
     """The targets apply publishes: repos with changes (pull drift is fixed elsewhere)."""
     return [t for t in plan.targets if t.has_changes and t.kind == "repo"]

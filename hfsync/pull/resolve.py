@@ -57,6 +57,8 @@ def resolve(
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
     facts = pin_facts(hub, retry, pull.id, pull.type, pull.revision)
     commit, license_id = facts.commit, facts.license
+    # The signature travels while the tree is listed: one request more, and no longer.
+    early = signature.prefetch(hub, pull, commit) if signature.wanted(manifest, pull) else None
     listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
     listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
@@ -81,7 +83,7 @@ def resolve(
     judged = {a.id: a.license for a in lineage.ancestors if a.id not in lineage.missing}
     violations += lineage_problems(manifest.policy, pull, judged, lineage.chains)
     if signature.wanted(manifest, pull):
-        checked = signature.check(hub, manifest, pull, commit, listed, entry.files)
+        checked = signature.check(hub, manifest, pull, commit, listed, entry.files, early)
         entry = replace(entry, files=checked.files, signature=checked.signature)
         if checked.problem:
             violations.append(f"pull '{pull.key}' ({pull.location}): {checked.problem}")

@@ -318,3 +318,45 @@ def test_a_hostile_id_token_given_by_the_job_publishes_nothing(ci, sandbox, issu
     assert [e["outcome"] for e in sandbox.oidc_state()["audit"] if e["outcome"] == "issued"] == []
     for repo_type, repo_id in TARGETS:
         assert [c.title for c in commits(sandbox, repo_type, repo_id)] == ["initial commit"]
+
+
+def test_a_push_that_outlasts_its_token_is_sent_in_parts_each_with_a_live_token(xet_on, sandbox, issuer, monkeypatch,
+                                                                              tmp_path):
+    """An hour passes while each part's bytes go up (the sandbox expires every token it issued, and
+    hfsync's clock, which reads the sandbox's count of those hours, moves an hour too): each part
+    starts with a token exchanged again, so no request is ever refused, hf_xet's included."""
+    import hashlib
+    import os
+
+    from hfsync.hub import publish, trace
+    from hfsync.hub.publish import Publisher, Upload
+
+    for name, value in issuer.github_env().items():
+        monkeypatch.setenv(name, value)
+    HfApi(endpoint=sandbox.url, token=sandbox.token).create_repo("acme/big")
+    issuer.trust(sandbox, repos=[("model", "acme/big")])
+    hours = sandbox.server.hub.oidc
+    credentials = TrustedPublishing(sandbox.url, clock=lambda: 3600.0 * hours.expirations)
+    credentials.publishing([("model", "acme/big")])
+    monkeypatch.setattr(publish, "UPLOAD_PART", 1)  # one file per part
+    uploads = []
+    for index in range(3):
+        path = tmp_path / f"shard-{index}.safetensors"
+        path.write_bytes(os.urandom(200_000))
+        uploads.append(Upload(path.name, hashlib.sha256(path.read_bytes()).hexdigest(), path))
+    publisher = Publisher(Hub(sandbox.url, credentials=credentials))
+    head = publisher.read("acme/big", "model", "main").head
+    sandbox.add_faults([{"method": "POST", "path": "^/v1/xorbs/", "action": "expire_tokens", "times": 3}])
+    trace.start(tmp_path / "trace.jsonl")
+    try:
+        commit = publisher.commit("acme/big", "model", "main", uploads, [], message="shards", description="",
+                                  parent=head)
+    finally:
+        trace.stop()
+
+    assert hours.expirations == 3  # three hours went by
+    lines = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    assert [line["path"] for line in lines if line["status"] == 401] == []
+    assert [line["status"] for line in lines if line["path"].endswith("/preupload/main")] == [200, 200, 200]
+    assert [r for r, _ in exchanges(sandbox)] == ["acme/big"] * 4  # the first, and one per hour gone
+    assert HfApi(endpoint=sandbox.url, token=sandbox.token).list_repo_commits("acme/big")[0].commit_id == commit
