@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import report_format_option, reporting, show
+from hfsync.cli.options import format_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -19,7 +19,7 @@ from hfsync.cli.validate import manifest_option
 @click.option("--allow-unsafe", is_flag=True,
               help="Admit pickle-family files (.bin, .pt, ...) where no safetensors replace them.")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
-@report_format_option
+@format_option("lock.report")
 @click.pass_obj
 def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool, allow_unsafe: bool,
          ids: tuple[str, ...], fmt: str) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import metrics_option, report_format_option, reporting, show
+from hfsync.cli.options import format_option, metrics_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -21,7 +21,7 @@ from hfsync.cli.validate import manifest_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Files transferred at once.")
 @metrics_option
-@report_format_option
+@format_option("pull.report")
 @click.pass_obj
 def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], locked: bool, offline: bool,
          allow_unsafe: bool, parallelism: int, metrics_file: Path | None, fmt: str) -> int:
