@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import blake3
 
@@ -50,7 +51,7 @@ def hash_file(path: Path, *, sha256: bool = True, git_sha1: bool = True) -> Dige
     """Read ``path`` once, streaming, and return its sha256, git blob sha1 and blake3
     (an empty string for a digest not asked for)."""
     size = os.stat(path).st_size
-    hashers = []
+    hashers: list[Any] = []  # hashlib's and blake3's: update() and hexdigest()
     if sha256:
         hashers.append(hashlib.sha256())
     if git_sha1:

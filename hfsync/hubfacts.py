@@ -118,6 +118,18 @@ def license_of(card_data: Mapping[str, Any] | None, tags: Iterable[str] = ()) ->
     return next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), None)
 
 
+def base_models_of(card_data: Mapping[str, Any] | None, tags: Iterable[str] = ()) -> tuple[str, ...]:
+    """The models a repo says it was made from: its card's ``base_model`` (one or a list), else
+    its ``base_model:`` tags (the Hub also tags the relation: ``base_model:adapter:<id>``)."""
+    declared = (card_data or {}).get("base_model")
+    if declared:
+        found = [str(d) for d in (declared if isinstance(declared, list) else [declared])]
+    else:
+        found = [re.sub(r"^(adapter|finetune|quantized|merge):", "", t.split(":", 1)[1])
+                 for t in tags if t.startswith("base_model:")]
+    return tuple(dict.fromkeys(found))
+
+
 # huggingface_hub.utils.validate_repo_id's rules, kept here so that checking a manifest does
 # not import huggingface_hub (its utils package alone costs more than the whole of validate);
 # tests/test_hubfacts.py holds the two to the same answers.

@@ -49,7 +49,7 @@ def atomic_writer(target: Path, mode: str = "w", *, durable: bool = True) -> Ite
             os.chmod(fd, os.stat(target).st_mode & 0o7777)
         except FileNotFoundError:
             os.chmod(fd, new_file_mode())
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
+        with (os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")) as handle:
             yield handle
         replace_durably(temp, target, durable=durable)
     except BaseException:

@@ -12,7 +12,8 @@ os.environ["HFSYNC_CACHE_DIR"] = os.path.join(_HOME, "hfsync-cache")
 # as users' installs do; `HF_HUB_DISABLE_XET=1 pytest` is the second run, on the legacy LFS path.
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # a closed port: nothing reaches the real Hub
-for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "GITHUB_ACTIONS", "NO_COLOR"):
+for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "GITHUB_ACTIONS", "NO_COLOR",
+              "HF_OIDC_RESOURCE", "HF_OIDC_ID_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
     os.environ.pop(_name, None)
 
 import pytest  # noqa: E402
@@ -76,6 +77,15 @@ def sandbox(tmp_path):
         yield SandboxHandle(server.url, server.token, server.data_dir, server)
     finally:
         server.stop()
+
+
+@pytest.fixture
+def issuer():
+    """A test OIDC issuer (tests/oidc_issuer.py): keys, JWKS and a GitHub id-token endpoint on 127.0.0.1."""
+    from tests.oidc_issuer import Issuer
+
+    with Issuer() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

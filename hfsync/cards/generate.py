@@ -237,7 +237,7 @@ def generate(target: RepoTarget, files: Sequence[str]) -> str:
     sections = [f"# {name}", target.description or f"A {what} published with hfsync.",
                 f"## {what[0].upper()}{what[1:]} details",
                 "\n".join(f"- **{label}:** {value}" for label, value in details)]
-    if training is not None:
+    if training is not None and target.card.training is not None:  # read from that file
         sections += ["## Training configuration",
                      f"From `{target.card.training.name}`:",
                      _table(list(training.items()), ("parameter", "value"))]

@@ -122,7 +122,7 @@ def _rewritten(text: str, metadata: Mapping[str, Any]) -> str:
         # RepoCard logs a warning for a card without front matter; give it an empty one.
         text = "---\nx: null\n---\n" + text
         card = RepoCard(text, ignore_metadata_errors=True)
-        del card.data.x
+        del card.data.x  # type: ignore[attr-defined]  # card data holds the front matter's keys as attributes
     else:
         card = RepoCard(text, ignore_metadata_errors=True)
     for key, value in metadata.items():

@@ -28,9 +28,9 @@ def apply(
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
     from hfsync.errors import HfsyncError, Interrupted
-    from hfsync.hub.client import Hub
+    from hfsync.hub.oidc import connect
     from hfsync.hub.publish import Publisher
-    from hfsync.publish.apply import apply_plan, load_fresh, need_token
+    from hfsync.publish.apply import apply_plan, load_fresh, need_token, nothing_to_publish
     from hfsync.publish.planner import plan_manifests
     from hfsync.render.apply import INTERRUPTING, failure, view
     from hfsync.render.plan import render
@@ -40,7 +40,7 @@ def apply(
         from huggingface_hub.utils import disable_progress_bars
 
         disable_progress_bars()
-    publisher = Publisher(Hub(obj.endpoint, obj.token))
+    publisher = Publisher(connect(obj.endpoint, obj.token))
     if plan_file is not None:
         plan = load_fresh(plan_file, publisher)
     else:
@@ -51,8 +51,11 @@ def apply(
         if plan.errors:
             shown = "" if fmt != "json" else "".join(f"\n  {error}" for error in plan.errors)  # not printed above
             raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.{shown}")
-        if plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
-            raise HfsyncError("apply cancelled; nothing was changed.")
+    if fmt != "json" and (idle := nothing_to_publish(plan)) is not None:
+        click.echo(idle)
+        return 0
+    if plan_file is None and plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
+        raise HfsyncError("apply cancelled; nothing was changed.")
     result = apply_plan(plan, publisher, parallelism=parallelism,
                         on_interrupt=lambda: click.echo(INTERRUPTING, err=True))
     show(view(result, fmt))
@@ -63,7 +66,8 @@ def apply(
             "what the Hub already has is not uploaded again.",
         )
     if result.failures:
-        raise HfsyncError(failure(result), hint="Fix the cause and run apply again: it resumes where it stopped.")
+        raise HfsyncError(failure(result) or "apply failed",
+                          hint="Fix the cause and run apply again: it resumes where it stopped.")
     return 0
 
 

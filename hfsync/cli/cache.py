@@ -12,7 +12,7 @@ from hfsync.cli.options import format_option, show, terminal_width
 from hfsync.cli.validate import manifest_option
 
 
-def _manifests(files: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+def _manifests(files: tuple[Path, ...]):
     from hfsync.manifest.load import load
     from hfsync.manifest.model import DEFAULT_MANIFEST
 

@@ -22,6 +22,7 @@ def completion(shell: str) -> int:
     """
     from hfsync.cli import cli as root
 
-    complete = get_completion_class(shell)(root, {}, "hfsync", "_HFSYNC_COMPLETE")
+    # shell is one of the choices, each of which click has a class for.
+    complete = get_completion_class(shell)(root, {}, "hfsync", "_HFSYNC_COMPLETE")  # type: ignore[misc]
     click.echo(complete.source())
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import format_option, reporting, show
+from hfsync.cli.options import format_option, hub_user_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -19,16 +19,17 @@ from hfsync.cli.validate import manifest_option
 @click.option("--allow-unsafe", is_flag=True,
               help="Admit pickle-family files (.bin, .pt, ...) where no safetensors replace them.")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
+@hub_user_option
 @format_option("lock.report")
 @click.pass_obj
 def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool, allow_unsafe: bool,
-         ids: tuple[str, ...], fmt: str) -> int:
+         ids: tuple[str, ...], hub_user: str | None, fmt: str) -> int:
     """Resolve pulls to commits and file digests in hfsync.lock.
 
     Pins already in step with the manifest stay; --update moves them (all, or the IDs given).
     """
     from hfsync.environment import offline as is_offline
-    from hfsync.hub.client import Hub
+    from hfsync.hub.oidc import connect
     from hfsync.manifest.load import load
     from hfsync.pull.lock import run_lock
     from hfsync.render.lock import view
@@ -36,7 +37,7 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     if ids and not update:
         raise click.UsageError("IDs name the pins to move, so they need --update.")
     workspace = load(files)
-    hub = None if is_offline(offline) else Hub(options.endpoint, options.token)
+    hub = None if is_offline(offline) else connect(options.endpoint, options.token, hub_user or workspace.hub_user)
     with reporting(options) as (_, retry):
         summary = run_lock(workspace, hub, retry, update=update, ids=ids, allow_unsafe=allow_unsafe)
     show(view(summary, fmt, options.verbosity < 0))

@@ -27,6 +27,12 @@ metrics_option = click.option(
     "(for node_exporter's textfile collector: name it *.prom).",
 )
 
+hub_user_option = click.option(
+    "--hub-user", metavar="NAME", envvar="HFSYNC_HUB_USER",
+    help="In CI with no token: read gated repos with the read-only token of this Hub user's CI/CD access "
+    "(Trusted Publishers); default: the manifest's defaults.hub_user (also HFSYNC_HUB_USER).",
+)
+
 # One vocabulary for every command's --format: text for a person, markdown for a pull request or
 # job summary (where a command has that form), json for a script (one document on stdout, its
 # JSON Schema printed by `hfsync schema`). Earlier spellings are still accepted.
@@ -76,7 +82,8 @@ def reporting(options: Options) -> Iterator[tuple[PlainReporter, Retry]]:
 
     reporter = make_reporter(options.progress, options.verbosity < 0)
     try:
-        with waits_shown_by(reporter.wait):
-            yield reporter, Retry(on_wait=reporter.wait)
+        # render's Wait protocol declares settable attributes where retry's Wait is frozen.
+        with waits_shown_by(reporter.wait):  # type: ignore[arg-type]  # (see above)
+            yield reporter, Retry(on_wait=reporter.wait)  # type: ignore[arg-type]  # (see above)
     finally:
         reporter.close()

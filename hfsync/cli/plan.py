@@ -33,13 +33,13 @@ def plan(
 ) -> int:
     """Diff the manifests against the Hub and show what apply would change."""
     from hfsync.errors import HfsyncError
-    from hfsync.hub.client import Hub
+    from hfsync.hub.oidc import connect
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import write
     from hfsync.publish.planner import plan_manifests
     from hfsync.render.plan import render
 
-    publisher = Publisher(Hub(obj.endpoint, obj.token))
+    publisher = Publisher(connect(obj.endpoint, obj.token))
     result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)
     click.echo(render(result, fmt, obj.color), nl=False)
     if result.errors:

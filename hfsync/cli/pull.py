@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import format_option, metrics_option, reporting, show
+from hfsync.cli.options import format_option, hub_user_option, metrics_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -21,13 +21,14 @@ from hfsync.cli.validate import manifest_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Files transferred at once.")
 @metrics_option
+@hub_user_option
 @format_option("pull.report")
 @click.pass_obj
 def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], locked: bool, offline: bool,
-         allow_unsafe: bool, parallelism: int, metrics_file: Path | None, fmt: str) -> int:
+         allow_unsafe: bool, parallelism: int, metrics_file: Path | None, hub_user: str | None, fmt: str) -> int:
     """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
     from hfsync.environment import offline as is_offline
-    from hfsync.hub.client import Hub
+    from hfsync.hub.oidc import connect
     from hfsync.manifest.load import load
     from hfsync.pull.install import PullOptions, PullSummary, run_pull
     from hfsync.pull.metrics import metrics_written
@@ -35,7 +36,7 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
 
     workspace = load(files)
     offline = is_offline(offline)
-    hub = None if offline else Hub(options.endpoint, options.token)
+    hub = None if offline else connect(options.endpoint, options.token, hub_user or workspace.hub_user)
     run = PullOptions(targets, locked, offline, allow_unsafe, parallelism)
     summary = PullSummary()
     with metrics_written(metrics_file, "pull", summary.records), reporting(options) as (reporter, retry):

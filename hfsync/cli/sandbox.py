@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def serve(
     server.start()
     # flush: a script reading our stdout needs the URL line at once.
     show(serving(server, data_dir, admin=not no_admin))
-    click.get_text_stream("stdout").flush()
+    sys.stdout.flush()
     stop.wait()
     server.stop()
     click.echo(STOPPED)

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from hfsync.discover.session import Lookup
 from hfsync.hub.discover import card_text, head_commit, repo_info
 from hfsync.hub.metacache import is_commit
-from hfsync.hubfacts import REPO_TYPES, is_pickle_file, license_of
+from hfsync.hubfacts import REPO_TYPES, base_models_of, is_pickle_file, license_of
 from hfsync.manifest.model import Policy
 from hfsync.model.discover import Found, RepoReport, Verdict
 
@@ -36,18 +36,7 @@ def _file_type(path: str) -> str:
 
 
 def _base_models(item: dict) -> tuple[str, ...]:
-    declared = (item.get("cardData") or {}).get("base_model")
-    if declared:
-        return tuple(declared) if isinstance(declared, list) else (str(declared),)
-    found = []
-    for tag in item.get("tags") or ():
-        if tag.startswith("base_model:"):
-            value = tag.split(":", 1)[1]
-            # The Hub also tags the relation: base_model:adapter:<id>, base_model:finetune:<id>.
-            value = re.sub(r"^(adapter|finetune|quantized|merge):", "", value)
-            if value not in found:
-                found.append(value)
-    return tuple(found)
+    return base_models_of(item.get("cardData"), item.get("tags") or ())
 
 
 def card_summary(text: str | None, limit: int = 400) -> str | None:

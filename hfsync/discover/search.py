@@ -81,9 +81,11 @@ def split(query: SearchQuery) -> tuple[Listing, list[Check]]:
         allowed = set(query.licenses)
         checks.append(lambda f: f.license in allowed)
     if query.min_likes is not None:
-        checks.append(lambda f: f.likes >= query.min_likes)  # type: ignore[operator]
+        min_likes = query.min_likes
+        checks.append(lambda f: f.likes >= min_likes)
     if query.min_downloads is not None:
-        checks.append(lambda f: (f.downloads or 0) >= query.min_downloads)  # type: ignore[operator]
+        min_downloads = query.min_downloads
+        checks.append(lambda f: (f.downloads or 0) >= min_downloads)
     if query.safetensors:
         checks.append(lambda f: f.safetensors is True)
     listing = Listing(

@@ -42,7 +42,7 @@ def upgrade_pull_requests(
 
 
 def _upgrade_pull_request(context: GitHubContext, branch: str, base: str, title: str, body: str | None) -> Outcome:
-    api = Api(context)
+    api = Api(context, "open or update the upgrade pull request", "contents: write, pull-requests: write")
     owner = str(context.repository).split("/")[0]
     query = urllib.parse.urlencode({"head": f"{owner}:{branch}", "state": "open", "per_page": 100})
     try:

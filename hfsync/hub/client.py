@@ -6,7 +6,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from huggingface_hub import constants
@@ -30,12 +30,21 @@ class Credentials:
     short-lived token per target repo) overrides ``token_for``; requests that concern no
     single repo (whoami, search, the card check) carry ``token``."""
 
+    expires = False  # whether a token given expires during a run (a long push is then sent in parts)
+
     def __init__(self, token: str | None) -> None:
         self.token = token
 
     def token_for(self, repo_type: str, repo_id: str) -> str | None:
         """The token for requests about ``repo_type`` ``repo_id``."""
         return self.token
+
+    def publishes(self) -> bool:
+        """Whether these credentials can write at all (a token is given, or exchanged per repo)."""
+        return bool(self.token)
+
+    def publishing(self, repos: Iterable[tuple[str, str]]) -> None:
+        """The (type, id) of the repos this run publishes to (per-repo credentials need them)."""
 
 
 class Hub:

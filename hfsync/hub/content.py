@@ -2,7 +2,8 @@
 
 What a reviewer's diff needs from the Hub's copy of a changed file: a text file whole
 (small by then), a safetensors or GGUF header from its first bytes. One HTTP Range
-request per read (the resolve URL, redirects followed as the client does); a server
+request per read (the resolve URL, redirects followed as the client does; a connection
+broken mid-body is retried under the shared policy); a server
 that ignores Range is read only as far as asked, then the connection is dropped, so a
 read never costs much more bytes than it asked for: one whose asked bytes start far into
 the file (a Parquet footer) is refused.
@@ -11,13 +12,18 @@ the file (a Parquet footer) is refused.
 from __future__ import annotations
 
 from hfsync.errors import HfsyncError
+from hfsync.hub import retry as retries
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.retry import TransientError, transient_errors
 
 CHUNK = 64 * 1024
 
 
 def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, start: int, length: int) -> bytes:
-    """``length`` bytes of ``path`` at ``commit`` from offset ``start`` (fewer at the end of the file)."""
+    """``length`` bytes of ``path`` at ``commit`` from offset ``start`` (fewer at the end of the file).
+
+    A connection broken while the body arrives is retried under the shared policy, as every
+    other read is (the client retries a failed request itself, not a body cut short)."""
     if length <= 0:
         return b""
     from huggingface_hub import hf_hub_url
@@ -26,7 +32,8 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
     url = hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=hub.endpoint)
     headers = hub.headers(repo_type, repo_id, {"Accept-Encoding": "identity",
                                                "Range": f"bytes={start}-{start + length - 1}"})
-    with translate_errors(f"read {path} of", repo_id):
+
+    def attempt(number: int) -> bytes:
         with hub.session().stream("GET", url, headers=headers) as response:
             if response.status_code == 416:
                 return b""  # asked past the end of the file
@@ -40,14 +47,21 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
                 raise HfsyncError(f"the Hub answered a Range request for {path} with the whole file; "
                                   f"not read ({start:,} bytes would be dropped to reach the {length:,} asked for)")
             data = bytearray()
-            for chunk in response.iter_raw(CHUNK):
-                if skip:
-                    dropped = min(skip, len(chunk))
-                    chunk, skip = chunk[dropped:], skip - dropped
-                data += chunk
-                if len(data) >= length:
-                    break
+            try:
+                for chunk in response.iter_raw(CHUNK):
+                    if skip:
+                        dropped = min(skip, len(chunk))
+                        chunk, skip = chunk[dropped:], skip - dropped
+                    data += chunk
+                    if len(data) >= length:
+                        break
+            except transient_errors() as error:
+                raise TransientError(f"{type(error).__name__}: {error}") from error
             return bytes(data[:length])
+
+    operation = f"read {path} of {repo_id}"
+    with translate_errors(operation):
+        return retries.shared.call(operation, attempt)
 
 
 def read_head(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, length: int) -> bytes:

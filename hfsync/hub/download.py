@@ -24,7 +24,8 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
@@ -48,7 +49,8 @@ RESUMABLE = 1024 * 1024
 # Every this many bytes written, the disk is asked to start writing them (see _Partial.write).
 WRITEBACK = 32 * 1024 * 1024
 _START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None) if sys.platform == "linux" else None
-TIMEOUT = httpx2.Timeout(connect=15.0, read=60.0, write=60.0, pool=None)
+CONNECT_TIMEOUT, READ_TIMEOUT = 15.0, 60.0
+TIMEOUT = httpx2.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT, write=READ_TIMEOUT, pool=None)
 
 Advance = Callable[[int], None]
 Accept = Callable[[BinaryIO], None]
@@ -59,7 +61,7 @@ class Source(Protocol):
 
     received: int  # bytes it received over the network
 
-    def __call__(self, position: int) -> Iterator[bytes]: ...  # the bytes from ``position`` on
+    def __call__(self, position: int) -> Generator[bytes | bytearray]: ...  # the bytes from ``position`` on
 
     def plain(self) -> Source: ...  # the same bytes, reusing nothing local (after a mismatch)
 
@@ -116,9 +118,16 @@ class _Partial:
         self.path = path
         self.sidecar = self.path.with_name(self.path.name + ".json")
         self.file = file
-        self.handle = None
+        self.handle: BinaryIO | None = None
         self.written = 0  # the partial's length
         self.flushed = 0  # where the disk was last asked to start writing
+
+    @property
+    def _io(self) -> BinaryIO:
+        """The open partial file (between open and close)."""
+        if self.handle is None:
+            raise ValueError(f"{self.path} is not open")
+        return self.handle
 
     def _claim(self) -> dict[str, object]:
         return {"digest": self.file.digest, "size": self.file.size}
@@ -148,11 +157,11 @@ class _Partial:
                     self._write_claim()
             # An earlier run's hash state is gone with its process: rehash what it left.
             left = size
-            while left and (chunk := self.handle.read(min(CHUNK, left))):
+            while left and (chunk := self._io.read(min(CHUNK, left))):
                 hashes.update(chunk)
                 left -= len(chunk)
-            self.handle.seek(size)
-            self.handle.truncate()
+            self._io.seek(size)
+            self._io.truncate()
             self.written = self.flushed = size
             return size
 
@@ -171,28 +180,28 @@ class _Partial:
         with os.fdopen(open_private(self.sidecar, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "w") as handle:
             handle.write(json.dumps(self._claim()))
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         with _disk(self.path):
-            self.handle.write(data)
+            self._io.write(data)
             self.written += len(data)
             if self.written - self.flushed >= WRITEBACK and _START_WRITEBACK is not None:
                 # Start writing these pages to disk now, without waiting: the fsync before
                 # the rename then finds little left to do instead of the whole file. On
                 # pages still dirty, Linux's DONTNEED starts writeback and keeps them cached.
-                self.handle.flush()
-                os.posix_fadvise(self.handle.fileno(), self.flushed, self.written - self.flushed, _START_WRITEBACK)
+                self._io.flush()
+                os.posix_fadvise(self._io.fileno(), self.flushed, self.written - self.flushed, _START_WRITEBACK)
                 self.flushed = self.written
 
     def restart(self) -> None:
         with _disk(self.path):
-            self.handle.seek(0)
-            self.handle.truncate()
+            self._io.seek(0)
+            self._io.truncate()
             self.written = self.flushed = 0
 
     def seal(self) -> None:
         """Flush to the kernel, keeping the lock; install may then run in another thread."""
         with _disk(self.path):
-            self.handle.flush()
+            self._io.flush()
 
     def install(self, accept: Accept | None) -> None:
         """fsync, let ``accept`` inspect the verified bytes, rename into place atomically.
@@ -202,17 +211,17 @@ class _Partial:
         """
         try:
             with _disk(self.target):
-                os.fchmod(self.handle.fileno(), self.mode)  # its bytes are verified: durable with them
-                os.fsync(self.handle.fileno())
+                os.fchmod(self._io.fileno(), self.mode)  # its bytes are verified: durable with them
+                os.fsync(self._io.fileno())
             if accept is not None:
                 try:
-                    self.handle.seek(0)
-                    accept(self.handle)
+                    self._io.seek(0)
+                    accept(self._io)
                 except ContentError:
                     self.discard()
                     raise
             with _disk(self.target):
-                mine, there = os.fstat(self.handle.fileno()), os.lstat(self.path)
+                mine, there = os.fstat(self._io.fileno()), os.lstat(self.path)
                 if (mine.st_dev, mine.st_ino) != (there.st_dev, there.st_ino) or mine.st_size != self.file.size:
                     self.close()
                     raise ContentError(
@@ -264,15 +273,18 @@ class Downloader:
         self.headers = hub.headers(extra={"Accept-Encoding": "identity"})
         # huggingface_hub's client knows proxies; the lean pool does not, so it is used
         # only when none is configured.
-        self.pool = GetPool(connect_timeout=TIMEOUT.connect, read_timeout=TIMEOUT.read) if not getproxies() else None
+        self.pool = GetPool(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT) if not getproxies() else None
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
 
-    @contextlib.contextmanager
-    def get(self, url: str, headers: dict[str, str], attempt: int = 0) -> Iterator[_Response]:
+    def get(self, url: str, headers: dict[str, str], attempt: int = 0) -> AbstractContextManager[_Response]:
         """GET ``url``: the response, its body read as it arrives (``chunks``)."""
+        return self._get(url, headers, attempt)
+
+    @contextlib.contextmanager
+    def _get(self, url: str, headers: dict[str, str], attempt: int) -> Iterator[_Response]:
         if self.pool is not None:
             with self.pool.get(url, headers, attempt=attempt) as reply:
 
@@ -373,7 +385,7 @@ class Downloader:
     ) -> int:
         position = offset
 
-        def take(chunks: Iterator[bytes]) -> None:
+        def take(chunks: Iterable[bytes | bytearray]) -> None:
             nonlocal position
             for chunk in chunks:  # as received: a break loses no buffered bytes
                 if position + len(chunk) > file.size:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from typing import cast
 from urllib.parse import urljoin, urlsplit
 
 from hfsync.hub import trace
@@ -42,7 +44,8 @@ class Reply:
     def __init__(self, response: http.client.HTTPResponse, url: str) -> None:
         self.response = response
         self.status = response.status
-        self.headers: Mapping[str, str] = response.headers  # case-insensitive lookups
+        # case-insensitive lookups; an HTTPMessage reads as a mapping (get, items, [])
+        self.headers: Mapping[str, str] = response.headers  # type: ignore[assignment]
         self.url = url
         self.received = 0
 
@@ -118,7 +121,7 @@ class GetPool:
                         connection.connect()
                     except OSError as error:
                         raise ConnectError(str(error) or type(error).__name__) from error
-                    connection.sock.settimeout(self.read_timeout)
+                    cast(socket.socket, connection.sock).settimeout(self.read_timeout)  # set by connect()
                 connection.request("GET", target, headers=headers)
                 return connection, connection.getresponse()
             except (OSError, http.client.HTTPException) as error:

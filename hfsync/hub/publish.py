@@ -19,13 +19,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
-from hfsync.hub.internals import upload_mode
+from hfsync.hub.internals import remember_each_xorb, upload_mode
 from hfsync.hub.reads import Reader, card_data
 from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
 
@@ -37,6 +37,7 @@ T = TypeVar("T")
 
 REPO_PROPERTIES = ("sha", "private", "gated", "cardData")
 SPACE_PROPERTIES = ("sha", "private", "cardData", "sdk", "runtime")
+UPLOAD_PART = 2 * 1024**3  # bytes uploaded with one token, when tokens expire (see Publisher._parts)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Publisher:
         self.hub = hub
         self.reads = Reader(hub)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
+        remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
     @property
     def api(self) -> HfApi:
@@ -234,11 +236,13 @@ class Publisher:
     ) -> None:
         """Set the repo's visibility and gating (``None``: leave it as it is)."""
         with translate_errors("update settings of", repo_id):
+            # gated is "auto", "manual" or False: the manifest's schema admits no other value.
             self._api(repo_type, repo_id).update_repo_settings(repo_id, repo_type=repo_type, private=private,
-                                                               gated=gated)
+                                                               gated=gated)  # type: ignore[arg-type]
 
     def space_hardware(self, repo_id: str, hardware: str) -> None:
         with translate_errors("request hardware for", repo_id):
+            # The Hub judges the hardware name (the client types it as its own enum of today's flavours).
             self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
 
     def space_variable(self, repo_id: str, key: str, value: str | None) -> None:
@@ -278,7 +282,7 @@ class Publisher:
 
         from hfsync.hub.xetsent import counting
 
-        operations: list[CommitOperationAdd | CommitOperationDelete] = []
+        adds: list[CommitOperationAdd] = []
         for upload in uploads:
             source = upload.content if upload.content is not None else str(upload.local)
             operation = CommitOperationAdd(path_in_repo=upload.path, path_or_fileobj=source)
@@ -286,12 +290,19 @@ class Publisher:
             # will be published, so it must still be what the plan reviewed.
             if operation.upload_info.sha256.hex() != upload.sha256:
                 raise _changed(repo_id, upload.path)
-            operations.append(operation)
+            adds.append(operation)
+        # Large files go to the storage here, before the commit: hf_xet's count of what it sent
+        # (after dedup) must cover this step, or a small edit reads as the whole file sent.
+        with translate_errors("commit to", repo_id), counting() as xet:
+            for part in self._parts(adds):
+                # Each part with the repo's token as it is then: a token that expires (one
+                # exchanged in CI lasts an hour) is renewed between parts, and hf_xet, which
+                # renews its storage token with the Hub token it was given, is given a fresh one.
+                api = self._api(repo_type, repo_id)
+                self._transfer(repo_id, lambda api=api, part=part: api.preupload_lfs_files(
+                    repo_id, part, repo_type=repo_type, revision=branch))
         api = self._api(repo_type, repo_id)
-        with translate_errors("commit to", repo_id):
-            self._transfer(repo_id, lambda: api.preupload_lfs_files(
-                repo_id, list(operations), repo_type=repo_type, revision=branch))
-        for upload, operation in zip(uploads, operations, strict=True):
+        for upload, operation in zip(uploads, adds, strict=True):
             if upload.local is None:
                 continue
             # "regular" files travel inside the commit request: send the bytes checked here.
@@ -303,8 +314,9 @@ class Publisher:
                 operation.path_or_fileobj = data
             elif _sha256_of(upload.local) != upload.sha256:
                 raise _changed(repo_id, upload.path)
-        operations.extend(CommitOperationDelete(path_in_repo=path) for path in deletes)
-        with translate_errors("commit to", repo_id), counting() as xet:
+        operations: list[CommitOperationAdd | CommitOperationDelete] = [
+            *adds, *(CommitOperationDelete(path_in_repo=path) for path in deletes)]
+        with translate_errors("commit to", repo_id), counting() as late:
             try:
                 info = self._create_commit(
                     api,
@@ -326,6 +338,7 @@ class Publisher:
                 raise
         # The commit payload carries regular files; LFS files went up through Xet (counted
         # by hf_xet, after dedup) or, on the legacy path, whole.
+        xet.commits.extend(late.commits)  # any the commit call uploaded itself
         lfs = 0 if xet.used else sum(op.upload_info.size for op in operations
                                      if isinstance(op, CommitOperationAdd) and upload_mode(op) == "lfs")
         self.sent[info.oid] = xet.bytes + lfs + sum(
@@ -333,7 +346,22 @@ class Publisher:
             if isinstance(op, CommitOperationAdd) and upload_mode(op) == "regular")
         return info.oid
 
-    def _create_commit(self, api: HfApi, repo_id: str, operations: list, **kwargs: object) -> CommitInfo:
+    def _parts(self, adds: list[CommitOperationAdd]) -> list[list[CommitOperationAdd]]:
+        """The files to upload in parts of UPLOAD_PART bytes when tokens expire, else in one."""
+        if not self.hub.credentials.expires:
+            return [list(adds)]
+        parts: list[list[CommitOperationAdd]] = [[]]
+        size = 0
+        for add in adds:
+            if parts[-1] and size + add.upload_info.size > UPLOAD_PART:
+                parts.append([])
+                size = 0
+            parts[-1].append(add)
+            size += add.upload_info.size
+        return parts
+
+    def _create_commit(self, api: HfApi, repo_id: str, operations: list[CommitOperationAdd | CommitOperationDelete],
+                       **kwargs: Any) -> CommitInfo:
         import httpx2
 
         try:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from hfsync.errors import HubError
-from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.client import Hub, refusal, translate_errors
 from hfsync.hub.metacache import CachedReads, MetadataCache
 from hfsync.hub.reads import Reader, card_data
 from hfsync.hub.retry import Retry
-from hfsync.hubfacts import license_of
+from hfsync.hubfacts import base_models_of, license_of
 from hfsync.model.lock import LockedFile
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -30,8 +31,24 @@ def _reads(hub: Hub) -> Reader:
         return reader
 
 
-def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> tuple[str, str | None]:
-    """(the commit ``revision`` of a repo points at now, the repo's license id or None)."""
+@dataclass(frozen=True)
+class PinFacts:
+    """What a pin takes from repo info: the commit, and from the card the license and base models."""
+
+    commit: str
+    license: str | None
+    base_models: tuple[str, ...] = ()
+
+
+def _card(info: dict, repo_type: str) -> tuple[str | None, tuple[str, ...]]:
+    tags = info.get("tags")
+    tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+    card = card_data(info.get("cardData"), repo_type)
+    return license_of(card, tags), base_models_of(card, tags)
+
+
+def pin_facts(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> PinFacts:
+    """The commit ``revision`` of a repo points at now, with its card's license and base models."""
     operation = f"resolve {repo_type} {repo_id}@{revision}"
     # Only what a pin needs: the full answer lists every file, which the tree gives anyway.
     with translate_errors("resolve revision of", repo_id):
@@ -39,9 +56,26 @@ def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: 
     commit = info.get("sha") if isinstance(info, dict) else None
     if not isinstance(commit, str) or not COMMIT.match(commit):
         raise HubError(f"{operation}: the Hub answered without a commit id (got {commit!r})")
-    tags = info.get("tags")
-    return commit, license_of(card_data(info.get("cardData"), repo_type),
-                              [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else ())
+    return PinFacts(commit, *_card(info, repo_type))
+
+
+def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> tuple[str, str | None]:
+    """(the commit ``revision`` of a repo points at now, the repo's license id or None)."""
+    facts = pin_facts(hub, retry, repo_id, repo_type, revision)
+    return facts.commit, facts.license
+
+
+def model_card_facts(hub: Hub, repo_id: str) -> tuple[str | None, tuple[str, ...]] | None:
+    """A model's license and base models as its card says now; None when the Hub has no such
+    model (or does not show it to this token)."""
+    try:
+        with translate_errors("read the card of", repo_id):
+            info = _reads(hub).repo_info(repo_id, "model", None, ["cardData", "tags"])
+    except HubError as error:
+        if refusal(error.__cause__) in ("repo", "gated"):
+            return None
+        raise
+    return _card(info if isinstance(info, dict) else {}, "model")
 
 
 def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:

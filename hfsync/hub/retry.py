@@ -121,7 +121,7 @@ def classify(error: BaseException) -> tuple[bool, str, float | None]:
         return (error.status is None or error.status in RETRY_STATUSES), str(error), hint
     response = getattr(error, "response", None)
     status = getattr(response, "status_code", None)
-    if isinstance(status, int):
+    if isinstance(status, int) and response is not None:
         if status not in RETRY_STATUSES:
             return False, f"HTTP {status}", None
         return True, f"HTTP {status}", server_wait(response.headers)

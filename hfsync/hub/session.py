@@ -16,7 +16,8 @@ streamed) is not retried here; huggingface_hub's backoff rewinds those itself.
 from __future__ import annotations
 
 import threading
-from typing import Any
+import weakref
+from typing import Any, Protocol
 
 import httpx2
 
@@ -27,7 +28,7 @@ from hfsync.hub.retry import shared as retry
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only ask (a card check, which upload mode a file takes, where LFS bytes go):
 # no side effect, so they are retried like reads.
-_ASKING = ("/api/validate-yaml", "/info/lfs/objects/batch")
+_ASKING = ("/api/validate-yaml", "/info/lfs/objects/batch", "/oauth/token")
 _ASKING_PARTS = ("/preupload/",)
 _ALWAYS = frozenset({408, 429, 500, 502, 503, 504})
 _UNSAFE_OK = frozenset({429, 503})
@@ -37,6 +38,31 @@ _UNSAFE_OK = frozenset({429, 503})
 _BEST_EFFORT = ("/api/agent-harnesses",)
 _install_lock = threading.Lock()
 __all__ = ["HubClient", "client_factory", "install", "retry", "uninstall", "waits_shown_by"]
+
+
+class Renewer(Protocol):
+    def renewed(self, refused: str) -> str | None: ...
+
+
+# Credentials whose tokens expire (hub.oidc): a request refused 401 with one of their tokens
+# is sent once more with a new one. A 401 means the Hub did nothing, so it is safe to repeat.
+_renewers: weakref.WeakSet[Renewer] = weakref.WeakSet()
+
+
+def renew_with(renewer: Renewer) -> None:
+    """Ask ``renewer`` for a new token when a request it gave the token of is refused with 401."""
+    _renewers.add(renewer)
+
+
+def _renewed(request: httpx2.Request) -> str | None:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    for renewer in list(_renewers):
+        fresh = renewer.renewed(token)
+        if fresh is not None:
+            return fresh
+    return None
 
 
 class _Final(Exception):
@@ -49,7 +75,18 @@ class _Final(Exception):
 class HubClient(httpx2.Client):
     """An httpx2 client that retries transient failures and traces every request."""
 
-    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:  # type: ignore[override]
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        response = self._send(request, **kwargs)
+        if response.status_code != 401 or not _renewers or not isinstance(request.stream, httpx2.ByteStream):
+            return response
+        fresh = _renewed(request)
+        if fresh is None:
+            return response
+        response.close()
+        request.headers["authorization"] = f"Bearer {fresh}"
+        return self._send(request, **kwargs)
+
+    def _send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
         if not isinstance(request.stream, httpx2.ByteStream) or request.url.path.endswith(_BEST_EFFORT):
             return self._traced_send(request, 0, **kwargs)
         path = request.url.path

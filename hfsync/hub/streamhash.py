@@ -25,7 +25,7 @@ THREADED = 16 * 1024 * 1024
 QUEUED = 8
 
 
-def _drain(chunks: queue.Queue[bytes | None], update: Callable[[bytes], object]) -> None:
+def _drain(chunks: queue.Queue[bytes | bytearray | None], update: Callable[[bytes | bytearray], object]) -> None:
     while (data := chunks.get()) is not None:
         update(data)
 
@@ -41,16 +41,16 @@ class StreamHashes:
         else:
             self.hub = hashlib.sha1(b"blob %d\0" % file.size, usedforsecurity=False)
         self.b3 = blake3.blake3()
-        self._lanes: list[tuple[queue.Queue[bytes | None], threading.Thread]] = []
+        self._lanes: list[tuple[queue.Queue[bytes | bytearray | None], threading.Thread]] = []
         if file.size >= THREADED:
             for hasher in (self.hub, self.b3):
-                chunks: queue.Queue[bytes | None] = queue.Queue(QUEUED)
+                chunks: queue.Queue[bytes | bytearray | None] = queue.Queue(QUEUED)
                 worker = threading.Thread(target=_drain, args=(chunks, hasher.update), name="hfsync-hash",
                                           daemon=True)
                 worker.start()
                 self._lanes.append((chunks, worker))
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray) -> None:
         """Hash ``data`` (now, or on the helper threads: the caller must not change it)."""
         if self._lanes:
             for chunks, _ in self._lanes:
@@ -69,7 +69,7 @@ class StreamHashes:
 
     def restart(self) -> None:
         self.settle()
-        self.__init__(self.file)  # type: ignore[misc]
+        self.__init__(self.file)  # type: ignore[misc]  # a restart is a fresh start: the state construction gives
 
     def mismatch(self, size: int) -> str | None:
         """What is wrong with the content, or None when it is what the lock pins."""

@@ -1,15 +1,11 @@
-"""Pulling a file over Xet: its bytes from its reconstruction, reusing chunks already on disk.
+"""Pulling a file over Xet: the CAS reader, and a file's bytes from any position.
 
 The Hub names a Xet-stored file by its Xet hash. Its reconstruction (from the CAS) lists
-terms: (xorb, chunk range [start, end), unpacked length); the file is those chunks in
-order. A file already on the machine (the previous pin's copy) has a reconstruction
-too. Where a term of the new file covers chunks of a xorb that a term of the old file
-also covers, those bytes sit in the old file at an offset computable from unpacked
-lengths: every term says "chunk ``end`` starts ``length`` bytes after chunk ``start``"
-in its xorb, and the terms of both files together place chunk boundaries relative to
-each other. Those bytes are copied from the old file; the rest is fetched from xorb
-byte ranges (the CDN URLs of the reconstruction), a few at a time, decoded as they
-arrive (hfsync.hub.xetranges). The caller hashes every byte and checks the pinned digest
+its terms and where each xorb's bytes can be fetched. When a previous pin's copy of the
+file is on the machine, the reuse plan (hfsync.hub.xetplan, pure) says which pieces it
+already holds: those are copied from it; the rest is fetched from xorb byte ranges (the
+CDN URLs of the reconstruction), a few at a time, decoded as they arrive
+(hfsync.hub.xetranges). The caller hashes every byte and checks the pinned digest
 before the rename, as for any download, so a wrong guess here costs a retry, never a
 wrong file.
 
@@ -18,13 +14,12 @@ may ask for several in one multi-range request, which neither the sandbox nor a 
 per range needs; a file's terms rarely touch one xorb twice, and a range already fetched
 for the term just before is reused from memory (runs of identical chunks, such as zeros).
 """
-
 from __future__ import annotations
 
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,28 +28,12 @@ from huggingface_hub import constants
 from hfsync.hub.client import Hub
 from hfsync.hub.internals import xet_connection_info, xet_hash_file, xet_read_refresh_url
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
+from hfsync.hub.xetplan import Piece, Term, plan
 from hfsync.hub.xetranges import BATCH, Ahead, ExpiredUrl, Fetch, Get
 
 COPY = BATCH
 # A term fetched for the piece just before is served again from memory up to this size.
 REPEAT = 2 * BATCH
-
-
-@dataclass(frozen=True)
-class Term:
-    xorb: str
-    start: int
-    end: int
-    length: int
-
-
-@dataclass(frozen=True)
-class Piece:
-    """``length`` bytes of the new file: from ``local`` (offset in the old file), or term ``term``."""
-
-    length: int
-    local: int | None
-    term: Term | None = None
 
 
 @dataclass(frozen=True)
@@ -70,63 +49,6 @@ class LocalCopy:
 class Recon:
     terms: list[Term]
     fetch: dict[str, list[dict]]
-
-
-class _Places:
-    """Chunk boundaries of each xorb placed relative to each other (a weighted union-find)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[tuple[str, int], tuple[tuple[str, int], int]] = {}
-
-    def find(self, node: tuple[str, int]) -> tuple[tuple[str, int], int]:
-        """(root, position of ``node`` minus position of root)."""
-        offset = 0
-        path = []
-        while node in self.parent and self.parent[node][0] != node:
-            up, delta = self.parent[node]
-            path.append((node, delta))
-            offset += delta
-            node = up
-        return node, offset
-
-    def join(self, xorb: str, start: int, end: int, length: int) -> None:
-        (ra, oa), (rb, ob) = self.find((xorb, start)), self.find((xorb, end))
-        if ra != rb:  # pos(end) = pos(start) + length  =>  pos(rb) = pos(ra) + oa + length - ob
-            self.parent[rb] = (ra, oa + length - ob)
-            self.parent.setdefault(ra, (ra, 0))
-
-    def distance(self, xorb: str, a: int, b: int) -> int | None:
-        """pos(b) - pos(a), when the terms seen determine it."""
-        (ra, oa), (rb, ob) = self.find((xorb, a)), self.find((xorb, b))
-        return ob - oa if ra == rb else None
-
-
-def plan(new: list[Term], old: list[Term]) -> list[Piece]:
-    """The new file as pieces: copied from the old file where its terms place the bytes
-    exactly, fetched otherwise. Adjacent copies are merged."""
-    places = _Places()
-    for term in (*old, *new):
-        places.join(term.xorb, term.start, term.end, term.length)
-    covered: dict[str, list[tuple[Term, int]]] = {}
-    offset = 0
-    for term in old:
-        covered.setdefault(term.xorb, []).append((term, offset))
-        offset += term.length
-    pieces: list[Piece] = []
-    for term in new:
-        local = None
-        for have, at in covered.get(term.xorb, ()):
-            if have.start <= term.start and term.end <= have.end:
-                skip = places.distance(term.xorb, have.start, term.start)
-                if skip is not None and 0 <= skip and skip + term.length <= have.length:
-                    local = at + skip
-                    break
-        last = pieces[-1] if pieces else None
-        if local is not None and last is not None and last.local is not None and last.local + last.length == local:
-            pieces[-1] = Piece(last.length + term.length, last.local)
-        else:
-            pieces.append(Piece(term.length, local, None if local is not None else term))
-    return pieces
 
 
 def xet_hash_of(path: Path) -> str | None:
@@ -219,7 +141,7 @@ class XetSource:
         """The same file without reuse of the local copy (after a digest mismatch)."""
         return XetSource(self.reader, self.xet_hash, None)
 
-    def __call__(self, position: int) -> Iterator[bytes]:
+    def __call__(self, position: int) -> Generator[bytes | bytearray]:
         """The file's bytes from ``position`` on. Close the iterator to stop early: it stops
         the ranges still being fetched."""
         pieces = self._plan()
@@ -266,11 +188,11 @@ class XetSource:
         """The bytes of ``terms[0]``. A xorb URL that expired since the reconstruction was
         fetched (a long or resumed pull) gets fresh URLs from a new reconstruction, once per
         term; the ranges still to come are fetched again from those."""
+        assert self._ahead is not None and self.recon is not None  # set by __call__, which calls this
         batches = self._ahead.next_batches()
         try:
             first = next(batches, None)
         except ExpiredUrl:  # raised before the term's first byte: nothing to take back
-            assert self.recon is not None
             self._ahead.close()
             self.recon = Recon(self.recon.terms, self.reader.reconstruction(self.xet_hash).fetch)
             self._ahead = Ahead(self.reader.get, [self.reader.fetch(self.recon, t) for t in terms], self._received)

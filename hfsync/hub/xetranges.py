@@ -36,14 +36,20 @@ HEADER = 8
 
 
 class Reply(Protocol):
-    status: int
-    headers: Mapping[str, str]
-    chunks: Iterator[bytes]
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def chunks(self) -> Iterator[bytes]: ...
+    @property
+    def fail(self) -> Callable[[], None]: ...  # raises the error an error status stands for
 
-    def fail(self) -> None: ...  # raises the error an error status stands for
 
+class Get(Protocol):
+    """A GET of ``url`` with ``headers``: its reply, body unread, inside the block."""
 
-Get = Callable[[str, dict[str, str]], AbstractContextManager[Reply]]
+    def __call__(self, url: str, headers: dict[str, str]) -> AbstractContextManager[Reply]: ...
 
 
 class ExpiredUrl(HubError):

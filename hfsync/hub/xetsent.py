@@ -45,7 +45,7 @@ def _install() -> None:
         def counted() -> Any:
             return _Session(current())
 
-        counted.hfsync_counting = True  # type: ignore[attr-defined]
+        counted.hfsync_counting = True  # type: ignore[attr-defined]  # a mark on the function: installed once
         set_xet_session_factory(counted)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hfsync.inspect import gguf, parquet, safetensors, tabular
 from hfsync.inspect.card import diff_card
-from hfsync.inspect.jsonkeys import diff_json, parse
+from hfsync.inspect.jsonkeys import ABSENT, diff_json, parse
 from hfsync.inspect.text import counts, decode, unified
 from hfsync.model.inspect import FileDiff, none
 
@@ -50,7 +50,7 @@ def compare(path: str, old: bytes | None, new: bytes, *, full: bool = False, com
     if new_text is None or old_text is None:
         return none("binary file: no diff")
     diff = _by_kind(kind, path, old, old_text, new_text, full, complete)
-    if not (diff.entries or diff.lines or diff.note) and old_text != new_text:
+    if not (diff.entries or diff.lines or diff.note) and old is not None and old_text != new_text:
         # Equal values written otherwise: the text diff shows what a reviewer would otherwise not see.
         return _cap(FileDiff(diff.kind, lines=unified(old_text, new_text),
                              note="same values: only the formatting differs"), full)
@@ -65,11 +65,12 @@ def _by_kind(
         return _cap(FileDiff(kind, entries, lines), full)
     if kind == "json":
         try:
-            return _cap(FileDiff(kind, diff_json(parse(old_text) if old is not None else {}, parse(new_text))), full)
+            before = parse(old_text) if old is not None else ABSENT
+            return _cap(FileDiff(kind, diff_json(before, parse(new_text))), full)
         except ValueError:
             pass  # not JSON on one side: the text diff says what changed
     if kind == "tabular":
-        before_t = tabular.read_table(path, old_text, complete) if old is not None else tabular.Table((), 0)
+        before_t = tabular.read_table(path, old_text, complete) if old is not None else None
         entries = tabular.diff_tables(before_t, tabular.read_table(path, new_text, complete))
         return _cap(FileDiff(kind, entries), full)
     return _cap(FileDiff("text", lines=unified(old_text, new_text)), full)
@@ -82,7 +83,10 @@ def _header_diff(kind: str, old: bytes | None, new: bytes, full: bool) -> FileDi
             after = safetensors.read_header(new)
             side = "Hub's"
             before = safetensors.read_header(old) if old is not None else safetensors.Header()
-            return _cap(FileDiff(kind, safetensors.diff_headers(before, after).entries(full)), full)
+            entries = safetensors.diff_headers(before, after).entries(full)
+            if old is not None and not entries:  # compared because the bytes differ
+                return FileDiff(kind, note=safetensors.DATA_ONLY)
+            return _cap(FileDiff(kind, entries), full)
         after_g = gguf.read_header(new)
         side = "Hub's"
         before_g = gguf.read_header(old) if old is not None else gguf.EMPTY

@@ -18,9 +18,15 @@ def parse(text: str) -> Any:
     return json.loads(text)
 
 
+# The document of a file that does not exist yet: no key paths at all (JSON's null is a value).
+ABSENT: Any = object()
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaf values by key path."""
-    if isinstance(value, dict) and value:
+    """Leaf values by key path (none for ``ABSENT``)."""
+    if value is ABSENT:
+        return {}
+    if isinstance(value, dict) and (value or not prefix):  # an empty document has no key paths
         out: dict[str, Any] = {}
         for key, item in value.items():
             out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))

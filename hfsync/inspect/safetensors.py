@@ -35,6 +35,8 @@ DTYPE_BITS: dict[str, int] = {
 
 # Past this many tensors changed the same way, a summary says "N tensors" instead of naming each.
 GROUP = 8
+# What a changed file whose header is the same as before says: its bytes differ all the same.
+DATA_ONLY = "tensor data changed, header unchanged"
 
 
 class SafetensorsError(ValueError):

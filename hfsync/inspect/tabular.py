@@ -40,8 +40,13 @@ def read_table(path: str, text: str, complete: bool = True) -> Table:
     return Table(header, max(0, len(rows) - 1) if complete else None)
 
 
-def diff_tables(old: Table, new: Table) -> tuple[Entry, ...]:
-    """``column.NAME`` added or removed, the column order when only it changed, and ``rows``."""
+def diff_tables(old: Table | None, new: Table) -> tuple[Entry, ...]:
+    """``column.NAME`` added or removed, the column order when only it changed, and ``rows``
+    (``old`` None: the file is new, and all it has is added)."""
+    if old is None:
+        entries = [Entry(f"column.{c}", None, "present") for c in new.columns]
+        entries += [Entry("rows", None, new.rows)] if new.rows is not None else []
+        return tuple(sorted(entries, key=lambda e: e.key))
     entries = [Entry(f"column.{c}", "present", None) for c in old.columns if c not in new.columns]
     entries += [Entry(f"column.{c}", None, "present") for c in new.columns if c not in old.columns]
     if not entries and old.columns != new.columns:

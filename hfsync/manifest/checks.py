@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from hfsync.errors import Problem
 from hfsync.hubfacts import LICENSES, download_command, is_valid_repo_id
@@ -142,7 +143,7 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
 
 
 def _files_problems(
-    document: Document, manifest: Manifest, base: Key, raw: dict, names: Iterable[str]
+    document: Document, manifest: Manifest, base: Key, raw: dict[str, Any], names: Iterable[str]
 ) -> list[Problem]:
     """A problem for each named key file (one path, or a list of them) missing from the manifest's folder."""
     problems = []
@@ -157,7 +158,7 @@ def _files_problems(
     return problems
 
 
-def _signing_problems(document: Document, manifest: Manifest, base: Key, raw: dict) -> list[Problem]:
+def _signing_problems(document: Document, manifest: Manifest, base: Key, raw: dict[str, Any]) -> list[Problem]:
     problems = []
     if ("key" in raw) == ("key_env" in raw):
         problems.append(document.problem(base, "signing needs exactly one of 'key: FILE' or 'key_env: VARIABLE' "
@@ -168,10 +169,13 @@ def _signing_problems(document: Document, manifest: Manifest, base: Key, raw: di
     return problems + _files_problems(document, manifest, base, raw, ("public_key", "certificate", "chain"))
 
 
-def _verify_problems(document: Document, manifest: Manifest, base: Key, raw: dict) -> list[Problem]:
+def _verify_problems(document: Document, manifest: Manifest, base: Key, raw: dict[str, Any]) -> list[Problem]:
     if not raw.get("keys") and not raw.get("roots"):
         return [document.problem(base, "verify needs 'keys' (PEM public keys) or 'roots' (PEM root certificates) "
                                        "to trust")]
+    if raw.get("identities") and not raw.get("roots"):
+        return [document.problem((*base, "identities"), "verify.identities name certificate holders: they go with "
+                                                        "'roots' (the certificates those chain to)")]
     return _files_problems(document, manifest, base, raw, ("keys", "roots"))
 
 

@@ -12,6 +12,7 @@ to jsonschema, which finds and explains the errors: the texts are jsonschema's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 # Keywords that do not constrain the instance.
@@ -73,26 +74,26 @@ def _is(instance: Any, name: str) -> bool:
 def _equal(one: Any, two: Any) -> bool:
     """jsonschema's equality (its _utils.equal) where one side is not a container."""
     if isinstance(one, str) or isinstance(two, str):
-        return one == two
+        return bool(one == two)
     if isinstance(one, list | dict) and isinstance(two, list | dict):
         raise _Unknown("equality of containers")
     if isinstance(one, bool) or isinstance(two, bool):  # true is not 1
-        return type(one) is type(two) and one == two
-    return one == two
+        return type(one) is type(two) and bool(one == two)
+    return bool(one == two)
 
 
-def _type(instance: Any, value: Any, schema: dict, root: dict) -> bool:
+def _type(instance: Any, value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     names = [value] if isinstance(value, str) else value
     return any(_is(instance, name) for name in names)
 
 
-def _properties(instance: Any, value: dict, schema: dict, root: dict) -> bool:
+def _properties(instance: Any, value: dict[str, Any], schema: dict[str, Any], root: dict[str, Any]) -> bool:
     if not isinstance(instance, dict):
         return True
     return all(_valid(instance[name], sub, root) for name, sub in value.items() if name in instance)
 
 
-def _additional(instance: Any, value: Any, schema: dict, root: dict) -> bool:
+def _additional(instance: Any, value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     if not isinstance(instance, dict):
         return True
     if "patternProperties" in schema:
@@ -101,41 +102,41 @@ def _additional(instance: Any, value: Any, schema: dict, root: dict) -> bool:
     return all(_valid(instance[name], value, root) for name in instance if name not in known)
 
 
-def _required(instance: Any, value: list, schema: dict, root: dict) -> bool:
+def _required(instance: Any, value: list[Any], schema: dict[str, Any], root: dict[str, Any]) -> bool:
     return not isinstance(instance, dict) or all(name in instance for name in value)
 
 
-def _items(instance: Any, value: Any, schema: dict, root: dict) -> bool:
+def _items(instance: Any, value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     if "prefixItems" in schema:
         raise _Unknown("prefixItems")
     return not isinstance(instance, list) or all(_valid(item, value, root) for item in instance)
 
 
-def _enum(instance: Any, value: list, schema: dict, root: dict) -> bool:
+def _enum(instance: Any, value: list[Any], schema: dict[str, Any], root: dict[str, Any]) -> bool:
     return any(_equal(instance, option) for option in value)
 
 
-def _const(instance: Any, value: Any, schema: dict, root: dict) -> bool:
+def _const(instance: Any, value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     return _equal(instance, value)
 
 
-def _min_length(instance: Any, value: int, schema: dict, root: dict) -> bool:
+def _min_length(instance: Any, value: int, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     return not isinstance(instance, str) or len(instance) >= value
 
 
-def _pattern(instance: Any, value: str, schema: dict, root: dict) -> bool:
+def _pattern(instance: Any, value: str, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     return not isinstance(instance, str) or re.search(value, instance) is not None
 
 
-def _minimum(instance: Any, value: float, schema: dict, root: dict) -> bool:
+def _minimum(instance: Any, value: float, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     return not _is(instance, "number") or instance >= value
 
 
-def _one_of(instance: Any, value: list, schema: dict, root: dict) -> bool:
+def _one_of(instance: Any, value: list[Any], schema: dict[str, Any], root: dict[str, Any]) -> bool:
     return sum(1 for sub in value if _valid(instance, sub, root)) == 1
 
 
-def _ref(instance: Any, value: str, schema: dict, root: dict) -> bool:
+def _ref(instance: Any, value: str, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     prefix = "#/$defs/"
     name = value[len(prefix):] if value.startswith(prefix) else None
     defs = root.get("$defs", {})
@@ -144,7 +145,7 @@ def _ref(instance: Any, value: str, schema: dict, root: dict) -> bool:
     return _valid(instance, defs[name], root)
 
 
-_KEYWORDS = {
+_KEYWORDS: dict[str, Callable[[Any, Any, dict[str, Any], dict[str, Any]], bool]] = {
     "type": _type,
     "properties": _properties,
     "additionalProperties": _additional,

@@ -31,10 +31,12 @@ class Location:
 
 @dataclass(frozen=True)
 class Defaults:
-    """``defaults:``: the namespace of ids written without one, and default privacy."""
+    """``defaults:``: the namespace of ids written without one, default privacy, and the Hub
+    user whose Trusted Publisher reads gated pulls from CI."""
 
     namespace: str | None = None
     private: bool | None = None
+    hub_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,13 @@ class Signing:
 
 @dataclass(frozen=True)
 class Verify:
-    """A pull's ``verify:``: the public keys (PEM files) it trusts, and the root certificates
-    a signing certificate must chain to."""
+    """A pull's ``verify:``: the public keys (PEM files) it trusts, the root certificates a
+    signing certificate must chain to, and the identities (subject or subject alternative name)
+    one of which that certificate must carry."""
 
     keys: tuple[Path, ...] = ()
     roots: tuple[Path, ...] = ()
+    identities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,11 @@ class Workspace:
     def pulls(self) -> Iterator[tuple[Manifest, Pull]]:
         return ((m, p) for m in self.manifests for p in m.pulls)
 
+    @property
+    def hub_user(self) -> str | None:
+        """The first ``defaults.hub_user`` the manifests name."""
+        return next((m.defaults.hub_user for m in self.manifests if m.defaults.hub_user), None)
+
 
 def _loc(document: Document, key: Key) -> Location:
     line, column = document.where(key)
@@ -223,7 +232,7 @@ def build(document: Document, digest: str) -> Manifest:
     data = document.data
     root = document.path.parent
     raw_defaults = data.get("defaults", {})
-    defaults = Defaults(raw_defaults.get("namespace"), raw_defaults.get("private"))
+    defaults = Defaults(raw_defaults.get("namespace"), raw_defaults.get("private"), raw_defaults.get("hub_user"))
     raw_policy = data.get("policy", {})
     licenses = raw_policy.get("licenses")
     policy = Policy(
@@ -287,7 +296,8 @@ def build(document: Document, digest: str) -> Manifest:
                 variant=raw.get("variant"),
                 max_memory=parse_size(raw["max_memory"]) if "max_memory" in raw else None,
                 verify=Verify(tuple(root / k for k in raw["verify"].get("keys", ())),
-                              tuple(root / r for r in raw["verify"].get("roots", ())))
+                              tuple(root / r for r in raw["verify"].get("roots", ())),
+                              tuple(raw["verify"].get("identities", ())))
                 if "verify" in raw else None,
             )
         )

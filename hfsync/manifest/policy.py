@@ -7,7 +7,7 @@ so plan, lock and validate can fail once with the full list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from hfsync.errors import PolicyError, Problem
 from hfsync.hubfacts import is_pickle_file
@@ -54,6 +54,20 @@ def pin_problems(policy: Policy, pull: Pull, hub_license: str | None, size: int)
     if pull.max_memory is not None and size > pull.max_memory:
         found.append(f"pull '{pull.key}' ({pull.location}) would pin {human_size(size)}, over its max_memory of "
                      f"{human_size(pull.max_memory)}")
+    return found
+
+
+def lineage_problems(
+    policy: Policy, pull: Pull, licenses: Mapping[str, str | None], chains: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """The violations of the models under ``pull``: each base model's license (``licenses``, by
+    id), named with the chain that leads to it."""
+    found = []
+    for model, license_id in licenses.items():
+        chain = " -> ".join(chains.get(model, (pull.id, model)))
+        if message := _license_problem(policy, license_id, f"pull '{pull.key}' ({pull.location}): base model "
+                                                           f"'{model}' ({chain})"):
+            found.append(message)
     return found
 
 

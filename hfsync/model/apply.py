@@ -39,6 +39,7 @@ class TargetResult:
     done: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    bytes_sent: int | None = None  # what its commit sent to the Hub, as the transfer counted it
 
 
 @dataclass(frozen=True)

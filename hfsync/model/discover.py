@@ -30,7 +30,7 @@ class Found:
     tags: tuple[str, ...]
 
     @classmethod
-    def from_hub(cls, repo_type: str, item: dict) -> Found:
+    def from_hub(cls, repo_type: str, item: dict[str, Any]) -> Found:
         """Build from a listing item or a repo info object."""
         tags = tuple(str(t) for t in item.get("tags") or ())
         card = item.get("cardData") or {}
@@ -152,6 +152,6 @@ class Item:
             return f"{self.repo_id}@{(self.commit or '')[:8]} ({self.repo_type}, HF cache)"
         return str(self.path)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "type": self.repo_type, "id": self.repo_id, "path": str(self.path),
                 "commit": self.commit, "size": self.size, "last_used": self.last_used, "status": self.status}

@@ -53,6 +53,16 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class Ancestor:
+    """A model a pin was made from, as the cards said at lock time: ``id`` is a base model of
+    ``base_of`` (the pin itself or another ancestor); ``license`` None when its card names none."""
+
+    id: str
+    base_of: str
+    license: str | None = None
+
+
+@dataclass(frozen=True)
 class LockedPull:
     """One pull as the lock pins it: the revision asked for, the commit it resolved to,
     the request it answers (``fingerprint``), and every selected file."""
@@ -65,6 +75,8 @@ class LockedPull:
     files: tuple[LockedFile, ...]
     variant: Variant | None = None
     signature: Signature | None = None
+    license: str | None = None  # the repo's license at lock time, from its card
+    lineage: tuple[Ancestor, ...] = ()  # its base models, theirs, and so on, from the cards at lock time
 
     @property
     def key(self) -> str:

@@ -17,12 +17,17 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hfsync import schemas
 from hfsync.errors import HfsyncError
 from hfsync.model.inspect import FileDiff
 from hfsync.paths import atomic_write
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 FORMAT_VERSION = 2
 # Plans this hfsync still reads: version 1 is version 2 without content diffs.
@@ -36,6 +41,11 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     NOOP = "no-op"
+
+
+def shown(value: Any) -> str:
+    """A setting or metadata value as plans write it: JSON (strings quoted, null for absent)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,7 @@ class Provenance:
     commit: str | None = None
     dirty: bool = False
     run_url: str | None = None
+    checkout: bool = False  # the manifests are in a git checkout (with no commit yet when ``commit`` is None)
 
 
 @dataclass(frozen=True)
@@ -194,7 +205,8 @@ class Plan:
     # --- the saved format ----------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        plain: dict[str, Any] = _plain(asdict(self))
+        return plain
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
@@ -282,7 +294,7 @@ def _hidden(value: Any, secrets: Sequence[str]) -> Any:
     return value
 
 
-def _build(cls: type, data: Mapping[str, Any]) -> Any:
+def _build(cls: type[T], data: Mapping[str, Any]) -> T:
     known = {f.name for f in fields(cls)}
     kwargs = {k: v for k, v in data.items() if k in known}
     if "action" in kwargs:

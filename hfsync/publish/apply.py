@@ -169,6 +169,7 @@ def apply_target(
     repo, kind = target.repo_id, target.repo_type
     settings = {s.name: s.new for s in target.settings}
     commit: str | None = None
+    sent: int | None = None
     parent = target.head
     try:
         if target.action == Action.CREATE:
@@ -225,8 +226,8 @@ def apply_target(
                 publisher.update_settings(repo, kind, **loosen)
                 done.extend(Step("set", k, v) for k, v in loosen.items())
     except HfsyncError as error:
-        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message)
-    return TargetResult(target.key, commit, tuple(done), tuple(warnings))
+        return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
+    return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
 
 
 def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResult:
@@ -263,18 +264,31 @@ def _space_settings(
 
 def need_token(publisher: Publisher) -> None:
     """Refuse, before any request, to publish without a token: every write needs one."""
-    if not publisher.hub.token:
+    if not publisher.hub.credentials.publishes():
         raise HfsyncError("apply needs a Hub token to publish and none was given "
-                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.")
+                          "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.",
+                          hint="In GitHub Actions, `permissions: id-token: write` lets apply publish with no stored "
+                          "token, through the Hub's Trusted Publishers.")
 
 
 def load_fresh(path: Path, publisher: Publisher) -> Plan:
     """Read a saved plan and refuse it unless it is fresh (and, when it publishes, a token is given)."""
     plan = read(path)
+    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in _publishing(plan))
     if _publishing(plan):
         need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
     return plan
+
+
+def nothing_to_publish(plan: Plan) -> str | None:
+    """What apply says, instead of applying nothing, when the plan's only changes are pulls
+    that moved upstream (apply never moves a pin); None otherwise."""
+    drifted = [t.repo_id for t in plan.targets if t.kind == "pull" and t.has_changes]
+    if _publishing(plan) or not drifted:
+        return None
+    return (f"Nothing to publish: only pulls moved upstream ({', '.join(drifted)}); apply leaves pins alone. "
+            "`hfsync upgrade` moves them and says what changed.")
 
 
 def _publishing(plan: Plan) -> list[TargetChange]:
@@ -297,6 +311,7 @@ def apply_plan(
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
     todo = _publishing(plan)
+    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in todo)
     if todo:
         need_token(publisher)
     gate(plan)  # every file to upload is scanned before the first byte goes up

@@ -48,7 +48,7 @@ def changed_since(workspace: Workspace, ref: str, repo_path: Path | None = None)
     """The targets of ``workspace`` whose entry or files changed between ``ref`` and the working tree."""
     first = workspace.manifests[0].path if workspace.manifests else Path.cwd()
     repo = _open(repo_path or first.resolve().parent)
-    root = Path(repo.working_tree_dir).resolve()
+    root = Path(repo.working_tree_dir).resolve()  # type: ignore[arg-type]  # a repo found from a folder has a work tree
     base = _merge_base(repo, ref)
     changed = _changed_paths(repo, base)
     # Each changed path under every folder holding it: one lookup per target, however many changed.

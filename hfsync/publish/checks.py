@@ -46,16 +46,20 @@ def _local_license(target: RepoTarget, files: list[str]) -> str | None:
     return card_license(target, None)
 
 
-def offline_problems(manifests: Iterable[Manifest]) -> list[Problem]:
+def offline_problems(manifests: Iterable[Manifest], warnings: list[Problem] | None = None) -> list[Problem]:
     """Card and publish-policy problems of every repo target, without network
-    (what `hfsync validate` adds to the schema checks)."""
+    (what `hfsync validate` adds to the schema checks); what was not checked, and why,
+    goes to ``warnings``."""
     problems: list[Problem] = []
     for manifest in manifests:
         for index, target in enumerate(manifest.repos):
             try:
                 files = source_files(target)
                 problems += target_problems(manifest, index, target, files)
-                problems += target_viewer(manifest, index, target, files).problems
+                viewer = target_viewer(manifest, index, target, files)
+                problems += viewer.problems
+                if warnings is not None:
+                    warnings += viewer.warnings
                 violations = publish_problems(manifest.policy, target, _local_license(target, files), files)
                 problems += located(manifest, index, target, violations)
             except HfsyncError as error:
@@ -71,6 +75,7 @@ class Validation:
     problems: list[Problem]
     manifests: tuple[Manifest, ...] = ()
     hint: str | None = None
+    warnings: tuple[Problem, ...] = ()
 
 
 def validate(paths: Sequence[Path]) -> Validation:
@@ -79,5 +84,7 @@ def validate(paths: Sequence[Path]) -> Validation:
         workspace = loading.load(paths)
     except ManifestError as error:
         return Validation(error.problems, (), error.hint)
-    return Validation(offline_problems(workspace.manifests), workspace.manifests,
-                      "Fix the manifest (or the README.md named) and run `hfsync validate` again.")
+    warnings: list[Problem] = []
+    problems = offline_problems(workspace.manifests, warnings)
+    return Validation(problems, workspace.manifests,
+                      "Fix the manifest (or the README.md named) and run `hfsync validate` again.", tuple(warnings))

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from hfsync.cards.datainfo import read_tail
+from hfsync.cards.describe import read_tail
 from hfsync.errors import HfsyncError
 from hfsync.inspect import gguf, parquet, safetensors
 from hfsync.inspect.compare import compare, kind_of
@@ -155,10 +155,7 @@ def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full
         if kind in ("safetensors", "gguf"):
             new = _local_header(root, change, kind)
             old = _remote_header(read, budget, change, kind, new) if old_size is not None else None
-            diff = compare(change.path, old, new, full=full)
-            if old is not None and not diff.entries and diff.note is None:
-                return replace(diff, note="same tensors, dtypes and shapes; the tensor data differs")
-            return diff
+            return compare(change.path, old, new, full=full)
         if kind == "parquet":
             new = read_tail(root / change.path)
             old = _remote_tail(read, budget, change, new) if old_size else None

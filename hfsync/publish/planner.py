@@ -187,6 +187,7 @@ def make_plan(
     for_repos = [w for w in targets if w in repos or w not in pulls]
     chosen = select_targets(workspace, for_repos) if for_repos or not targets else []
     chosen = [(m, t) for m, t in chosen if keys is None or t.key in keys]
+    publisher.hub.credentials.publishing((t.type, t.id) for _, t in chosen)
     cache = cache or DigestCache()
     budget = _shared_budget(diff, diff_budget)
 

@@ -135,7 +135,7 @@ def name_rule(name: str) -> str | None:
     match = _NAME_RULES.match(name.lower())
     if match is None:
         return None
-    return f"{NAME_RULE_TYPE} ({NAME_RULES[int(match.lastgroup[1:])][1]})"
+    return f"{NAME_RULE_TYPE} ({NAME_RULES[int((match.lastgroup or '')[1:])][1]})"
 
 
 def _sha1_file(path: Path) -> str:

@@ -76,7 +76,7 @@ class _Job:
     differs: str | None = None  # why a file at the target is not the pinned one, when one is there
 
 
-def _safetensors_gate(label: str) -> Callable[[Path], None]:
+def _safetensors_gate(label: str) -> Callable[[BinaryIO], None]:
     def accept(handle: BinaryIO) -> None:
         try:
             check_file(handle)

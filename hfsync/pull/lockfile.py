@@ -25,10 +25,10 @@ import yaml
 
 from hfsync import schemas
 from hfsync.errors import LockError, Problem
-from hfsync.manifest.model import Manifest, Policy, Pull
+from hfsync.manifest.model import Manifest, Policy, Pull, Workspace
 from hfsync.manifest.schema import schema_problems
 from hfsync.manifest.yamlpos import read
-from hfsync.model.lock import VERSION, LockedFile, LockedPull, LockFile, Signature, Variant
+from hfsync.model.lock import VERSION, Ancestor, LockedFile, LockedPull, LockFile, Signature, Variant
 from hfsync.paths import atomic_write
 from hfsync.pull import locktext
 
@@ -95,7 +95,8 @@ def _schema() -> dict[str, Any]:
 
 
 _HEX = {40: re.compile(r"^[0-9a-f]{40}$"), 64: re.compile(r"^[0-9a-f]{64}$"), 16: re.compile(r"^[0-9a-f]{16}$")}
-_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "signature", "files"}
+_PULL_KEYS = {"id", "type", "revision", "commit", "request", "variant", "signature", "license", "lineage", "files"}
+_OPTIONAL = {"variant", "signature", "license", "lineage"}
 _FILE_KEYS = {1: {"path", "size", "sha256", "git_oid", "blake3"}, 2: {"path", "size", "sha256", "git_oid", "xet_hash"}}
 
 
@@ -109,8 +110,9 @@ def _need(condition: bool) -> None:
 
 
 def _hex(value: object, length: int) -> str:
-    _need(isinstance(value, str) and bool(_HEX[length].match(value)))
-    return value  # type: ignore[return-value]
+    if not (isinstance(value, str) and _HEX[length].match(value)):
+        raise _Malformed
+    return value
 
 
 def _fast(path: Path, data: Any) -> LockFile:
@@ -120,7 +122,7 @@ def _fast(path: Path, data: Any) -> LockFile:
     version = data["version"]
     pulls, seen = [], set()
     for raw in data["pulls"]:
-        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - {"variant", "signature"})
+        _need(isinstance(raw, dict) and set(raw) <= _PULL_KEYS and set(raw) >= _PULL_KEYS - _OPTIONAL)
         _need(all(isinstance(raw[k], str) and raw[k] for k in ("id", "type", "revision")))
         _need(raw["type"] in ("model", "dataset", "space") and (raw["type"], raw["id"]) not in seen)
         seen.add((raw["type"], raw["id"]))
@@ -133,6 +135,12 @@ def _fast(path: Path, data: Any) -> LockFile:
             _need(isinstance(signature, dict) and set(signature) == {"signer", "digest"}
                   and isinstance(signature["signer"], str) and bool(signature["signer"]))
             _hex(signature["digest"], 64)
+        _need(isinstance(raw.get("license", ""), str) and raw.get("license") != "")
+        lineage = raw.get("lineage", [])
+        _need(isinstance(lineage, list) and bool(lineage) == ("lineage" in raw))
+        for ancestor in lineage:
+            _need(isinstance(ancestor, dict) and {"id", "base_of"} <= set(ancestor) <= {"id", "base_of", "license"}
+                  and all(isinstance(v, str) and v for v in ancestor.values()))
         _need(isinstance(raw["files"], list))
         files = []
         for f in raw["files"]:
@@ -149,19 +157,22 @@ def _fast(path: Path, data: Any) -> LockFile:
             raw["id"], raw["type"], raw["revision"], _hex(raw["commit"], 40), _hex(raw["request"], 16),
             tuple(files), Variant(variant["name"], variant["reason"]) if variant else None,
             Signature(signature["signer"], signature["digest"]) if signature else None,
+            raw.get("license"), tuple(Ancestor(a["id"], a["base_of"], a.get("license")) for a in lineage),
         ))
     return LockFile(path, tuple(pulls), version)
 
 
 def _from_text(path: Path, text: str) -> LockFile:
     pulls, seen = [], set()
-    for pull_id, pull_type, revision, commit, request, variant, signature, files in locktext.parse(text):
+    for pull_id, pull_type, revision, commit, request, variant, signature, license_id, lineage, files in (
+            locktext.parse(text)):
         if (pull_type, pull_id) in seen:
             raise locktext.NotCanonical  # YAML reads it too; the schema path says where
         seen.add((pull_type, pull_id))
         pulls.append(LockedPull(pull_id, pull_type, revision, commit, request,
                                 tuple(LockedFile(*f) for f in files), Variant(*variant) if variant else None,
-                                Signature(*signature) if signature else None))
+                                Signature(*signature) if signature else None, license_id,
+                                tuple(Ancestor(*a) for a in lineage)))
     return LockFile(path, tuple(pulls), VERSION)
 
 
@@ -200,11 +211,23 @@ def read_lock(path: Path) -> LockFile | None:
         signature = Signature(raw["signature"]["signer"], raw["signature"]["digest"]) if "signature" in raw else None
         pulls.append(
             LockedPull(raw["id"], raw["type"], raw["revision"], raw["commit"], raw["request"], files, variant,
-                       signature)
+                       signature, raw.get("license"),
+                       tuple(Ancestor(a["id"], a["base_of"], a.get("license")) for a in raw.get("lineage", ())))
         )
     if problems:
         raise _lock_error(problems)
     return LockFile(path, tuple(pulls), document.data["version"])  # only if libyaml and the schema disagree
+
+
+def locks_of(workspace: Workspace) -> list[LockFile]:
+    """The lock of every manifest of ``workspace``; LockError for a manifest that pulls without one."""
+    locks = []
+    for manifest in workspace.manifests:
+        lock = read_lock(manifest.lock_path)
+        if lock is None and manifest.pulls:
+            raise LockError(f"{manifest.lock_path} does not exist", hint="Run `hfsync lock` first.")
+        locks.append(lock or LockFile(manifest.lock_path))
+    return locks
 
 
 def _lock_error(problems: list[Problem]) -> LockError:
@@ -219,13 +242,17 @@ def _lock_error(problems: list[Problem]) -> LockError:
 
 
 def _pull_dict(pull: locktext.Pull) -> dict[str, Any]:
-    pull_id, pull_type, revision, commit, request, variant, signature, files = pull
+    pull_id, pull_type, revision, commit, request, variant, signature, license_id, lineage, files = pull
     entry: dict[str, Any] = {"id": pull_id, "type": pull_type, "revision": revision, "commit": commit,
                              "request": request}
     if variant is not None:
         entry["variant"] = {"name": variant[0], "reason": variant[1]}
     if signature is not None:
         entry["signature"] = {"signer": signature[0], "digest": signature[1]}
+    if license_id is not None:
+        entry["license"] = license_id
+    if lineage:
+        entry["lineage"] = [{"id": a, "base_of": b, **({"license": c} if c is not None else {})} for a, b, c in lineage]
     entry["files"] = []
     for path, size, sha256, git_oid, xet_hash in files:
         file: dict[str, Any] = {"path": path, "size": size}
@@ -242,6 +269,7 @@ def dumps(lock: LockFile, manifest_name: str = "hfsync.yaml") -> str:
         (pull.id, pull.type, pull.revision, pull.commit, pull.request,
          (pull.variant.name, pull.variant.reason) if pull.variant is not None else None,
          (pull.signature.signer, pull.signature.digest) if pull.signature is not None else None,
+         pull.license, tuple((a.id, a.base_of, a.license) for a in pull.lineage),
          tuple((f.path, f.size, f.sha256, None if f.sha256 else f.git_oid, f.xet_hash)
                for f in sorted(pull.files, key=lambda f: f.path)))
         for pull in sorted(lock.pulls, key=lambda p: (p.type, p.id))

@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import overload
 
 import yaml
 
 # (path, size, sha256, git_oid, xet_hash): one pinned file, as plain values.
 File = tuple[str, int, str | None, str | None, str | None]
-# (id, type, revision, commit, request, (variant name, reason) or None, (signer, digest) or None, files)
-Pull = tuple[str, str, str, str, str, tuple[str, str] | None, tuple[str, str] | None, tuple[File, ...]]
+# (id, base_of, license): one model a pin was made from.
+Ancestor = tuple[str, str, str | None]
+# (id, type, revision, commit, request, (variant name, reason) or None, (signer, digest) or None, license,
+#  lineage, files)
+Pull = tuple[str, str, str, str, str, tuple[str, str] | None, tuple[str, str] | None, str | None,
+             tuple[Ancestor, ...], tuple[File, ...]]
 
 _VALUE = r"([^\n]+)"
 _COMMENTS = re.compile(r"(?:#[ -~]*\n)+")
@@ -37,8 +42,11 @@ _PULL = re.compile(
     r"  commit: ([0-9a-f]{40})\n  request: ([0-9a-f]{16})\n"
     rf"(?:  variant:\n    name: {_VALUE}\n    reason: {_VALUE}\n)?"
     rf"(?:  signature:\n    signer: {_VALUE}\n    digest: ([0-9a-f]{{64}})\n)?"
-    r"  files:( \[\])?\n"
+    rf"(?:  license: {_VALUE}\n)?"
+    r"(  lineage:\n)?"
 )
+_ANCESTOR = re.compile(rf"  - id: {_VALUE}\n    base_of: {_VALUE}\n(?:    license: {_VALUE}\n)?")
+_FILES = re.compile(r"  files:( \[\])?\n")
 _FILE = re.compile(
     rf"  - path: {_VALUE}\n    size: (0|[1-9][0-9]*)\n"
     r"    (?:sha256: ([0-9a-f]{64})|git_oid: ([0-9a-f]{40}))\n(?:    xet_hash: ([0-9a-f]{64})\n)?"
@@ -80,6 +88,10 @@ def _string(raw: str) -> str:
     return value
 
 
+@overload
+def _hex(value: str) -> str: ...
+@overload
+def _hex(value: str | None) -> str | None: ...
 def _hex(value: str | None) -> str | None:
     """A digest as written; YAML would read one of digits only as a number."""
     if value is not None and value.isdigit():
@@ -94,23 +106,36 @@ def parse(text: str) -> list[Pull]:
     top = _TOP.match(text, pos)
     if top is None:
         raise NotCanonical
-    pos, pulls = top.end(), []
+    pos = top.end()
+    pulls: list[Pull] = []
     while pos < len(text) and top.group(1) is None:
         head = _PULL.match(text, pos)
         if head is None:
             raise NotCanonical
         pos = head.end()
+        lineage = []
+        while head.group(11) is not None and (ancestor := _ANCESTOR.match(text, pos)) is not None:
+            name, base_of, license_id = ancestor.groups()
+            lineage.append((_string(name), _string(base_of), _string(license_id) if license_id is not None else None))
+            pos = ancestor.end()
+        if head.group(11) is not None and not lineage:
+            raise NotCanonical  # `lineage:` with no entry under it
+        listed = _FILES.match(text, pos)
+        if listed is None:
+            raise NotCanonical
+        pos = listed.end()
         files = []
-        while head.group(10) is None and (entry := _FILE.match(text, pos)) is not None:
+        while listed.group(1) is None and (entry := _FILE.match(text, pos)) is not None:
             path, size, sha256, git_oid, xet_hash = entry.groups()
             files.append((_string(path), int(size), _hex(sha256), _hex(git_oid), _hex(xet_hash)))
             pos = entry.end()
-        if head.group(10) is None and not files:
+        if listed.group(1) is None and not files:
             raise NotCanonical  # `files:` with no entry under it
         variant = (_string(head.group(6)), _string(head.group(7))) if head.group(6) is not None else None
         signature = (_string(head.group(8)), _hex(head.group(9)) or "") if head.group(8) is not None else None
+        license_id = _string(head.group(10)) if head.group(10) is not None else None
         pulls.append((_string(head.group(1)), head.group(2), _string(head.group(3)), _hex(head.group(4)),
-                      _hex(head.group(5)), variant, signature, tuple(files)))
+                      _hex(head.group(5)), variant, signature, license_id, tuple(lineage), tuple(files)))
     if pos != len(text):
         raise NotCanonical
     return pulls
@@ -133,18 +158,26 @@ def emit(pulls: Sequence[Pull]) -> str:
     if not pulls:
         return "version: 2\npulls: []\n"
     out = ["version: 2\npulls:\n"]
-    for pull_id, pull_type, revision, commit, request, variant, signature, files in pulls:
+    for pull_id, pull_type, revision, commit, request, variant, signature, license_id, lineage, files in pulls:
         out.append(f"- id: {_scalar(pull_id)}\n  type: {_scalar(pull_type)}\n  revision: {_scalar(revision)}\n"
                    f"  commit: {_scalar(commit)}\n  request: {_scalar(request)}\n")
         if variant is not None:
             out.append(f"  variant:\n    name: {_scalar(variant[0])}\n    reason: {_scalar(variant[1])}\n")
         if signature is not None:
             out.append(f"  signature:\n    signer: {_scalar(signature[0])}\n    digest: {_scalar(signature[1])}\n")
+        if license_id is not None:
+            out.append(f"  license: {_scalar(license_id)}\n")
+        if lineage:
+            out.append("  lineage:\n")
+        for name, base_of, ancestor_license in lineage:
+            out.append(f"  - id: {_scalar(name)}\n    base_of: {_scalar(base_of)}\n")
+            if ancestor_license is not None:
+                out.append(f"    license: {_scalar(ancestor_license)}\n")
         out.append("  files:\n" if files else "  files: []\n")
         for path, size, sha256, git_oid, xet_hash in files:
             if not (sha256 or git_oid) or type(size) is not int:
                 raise NotCanonical
-            digest = f"sha256: {_scalar(sha256)}" if sha256 else f"git_oid: {_scalar(git_oid)}"  # type: ignore[arg-type]
+            digest = f"sha256: {_scalar(sha256)}" if sha256 else f"git_oid: {_scalar(git_oid or '')}"
             out.append(f"  - path: {_scalar(path)}\n    size: {size}\n    {digest}\n")
             if xet_hash:
                 out.append(f"    xet_hash: {_scalar(xet_hash)}\n")

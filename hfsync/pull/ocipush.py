@@ -91,7 +91,7 @@ def _push_blob(registry: Registry, repository: str, digest: str, size: int, path
 
     def read_at(offset: int, length: int) -> bytes:
         if handle is None:
-            return body[offset:offset + length]  # type: ignore[index]
+            return body[offset:offset + length]  # type: ignore[index]  # no path: the caller gave the bytes
         handle.seek(offset)
         return handle.read(length)
 

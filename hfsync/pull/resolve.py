@@ -16,12 +16,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 
 from hfsync.hub.client import Hub
-from hfsync.hub.repofiles import files_at_commit, resolve_pin
+from hfsync.hub.repofiles import files_at_commit, model_card_facts, pin_facts
 from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull
-from hfsync.manifest.policy import pin_problems, refuse_pins
+from hfsync.manifest.policy import lineage_problems, pin_problems, refuse_pins
 from hfsync.model.lock import VERSION, LockedPull, LockFile
 from hfsync.pull import signature
+from hfsync.pull.lineage import walk
 from hfsync.pull.lockfile import allows_unsafe, fingerprint, write_lock
 from hfsync.pull.selection import check_paths, mem_available, select, set_aside
 
@@ -54,7 +55,10 @@ def resolve(
 ) -> Resolved:
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing),
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
-    commit, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
+    facts = pin_facts(hub, retry, pull.id, pull.type, pull.revision)
+    commit, license_id = facts.commit, facts.license
+    # The signature travels while the tree is listed: one request more, and no longer.
+    early = signature.prefetch(hub, pull, commit) if signature.wanted(manifest, pull) else None
     listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
     listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
@@ -66,8 +70,20 @@ def resolve(
         selection.variant,
     )
     violations = pin_problems(manifest.policy, pull, license_id, entry.size)
+    lineage = walk(pull.id, facts.base_models, lambda model: model_card_facts(hub, model))
+    entry = replace(entry, license=license_id, lineage=lineage.ancestors)
+    if lineage.loop:
+        violations.append(f"pull '{pull.key}' ({pull.location}): its base_model lineage loops: "
+                          + " -> ".join(lineage.loop))
+    # A base model the Hub does not have cannot be judged: said, not refused (cards name models
+    # that were renamed or taken down).
+    for gone in lineage.missing:
+        log.warning("pull '%s': its base model '%s' (%s) is not on the Hub, or not visible with this token: "
+                    "its license is not checked", pull.key, gone, " -> ".join(lineage.chains[gone]))
+    judged = {a.id: a.license for a in lineage.ancestors if a.id not in lineage.missing}
+    violations += lineage_problems(manifest.policy, pull, judged, lineage.chains)
     if signature.wanted(manifest, pull):
-        checked = signature.check(hub, manifest, pull, commit, listed, entry.files)
+        checked = signature.check(hub, manifest, pull, commit, listed, entry.files, early)
         entry = replace(entry, files=checked.files, signature=checked.signature)
         if checked.problem:
             violations.append(f"pull '{pull.key}' ({pull.location}): {checked.problem}")

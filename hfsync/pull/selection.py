@@ -67,10 +67,13 @@ def set_aside(files: Sequence[LockedFile], pull: Pull) -> tuple[list[LockedFile]
     unless an ``include`` pattern names one (a repo's git internals would take over a
     destination inside a git checkout)."""
     asked = any(_names_git(pattern) for pattern in pull.include)
-    kept, aside = [], []
+    kept: list[LockedFile] = []
+    aside: list[str] = []
     for file in files:
-        writable = file.path.split("/")[0].casefold() not in RESERVED and (asked or not _names_git(file.path))
-        (kept if writable else aside).append(file if writable else file.path)
+        if file.path.split("/")[0].casefold() not in RESERVED and (asked or not _names_git(file.path)):
+            kept.append(file)
+        else:
+            aside.append(file.path)
     return kept, sorted(aside)
 
 

@@ -19,10 +19,10 @@ from hfsync.hub.content import read_head, read_range
 from hfsync.hub.history import commits_between
 from hfsync.hub.repofiles import resolve_pin
 from hfsync.hub.retry import Retry
-from hfsync.inspect.safetensors import Header, SafetensorsError, diff_headers, header_length, read_header
+from hfsync.inspect.safetensors import DATA_ONLY, Header, SafetensorsError, diff_headers, header_length, read_header
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
-from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport
+from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
 from hfsync.pull.lockfile import read_lock
 from hfsync.pull.resolve import merged, resolve, save
 from hfsync.pull.selection import check_targets, selected_pulls
@@ -80,7 +80,8 @@ def _upgrade_one(
     # A summary travels: the policy's verdicts without local paths.
     violations = [v.replace(f" ({pull.location})", "") for v in resolved.violations]
     held = bool(violations) and not allow_violations
-    commits, more = ([], False)
+    commits: list[UpstreamCommit] = []
+    more = False
     old_license = None
     if previous is not None and previous.commit != entry.commit:
         commits, more = commits_between(hub, retry, pull.id, pull.type, previous.commit, entry.commit)
@@ -120,7 +121,10 @@ def _tensor_moves(
             yield TensorMove(move.path, note=f"header not read: {error}")
             continue
         diff = diff_headers(before, after)
-        yield TensorMove(move.path, diff.entries(), diff.parameters)
+        entries = diff.entries()
+        # A changed file whose header reads the same: its bytes differ all the same.
+        yield TensorMove(move.path, entries, diff.parameters,
+                         note=DATA_ONLY if not entries and move.action == "changed" else None)
 
 
 def _header(hub: Hub, pull: Pull, commit: str, file: LockedFile) -> Header:

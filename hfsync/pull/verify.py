@@ -145,7 +145,8 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: boo
 
 def _run(report: VerifyReport, checks: list[_Check], deep: bool, workers: int | None) -> None:
     """Hash what needs hashing (big files one by one, small ones side by side) and judge each."""
-    big, small = [], []
+    big: list[_Check] = []
+    small: list[_Check] = []
     for check in checks:
         metrics = report.records[check.key]
         try:

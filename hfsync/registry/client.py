@@ -16,6 +16,7 @@ tokens are registered as secrets, so no message or log line shows them.
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 import re
@@ -264,7 +265,7 @@ class Registry:
             try:
                 reply = self.request(what, "PATCH", location, scope=scope, ok=(202,), headers={
                     "Content-Type": "application/octet-stream", "Content-Range": f"{offset}-{offset + length - 1}",
-                    "Content-Length": str(length)}, content=lambda o=offset, n=length: read_at(o, n))
+                    "Content-Length": str(length)}, content=functools.partial(read_at, offset, length))
             except RegistryError:
                 # Where did the registry get to? Continue from there, once.
                 status, held = self._upload_status(location, scope, what)

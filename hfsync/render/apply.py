@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfsync.model.apply import Step
+from hfsync.model.plan import shown
 from hfsync.render import Output, document, plural
 from hfsync.units import human_size
 
@@ -40,7 +41,7 @@ def _step(step: Step) -> str:
         return f"signed {plural(step.files, 'file')} in {step.name} (key sha256:{(step.key or '')[:16]})"
     if step.action == "found-published":
         return "found the repo created and holding every planned file (another run published it); nothing to commit"
-    return {"created-repo": "created the repo", "set": f"set {step.name} = {step.value}",
+    return {"created-repo": "created the repo", "set": f"set {step.name} = {shown(step.value)}",
             "deleted": f"deleted {step.name}", "created-branch": f"created branch {step.name}",
             "created-tag": f"created tag {step.name}"}[step.action]
 
@@ -59,7 +60,8 @@ def json(result: Any) -> str:
         "interrupted": result.interrupted,
         "bytes": sum(s.bytes for t in result.targets for s in t.done if s.action == "committed"),
         "targets": [{"key": t.key, "commit": t.commit, "steps": [_step_data(s) for s in t.done],
-                     "warnings": list(t.warnings), "error": t.error} for t in result.targets],
+                     "warnings": list(t.warnings), "error": t.error, "bytes_sent": t.bytes_sent}
+                    for t in result.targets],
     })
 
 

@@ -58,6 +58,10 @@ class SandboxHandle:
         """Add OIDC issuers and Trusted Publishers (see hfsync.sandbox.oidc); the state."""
         return self._admin("POST", "/_sandbox/oidc", config)
 
+    def clear_trusted_publishers(self) -> None:
+        """Remove every issuer and publisher, and every token issued."""
+        self._admin("DELETE", "/_sandbox/oidc")
+
     def oidc_state(self) -> dict:
         """Publishers, issued-token count, and the audit log of exchanges (with reasons)."""
         return self._admin("GET", "/_sandbox/oidc")

@@ -24,6 +24,9 @@ PRIVATE = [
     ("huggingface_hub.utils._http", "hf_request_event_hook"),
     ("huggingface_hub.utils._http", "default_client_factory"),
     ("hf_xet", "hash_files"),
+    ("huggingface_hub._oidc", "exchange_oidc_token"),
+    ("huggingface_hub._oidc", "get_oidc_token"),
+    ("huggingface_hub._oidc", "Provider"),
 ]
 
 
@@ -40,6 +43,14 @@ def test_the_signatures_called_still_take_what_hfsync_passes():
         _xet.xet_connection_info_refresh_url).parameters.keys()
     assert len(inspect.signature(_xet._fetch_xet_connection_info_with_url).parameters) >= 2
     assert _xet.XetTokenType.READ
+
+
+def test_the_oidc_calls_still_take_what_hfsync_passes():
+    from huggingface_hub import _oidc
+
+    assert {"subject_token", "resource", "endpoint"} <= inspect.signature(_oidc.exchange_oidc_token).parameters.keys()
+    assert {"provider", "audience"} <= inspect.signature(_oidc.get_oidc_token).parameters.keys()
+    assert _oidc.Provider.GITHUB
 
 
 def test_a_commit_operation_still_records_its_upload_mode():

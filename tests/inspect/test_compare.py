@@ -122,3 +122,27 @@ def test_a_summary_keeps_the_first_lines_and_says_what_it_cut():
 def test_a_change_of_formatting_alone_shows_the_text_diff(path, old, new):
     diff = compare(path, old, new)
     assert diff.note == "same values: only the formatting differs" and diff.lines and not diff.entries
+
+
+def test_a_new_json_file_shows_each_key_as_added():
+    diff = compare("new.json", None, b'{"a": 1, "b": [1]}')
+    assert diff.entries == (Entry("a", None, 1), Entry("b", None, [1]))
+
+
+def test_a_new_csv_shows_its_columns_and_rows_as_added():
+    diff = compare("t.csv", None, b"x,y\n1,2\n3,4\n")
+    assert diff.entries == (Entry("column.x", None, "present"), Entry("column.y", None, "present"),
+                            Entry("rows", None, 2))
+
+
+def test_a_safetensors_file_with_the_same_header_says_its_tensor_data_changed():
+    old, new = safetensors_bytes({"w": ("F32", [2])}, fill=1), safetensors_bytes({"w": ("F32", [2])}, fill=2)
+    assert compare("model.safetensors", old, new) == FileDiff("safetensors", note="tensor data changed, header unchanged")
+
+
+def test_a_new_card_and_a_first_key_in_an_empty_json_document_read_as_additions():
+    assert compare("README.md", None, b"---\nlicense: mit\n---\n# A\n").entries == (Entry("card.license", None, "mit"),)
+    assert compare("README.md", b"# A\n", b"---\nlicense: mit\n---\n# A\n").entries == (
+        Entry("card.license", None, "mit"),)
+    assert compare("config.json", b"{}", b'{"a": 1}').entries == (Entry("a", None, 1),)
+    assert compare("config.json", None, b"{}\n") == FileDiff("json")

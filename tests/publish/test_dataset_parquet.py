@@ -37,6 +37,10 @@ def test_a_retyped_column_is_a_plan_error_naming_it_and_the_shards(project):
     assert 'rows         = "3" -> "5"' in result.stdout
     # The Hub's footer of the changed shard, in at most two Range requests; no other shard read.
     assert project.sandbox.stats()["routes"]["GET resolve"]["requests"] <= 2
+    markdown = project.plan("--format", "markdown")
+    assert markdown.exit_code == 1
+    assert "> **Error:** split 'train' of config 'default': the Parquet shards disagree: column 'label'" in (
+        markdown.stdout)
 
 
 def test_the_footer_diff_in_json_and_markdown(project):
@@ -94,3 +98,17 @@ def test_a_csv_of_100k_columns_plans_and_says_what_was_not_compared(project):
     result = project.plan()
     assert result.exit_code == 0
     assert "wide.csv: column types not compared: its first line is longer than the 64 kB sampled" in result.stdout
+
+
+def test_without_pyarrow_the_plan_names_the_extra_and_goes_on(project, monkeypatch):
+    import sys
+
+    _published(project)
+    project.write(f"src/{SHARDS[0]}", _shard(rows=4))
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    result = project.plan("--diff", "summary")
+    assert result.exit_code == 0
+    assert ("Parquet files not compared: reading Parquet footers needs pyarrow, which is not installed: "
+            "pip install 'hfsync-gitops[parquet]'") in result.stdout
+    assert "not compared: reading Parquet footers needs pyarrow" in result.stdout  # the file's diff too

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
+
 from tests.helpers import hfsync
 
 CARD = """---
@@ -94,3 +96,44 @@ def test_plan_checks_a_card_only_the_hub_holds(project, sandbox):
     assert result.exit_code == 1
     assert ("the Hub's README.md of dataset:acme/reviews: data_files pattern 'data/test-*.csv' (config 'default', "
             "split 'test') matches no file the repo will hold") in result.stdout
+
+
+BAD_CARDS = [
+    # (front matter after "configs:", the README line and column named, the message)
+    ("\n- config_name: a\n  data_files: {train: x.csv}\n", 4, 15, "data_files must be a pattern, a list of "
+     "patterns, or a list of {split, path} (path: a pattern or a list of patterns); got a mapping"),
+    ("\n- config_name: a\n  data_files:\n  - split: my train\n    path: data/train.csv\n", 5, 12,
+     "split name 'my train' is not valid"),
+    ("\n- config_name: a\n  data_files: ../outside/*.csv\n", 4, 15, "'../outside/*.csv' contains '..'; "
+     "data_files name files inside the repo"),
+    ("\n- config_name: a\n  data_files: data/*.csv\n- config_name: a\n  data_files: data/*.csv\n", 5, 16,
+     "config name 'a' is declared twice (first as configs[0])"),
+    ("\n- config_name: default\n  data_files: data/*.csv\n- config_name: b\n  default: true\n"
+     "  data_files: data/*.csv\n", 3, 1, "more than one default config: default, b"),
+    ("\n- config_name: a\n  data_files: [data/*.csv, notes.jsonl]\n", 4, 15, "config 'a' mixes file formats"),
+    (" data/*.csv\n", 2, 10, "configs must be a list of configs"),
+]
+
+
+def test_each_configs_problem_is_located_at_its_readme_line(project):
+    _seed(project)
+    project.write("src/notes.jsonl", '{"a": 1}\n')
+    readme = project.root / "src/README.md"
+    for configs, line, column, message in BAD_CARDS:
+        readme.write_text(f"---\nconfigs:{configs}---\n# x\n")
+        result = hfsync("validate", "-f", str(project.manifest))
+        assert result.exit_code == 1, configs
+        assert f"  {readme}:{line}:{column}: {message}" in result.stderr, (configs, result.stderr)
+
+
+def test_validate_says_what_it_did_not_check(project):
+    _seed(project)
+    project.write("src/README.md", CARD.replace("path: data/train.csv", "path: hf://datasets/acme/other/x.csv"))
+    result = hfsync("validate", "-f", str(project.manifest))
+    assert result.exit_code == 0
+    readme = project.root / "src/README.md"
+    assert (f"Warning: {readme}:7:11: 'hf://datasets/acme/other/x.csv' names files outside this repo; not "
+            "checked") in result.stderr
+    report = json.loads(hfsync("validate", "-f", str(project.manifest), "--format", "json").stdout)
+    assert report["valid"] is True and [w["line"] for w in report["warnings"]] == [7]
+    jsonschema.validate(report, json.loads(hfsync("schema", "validate.report").stdout))

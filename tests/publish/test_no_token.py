@@ -37,5 +37,7 @@ def test_apply_without_a_token_fails_before_anything_is_sent(project, sandbox):
         assert result.exit_code == 1
         assert result.stdout == ""
         assert result.stderr == ("Error: apply needs a Hub token to publish and none was given "
-                                 "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.\n")
+                                 "(set HF_TOKEN, pass --token or run `hf auth login`); nothing was sent.\n"
+                                 "Hint: In GitHub Actions, `permissions: id-token: write` lets apply publish with no "
+                                 "stored token, through the Hub's Trusted Publishers.\n")
         assert sandbox.stats()["requests"] == 0

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from hfsync.errors import LockError
-from hfsync.model.lock import LockedFile, LockedPull, LockFile, Signature, Variant
+from hfsync.model.lock import Ancestor, LockedFile, LockedPull, LockFile, Signature, Variant
 from hfsync.pull import locktext
 from hfsync.pull.lockfile import HEADER, dumps, read_lock, write_lock
 
@@ -59,6 +59,11 @@ def by_yaml(lock: LockFile) -> str:
             entry["variant"] = {"name": p.variant.name, "reason": p.variant.reason}
         if p.signature:
             entry["signature"] = {"signer": p.signature.signer, "digest": p.signature.digest}
+        if p.license:
+            entry["license"] = p.license
+        if p.lineage:
+            entry["lineage"] = [{"id": a.id, "base_of": a.base_of, **({"license": a.license} if a.license else {})}
+                                for a in p.lineage]
         entry["files"] = []
         for f in sorted(p.files, key=lambda f: f.path):
             item: dict = {"path": f.path, "size": f.size}
@@ -80,7 +85,8 @@ def read_by_yaml(path: Path, text: str) -> LockFile:
                    tuple(LockedFile(f["path"], f["size"], f.get("sha256"), f.get("git_oid"), f.get("xet_hash"))
                          for f in p["files"]),
                    Variant(p["variant"]["name"], p["variant"]["reason"]) if "variant" in p else None,
-                   Signature(p["signature"]["signer"], p["signature"]["digest"]) if "signature" in p else None)
+                   Signature(p["signature"]["signer"], p["signature"]["digest"]) if "signature" in p else None,
+                   p.get("license"), tuple(Ancestor(a["id"], a["base_of"], a.get("license")) for a in p.get("lineage", ())))
         for p in data["pulls"])
     return LockFile(path, pulls, data["version"])
 
@@ -92,6 +98,8 @@ def awkward_locks() -> list[LockFile]:
         locks.append(lock_of(pull("acme/m", LockedFile(text, 1, sha256=SHA), LockedFile("ok.json", 3, git_oid=OID))))
         locks.append(lock_of(pull(f"acme/{text}", revision=text, variant=Variant(text, f"fits: {text}"))))
         locks.append(lock_of(pull("acme/signed", signature=Signature(f"certificate CN={text}", SHA))))
+        locks.append(lock_of(pull("acme/adapter", license=text, lineage=(
+            Ancestor(f"acme/{text}", "acme/adapter", text), Ancestor("acme/root", f"acme/{text}")))))
     # Digests of digits only are numbers to YAML unless quoted.
     locks.append(lock_of(pull("acme/digits", LockedFile("a", 1, sha256="1" * 64, xet_hash="2" * 64),
                               LockedFile("b", 1, git_oid="0" * 40), commit="9" * 40, request="1234567890123456",
@@ -112,7 +120,7 @@ def test_the_writer_writes_what_yaml_wrote_and_both_readers_read_it_back(tmp_pat
 
 def in_order(lock: LockFile) -> tuple[LockedPull, ...]:
     return tuple(LockedPull(p.id, p.type, p.revision, p.commit, p.request, tuple(sorted(p.files, key=lambda f: f.path)),
-                            p.variant, p.signature) for p in sorted(lock.pulls, key=lambda p: (p.type, p.id)))
+                            p.variant, p.signature, p.license, p.lineage) for p in sorted(lock.pulls, key=lambda p: (p.type, p.id)))
 
 
 def test_plain_locks_are_read_without_yaml():
@@ -121,7 +129,7 @@ def test_plain_locks_are_read_without_yaml():
     pulls = locktext.parse(text)
     assert [p[0] for p in pulls] == ["acme/m", "acme/v"]
     assert pulls[1][5] == ("m-Q8_0.gguf", "highest-precision variant: Q8_0 (1.0 GiB)")
-    assert len(pulls[0][7]) == 50 and pulls[0][7][7] == ("shards/part-0007.json", 7, None, OID, None)
+    assert len(pulls[0][9]) == 50 and pulls[0][9][7] == ("shards/part-0007.json", 7, None, OID, None)
 
 
 MUTATIONS = [" ", "#", ":", "-", "'", '"', "\t", "\n", "\r", "\u2028", "0", "a", "[", "{", "&", "*", "!", "|", ">", "?", "x", "é"]

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from hfsync.hub.xetpull import Piece, Term, plan
+from hfsync.hub.xetplan import Piece, Term, plan
 from tests.pull.conftest import big_safetensors
 from tests.sandbox.xet import MIB
 from tests.sandbox.xet import safetensors_like as model_like_bytes

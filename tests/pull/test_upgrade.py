@@ -129,3 +129,13 @@ def test_markdown_stays_within_the_limit_and_keeps_the_table():
     assert text.count("```diff") == text.count("```") // 2  # every code block closed
     small = markdown(report, limit=3_000)
     assert len(small) <= 3_000 and "| `acme/m9` |" in small
+
+
+def test_a_safetensors_file_whose_header_is_unchanged_says_its_tensor_data_changed(hub, make_repo, project, run):
+    make_repo("acme/m1", {"model.safetensors": safetensors_bytes({"w": ("F32", [4])}, fill=1)})
+    project.write([{"id": "acme/m1", "dest": "vendor/m1"}])
+    assert run("lock").exit_code == 0
+    make_repo("acme/m1", {"model.safetensors": safetensors_bytes({"w": ("F32", [4])}, fill=2)})
+    result = run("upgrade")
+    assert result.exit_code == 0, result.output
+    assert "  tensors of model.safetensors: tensor data changed, header unchanged\n" in result.stdout

@@ -21,12 +21,6 @@ from tests.sandbox.hubapi import api
 
 
 @pytest.fixture
-def issuer():
-    with Issuer() as running:
-        yield running
-
-
-@pytest.fixture
 def github_job(issuer, monkeypatch):
     """The runtime of a GitHub Actions job with `permissions: id-token: write`."""
     for name, value in issuer.github_env().items():
