@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hfsync.digests import DigestCache
+from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
-from hfsync.publish.provenance import commit_description, run_url
+from hfsync.publish.provenance import commit_description
 from hfsync.publish.signature import load_signers, signature_of
 from hfsync.publish.signature import make as make_signature
 

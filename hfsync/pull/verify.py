@@ -28,13 +28,13 @@ import blake3
 
 from hfsync import digests
 from hfsync.errors import LockError, VerifyError
+from hfsync.lock.layout import Layout
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.selection import check_paths, check_targets, selected_pulls
 from hfsync.manifest.model import Workspace
 from hfsync.model.lock import LockedFile
 from hfsync.model.verify import Difference
-from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import read_lock
 from hfsync.pull.metrics import PullRecord
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 from hfsync.signing.statement import SIGNATURE_FILE, SignedFiles, is_ignored
 
@@ -115,7 +115,7 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: boo
             pinned = {f.path for f in entry.files}
             signed = None
             if deep and entry.signature is not None:
-                from hfsync.pull.signature import recheck  # only for signed pins: its key checks
+                from hfsync.lock.signature import recheck  # only for signed pins: its key checks
 
                 sig = next((f for f in entry.files if f.path == SIGNATURE_FILE), None)
                 signed, problem = recheck(pull, entry, layout.visible(sig)) if sig else (None, "not pinned")
@@ -195,7 +195,7 @@ def _deep_hash(check: _Check) -> str:
     found = digests.hash_file(check.path, sha256=lfs or check.signed is not None, git_sha1=not lfs)
     hub_digest = found.sha256 if lfs else found.git_sha1
     if check.signed is not None:
-        from hfsync.pull.signature import signed_mismatch
+        from hfsync.lock.signature import signed_mismatch
 
         check.unsigned = signed_mismatch(check.signed.files.get(check.file.path), found)
     if hub_digest == check.file.etag:
