@@ -20,7 +20,7 @@ from hfsync.inspect import parquet, tabular
 from hfsync.paths import atomic_write
 
 # Bumped when what a description holds changes: older ones are not used.
-VERSION = 1
+VERSION = 2
 _TEXT = (".csv", ".tsv", ".jsonl", ".ndjson")
 
 
@@ -28,18 +28,19 @@ _TEXT = (".csv", ".tsv", ".jsonl", ".ndjson")
 class Described:
     """One data file: ``columns`` name -> type (Arrow's for Parquet, inferred for text),
     ``rows`` (None: not known without reading the whole file), ``nbytes`` (a Parquet file's
-    in-memory size, a text file's size), ``largest_group`` (Parquet), or why it could not be
-    read (``problem``)."""
+    in-memory size, a text file's size), ``largest_group`` and ``row_groups`` (Parquet), or
+    why it could not be read (``problem``)."""
 
     columns: dict[str, str] = field(default_factory=dict)
     rows: int | None = None
     nbytes: int = 0
     largest_group: int = 0
+    row_groups: int = 0
     problem: str | None = None
 
     def footer(self) -> parquet.Footer:
-        return parquet.Footer({n: parquet.Column(t) for n, t in self.columns.items()}, self.rows or 0, 0,
-                              self.largest_group)
+        return parquet.Footer({n: parquet.Column(t) for n, t in self.columns.items()}, self.rows or 0,
+                              self.row_groups, self.largest_group, data_bytes=self.nbytes)
 
 
 def read_tail(path: Path) -> bytes:
@@ -71,7 +72,7 @@ def _read(path: Path) -> Described:
         except parquet.ParquetError as error:
             return Described(problem=f"not a readable Parquet file: {error}")
         return Described({n: c.type for n, c in footer.columns.items()}, footer.rows, footer.data_bytes,
-                         footer.largest_group)
+                         footer.largest_group, footer.row_groups)
     with open(path, "rb") as handle:
         text = handle.read(tabular.SAMPLE_BYTES).decode("utf-8", errors="replace")
     try:

@@ -26,13 +26,13 @@ from hfsync.hub.repofiles import resolve_pin
 from hfsync.hub.retry import Retry
 from hfsync.inspect.compare import compare, kind_of
 from hfsync.inspect.reading import BUDGETS, HEADER_FIRST, TEXT_LIMIT, Budget, Over, fetch, header, scrub, tail
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.pin import merged, resolve, save
+from hfsync.lock.selection import check_targets, selected_pulls
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.inspect import FileDiff, none
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
 from hfsync.model.upgrade import ContentMove, FileMove, PullMove, UpgradeReport, UpstreamCommit
-from hfsync.pull.lockfile import read_lock
-from hfsync.pull.resolve import merged, resolve, save
-from hfsync.pull.selection import check_targets, selected_pulls
 from hfsync.units import human_size
 
 THREADS = 8  # reads of the Hub's copies in flight at once, as a plan's

@@ -165,6 +165,8 @@ def _certified(material: Any, trust: Trust) -> tuple[ec.EllipticCurvePublicKey, 
         _valid_at(cert, when, who)
     if not _may_sign(leaf):
         raise VerifyError(f"{NAME} is signed by {who}, whose certificate may not sign (key usage)")
+    if trust.identities and not set(_identities(leaf)) & set(trust.identities):
+        raise VerifyError(f"{NAME} is signed by {who}, which is none of the identities verify: trusts")
     public = leaf.public_key()
     if not isinstance(public, ec.EllipticCurvePublicKey):
         raise VerifyError(f"{NAME} is signed by {who}, whose key is not an EC key")
@@ -192,6 +194,20 @@ def _valid_at(cert: x509.Certificate, when: Any, who: str) -> None:
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         raise VerifyError(f"{NAME} is signed by {who}, and {cert.subject.rfc4514_string()[:200]} was not valid "
                           "when it was signed")
+
+
+def _identities(cert: x509.Certificate) -> list[str]:
+    """Who a certificate names: its subject, and its alternative names (emails, URIs, DNS names)."""
+    from cryptography import x509
+
+    names = [cert.subject.rfc4514_string()]
+    try:
+        alternative = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return names
+    for kind in (x509.RFC822Name, x509.UniformResourceIdentifier, x509.DNSName):
+        names += [str(v) for v in alternative.get_values_for_type(kind)]
+    return names
 
 
 def _may_sign(cert: x509.Certificate) -> bool:

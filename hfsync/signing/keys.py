@@ -43,6 +43,7 @@ class Trust:
 
     keys: Mapping[str, ec.EllipticCurvePublicKey]
     roots: tuple[x509.Certificate, ...] = ()  # loaded only in certificate mode (x509 costs start-up)
+    identities: tuple[str, ...] = ()  # a signing certificate's subject or alternative name must be one
 
 
 def fingerprint(public_key: Any) -> str:
@@ -150,4 +151,4 @@ def load_trust(verify: Verify) -> Trust:
     roots = tuple(c for path in verify.roots for c in _certificates(path, "root certificates"))
     if not keys and not roots:
         raise VerifyError("verify: names no key and no root to trust")
-    return Trust(keys, roots)
+    return Trust(keys, roots, verify.identities)

@@ -112,3 +112,13 @@ def test_without_pyarrow_the_plan_names_the_extra_and_goes_on(project, monkeypat
     assert ("Parquet files not compared: reading Parquet footers needs pyarrow, which is not installed: "
             "pip install 'hfsync-gitops[parquet]'") in result.stdout
     assert "not compared: reading Parquet footers needs pyarrow" in result.stdout  # the file's diff too
+
+
+def test_row_groups_far_below_the_viewers_size_are_a_warning(project):
+    project.yaml(MANIFEST)
+    project.write("src/data/train-00000-of-00001.parquet",
+                  parquet_bytes({"id": list(range(150))}, row_group_size=1))
+    result = project.plan()
+    assert result.exit_code == 0
+    assert ("data/train-00000-of-00001.parquet: 150 row groups of 94 B on average in memory, far below the "
+            "100-300 MB the dataset viewer recommends: write larger row groups") in result.stdout

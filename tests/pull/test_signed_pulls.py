@@ -107,6 +107,14 @@ def test_certificate_signed_pulls_chain_to_a_trusted_root(hub, tmp_path, project
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(project.lock.read_text())["pulls"][0]["signature"]["signer"].startswith(
         "certificate CN=Acme CI (key sha256:")
+    project.write([{"id": "acme/m", "dest": "vendor/m",
+                    "verify": {"roots": ["pki/root.crt"], "identities": ["CN=Acme CI", "ci@acme.example"]}}])
+    assert run("lock", "--update").exit_code == 0
+    project.write([{"id": "acme/m", "dest": "vendor/m",
+                    "verify": {"roots": ["pki/root.crt"], "identities": ["CN=Someone Else"]}}])
+    result = run("lock", "--update")
+    assert result.exit_code == 1
+    assert "is signed by certificate CN=Acme CI, which is none of the identities verify: trusts" in result.output
     other = certificates(project.path / "other")
     project.write([{"id": "acme/m", "dest": "vendor/m", "verify": {"roots": ["other/root.crt"]}}])
     result = run("lock", "--update")
