@@ -71,3 +71,15 @@ def test_the_markdown_summary_shows_them_too(make_repo, project, run, tmp_path):
     assert "!         num_labels = 2 -> 3" in text
     assert '!         tensor.w   = "F32 [4, 4]" -> "BF16 [4, 4]"' in text
     assert TOKEN not in text
+
+
+def test_the_json_report_carries_them(make_repo, project, run):
+    moved(make_repo, project, run)
+    result = run("upgrade", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [move] = json.loads(result.stdout)["manifests"][0]["moves"]
+    contents = {c["path"]: c for c in move["contents"]}
+    assert contents["config.json"]["kind"] == "json"
+    assert contents["config.json"]["entries"] == [{"key": "num_labels", "old": 2, "new": 3}]
+    assert contents["notes.txt"]["note"].startswith("withheld: the diff holds a possible secret")
+    assert TOKEN not in result.output
