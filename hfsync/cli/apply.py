@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import report_format_option, show
+from hfsync.cli.options import format_option, show
 from hfsync.cli.plan import target_option
 from hfsync.cli.validate import manifest_option
 
@@ -20,7 +20,7 @@ from hfsync.cli.validate import manifest_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal).")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Targets applied at once.")
-@report_format_option
+@format_option("apply.report")
 @click.pass_obj
 def apply(
     obj: Options, plan_file: Path | None, files: tuple[Path, ...], targets: tuple[str, ...],

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from hfsync import __version__
+from hfsync.environment import run_url
 from hfsync.errors import GitHubError
 from hfsync.log import register_secret
-from hfsync.publish.provenance import run_url
 
 _TIMEOUT = 30
 # Idempotent calls are retried after these pauses on a 5xx or a dropped connection.

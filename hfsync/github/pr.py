@@ -20,7 +20,7 @@ def upgrade_pull_requests(
     Every summary goes to the job summary as well. A 403 on the pull request (the token may
     push but not open pull requests) is not an error: a notice says so.
     """
-    from hfsync.pull.lockbranch import branch_name, open_repo, push_lock
+    from hfsync.github.lockbranch import branch_name, open_repo, push_lock
     from hfsync.render.upgrade import markdown
 
     done = []

@@ -93,8 +93,9 @@ class TrustedPublishing(Credentials):
         self._lock = threading.Lock()
         self._minting = threading.Lock()
         self._failed: dict[str, Exception] = {}
+        self._mint_failed: HubError | None = None
         self._prefetch: ThreadPoolExecutor | None = None
-        self._id_token: tuple[str, float] | None = None  # (token, expires at, wall clock)
+        self._id_token: tuple[str, float] | None = None  # (id token, its exp in wall-clock seconds)
 
     def publishes(self) -> bool:
         return True
@@ -185,20 +186,36 @@ class TrustedPublishing(Credentials):
             held = self._id_token
             if held is not None and time.time() < held[1] - ID_TOKEN_MARGIN:
                 return held[0]
-            minted = self._mint()
+            if self._mint_failed is not None:
+                raise self._mint_failed  # GitHub refused once: every target is told, GitHub asked once
+            try:
+                minted = self._mint()
+            except HubError as error:
+                self._mint_failed = error
+                raise
             expires = claims_of(minted).get("exp")
             self._id_token = (minted, float(expires) if isinstance(expires, int | float) else time.time() + 300)
             return minted
 
     def _mint(self) -> str:
-        from huggingface_hub.errors import OIDCError
+        from huggingface_hub.errors import HfHubHTTPError, OIDCError
 
+        from hfsync.hub.trace import operation
+
+        what = "request an OIDC id token from GitHub Actions"
         register_secret(os.environ.get(GITHUB_VARS[1]))
+        hint = ("The job needs `permissions: id-token: write`; the runtime's request token is valid only "
+                "while the job runs.")
         try:
-            with translate_errors("request an OIDC id token from GitHub Actions"):
+            with operation(what):
                 minted = github_oidc_token(self.endpoint)
         except OIDCError as error:
-            raise HubError(f"request an OIDC id token from GitHub Actions: {error}") from None
+            raise HubError(f"{what}: {error}", hint=hint) from None
+        except HfHubHTTPError as error:
+            status = error.response.status_code if error.response is not None else "no answer"
+            raise HubError(f"{what}: GitHub answered {status}.", hint=hint) from None
+        except (KeyError, ValueError) as error:
+            raise HubError(f"{what}: GitHub's answer holds no id token ({type(error).__name__}).") from None
         register_secret(minted)
         return minted
 

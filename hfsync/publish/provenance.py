@@ -7,17 +7,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from hfsync.environment import run_url
 from hfsync.model.plan import Provenance
-
-
-def run_url(environ: Mapping[str, str]) -> str | None:
-    """The GitHub Actions run URL, when GITHUB_SERVER_URL/REPOSITORY/RUN_ID are set."""
-    server = environ.get("GITHUB_SERVER_URL")
-    repository = environ.get("GITHUB_REPOSITORY")
-    run_id = environ.get("GITHUB_RUN_ID")
-    if not (server and repository and run_id):
-        return None
-    return f"{server.rstrip('/')}/{repository}/actions/runs/{run_id}"
 
 
 def collect(folder: Path, environ: Mapping[str, str] | None = None) -> Provenance:

@@ -360,3 +360,17 @@ def test_a_push_that_outlasts_its_token_is_sent_in_parts_each_with_a_live_token(
     assert [line["status"] for line in lines if line["path"].endswith("/preupload/main")] == [200, 200, 200]
     assert [r for r, _ in exchanges(sandbox)] == ["acme/big"] * 4  # the first, and one per hour gone
     assert HfApi(endpoint=sandbox.url, token=sandbox.token).list_repo_commits("acme/big")[0].commit_id == commit
+
+
+def test_an_id_token_github_will_not_give_is_said_as_githubs_refusal(ci, sandbox, issuer, monkeypatch):
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs_stale_request_token")
+
+    result = run(ci, "apply", "-f", str(ci.manifest), "--auto-approve")
+
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "request an OIDC id token from GitHub Actions: GitHub answered 401." in said
+    assert "The job needs `permissions: id-token: write`" in said
+    assert said.count("GitHub answered 401") == 3 and issuer.requests == 1  # each target says so; asked once
+    assert "ghs_stale_request_token" not in result.output and "HF_TOKEN" not in said
+    assert exchanges(sandbox) == []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import git
 
+from hfsync.environment import run_url
 from hfsync.model.plan import Provenance
-from hfsync.publish.provenance import collect, commit_description, run_url
+from hfsync.publish.provenance import collect, commit_description
 
 
 def test_git_head_and_dirty_flag(tmp_path):
