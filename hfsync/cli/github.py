@@ -105,7 +105,7 @@ def pr(options: Options, files: tuple[Path, ...], base: str | None, remote: str,
     from hfsync.pull.upgrade import run_upgrade
 
     context = GitHubContext.from_env(os.environ)
-    reports = run_upgrade(load(files), Hub(options.endpoint, options.token), Retry(),
+    reports = run_upgrade(load(files), Hub(options.endpoint, options.token, retry=Retry()),
                           allow_policy_violations=allow_policy_violations)
     from hfsync.render.github import upgrade_pr
 

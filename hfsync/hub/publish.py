@@ -88,7 +88,7 @@ class Publisher:
                 "pull (what hfsync.lock pins, once downloaded), verify and cache work.",
             )
         self.hub = hub
-        self.reads = Reader(hub)
+        self.reads = hub.part(Reader)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
 
     @property

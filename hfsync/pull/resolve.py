@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 from hfsync.hub.client import Hub
 from hfsync.hub.repofiles import files_at_commit, model_card_facts, pin_facts
-from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Manifest, Pull
 from hfsync.manifest.policy import lineage_problems, pin_problems, refuse_pins
 from hfsync.model.lock import VERSION, LockedPull, LockFile
@@ -51,13 +50,13 @@ class Pins:
 
 
 def resolve(
-    hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, *, allow_unsafe: bool
+    hub: Hub, manifest: Manifest, pull: Pull, previous: LockedPull | None, *, allow_unsafe: bool
 ) -> Resolved:
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing),
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
-    facts = pin_facts(hub, retry, pull.id, pull.type, pull.revision)
+    facts = pin_facts(hub, pull.id, pull.type, pull.revision)
     commit, license_id = facts.commit, facts.license
-    listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
+    listed = files_at_commit(hub, pull.id, pull.type, commit)
     listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
@@ -89,7 +88,7 @@ def resolve(
 
 
 def pin(
-    hub: Hub, retry: Retry, manifest: Manifest, lock: LockFile, pulls: Sequence[Pull], *, allow_unsafe: bool,
+    hub: Hub, manifest: Manifest, lock: LockFile, pulls: Sequence[Pull], *, allow_unsafe: bool,
     pool: Executor | None = None, started: Mapping[str, Future[Resolved]] | None = None,
 ) -> Pins:
     """Resolve ``pulls`` at once and merge their pins into ``lock``; PolicyError naming every
@@ -100,7 +99,7 @@ def pin(
     with ExitStack() as stack:
         runner = pool if pool is not None else stack.enter_context(ThreadPoolExecutor(RESOLVERS))
         futures = [(pull, (started or {}).get(pull.key)
-                    or runner.submit(resolve, hub, retry, manifest, pull, None, allow_unsafe=allow_unsafe))
+                    or runner.submit(resolve, hub, manifest, pull, None, allow_unsafe=allow_unsafe))
                    for pull in pulls]
         resolved = tuple(replace(future.result(), previous=lock.get(pull.type, pull.id)) for pull, future in futures)
     refuse_pins(manifest, sorted(v for r in resolved for v in r.violations))

@@ -18,7 +18,6 @@ from hfsync.hub.client import Hub
 from hfsync.hub.content import read_head, read_range
 from hfsync.hub.history import commits_between
 from hfsync.hub.repofiles import resolve_pin
-from hfsync.hub.retry import Retry
 from hfsync.inspect.safetensors import DATA_ONLY, Header, SafetensorsError, diff_headers, header_length, read_header
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
@@ -33,7 +32,7 @@ FIRST_READ = 256 * 1024
 
 
 def run_upgrade(
-    workspace: Workspace, hub: Hub, retry: Retry, *, ids: tuple[str, ...] = (),
+    workspace: Workspace, hub: Hub, *, ids: tuple[str, ...] = (),
     allow_policy_violations: bool = False, allow_unsafe: bool = False,
 ) -> list[UpgradeReport]:
     """Move the pins of every manifest (only ``ids`` when given) and report what moved, per manifest."""
@@ -45,7 +44,7 @@ def run_upgrade(
         moved = []
         for pull in selected_pulls(manifest, ids):
             previous = lock.get(pull.type, pull.id)
-            move, entry = _upgrade_one(hub, retry, manifest, pull, previous, allow_unsafe, allow_policy_violations)
+            move, entry = _upgrade_one(hub, manifest, pull, previous, allow_unsafe, allow_policy_violations)
             if move is None:
                 report.current.append(pull.key)
                 continue
@@ -58,14 +57,14 @@ def run_upgrade(
 
 
 def _upgrade_one(
-    hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, allow_unsafe: bool,
+    hub: Hub, manifest: Manifest, pull: Pull, previous: LockedPull | None, allow_unsafe: bool,
     allow_violations: bool,
 ) -> tuple[PullMove | None, LockedPull | None]:
     """(the move, or None when the pin is current; the entry to pin, or None when held)."""
     try:
-        resolved = resolve(hub, retry, manifest, pull, previous, allow_unsafe=allow_unsafe)
+        resolved = resolve(hub, manifest, pull, previous, allow_unsafe=allow_unsafe)
     except PolicyError as error:
-        commit, _license = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
+        commit, _license = resolve_pin(hub, pull.id, pull.type, pull.revision)
         if previous is not None and previous.commit == commit:
             raise  # not a move: the pin itself breaks the policy, as lock says
         return PullMove(pull.key, pull.revision, previous.commit if previous else None, commit,
@@ -84,8 +83,8 @@ def _upgrade_one(
     more = False
     old_license = None
     if previous is not None and previous.commit != entry.commit:
-        commits, more = commits_between(hub, retry, pull.id, pull.type, previous.commit, entry.commit)
-        old_license = resolve_pin(hub, retry, pull.id, pull.type, previous.commit)[1]
+        commits, more = commits_between(hub, pull.id, pull.type, previous.commit, entry.commit)
+        old_license = resolve_pin(hub, pull.id, pull.type, previous.commit)[1]
     elif previous is not None:
         old_license = resolved.license
     tensors = tuple(_tensor_moves(hub, pull, previous, entry, files, old_files, new_files))
