@@ -8,6 +8,7 @@ agrees on what they mean, and HF_TOKEN as huggingface_hub reads it (hub_token).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from hfsync.errors import HfsyncError
@@ -97,3 +98,13 @@ def registry_auth_files() -> list[Path]:
     docker = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
     files.append(Path(docker) / "config.json")
     return files
+
+
+def run_url(environ: Mapping[str, str]) -> str | None:
+    """The GitHub Actions run URL, when GITHUB_SERVER_URL/REPOSITORY/RUN_ID are set."""
+    server = environ.get("GITHUB_SERVER_URL")
+    repository = environ.get("GITHUB_REPOSITORY")
+    run_id = environ.get("GITHUB_RUN_ID")
+    if not (server and repository and run_id):
+        return None
+    return f"{server.rstrip('/')}/{repository}/actions/runs/{run_id}"

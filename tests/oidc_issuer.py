@@ -76,6 +76,7 @@ class Issuer:
         self.request_token = "ghs_request_" + secrets.token_hex(8)
         self.job = job_claims()
         self.minted: list[str] = []  # every id token the endpoint handed out
+        self.requests = 0  # id-token requests, refused ones included
         self.jwks_fetches = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -157,6 +158,7 @@ def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
                 self._answer(404, {"message": "not found"})
 
         def _id_token(self, query: dict) -> None:
+            issuer.requests += 1
             if self.headers.get("Authorization", "").lower() != f"bearer {issuer.request_token}".lower():
                 self._answer(401, {"message": "Bad credentials"})
                 return

@@ -1,50 +1,60 @@
-"""hfsync's architecture, checked on the source: about ten rules on its packages.
+"""hfsync's architecture, checked on the source: layers, and nothing allowed across them.
 
-Every module under hfsync/ is parsed with ``ast`` and every import it makes (at the
-top, inside a function, or under ``if TYPE_CHECKING:``: each is a dependency) is held
-against these rules. The tree says what each package is:
+Every module under hfsync/ is parsed with ``ast`` and every import it makes (at the top,
+inside a function, or under ``if TYPE_CHECKING:``: each is a dependency) is held against
+the layers of the tree, bottom up:
 
-    shared ground  errors, log, paths, environment, digests, hubfacts, units, schemas
-    manifest/      the manifest as data, and loading and checking it
-    publish/ pull/ discover/ cards/   one folder per concern, the verbs as modules
-    inspect/       what changed inside files: pure functions over bytes and headers
-    signing/       model.sig: statements, keys, bundles, from digests and bytes given
-    hub/           the one adapter to the Hub
-    registry/      the OCI registry client: the Hub's transport mechanics (retry, trace), not the Hub
-    render/        views: read data, print nothing else
-    cli/           click commands: parse, call one function, render
-    sandbox/       the local Hub; shares nothing with the client it stands in for
+    shared ground   errors, log, paths, environment, digests, hubfacts, units, schemas
+    model/          plain data: the plan, the lock's entries, the Hub's facts, reports
+    manifest/       the manifest as data, loaded and checked
+    hub/ inspect/ signing/ render/   the one adapter to the Hub; pure steps over bytes
+                               given (what changed inside files; model.sig made and
+                               checked); views that read data and print nothing else
+    registry/       the OCI registry client: the Hub's transport (retry, trace), not the Hub
+    cards/ lock/    domain steps the engines share (a card made; a pin made, read, judged,
+                    found on disk)
+    publish/ pull/ discover/ github/   engines: each command's job
+    cli/            click commands: parse, call one function, render
 
-Data modules are plain data and file formats any layer may read. Engines run one
-command's job; they import data, steps and adapters, never another engine.
+A module imports its own package and the layers below it. Packages of one layer stand
+apart: they never import each other (engines meet through domain steps and data, never
+through another engine). The sandbox, the local Hub, shares nothing with the client it
+stands in for. There is no list of exceptions: an import the layers do not allow moves
+the code it needs to where both sides can reach it.
 """
 
 from __future__ import annotations
 
 import ast
+import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "hfsync"
 
-SHARED = {"hfsync", "hfsync.errors", "hfsync.log", "hfsync.paths", "hfsync.environment", "hfsync.digests",
-          "hfsync.hubfacts", "hfsync.units", "hfsync.schemas"}
-DATA = {"hfsync.model", "hfsync.manifest",
-        "hfsync.pull.lockfile", "hfsync.pull.locktext"}  # the lock file's own text, read and written without PyYAML
-ENGINES = {"hfsync.publish.planner", "hfsync.publish.apply", "hfsync.pull.lock", "hfsync.pull.upgrade", "hfsync.pull.install",
-           "hfsync.pull.verify", "hfsync.discover.search", "hfsync.discover.info", "hfsync.discover.importer",
-           "hfsync.discover.cache", "hfsync.github",
-           "hfsync.pull.ocipush"}  # `hfsync oci push`: a command's job of its own
-# Where one concern reaches into another's steps (not its data), and why.
-CROSSINGS = {
-    ("hfsync.publish.planner", "hfsync.pull.drift"): "a plan shows the pulls whose upstream moved past the lock",
-    ("hfsync.discover.cache", "hfsync.pull.layout"): "the cache finds pulled files where pull put them",
-}
+SHARED = ("hfsync", "hfsync.errors", "hfsync.log", "hfsync.paths", "hfsync.environment", "hfsync.digests",
+          "hfsync.hubfacts", "hfsync.units", "hfsync.schemas")
+# Bottom up: (name, packages, whether those packages stand apart from each other).
+LAYERS = (
+    ("shared ground", SHARED, False),
+    ("plain data", ("hfsync.model",), False),
+    ("the manifest", ("hfsync.manifest",), False),
+    ("adapters, pure steps and views", ("hfsync.hub", "hfsync.inspect", "hfsync.signing", "hfsync.render"), True),
+    ("the registry client", ("hfsync.registry",), False),
+    ("domain steps", ("hfsync.cards", "hfsync.lock"), True),
+    ("engines", ("hfsync.publish", "hfsync.pull", "hfsync.discover", "hfsync.github"), True),
+    ("commands", ("hfsync.cli", "hfsync.__main__"), False),
+)
+SANDBOX = "hfsync.sandbox"
+# Each command's job: the cli runs it, nothing else does.
+JOBS = {"hfsync.publish.planner", "hfsync.publish.apply", "hfsync.pull.lock", "hfsync.pull.upgrade",
+        "hfsync.pull.install", "hfsync.pull.verify", "hfsync.pull.ocipush", "hfsync.discover.search",
+        "hfsync.discover.info", "hfsync.discover.importer", "hfsync.discover.cache", "hfsync.github"}
+
 # Cycles known and not yet broken: sandbox/__init__ re-exports SandboxServer from its server,
 # whose modules import their siblings through the package (``from hfsync.sandbox import ...``).
 PENDING_CYCLES = ("hfsync.sandbox -> hfsync.sandbox.server -> ",)
-CONCERNS = ("hfsync.publish", "hfsync.pull", "hfsync.discover", "hfsync.cards")
 
 HF_PURE = {
     "huggingface_hub": {
@@ -59,46 +69,71 @@ HF_PURE = {
 }
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def within(module: str, *packages: str) -> bool:
+    """Whether ``module`` is one of ``packages`` or inside one (``hfsync`` itself is the root module only)."""
+    return any(module == p or (p != "hfsync" and module.startswith(p + ".")) for p in packages)
 
 
-MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+def place(module: str) -> tuple[int, str] | None:
+    """(layer index, package) of a module of hfsync; None for the sandbox or a module in no layer."""
+    for index, (_, packages, _) in enumerate(LAYERS):
+        for package in packages:
+            if within(module, package):
+                return index, package
+    return None
 
 
-def _type_only(tree: ast.Module) -> set[ast.AST]:
-    """The import nodes under ``if TYPE_CHECKING:``."""
-    return {
-        inner
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-        for inner in ast.walk(node)
-        if isinstance(inner, ast.Import | ast.ImportFrom)
-    }
+def violation(importer: str, imported: str) -> str | None:
+    """Why ``importer`` may not import ``imported`` (both modules of hfsync), or None when it may."""
+    if within(importer, SANDBOX) or within(imported, SANDBOX):
+        ok = within(importer, SANDBOX) == within(imported, SANDBOX) or (importer, imported) == ("hfsync.cli.sandbox",
+                                                                                               SANDBOX)
+        return None if ok else "the sandbox shares nothing with the client"
+    if imported in JOBS and not within(importer, "hfsync.cli") and not within(imported, importer):
+        return "a command's job is run by the cli only"
+    mine, theirs = place(importer), place(imported)
+    if mine is None or theirs is None:
+        return "a module outside every layer"
+    if mine[1] == theirs[1]:
+        return None
+    if theirs[0] > mine[0]:
+        return f"{mine[1]} ({LAYERS[mine[0]][0]}) sits below {theirs[1]} ({LAYERS[theirs[0]][0]})"
+    if theirs[0] == mine[0] and LAYERS[mine[0]][2]:
+        return f"{LAYERS[mine[0]][0]} stand apart: {mine[1]} does not import {theirs[1]}"
+    return None
 
 
-def imports(module: str, type_only: bool = True) -> list[tuple[str, str, int]]:
-    """(imported module, imported name or "", line) for every import ``module`` makes;
-    without the ones under ``if TYPE_CHECKING:`` when ``type_only`` is false.
+# --- reading the tree -------------------------------------------------------------------
+
+
+def modules_of(root: Path) -> dict[str, Path]:
+    """Every module under ``root`` (an ``hfsync`` folder) by its dotted name."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+MODULES = modules_of(ROOT)
+
+
+def imports(module: str, modules: dict[str, Path] = MODULES) -> list[tuple[str, str, int]]:
+    """(imported module, imported name or "", line) for every import ``module`` makes.
 
     ``from hfsync.hub import trace`` names the module hfsync.hub.trace; ``from hfsync
     import __version__`` names hfsync itself."""
-    path = MODULES[module]
-    return _imports(module, path.read_text(), path.name == "__init__.py", type_only, str(path))
+    path = modules[module]
+    return _imports(module, path.read_text(), path.name == "__init__.py", modules, str(path))
 
 
-def _imports(module: str, source: str, is_package: bool, type_only: bool = True,
+def _imports(module: str, source: str, is_package: bool, modules: dict[str, Path] = MODULES,
              filename: str = "<source>") -> list[tuple[str, str, int]]:
     package = module if is_package else module.rpartition(".")[0]
-    tree = ast.parse(source, filename)
-    skipped = set() if type_only else _type_only(tree)
     found: list[tuple[str, str, int]] = []
-    for node in ast.walk(tree):
-        if node in skipped:
-            continue
+    for node in ast.walk(ast.parse(source, filename)):
         if isinstance(node, ast.Import):
             found += [(alias.name, "", node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -108,11 +143,19 @@ def _imports(module: str, source: str, is_package: bool, type_only: bool = True,
                 base = ".".join(anchor + ([base] if base else []))
             for alias in node.names:
                 sub = f"{base}.{alias.name}"
-                if sub in MODULES:
-                    found.append((sub, "", node.lineno))
-                else:
-                    found.append((base, alias.name, node.lineno))
+                found.append((sub, "", node.lineno) if sub in modules else (base, alias.name, node.lineno))
     return found
+
+
+def broken(root: Path = ROOT) -> list[str]:
+    """Every import of hfsync in the tree at ``root`` that the layers do not allow, and why."""
+    modules = modules_of(root)
+    wrong = []
+    for module, path in modules.items():
+        for target, _, line in imports(module, modules):
+            if target.split(".")[0] == "hfsync" and (why := violation(module, target)):
+                wrong.append(f"{path.relative_to(root.parent)}:{line}: {module} imports {target}: {why}")
+    return wrong
 
 
 def _module_level(tree: ast.Module) -> set[ast.AST]:
@@ -170,105 +213,29 @@ def _where(module: str, line: int) -> str:
     return f"{MODULES[module].relative_to(ROOT.parent)}:{line}"
 
 
-def within(module: str, *packages: str) -> bool:
-    """Whether ``module`` is one of ``packages`` or inside one (``hfsync`` itself is the root module only)."""
-    return any(module == p or (p != "hfsync" and module.startswith(p + ".")) for p in packages)
+# --- the rules, on the tree ---------------------------------------------------------------
 
 
-def is_data(module: str) -> bool:
-    return (within(module, *SHARED, *DATA) and module != "hfsync") or module == "hfsync"
+def test_every_module_is_in_a_layer():
+    assert [m for m in MODULES if place(m) is None and not within(m, SANDBOX)] == []
+    assert [m for m in JOBS if m not in MODULES] == []
 
 
-def hfsync_imports(module: str) -> list[tuple[str, int]]:
-    return [(t, line) for t, _, line in imports(module) if t.split(".")[0] == "hfsync"]
+def test_imports_keep_to_the_layers():
+    assert broken() == []
 
 
-def broken(rule) -> list[str]:  # type: ignore[no-untyped-def]
-    """Every import of hfsync breaking ``rule(importer, imported)``."""
-    return [f"{_where(m, line)}: {m} imports {t}" for m in MODULES for t, line in hfsync_imports(m)
-            if not within(t, m) and not rule(m, t)]
-
-
-def test_the_model_stands_on_shared_ground_only():
-    """The bottom layer: plain data every other layer may import, importing nothing above."""
-    assert broken(lambda m, t: not within(m, "hfsync.model") or within(t, "hfsync.model", *SHARED)) == []
-
-
-def test_every_module_is_in_a_known_place():
-    known = (*SHARED, *DATA, *CONCERNS, "hfsync.inspect", "hfsync.hub", "hfsync.registry", "hfsync.render", "hfsync.cli", "hfsync.sandbox", "hfsync.github",
-             "hfsync.signing", "hfsync.__main__")
-    assert [m for m in MODULES if not within(m, *known)] == []
-    assert [m for m in (*SHARED, *DATA, *ENGINES) if m not in MODULES] == []
-
-
-def test_1_the_sandbox_shares_nothing_with_the_client():
-    assert broken(lambda m, t: within(m, "hfsync.sandbox") == within(t, "hfsync.sandbox")
-                  or (m == "hfsync.cli.sandbox" and t == "hfsync.sandbox")) == []
-
-
-def test_2_nothing_imports_the_cli():
-    assert broken(lambda m, t: not within(t, "hfsync.cli") or within(m, "hfsync.cli", "hfsync.__main__")) == []
-
-
-def test_3_shared_ground_stands_on_nothing_else():
-    assert broken(lambda m, t: not within(m, *SHARED) or within(t, *SHARED)) == []
-
-
-def test_4_the_manifest_needs_only_shared_ground():
-    assert broken(lambda m, t: not within(m, "hfsync.manifest") or within(t, "hfsync.manifest", *SHARED)) == []
-
-
-def test_5_data_imports_only_data():
-    assert broken(lambda m, t: not within(m, *DATA) or within(t, *DATA, *SHARED)) == []
-
-
-def test_6_the_hub_adapter_carries_data_and_nothing_else():
-    assert broken(lambda m, t: not within(m, "hfsync.hub") or within(t, "hfsync.hub", *DATA, *SHARED)) == []
-
-
-def test_6b_the_registry_is_not_the_hub():
-    """It retries and traces its requests as the Hub client does, and uses nothing else of it."""
+def test_the_registry_is_not_the_hub():
+    """It retries and traces its requests as the Hub client does, and uses nothing else of
+    the layer below it."""
     transport = ("hfsync.hub.retry", "hfsync.hub.trace")
-    assert broken(lambda m, t: not within(m, "hfsync.registry")
-                  or within(t, "hfsync.registry", *transport, *DATA, *SHARED)) == []
-
-
-def test_7_views_read_data_only():
-    assert broken(lambda m, t: not within(m, "hfsync.render") or within(t, "hfsync.render", *DATA, *SHARED)) == []
-
-
-def test_8_cards_are_made_from_the_manifest_and_the_hub_s_data():
-    # and from what inspect's pure readers say of the files (a dataset card's features and rows)
-    assert broken(lambda m, t: not within(m, "hfsync.cards")
-                  or within(t, "hfsync.cards", "hfsync.inspect", *DATA, *SHARED)) == []
-
-
-def test_9_engines_do_not_import_engines():
-    assert broken(lambda m, t: not (m in ENGINES and t in ENGINES)) == []
-    assert broken(lambda m, t: t not in ENGINES or within(m, "hfsync.cli")) == []
-
-
-def test_10_concerns_meet_through_data():
-    def ok(m: str, t: str) -> bool:
-        mine = next((c for c in CONCERNS if within(m, c)), None)
-        theirs = next((c for c in CONCERNS if within(t, c)), None)
-        return (mine is None or theirs is None or mine == theirs or within(t, *DATA) or (m, t) in CROSSINGS
-                or theirs == "hfsync.cards")  # cards are a step of publishing and of the gate
-    assert broken(ok) == []
-
-
-def test_11_content_inspection_is_pure():
-    """Plans and upgrade summaries share it: it reads bytes it is given, never the Hub or a concern."""
-    assert broken(lambda m, t: not within(m, "hfsync.inspect") or within(t, "hfsync.inspect", *DATA, *SHARED)) == []
-
-
-def test_12_signing_is_a_domain_step():
-    """model.sig made and checked from digests and bytes it is given: publish and pull share it."""
-    assert broken(lambda m, t: not within(m, "hfsync.signing") or within(t, "hfsync.signing", *DATA, *SHARED)) == []
+    below = LAYERS[[name for name, _, _ in LAYERS].index("the registry client") - 1][1]
+    assert [f"{_where(m, line)}: {m} imports {t}" for m in MODULES if within(m, "hfsync.registry")
+            for t, _, line in imports(m) if within(t, *below) and not within(t, *transport)] == []
 
 
 def test_only_the_cli_imports_click():
-    assert [f"{_where(m, line)}" for m in MODULES if not within(m, "hfsync.cli")
+    assert [_where(m, line) for m in MODULES if not within(m, "hfsync.cli")
             for t, _, line in imports(m) if t.split(".")[0] == "click"] == []
 
 
@@ -311,7 +278,7 @@ def test_the_print_rule_catches_a_planted_print(tmp_path, monkeypatch):
 def test_only_the_hub_adapter_talks_to_the_hub():
     wrong = []
     for m in MODULES:
-        if within(m, "hfsync.hub", "hfsync.sandbox"):
+        if within(m, "hfsync.hub", SANDBOX):
             continue
         for target, name, line in imports(m):
             if target.split(".")[0] != "huggingface_hub":
@@ -351,7 +318,52 @@ def test_the_cycle_check_sees_a_package_that_re_exports_a_module_importing_it_ba
                                   "hfsync.hub -> hfsync.hub.client -> hfsync.hub.session -> hfsync.hub"]
 
 
-@pytest.mark.parametrize("rule", sorted(CROSSINGS))
-def test_each_crossing_is_still_needed(rule):
-    importer, imported = rule
-    assert imported in {t for t, _ in hfsync_imports(importer)}
+# --- the rules fail on what they forbid ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("importer", "imported", "why"), [
+    ("hfsync.publish.planner", "hfsync.pull.drift", "engines stand apart: hfsync.publish does not import hfsync.pull"),
+    ("hfsync.discover.cache", "hfsync.pull.layout", "engines stand apart"),
+    ("hfsync.github.pr", "hfsync.publish.provenance", "engines stand apart"),
+    ("hfsync.lock.pin", "hfsync.pull.sources", "hfsync.lock (domain steps) sits below hfsync.pull (engines)"),
+    ("hfsync.lock.pin", "hfsync.cards.generate", "domain steps stand apart"),
+    ("hfsync.hub.client", "hfsync.render.human", "adapters, pure steps and views stand apart"),
+    ("hfsync.render.upgrade", "hfsync.hub.history", "adapters, pure steps and views stand apart"),
+    ("hfsync.inspect.text", "hfsync.lock.lockfile", "hfsync.inspect (adapters, pure steps and views) sits below hfsync.lock (domain steps)"),
+    ("hfsync.model.lock", "hfsync.manifest.model", "hfsync.model (plain data) sits below hfsync.manifest (the manifest)"),
+    ("hfsync.manifest.policy", "hfsync.hub.client", "hfsync.manifest (the manifest) sits below hfsync.hub (adapters, pure steps and views)"),
+    ("hfsync.errors", "hfsync.model.plan", "hfsync.errors (shared ground) sits below hfsync.model (plain data)"),
+    ("hfsync.pull.install", "hfsync.cli.main", "hfsync.pull (engines) sits below hfsync.cli (commands)"),
+    ("hfsync.publish.apply", "hfsync.publish.planner", "a command's job is run by the cli only"),
+    ("hfsync.sandbox.server", "hfsync.errors", "the sandbox shares nothing"),
+    ("hfsync.cli.plan", "hfsync.sandbox.server", "the sandbox shares nothing"),
+    ("hfsync.newthing", "hfsync.errors", "a module outside every layer"),
+])
+def test_the_rule_refuses_a_planted_import(importer, imported, why):
+    assert why in (violation(importer, imported) or "")
+
+
+@pytest.mark.parametrize(("importer", "imported"), [
+    ("hfsync.publish.planner", "hfsync.lock.drift"),
+    ("hfsync.discover.cache", "hfsync.lock.layout"),
+    ("hfsync.pull.install", "hfsync.lock.pin"),
+    ("hfsync.lock.pin", "hfsync.hub.repofiles"),
+    ("hfsync.github.pr", "hfsync.render.upgrade"),
+    ("hfsync.cli.pull", "hfsync.pull.install"),
+    ("hfsync.cli.sandbox", "hfsync.sandbox"),
+    ("hfsync.sandbox.server", "hfsync.sandbox.http"),
+])
+def test_the_rule_allows_what_the_layers_allow(importer, imported):
+    assert violation(importer, imported) is None
+
+
+def test_a_module_planted_in_a_copy_of_the_tree_fails_the_layer_test(tmp_path):
+    copy = tmp_path / "hfsync"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__", "*.json"))
+    assert broken(copy) == []
+    (copy / "publish" / "planted.py").write_text('"""Reaches into another engine."""\n\n'
+                                                 "from hfsync.pull.sources import open_sources\n")
+    assert broken(copy) == [
+        "hfsync/publish/planted.py:3: hfsync.publish.planted imports hfsync.pull.sources: "
+        "engines stand apart: hfsync.publish does not import hfsync.pull"
+    ]

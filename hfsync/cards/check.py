@@ -127,6 +127,12 @@ class _RowCounts:
 _row_counts = _RowCounts()
 
 
+def file_rows(path: Path) -> int | None:
+    """Rows of one CSV, TSV or JSON Lines file (None for another kind), remembered by stat."""
+    counter = {".csv": _csv_rows, ".tsv": _csv_rows, ".jsonl": _jsonl_rows}.get(path.suffix)
+    return _row_counts.get(path, counter) if counter is not None else None
+
+
 def count_rows(root: Path, files: Iterable[str]) -> int | None:
     """Rows in a dataset source made of CSV/TSV/JSONL files; None when not countable."""
     counters = {".csv": _csv_rows, ".tsv": _csv_rows, ".jsonl": _jsonl_rows}

@@ -155,7 +155,11 @@ def _one(raw: dict[str, Any], key: Key, files: Sequence[str], checked: Checked) 
             if "://" in pattern:
                 checked.warnings.append((at, f"'{pattern}' names files outside this repo; not checked"))
                 continue
-            hits = matches(pattern, inside)
+            try:
+                hits = matches(pattern, inside)
+            except ValueError as error:
+                checked.problems.append((at, str(error)))
+                continue
             if not hits:
                 checked.problems.append((at, _unmatched(name, split, base + pattern, files)))
             found.update(dict.fromkeys(base + h for h in hits))

@@ -102,8 +102,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
         if part == "**":
             out += ".+" if last else "(?:[^/]+/)*"
         else:
-            # ``**`` with anything else in its segment is ``*`` (fsspec since 2023.12).
-            out += _segment(part.replace("**", "*")) + ("" if last else "/")
+            out += _segment(part) + ("" if last else "/")
     try:
         return re.compile(out)
     except re.error:
@@ -119,8 +118,12 @@ def _special(parts: Sequence[str]) -> int:
 
 
 def matches(pattern: str, files: Iterable[str]) -> list[str]:
-    """The files ``pattern`` names, as ``datasets.data_files.resolve_pattern`` resolves it."""
+    """The files ``pattern`` names, as ``datasets.data_files.resolve_pattern`` resolves it;
+    ValueError for a pattern fsspec refuses (``**`` within a path component)."""
     pattern = pattern.removeprefix("./")
+    if any("**" in part and part != "**" for part in pattern.split("/")):
+        raise ValueError(f"'{pattern}': '**' can only be an entire path component (write 'data/**' or "
+                         "'data/train-*')")
     regex = _compiled(pattern)
     pattern_parts = pattern.split("/")
     hidden, special = _hidden(pattern_parts), _special(pattern_parts[:-1])

@@ -1,42 +1,27 @@
 """What a generated dataset card says of the data: ``configs`` derived from the folder
 layout (the Hub's conventions, written out so the viewer and ``datasets`` need not guess),
 and ``dataset_info``: the features with their types and each split's ``num_examples``
-and ``num_bytes``, read from Parquet footers and the start of CSV and JSON Lines files.
+and ``num_bytes``, from the files' descriptions (cards.describe) and row counts.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hfsync.cards.check import file_rows
 from hfsync.cards.datafiles import format_of, formats_of, infer_splits, matches
-from hfsync.inspect import parquet, tabular
+from hfsync.cards.describe import Described, describable, describe
+from hfsync.errors import HfsyncError
 
 # Arrow's type names as ``datasets`` writes them in a card's features.
 _DTYPES = {"double": "float64", "float": "float32", "halffloat": "float16", "large_string": "string",
            "date32[day]": "date32", "date64[ms]": "date64"}
 _SIMPLE = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32",
            "float64", "string", "binary", "large_binary", "date32", "date64", "null"}
-
-
-def read_tail(path: Path) -> bytes:
-    """The last bytes of a local Parquet file, its footer whole (as far as the file goes)."""
-    with open(path, "rb") as handle:
-        size = handle.seek(0, 2)
-        handle.seek(max(0, size - 64 * 1024))
-        tail = handle.read()
-        try:
-            need = parquet.footer_length(tail, size) + 8
-        except parquet.ParquetError:
-            return tail
-        if need > len(tail):
-            handle.seek(size - need)
-            tail = handle.read()
-        return tail
 
 
 def _pattern(name: str, split: list[str], data: list[str]) -> list[str] | str:
@@ -78,30 +63,8 @@ def _feature(name: str, arrow: str) -> dict[str, Any] | None:
     return None
 
 
-def _text_rows(path: Path) -> int:
-    with open(path, "rb") as handle:
-        if path.suffix in (".csv", ".tsv"):
-            lines = (line.decode("utf-8", "replace") for line in handle)
-            dialect = "excel-tab" if path.suffix == ".tsv" else "excel"
-            return max(0, sum(1 for _ in csv.reader(lines, dialect=dialect)) - 1)
-        return sum(1 for line in handle if line.strip())
-
-
-def _describe(path: Path) -> tuple[dict[str, str], int, int] | None:
-    """(column -> Arrow type, rows, in-memory bytes) of one data file; None when unreadable."""
-    kind = format_of(path.name)
-    try:
-        if kind == "parquet":
-            footer = parquet.read_footer(read_tail(path))
-            return {n: c.type for n, c in footer.columns.items()}, footer.rows, footer.data_bytes
-        if kind in ("csv", "tsv", "json") and path.suffix in (".csv", ".tsv", ".jsonl", ".ndjson"):
-            with open(path, "rb") as handle:
-                text = handle.read(tabular.SAMPLE_BYTES).decode("utf-8", "replace")
-            types = {n: ("string" if t == "null" else t) for n, t in tabular.infer_types(path.name, text).items()}
-            return types, _text_rows(path), path.stat().st_size
-    except (OSError, ValueError):
-        return None
-    return None
+def _rows(root: Path, path: str, described: Described) -> int | None:
+    return described.rows if described.rows is not None else file_rows(root / path)
 
 
 def dataset_info(root: Path, configs: list[dict[str, Any]], files: Sequence[str]) -> dict[str, Any] | None:
@@ -111,21 +74,26 @@ def dataset_info(root: Path, configs: list[dict[str, Any]], files: Sequence[str]
     if not configs:
         return None
     splits = infer_splits(sorted(files))
-    features: list[dict[str, Any]] | None = None
+    every = [f for members in splits.values() for f in members]
+    if not all(describable(f) for f in every):
+        return None
+    try:
+        found = describe(root, every)
+    except (OSError, HfsyncError):  # HfsyncError: pyarrow missing (the plan names the extra)
+        return None
+    if any(d.problem for d in found.values()):
+        return None
+    first = found[every[0]].columns
+    features = [f for n, t in first.items() if (f := _feature(n, "string" if t == "null" else t)) is not None]
+    if len(features) != len(first):
+        return None
     described = []
     for name, members in splits.items():
-        rows = size = 0
-        for member in members:
-            found = _describe(root / member)
-            if found is None:
-                return None
-            columns, count, nbytes = found
-            if features is None:
-                features = [f for n, t in columns.items() if (f := _feature(n, t)) is not None]
-                if len(features) != len(columns):
-                    return None
-            rows, size = rows + count, size + nbytes
-        described.append({"name": name, "num_bytes": size, "num_examples": rows})
+        rows = [_rows(root, m, found[m]) for m in members]
+        if None in rows:
+            return None
+        described.append({"name": name, "num_bytes": sum(found[m].nbytes for m in members),
+                          "num_examples": sum(r for r in rows if r is not None)})
     download = sum((root / f).stat().st_size for members in splits.values() for f in members)
     return {"features": features or [], "splits": described, "download_size": download,
             "dataset_size": sum(s["num_bytes"] for s in described)}

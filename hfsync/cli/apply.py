@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import report_format_option, show
+from hfsync.cli.options import format_option, show
 from hfsync.cli.plan import target_option
 from hfsync.cli.validate import manifest_option
 
@@ -20,7 +20,7 @@ from hfsync.cli.validate import manifest_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal).")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Targets applied at once.")
-@report_format_option
+@format_option("apply.report")
 @click.pass_obj
 def apply(
     obj: Options, plan_file: Path | None, files: tuple[Path, ...], targets: tuple[str, ...],
@@ -30,7 +30,7 @@ def apply(
     from hfsync.errors import HfsyncError, Interrupted
     from hfsync.hub.oidc import connect
     from hfsync.hub.publish import Publisher
-    from hfsync.publish.apply import apply_plan, load_fresh, need_token
+    from hfsync.publish.apply import apply_plan, load_fresh, need_token, nothing_to_publish
     from hfsync.publish.planner import plan_manifests
     from hfsync.render.apply import INTERRUPTING, failure, view
     from hfsync.render.plan import render
@@ -51,8 +51,11 @@ def apply(
         if plan.errors:
             shown = "" if fmt != "json" else "".join(f"\n  {error}" for error in plan.errors)  # not printed above
             raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.{shown}")
-        if plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
-            raise HfsyncError("apply cancelled; nothing was changed.")
+    if fmt != "json" and (idle := nothing_to_publish(plan)) is not None:
+        click.echo(idle)
+        return 0
+    if plan_file is None and plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
+        raise HfsyncError("apply cancelled; nothing was changed.")
     result = apply_plan(plan, publisher, parallelism=parallelism,
                         on_interrupt=lambda: click.echo(INTERRUPTING, err=True))
     show(view(result, fmt))

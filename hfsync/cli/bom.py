@@ -17,8 +17,8 @@ from hfsync.cli.validate import manifest_option
 def bom(files: tuple[Path, ...], fmt: str) -> int:
     """Print a bill of materials of every pull the lock files pin: each as a component
     (pkg:huggingface/NS/NAME@COMMIT) with its files' digests, license, signer and base_model lineage."""
+    from hfsync.lock.lockfile import locks_of
     from hfsync.manifest.load import load
-    from hfsync.pull.lockfile import locks_of
     from hfsync.render.bom import render
 
     click.echo(render(locks_of(load(files)), fmt), nl=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import cli
-from hfsync.cli.options import show, terminal_width
+from hfsync.cli.options import format_option, show, terminal_width
 from hfsync.cli.validate import manifest_option
 
 
@@ -28,7 +28,7 @@ def cache() -> None:
 
 @cache.command("ls")
 @manifest_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option("cache-ls.report")
 def ls(files: tuple[Path, ...], fmt: str) -> int:
     """List pulled files and cached revisions, least recently used first, with what keeps them."""
     from hfsync.discover.cache import listing
@@ -43,11 +43,12 @@ def ls(files: tuple[Path, ...], fmt: str) -> int:
 @click.option("--max-size", help="Evict until everything fits in this size (e.g. 50GB, 512MiB).")
 @click.option("--older-than", help="Evict what was not used for this long (e.g. 30d, 12h).")
 @click.option("--dry-run", is_flag=True, help="List what would go and the bytes freed; delete nothing.")
-def prune(files: tuple[Path, ...], max_size: str | None, older_than: str | None, dry_run: bool) -> int:
+@format_option("cache-prune.report")
+def prune(files: tuple[Path, ...], max_size: str | None, older_than: str | None, dry_run: bool, fmt: str) -> int:
     """Evict least recently used pulled files, never what a lock pins or a kept adapter's base model."""
     from hfsync.discover.cache import prune as evict
     from hfsync.render.cache import prune as view
 
     inv, choice = evict(_manifests(files), max_size, older_than, dry_run=dry_run, now=time.time())
-    show(view(inv, choice, dry_run, time.time(), terminal_width()))
+    show(view(inv, choice, dry_run, fmt, time.time(), terminal_width()))
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import show
+from hfsync.cli.options import format_option, show
 from hfsync.cli.search import offline_option, ttl_option
 
 
@@ -16,7 +16,7 @@ from hfsync.cli.search import offline_option, ttl_option
 @click.option("--type", "--repo-type", "repo_type", type=click.Choice(["model", "dataset", "space"]),
               help="Repo type (default: model, or the prefix of ID such as dataset:acme/reviews).")
 @click.option("--revision", help="Branch, tag or commit (default: the default branch).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("info.report")
 @click.option("-f", "--file", "manifest", type=click.Path(dir_okay=False, path_type=Path),
               help="Manifest whose policy to check against (default: ./hfsync.yaml when present).")
 @offline_option

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import hub_user_option, report_format_option, reporting, show
+from hfsync.cli.options import format_option, hub_user_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -20,7 +20,7 @@ from hfsync.cli.validate import manifest_option
               help="Admit pickle-family files (.bin, .pt, ...) where no safetensors replace them.")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @hub_user_option
-@report_format_option
+@format_option("lock.report")
 @click.pass_obj
 def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool, allow_unsafe: bool,
          ids: tuple[str, ...], hub_user: str | None, fmt: str) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import reporting, show
+from hfsync.cli.options import format_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -20,8 +20,9 @@ def oci() -> None:
 @click.argument("reference", metavar="oci://HOST[:PORT]/PREFIX")
 @manifest_option
 @click.option("--target", "targets", multiple=True, metavar="ID", help="Push only this pull (repeatable).")
+@format_option("oci-push.report")
 @click.pass_obj
-def push(options: Options, reference: str, files: tuple[Path, ...], targets: tuple[str, ...]) -> int:
+def push(options: Options, reference: str, files: tuple[Path, ...], targets: tuple[str, ...], fmt: str) -> int:
     """Push the pulled files of locked pulls as OCI artifacts tagged with the pinned commit.
 
     Each pull goes to PREFIX/<namespace>/<name>:<commit> (datasets under PREFIX/datasets/),
@@ -36,5 +37,5 @@ def push(options: Options, reference: str, files: tuple[Path, ...], targets: tup
 
     with reporting(options) as (reporter, retry):
         summary = run_push(load(files), reference, targets, retry, reporter, options.endpoint or PUBLIC_ENDPOINT)
-    show(view(summary, options.verbosity < 0))
+    show(view(summary, fmt, options.verbosity < 0))
     return 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from hfsync.cli.main import Options
@@ -31,10 +33,33 @@ hub_user_option = click.option(
     "(Trusted Publishers); default: the manifest's defaults.hub_user (also HFSYNC_HUB_USER).",
 )
 
-report_format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-    help="json: one JSON document on stdout (its JSON Schema: `hfsync schema COMMAND.report`).",
-)
+# One vocabulary for every command's --format: text for a person, markdown for a pull request or
+# job summary (where a command has that form), json for a script (one document on stdout, its
+# JSON Schema printed by `hfsync schema`). Earlier spellings are still accepted.
+FORMATS = ("text", "markdown", "json")
+ALIASES = {"human": "text", "table": "text"}
+
+
+class Format(click.Choice):
+    """A --format choice: some of FORMATS, in that order, with ALIASES accepted for text."""
+
+    def __init__(self, *choices: str) -> None:
+        super().__init__([f for f in FORMATS if f in choices])
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        return super().convert(ALIASES.get(value, value) if isinstance(value, str) else value, param, ctx)
+
+
+def format_option(schema: str | None, markdown: bool = False) -> Callable[[F], F]:
+    """``--format text|json`` (with ``markdown`` as well: ``text|markdown|json``); ``schema``: the
+    name `hfsync schema` prints the JSON's JSON Schema under."""
+    where = f" (its JSON Schema: `hfsync schema {schema}`)" if schema else ""
+    return click.option(
+        "--format", "fmt", type=Format("text", "json", *(("markdown",) if markdown else ())), default="text",
+        show_default=True,
+        help=f"text for a terminal{', markdown for a pull request' if markdown else ''}, "
+        f"json: one JSON document on stdout{where}.",
+    )
 
 
 def show(output: Output) -> None:

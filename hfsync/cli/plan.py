@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import format_option
 from hfsync.cli.validate import manifest_option
 
 target_option = click.option(
@@ -19,7 +20,7 @@ target_option = click.option(
 @manifest_option
 @target_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for `apply FILE`.")
-@click.option("--format", "fmt", type=click.Choice(["human", "markdown", "json"]), default="human", show_default=True)
+@format_option("plan", markdown=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--changed-since", metavar="REF",
               help="Only targets whose manifest entry or files changed since this git ref.")

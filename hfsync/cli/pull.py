@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import hub_user_option, metrics_option, report_format_option, reporting, show
+from hfsync.cli.options import format_option, hub_user_option, metrics_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -22,7 +22,7 @@ from hfsync.cli.validate import manifest_option
               help="Files transferred at once.")
 @metrics_option
 @hub_user_option
-@report_format_option
+@format_option("pull.report")
 @click.pass_obj
 def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], locked: bool, offline: bool,
          allow_unsafe: bool, parallelism: int, metrics_file: Path | None, hub_user: str | None, fmt: str) -> int:

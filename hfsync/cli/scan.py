@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import cli
-from hfsync.cli.options import report_format_option, show
+from hfsync.cli.options import format_option, show
 
 
 @cli.command()
@@ -18,7 +18,7 @@ from hfsync.cli.options import report_format_option, show
     help="Audited detect-secrets baseline (default: the nearest .secrets.baseline in PATH "
     "or above it, up to the git work tree's root).",
 )
-@report_format_option
+@format_option("scan.report")
 def scan(paths: tuple[Path, ...], baseline: Path | None, fmt: str) -> int:
     """Scan each PATH (default: .) for secrets as apply would; exit 1 if anything is found."""
     from hfsync.publish.secrets import scan_paths

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import show, terminal_width
+from hfsync.cli.options import format_option, show, terminal_width
 
 offline_option = click.option(
     "--offline", is_flag=True, help="Answer from the metadata cache only (also HF_HUB_OFFLINE=1)."
@@ -33,7 +33,7 @@ ttl_option = click.option(
 @click.option("--safetensors", is_flag=True, help="Only models with .safetensors weights.")
 @click.option("--sort", type=click.Choice(["downloads", "likes", "updated", "created"]), help="Most first.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Results to show.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option("search.report")
 @click.option("--add", is_flag=True, help="Add the results as pulls to the manifest (then run `hfsync lock`).")
 @click.option("-f", "--file", "manifest", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("hfsync.yaml"), show_default=True, help="Manifest that --add edits.")

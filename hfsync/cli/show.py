@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
+from hfsync.cli.options import format_option
 
 
 @cli.command()
 @click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["human", "markdown", "json"]), default="human", show_default=True)
+@format_option("plan", markdown=True)
 @click.pass_obj
 def show(obj: Options, plan_file: Path, fmt: str) -> int:
     """Show a plan saved with `hfsync plan --out PLAN`, without reaching the Hub."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import reporting, show
+from hfsync.cli.options import format_option, reporting, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -18,8 +18,7 @@ from hfsync.cli.validate import manifest_option
               "they are still reported.")
 @click.option("--allow-unsafe", is_flag=True,
               help="Admit pickle-family files (.bin, .pt, ...) where no safetensors replace them.")
-@click.option("--format", "fmt", type=click.Choice(["human", "markdown"]), default="human", show_default=True,
-              help="How to print the summary.")
+@format_option("upgrade.report", markdown=True)
 @click.option("--summary-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the markdown summary here (one section per manifest).")
 @click.argument("ids", nargs=-1, metavar="[ID]...")

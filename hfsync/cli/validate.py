@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import report_format_option, show
+from hfsync.cli.options import format_option, show
 
 manifest_option = click.option(
     "-f",
@@ -22,7 +22,7 @@ manifest_option = click.option(
 @cli.command()
 @manifest_option
 @click.argument("names", nargs=-1, type=click.Path(path_type=Path), metavar="[FILE]...")
-@report_format_option
+@format_option("validate.report")
 @click.pass_obj
 def validate(options: Options, files: tuple[Path, ...], names: tuple[Path, ...], fmt: str) -> int:
     """Check manifests against the schema and the rules, without network.

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import metrics_option, report_format_option, show
+from hfsync.cli.options import format_option, metrics_option, show
 from hfsync.cli.validate import manifest_option
 
 
@@ -20,7 +20,7 @@ from hfsync.cli.validate import manifest_option
 @click.option("--strict", is_flag=True,
               help="Also list files in a pull's folder that the lock does not pin (extra), and fail on them.")
 @metrics_option
-@report_format_option
+@format_option("verify.report")
 @click.pass_obj
 def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], deep: bool, strict: bool,
            metrics_file: Path | None, fmt: str) -> int:

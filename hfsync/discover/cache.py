@@ -27,11 +27,11 @@ from huggingface_hub import constants
 from huggingface_hub.utils import CacheNotFound, HFCacheInfo, scan_cache_dir
 
 from hfsync.errors import HfsyncError
+from hfsync.lock.layout import Layout
+from hfsync.lock.lockfile import read_lock
 from hfsync.manifest.model import Manifest
 from hfsync.model.discover import Item
 from hfsync.model.lock import LockedPull
-from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import read_lock
 
 _AGE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smhdw])")
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

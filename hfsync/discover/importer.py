@@ -13,8 +13,10 @@ from typing import Any
 
 import yaml
 
+from hfsync.errors import HubError
 from hfsync.hub.publish import Publisher
 from hfsync.hubfacts import download_command
+from hfsync.model.remote import MISSING
 
 MODELINE = "# yaml-language-server: $schema=hfsync.schema.json\n"
 # Card keys that are settings in a manifest entry, not card metadata.
@@ -23,10 +25,17 @@ _SPACE_KEYS = {"sdk": None, "short_description": None}
 
 def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
     """One `repos:` entry describing ``repo_id`` as the Hub has it now."""
-    remote = publisher.read(repo_id, repo_type, "main", files=False, variables=repo_type == "space")
+    try:
+        remote = publisher.read(repo_id, repo_type, "main", files=False, variables=repo_type == "space")
+    except HubError as error:
+        status = getattr(getattr(error.__cause__, "response", None), "status_code", None)
+        if "/" in repo_id or status != 404:
+            raise
+        remote = MISSING  # the Hub's 404 for an id with no namespace says no more than this
+    if not remote.exists and "/" not in repo_id:
+        raise HubError(f"import {repo_id}: repository not found; a repo id needs its namespace, "
+                       f"as in acme/{repo_id}.")
     if not remote.exists:
-        from hfsync.errors import HubError
-
         raise HubError(f"import {repo_id}: no {repo_type} with this id is visible with this token.")
     item: dict[str, Any] = {"id": repo_id, "type": repo_type}
     if remote.private is not None:

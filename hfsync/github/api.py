@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from hfsync import __version__
+from hfsync.environment import run_url
 from hfsync.errors import GitHubError
 from hfsync.log import register_secret
-from hfsync.publish.provenance import run_url
 
 _TIMEOUT = 30
 # Idempotent calls are retried after these pauses on a 5xx or a dropped connection.
@@ -90,12 +90,14 @@ class Forbidden(GitHubError):
 class Api:
     """The few REST calls needed, with pagination and errors mapped to GitHubError."""
 
-    def __init__(self, context: GitHubContext) -> None:
+    def __init__(self, context: GitHubContext, purpose: str = "write to the pull request",
+                 permissions: str = "pull-requests: write") -> None:
+        """``purpose`` and ``permissions``: what the token is for, and what the workflow must grant."""
         if not context.token:
             raise GitHubError(
-                "GITHUB_TOKEN is not set; hfsync needs it to write to the pull request",
+                f"GITHUB_TOKEN is not set; hfsync needs it to {purpose}",
                 hint="In a workflow: env: {GITHUB_TOKEN: ${{ github.token }}} and "
-                "permissions: {pull-requests: write}.",
+                f"permissions: {{{permissions}}}.",
             )
         if not context.repository or "/" not in context.repository:
             raise GitHubError("GITHUB_REPOSITORY is not set (expected OWNER/NAME)")

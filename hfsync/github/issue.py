@@ -19,7 +19,7 @@ def drift_issue(
     The nightly drift check calls this with the plan when the Hub differs from the
     manifests, and with None when it matches again, so the issue tracks the current state.
     """
-    api = Api(context)
+    api = Api(context, "open or update the drift issue", "issues: write")
     query = urllib.parse.urlencode({"labels": label, "state": "open", "per_page": 100})
     # The issues list includes pull requests; a pull request carries "pull_request".
     existing = next((i for i in api.pages(f"issues?{query}") if "pull_request" not in i), None)

@@ -20,7 +20,7 @@ def upgrade_pull_requests(
     Every summary goes to the job summary as well. A 403 on the pull request (the token may
     push but not open pull requests) is not an error: a notice says so.
     """
-    from hfsync.pull.lockbranch import branch_name, open_repo, push_lock
+    from hfsync.github.lockbranch import branch_name, open_repo, push_lock
     from hfsync.render.upgrade import markdown
 
     done = []
@@ -42,7 +42,7 @@ def upgrade_pull_requests(
 
 
 def _upgrade_pull_request(context: GitHubContext, branch: str, base: str, title: str, body: str | None) -> Outcome:
-    api = Api(context)
+    api = Api(context, "open or update the upgrade pull request", "contents: write, pull-requests: write")
     owner = str(context.repository).split("/")[0]
     query = urllib.parse.urlencode({"head": f"{owner}:{branch}", "state": "open", "per_page": 100})
     try:

@@ -35,6 +35,8 @@ class Credentials:
     short-lived token per target repo) overrides ``token_for``; requests that concern no
     single repo (whoami, search, the card check) carry ``token``."""
 
+    expires = False  # whether a token given expires during a run (a long push is then sent in parts)
+
     def __init__(self, token: str | None) -> None:
         self.token = token
 

@@ -10,6 +10,7 @@ storage does not load those modules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,15 @@ def upload_mode(operation: Any) -> str | None:
     """How the Hub asked for a commit's added file: "regular" (inside the commit) or "lfs"
     (uploaded beforehand); None before preupload has asked."""
     return getattr(operation, "_upload_mode", None)
+
+
+# hf_xet writes down each xorb it finished uploading, so that a later session resumes
+# after it, but by default only every 20 s or 64 xorbs: a process killed in between
+# forgets every xorb it sent since, and the rerun sends them again.
+XORB_MEMORY = "HF_XET_SESSION_XORB_METADATA_FLUSH_MAX_COUNT"
+
+
+def remember_each_xorb() -> None:
+    """Have hf_xet record every xorb as soon as it is uploaded (unless the user chose
+    otherwise); read when its session starts, so called before the first upload."""
+    os.environ.setdefault(XORB_MEMORY, "1")

@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hfsync.errors import HubError
@@ -33,7 +34,8 @@ from hfsync.log import register_secret
 ID_TOKEN_VAR = "HF_OIDC_ID_TOKEN"  # huggingface_hub's name for an id token minted by the job itself
 GITHUB_VARS = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 REFRESH_MARGIN = 300.0  # a token is exchanged again this long before it expires (a quarter of shorter lives)
-ID_TOKEN_MARGIN = 60.0  # an id token is minted again when it has less than this left
+ID_TOKEN_MARGIN = 60.0
+PREFETCH = 8  # exchanges in flight at once  # an id token is minted again when it has less than this left
 SETTINGS_CLAIMS = ("repository", "ref", "workflow", "environment")
 PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 
@@ -79,6 +81,8 @@ class _Issued:
 class TrustedPublishing(Credentials):
     """Credentials that exchange the job's id token for one token per repo published to."""
 
+    expires = True
+
     def __init__(self, endpoint: str, user: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(None)
         self.endpoint = endpoint.rstrip("/")
@@ -90,13 +94,31 @@ class TrustedPublishing(Credentials):
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._minting = threading.Lock()
+        self._failed: dict[str, Exception] = {}
+        self._mint_failed: HubError | None = None
+        self._prefetch: ThreadPoolExecutor | None = None
         self._id_token: tuple[str, float] | None = None  # (token, expires at, wall clock)
 
     def publishes(self) -> bool:
         return True
 
     def publishing(self, repos: Iterable[tuple[str, str]]) -> None:
-        self._targets.update(repos)
+        with self._lock:
+            new = [r for r in dict.fromkeys(repos) if r not in self._targets]
+            self._targets.update(new)
+            if new and self._prefetch is None:
+                self._prefetch = ThreadPoolExecutor(PREFETCH, thread_name_prefix="hfsync-oidc")
+        # Exchanged all at once, while the caller reads the manifests and hashes files: each
+        # target's first request finds its token ready instead of waiting for its exchange.
+        for repo in new:
+            self._prefetch.submit(self._prefetched, resource_of(*repo), repo)  # type: ignore[union-attr]
+
+    def _prefetched(self, resource: str, repo: tuple[str, str]) -> None:
+        try:
+            self._token(resource, repo)
+        except Exception as error:  # said when the target's first request asks for its token
+            with self._lock:
+                self._failed[resource] = error
 
     def token_for(self, repo_type: str, repo_id: str) -> str | None:
         if (repo_type, repo_id) in self._targets:
@@ -118,6 +140,9 @@ class TrustedPublishing(Credentials):
         with self._lock:
             lock = self._locks.setdefault(resource, threading.Lock())
         with lock:  # one exchange per resource at a time; the others wait for its token
+            failed = self._failed.get(resource)
+            if failed is not None:
+                raise failed  # refused once is refused for this run: not asked again
             issued = self._issued.get(resource)
             if issued is None or self._clock() >= issued.renew_at:
                 issued = self._exchange(resource, repo)
@@ -163,20 +188,36 @@ class TrustedPublishing(Credentials):
             held = self._id_token
             if held is not None and time.time() < held[1] - ID_TOKEN_MARGIN:
                 return held[0]
-            minted = self._mint()
+            if self._mint_failed is not None:
+                raise self._mint_failed  # GitHub refused once: every target is told, GitHub asked once
+            try:
+                minted = self._mint()
+            except HubError as error:
+                self._mint_failed = error
+                raise
             expires = claims_of(minted).get("exp")
             self._id_token = (minted, float(expires) if isinstance(expires, int | float) else time.time() + 300)
             return minted
 
     def _mint(self) -> str:
-        from huggingface_hub.errors import OIDCError
+        from huggingface_hub.errors import HfHubHTTPError, OIDCError
 
+        from hfsync.hub.trace import operation
+
+        what = "request an OIDC id token from GitHub Actions"
         register_secret(os.environ.get(GITHUB_VARS[1]))
+        hint = ("The job needs `permissions: id-token: write`; the runtime's request token is valid only "
+                "while the job runs.")
         try:
-            with translate_errors("request an OIDC id token from GitHub Actions"):
+            with operation(what):
                 minted = github_oidc_token(self.endpoint)
         except OIDCError as error:
-            raise HubError(f"request an OIDC id token from GitHub Actions: {error}") from None
+            raise HubError(f"{what}: {error}", hint=hint) from None
+        except HfHubHTTPError as error:
+            status = error.response.status_code if error.response is not None else "no answer"
+            raise HubError(f"{what}: GitHub answered {status}.", hint=hint) from None
+        except (KeyError, ValueError) as error:
+            raise HubError(f"{what}: GitHub's answer holds no id token ({type(error).__name__}).") from None
         register_secret(minted)
         return minted
 

@@ -13,6 +13,7 @@ and checked against the planned digest before they are sent; files uploaded befo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -25,7 +26,7 @@ from urllib.parse import quote
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
-from hfsync.hub.internals import upload_mode
+from hfsync.hub.internals import remember_each_xorb, upload_mode
 from hfsync.hub.reads import Reader, card_data
 from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
 
@@ -37,6 +38,7 @@ T = TypeVar("T")
 
 REPO_PROPERTIES = ("sha", "private", "gated", "cardData")
 SPACE_PROPERTIES = ("sha", "private", "cardData", "sdk", "runtime")
+UPLOAD_PART = 2 * 1024**3  # bytes uploaded with one token, when tokens expire (see Publisher._parts)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Publisher:
         self.hub = hub
         self.reads = hub.part(Reader)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
+        remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
     @property
     def api(self) -> HfApi:
@@ -289,12 +292,17 @@ class Publisher:
             if operation.upload_info.sha256.hex() != upload.sha256:
                 raise _changed(repo_id, upload.path)
             adds.append(operation)
-        api = self._api(repo_type, repo_id)
         # Large files go to the storage here, before the commit: hf_xet's count of what it sent
         # (after dedup) must cover this step, or a small edit reads as the whole file sent.
         with translate_errors("commit to", repo_id), counting() as xet:
-            self._transfer(repo_id, lambda: api.preupload_lfs_files(
-                repo_id, list(adds), repo_type=repo_type, revision=branch))
+            for part in self._parts(adds):
+                # Each part with the repo's token as it is then: a token that expires (one
+                # exchanged in CI lasts an hour) is renewed between parts, and hf_xet, which
+                # renews its storage token with the Hub token it was given, is given a fresh one.
+                api = self._api(repo_type, repo_id)
+                self._transfer(repo_id, functools.partial(api.preupload_lfs_files, repo_id, part,
+                                                          repo_type=repo_type, revision=branch))
+        api = self._api(repo_type, repo_id)
         for upload, operation in zip(uploads, adds, strict=True):
             if upload.local is None:
                 continue
@@ -338,6 +346,20 @@ class Publisher:
             op.upload_info.size for op in operations
             if isinstance(op, CommitOperationAdd) and upload_mode(op) == "regular")
         return info.oid
+
+    def _parts(self, adds: list[CommitOperationAdd]) -> list[list[CommitOperationAdd]]:
+        """The files to upload in parts of UPLOAD_PART bytes when tokens expire, else in one."""
+        if not self.hub.credentials.expires:
+            return [list(adds)]
+        parts: list[list[CommitOperationAdd]] = [[]]
+        size = 0
+        for add in adds:
+            if parts[-1] and size + add.upload_info.size > UPLOAD_PART:
+                parts.append([])
+                size = 0
+            parts[-1].append(add)
+            size += add.upload_info.size
+        return parts
 
     def _create_commit(self, api: HfApi, repo_id: str, operations: list[CommitOperationAdd | CommitOperationDelete],
                        **kwargs: Any) -> CommitInfo:

@@ -50,7 +50,7 @@ def compare(path: str, old: bytes | None, new: bytes, *, full: bool = False, com
     if new_text is None or old_text is None:
         return none("binary file: no diff")
     diff = _by_kind(kind, path, old, old_text, new_text, full, complete)
-    if not (diff.entries or diff.lines or diff.note) and old_text != new_text:
+    if not (diff.entries or diff.lines or diff.note) and old is not None and old_text != new_text:
         # Equal values written otherwise: the text diff shows what a reviewer would otherwise not see.
         return _cap(FileDiff(diff.kind, lines=unified(old_text, new_text),
                              note="same values: only the formatting differs"), full)

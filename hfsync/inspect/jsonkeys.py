@@ -26,7 +26,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """Leaf values by key path (none for ``ABSENT``)."""
     if value is ABSENT:
         return {}
-    if isinstance(value, dict) and value:
+    if isinstance(value, dict) and (value or not prefix):  # an empty document has no key paths
         out: dict[str, Any] = {}
         for key, item in value.items():
             out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))

@@ -31,6 +31,8 @@ MAX_STRING = MAX_FOOTER
 # its recommended size is 100-300 MB in memory), and shows at most this many columns.
 VIEWER_ROW_GROUP = 300_000_000
 VIEWER_COLUMNS = 1000
+# Row groups this small, this many, are far below the recommended size: each is a read.
+SMALL_GROUP, MANY_GROUPS = 1_000_000, 100
 EXTRA = "pip install 'hfsync-gitops[parquet]'"
 
 
@@ -133,6 +135,10 @@ def warnings(footer: Footer) -> list[str]:
         found.append(f"a row group of {human_size(footer.largest_group)} in memory is over the "
                      f"{human_size(VIEWER_ROW_GROUP)} the dataset viewer reads (it recommends 100-300 MB): "
                      "write smaller row groups")
+    if footer.row_groups >= MANY_GROUPS and footer.data_bytes < SMALL_GROUP * footer.row_groups:
+        found.append(f"{footer.row_groups:,} row groups of {human_size(footer.data_bytes // footer.row_groups)} "
+                     "on average in memory, far below the 100-300 MB the dataset viewer recommends: write larger "
+                     "row groups")
     if len(footer.columns) > VIEWER_COLUMNS:
         found.append(f"{len(footer.columns):,} columns: the dataset viewer shows at most {VIEWER_COLUMNS:,}")
     return found

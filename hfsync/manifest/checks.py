@@ -173,6 +173,9 @@ def _verify_problems(document: Document, manifest: Manifest, base: Key, raw: dic
     if not raw.get("keys") and not raw.get("roots"):
         return [document.problem(base, "verify needs 'keys' (PEM public keys) or 'roots' (PEM root certificates) "
                                        "to trust")]
+    if raw.get("identities") and not raw.get("roots"):
+        return [document.problem((*base, "identities"), "verify.identities name certificate holders: they go with "
+                                                        "'roots' (the certificates those chain to)")]
     return _files_problems(document, manifest, base, raw, ("keys", "roots"))
 
 

@@ -99,11 +99,13 @@ class Signing:
 
 @dataclass(frozen=True)
 class Verify:
-    """A pull's ``verify:``: the public keys (PEM files) it trusts, and the root certificates
-    a signing certificate must chain to."""
+    """A pull's ``verify:``: the public keys (PEM files) it trusts, the root certificates a
+    signing certificate must chain to, and the identities (subject or subject alternative name)
+    one of which that certificate must carry."""
 
     keys: tuple[Path, ...] = ()
     roots: tuple[Path, ...] = ()
+    identities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,8 @@ def build(document: Document, digest: str) -> Manifest:
                 variant=raw.get("variant"),
                 max_memory=parse_size(raw["max_memory"]) if "max_memory" in raw else None,
                 verify=Verify(tuple(root / k for k in raw["verify"].get("keys", ())),
-                              tuple(root / r for r in raw["verify"].get("roots", ())))
+                              tuple(root / r for r in raw["verify"].get("roots", ())),
+                              tuple(raw["verify"].get("identities", ())))
                 if "verify" in raw else None,
             )
         )

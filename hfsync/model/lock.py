@@ -1,6 +1,6 @@
 """The lock's entries: what each pull of a manifest is pinned to, down to every file's digest.
 
-Plain data, read and written by hfsync.pull.lockfile; a pin holds only what the Hub's
+Plain data, read and written by hfsync.lock.lockfile; a pin holds only what the Hub's
 listing gives (sha256 for LFS files, the git blob id otherwise, the Xet hash when there is one).
 """
 

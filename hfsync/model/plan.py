@@ -43,6 +43,11 @@ class Action(StrEnum):
     NOOP = "no-op"
 
 
+def shown(value: Any) -> str:
+    """A setting or metadata value as plans write it: JSON (strings quoted, null for absent)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class SettingChange:
     """A repo setting (private, gated, sdk, hardware, variables.X, ...) going old -> new."""
@@ -153,6 +158,7 @@ class Provenance:
     commit: str | None = None
     dirty: bool = False
     run_url: str | None = None
+    checkout: bool = False  # the manifests are in a git checkout (with no commit yet when ``commit`` is None)
 
 
 @dataclass(frozen=True)

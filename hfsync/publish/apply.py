@@ -17,53 +17,26 @@ import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hfsync.digests import DigestCache
+from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
+from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
-from hfsync.publish.provenance import commit_description, run_url
+from hfsync.publish.provenance import commit_description
 from hfsync.publish.signature import load_signers, signature_of
 from hfsync.publish.signature import make as make_signature
-from hfsync.units import human_size
 
 if TYPE_CHECKING:
     from hfsync.signing.keys import Signer
 
 STALE_HINT = "Run `hfsync plan` again and review the new plan."
 NOT_STARTED = "not started"
-
-
-@dataclass(frozen=True)
-class TargetResult:
-    """What apply did for one target; ``error`` set when it failed part-way."""
-
-    key: str
-    commit: str | None = None
-    done: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    error: str | None = None
-    bytes_sent: int | None = None  # what its commit sent to the Hub, as the transfer counted it
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    """What apply did, target by target."""
-
-    targets: tuple[TargetResult, ...]
-    interrupted: bool = False  # ^C: targets in flight finished, the rest never started
-
-    @property
-    def failures(self) -> list[TargetResult]:
-        return [t for t in self.targets if t.error]
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _short(commit: str | None) -> str:
@@ -192,7 +165,7 @@ def apply_target(
 ) -> TargetResult:
     """Carry out one target's changes, in the order the module docstring gives; ``signer``
     makes the planned model.sig, committed with the files."""
-    done: list[str] = []
+    done: list[Step] = []
     warnings: list[str] = []
     repo, kind = target.repo_id, target.repo_type
     settings = {s.name: s.new for s in target.settings}
@@ -203,7 +176,7 @@ def apply_target(
         if target.action == Action.CREATE:
             if not publisher.create_repo(repo, kind, settings.get("private"), settings.get("sdk")):
                 return _created_meanwhile(target, publisher)
-            done.append("created the repo")
+            done.append(Step("created-repo"))
             # Commit on the repo's first commit: a second run racing this one is refused by
             # the Hub rather than committing the same files twice.
             parent = publisher.head(repo, kind, target.revision)[1]
@@ -213,13 +186,13 @@ def apply_target(
             tighten = {k: v for k, v in settings.items() if k in ACCESS and _restricts(k, v)}
             if tighten:
                 publisher.update_settings(repo, kind, **tighten)
-                done.extend(f"set {k} = {v}" for k, v in tighten.items())
+                done.extend(Step("set", k, v) for k, v in tighten.items())
         if kind == "space":
             warnings.extend(_space_settings(target, settings, publisher, done))
         for ref in target.refs:
             if ref.kind == "branch":
                 publisher.create_branch(repo, kind, ref.name, ref.target)
-                done.append(f"created branch {ref.name}")
+                done.append(Step("created-branch", ref.name))
         signature = signature_of(target) if signer is not None else None
         if target.files or signature is not None:
             root = Path(target.source or ".")
@@ -231,8 +204,8 @@ def apply_target(
             if signature is not None and signer is not None:
                 signed = make_signature(signature, signer)
                 uploads.append(Upload(signature.subject, hashlib.sha256(signed).hexdigest(), None, signed))
-                done.append(f"signed {_n(len(signature.detail['files']), 'file')} in {signature.subject} "
-                            f"(key sha256:{signer.fingerprint[:16]})")
+                done.append(Step("signed", signature.subject, files=len(signature.detail["files"]),
+                                 key=signer.fingerprint))
             deletes = [f.path for f in target.files if f.action == Action.DELETE]
             commit = publisher.commit(
                 repo, kind, target.revision, uploads, deletes,
@@ -241,17 +214,18 @@ def apply_target(
                 parent=parent,
             )
             sent = getattr(publisher, "sent", {}).get(commit)
-            done.append(f"committed {_n(len(uploads), 'upload')}, {_n(len(deletes), 'deletion')} as {commit[:7]}"
-                        + (f" ({human_size(sent)} sent)" if sent is not None else ""))
+            size = sum(f.size for f in target.files if f.action != Action.DELETE) + (len(signed) if signature else 0)
+            done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes), bytes=size,
+                             sent=sent))
         for ref in target.refs:
             if ref.kind == "tag":
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)
-                done.append(f"created tag {ref.name}")
+                done.append(Step("created-tag", ref.name))
         if target.action != Action.CREATE:
             loosen = {k: v for k, v in settings.items() if k in ACCESS and not _restricts(k, v)}
             if loosen:
                 publisher.update_settings(repo, kind, **loosen)
-                done.extend(f"set {k} = {v}" for k, v in loosen.items())
+                done.extend(Step("set", k, v) for k, v in loosen.items())
     except HfsyncError as error:
         return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
     return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
@@ -267,12 +241,11 @@ def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResu
         return TargetResult(target.key, error=(
             f"plan is stale: the repo was created on the Hub since the plan, without {len(missing)} of the "
             f"planned files; nothing was committed. {STALE_HINT}"))
-    return TargetResult(target.key, remote.head, ("found the repo created and holding every planned file "
-                                                  "(another run published it); nothing to commit",))
+    return TargetResult(target.key, remote.head, (Step("found-published", commit=remote.head),))
 
 
 def _space_settings(
-    target: TargetChange, settings: dict, publisher: Publisher, done: list[str]
+    target: TargetChange, settings: dict, publisher: Publisher, done: list[Step]
 ) -> list[str]:
     """Hardware and variables: applied where the Hub supports them, else a warning."""
     warnings = []
@@ -284,7 +257,7 @@ def _space_settings(
                 publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
             else:
                 continue
-            done.append(f"set {name} = {value}" if value is not None else f"deleted {name}")
+            done.append(Step("set", name, value) if value is not None else Step("deleted", name))
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings
@@ -307,6 +280,16 @@ def load_fresh(path: Path, publisher: Publisher) -> Plan:
         need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
     return plan
+
+
+def nothing_to_publish(plan: Plan) -> str | None:
+    """What apply says, instead of applying nothing, when the plan's only changes are pulls
+    that moved upstream (apply never moves a pin); None otherwise."""
+    drifted = [t.repo_id for t in plan.targets if t.kind == "pull" and t.has_changes]
+    if _publishing(plan) or not drifted:
+        return None
+    return (f"Nothing to publish: only pulls moved upstream ({', '.join(drifted)}); apply leaves pins alone. "
+            "`hfsync upgrade` moves them and says what changed.")
 
 
 def _publishing(plan: Plan) -> list[TargetChange]:

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from hfsync.cards.datainfo import read_tail
+from hfsync.cards.describe import read_tail
 from hfsync.errors import HfsyncError
 from hfsync.inspect import gguf, parquet, safetensors
 from hfsync.inspect.compare import compare, kind_of

@@ -4,60 +4,32 @@ and the files of each split against each other: Parquet shards whose schemas dis
 are an error naming the column and the files; CSV and JSON Lines files whose inferred
 column types disagree, and Parquet files the viewer cannot show as they are, are warnings.
 The splits are the card's configs, or the Hub's layout conventions when it declares none.
-Files are read from the source folder (a Parquet file's footer, a text file's first
-64 kB); files only the Hub holds are named as not compared.
+Files are read from the source folder (cards.describe: a Parquet file's footer, a text
+file's first 64 kB, each remembered until it changes); files only the Hub holds are named
+as not compared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 
 from hfsync.cards.datafiles import format_of, infer_splits
-from hfsync.cards.datainfo import read_tail
+from hfsync.cards.describe import describable, describe
 from hfsync.cards.viewer import README, target_viewer
 from hfsync.errors import HfsyncError
-from hfsync.inspect import parquet, tabular
+from hfsync.inspect import parquet
 from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.model.plan import Action, TargetChange
 from hfsync.model.remote import RemoteRepo
 from hfsync.units import few
-
-TABULAR = ("csv", "tsv", "json")
 
 
 def tree_after(remote: RemoteRepo, change: TargetChange) -> set[str]:
     """The paths the repo holds once ``change`` is applied."""
     deleted = {f.path for f in change.files if f.action == Action.DELETE}
     return (set(remote.files) | {f.path for f in change.files}) - deleted
-
-
-def _footers(root: Path, files: Iterable[str], warnings: list[str]) -> list[tuple[str, parquet.Footer]]:
-    found = []
-    for path in files:
-        try:
-            footer = parquet.read_footer(read_tail(root / path))
-        except parquet.ParquetError as error:
-            warnings.append(f"{path}: not a readable Parquet file: {error}")
-            continue
-        warnings += [f"{path}: {w}" for w in parquet.warnings(footer)]
-        found.append((path, footer))
-    return found
-
-
-def _types(root: Path, files: Iterable[str], warnings: list[str]) -> list[tuple[str, parquet.Footer]]:
-    found = []
-    for path in files:
-        with open(root / path, "rb") as handle:
-            text = handle.read(tabular.SAMPLE_BYTES).decode("utf-8", errors="replace")
-        try:
-            columns = tabular.infer_types(path, text)
-        except ValueError as error:
-            warnings.append(f"{path}: column types not compared: {error}")
-            continue
-        found.append((path, parquet.Footer({n: parquet.Column(t) for n, t in columns.items() if t != "null"})))
-    return found
 
 
 Splits = dict[str, dict[str, list[str]]]
@@ -67,21 +39,30 @@ def split_checks(root: Path, splits: Splits, local: Collection[str]) -> tuple[li
     """(errors, warnings) of the files of each split (config -> split -> files) read from ``root``."""
     errors: list[str] = []
     warnings: list[str] = []
+    wanted = sorted({f for by_split in splits.values() for files in by_split.values() for f in files
+                     if f in local and describable(f)})
+    found = describe(root, wanted)
+    for path in wanted:
+        described = found[path]
+        if described.problem is not None:
+            warnings.append(f"{path}: {described.problem}")
+        elif format_of(path) == "parquet":
+            warnings += [f"{path}: {w}" for w in parquet.warnings(described.footer())]
     for config, by_split in splits.items():
         for split, files in by_split.items():
             where = f"split '{split}' of config '{config}'"
-            shards = [f for f in files if format_of(f) == "parquet"]
-            texts = [f for f in files if format_of(f) in TABULAR and not f.endswith((".gz", ".bz2", ".xz", ".zst"))]
-            remote_only = [f for f in shards + texts if f not in local]
+            remote_only = sorted(f for f in files if f not in local and describable(f))
             if remote_only:
                 warnings.append(f"{where}: {len(remote_only)} file(s) only on the Hub not compared with the "
-                                f"others: {few(sorted(remote_only))}")
-            schemas = _footers(root, [f for f in shards if f in local], warnings)
+                                f"others: {few(remote_only)}")
+            read = [(f, found[f]) for f in files if f in found and found[f].problem is None]
+            shards = [(f, d.footer()) for f, d in read if format_of(f) == "parquet"]
+            texts = [(f, parquet.Footer({n: parquet.Column(t) for n, t in d.columns.items() if t != "null"}))
+                     for f, d in read if format_of(f) != "parquet"]
             errors += [f"{where}: the Parquet shards disagree: {d}; the viewer needs one schema per split"
-                       for d in parquet.disagreements(schemas)]
-            inferred = _types(root, [f for f in texts if f in local], warnings)
+                       for d in parquet.disagreements(shards)]
             warnings += [f"{where}: the files' inferred column types disagree: {d}"
-                         for d in parquet.disagreements(inferred)]
+                         for d in parquet.disagreements(texts)]
     return errors, warnings
 
 

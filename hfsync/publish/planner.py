@@ -26,6 +26,7 @@ from hfsync.hub.cards import validate_yaml
 from hfsync.hub.client import library_version
 from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
+from hfsync.lock.drift import plan_pulls, pull_names
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
@@ -33,7 +34,6 @@ from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, target_change
 from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.source import source_links
-from hfsync.pull.drift import plan_pulls, pull_names
 
 if TYPE_CHECKING:
     from hfsync.publish.contents import Budget

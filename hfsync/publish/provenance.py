@@ -7,17 +7,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from hfsync.environment import run_url
 from hfsync.model.plan import Provenance
-
-
-def run_url(environ: Mapping[str, str]) -> str | None:
-    """The GitHub Actions run URL, when GITHUB_SERVER_URL/REPOSITORY/RUN_ID are set."""
-    server = environ.get("GITHUB_SERVER_URL")
-    repository = environ.get("GITHUB_REPOSITORY")
-    run_id = environ.get("GITHUB_RUN_ID")
-    if not (server and repository and run_id):
-        return None
-    return f"{server.rstrip('/')}/{repository}/actions/runs/{run_id}"
 
 
 def collect(folder: Path, environ: Mapping[str, str] | None = None) -> Provenance:
@@ -28,7 +19,9 @@ def collect(folder: Path, environ: Mapping[str, str] | None = None) -> Provenanc
     head = _git(folder, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     commit = head.strip() if head else None
     dirty = bool(commit) and bool(_git(folder, "status", "--porcelain", "--untracked-files=normal"))
-    return Provenance(commit, dirty, run_url(environ))
+    # Without a commit, a third command tells a repository with no commits yet from no repository.
+    checkout = bool(commit) or (_git(folder, "rev-parse", "--is-inside-work-tree") or "").strip() == "true"
+    return Provenance(commit, dirty, run_url(environ), checkout)
 
 
 def _git(folder: Path, *args: str) -> str | None:
@@ -46,6 +39,8 @@ def commit_description(provenance: Provenance, head: str | None) -> str:
     lines = []
     if provenance.commit:
         lines.append(f"Manifest commit: {provenance.commit}{' (dirty tree)' if provenance.dirty else ''}")
+    elif provenance.checkout:
+        lines.append("Manifest commit: none (the manifest's git repository has no commits yet)")
     else:
         lines.append("Manifest commit: none (not a git checkout)")
     if provenance.run_url:

@@ -27,15 +27,15 @@ from hfsync.hub.download import fsync_dirs
 from hfsync.hub.retry import Retry
 from hfsync.hub.xetpull import LocalCopy
 from hfsync.hubfacts import is_pickle_file
+from hfsync.lock.layout import Layout
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.pin import allows_unsafe, pin, save, stale_reasons
+from hfsync.lock.selection import check_paths, check_targets, selected_pulls
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import SET_ASIDE, LockedFile, LockedPull, LockFile
 from hfsync.model.progress import Reporter
-from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import allows_unsafe, read_lock, stale_reasons
 from hfsync.pull.metrics import PullRecord
-from hfsync.pull.resolve import pin, save
 from hfsync.pull.safetensors import SafetensorsError, check_file
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 from hfsync.pull.sources import Sources, SourceSpec, open_sources, sources_for
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from hfsync.errors import OfflineError
 from hfsync.hub.client import Hub
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.pin import RESOLVERS, Pins, Resolved, merged, pin, resolve, save, stale_reasons
+from hfsync.lock.selection import check_targets, selected_pulls
 from hfsync.manifest.model import Manifest, Workspace
 from hfsync.model.lock import VERSION, LockFile
-from hfsync.pull.lockfile import read_lock, stale_reasons
-from hfsync.pull.resolve import RESOLVERS, Pins, Resolved, merged, pin, resolve, save
-from hfsync.pull.selection import check_targets, selected_pulls
 
 log = logging.getLogger("hfsync.lock")
 

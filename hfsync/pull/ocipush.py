@@ -21,14 +21,14 @@ from hfsync import environment
 from hfsync.errors import HfsyncError, LockError
 from hfsync.hub.retry import Retry
 from hfsync.hub.streamhash import StreamHashes
+from hfsync.lock.layout import Layout
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.selection import check_paths, check_targets, selected_pulls
 from hfsync.manifest.model import Workspace
 from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.model.progress import Reporter
 from hfsync.paths import atomic_write
 from hfsync.pull import ociartifact
-from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import read_lock
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 from hfsync.registry.client import Reference, Registry, RegistryError
 
 READ = 8 * 1024 * 1024

@@ -19,12 +19,12 @@ from hfsync.hub.content import read_head, read_range
 from hfsync.hub.history import commits_between
 from hfsync.hub.repofiles import resolve_pin
 from hfsync.inspect.safetensors import DATA_ONLY, Header, SafetensorsError, diff_headers, header_length, read_header
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.pin import merged, resolve, save
+from hfsync.lock.selection import check_targets, selected_pulls
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
 from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
-from hfsync.pull.lockfile import read_lock
-from hfsync.pull.resolve import merged, resolve, save
-from hfsync.pull.selection import check_targets, selected_pulls
 
 # The first read of a safetensors file: enough for the header of any but the largest
 # checkpoints, so one request per side; a longer header costs one more.

@@ -28,12 +28,13 @@ import blake3
 
 from hfsync import digests
 from hfsync.errors import LockError, VerifyError
+from hfsync.lock.layout import Layout
+from hfsync.lock.lockfile import read_lock
+from hfsync.lock.selection import check_paths, check_targets, selected_pulls
 from hfsync.manifest.model import Workspace
 from hfsync.model.lock import LockedFile
-from hfsync.pull.layout import Layout
-from hfsync.pull.lockfile import read_lock
+from hfsync.model.verify import Difference
 from hfsync.pull.metrics import PullRecord
-from hfsync.pull.selection import check_paths, check_targets, selected_pulls
 from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
 from hfsync.signing.statement import SIGNATURE_FILE, SignedFiles, is_ignored
 
@@ -49,7 +50,7 @@ class VerifyReport:
     checked: int = 0
     bytes: int = 0
     missing: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
+    changed: list[Difference] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     records: dict[str, PullRecord] = field(default_factory=dict)  # per pull, for --metrics-file
     stale: list[str] = field(default_factory=list)
@@ -114,12 +115,12 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: boo
             pinned = {f.path for f in entry.files}
             signed = None
             if deep and entry.signature is not None:
-                from hfsync.pull.signature import recheck  # only for signed pins: its key checks
+                from hfsync.lock.signature import recheck  # only for signed pins: its key checks
 
                 sig = next((f for f in entry.files if f.path == SIGNATURE_FILE), None)
                 signed, problem = recheck(pull, entry, layout.visible(sig)) if sig else (None, "not pinned")
                 if problem:
-                    report.changed.append(f"{entry.key}/{SIGNATURE_FILE} ({problem})")
+                    report.changed.append(Difference(f"{entry.key}/{SIGNATURE_FILE}", "signature", problem=problem))
             for file in entry.files:
                 check = _Check(entry.key, f"{entry.key}/{file.path}", layout.visible(file), file, state,
                                signed=signed if signed is not None and not is_ignored(file.path) else None)
@@ -160,7 +161,7 @@ def _run(report: VerifyReport, checks: list[_Check], deep: bool, workers: int | 
             if problem:  # "" when the whole pull has no record: said once already
                 report.stale.append(f"{check.label} ({problem}; run `hfsync pull`)")
         elif check.stat.st_size != check.file.size:
-            report.changed.append(f"{check.label} ({check.stat.st_size} bytes, pinned {check.file.size})")
+            report.changed.append(Difference(check.label, "size", check.stat.st_size, check.file.size))
             metrics.changed += 1
         else:
             (big if check.file.size >= BIG else small).append(check)
@@ -194,7 +195,7 @@ def _deep_hash(check: _Check) -> str:
     found = digests.hash_file(check.path, sha256=lfs or check.signed is not None, git_sha1=not lfs)
     hub_digest = found.sha256 if lfs else found.git_sha1
     if check.signed is not None:
-        from hfsync.pull.signature import signed_mismatch
+        from hfsync.lock.signature import signed_mismatch
 
         check.unsigned = signed_mismatch(check.signed.files.get(check.file.path), found)
     if hub_digest == check.file.etag:
@@ -209,19 +210,19 @@ def _judge(report: VerifyReport, check: _Check, value: str, deep: bool) -> None:
     metrics = report.records[check.key]
     if deep:
         if value != check.file.etag:
-            kind = "sha256" if check.file.sha256 else "git blob id"
-            report.changed.append(f"{check.label} ({kind} {value[:16]}…, pinned {check.file.etag[:16]}…)")
+            kind = "sha256" if check.file.sha256 else "git-sha1"
+            report.changed.append(Difference(check.label, kind, value, check.file.etag))
             metrics.changed += 1
             return
         if check.unsigned:
-            report.changed.append(f"{check.label} ({check.unsigned})")
+            report.changed.append(Difference(check.label, "signature", problem=check.unsigned))
             metrics.changed += 1
             return
     else:
         assert check.state is not None
         known = check.state.files[check.file.path]
         if value != known.blake3:
-            report.changed.append(f"{check.label} (blake3 {value[:16]}…, recorded {known.blake3[:16]}…)")
+            report.changed.append(Difference(check.label, "blake3", value, known.blake3))
             metrics.changed += 1
             return
     metrics.verified += 1

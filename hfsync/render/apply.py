@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfsync.model.apply import Step
+from hfsync.model.plan import shown
 from hfsync.render import Output, document, plural
+from hfsync.units import human_size
 
 INTERRUPTING = ("Interrupt received: letting the commits in flight finish; nothing new starts "
                 "(^C again to stop at once).")
@@ -18,8 +21,8 @@ def view(result: Any, fmt: str) -> Output:
 def text(result: Any) -> Output:
     out = Output()
     for target in result.targets:
-        for item in target.done:
-            out.out(f"{target.key}: {item}")
+        for step in target.done:
+            out.out(f"{target.key}: {_step(step)}")
         for warning in target.warnings:
             out.out(f"Warning: {target.key}: {warning}")
     ok = plural(len(result.targets) - len(result.failures), "target")
@@ -27,6 +30,20 @@ def text(result: Any) -> Output:
         return out.out(f"Apply interrupted: {ok} published, {len(result.failures)} not.")
     return out.out(f"Apply complete: {ok} published." if not result.failures
                    else f"Apply incomplete: {ok} published, {len(result.failures)} failed.")
+
+
+def _step(step: Step) -> str:
+    if step.action == "committed":
+        sent = f" ({human_size(step.sent)} sent)" if step.sent is not None else ""
+        return (f"committed {plural(step.uploads, 'upload')}, {plural(step.deletions, 'deletion')} as "
+                f"{(step.commit or '')[:7]}{sent}")
+    if step.action == "signed":
+        return f"signed {plural(step.files, 'file')} in {step.name} (key sha256:{(step.key or '')[:16]})"
+    if step.action == "found-published":
+        return "found the repo created and holding every planned file (another run published it); nothing to commit"
+    return {"created-repo": "created the repo", "set": f"set {step.name} = {shown(step.value)}",
+            "deleted": f"deleted {step.name}", "created-branch": f"created branch {step.name}",
+            "created-tag": f"created tag {step.name}"}[step.action]
 
 
 def failure(result: Any) -> str | None:
@@ -41,6 +58,24 @@ def json(result: Any) -> str:
     return document("apply", {
         "complete": not result.failures and not result.interrupted,
         "interrupted": result.interrupted,
-        "targets": [{"key": t.key, "commit": t.commit, "done": list(t.done), "warnings": list(t.warnings),
-                     "error": t.error, "bytes_sent": t.bytes_sent} for t in result.targets],
+        "bytes": sum(s.bytes for t in result.targets for s in t.done if s.action == "committed"),
+        "targets": [{"key": t.key, "commit": t.commit, "steps": [_step_data(s) for s in t.done],
+                     "warnings": list(t.warnings), "error": t.error, "bytes_sent": t.bytes_sent}
+                    for t in result.targets],
     })
+
+
+def _step_data(step: Step) -> dict[str, Any]:
+    """A step's own fields: the ones its action uses."""
+    data: dict[str, Any] = {"action": step.action}
+    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed"):
+        data["name"] = step.name
+    if step.action == "set":
+        data["value"] = step.value
+    if step.action in ("committed", "found-published"):
+        data["commit"] = step.commit
+    if step.action == "committed":
+        data.update(uploads=step.uploads, deletions=step.deletions, bytes=step.bytes, bytes_sent=step.sent)
+    if step.action == "signed":
+        data.update(files=step.files, key=step.key)
+    return data

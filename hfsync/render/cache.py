@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
 
 from hfsync.model.discover import Item
-from hfsync.render import Output, plural
+from hfsync.render import Output, document, plural
 from hfsync.render.table import table_text
 from hfsync.units import describe_age, human_size
 
@@ -24,9 +23,11 @@ def render_items(items: Sequence[Item], now: float) -> Table:
     return table
 
 
-def items_json(items: Sequence[Item]) -> str:
-    """Items as one JSON document: a list of objects, least recently used first."""
-    return json.dumps([item.to_dict() for item in items], indent=2)
+def _item(item: Item) -> dict[str, Any]:
+    state = "pinned" if item.pinned_by else "protected" if item.protected_by else "evictable"
+    return {"kind": item.kind, "type": item.repo_type, "id": item.repo_id, "path": str(item.path),
+            "commit": item.commit, "size": item.size, "last_used": item.last_used, "state": state,
+            "pinned_by": item.pinned_by, "protected_by": item.protected_by}
 
 
 def _notes(inv: Any) -> Output:
@@ -40,15 +41,19 @@ def ls(inv: Any, fmt: str, now: float, width: int | None) -> Output:
     """The inventory (hfsync.discover.cache.Inventory) as ``fmt``; ``width``: the terminal's, None off one."""
     out = _notes(inv)
     if fmt == "json":
-        return out.out(items_json(inv.items))
+        return out.raw(document("cache ls", {"items": [_item(i) for i in inv.items], "bytes": inv.size}))
     if inv.items:
         out.raw(table_text(render_items(inv.items, now), width))
     return out.err(f"{len(inv.items)} items, {human_size(inv.size)}.")
 
 
-def prune(inv: Any, choice: Any, dry_run: bool, now: float, width: int | None) -> Output:
+def prune(inv: Any, choice: Any, dry_run: bool, fmt: str, now: float, width: int | None) -> Output:
     """What prune evicted (or would, with ``dry_run``) and the bytes freed."""
     out = _notes(inv)
+    if fmt == "json":
+        return out.raw(document("cache prune", {
+            "dry_run": dry_run, "evicted": [_item(i) for i in choice.evict], "bytes_freed": choice.freed,
+            "bytes_over_limit": choice.left_over}))
     if choice.evict:
         out.raw(table_text(render_items(choice.evict, now), width))
     out.out(f"{'Would free' if dry_run else 'Freed'} {human_size(choice.freed)} ({choice.freed} bytes) "

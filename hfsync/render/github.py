@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfsync.render import Output
+from hfsync.render import Output, document
 
 
 def outcome(result: Any, what: str, in_actions: bool) -> Output:
-    """One call's outcome (hfsync.github.api.Outcome) on ``what`` (e.g. "plan comment")."""
+    """One call's outcome (hfsync.github.api.Outcome) on ``what`` (e.g. "plan comment") as text."""
     out = Output()
     if result.notice:
         # A workflow command shows the notice on the run's page; elsewhere it is a plain line.
@@ -23,6 +23,13 @@ def outcome(result: Any, what: str, in_actions: bool) -> Output:
     if result.truncated:
         out.out("The body was over GitHub's size limit and was cut short; the job summary has all of it.")
     return out
+
+
+def json(command: str, outcomes: list[tuple[str, Any]]) -> Output:
+    """``hfsync github COMMAND --format json``: each (subject, Outcome) as data."""
+    return Output().raw(document(f"github {command}", {"outcomes": [
+        {"subject": subject, "action": o.action, "url": o.url, "notice": o.notice, "truncated": o.truncated}
+        for subject, o in outcomes]}))
 
 
 def upgrade_pr(report: Any, result: Any, in_actions: bool) -> Output:

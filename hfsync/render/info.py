@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from hfsync.model.discover import RepoReport
-from hfsync.render import Output
+from hfsync.render import Output, document
 from hfsync.units import count, human_size
 
 
@@ -46,9 +44,9 @@ def render_text(report: RepoReport, policy_source: str | None = None) -> str:
 
 def render_json(report: RepoReport) -> str:
     """The report as one JSON document."""
-    return json.dumps(report.to_dict(), indent=2)
+    return document("info", report.to_dict())
 
 
 def view(report: RepoReport, fmt: str, policy_source: str | None = None) -> Output:
     """The report as ``fmt``; ``policy_source``: the manifest whose policy gave the verdicts."""
-    return Output().out(render_json(report) if fmt == "json" else render_text(report, policy_source))
+    return Output().raw(render_json(report)) if fmt == "json" else Output().out(render_text(report, policy_source))

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfsync.render import Output, plural
+from hfsync.render import Output, document, in_format, plural
 from hfsync.units import human_size
 
 
-def push(summary: Any, quiet: bool = False) -> Output:
-    """The push's summary (hfsync.pull.ocipush.PushSummary)."""
+def push(summary: Any, fmt: str, quiet: bool = False) -> Output:
+    """The push's summary (hfsync.pull.ocipush.PushSummary) as ``fmt``."""
+    return in_format(fmt, quiet, lambda: _text(summary), lambda: document("oci push", {
+        "artifacts": [{"key": key, "reference": where, "digest": digest} for key, where, digest in summary.artifacts],
+        "uploaded": summary.uploaded, "present": summary.present, "bytes_uploaded": summary.bytes_uploaded}))
+
+
+def _text(summary: Any) -> Output:
     out = Output()
-    if quiet:
-        return out
     for key, where, digest in summary.artifacts:
         out.out(f"Pushed {key} to {where} ({digest}).")
     return out.out(f"{plural(summary.uploaded, 'blob')} uploaded ({human_size(summary.bytes_uploaded)}), "

@@ -3,20 +3,13 @@ Terraform's symbols, sizes in decimal units, and the summary line."""
 
 from __future__ import annotations
 
-import json as _json
-from typing import Any
-
 from hfsync.model.inspect import FileDiff
 from hfsync.model.plan import Action, Plan, TargetChange
+from hfsync.model.plan import shown as value
 from hfsync.units import human_size
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
 VERBS = {Action.CREATE: "created", Action.UPDATE: "updated in place", Action.NOOP: "unchanged"}
-
-
-def value(v: Any) -> str:
-    """A setting or metadata value as JSON (strings quoted, null for absent)."""
-    return _json.dumps(v, sort_keys=True, ensure_ascii=False)
 
 
 # Keys are aligned up to this width, as Terraform aligns attribute names; longer ones stick out.

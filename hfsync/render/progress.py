@@ -9,7 +9,10 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class Wait(Protocol):
@@ -87,9 +90,9 @@ class RichReporter(PlainReporter):
             TimeRemainingColumn(),
             transient=False,
         )
-        self.overall = None
-        self.tasks: dict[str, object] = {}
-        self.waiting: dict[str, object] = {}
+        self.overall: TaskID | None = None
+        self.tasks: dict[str, TaskID] = {}
+        self.waiting: dict[str, TaskID] = {}
         self.progress.start()
 
     def begin(self, files: int, size: int) -> None:

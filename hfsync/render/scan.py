@@ -15,10 +15,11 @@ def view(report: Any, fmt: str) -> Output:
     for finding in report.findings:
         out.out(str(finding))
     silenced = f", {report.silenced} allowed by the baseline" if report.silenced else ""
-    files = f"{plural(report.files, 'file')} ({report.binary} binary)"
     if report.findings:
-        return out.err(f"{plural(len(report.findings), 'possible secret')} in {files}{silenced}.")
-    return out.err(f"No secrets in {files}{silenced}.")
+        flagged = plural(len({f.path for f in report.findings}), "file")
+        return out.err(f"{plural(len(report.findings), 'possible secret')} in {flagged} "
+                       f"({plural(report.files, 'file')} scanned, {report.binary} binary{silenced}).")
+    return out.err(f"No secrets in {plural(report.files, 'file')} ({report.binary} binary){silenced}.")
 
 
 def json(report: Any) -> str:
@@ -26,5 +27,6 @@ def json(report: Any) -> str:
         "clean": not report.findings,
         "findings": [{"path": f.path, "line": f.line, "type": f.type, "fingerprint": f.fingerprint}
                      for f in report.findings],
-        "files": report.files, "binary": report.binary, "bytes": report.bytes, "silenced": report.silenced,
+        "files": report.files, "files_with_findings": len({f.path for f in report.findings}),
+        "binary": report.binary, "bytes": report.bytes, "silenced": report.silenced,
     })

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.table import Table
 
 from hfsync.model.discover import Found
-from hfsync.render import Output, plural
+from hfsync.render import Output, document, plural
 from hfsync.render.table import table_text
 
 
@@ -34,14 +33,14 @@ def results_table(results: list[Found]) -> Table:
 
 
 def results_json(results: list[Found]) -> str:
-    """The results as one JSON document: a list of objects, one per repo."""
-    return json.dumps([found.to_dict() for found in results], indent=2)
+    """The results as one JSON document: one object per repo, most relevant first."""
+    return document("search", {"results": [found.to_dict() for found in results]})
 
 
 def view(results: list[Found], fmt: str, kind: str, width: int | None) -> Output:
     """The results as ``fmt``; ``kind``: what was searched (models, datasets, spaces)."""
     if fmt == "json":
-        return Output().out(results_json(results))
+        return Output().raw(results_json(results))
     if results:
         return Output().raw(table_text(results_table(results), width))
     return Output().err(f"No {kind} match.")

@@ -8,9 +8,11 @@ their first lines, then left out, and the table always stays.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hfsync.model.inspect import Entry
 from hfsync.model.upgrade import PullMove, UpgradeReport
-from hfsync.render import Output
+from hfsync.render import Output, document, in_format
 from hfsync.units import human_size
 
 GITHUB_LIMIT = 65_536
@@ -55,10 +57,35 @@ def _headline(move: PullMove) -> str:
 
 
 def view(reports: list[UpgradeReport], fmt: str, quiet: bool = False) -> Output:
-    """The upgrade's reports as ``fmt`` (text or markdown)."""
-    if quiet:
-        return Output()
-    return Output().raw("\n".join(markdown(r) for r in reports) if fmt == "markdown" else human(reports))
+    """The upgrade's reports as ``fmt`` (text, markdown or json)."""
+    if fmt == "markdown" and not quiet:
+        return Output().raw("\n".join(markdown(r) for r in reports))
+    return in_format(fmt, quiet, lambda: Output().raw(human(reports)),
+                     lambda: document("upgrade", {"manifests": [_report(r) for r in reports]}))
+
+
+def _pair(pair: tuple[Any, Any]) -> dict[str, Any]:
+    return {"old": pair[0], "new": pair[1]}
+
+
+def _move(move: PullMove) -> dict[str, Any]:
+    return {
+        "key": move.key, "revision": move.revision, "old_commit": move.old_commit, "new_commit": move.new_commit,
+        "held": move.held, "violations": list(move.violations),
+        "commits": [{"id": c.id, "title": c.title, "authors": list(c.authors), "date": c.date} for c in move.commits],
+        "more_commits": move.more_commits,
+        "files": [{"path": f.path, "action": f.action, "old_size": f.old_size, "new_size": f.new_size}
+                  for f in move.files],
+        "license": _pair(move.license), "bytes": _pair(move.size),
+        "tensors": [{"path": t.path, "note": t.note, "parameters": _pair(t.parameters),
+                     "entries": [{"key": e.key, "old": e.old, "new": e.new} for e in t.entries]}
+                    for t in move.tensors],
+    }
+
+
+def _report(report: UpgradeReport) -> dict[str, Any]:
+    return {"manifest": str(report.manifest), "lock": str(report.lock), "written": report.written,
+            "moves": [_move(m) for m in report.moves], "current": list(report.current)}
 
 
 # --- terminal -----------------------------------------------------------------------

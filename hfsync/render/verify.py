@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from hfsync.model.verify import Difference
 from hfsync.render import Output, document
 from hfsync.units import human_size
 
@@ -13,8 +15,11 @@ def view(report: Any, fmt: str, quiet: bool = False) -> Output:
     if fmt == "json":
         return Output().raw(json(report))
     out = Output()
-    for kind, labels in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra),
-                         ("stale", report.stale)):
+    for label in report.missing:
+        out.out(f"missing: {label}")
+    for difference in report.changed:
+        out.out(f"changed: {_difference(difference)}")
+    for kind, labels in (("extra", report.extra), ("stale", report.stale)):
         for label in labels:
             out.out(f"{kind}: {label}")
     if report.ok and not quiet:
@@ -22,9 +27,19 @@ def view(report: Any, fmt: str, quiet: bool = False) -> Output:
     return out
 
 
+def _difference(d: Difference) -> str:
+    if d.check == "size":
+        return f"{d.file} ({d.found} bytes, pinned {d.expected})"
+    if d.check in ("sha256", "git-sha1", "blake3"):
+        kind = {"git-sha1": "git blob id"}.get(d.check, d.check)
+        against = "recorded" if d.check == "blake3" else "pinned"
+        return f"{d.file} ({kind} {str(d.found)[:16]}…, {against} {str(d.expected)[:16]}…)"
+    return f"{d.file} ({d.problem})"
+
+
 def json(report: Any) -> str:
     return document("verify", {
         "ok": report.ok, "checked": report.checked, "bytes": report.bytes,
-        "missing": list(report.missing), "changed": list(report.changed), "extra": list(report.extra),
-        "stale": list(report.stale),
+        "missing": list(report.missing), "changed": [dataclasses.asdict(d) for d in report.changed],
+        "extra": list(report.extra), "stale": list(report.stale),
     })

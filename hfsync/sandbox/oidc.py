@@ -140,6 +140,7 @@ class TrustedPublishers:
         self.issuers: dict[str, _Issuer] = {}
         self.publishers: list[Publisher] = []
         self.audit: list[dict] = []
+        self.expirations = 0  # how many times every issued token was expired at once
         self._tokens: dict[str, Grant] = {}
         self._lock = threading.Lock()
         if path.exists():
@@ -196,6 +197,7 @@ class TrustedPublishers:
     def expire_all(self) -> int:
         """Make every issued token expired now (as if an hour had passed)."""
         with self._lock:
+            self.expirations += 1
             for token, grant in self._tokens.items():
                 self._tokens[token] = Grant(**{**grant.__dict__, "expires_at": 0.0})
             return len(self._tokens)

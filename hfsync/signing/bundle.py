@@ -19,16 +19,17 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from hfsync.errors import VerifyError
 from hfsync.signing import statement
 from hfsync.signing.keys import Signer, Trust, fingerprint, hash_for
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 NAME = statement.SIGNATURE_FILE
@@ -133,6 +134,8 @@ def _keyed(material: Any, trust: Trust, payload: bytes, signature: bytes) -> tup
 
 
 def _certified(material: Any, trust: Trust) -> tuple[ec.EllipticCurvePublicKey, str]:
+    from cryptography import x509  # certificate mode only: x509 costs start-up
+
     raw = _field(material, "x509CertificateChain", "certificates")
     if not isinstance(raw, list) or not raw:
         raise VerifyError(f"{NAME} holds an empty certificate chain")
@@ -162,6 +165,8 @@ def _certified(material: Any, trust: Trust) -> tuple[ec.EllipticCurvePublicKey, 
         _valid_at(cert, when, who)
     if not _may_sign(leaf):
         raise VerifyError(f"{NAME} is signed by {who}, whose certificate may not sign (key usage)")
+    if trust.identities and not set(_identities(leaf)) & set(trust.identities):
+        raise VerifyError(f"{NAME} is signed by {who}, which is none of the identities verify: trusts")
     public = leaf.public_key()
     if not isinstance(public, ec.EllipticCurvePublicKey):
         raise VerifyError(f"{NAME} is signed by {who}, whose key is not an EC key")
@@ -177,6 +182,8 @@ def _issued(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
@@ -189,7 +196,24 @@ def _valid_at(cert: x509.Certificate, when: Any, who: str) -> None:
                           "when it was signed")
 
 
+def _identities(cert: x509.Certificate) -> list[str]:
+    """Who a certificate names: its subject, and its alternative names (emails, URIs, DNS names)."""
+    from cryptography import x509
+
+    names = [cert.subject.rfc4514_string()]
+    try:
+        alternative = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return names
+    for kind in (x509.RFC822Name, x509.UniformResourceIdentifier, x509.DNSName):
+        names += [str(v) for v in alternative.get_values_for_type(kind)]
+    return names
+
+
 def _may_sign(cert: x509.Certificate) -> bool:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     try:
         if cert.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature:
             return True

@@ -26,7 +26,7 @@ def mismatch(
     ``listing``: every file of the commit; ``pinned``: those the lock pins; ``small``: the
     sha256 of each pinned regular file. A file signed with another hash than sha256 is not
     judged here (see ``unchecked``)."""
-    ignored = (*IGNORED, *signed.ignored)
+    ignored = frozenset(p.rstrip("/") for p in (*IGNORED, *signed.ignored))
     present = {f.path for f in listing}
     for file in sorted(pinned, key=lambda f: f.path):
         if is_ignored(file.path, ignored):

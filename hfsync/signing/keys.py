@@ -12,14 +12,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hfsync.errors import HfsyncError, VerifyError
 from hfsync.manifest.model import Signing, Verify
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 CURVES: dict[str, type[hashes.HashAlgorithm]] = {
     "secp256r1": hashes.SHA256, "secp384r1": hashes.SHA384, "secp521r1": hashes.SHA512}
@@ -40,7 +42,8 @@ class Trust:
     """What a pull trusts: public keys by fingerprint, and root certificates."""
 
     keys: Mapping[str, ec.EllipticCurvePublicKey]
-    roots: tuple[x509.Certificate, ...] = ()
+    roots: tuple[x509.Certificate, ...] = ()  # loaded only in certificate mode (x509 costs start-up)
+    identities: tuple[str, ...] = ()  # a signing certificate's subject or alternative name must be one
 
 
 def fingerprint(public_key: Any) -> str:
@@ -131,6 +134,8 @@ def _public(path: Path) -> ec.EllipticCurvePublicKey:
 
 
 def _certificates(path: Path, what: str) -> list[x509.Certificate]:
+    from cryptography import x509
+
     try:
         found = x509.load_pem_x509_certificates(_read(path, what))
     except ValueError:
@@ -146,4 +151,4 @@ def load_trust(verify: Verify) -> Trust:
     roots = tuple(c for path in verify.roots for c in _certificates(path, "root certificates"))
     if not keys and not roots:
         raise VerifyError("verify: names no key and no root to trust")
-    return Trust(keys, roots)
+    return Trust(keys, roots, verify.identities)

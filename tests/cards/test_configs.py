@@ -29,7 +29,6 @@ FILES = ["README.md", ".gitattributes", "data/train-00000-of-00002.parquet", "da
     ("main.c?v", ["main.csv"]),
     ("README.md", ["README.md"]),  # named, the card is a file like any other
     ("*", ["main.csv"]),  # the files datasets never reads as data are not matched by a glob
-    ("data/train**", ["data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet"]),
 ])
 def test_patterns_match_as_the_hub_resolves_them(pattern, expected):
     assert sorted(matches(pattern, FILES)) == sorted(expected)
@@ -175,3 +174,43 @@ def test_a_config_without_data_files_uses_the_layout_of_its_data_dir():
         "test": ["data/test-00000-of-00001.parquet"]}
     assert problems([{"config_name": "a", "data_dir": "nowhere"}]) == [
         ((0, "data_dir"), "config 'a' declares no data_files and data_dir 'nowhere' holds no data file")]
+
+
+def test_globs_resolve_as_fsspec_resolves_them():
+    """The same files as fsspec's own glob (what ``datasets`` resolves data_files with), then
+    ``datasets``' rule for hidden and __special__ parts, on a tree of every kind of name."""
+    from pathlib import PurePath
+
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    files = [*FILES, "data/train/a.csv", "data/train/x/b.csv", "train.csv", "a[1].csv", "data/v1.2/c.json",
+                     "deep/a/b/c/d.parquet", ".hidden/.x.csv", "__pycache__/sub/y.csv"]
+    fs = MemoryFileSystem()
+    root = "/fsspec-glob-check"
+    for path in files:
+        fs.pipe(f"{root}/{path}", b"x")
+    patterns = ["*", "**", "*.csv", "**/*.csv", "data/*", "data/**", "data/*/*.csv", "**/train/**", "**/*.parquet",
+                "data/train-0000[0-9]-of-*", "data/[!t]*", "?ain.csv", "deep/**/d.parquet", ".*/*", ".*/.*",
+                "__*/**", "data/v1.2/*", "train.csv", "README.md", "data/**/*.csv"]
+
+    def hidden(path: str, pattern: str) -> bool:
+        count = lambda p: sum(1 for x in PurePath(p).parts if x.startswith(".") and set(x) != {"."})  # noqa: E731
+        special = lambda p: sum(1 for x in PurePath(p).parent.parts if x.startswith("__"))  # noqa: E731
+        return count(path) != count(pattern) or special(path) != special(pattern)
+
+    try:
+        for pattern in patterns:
+            found = fs.glob(f"{root}/{pattern}", detail=True)
+            expected = sorted(p[len(root) + 1:] for p, info in found.items() if info["type"] == "file"
+                              and not hidden(p[len(root) + 1:], pattern)
+                              and (p.rsplit("/", 1)[-1] not in {"README.md", "config.json"}
+                                   or p.rsplit("/", 1)[-1] == pattern.rsplit("/", 1)[-1]))
+            assert sorted(matches(pattern, files)) == expected, pattern
+    finally:
+        fs.rm(root, recursive=True)
+
+
+def test_a_double_star_inside_a_name_is_refused_as_fsspec_refuses_it():
+    assert problems([{"config_name": "a", "data_files": "data/train**"}]) == [
+        ((0, "data_files"), "'data/train**': '**' can only be an entire path component (write 'data/**' or "
+                            "'data/train-*')")]

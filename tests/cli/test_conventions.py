@@ -142,7 +142,7 @@ def test_validate_json_valid_and_invalid(tmp_path):
     ok = hfsync("validate", str(project / "hfsync.yaml"), "--format", "json")
     assert ok.exit_code == 0, ok.output
     assert _check("validate", ok.stdout) | {"manifests": None} == {
-        "format_version": 1, "command": "validate", "valid": True, "manifests": None, "repos": 3, "pulls": 1,
+        "format_version": 1, "command": "validate", "valid": True, "manifests": None, "repos": 4, "pulls": 1,
         "problems": []}
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nrepos:\n  - id: acme/x\n    colour: red\n    source: {path: .}\n")
@@ -179,7 +179,7 @@ def test_json_reports_of_the_main_job_validate_against_their_schemas(tmp_path, s
     applied = hfsync(*hub, "apply", "--auto-approve", "--format", "json")
     assert applied.exit_code == 0, applied.output
     data = _check("apply", applied.stdout)
-    assert data["complete"] is True and len(data["targets"]) == 3 and all(t["commit"] for t in data["targets"])
+    assert data["complete"] is True and len(data["targets"]) == 4 and all(t["commit"] for t in data["targets"])
 
     assert hfsync(*hub, "plan", "--out", "plan.json").exit_code == 0
     again = hfsync(*hub, "apply", "plan.json", "--format", "json")

@@ -105,8 +105,9 @@ def evicted(stdout: str) -> list[str]:
 def listing(world: World) -> list[tuple[str, str]]:
     result = world.run("cache", "ls", "--format", "json")
     assert result.exit_code == 0, result.output
+    status = {"pinned": "pinned by {pinned_by}", "protected": "base model of {protected_by}", "evictable": "evictable"}
     return [(item["id"] + ("@" + item["commit"][:8] if item["kind"] == "revision" else ":" + Path(item["path"]).name),
-             item["status"]) for item in json.loads(result.stdout)]
+             status[item["state"]].format(**item)) for item in json.loads(result.stdout)["items"]]
 
 
 def test_prune_keeps_pins_and_the_base_of_a_kept_adapter(world):

@@ -17,7 +17,7 @@ from tests.helpers import hfsync
 def search(hub, *args: str) -> list[str]:
     result = hfsync("--endpoint", hub.url, "search", *args, "--format", "json")
     assert result.exit_code == 0, result.output
-    return [item["id"] for item in json.loads(result.stdout)]
+    return [item["id"] for item in json.loads(result.stdout)["results"]]
 
 
 def expected(predicate, sort=None, limit=20, kind="model") -> list[str]:
@@ -166,7 +166,7 @@ def test_offline_answers_from_the_cache_and_says_how_old(hub, monkeypatch):
     hub.reset_stats()
     result = hfsync("--endpoint", hub.url, "search", "models", "--license", "mit", "--offline", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert [item["id"] for item in json.loads(result.stdout)] == online
+    assert [item["id"] for item in json.loads(result.stdout)["results"]] == online
     assert result.stderr.startswith("Offline: answered from the metadata cache (data ")
     assert result.stderr.endswith(" s old).\n")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

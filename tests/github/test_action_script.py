@@ -290,8 +290,8 @@ def test_installed_from_its_own_checkout_apply_then_drift_against_the_sandbox(sa
     done, outputs = step("apply")
     assert done.returncode == 0, done.stdout + done.stderr
     assert outputs["has-changes"] == "true"
-    assert outputs["summary"].startswith("Plan: 3 to create, 0 to change, 0 to delete (11 files")
-    assert "Apply complete: 3 targets published." in done.stdout
+    assert outputs["summary"].startswith("Plan: 4 to create, 0 to change, 0 to delete (13 files")
+    assert "Apply complete: 4 targets published." in done.stdout
     assert "### hfsync plan" in summary.read_text()
 
     done, outputs = step("drift")

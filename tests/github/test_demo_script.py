@@ -56,9 +56,9 @@ def test_demo_runs_the_whole_loop_and_stops_the_sandbox(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     sections = _sections(done.stdout)
     assert list(sections) == STEPS
-    assert "Plan: 3 to create, 0 to change, 0 to delete (11 files, 3.1 kB to upload)." in sections["hfsync plan"]
+    assert "Plan: 4 to create, 0 to change, 0 to delete (13 files, 4.1 kB to upload)." in sections["hfsync plan"]
     assert "Note:" not in sections["hfsync plan"]  # "will be created" says it; no note repeats it
-    assert "Apply complete: 3 targets published." in sections["hfsync apply --auto-approve"]
+    assert "Apply complete: 4 targets published." in sections["hfsync apply --auto-approve"]
     assert "No changes." in sections["hfsync plan --detailed-exitcode"]
     assert "Lock: 1 resolved" in sections["hfsync lock"]
     assert "4 downloaded" in sections["hfsync pull --locked"]

@@ -85,3 +85,12 @@ def test_forbidden_is_an_error_for_the_issue(github, tmp_path):
     result = hfsync("github", "issue", _plan(tmp_path))
     assert result.exit_code == 1
     assert "403 Forbidden" in result.stderr
+
+
+def test_without_a_token_it_asks_for_the_issues_permission(github, tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_TOKEN")
+    result = hfsync("github", "issue", _plan(tmp_path))
+    assert result.exit_code == 1
+    assert "Error: GITHUB_TOKEN is not set; hfsync needs it to open or update the drift issue" in result.stderr
+    assert "permissions: {issues: write}" in result.stderr and "pull-requests" not in result.stderr
+    assert not github.requests()

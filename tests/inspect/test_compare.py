@@ -138,3 +138,11 @@ def test_a_new_csv_shows_its_columns_and_rows_as_added():
 def test_a_safetensors_file_with_the_same_header_says_its_tensor_data_changed():
     old, new = safetensors_bytes({"w": ("F32", [2])}, fill=1), safetensors_bytes({"w": ("F32", [2])}, fill=2)
     assert compare("model.safetensors", old, new) == FileDiff("safetensors", note="tensor data changed, header unchanged")
+
+
+def test_a_new_card_and_a_first_key_in_an_empty_json_document_read_as_additions():
+    assert compare("README.md", None, b"---\nlicense: mit\n---\n# A\n").entries == (Entry("card.license", None, "mit"),)
+    assert compare("README.md", b"# A\n", b"---\nlicense: mit\n---\n# A\n").entries == (
+        Entry("card.license", None, "mit"),)
+    assert compare("config.json", b"{}", b'{"a": 1}').entries == (Entry("a", None, 1),)
+    assert compare("config.json", None, b"{}\n") == FileDiff("json")

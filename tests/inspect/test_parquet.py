@@ -87,6 +87,10 @@ def test_the_viewers_limits_are_warnings():
     assert warnings(wide) == ["1,001 columns: the dataset viewer shows at most 1,000"]
     assert warnings(heavy) == ["a row group of 400.0 MB in memory is over the 300.0 MB the dataset viewer reads "
                                "(it recommends 100-300 MB): write smaller row groups"]
+    crumbs = Footer({"x": Column("int64")}, 5000, 5000, 8, data_bytes=40_000)
+    assert warnings(crumbs) == ["5,000 row groups of 8 B on average in memory, far below the 100-300 MB the "
+                                "dataset viewer recommends: write larger row groups"]
+    assert warnings(Footer({"x": Column("int64")}, 50, 50, 8, data_bytes=400)) == []  # a small file: fine
 
 
 def _thrift_list_field(header: int, count: int) -> bytes:

@@ -80,6 +80,7 @@ def test_space_settings_are_applied(project, sandbox):
     result = project.apply()
     assert result.exit_code == 0, result.output
     assert "Warning" not in result.output
+    assert 'space:sandbox/sp: set variables.MODE = "demo"\n' in result.stdout  # as the plan writes it
     api = HfApi(endpoint=sandbox.url, token=sandbox.token)
     assert {k: v.value for k, v in api.get_space_variables("sandbox/sp").items()} == {"MODE": "demo"}
     assert api.get_space_runtime("sandbox/sp").requested_hardware == "cpu-upgrade"

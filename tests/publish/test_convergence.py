@@ -130,6 +130,10 @@ def test_import_then_plan_shows_no_settings_change(project, sandbox):
     assert (plan.exit_code, plan.stdout) == (0, "No changes.\n"), plan.output
     missing = project.run("import", "acme/nothing")
     assert missing.exit_code == 1 and "acme/nothing" in missing.stderr
+    bare = project.run("import", "tiny-lm")
+    assert (bare.exit_code, bare.stdout) == (1, "")
+    assert bare.stderr == ("Error: import tiny-lm: repository not found; a repo id needs its namespace, "
+                           "as in acme/tiny-lm.\n")
 
 
 def test_import_then_fill_the_source_as_told_and_the_plan_is_clean(project, sandbox):

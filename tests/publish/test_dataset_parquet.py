@@ -98,3 +98,27 @@ def test_a_csv_of_100k_columns_plans_and_says_what_was_not_compared(project):
     result = project.plan()
     assert result.exit_code == 0
     assert "wide.csv: column types not compared: its first line is longer than the 64 kB sampled" in result.stdout
+
+
+def test_without_pyarrow_the_plan_names_the_extra_and_goes_on(project, monkeypatch):
+    import sys
+
+    _published(project)
+    project.write(f"src/{SHARDS[0]}", _shard(rows=4))
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    result = project.plan("--diff", "summary")
+    assert result.exit_code == 0
+    assert ("Parquet files not compared: reading Parquet footers needs pyarrow, which is not installed: "
+            "pip install 'hfsync-gitops[parquet]'") in result.stdout
+    assert "not compared: reading Parquet footers needs pyarrow" in result.stdout  # the file's diff too
+
+
+def test_row_groups_far_below_the_viewers_size_are_a_warning(project):
+    project.yaml(MANIFEST)
+    project.write("src/data/train-00000-of-00001.parquet",
+                  parquet_bytes({"id": list(range(150))}, row_group_size=1))
+    result = project.plan()
+    assert result.exit_code == 0
+    assert ("data/train-00000-of-00001.parquet: 150 row groups of 94 B on average in memory, far below the "
+            "100-300 MB the dataset viewer recommends: write larger row groups") in result.stdout

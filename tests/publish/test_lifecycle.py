@@ -98,7 +98,9 @@ def test_create_noop_change_prune_settings_tag(project, sandbox):
     result = p.plan()
     assert "~ private = false -> true" in result.stdout
     before = commits(sandbox)
-    assert p.apply().exit_code == 0
+    applied = p.apply()
+    assert applied.exit_code == 0
+    assert "sandbox/m1: set private = true\n" in applied.stdout  # as the plan writes it
     assert api(sandbox).model_info("sandbox/m1").private is True
     assert commits(sandbox) == before  # a setting is not a commit
 

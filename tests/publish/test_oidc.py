@@ -285,3 +285,92 @@ def test_a_user_token_cannot_publish(gated, sandbox, issuer):
     result = run(gated, "plan", "-f", str(gated.manifest), "--target", "acme/model-c")
     assert result.exit_code == 1
     assert "token of acme/model-c: the Hub refused it (invalid_grant)" in result.output
+
+
+@pytest.mark.parametrize(("case", "said"), [
+    ("wrong audience", "audience https://huggingface.co"),
+    ("expired", "the id token expired"),
+    ("not yet valid", "repository acme/ml-gitops"),
+    ("signed by another key", "repository acme/ml-gitops"),
+    ("alg none", "repository acme/ml-gitops"),
+])
+def test_a_hostile_id_token_given_by_the_job_publishes_nothing(ci, sandbox, issuer, monkeypatch, case, said):
+    from tests.oidc_issuer import Key
+
+    for name in issuer.github_env():
+        monkeypatch.delenv(name)
+    aud = sandbox.url
+    token = {
+        "wrong audience": lambda: issuer.mint(audience="https://huggingface.co"),
+        "expired": lambda: issuer.mint(audience=aud, exp=1_600_000_000, iat=1_599_999_000, nbf=1_599_999_000),
+        "not yet valid": lambda: issuer.mint(audience=aud, nbf=4_000_000_000),
+        "signed by another key": lambda: issuer.mint(audience=aud, key=Key(kid=issuer.key.kid)),
+        "alg none": lambda: issuer.mint(audience=aud, key=None),
+    }[case]()
+    monkeypatch.setenv("HF_OIDC_ID_TOKEN", token)
+
+    result = run(ci, "apply", "-f", str(ci.manifest), "--auto-approve")
+
+    assert result.exit_code == 1
+    assert said in result.output
+    assert "the Hub refused it (invalid_grant)" in result.output
+    assert token not in result.output
+    assert [e["outcome"] for e in sandbox.oidc_state()["audit"] if e["outcome"] == "issued"] == []
+    for repo_type, repo_id in TARGETS:
+        assert [c.title for c in commits(sandbox, repo_type, repo_id)] == ["initial commit"]
+
+
+def test_a_push_that_outlasts_its_token_is_sent_in_parts_each_with_a_live_token(xet_on, sandbox, issuer, monkeypatch,
+                                                                              tmp_path):
+    """An hour passes while each part's bytes go up (the sandbox expires every token it issued, and
+    hfsync's clock, which reads the sandbox's count of those hours, moves an hour too): each part
+    starts with a token exchanged again, so no request is ever refused, hf_xet's included."""
+    import hashlib
+    import os
+
+    from hfsync.hub import publish, trace
+    from hfsync.hub.publish import Publisher, Upload
+
+    for name, value in issuer.github_env().items():
+        monkeypatch.setenv(name, value)
+    HfApi(endpoint=sandbox.url, token=sandbox.token).create_repo("acme/big")
+    issuer.trust(sandbox, repos=[("model", "acme/big")])
+    hours = sandbox.server.hub.oidc
+    credentials = TrustedPublishing(sandbox.url, clock=lambda: 3600.0 * hours.expirations)
+    credentials.publishing([("model", "acme/big")])
+    monkeypatch.setattr(publish, "UPLOAD_PART", 1)  # one file per part
+    uploads = []
+    for index in range(3):
+        path = tmp_path / f"shard-{index}.safetensors"
+        path.write_bytes(os.urandom(200_000))
+        uploads.append(Upload(path.name, hashlib.sha256(path.read_bytes()).hexdigest(), path))
+    publisher = Publisher(Hub(sandbox.url, credentials=credentials))
+    head = publisher.read("acme/big", "model", "main").head
+    sandbox.add_faults([{"method": "POST", "path": "^/v1/xorbs/", "action": "expire_tokens", "times": 3}])
+    trace.start(tmp_path / "trace.jsonl")
+    try:
+        commit = publisher.commit("acme/big", "model", "main", uploads, [], message="shards", description="",
+                                  parent=head)
+    finally:
+        trace.stop()
+
+    assert hours.expirations == 3  # three hours went by
+    lines = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    assert [line["path"] for line in lines if line["status"] == 401] == []
+    assert [line["status"] for line in lines if line["path"].endswith("/preupload/main")] == [200, 200, 200]
+    assert [r for r, _ in exchanges(sandbox)] == ["acme/big"] * 4  # the first, and one per hour gone
+    assert HfApi(endpoint=sandbox.url, token=sandbox.token).list_repo_commits("acme/big")[0].commit_id == commit
+
+
+def test_an_id_token_github_will_not_give_is_said_as_githubs_refusal(ci, sandbox, issuer, monkeypatch):
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs_stale_request_token")
+
+    result = run(ci, "apply", "-f", str(ci.manifest), "--auto-approve")
+
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "request an OIDC id token from GitHub Actions: GitHub answered 401." in said
+    assert "The job needs `permissions: id-token: write`" in said
+    assert said.count("GitHub answered 401") == 3 and issuer.requests == 1  # each target says so; asked once
+    assert "ghs_stale_request_token" not in result.output and "HF_TOKEN" not in said
+    assert exchanges(sandbox) == []

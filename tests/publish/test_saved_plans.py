@@ -234,6 +234,6 @@ def test_two_applies_creating_one_repo_make_one_commit(project, sandbox):
 
     result = apply_plan(read(second), Publisher(Hub(sandbox.url, sandbox.token)))
     assert result.failures == []
-    assert "another run published it" in result.targets[0].done[0]
+    assert result.targets[0].done[0].action == "found-published"
     api = HfApi(endpoint=sandbox.url, token=sandbox.token)
     assert len(api.list_repo_commits("sandbox/twice")) == 2  # the repo's first commit and one publish

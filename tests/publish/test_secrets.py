@@ -44,10 +44,23 @@ def test_scan_command_lists_findings_without_the_secrets(corpus) -> None:
     assert "hub/token.txt:1: Hugging Face Token (fingerprint " in result.stdout
     assert "ssh/id_rsa:0: Sensitive file name (SSH private key) (fingerprint " in result.stdout
     assert len(lines) == len(scan_path(root).findings)
-    assert result.stderr.startswith(f"{len(lines)} possible secrets in {len(items)} files")
+    assert result.stderr.startswith(f"{len(lines)} possible secrets in {len(items)} files ({len(items)} files scanned")
     for plant in items:
         if plant.secret:
             assert plant.secret not in result.output
+
+
+def test_scan_counts_files_scanned_apart_from_files_with_findings(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "a.py").write_text('token = "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH"\n')
+    (tmp_path / "b.txt").write_text("hi\n")
+    (tmp_path / "c.txt").write_text("x\n")
+    result = hfsync("scan", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stderr == "2 possible secrets in 1 file (3 files scanned, 0 binary).\n"
+    report = json.loads(hfsync("scan", str(tmp_path), "--format", "json").stdout)
+    assert (report["files"], report["files_with_findings"]) == (3, 1)
 
 
 def test_clean_folder_exits_zero() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tests.helpers import hfsync
 from tests.pull.test_pull_sandbox import CONFIG, seed_model
 
 
@@ -36,6 +37,13 @@ def test_plan_shows_drift_when_upstream_moves_past_the_lock(sandbox, make_repo, 
     result = run("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert not any(k.startswith("POST") for k in sandbox.stats()["routes"])  # apply publishes nothing for a pull
+    nothing = ("Nothing to publish: only pulls moved upstream (acme/m1); apply leaves pins alone. "
+               "`hfsync upgrade` moves them and says what changed.\n")
+    assert result.stdout.endswith(nothing) and "Apply complete" not in result.stdout
+    saved = project.path / "plan.json"
+    assert run("plan", "--out", str(saved)).exit_code == 0
+    result = hfsync("--endpoint", sandbox.url, "apply", str(saved))
+    assert (result.exit_code, result.stdout) == (0, nothing)  # and no token is asked for
 
     assert run("lock", "--update").exit_code == 0
     assert run("plan", "--detailed-exitcode").exit_code == 0

@@ -61,9 +61,10 @@ def test_hostile_digest_cannot_name_a_cache_blob_outside(httpserver, tmp_path):
 
 
 def test_hand_edited_lock_with_escaping_path_is_refused_offline(tmp_path):
+    from hfsync.lock.lockfile import write_lock
+    from hfsync.lock.pin import fingerprint
     from hfsync.manifest.load import load
     from hfsync.model.lock import LockedFile, LockedPull, LockFile
-    from hfsync.pull.lockfile import fingerprint, write_lock
 
     (tmp_path / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: acme/m1\n    dest: vendor\n")
     manifest = load([tmp_path / "hfsync.yaml"]).manifests[0]

@@ -52,9 +52,10 @@ def test_pull_that_pins_afresh_says_what_it_left_out(hub, project, run):
 
 
 def test_verify_and_pull_refuse_a_lock_that_lists_a_path_under_hfsync(tmp_path):
+    from hfsync.lock.lockfile import write_lock
+    from hfsync.lock.pin import fingerprint
     from hfsync.manifest.load import load
     from hfsync.model.lock import LockedFile, LockedPull, LockFile
-    from hfsync.pull.lockfile import fingerprint, write_lock
 
     (tmp_path / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: acme/m1\n    dest: vendor\n")
     manifest = load([tmp_path / "hfsync.yaml"]).manifests[0]

@@ -80,7 +80,7 @@ def test_lock_checks_the_signature_from_the_listing_and_pull_installs_what_was_s
     # One request more than an unsigned lock for model.sig, one per regular file pinned; no LFS byte.
     assert routes.pop("GET repo-info")["requests"] == 1 and routes.pop("GET tree")["requests"] == 1
     downloads = sum(r["requests"] for r in routes.values())
-    assert downloads == 4, routes  # model.sig, config.json, README.md, .gitattributes
+    assert downloads == 3, routes  # model.sig, config.json, README.md (not .gitattributes: never signed)
     assert not any("lfs" in name or "xet" in name.lower() or "cdn" in name for name in routes), routes
     entry = yaml.safe_load(project.lock.read_text())["pulls"][0]
     fp = fingerprint(planned_key(Signing(public_key=trusted.public)))
@@ -107,6 +107,14 @@ def test_certificate_signed_pulls_chain_to_a_trusted_root(hub, tmp_path, project
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(project.lock.read_text())["pulls"][0]["signature"]["signer"].startswith(
         "certificate CN=Acme CI (key sha256:")
+    project.write([{"id": "acme/m", "dest": "vendor/m",
+                    "verify": {"roots": ["pki/root.crt"], "identities": ["CN=Acme CI", "ci@acme.example"]}}])
+    assert run("lock", "--update").exit_code == 0
+    project.write([{"id": "acme/m", "dest": "vendor/m",
+                    "verify": {"roots": ["pki/root.crt"], "identities": ["CN=Someone Else"]}}])
+    result = run("lock", "--update")
+    assert result.exit_code == 1
+    assert "is signed by certificate CN=Acme CI, which is none of the identities verify: trusts" in result.output
     other = certificates(project.path / "other")
     project.write([{"id": "acme/m", "dest": "vendor/m", "verify": {"roots": ["other/root.crt"]}}])
     result = run("lock", "--update")

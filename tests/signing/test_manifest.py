@@ -35,3 +35,8 @@ def test_verify_names_files_that_exist_and_require_signature_needs_verify(tmp_pa
         tmp_path, PULL.format(policy="", verify="    verify: {keys: [keys/none.pub]}\n"))
     said = _validate(tmp_path, PULL.format(policy="policy: {require_signature: true}\n", verify=""))
     assert "policy.require_signature: pull 'acme/base' needs 'verify:'" in said
+
+
+def test_identities_go_with_roots(tmp_path):
+    said = _validate(tmp_path, PULL.format(policy="", verify="    verify: {keys: [keys/ok.pub], identities: [ci@acme.example]}\n"))
+    assert "verify.identities name certificate holders: they go with 'roots'" in said

@@ -32,10 +32,10 @@ from huggingface_hub.file_download import repo_folder_name
 
 from hfsync.environment import cache_dir
 from hfsync.errors import HfsyncError
+from hfsync.lock.selection import unsafe_path_reason
 from hfsync.manifest.model import Pull
 from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.paths import atomic_write
-from hfsync.pull.selection import unsafe_path_reason
 
 
 class UnsafePathError(HfsyncError):

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from hfsync.errors import LockError
+from hfsync.lock.lockfile import dumps, read_lock, write_lock
+from hfsync.lock.pin import fingerprint, stale_reasons
 from hfsync.manifest.model import Location, Manifest, Policy, Pull
 from hfsync.model.lock import LockedFile, LockedPull, LockFile, Variant
-from hfsync.pull.lockfile import dumps, fingerprint, read_lock, stale_reasons, write_lock
 
 B3 = "b" * 64
 SHA = "a" * 64

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from hfsync.errors import PolicyError
+from hfsync.lock.selection import mem_available, quant_label, select, unsafe_path_reason
 from hfsync.manifest.model import Location, Pull
 from hfsync.model.lock import LockedFile
-from hfsync.pull.selection import mem_available, quant_label, select, unsafe_path_reason
 
 GIB = 2**30
 

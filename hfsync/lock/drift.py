@@ -36,7 +36,8 @@ def plan_pulls(
     if offline() or not any(m.pulls for m in workspace.manifests):
         return []  # no request at all offline; the next online plan shows any drift
     from hfsync.hub.repofiles import COMMIT, resolve_pin
-    from hfsync.pull.lockfile import read_lock, stale_reasons
+    from hfsync.lock.lockfile import read_lock
+    from hfsync.lock.pin import stale_reasons
 
     targets = []
     for manifest in workspace.manifests:

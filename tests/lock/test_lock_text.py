@@ -1,6 +1,6 @@
 """The lock's own text reader and writer agree with YAML on everything they accept.
 
-hfsync.pull.locktext reads and writes the one shape `hfsync lock` writes without PyYAML.
+hfsync.lock.lockfile reads and writes the one shape `hfsync lock` writes without PyYAML.
 These tests hold it to PyYAML as hfsync uses it (over libyaml when installed): the writer
 emits exactly what yaml.dump wrote before, and whatever the reader accepts, YAML reads the
 same; any other text goes to YAML, which says where it is wrong.
@@ -15,9 +15,8 @@ import pytest
 import yaml
 
 from hfsync.errors import LockError
+from hfsync.lock.lockfile import HEADER, NotCanonical, dumps, parse_text, read_lock, write_lock
 from hfsync.model.lock import Ancestor, LockedFile, LockedPull, LockFile, Signature, Variant
-from hfsync.pull import locktext
-from hfsync.pull.lockfile import HEADER, dumps, read_lock, write_lock
 
 SHA = "ab" * 32
 OID = "cd" * 20
@@ -126,10 +125,10 @@ def in_order(lock: LockFile) -> tuple[LockedPull, ...]:
 def test_plain_locks_are_read_without_yaml():
     text = dumps(lock_of(pull("acme/m", *(LockedFile(f"shards/part-{i:04d}.json", i, git_oid=OID) for i in range(50))),
                          pull("acme/v", variant=Variant("m-Q8_0.gguf", "highest-precision variant: Q8_0 (1.0 GiB)"))))
-    pulls = locktext.parse(text)
-    assert [p[0] for p in pulls] == ["acme/m", "acme/v"]
-    assert pulls[1][5] == ("m-Q8_0.gguf", "highest-precision variant: Q8_0 (1.0 GiB)")
-    assert len(pulls[0][9]) == 50 and pulls[0][9][7] == ("shards/part-0007.json", 7, None, OID, None)
+    pulls = parse_text(text)
+    assert [p.id for p in pulls] == ["acme/m", "acme/v"]
+    assert pulls[1].variant == Variant("m-Q8_0.gguf", "highest-precision variant: Q8_0 (1.0 GiB)")
+    assert len(pulls[0].files) == 50 and pulls[0].files[7] == LockedFile("shards/part-0007.json", 7, None, OID, None)
 
 
 MUTATIONS = [" ", "#", ":", "-", "'", '"', "\t", "\n", "\r", "\u2028", "0", "a", "[", "{", "&", "*", "!", "|", ">", "?", "x", "é"]
@@ -162,8 +161,8 @@ def test_whatever_the_reader_accepts_yaml_reads_the_same(tmp_path):
                 lines.insert(j, lines[i])
                 text = "".join(lines)
         try:
-            locktext.parse(text)
-        except locktext.NotCanonical:
+            parse_text(text)
+        except NotCanonical:
             continue
         accepted += 1
         path.write_text(text, encoding="utf-8")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from hfsync.hub.client import Hub
 from hfsync.hub.smallfile import read_small
 from hfsync.manifest.model import Manifest, Pull, Verify
 from hfsync.model.lock import LockedFile, LockedPull, Signature
-from hfsync.signing.statement import MAX_BUNDLE, SIGNATURE_FILE, SignedFiles
+from hfsync.signing.statement import MAX_BUNDLE, SIGNATURE_FILE, SignedFiles, is_ignored
 
 log = logging.getLogger("hfsync.lock")
 READERS = 8
@@ -45,19 +45,41 @@ def wanted(manifest: Manifest, pull: Pull) -> bool:
     return pull.verify is not None or manifest.policy.require_signature
 
 
+def _listed(data: bytes, file: LockedFile) -> bool:
+    """Whether ``data`` is the content the listing gives ``file``."""
+    return not ((file.git_oid and git_blob_sha1(data) != file.git_oid)
+                or (file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256))
+
+
 def _read(hub: Hub, pull: Pull, commit: str, file: LockedFile, limit: int) -> bytes:
     """A regular file's bytes, checked against the listing's git blob id."""
     data = read_small(hub, pull.id, pull.type, commit, file.path, limit)
-    if (file.git_oid and git_blob_sha1(data) != file.git_oid) or (
-            file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256):
+    if not _listed(data, file):
         raise HubError(f"read {file.path} of {pull.id}@{commit[:12]}: the Hub served other bytes than it lists")
     return data
 
 
+def prefetch(hub: Hub, pull: Pull, commit: str) -> Future[bytes | None]:
+    """Start reading the commit's model.sig while the tree is listed (None if it cannot be read:
+    the listing then says whether there is one, and ``check`` reads it again)."""
+    def read() -> bytes | None:
+        try:
+            return read_small(hub, pull.id, pull.type, commit, SIGNATURE_FILE, MAX_BUNDLE)
+        except HubError:
+            return None
+
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(read)
+    pool.shutdown(wait=False)
+    return future
+
+
 def check(
-    hub: Hub, manifest: Manifest, pull: Pull, commit: str, listing: list[LockedFile], selected: tuple[LockedFile, ...]
+    hub: Hub, manifest: Manifest, pull: Pull, commit: str, listing: list[LockedFile], selected: tuple[LockedFile, ...],
+    early: Future[bytes | None] | None = None,
 ) -> Checked:
-    """Check the commit's model.sig against ``pull``'s trusted keys and the listing."""
+    """Check the commit's model.sig against ``pull``'s trusted keys and the listing (``early``:
+    its bytes as ``prefetch`` read them)."""
     from hfsync.signing import bundle, keys  # cryptography: only for pulls that verify
     from hfsync.signing.check import mismatch, unchecked
 
@@ -69,13 +91,17 @@ def check(
     if sig.size > MAX_BUNDLE:
         return Checked(None, selected, f"{where} is {sig.size} bytes, over the {MAX_BUNDLE} a signature may take")
     trust = keys.load_trust(pull.verify or Verify())
-    small = [f for f in selected if f.sha256 is None and f.path != SIGNATURE_FILE]
+    # The regular files the signature covers: the ignored ones (.gitattributes) are not read.
+    small = [f for f in selected if f.sha256 is None and not is_ignored(f.path)]
+    fetched = early.result() if early is not None else None
     with ThreadPoolExecutor(READERS) as pool:
-        reading = pool.submit(_read, hub, pull, commit, sig, MAX_BUNDLE)
+        reading = pool.submit(_read, hub, pull, commit, sig, MAX_BUNDLE) if fetched is None or not _listed(
+            fetched, sig) else None
         digests = dict(zip((f.path for f in small),
                            pool.map(lambda f: hashlib.sha256(_read(hub, pull, commit, f, SMALL_LIMIT)).hexdigest(),
                                     small), strict=True))
-        raw = reading.result()
+        raw = reading.result() if reading is not None else fetched
+    assert raw is not None
     try:
         verified = bundle.verify(raw, trust)
     except VerifyError as error:

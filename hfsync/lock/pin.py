@@ -1,5 +1,8 @@
 """Pinning: resolve pulls on the Hub, judge them by the policy, merge the pins into the lock.
 
+Each pin records a fingerprint of the request that produced it, so "is the lock in step
+with the manifest" is a comparison, not a network call.
+
 `hfsync lock`, `hfsync pull` (when the lock is missing or stale) and `hfsync upgrade`
 all pin through here, so the policy (license, safetensors only, size against
 ``max_memory``) is applied on every path that writes a pin. ``pin`` refuses every
@@ -9,6 +12,8 @@ pins back instead (its summary is the product), by the same verdicts.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -17,16 +22,66 @@ from dataclasses import dataclass, replace
 
 from hfsync.hub.client import Hub
 from hfsync.hub.repofiles import files_at_commit, model_card_facts, pin_facts
-from hfsync.manifest.model import Manifest, Pull
+from hfsync.lock import signature
+from hfsync.lock.lineage import walk
+from hfsync.lock.lockfile import write_lock
+from hfsync.lock.selection import check_paths, mem_available, select, set_aside
+from hfsync.manifest.model import Manifest, Policy, Pull
 from hfsync.manifest.policy import lineage_problems, pin_problems, refuse_pins
 from hfsync.model.lock import VERSION, LockedPull, LockFile
-from hfsync.pull import signature
-from hfsync.pull.lineage import walk
-from hfsync.pull.lockfile import allows_unsafe, fingerprint, write_lock
-from hfsync.pull.selection import check_paths, mem_available, select, set_aside
 
 log = logging.getLogger("hfsync.lock")
 RESOLVERS = 8  # pulls resolved at once: each is two or three requests, mostly waiting
+
+
+def allows_unsafe(pull: Pull, policy: Policy) -> bool:
+    """Whether pickle-family files may be pulled for ``pull`` under the manifest's policy."""
+    return pull.allow_unsafe or not policy.safetensors_only
+
+
+def fingerprint(pull: Pull, policy: Policy) -> str:
+    """A short digest of everything in the manifest that decides what a pull pins.
+
+    Where the files go (``dest``/``cache``) is not part of it: moving a pull to another
+    folder does not change what it pins, so it does not make the lock stale.
+    """
+    request = {
+        "id": pull.id,
+        "type": pull.type,
+        "revision": pull.revision,
+        "include": list(pull.include),
+        "exclude": list(pull.exclude),
+        "variant": pull.variant,
+        "max_memory": pull.max_memory if pull.variant == "auto" else None,
+        "allow_unsafe": allows_unsafe(pull, policy),
+    }
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def stale_reasons(manifest: Manifest, lock: LockFile | None, keys: Iterable[str] | None = None) -> list[str]:
+    """Why ``lock`` is out of step with ``manifest`` (empty when it is in step).
+
+    ``keys`` limits the check to those pulls (``--target``); entries for pulls the
+    manifest no longer declares are reported only when checking every pull.
+    """
+    wanted = set(keys) if keys is not None else None
+    if lock is None:
+        return [f"{manifest.lock_path} does not exist"] if manifest.pulls else []
+    reasons = []
+    for pull in manifest.pulls:
+        if wanted is not None and pull.key not in wanted:
+            continue
+        entry = lock.get(pull.type, pull.id)
+        if entry is None:
+            reasons.append(f"pull '{pull.key}' is not in {lock.path.name}")
+        elif entry.request != fingerprint(pull, manifest.policy):
+            reasons.append(f"pull '{pull.key}' changed in {manifest.path.name} since it was locked")
+    if wanted is None:
+        declared = {(p.type, p.id) for p in manifest.pulls}
+        for entry in lock.pulls:
+            if (entry.type, entry.id) not in declared:
+                reasons.append(f"{lock.path.name} pins '{entry.key}', which {manifest.path.name} no longer pulls")
+    return reasons
 
 
 @dataclass(frozen=True)
@@ -56,6 +111,8 @@ def resolve(
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
     facts = pin_facts(hub, pull.id, pull.type, pull.revision)
     commit, license_id = facts.commit, facts.license
+    # The signature travels while the tree is listed: one request more, and no longer.
+    early = signature.prefetch(hub, pull, commit) if signature.wanted(manifest, pull) else None
     listed = files_at_commit(hub, pull.id, pull.type, commit)
     listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
@@ -80,7 +137,7 @@ def resolve(
     judged = {a.id: a.license for a in lineage.ancestors if a.id not in lineage.missing}
     violations += lineage_problems(manifest.policy, pull, judged, lineage.chains)
     if signature.wanted(manifest, pull):
-        checked = signature.check(hub, manifest, pull, commit, listed, entry.files)
+        checked = signature.check(hub, manifest, pull, commit, listed, entry.files, early)
         entry = replace(entry, files=checked.files, signature=checked.signature)
         if checked.problem:
             violations.append(f"pull '{pull.key}' ({pull.location}): {checked.problem}")
