@@ -95,7 +95,7 @@ class TrustedPublishing(Credentials):
         self._failed: dict[str, Exception] = {}
         self._mint_failed: HubError | None = None
         self._prefetch: ThreadPoolExecutor | None = None
-        self._id_token: tuple[str, float] | None = None  # (token, expires at, wall clock)
+        self._id_token: tuple[str, float] | None = None  # (id token, its exp in wall-clock seconds)
 
     def publishes(self) -> bool:
         return True

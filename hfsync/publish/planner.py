@@ -36,7 +36,7 @@ from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.source import source_links
 
 if TYPE_CHECKING:
-    from hfsync.publish.contents import Budget
+    from hfsync.inspect.reading import Budget
 
 HASH_THREADS = min(8, (os.cpu_count() or 2) * 2)
 
@@ -238,7 +238,7 @@ def _shared_budget(mode: str, limit: int | None) -> Callable[[], Budget]:
     lock = threading.Lock()
 
     def budget() -> Budget:
-        from hfsync.publish.contents import BUDGETS, Budget
+        from hfsync.inspect.reading import BUDGETS, Budget
 
         with lock:
             if not made:

@@ -286,6 +286,11 @@ def scan_text(name: str, text: str) -> list[Finding]:
     return sorted(found)
 
 
+def flagged_lines(text: str) -> list[tuple[int, str]]:
+    """(line, type) of each possible secret in ``text``: what hfsync.inspect.reading.scrub asks."""
+    return [(f.line, f.type) for f in scan_text("diffs", text)]
+
+
 def text_secrets(text: str, name: str = "text") -> set[str]:
     """The secrets ``scan_text`` would flag in ``text``, to keep out of every output."""
     with _detect_secrets_settings():
