@@ -13,6 +13,7 @@ and checked against the planned digest before they are sent; files uploaded befo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -89,7 +90,7 @@ class Publisher:
                 "pull (what hfsync.lock pins, once downloaded), verify and cache work.",
             )
         self.hub = hub
-        self.reads = Reader(hub)
+        self.reads = hub.part(Reader)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
         remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
@@ -311,8 +312,8 @@ class Publisher:
                 # exchanged in CI lasts an hour) is renewed between parts, and hf_xet, which
                 # renews its storage token with the Hub token it was given, is given a fresh one.
                 api = self._api(repo_type, repo_id)
-                self._transfer(repo_id, lambda api=api, part=part: api.preupload_lfs_files(
-                    repo_id, part, repo_type=repo_type, revision=branch))
+                self._transfer(repo_id, functools.partial(api.preupload_lfs_files, repo_id, part,
+                                                          repo_type=repo_type, revision=branch))
         api = self._api(repo_type, repo_id)
         for upload, operation in zip(uploads, adds, strict=True):
             if upload.local is None:
