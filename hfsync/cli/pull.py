@@ -36,10 +36,11 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
 
     workspace = load(files)
     offline = is_offline(offline)
-    hub = None if offline else connect(options.endpoint, options.token, hub_user or workspace.hub_user)
     run = PullOptions(targets, locked, offline, allow_unsafe, parallelism)
     summary = PullSummary()
     with metrics_written(metrics_file, "pull", summary.records), reporting(options) as (reporter, retry):
+        hub = None if offline else connect(options.endpoint, options.token, hub_user or workspace.hub_user,
+                                           retry=retry)
         run_pull(workspace, hub, retry, run, reporter, summary)
     show(view(summary, fmt, options.verbosity < 0))
     return 0

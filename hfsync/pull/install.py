@@ -137,7 +137,9 @@ def run_pull(
 ) -> PullSummary:
     """Install every selected pull's pinned files; HfsyncError naming each file that failed.
 
-    Pass ``summary`` to read what was done (its per-pull records) even when this raises.
+    ``hub`` (None offline) carries its own retry policy; ``retry`` is the one for the
+    mirrors and registries files may come from first. Pass ``summary`` to read what was
+    done (its per-pull records) even when this raises.
     """
     check_targets(workspace, options.targets)
     summary = summary if summary is not None else PullSummary()
@@ -153,7 +155,7 @@ def run_pull(
         stale = [p for p in pulls if p.key in restale]
         if stale:
             assert hub is not None
-            pins = pin(hub, retry, manifest, lock, stale, allow_unsafe=options.allow_unsafe)
+            pins = pin(hub, manifest, lock, stale, allow_unsafe=options.allow_unsafe)
             fresh[manifest.lock_path] = (manifest, lock, pins.lock)
             for resolved in pins.resolved:
                 if resolved.left_out:
