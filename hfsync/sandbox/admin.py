@@ -26,6 +26,8 @@ from urllib.parse import unquote
 from hfsync.sandbox.auth import HubError
 from hfsync.sandbox.faults import Fault
 from hfsync.sandbox.http import Request, Response, json_response
+from hfsync.sandbox.info import runtime
+from hfsync.sandbox.runtime import script
 from hfsync.sandbox.state import Hub
 
 SETTINGS = {"xorb_url_ttl": float, "expired_urls": int, "oidc_token_ttl": float}
@@ -114,3 +116,13 @@ def seed_meta(hub: Hub, req: Request, repo_type: str, ns: str, name: str) -> Res
     with hub.repos.lock(repo.type, repo.id):
         repo.update_meta(body)
     return json_response({k: repo.meta.get(k) for k in sorted(SEEDABLE)})
+
+
+def set_script(hub: Hub, req: Request, ns: str, name: str) -> Response:
+    """Admin: script the Space's runtime stages and logs (sandbox.runtime)."""
+    repo = hub.repos.get("space", f"{unquote(ns)}/{unquote(name)}")
+    if repo is None:
+        raise HubError(404, "Repository not found", "RepoNotFound")
+    with hub.repos.lock(repo.type, repo.id):
+        return json_response(runtime(repo.update_meta({"runtimeScript": script(req.json())})))
+

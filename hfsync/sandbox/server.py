@@ -30,6 +30,7 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     HEAD|GET lfs-download    the CDN URL an LFS resolve redirects to: LFS file bytes
     GET xet-read-token|xet-write-token   /api/{types}/{id}/xet-{read,write}-token/{rev}
     GET space-runtime, POST space-hardware|space-sleeptime|space-pause|space-restart,
+    GET space-logs           /api/spaces/{id}/logs/{build,run}: server-sent events
     GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
     POST oauth-token         POST /oauth/token: a CI job's OIDC id token for a Hub token (oidc)
@@ -114,6 +115,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("POST", rf"{_SPACE}/sleeptime$", "space-sleeptime", api_spaces.set_sleep_time),
         ("POST", rf"{_SPACE}/pause$", "space-pause", api_spaces.pause),
         ("POST", rf"{_SPACE}/restart$", "space-restart", api_spaces.restart),
+        ("GET", rf"{_SPACE}/logs/(?P<kind>build|run)$", "space-logs", api_spaces.logs),
         *[(m, rf"{_SPACE}/variables$", "space-variables", api_spaces.variables) for m in ("GET", "POST", "DELETE")],
         *[(m, rf"{_SPACE}/secrets$", "space-secrets", api_spaces.secrets) for m in ("GET", "POST", "DELETE")],
         ("GET", rf"{_API}/revision/(?P<rev>[^/]+)$", "repo-info", api_repos.repo_info),
@@ -179,6 +181,7 @@ ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", r"^/_sandbox/oidc$", admin.oidc_configure),
         ("DELETE", r"^/_sandbox/oidc$", admin.oidc_clear),
         ("POST", r"^/_sandbox/oidc/expire$", admin.oidc_expire),
+        ("POST", r"^/_sandbox/spaces/(?P<ns>[^/]+)/(?P<name>[^/]+)/runtime$", admin.set_script),
         (
             "POST",
             r"^/_sandbox/repos/(?P<repo_type>model|dataset|space)/(?P<ns>[^/]+)/"
