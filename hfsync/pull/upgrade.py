@@ -22,7 +22,7 @@ from hfsync.hub.retry import Retry
 from hfsync.inspect.safetensors import DATA_ONLY, Header, SafetensorsError, diff_headers, header_length, read_header
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import merged, resolve, save
-from hfsync.lock.selection import check_targets, selected_pulls
+from hfsync.lock.selection import Wanted
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
 from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
@@ -37,13 +37,14 @@ def run_upgrade(
     allow_policy_violations: bool = False, allow_unsafe: bool = False,
 ) -> list[UpgradeReport]:
     """Move the pins of every manifest (only ``ids`` when given) and report what moved, per manifest."""
-    check_targets(workspace, ids)
+    wanted = Wanted(ids)
+    wanted.check(workspace)
     reports = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
         report = UpgradeReport(manifest.path, manifest.lock_path)
         moved = []
-        for pull in selected_pulls(manifest, ids):
+        for pull in wanted.pulls(manifest):
             previous = lock.get(pull.type, pull.id)
             move, entry = _upgrade_one(hub, retry, manifest, pull, previous, allow_unsafe, allow_policy_violations)
             if move is None:
