@@ -36,9 +36,10 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
 
     workspace = load(files)
     offline = is_offline(offline)
-    hub = None if offline else connect(options.endpoint, options.token, hub_user or workspace.hub_user)
     run = PullOptions(Wanted(targets), locked, offline, allow_unsafe, parallelism, metrics_file)
     with reporting(options) as (reporter, retry):
+        hub = None if offline else connect(options.endpoint, options.token, hub_user or workspace.hub_user,
+                                           retry=retry)
         summary = run_pull(workspace, hub, retry, run, reporter)
     show(view(summary, fmt, options.verbosity < 0))
     return 0

@@ -27,19 +27,21 @@ def upgrade(options: Options, files: tuple[Path, ...], allow_policy_violations: 
             fmt: str, summary_file: Path | None, ids: tuple[str, ...]) -> int:
     """Move pins whose revision moved (all, or the IDs given) and summarize what changed upstream.
 
-    Commits, files, license, safetensors tensors and policy verdicts, between the old and the
-    new commit. A move that breaks the policy is reported and not made.
+    Commits, files, what changed inside them (as a plan shows it), license and policy verdicts,
+    between the old and the new commit. A move that breaks the policy is reported and not made.
     """
     from hfsync.hub.client import Hub
     from hfsync.manifest.load import load
     from hfsync.paths import atomic_write
+    from hfsync.publish.secrets import flagged_lines
     from hfsync.pull.upgrade import run_upgrade
     from hfsync.render.upgrade import markdown, view
 
     workspace = load(files)
     with reporting(options) as (_, retry):
-        reports = run_upgrade(workspace, Hub(options.endpoint, options.token), retry, ids=ids,
-                              allow_policy_violations=allow_policy_violations, allow_unsafe=allow_unsafe)
+        reports = run_upgrade(workspace, Hub(options.endpoint, options.token, retry=retry), ids=ids,
+                              allow_policy_violations=allow_policy_violations, allow_unsafe=allow_unsafe,
+                              scan=flagged_lines)
     if summary_file is not None:
         atomic_write(summary_file, "\n".join(markdown(r) for r in reports))
     show(view(reports, fmt, options.verbosity < 0))

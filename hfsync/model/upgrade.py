@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfsync.model.inspect import Entry
+from hfsync.model.inspect import FileDiff
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,12 @@ class FileMove:
 
 
 @dataclass(frozen=True)
-class TensorMove:
-    """What a safetensors file's header says changed (tensors, dtypes, shapes, parameters),
-    or ``note`` when its header could not be read."""
+class ContentMove:
+    """What changed inside one added or changed file, as a plan shows it: JSON keys, the
+    card, tensors, GGUF keys, columns and rows, text lines (or a note saying why not)."""
 
     path: str
-    entries: tuple[Entry, ...] = ()
-    parameters: tuple[int, int] = (0, 0)
-    note: str | None = None
+    diff: FileDiff
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class PullMove:
     more_commits: bool = False  # the list stops before the old pin
     files: tuple[FileMove, ...] = ()
     license: tuple[str | None, str | None] = (None, None)
-    tensors: tuple[TensorMove, ...] = ()
+    contents: tuple[ContentMove, ...] = ()
     violations: tuple[str, ...] = ()
     held: bool = False  # not moved: it breaks the policy and violations were not allowed
     size: tuple[int, int] = (0, 0)  # bytes pinned before and after

@@ -12,8 +12,6 @@ or a diff in which the scan finds something, is withheld with the finding.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -21,45 +19,26 @@ from pathlib import Path
 
 from hfsync.cards.describe import read_tail
 from hfsync.errors import HfsyncError
-from hfsync.inspect import gguf, parquet, safetensors
+from hfsync.inspect import gguf, safetensors
 from hfsync.inspect.compare import compare, kind_of
+from hfsync.inspect.reading import (
+    HEADER_FIRST,
+    HEADER_LIMIT,
+    TEXT_LIMIT,
+    Budget,
+    Over,
+    Reader,
+    fetch,
+    header,
+    scrub,
+    tail,
+)
 from hfsync.model.inspect import FileDiff, none
 from hfsync.model.plan import Action, FileChange, TargetChange
-from hfsync.publish.secrets import Finding, scan_text
+from hfsync.publish.secrets import Finding, flagged_lines
 from hfsync.units import human_size
 
-TEXT_LIMIT = 1_000_000
-HEADER_FIRST = 64 * 1024
-HEADER_LIMIT = 64 * 1024 * 1024
-BUDGETS = {"none": 0, "summary": 32_000_000, "full": 256_000_000}
 THREADS = 8
-
-Reader = Callable[[str, int, int], bytes]  # (path, start, length) -> the Hub's bytes at the planned head
-
-
-class Budget:
-    """The bytes of Hub content one plan may still fetch for its diffs (thread-safe)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.spent = limit, 0
-        self._lock = threading.Lock()
-
-    def take(self, n: int) -> bool:
-        with self._lock:
-            if self.spent + n > self.limit:
-                return False
-            self.spent += n
-            return True
-
-
-class _Over(Exception):
-    """The budget cannot cover a read."""
-
-
-def _fetch(read: Reader, budget: Budget, path: str, start: int, length: int) -> bytes:
-    if not budget.take(length):
-        raise _Over(f"not compared: the plan's {human_size(budget.limit)} diff budget is spent")
-    return read(path, start, length)
 
 
 def _local(root: Path, change: FileChange, length: int | None = None) -> bytes:
@@ -92,61 +71,6 @@ def _local_header(root: Path, change: FileChange, kind: str) -> bytes:
     return head
 
 
-def _remote_header(read: Reader, budget: Budget, change: FileChange, kind: str, local: bytes) -> bytes:
-    """The Hub's header bytes in at most two reads; the first asks for a little more than
-    the local header takes (the Hub's is most likely about as long)."""
-    size = change.remote_size or 0
-    first = HEADER_FIRST
-    if kind == "safetensors" and len(local) >= 8:
-        try:
-            first = 8 + safetensors.header_length(local) + 4096
-        except safetensors.SafetensorsError:
-            pass
-    head = _fetch(read, budget, change.path, 0, min(first, size))
-    if kind == "safetensors":
-        try:
-            need = 8 + safetensors.header_length(head)
-        except safetensors.SafetensorsError:
-            return head
-    else:
-        try:
-            gguf.read_header(head)
-            return head
-        except gguf.Truncated:
-            # The Hub's header is likely about as long as the local one: ask for twice that.
-            try:
-                known = gguf.read_header(local).length
-            except gguf.GGUFError:
-                known = HEADER_FIRST
-            need = max(2 * known, 4 * HEADER_FIRST)
-        except gguf.GGUFError:
-            return head
-    need = min(need, size, HEADER_LIMIT)
-    if need <= len(head):
-        return head
-    return head + _fetch(read, budget, change.path, len(head), need - len(head))
-
-
-def _remote_tail(read: Reader, budget: Budget, change: FileChange, local: bytes) -> bytes:
-    """The Hub's last bytes holding its Parquet footer, in at most two reads; the first asks
-    for a little more than the local footer takes (the Hub's is most likely about as long)."""
-    size = change.remote_size or 0
-    first = HEADER_FIRST
-    try:
-        first = max(first, parquet.footer_length(local) + 8 + 4096)
-    except parquet.ParquetError:
-        pass
-    first = min(first, size)
-    tail = _fetch(read, budget, change.path, size - first, first)
-    try:
-        need = parquet.footer_length(tail, size) + 8
-    except parquet.ParquetError:
-        return tail
-    if need <= len(tail):
-        return tail
-    return _fetch(read, budget, change.path, size - need, need - len(tail)) + tail
-
-
 def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full: bool) -> FileDiff:
     """What changed inside one added or updated file."""
     kind = kind_of(change.path)
@@ -154,23 +78,23 @@ def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full
     try:
         if kind in ("safetensors", "gguf"):
             new = _local_header(root, change, kind)
-            old = _remote_header(read, budget, change, kind, new) if old_size is not None else None
+            old = header(read, budget, change.path, old_size, kind, new) if old_size is not None else None
             return compare(change.path, old, new, full=full)
         if kind == "parquet":
             new = read_tail(root / change.path)
-            old = _remote_tail(read, budget, change, new) if old_size else None
+            old = tail(read, budget, change.path, change.remote_size or 0, new) if old_size else None
             return compare(change.path, old, new, full=full)
         biggest = max(change.size, old_size or 0)
         if biggest > TEXT_LIMIT:
             if kind != "tabular":
                 return none(f"{human_size(biggest)} is over the {human_size(TEXT_LIMIT)} a text diff reads: no diff")
             new = _local(root, change, HEADER_FIRST)
-            old = _fetch(read, budget, change.path, 0, min(HEADER_FIRST, old_size)) if old_size else None
+            old = fetch(read, budget, change.path, 0, min(HEADER_FIRST, old_size)) if old_size else None
             return compare(change.path, old, new, full=full, complete=False)
         new = _local(root, change)
-        old = _fetch(read, budget, change.path, 0, old_size) if old_size else (b"" if old_size == 0 else None)
+        old = fetch(read, budget, change.path, 0, old_size) if old_size else (b"" if old_size == 0 else None)
         return compare(change.path, old, new, full=full)
-    except _Over as over:
+    except Over as over:
         return none(str(over))
     except OSError as error:
         return none(f"not compared: cannot read {error.filename or change.path}: {error.strerror or error}")
@@ -178,30 +102,12 @@ def diff_file(root: Path, change: FileChange, read: Reader, budget: Budget, full
         return none(f"not compared: {error.message}")
 
 
-def _shown(diff: FileDiff) -> str:
-    """What a renderer could show of ``diff`` that the gate's scan of the local files has
-    not seen: every entry (a safetensors ``__metadata__`` value is in a binary file) and
-    the lines of the Hub's copy that the diff removes."""
-    entries = [f"{e.key} = {json.dumps(e.old)} -> {json.dumps(e.new)}" for e in diff.entries]
-    return "\n".join((*entries, *(line for line in diff.lines if line.startswith("-")), diff.note or ""))
-
-
 def _withheld(diffs: dict[str, FileDiff], flagged: Collection[Finding]) -> dict[str, FileDiff]:
-    """``diffs`` with those of flagged files, and those the scan finds a secret in, withheld.
-
-    All diffs are scanned as one text (detect-secrets costs most in setting up a scan)."""
+    """``diffs`` with those of flagged files, and those the scan finds a secret in, withheld
+    (the lines a diff adds come from the local files, which the gate has scanned)."""
     secrets = {f.path.removesuffix(" (generated)"): f for f in sorted(flagged, reverse=True)}
     out = {p: none(f"withheld: possible secret in {secrets[p]}") if p in secrets else d for p, d in diffs.items()}
-    owners: list[str] = []
-    text: list[str] = []
-    for path, diff in out.items():
-        lines = _shown(diff).splitlines()
-        owners += [path] * len(lines)
-        text += lines
-    for finding in scan_text("diffs", "\n".join(text) + "\n"):
-        path = owners[finding.line - 1]
-        out[path] = none(f"withheld: the diff holds a possible secret ({finding.type}); no line of it is shown")
-    return out
+    return scrub(out, flagged_lines)
 
 
 def _shard_groups(root: Path, files: Collection[FileChange]) -> dict[str, list[str]]:
@@ -232,8 +138,8 @@ def _start_model_diff(
         for change in (c for s in shards if (c := changes.get(s)) and c.action != Action.CREATE and c.remote_size):
             if change.action != Action.DELETE:  # the local header sizes the first read of the Hub's
                 local[change.path] = _local_header(root, change, "safetensors")
-            heads.append((change.path, pool.submit(_remote_header, read, budget, change, "safetensors",
-                                                   local.get(change.path, b""))))
+            heads.append((change.path, pool.submit(header, read, budget, change.path, change.remote_size or 0,
+                                                   "safetensors", local.get(change.path, b""))))
     except OSError as error:
         failed = none(f"not compared as one model: {error}")
         return lambda: failed
@@ -249,7 +155,7 @@ def _start_model_diff(
                 if shard not in changes:
                     old[shard] = new[shard]  # unchanged: the same on both sides
             old.update({path: safetensors.read_header(head.result()) for path, head in heads})
-        except _Over as over:
+        except Over as over:
             return none(str(over))
         except (OSError, safetensors.SafetensorsError) as error:
             return none(f"not compared as one model: {error}")

@@ -31,12 +31,12 @@ from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
 from hfsync.publish.dataset import dataset_review
-from hfsync.publish.diff import LocalFile, target_change
+from hfsync.publish.diff import LocalFile, secret_problems, target_change
 from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.source import source_links
 
 if TYPE_CHECKING:
-    from hfsync.publish.contents import Budget
+    from hfsync.inspect.reading import Budget
 
 HASH_THREADS = min(8, (os.cpu_count() or 2) * 2)
 
@@ -107,6 +107,7 @@ def _plan_target(
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
             tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
+            secrets=target.space is not None and target.space.secrets is not None,
         )
         root = target.source.path
         try:
@@ -148,6 +149,7 @@ def _plan_target(
         keep=frozenset({README} if card.managed else ()) | frozenset({"model.sig"} if target.signing else ()),
         inputs=card.inputs,
         warnings=card.warnings,
+        errors=secret_problems(target, os.environ),
         card_generated=target.card.generate and not (root / README).is_file(),
     )
     if target.signing is None:
@@ -236,7 +238,7 @@ def _shared_budget(mode: str, limit: int | None) -> Callable[[], Budget]:
     lock = threading.Lock()
 
     def budget() -> Budget:
-        from hfsync.publish.contents import BUDGETS, Budget
+        from hfsync.inspect.reading import BUDGETS, Budget
 
         with lock:
             if not made:

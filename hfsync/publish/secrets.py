@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
-from hfsync.errors import HfsyncError, SecretFoundError
+from hfsync.errors import SECRET_FIX, HfsyncError, SecretFoundError
 from hfsync.publish.baseline import BASELINE_NAME, Baseline, find_baseline
 from hfsync.publish.textfile import line_batches, text_encoding
 
@@ -286,6 +286,11 @@ def scan_text(name: str, text: str) -> list[Finding]:
     return sorted(found)
 
 
+def flagged_lines(text: str) -> list[tuple[int, str]]:
+    """(line, type) of each possible secret in ``text``: what hfsync.inspect.reading.scrub asks."""
+    return [(f.line, f.type) for f in scan_text("diffs", text)]
+
+
 def text_secrets(text: str, name: str = "text") -> set[str]:
     """The secrets ``scan_text`` would flag in ``text``, to keep out of every output."""
     with _detect_secrets_settings():
@@ -411,7 +416,5 @@ def blocked(findings: Sequence[object], where: str) -> SecretFoundError:
     lines += [f"  {finding}" for finding in findings]
     return SecretFoundError(
         "\n".join(lines),
-        hint="Remove the secret (and rotate it if it was ever shared), exclude the file "
-        "from the source, or, for a false positive, mark it `is_secret: false` in "
-        f"{BASELINE_NAME} with `detect-secrets audit`.",
+        hint=SECRET_FIX,
     )

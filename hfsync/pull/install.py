@@ -78,10 +78,12 @@ def run_pull(workspace: Workspace, hub: Hub | None, retry: Retry, options: PullO
              reporter: Reporter) -> PullSummary:
     """Install every wanted pull's pinned files; HfsyncError naming each file that failed.
 
-    ``options.metrics_file`` is written whether the run succeeds or not."""
+    ``hub`` (None offline) carries its own retry policy; ``retry`` is the one for the mirrors
+    and registries files may come from first. ``options.metrics_file`` is written whether the
+    run succeeds or not."""
     executor = Executor(None if options.offline else hub, retry, options.parallelism, reporter)
     with metrics_written(options.metrics_file, "pull", executor.records):
-        planned = plan_jobs(workspace, hub, retry, options)
+        planned = plan_jobs(workspace, hub, options)
         executor.run(planned)
         summary = summarize(planned, executor.done)
         raise_on_failure(summary, hub)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from hfsync.errors import LockError, OfflineError, PolicyError, VerifyError
 from hfsync.hub.client import Hub
-from hfsync.hub.retry import Retry
 from hfsync.hubfacts import is_pickle_file
 from hfsync.lock.layout import Layout
 from hfsync.lock.lockfile import read_lock
@@ -79,7 +78,7 @@ class PullJobs:
     notes: tuple[str, ...] = ()
 
 
-def plan_jobs(workspace: Workspace, hub: Hub | None, retry: Retry, options: PullOptions) -> PullJobs:
+def plan_jobs(workspace: Workspace, hub: Hub | None, options: PullOptions) -> PullJobs:
     """Every job of the run; LockError, OfflineError or PolicyError before anything is fetched or written."""
     options.wanted.check(workspace)
     jobs: list[FileJob] = []
@@ -93,7 +92,7 @@ def plan_jobs(workspace: Workspace, hub: Hub | None, retry: Retry, options: Pull
         stale = _stale(manifest, pulls, before, options.locked, offline=options.offline or hub is None)
         lock = before
         if stale and hub is not None:
-            pinned = pin(hub, retry, manifest, before, stale, allow_unsafe=options.allow_unsafe)
+            pinned = pin(hub, manifest, before, stale, allow_unsafe=options.allow_unsafe)
             relocks.append(Relock(manifest, before, pinned.lock))
             notes += [note for resolved in pinned.resolved for note in _left_out(resolved.entry.key,
                                                                                  resolved.left_out,

@@ -3,42 +3,54 @@
 For each pull (all, or those named) the revision is resolved again from metadata, as
 `hfsync lock --update` does. A pin that moved gets a summary between its old and new
 commit: the commits (the commits API, stopping at the old pin), the files added,
-removed and changed with their sizes, the license before and after, what the headers
-of changed safetensors files say changed (read with Range requests: one per side when
-the header fits in the first read), and the policy's verdicts (license, safetensors
-only, size against ``max_memory``). A move that breaks the policy is reported and not
+removed and changed with their sizes, the license before and after, what changed inside
+each added or changed file as a plan shows it (hfsync.inspect: JSON keys, the card,
+tensors and GGUF keys from headers read with Range requests, tabular columns and rows,
+text lines; read as a plan reads the Hub's side, out of one byte budget per run, and
+withheld where ``scan`` finds a possible secret), and the policy's verdicts (license,
+safetensors only, size against ``max_memory``). A move that breaks the policy is reported and not
 made unless ``allow_policy_violations``; one that needs pickle files is never made
 (a pull would refuse them): that takes ``allow_unsafe`` on the pull.
 """
 
 from __future__ import annotations
 
-from hfsync.errors import HubError, PolicyError
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from hfsync.errors import HfsyncError, PolicyError
 from hfsync.hub.client import Hub
-from hfsync.hub.content import read_head, read_range
+from hfsync.hub.content import read_range
 from hfsync.hub.history import commits_between
 from hfsync.hub.repofiles import resolve_pin
-from hfsync.hub.retry import Retry
-from hfsync.inspect.safetensors import DATA_ONLY, Header, SafetensorsError, diff_headers, header_length, read_header
+from hfsync.inspect.compare import compare, kind_of
+from hfsync.inspect.reading import BUDGETS, HEADER_FIRST, TEXT_LIMIT, Budget, Over, fetch, header, scrub, tail
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import merged, resolve, save
 from hfsync.lock.selection import Wanted
 from hfsync.manifest.model import Manifest, Pull, Workspace
+from hfsync.model.inspect import FileDiff, none
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
-from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
+from hfsync.model.upgrade import ContentMove, FileMove, PullMove, UpgradeReport, UpstreamCommit
+from hfsync.units import human_size
 
-# The first read of a safetensors file: enough for the header of any but the largest
-# checkpoints, so one request per side; a longer header costs one more.
-FIRST_READ = 256 * 1024
+THREADS = 8  # reads of the Hub's copies in flight at once, as a plan's
+
+# text -> (line, type) of each possible secret found; None: the diffs' lines are not shown.
+Scan = Callable[[str], Iterable[tuple[int, str]]]
 
 
 def run_upgrade(
-    workspace: Workspace, hub: Hub, retry: Retry, *, ids: tuple[str, ...] = (),
-    allow_policy_violations: bool = False, allow_unsafe: bool = False,
+    workspace: Workspace, hub: Hub, *, ids: tuple[str, ...] = (),
+    allow_policy_violations: bool = False, allow_unsafe: bool = False, scan: Scan | None = None,
 ) -> list[UpgradeReport]:
-    """Move the pins of every manifest (only ``ids`` when given) and report what moved, per manifest."""
+    """Move the pins of every manifest (only ``ids`` when given) and report what moved, per manifest.
+
+    ``scan`` finds possible secrets in the diffs of upstream files, which are then withheld;
+    without it every diff is withheld, since a summary travels (a pull request's body)."""
     wanted = Wanted(ids)
     wanted.check(workspace)
+    budget = Budget(BUDGETS["summary"], "upgrade")
     reports = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
@@ -46,7 +58,8 @@ def run_upgrade(
         moved = []
         for pull in wanted.pulls(manifest):
             previous = lock.get(pull.type, pull.id)
-            move, entry = _upgrade_one(hub, retry, manifest, pull, previous, allow_unsafe, allow_policy_violations)
+            move, entry = _upgrade_one(hub, manifest, pull, previous, allow_unsafe, allow_policy_violations,
+                                       _Diffs(hub, budget, scan))
             if move is None:
                 report.current.append(pull.key)
                 continue
@@ -59,14 +72,14 @@ def run_upgrade(
 
 
 def _upgrade_one(
-    hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, allow_unsafe: bool,
-    allow_violations: bool,
+    hub: Hub, manifest: Manifest, pull: Pull, previous: LockedPull | None, allow_unsafe: bool,
+    allow_violations: bool, diffs: _Diffs,
 ) -> tuple[PullMove | None, LockedPull | None]:
     """(the move, or None when the pin is current; the entry to pin, or None when held)."""
     try:
-        resolved = resolve(hub, retry, manifest, pull, previous, allow_unsafe=allow_unsafe)
+        resolved = resolve(hub, manifest, pull, previous, allow_unsafe=allow_unsafe)
     except PolicyError as error:
-        commit, _license = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
+        commit, _license = resolve_pin(hub, pull.id, pull.type, pull.revision)
         if previous is not None and previous.commit == commit:
             raise  # not a move: the pin itself breaks the policy, as lock says
         return PullMove(pull.key, pull.revision, previous.commit if previous else None, commit,
@@ -85,14 +98,14 @@ def _upgrade_one(
     more = False
     old_license = None
     if previous is not None and previous.commit != entry.commit:
-        commits, more = commits_between(hub, retry, pull.id, pull.type, previous.commit, entry.commit)
-        old_license = resolve_pin(hub, retry, pull.id, pull.type, previous.commit)[1]
+        commits, more = commits_between(hub, pull.id, pull.type, previous.commit, entry.commit)
+        old_license = resolve_pin(hub, pull.id, pull.type, previous.commit)[1]
     elif previous is not None:
         old_license = resolved.license
-    tensors = tuple(_tensor_moves(hub, pull, previous, entry, files, old_files, new_files))
+    contents = diffs.of(pull, previous.commit if previous else None, entry.commit, files, old_files, new_files)
     move = PullMove(
         pull.key, pull.revision, previous.commit if previous else None, entry.commit, tuple(commits), more,
-        tuple(files), (old_license, resolved.license), tensors, tuple(violations), held,
+        tuple(files), (old_license, resolved.license), contents, tuple(violations), held,
         (previous.size if previous else 0, entry.size),
     )
     return move, None if held else entry
@@ -107,33 +120,60 @@ def _file_moves(old: dict[str, LockedFile], new: dict[str, LockedFile]) -> list[
     return moves
 
 
-def _tensor_moves(
-    hub: Hub, pull: Pull, previous: LockedPull | None, entry: LockedPull, files: list[FileMove],
-    old: dict[str, LockedFile], new: dict[str, LockedFile],
-):
-    """What each added, removed or changed safetensors file's header says changed."""
-    for move in files:
-        if not move.path.endswith(".safetensors"):
-            continue
+class _Diffs:
+    """What changed inside files between two commits of one repo, read as a plan reads the
+    Hub's side (hfsync.inspect.reading) out of the run's budget, scanned for secrets."""
+
+    def __init__(self, hub: Hub, budget: Budget, scan: Scan | None) -> None:
+        self.hub, self.budget, self.scan = hub, budget, scan
+
+    def of(self, pull: Pull, old_commit: str | None, new_commit: str, files: list[FileMove],
+           old: dict[str, LockedFile], new: dict[str, LockedFile]) -> tuple[ContentMove, ...]:
+        """A diff for each added or changed file, in the order of ``files``."""
+        shown = [f for f in files if f.action != "removed"]
+        if not shown:
+            return ()
+
+        def one(move: FileMove) -> FileDiff:
+            before = old.get(move.path) if old_commit is not None else None
+            return self._diff(pull, old_commit if before else None, new_commit, before, new[move.path])
+
+        with ThreadPoolExecutor(min(THREADS, len(shown))) as pool:
+            diffs = dict(zip((f.path for f in shown), pool.map(one, shown), strict=True))
+        if self.scan is None:
+            diffs = {p: d if not (d.entries or d.lines) else none("withheld: no secret scan was made of it")
+                     for p, d in diffs.items()}
+        else:
+            diffs = scrub(diffs, self.scan, added=True)  # every side is upstream: nothing scanned it yet
+        return tuple(ContentMove(path, diff) for path, diff in diffs.items())
+
+    def _reader(self, pull: Pull, commit: str) -> Callable[[str, int, int], bytes]:
+        return lambda path, start, length: read_range(self.hub, pull.id, pull.type, commit, path, start, length)
+
+    def _diff(self, pull: Pull, old_commit: str | None, new_commit: str, before: LockedFile | None,
+              after: LockedFile) -> FileDiff:
+        path, kind = after.path, kind_of(after.path)
+        new_side = self._reader(pull, new_commit)
+        old_side = self._reader(pull, old_commit) if old_commit is not None and before is not None else None
+        old_size = before.size if before is not None else 0
         try:
-            before = _header(hub, pull, previous.commit, old[move.path]) if previous and move.path in old else Header()
-            after = _header(hub, pull, entry.commit, new[move.path]) if move.path in new else Header()
-        except (SafetensorsError, HubError) as error:
-            yield TensorMove(move.path, note=f"header not read: {error}")
-            continue
-        diff = diff_headers(before, after)
-        entries = diff.entries()
-        # A changed file whose header reads the same: its bytes differ all the same.
-        yield TensorMove(move.path, entries, diff.parameters,
-                         note=DATA_ONLY if not entries and move.action == "changed" else None)
-
-
-def _header(hub: Hub, pull: Pull, commit: str, file: LockedFile) -> Header:
-    """A safetensors header on the Hub: one Range request, two when it is longer than FIRST_READ."""
-    head = read_head(hub, pull.id, pull.type, commit, file.path, min(file.size, FIRST_READ))
-    wanted = 8 + header_length(head)
-    if wanted > file.size:
-        raise SafetensorsError(f"header length {wanted - 8} runs past the end of the {file.size}-byte file")
-    if wanted > len(head):
-        head += read_range(hub, pull.id, pull.type, commit, file.path, len(head), wanted - len(head))
-    return read_header(head)
+            if kind in ("safetensors", "gguf"):
+                new = header(new_side, self.budget, path, after.size, kind)
+                old_head = header(old_side, self.budget, path, old_size, kind, new) if old_side else None
+                return compare(path, old_head, new)
+            if kind == "parquet":
+                new = tail(new_side, self.budget, path, after.size)
+                return compare(path, tail(old_side, self.budget, path, old_size, new) if old_side else None, new)
+            biggest = max(after.size, old_size)
+            whole = biggest <= TEXT_LIMIT
+            if not whole and kind != "tabular":
+                return none(f"{human_size(biggest)} is over the {human_size(TEXT_LIMIT)} a text diff reads: no diff")
+            new = fetch(new_side, self.budget, path, 0, after.size if whole else min(HEADER_FIRST, after.size))
+            old_text = None
+            if old_side is not None:
+                old_text = fetch(old_side, self.budget, path, 0, old_size if whole else min(HEADER_FIRST, old_size))
+            return compare(path, old_text, new, complete=whole)
+        except Over as over:
+            return none(str(over))
+        except HfsyncError as error:  # the Hub's refusal: the summary goes on without this diff
+            return none(f"not compared: {error.message}")

@@ -1,18 +1,19 @@
 """An upgrade's summary: for the terminal, and as markdown for the pull request that moves the pins.
 
 The markdown is one table of every move, then one folded <details> section per pull
-(commits, files, license, tensors, policy). It stays within ``limit`` characters
+(commits, files with what changed inside them as a plan shows it, license, policy). It stays within ``limit`` characters
 (GitHub's 65,536 for a pull request body): past it, the largest sections are cut to
 their first lines, then left out, and the table always stays.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from hfsync.model.inspect import Entry
 from hfsync.model.upgrade import PullMove, UpgradeReport
 from hfsync.render import Output, document, in_format
+from hfsync.render.plan_lines import Row, diff_rows
 from hfsync.units import human_size
 
 GITHUB_LIMIT = 65_536
@@ -34,12 +35,14 @@ def _license(move: PullMove) -> str | None:
     return f"{old or '(none)'} -> {new or '(none)'}"
 
 
-def _entry(entry: Entry) -> str:
-    if entry.old is None:
-        return f"+ {entry.key} = {entry.new}"
-    if entry.new is None:
-        return f"- {entry.key} = {entry.old}"
-    return f"~ {entry.key} = {entry.old} -> {entry.new}"
+# A content diff row's mark: in the terminal as a plan draws it, in markdown as GitHub's
+# diff highlighting reads column one (+ green, - red, ! orange).
+_MARKS = {"create": "+", "delete": "-", "update": "~", "context": " ", "hunk": " ", "note": "#"}
+_MD_MARKS = {**_MARKS, "update": "!"}
+
+
+def _rows(move: PullMove) -> dict[str, list[Row]]:
+    return {c.path: diff_rows(c.diff) for c in move.contents}
 
 
 def _counts(move: PullMove) -> str:
@@ -77,9 +80,9 @@ def _move(move: PullMove) -> dict[str, Any]:
         "files": [{"path": f.path, "action": f.action, "old_size": f.old_size, "new_size": f.new_size}
                   for f in move.files],
         "license": _pair(move.license), "bytes": _pair(move.size),
-        "tensors": [{"path": t.path, "note": t.note, "parameters": _pair(t.parameters),
-                     "entries": [{"key": e.key, "old": e.old, "new": e.new} for e in t.entries]}
-                    for t in move.tensors],
+        "contents": [{"path": c.path, "kind": c.diff.kind, "note": c.diff.note, "lines": list(c.diff.lines),
+                      "entries": [{"key": e.key, "old": e.old, "new": e.new} for e in c.diff.entries]}
+                     for c in move.contents],
     }
 
 
@@ -101,16 +104,16 @@ def human(reports: list[UpgradeReport]) -> str:
                 out.append(f"  {commit.id[:7]} {commit.date[:10]} {', '.join(commit.authors)}: {commit.title}")
             if len(move.commits) > SHOWN_COMMITS or move.more_commits:
                 out.append("  ... and earlier commits")
+            rows = _rows(move)
             for f in move.files:
                 symbol = {"added": "+", "removed": "-", "changed": "~"}[f.action]
                 sizes = f"{_size(f.old_size)} -> {_size(f.new_size)}" if f.action == "changed" else _size(
                     f.new_size if f.new_size is not None else f.old_size)
                 out.append(f"  {symbol} {f.path} ({sizes})")
+                out.extend(f"      {row if kind == 'hunk' else _MARKS[kind] + ' ' + row}".rstrip()
+                           for kind, row in rows.get(f.path, ()))
             if lic := _license(move):
                 out.append(f"  license: {lic}")
-            for tensors in move.tensors:
-                out.append(f"  tensors of {tensors.path}:" + (f" {tensors.note}" if tensors.note else ""))
-                out.extend(f"    {_entry(e)}" for e in tensors.entries)
             for violation in move.violations:
                 out.append(f"  policy: {violation}")
             if move.held:
@@ -148,10 +151,15 @@ def _details(move: PullMove) -> list[str]:
         out.append("")
     if lic := _license(move):
         out += [f"**License**: {lic}", ""]
-    for tensors in move.tensors:
-        out += [f"**Tensors** `{tensors.path}`" + (f": {tensors.note}" if tensors.note else ""), ""]
-        if tensors.entries:
-            out += ["```diff", *(_entry(e) for e in tensors.entries), "```", ""]
+    added = {f.path for f in move.files if f.action == "added"}
+    shown = [(path, rows) for path, rows in _rows(move).items() if rows]
+    if shown:
+        out += ["**Changes inside the files**", ""]
+        lines = [line for path, rows in shown
+                 for line in (f"{'+' if path in added else '~'} file {path}",
+                              *(f"{_MD_MARKS[kind]}         {row}".rstrip() for kind, row in rows))]
+        fence = "`" * max(3, 1 + max((len(r) for line in lines for r in re.findall(r"`+", line)), default=0))
+        out += [f"{fence}diff", *lines, fence, ""]
     if move.violations:
         out += ["**Policy**", "", *(f"- ❌ {_cell(v)}" for v in move.violations), ""]
         if move.held:

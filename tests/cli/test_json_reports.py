@@ -85,7 +85,7 @@ def test_apply_reports_byte_counts(demo):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     committed = [s for t in report["targets"] for s in t["steps"] if s["action"] == "committed"]
-    assert len(committed) == 3  # one commit per target
+    assert len(committed) == len(report["targets"]) == 4  # one commit per target
     source = sum(f.stat().st_size for f in (demo / "models" / "sentiment-lora").iterdir()
                  if f.suffix in (".safetensors", ".json"))
     model = next(t for t in report["targets"] if t["key"].endswith("sentiment-lora"))

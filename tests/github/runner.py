@@ -3,9 +3,15 @@ repository's action run with bash as on a runner, in a runtime made of the GitHu
 a job sees; `actions/checkout` is the prepared work folder. With `permissions: id-token: write`
 (and only then) the job gets the id-token request variables, served by the test issuer.
 
-Expressions: `secrets.*`, `github.*` (token, repository, event_name, action_path, ref, sha),
-`steps.ID.outputs.NAME`, and in the action `inputs.NAME`; any other is an error, so a
-workflow the runner cannot model fails the test instead of running differently.
+Expressions: `secrets.*`, `github.*` (token, repository, event_name, base_ref, action_path, ref,
+sha), `steps.ID.outputs.NAME`, and in the action `inputs.NAME`; any other is an error, so a
+workflow the runner cannot model fails the test instead of running differently. A step's `if:`
+may compare them (`==`, `!=`) and join comparisons with `&&` or `||`.
+
+The job's PATH holds no `hfsync`: the action installs it into a private environment (here,
+this interpreter's), so a later step reaches it only through the action's `hfsync` output.
+The action's outputs are its `outputs:` as action.yml maps them from its steps' outputs.
+`actions/upload-artifact` checks that the path it is given exists.
 """
 
 from __future__ import annotations
@@ -45,6 +51,16 @@ class Job:
         return "".join(s.stdout + s.stderr for s in self.steps)
 
 
+def runtime(tmp_path: Path, endpoint: str) -> tuple[Path, dict[str, str]]:
+    """A runner's temp folder, and the environment a job gets: the test's isolated caches, and
+    the Hub endpoint (the sandbox's) as the job's HF_ENDPOINT."""
+    temp = tmp_path / "runner"
+    temp.mkdir(exist_ok=True)
+    passed = {k: os.environ[k] for k in ("HF_HOME", "HF_HUB_CACHE", "HFSYNC_CACHE_DIR", "HF_XET_CACHE",
+                                         "HF_HUB_DISABLE_XET", "HF_HUB_DISABLE_TELEMETRY") if k in os.environ}
+    return temp, {**passed, "HF_ENDPOINT": endpoint}
+
+
 def load(path: Path) -> dict:
     data = yaml.safe_load(path.read_text())
     data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the bare key `on` as True
@@ -52,17 +68,19 @@ def load(path: Path) -> dict:
 
 
 def run_job(workflow_path: Path, work: Path, runner_temp: Path, *, repository: str, issuer=None,  # type: ignore[no-untyped-def]
-            secrets: dict[str, str] | None = None, extra_env: dict[str, str] | None = None) -> Job:
-    """Run the workflow's only job on a push to main; stop at the first failing step."""
+            secrets: dict[str, str] | None = None, extra_env: dict[str, str] | None = None,
+            event: str = "push", base_ref: str = "") -> Job:
+    """Run the workflow's only job on ``event`` (a push to main by default); stop at the first
+    failing step."""
     workflow = load(workflow_path)
     ((job_id, job),) = workflow["jobs"].items()
     permissions = {**(workflow.get("permissions") or {}), **(job.get("permissions") or {})}
     summary = runner_temp / "step_summary.md"
     summary.write_text("")
     env = {
-        "PATH": os.environ["PATH"], "HOME": str(runner_temp), "RUNNER_TEMP": str(runner_temp),
+        "PATH": _without_hfsync(os.environ["PATH"]), "HOME": str(runner_temp), "RUNNER_TEMP": str(runner_temp),
         "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": repository, "GITHUB_REF": "refs/heads/main",
-        "GITHUB_SHA": "0" * 40, "GITHUB_EVENT_NAME": "push", "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_SHA": "0" * 40, "GITHUB_EVENT_NAME": event, "GITHUB_BASE_REF": base_ref, "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_RUN_ID": "1001", "GITHUB_WORKFLOW": workflow["name"], "GITHUB_JOB": job_id,
         "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ENV": str(runner_temp / "github_env"),
         **(extra_env or {}),
@@ -75,14 +93,19 @@ def run_job(workflow_path: Path, work: Path, runner_temp: Path, *, repository: s
         issuer.job["workflow_ref"] = issuer.job["job_workflow_ref"] = (
             f"{repository}/.github/workflows/{workflow_path.name}@refs/heads/main")
     context = {"secrets": secrets or {}, "github": {
-        "token": "ghs_job_token", "repository": repository, "event_name": "push", "action_path": str(ROOT),
+        "token": "ghs_job_token", "repository": repository, "event_name": event, "base_ref": base_ref,
+        "action_path": str(ROOT),
         "ref": "refs/heads/main", "sha": "0" * 40}, "steps": {}}
     steps: list[Step] = []
     for number, step in enumerate(job["steps"]):
         name = step.get("name") or step.get("uses") or f"step {number}"
-        if step.get("uses", "").startswith("actions/checkout@"):
+        if step.get("uses", "").startswith("actions/checkout@") or not condition(step.get("if", ""), context):
             continue
-        if OURS.match(step.get("uses", "")):
+        if step.get("uses", "").startswith("actions/upload-artifact@"):
+            path = _substitute(step["with"]["path"], context)
+            found = bool(path) and (work / path).exists()
+            result = Step(name, 0 if found else 1, "", "" if found else f"no file at path {path!r}")
+        elif OURS.match(step.get("uses", "")):
             result = _run_action(step, context, env, work, runner_temp, name)
         elif "run" in step:
             result = _bash(step["run"], {**env, **_evaluated(step.get("env", {}), context)}, work, runner_temp, name)
@@ -101,10 +124,35 @@ def _run_action(step: dict, context: dict, env: dict, work: Path, runner_temp: P
     given = _evaluated(step.get("with", {}), context)
     inputs = {k: str(given.get(k, spec.get("default", ""))) for k, spec in ACTION["inputs"].items()}
     (run,) = [s for s in ACTION["runs"]["steps"] if s.get("id") == "run"]
-    inner = {**context, "inputs": inputs, "steps": {"install": {"outputs": {"bin": str(Path(sys.executable).parent)}}}}
+    installed = Path(sys.executable).parent
+    inner = {**context, "inputs": inputs,
+             "steps": {"install": {"outputs": {"bin": str(installed), "hfsync": str(installed / "hfsync")}}}}
     step_env = {**env, **_evaluated(run["env"], inner)}
     cwd = work / inputs["working-directory"]
-    return _bash(run["run"], step_env, cwd, runner_temp, name)
+    result = _bash(run["run"], step_env, cwd, runner_temp, name)
+    inner["steps"]["run"] = {"outputs": result.outputs}
+    result.outputs = {k: _substitute(spec["value"], inner) for k, spec in ACTION["outputs"].items()}
+    return result
+
+
+def _without_hfsync(path: str) -> str:
+    return os.pathsep.join(p for p in path.split(os.pathsep) if not (Path(p) / "hfsync").exists())
+
+
+def condition(expression: str, context: dict) -> bool:
+    """A step's `if:` (empty: run), as GitHub reads the few forms the examples use."""
+    expression = _EXPR.sub(lambda m: m.group(1), expression).strip()
+    if not expression:
+        return True
+    return any(all(_compare(part, context) for part in either.split("&&")) for either in expression.split("||"))
+
+
+def _compare(text: str, context: dict) -> bool:
+    match = re.fullmatch(r"\s*([\w.-]+)\s*(==|!=)\s*'([^']*)'\s*", text)
+    if match is None:
+        raise AssertionError(f"the fake runner cannot evaluate the condition {text!r}")
+    found = _substitute("${{ " + match.group(1) + " }}", context)
+    return (found == match.group(3)) == (match.group(2) == "==")
 
 
 def _bash(script: str, env: dict[str, str], cwd: Path, runner_temp: Path, name: str) -> Step:

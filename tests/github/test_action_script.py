@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ printf '%s\n' "$*" >> "$FAKE_DIR/calls"
 printf '%s\n' "${HF_TOKEN:-}" > "$FAKE_DIR/token_seen"
 case "$1" in
   plan)
-    while [ $# -gt 0 ]; do [ "$1" = --out ] && echo '{}' > "$2"; shift; done
+    while [ $# -gt 0 ]; do [ "$1" = --out ] && printf '%s' "$FAKE_PLAN_JSON" > "$2"; shift; done
     echo "  + model acme/m"
     echo "$FAKE_SUMMARY"
     exit "$FAKE_PLAN_EXIT" ;;
@@ -40,10 +41,11 @@ def run_action(tmp_path):
     fake_bin.mkdir()
     (fake_bin / "hfsync").write_text(FAKE)
     (fake_bin / "hfsync").chmod(0o755)
+    (fake_bin / "python").symlink_to(sys.executable)  # the action's venv has its python beside hfsync
     work = tmp_path / "work"
     work.mkdir()
 
-    def run(command: str, plan_exit: int = 0, event: str = "push", **inputs: str):
+    def run(command: str, plan_exit: int = 0, event: str = "push", drift: bool = False, **inputs: str):
         outputs = tmp_path / "github_output"
         outputs.write_text("")
         (tmp_path / "calls").write_text("")
@@ -54,6 +56,10 @@ def run_action(tmp_path):
             "GITHUB_OUTPUT": str(outputs),
             "FAKE_DIR": str(tmp_path),
             "FAKE_PLAN_EXIT": str(plan_exit),
+            "FAKE_PLAN_JSON": json.dumps({"targets": [
+                *([{"kind": "repo", "action": "create"}] if plan_exit == 2 and not drift else []),
+                *([{"kind": "pull", "action": "update"}] if drift else []),
+                {"kind": "repo", "action": "no-op"}]}),
             "FAKE_SUMMARY": "Plan: 1 to create, 0 to change, 0 to delete; 10 B to upload." if plan_exit == 2 else "No changes.",
             "HF_TOKEN": HF_TOKEN,
             "HFSYNC_COMMAND": command,
@@ -105,12 +111,12 @@ def test_comment_false_only_writes_the_summary(run_action):
     assert calls[1] == f"github summary {outputs['plan-file']}"
 
 
-def test_a_failed_plan_fails_the_step(run_action):
-    done, outputs, calls = run_action("plan", plan_exit=1)
+def test_a_failed_plan_fails_the_step_after_showing_its_findings_on_the_pull_request(run_action):
+    done, outputs, calls = run_action("plan", plan_exit=1, event="pull_request")
     assert done.returncode == 1
     assert "::error title=hfsync plan::hfsync plan failed (exit 1)" in done.stdout
     assert "has-changes" not in outputs
-    assert len(calls) == 1
+    assert calls[1:] == [f"github comment {outputs['plan-file']} --key "]
 
 
 def test_apply_applies_the_saved_plan_only_when_it_has_changes(run_action):
@@ -125,6 +131,17 @@ def test_apply_applies_the_saved_plan_only_when_it_has_changes(run_action):
 
     done, _, _ = run_action("apply", plan_exit=2, apply_exit="1")
     assert done.returncode == 1
+
+
+def test_pull_drift_alone_is_has_drift_and_nothing_to_apply(run_action):
+    done, outputs, calls = run_action("apply", plan_exit=2, drift=True)
+    assert done.returncode == 0, done.stderr
+    assert (outputs["has-changes"], outputs["has-drift"]) == ("false", "true")
+    assert not any(c.startswith("apply") for c in calls)
+    done, outputs, _ = run_action("drift", plan_exit=2, drift=True)
+    assert (outputs["has-changes"], outputs["has-drift"]) == ("false", "true")
+    assert "::warning title=hfsync drift::Pulls moved upstream past the lock" in done.stdout
+    assert "The Hub differs" not in done.stdout
 
 
 def test_drift_reports_without_failing(run_action):
@@ -216,7 +233,7 @@ def test_the_install_step_installs_the_actions_own_checkout_unless_a_version_is_
         f"-m venv {venv}",
         f"-m pip install --quiet --disable-pip-version-check {spec}",
     ]
-    assert _outputs(tmp_path) == {"bin": f"{venv}/bin"}
+    assert _outputs(tmp_path) == {"bin": f"{venv}/bin", "hfsync": f"{venv}/bin/hfsync"}
     # Nothing for later steps: their PATH and environment (and so their python) are unchanged.
     assert (tmp_path / "github_path").read_text() == ""
     assert (tmp_path / "github_env").read_text() == ""
@@ -261,6 +278,7 @@ def test_installed_from_its_own_checkout_apply_then_drift_against_the_sandbox(sa
     assert f"Installing hfsync from {ROOT}" in done.stdout
     bin_dir = _outputs(runner)["bin"]
     assert bin_dir == f"{runner}/hfsync-venv/bin"
+    assert subprocess.run([_outputs(runner)["hfsync"], "--version"], capture_output=True).returncode == 0
     assert (runner / "github_path").read_text() == ""
 
     work = tmp_path / "repo"

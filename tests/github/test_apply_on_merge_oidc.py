@@ -10,7 +10,7 @@ import shutil
 import pytest
 from huggingface_hub import HfApi
 
-from tests.github.runner import ROOT, load, run_job
+from tests.github.runner import ROOT, load, run_job, runtime
 
 WORKFLOW = ROOT / "examples" / "github" / "apply-on-merge.yml"
 REPOSITORY = "acme/ml-gitops"
@@ -51,13 +51,7 @@ def merged(tmp_path, sandbox, issuer):
 
 
 def _runtime(tmp_path, sandbox):
-    import os
-
-    temp = tmp_path / "runner"
-    temp.mkdir(exist_ok=True)
-    passed = {k: os.environ[k] for k in ("HF_HOME", "HF_HUB_CACHE", "HFSYNC_CACHE_DIR", "HF_XET_CACHE",
-                                         "HF_HUB_DISABLE_XET", "HF_HUB_DISABLE_TELEMETRY") if k in os.environ}
-    return temp, {**passed, "HF_ENDPOINT": sandbox.url}
+    return runtime(tmp_path, sandbox.url)
 
 
 def test_apply_on_merge_publishes_every_target_with_no_stored_token(merged, sandbox, issuer, tmp_path):

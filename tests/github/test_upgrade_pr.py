@@ -75,7 +75,7 @@ def test_opens_a_pull_request_with_the_lock_change_then_updates_then_closes_it(w
     assert sent["head"] == BRANCH and sent["base"] == "main"
     assert sent["title"] == "hfsync: upgrade acme/m1 (hfsync.yaml)"
     assert "| `acme/m1` | main |" in sent["body"] and "Cast to bf16" in sent["body"]
-    assert "~ tensor.w = F32 [2, 2] -> BF16 [2, 2]" in sent["body"]
+    assert '!         tensor.w   = "F32 [2, 2]" -> "BF16 [2, 2]"' in sent["body"]
     # The branch on the remote: one commit on top of main, holding the moved lock.
     pushed = world.remote.commit(BRANCH)
     assert pushed.parents[0].hexsha == world.remote.commit("main").hexsha

@@ -77,7 +77,7 @@ def test_action_is_composite_with_the_promised_interface():
     assert set(ACTION["inputs"]) >= {
         "command", "manifest", "working-directory", "hf-token", "endpoint", "comment", "version",
     }
-    assert set(ACTION["outputs"]) == {"has-changes", "plan-file", "summary"}
+    assert set(ACTION["outputs"]) == {"has-changes", "has-drift", "hfsync", "plan-file", "summary"}
     for name, spec in {**ACTION["inputs"], **ACTION["outputs"]}.items():
         assert spec.get("description"), f"{name} has no description"
     text = (ROOT / "action.yml").read_text()
@@ -89,11 +89,11 @@ def test_action_is_composite_with_the_promised_interface():
             assert step["shell"] == "bash"
             # Inputs reach scripts through env only: no expression is pasted into shell code.
             assert "${{" not in step["run"], step.get("name")
-    script = _run_step()["run"]
+    scripts = {s["id"]: s.get("run", "") for s in ACTION["runs"]["steps"]}
     for spec in ACTION["outputs"].values():
         step_id, output = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outputs\.([\w-]+) \}\}", spec["value"]).groups()
-        assert step_id == "run"
-        assert f"{output}=" in script, f"the action never writes its output {output}"
+        assert step_id in ("run", "install")
+        assert f"{output}=" in scripts[step_id], f"the action never writes its output {output}"
 
 
 def _run_step() -> dict:
@@ -134,8 +134,9 @@ def test_plan_on_pr_comments_and_drift_runs_nightly_and_files_an_issue():
     ((_, step),) = _our_steps(drift)
     assert step["with"]["command"] == "drift"
     runs = [s["run"] for _, s in _steps(drift) if "run" in s]
-    assert any(r.startswith("hfsync github issue \"$PLAN\"") for r in runs)
-    assert any("hfsync github issue --close" in r for r in runs)
+    # The action's hfsync is off the job's PATH: later steps run it through its output.
+    assert any(r.startswith('"$HFSYNC" github issue "$PLAN"') for r in runs)
+    assert any('"$HFSYNC" github issue --close' in r for r in runs)
 
 
 def test_upgrade_runs_on_a_schedule_with_the_permissions_a_pull_request_needs():
@@ -159,7 +160,7 @@ def test_ci_lints_and_tests_on_both_pythons_with_the_readme_commands():
 def _hfsync_calls(script: str):
     """Each `hfsync ...` invocation in a shell script: its words up to the end of the command."""
     script = script.replace("\\\n", " ")
-    for match in re.finditer(r"(?:^|[\s/;&|(])hfsync((?:[ \t]+[^\s|;&)]+)*)", script, re.M):
+    for match in re.finditer(r"(?:^|[\s/;&|(])(?:hfsync|\"\$HFSYNC\")((?:[ \t]+[^\s|;&)]+)*)", script, re.M):
         yield match.group(1).split()
 
 

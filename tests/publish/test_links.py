@@ -71,6 +71,12 @@ def test_a_dangling_link_and_a_loop_are_errors_naming_them(project):
     assert result.exit_code == 1
     assert "m/again is a symbolic link that leads back into m" in " ".join(result.output.split()), result.output
     os.remove(p.root / "m/again")
+    (p.root / "m/b").mkdir()
+    os.symlink("b", p.root / "m/a")
+    os.symlink("../a", p.root / "m/b/c")  # m/b/c -> m/a -> m/b
+    result = p.plan()
+    assert result.exit_code == 1 and "is a symbolic link that leads back into m/b" in result.output, result.output
+    os.remove(p.root / "m/b/c")
     os.symlink("b.txt", p.root / "m/a.txt")
     os.symlink("a.txt", p.root / "m/b.txt")
     result = p.apply()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from hfsync.model.inspect import Entry
-from hfsync.model.upgrade import FileMove, PullMove, TensorMove, UpgradeReport, UpstreamCommit
+from hfsync.model.inspect import Entry, FileDiff
+from hfsync.model.upgrade import ContentMove, FileMove, PullMove, UpgradeReport, UpstreamCommit
 from hfsync.render.upgrade import markdown
 from tests.pull.conftest import safetensors_bytes
 
@@ -50,17 +50,19 @@ def test_upgrade_moves_the_pin_and_says_what_changed(sandbox, hub, make_repo, pr
     assert "  + tokenizer.json (14 B)" in out
     assert "  - old.json (3 B)" in out
     assert "  ~ config.json (20 B -> 20 B)" in out or "  ~ config.json (" in out
-    assert "  tensors of model.safetensors:" in out
-    assert '    - tensor.b = F32 [4]' in out
-    assert '    + tensor.head = F32 [8]' in out
-    assert '    ~ tensor.w = F32 [4, 4] -> BF16 [8, 4]' in out
-    assert "    ~ parameters = 20 -> 40" in out
+    assert "  ~ model.safetensors (" in out
+    assert '      - tensor.b    = "F32 [4]" -> null' in out
+    assert '      + tensor.head = "F32 [8]"' in out
+    assert '      ~ tensor.w    = "F32 [4, 4]" -> "BF16 [8, 4]"' in out
+    assert '      ~ parameters  = "20" -> "40"' in out
+    assert "      ~ hidden_size = 4 -> 8" in out
     assert "Upgrade of hfsync.yaml: 1 moved, 0 held back by policy, 0 current; wrote" in out
     lock = yaml.safe_load(project.lock.read_text())
     assert lock["pulls"][0]["commit"] == last
     routes = sandbox.stats()["routes"]
-    # One changed safetensors file: its header read once on each side, nothing else downloaded.
-    assert routes["GET resolve"]["requests"] == 2
+    # Each side of each changed file read once (the header of the safetensors file, which fits
+    # the first read), the added file once: nothing else downloaded.
+    assert routes["GET resolve"]["requests"] == 2 * 2 + 1
     assert routes["GET lfs-download"]["bytes_out"] < 2 * 1024
     assert routes["GET commits"]["requests"] == 1
 
@@ -114,8 +116,8 @@ def test_upgrade_of_named_pulls_only_and_of_a_pull_never_locked(sandbox, hub, ma
 def test_markdown_stays_within_the_limit_and_keeps_the_table():
     commits = tuple(UpstreamCommit(f"{i:040x}", f"commit {i} " + "x" * 80, ("alice",), "2026-12-01T00:00:00Z")
                     for i in range(200))
-    tensors = (TensorMove("model.safetensors", tuple(Entry(f"tensor.t{i}", "F32 [4]", "BF16 [4]") for i in range(300)),
-                          (1, 2)),)
+    tensors = (ContentMove("model.safetensors", FileDiff(
+        "safetensors", tuple(Entry(f"tensor.t{i}", "F32 [4]", "BF16 [4]") for i in range(300)))),)
     moves = [PullMove(f"acme/m{i}", "main", "a" * 40, "b" * 40, commits, False,
                       (FileMove("model.safetensors", 10, 20),), ("mit", "mit"), tensors, (), False, (10, 20))
              for i in range(10)]
@@ -138,4 +140,4 @@ def test_a_safetensors_file_whose_header_is_unchanged_says_its_tensor_data_chang
     make_repo("acme/m1", {"model.safetensors": safetensors_bytes({"w": ("F32", [4])}, fill=2)})
     result = run("upgrade")
     assert result.exit_code == 0, result.output
-    assert "  tensors of model.safetensors: tensor data changed, header unchanged\n" in result.stdout
+    assert ")\n      # tensor data changed, header unchanged\n" in result.stdout.split("  ~ model.safetensors (", 1)[1]
