@@ -22,7 +22,7 @@ IGNORED = frozenset({"README.md", "config.json", "dataset_info.json", "dataset_i
 # datasets.naming._split_re: a split names a cache file.
 SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
 
-_COMPRESSION = (".gz", ".bz2", ".xz", ".zst", ".lz4", ".zstd")
+_COMPRESSED = frozenset({"gz", "bz2", "xz", "zst", "lz4", "zstd"})
 _FOLDER_KINDS = {
     "imagefolder": "png jpg jpeg gif bmp tif tiff webp",
     "audiofolder": "wav mp3 flac ogg opus m4a aiff",
@@ -49,12 +49,14 @@ SHARDED = re.compile(r"^data/(?P<split>[^/]+?)-\d{5}-of-\d{5}[^/]*\.[^/]*$")
 
 def format_of(path: str) -> str | None:
     """The builder the viewer reads ``path`` with (csv, json, parquet, imagefolder, ...), or None."""
-    name = path.rsplit("/", 1)[-1].lower()
-    for suffix in _COMPRESSION:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return FORMATS.get(name.rsplit(".", 1)[-1]) if "." in name else None
+    name = path[path.rfind("/") + 1:]
+    dot = name.rfind(".")
+    ext = name[dot + 1:].lower() if dot > 0 else ""
+    if ext in _COMPRESSED:  # data.csv.gz is csv
+        name = name[:dot]
+        dot = name.rfind(".")
+        ext = name[dot + 1:].lower() if dot > 0 else ""
+    return FORMATS.get(ext)
 
 
 def formats_of(files: Iterable[str]) -> dict[str, list[str]]:
@@ -117,6 +119,14 @@ def _special(parts: Sequence[str]) -> int:
     return sum(1 for p in parts if p.startswith("__"))
 
 
+def _counts(path: str) -> tuple[int, int]:
+    """(hidden parts, __special__ folders) of ``path``; most paths have neither, said at once."""
+    if not path.startswith((".", "_")) and "/." not in path and "/_" not in path:
+        return 0, 0
+    parts = path.split("/")
+    return _hidden(parts), _special(parts[:-1])
+
+
 def matches(pattern: str, files: Iterable[str]) -> list[str]:
     """The files ``pattern`` names, as ``datasets.data_files.resolve_pattern`` resolves it;
     ValueError for a pattern fsspec refuses (``**`` within a path component)."""
@@ -124,21 +134,30 @@ def matches(pattern: str, files: Iterable[str]) -> list[str]:
     if any("**" in part and part != "**" for part in pattern.split("/")):
         raise ValueError(f"'{pattern}': '**' can only be an entire path component (write 'data/**' or "
                          "'data/train-*')")
-    regex = _compiled(pattern)
-    pattern_parts = pattern.split("/")
-    hidden, special = _hidden(pattern_parts), _special(pattern_parts[:-1])
-    base = pattern_parts[-1]
+    match = _compiled(pattern).fullmatch
+    wanted = _counts(pattern)
+    base = pattern.rsplit("/", 1)[-1]
     out = []
     for path in files:
-        if not regex.fullmatch(path):
+        if not match(path):
             continue
-        parts = path.split("/")
-        if parts[-1] in IGNORED and parts[-1] != base:
-            continue
-        if _hidden(parts) != hidden or _special(parts[:-1]) != special:
+        name = path.rsplit("/", 1)[-1]
+        if (name in IGNORED and name != base) or _counts(path) != wanted:
             continue
         out.append(path)
     return out
+
+
+def _visible(path: str) -> bool:
+    """Whether ``**`` names ``path`` (not hidden, not __special__, not a file never read as data)."""
+    return _counts(path) == (0, 0) and path.rsplit("/", 1)[-1] not in IGNORED
+
+
+# A split keyword as a folder name, or in a file name, delimited by non-word characters.
+_IN_DIR = {split: re.compile(rf"(?:^|/)(?:[^/]*{_SEP})?(?:{'|'.join(words)})(?:{_SEP}[^/]*)?/")
+           for split, words in SPLIT_KEYWORDS.items()}
+_IN_NAME = {split: re.compile(rf"(?:^|/)(?:[^/]*{_SEP})?(?:{'|'.join(words)}){_SEP}[^/]*$")
+            for split, words in SPLIT_KEYWORDS.items()}
 
 
 def infer_splits(files: Sequence[str]) -> dict[str, list[str]]:
@@ -146,7 +165,7 @@ def infer_splits(files: Sequence[str]) -> dict[str, list[str]]:
     ``data/<split>-00000-of-00003.*`` shards, else folders or file names holding a split
     keyword (``train/``, ``test.csv``, ``my_valid_1.jsonl``), else every data file as train.
     Files of no data format are left out; empty when there is no data file."""
-    data = [f for f in files if format_of(f) is not None and matches("**", [f])]
+    data = [f for f in files if format_of(f) is not None and _visible(f)]
     sharded: dict[str, list[str]] = {}
     for path in data:
         if (found := SHARDED.match(path)) is not None:
@@ -154,17 +173,9 @@ def infer_splits(files: Sequence[str]) -> dict[str, list[str]]:
     if sharded:
         order = [s for s in SPLIT_KEYWORDS if s in sharded] + sorted(set(sharded) - set(SPLIT_KEYWORDS))
         return {split: sharded[split] for split in order}
-    for where in ("dir", "name"):
-        found_splits = {split: [f for f in data if _keyword_at(f, words, where)]
-                        for split, words in SPLIT_KEYWORDS.items()}
-        found_splits = {split: files_ for split, files_ in found_splits.items() if files_}
+    for patterns in (_IN_DIR, _IN_NAME):
+        found_splits = {split: [f for f in data if pattern.search(f)] for split, pattern in patterns.items()}
+        found_splits = {split: members for split, members in found_splits.items() if members}
         if found_splits:
             return found_splits
     return {"train": data} if data else {}
-
-
-def _keyword_at(path: str, words: Sequence[str], where: str) -> bool:
-    parts = path.split("/")
-    if where == "dir":
-        return any(re.fullmatch(rf"(?:.*{_SEP})?(?:{'|'.join(words)})(?:{_SEP}.*)?", p) for p in parts[:-1])
-    return re.fullmatch(rf"(?:.*{_SEP})?(?:{'|'.join(words)}){_SEP}.*", parts[-1]) is not None

@@ -109,7 +109,7 @@ def pr(options: Options, files: tuple[Path, ...], base: str | None, remote: str,
     from hfsync.pull.upgrade import run_upgrade
 
     context = GitHubContext.from_env(os.environ)
-    reports = run_upgrade(load(files), Hub(options.endpoint, options.token), Retry(),
+    reports = run_upgrade(load(files), Hub(options.endpoint, options.token, retry=Retry()),
                           allow_policy_violations=allow_policy_violations, scan=flagged_lines)
     from hfsync.render.github import json, upgrade_pr
 

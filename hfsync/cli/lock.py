@@ -37,8 +37,9 @@ def lock(options: Options, files: tuple[Path, ...], update: bool, offline: bool,
     if ids and not update:
         raise click.UsageError("IDs name the pins to move, so they need --update.")
     workspace = load(files)
-    hub = None if is_offline(offline) else connect(options.endpoint, options.token, hub_user or workspace.hub_user)
     with reporting(options) as (_, retry):
-        summary = run_lock(workspace, hub, retry, update=update, ids=ids, allow_unsafe=allow_unsafe)
+        hub = None if is_offline(offline) else connect(options.endpoint, options.token,
+                                                       hub_user or workspace.hub_user, retry=retry)
+        summary = run_lock(workspace, hub, update=update, ids=ids, allow_unsafe=allow_unsafe)
     show(view(summary, fmt, options.verbosity < 0))
     return 0

@@ -39,7 +39,7 @@ def upgrade(options: Options, files: tuple[Path, ...], allow_policy_violations: 
 
     workspace = load(files)
     with reporting(options) as (_, retry):
-        reports = run_upgrade(workspace, Hub(options.endpoint, options.token), retry, ids=ids,
+        reports = run_upgrade(workspace, Hub(options.endpoint, options.token, retry=retry), ids=ids,
                               allow_policy_violations=allow_policy_violations, allow_unsafe=allow_unsafe,
                               scan=flagged_lines)
     if summary_file is not None:

@@ -26,7 +26,8 @@ _SPACE_KEYS = {"sdk": None, "short_description": None}
 def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
     """One `repos:` entry describing ``repo_id`` as the Hub has it now."""
     try:
-        remote = publisher.read(repo_id, repo_type, "main", files=False, variables=repo_type == "space")
+        space_type = repo_type == "space"
+        remote = publisher.read(repo_id, repo_type, "main", files=False, variables=space_type, secrets=space_type)
     except HubError as error:
         status = getattr(getattr(error.__cause__, "response", None), "status_code", None)
         if "/" in repo_id or status != 404:
@@ -50,6 +51,8 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
             space["hardware"] = remote.hardware
         if remote.variables:
             space["variables"] = dict(sorted(remote.variables.items()))
+        if remote.secrets:  # by name: each value is read, at apply, from the variable of the same name
+            space["secrets"] = {name: {"env": name} for name in sorted(remote.secrets)}
         item["space"] = space
         metadata = {k: v for k, v in metadata.items() if k not in _SPACE_KEYS}
     item["source"] = {"path": repo_id.split("/", 1)[1]}
@@ -65,5 +68,9 @@ def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str =
     body = yaml.safe_dump({"version": 1, "repos": entries}, sort_keys=False, allow_unicode=True)
     # A plan needs each source folder; the files the Hub holds are the ones a plan then finds unchanged.
     fill = [f"#   {download_command(e['id'], e['type'], e['source']['path'])}\n" for e in entries]
+    secrets = sorted({env["env"] for e in entries for env in e.get("space", {}).get("secrets", {}).values()})
+    if secrets:
+        fill.append("# The Hub never returns a secret's value: set these environment variables before `hfsync "
+                    f"plan`: {', '.join(secrets)}\n")
     # The schema file beside the manifest, written by `hfsync schema > hfsync.schema.json`.
     return MODELINE + "# Fill the source folders before `hfsync plan`:\n" + "".join(fill) + body

@@ -101,12 +101,12 @@ def repo_report(
     lookup: Lookup, repo_type: str, repo_id: str, revision: str | None = None, *, policy: Policy | None = None
 ) -> RepoReport:
     """Read ``repo_id`` (through the cache) and judge it against ``policy`` when given."""
-    hub, reads, watch, retry = lookup.hub, lookup.reads, lookup.watch, lookup.retry
+    hub, reads, watch = lookup.hub, lookup.reads, lookup.watch
     where = f"{repo_type} {repo_id}" + (f" at {revision}" if revision else "")
     item = reads.read(
         ("info", repo_type, repo_id, revision or ""),
         where,
-        lambda hint: repo_info(hub, repo_type, repo_id, revision, files_metadata=True, retry=retry, watch=watch,
+        lambda hint: repo_info(hub, repo_type, repo_id, revision, files_metadata=True, watch=watch,
                                offline_hint=hint),
         immutable=is_commit(revision),
     )
@@ -119,14 +119,14 @@ def repo_report(
         commit = reads.read(
             ("commit", repo_type, repo_id, sha),
             f"the last commit of {where}",
-            lambda hint: head_commit(hub, repo_type, repo_id, sha, retry=retry, watch=watch),
+            lambda hint: head_commit(hub, repo_type, repo_id, sha, watch=watch),
             immutable=True,
         )
         if any(s.get("rfilename") == "README.md" for s in item.get("siblings") or ()):
             summary = card_summary(reads.read(
                 ("card", repo_type, repo_id, sha),
                 f"the card of {where}",
-                lambda hint: card_text(hub, repo_type, repo_id, sha, retry=retry, watch=watch),
+                lambda hint: card_text(hub, repo_type, repo_id, sha, watch=watch),
                 immutable=True,
             ))
     return _report(item, repo_type, revision, commit, summary, policy)

@@ -117,7 +117,7 @@ def run_search(lookup: Lookup, query: SearchQuery, *, page_size: int = 100) -> l
 
     def fetch(offline_hint: str | None) -> list[dict]:
         results: list[dict] = []
-        pages = list_repos(lookup.hub, listing, page_size=size, retry=lookup.retry, watch=lookup.watch,
+        pages = list_repos(lookup.hub, listing, page_size=size, watch=lookup.watch,
                            offline_hint=offline_hint)
         for item in pages:
             found = Found.from_hub(query.repo_type, item)

@@ -13,12 +13,12 @@ from hfsync.hub.slow import SlowWatch
 
 @dataclass
 class Lookup:
-    """What search and info read the Hub through."""
+    """What search and info read the Hub through: the Hub (its retry policy and metadata
+    cache), the cache as this run reads it (online or not), the slow-Hub watch."""
 
     hub: Hub
     reads: CachedReads
     watch: SlowWatch
-    retry: Retry
 
     @classmethod
     def open(
@@ -32,10 +32,9 @@ class Lookup:
         retry: Retry | None = None,
     ) -> Lookup:
         """Connect (no request is made here) and open the cache; offline per hfsync.environment.offline."""
-        hub = Hub(endpoint, token)
-        cache = cache or MetadataCache(ttl=ttl)
-        reads = CachedReads(cache, hub.endpoint, offline=is_offline(offline))
-        return cls(hub, reads, SlowWatch(), retry or Retry())
+        hub = Hub(endpoint, token, retry=retry or Retry(), cache=cache or MetadataCache(ttl=ttl))
+        reads = CachedReads(hub.cache, hub.endpoint, offline=is_offline(offline))
+        return cls(hub, reads, SlowWatch())
 
     @property
     def offline(self) -> bool:

@@ -6,15 +6,20 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from huggingface_hub import constants
 
 from hfsync import __version__
 from hfsync.environment import hub_token
 from hfsync.errors import AccessError, HubError
+from hfsync.hub import retry as retries
+from hfsync.hub.metacache import MetadataCache
+from hfsync.hub.retry import Retry
 from hfsync.log import redact, register_secret
+
+P = TypeVar("P")
 
 if TYPE_CHECKING:
     import httpx2
@@ -48,14 +53,24 @@ class Credentials:
 
 
 class Hub:
-    """A connection to one Hub endpoint, with the credentials of each target repo.
+    """One Hub endpoint: the credentials of each target repo, the retry policy of its
+    requests, the metadata cache of its answers, and its parts (``part``): the metadata
+    reads (hub.reads), file transfers (hub.download), publishing (hub.publish) and Xet
+    (hub.xetpull) are modules that take the Hub. Every request is traced (hub.trace): the
+    trace, like huggingface_hub's HTTP client under it, is one per process.
 
     huggingface_hub's client (``api``, ``session()``) is loaded on first use: a command
     that only reads metadata (hub.reads) starts without it."""
 
     def __init__(self, endpoint: str | None = None, token: str | None = None,
-                 credentials: Credentials | None = None) -> None:
+                 credentials: Credentials | None = None, *, retry: Retry | None = None,
+                 cache: MetadataCache | None = None) -> None:
         self.endpoint = (endpoint or constants.ENDPOINT or PUBLIC_ENDPOINT).rstrip("/")
+        # hfsync's own requests retry by this policy (a command shows its waits); those made
+        # inside huggingface_hub's client retry by the shared one (hub.session).
+        self.retry = retry or retries.shared
+        self._cache = cache
+        self._parts: dict[object, object] = {}
         if credentials is None:
             # huggingface_hub's own lookup: HF_TOKEN, then the `hf auth login` store.
             token = token or hub_token()
@@ -69,6 +84,21 @@ class Hub:
         register_secret(self.token)
         self._apis: dict[str | None, HfApi] = {}
         self._lock = threading.Lock()
+
+    @property
+    def cache(self) -> MetadataCache:
+        """The cache of this Hub's read-only metadata answers (opened on first use)."""
+        if self._cache is None:
+            self._cache = MetadataCache()
+        return self._cache
+
+    def part(self, kind: Callable[[Hub], P]) -> P:
+        """This Hub's one ``kind(hub)`` (a reader, say, and its kept-alive connections),
+        made on first use and shared by the threads of the run."""
+        with self._lock:
+            if kind not in self._parts:
+                self._parts[kind] = kind(self)
+            return cast(P, self._parts[kind])  # made by kind
 
     def token_for(self, repo_type: str, repo_id: str) -> str | None:
         """The token a request about one repo carries (registered as a secret: never printed)."""

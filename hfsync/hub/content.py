@@ -3,7 +3,7 @@
 What a reviewer's diff needs from the Hub's copy of a changed file: a text file whole
 (small by then), a safetensors or GGUF header from its first bytes. One HTTP Range
 request per read (the resolve URL, redirects followed as the client does; a connection
-broken mid-body is retried under the shared policy); a server
+broken mid-body is retried under the Hub's policy); a server
 that ignores Range is read only as far as asked, then the connection is dropped, so a
 read never costs much more bytes than it asked for: one whose asked bytes start far into
 the file (a Parquet footer) is refused.
@@ -12,7 +12,6 @@ the file (a Parquet footer) is refused.
 from __future__ import annotations
 
 from hfsync.errors import HfsyncError
-from hfsync.hub import retry as retries
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import TransientError, transient_errors
 
@@ -22,7 +21,7 @@ CHUNK = 64 * 1024
 def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, start: int, length: int) -> bytes:
     """``length`` bytes of ``path`` at ``commit`` from offset ``start`` (fewer at the end of the file).
 
-    A connection broken while the body arrives is retried under the shared policy, as every
+    A connection broken while the body arrives is retried under the Hub's policy, as every
     other read is (the client retries a failed request itself, not a body cut short)."""
     if length <= 0:
         return b""
@@ -61,7 +60,7 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
 
     operation = f"read {path} of {repo_id}"
     with translate_errors(operation):
-        return retries.shared.call(operation, attempt)
+        return hub.retry.call(operation, attempt)
 
 
 def read_head(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, length: int) -> bytes:

@@ -3,7 +3,7 @@ the head commit, a repo card's text.
 
 Answers are the Hub's JSON as sent (plain dicts and lists), so the metadata cache can
 keep them verbatim. Requests go through huggingface_hub's HTTP session and error
-classification, hfsync's one retry mechanism (hub.retry), the slow-Hub watch, then
+classification, the Hub's retry policy (hub.retry), the slow-Hub watch, then
 ``translate_errors``. Listings follow ``Link: rel="next"`` one page at a time, so a
 caller that stops iterating requests no further page.
 """
@@ -21,7 +21,6 @@ from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.utils import hf_raise_for_status
 
 from hfsync.hub.client import Hub, translate_errors
-from hfsync.hub.retry import Retry
 from hfsync.hub.slow import SlowWatch
 
 # What a listing asks the Hub to include per item (the ``expand`` values it accepts per
@@ -98,7 +97,7 @@ def _timed(watch: SlowWatch | None, what: str, hint: str | None) -> contextlib.A
     return watch.timing(what, hint) if watch else contextlib.nullcontext()
 
 
-def _get(hub: Hub, url: str, params: Any, retry: Retry | None, what: str,
+def _get(hub: Hub, url: str, params: Any, what: str,
          repo: tuple[str, str] | None = None) -> httpx2.Response:
     """One GET, retried on transient failures; raises huggingface_hub's errors otherwise.
     ``repo`` (type, id): the repo it is about, whose token it carries."""
@@ -109,7 +108,7 @@ def _get(hub: Hub, url: str, params: Any, retry: Retry | None, what: str,
         hf_raise_for_status(response)
         return response
 
-    return retry.call(what, attempt) if retry is not None else attempt(0)
+    return hub.retry.call(what, attempt)
 
 
 def list_repos(
@@ -117,7 +116,6 @@ def list_repos(
     listing: Listing,
     *,
     page_size: int = 100,
-    retry: Retry | None = None,
     watch: SlowWatch | None = None,
     offline_hint: str | None = None,
 ) -> Iterator[dict]:
@@ -127,7 +125,7 @@ def list_repos(
     params: Any = listing.params(page_size)
     while url:
         with translate_errors(what), _timed(watch, what, offline_hint):
-            response = _get(hub, url, params, retry, what)
+            response = _get(hub, url, params, what)
             page = response.json()
         yield from page
         # The next page's URL carries the query (and the Hub's cursor) already.
@@ -141,7 +139,6 @@ def repo_info(
     revision: str | None = None,
     *,
     files_metadata: bool = False,
-    retry: Retry | None = None,
     watch: SlowWatch | None = None,
     offline_hint: str | None = None,
 ) -> dict:
@@ -152,11 +149,11 @@ def repo_info(
     params = {"blobs": "true"} if files_metadata else None
     what = f"reading {repo_type} {repo_id}"
     with translate_errors("reading", repo_id), _timed(watch, what, offline_hint):
-        return _get(hub, url, params, retry, what, (repo_type, repo_id)).json()
+        return _get(hub, url, params, what, (repo_type, repo_id)).json()
 
 
 def head_commit(
-    hub: Hub, repo_type: str, repo_id: str, revision: str, *, retry: Retry | None = None,
+    hub: Hub, repo_type: str, repo_id: str, revision: str, *,
     watch: SlowWatch | None = None,
 ) -> dict | None:
     """The newest commit at ``revision`` ({id, title, message, date, authors}), or None."""
@@ -164,12 +161,12 @@ def head_commit(
     what = f"reading the commits of {repo_type} {repo_id}"
     with translate_errors("reading the commits of", repo_id), _timed(watch, what, None):
         # The first page, newest first, is all we need.
-        commits = _get(hub, url, None, retry, what, (repo_type, repo_id)).json()
+        commits = _get(hub, url, None, what, (repo_type, repo_id)).json()
     return commits[0] if commits else None
 
 
 def card_text(
-    hub: Hub, repo_type: str, repo_id: str, commit: str, *, retry: Retry | None = None,
+    hub: Hub, repo_type: str, repo_id: str, commit: str, *,
     watch: SlowWatch | None = None,
 ) -> str | None:
     """README.md at ``commit`` as text, or None when the repo has no card."""
@@ -178,7 +175,7 @@ def card_text(
     what = f"reading the card of {repo_type} {repo_id}"
     with translate_errors("reading the card of", repo_id), _timed(watch, what, None):
         try:
-            response = _get(hub, url, None, retry, what, (repo_type, repo_id))
+            response = _get(hub, url, None, what, (repo_type, repo_id))
         except EntryNotFoundError:
             return None
     return response.content.decode("utf-8", errors="replace")

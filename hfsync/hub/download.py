@@ -38,7 +38,7 @@ from huggingface_hub.utils import hf_raise_for_status
 from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
-from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
+from hfsync.hub.retry import RETRY_STATUSES, TransientError
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.model.lock import LockedFile
 from hfsync.paths import new_file_mode
@@ -266,9 +266,8 @@ class Fetched:
 class Downloader:
     """Fetches pinned files from one Hub endpoint."""
 
-    def __init__(self, hub: Hub, retry: Retry) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.retry = retry
         self.mode = new_file_mode()  # as `hf download` leaves files: readable by others under umask 022
         self.headers = hub.headers(extra={"Accept-Encoding": "identity"})
         # huggingface_hub's client knows proxies; the lean pool does not, so it is used
@@ -426,4 +425,4 @@ class Downloader:
             return position
 
         with translate_errors(f"download {label}"):
-            return self.retry.call(f"download {label}", attempt)
+            return self.hub.retry.call(f"download {label}", attempt)

@@ -11,11 +11,10 @@ from urllib.parse import quote
 
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.internals import paginate
-from hfsync.hub.retry import Retry
 from hfsync.model.upgrade import UpstreamCommit
 
 
-def commits_between(hub: Hub, retry: Retry, repo_id: str, repo_type: str, old: str | None, new: str,
+def commits_between(hub: Hub, repo_id: str, repo_type: str, old: str | None, new: str,
                     limit: int = 50) -> tuple[list[UpstreamCommit], bool]:
     """(the commits after ``old`` up to ``new``, newest first; whether the list stops short of ``old``)."""
     path = f"{hub.endpoint}/api/{repo_type}s/{repo_id}/commits/{quote(new, safe='')}"
@@ -36,4 +35,4 @@ def commits_between(hub: Hub, retry: Retry, repo_id: str, repo_type: str, old: s
         return found, old is not None  # the old pin is not in the new one's history (a force-push)
 
     with translate_errors("list commits of", repo_id):
-        return retry.call(f"list commits of {repo_type} {repo_id}@{new[:12]}", listing)
+        return hub.retry.call(f"list commits of {repo_type} {repo_id}@{new[:12]}", listing)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from hfsync.errors import HubError
 from hfsync.hub.client import Credentials, Hub, hub_text, translate_errors
 from hfsync.hub.internals import exchange_oidc_token, github_oidc_token
+from hfsync.hub.retry import Retry
 from hfsync.log import register_secret
 
 ID_TOKEN_VAR = "HF_OIDC_ID_TOKEN"  # huggingface_hub's name for an id token minted by the job itself
@@ -44,11 +45,12 @@ def available(env: os._Environ[str] | dict[str, str] = os.environ) -> bool:
     return bool(env.get(ID_TOKEN_VAR)) or all(env.get(name) for name in GITHUB_VARS)
 
 
-def connect(endpoint: str | None, token: str | None, user: str | None = None) -> Hub:
+def connect(endpoint: str | None, token: str | None, user: str | None = None, *, retry: Retry | None = None) -> Hub:
     """The Hub with the token given or found (``--token``, ``HF_TOKEN``, ``hf auth login``); with
     none and an id token to be had, with Trusted Publishers' tokens (``user``: the Hub user whose
-    CI/CD access publisher gives the read-only token for repos not published to)."""
-    hub = Hub(endpoint, token)
+    CI/CD access publisher gives the read-only token for repos not published to). ``retry``: the
+    policy of its requests (the shared one when None)."""
+    hub = Hub(endpoint, token, retry=retry)
     if hub.token is None and available():
         hub.credentials = TrustedPublishing(hub.endpoint, user)
     return hub
@@ -109,7 +111,7 @@ class TrustedPublishing(Credentials):
         # Exchanged all at once, while the caller reads the manifests and hashes files: each
         # target's first request finds its token ready instead of waiting for its exchange.
         for repo in new:
-            self._prefetch.submit(self._prefetched, resource_of(*repo), repo)  # type: ignore[union-attr]
+            self._prefetch.submit(self._prefetched, resource_of(*repo), repo)  # type: ignore[union-attr]  # made above when new
 
     def _prefetched(self, resource: str, repo: tuple[str, str]) -> None:
         try:

@@ -13,6 +13,7 @@ and checked against the planned digest before they are sent; files uploaded befo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -89,7 +90,7 @@ class Publisher:
                 "pull (what hfsync.lock pins, once downloaded), verify and cache work.",
             )
         self.hub = hub
-        self.reads = Reader(hub)
+        self.reads = hub.part(Reader)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
         remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
@@ -128,6 +129,7 @@ class Publisher:
         files: bool = True,
         tags: bool = False,
         variables: bool = False,
+        secrets: bool = False,
     ) -> RemoteRepo:
         """The remote state of one target (see the module docstring for its cost)."""
         # Only the properties compared: without `expand` the Hub lists every file again.
@@ -164,6 +166,7 @@ class Publisher:
             sdk=info.get("sdk"),
             hardware=str(hardware) if hardware else None,
             variables=known_variables,
+            secrets=self._secrets(repo_id) if secrets else None,
             card_data=card_data(info.get("cardData"), repo_type),
             files=tree,
             tags=tag_heads,
@@ -188,6 +191,14 @@ class Publisher:
         try:
             with translate_errors("read Space variables of", repo_id):
                 return {k: v.value for k, v in self._api("space", repo_id).get_space_variables(repo_id).items()}
+        except HubError as error:
+            log.info("%s", error.message)
+            return None
+
+    def _secrets(self, repo_id: str) -> frozenset[str] | None:
+        try:
+            with translate_errors("read Space secrets of", repo_id):
+                return frozenset(self._api("space", repo_id).get_space_secrets(repo_id))
         except HubError as error:
             log.info("%s", error.message)
             return None
@@ -245,13 +256,15 @@ class Publisher:
             # The Hub judges the hardware name (the client types it as its own enum of today's flavours).
             self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
 
-    def space_variable(self, repo_id: str, key: str, value: str | None) -> None:
-        """Set a Space variable, or delete it (``value`` None)."""
-        with translate_errors(f"{'set' if value is not None else 'delete'} a Space variable of", repo_id):
+    def space_value(self, repo_id: str, kind: str, key: str, value: str | None) -> None:
+        """Set a Space ``kind`` ("variable" or "secret"), or delete it (``value`` None). A secret's
+        value goes in the request body only: never in a message, a log line or a trace."""
+        api = self._api("space", repo_id)
+        with translate_errors(f"{'set' if value is not None else 'delete'} a Space {kind} of", repo_id):
             if value is None:
-                self._api("space", repo_id).delete_space_variable(repo_id, key)
+                getattr(api, f"delete_space_{kind}")(repo_id, key)
             else:
-                self._api("space", repo_id).add_space_variable(repo_id, key, value)
+                getattr(api, f"add_space_{kind}")(repo_id, key, value)
 
     def create_branch(self, repo_id: str, repo_type: str, branch: str, start: str | None) -> None:
         """Create ``branch`` at ``start`` (the default branch's head when None), unless it exists."""
@@ -299,8 +312,8 @@ class Publisher:
                 # exchanged in CI lasts an hour) is renewed between parts, and hf_xet, which
                 # renews its storage token with the Hub token it was given, is given a fresh one.
                 api = self._api(repo_type, repo_id)
-                self._transfer(repo_id, lambda api=api, part=part: api.preupload_lfs_files(
-                    repo_id, part, repo_type=repo_type, revision=branch))
+                self._transfer(repo_id, functools.partial(api.preupload_lfs_files, repo_id, part,
+                                                          repo_type=repo_type, revision=branch))
         api = self._api(repo_type, repo_id)
         for upload, operation in zip(uploads, adds, strict=True):
             if upload.local is None:

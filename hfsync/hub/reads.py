@@ -30,7 +30,6 @@ from hfsync.hub import trace
 from hfsync.hub.client import Hub, library_version
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
-from hfsync.hub.retry import shared as retry
 
 Repo = tuple[str, str]  # (repo type, repo id)
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -91,7 +90,8 @@ class Reader:
         if self.pool is not None:
             self.pool.close()
 
-    def _headers(self, repo: Repo | None) -> dict[str, str]:
+    def headers_for(self, repo: Repo | None) -> dict[str, str]:
+        """The headers of a request about ``repo`` (type, id), or about none: its token's."""
         token = self.hub.token_for(*repo) if repo is not None else self.hub.token
         return {**self.headers, "authorization": f"Bearer {token}"} if token else self.headers
 
@@ -101,7 +101,7 @@ class Reader:
         url = path if "://" in path else f"{self.hub.endpoint}{path}"
         if params:
             url += "?" + urlencode(list(params))
-        headers = self._headers(repo)
+        headers = self.headers_for(repo)
         if self.pool is None:
             return self._through_client(url, headers)
         pool = self.pool
@@ -119,7 +119,7 @@ class Reader:
             found = _NEXT.search(link) if link else None
             return Reply(json.loads(body), found.group(1) if found else None)
 
-        return retry.call(name, attempt)
+        return self.hub.retry.call(name, attempt)
 
     def _through_client(self, url: str, headers: dict[str, str]) -> Reply:
         from huggingface_hub.utils import hf_raise_for_status

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub, refusal, translate_errors
-from hfsync.hub.metacache import CachedReads, MetadataCache
+from hfsync.hub.metacache import CachedReads
 from hfsync.hub.reads import Reader, card_data
-from hfsync.hub.retry import Retry
 from hfsync.hubfacts import base_models_of, license_of
 from hfsync.model.lock import LockedFile
 
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-# One reader (its kept-alive connections) per Hub, shared by the pulls a run resolves at once.
-_READERS: weakref.WeakKeyDictionary[Hub, Reader] = weakref.WeakKeyDictionary()
-_READERS_LOCK = threading.Lock()
-
-
-def _reads(hub: Hub) -> Reader:
-    with _READERS_LOCK:
-        reader = _READERS.get(hub)
-        if reader is None:
-            reader = _READERS[hub] = Reader(hub)
-        return reader
-
-
 @dataclass(frozen=True)
 class PinFacts:
     """What a pin takes from repo info: the commit, and from the card the license and base models."""
@@ -47,21 +31,21 @@ def _card(info: dict, repo_type: str) -> tuple[str | None, tuple[str, ...]]:
     return license_of(card, tags), base_models_of(card, tags)
 
 
-def pin_facts(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> PinFacts:
+def pin_facts(hub: Hub, repo_id: str, repo_type: str, revision: str) -> PinFacts:
     """The commit ``revision`` of a repo points at now, with its card's license and base models."""
     operation = f"resolve {repo_type} {repo_id}@{revision}"
     # Only what a pin needs: the full answer lists every file, which the tree gives anyway.
     with translate_errors("resolve revision of", repo_id):
-        info = _reads(hub).repo_info(repo_id, repo_type, revision, ["sha", "cardData", "tags"])
+        info = hub.part(Reader).repo_info(repo_id, repo_type, revision, ["sha", "cardData", "tags"])
     commit = info.get("sha") if isinstance(info, dict) else None
     if not isinstance(commit, str) or not COMMIT.match(commit):
         raise HubError(f"{operation}: the Hub answered without a commit id (got {commit!r})")
     return PinFacts(commit, *_card(info, repo_type))
 
 
-def resolve_pin(hub: Hub, retry: Retry, repo_id: str, repo_type: str, revision: str) -> tuple[str, str | None]:
+def resolve_pin(hub: Hub, repo_id: str, repo_type: str, revision: str) -> tuple[str, str | None]:
     """(the commit ``revision`` of a repo points at now, the repo's license id or None)."""
-    facts = pin_facts(hub, retry, repo_id, repo_type, revision)
+    facts = pin_facts(hub, repo_id, repo_type, revision)
     return facts.commit, facts.license
 
 
@@ -70,7 +54,7 @@ def model_card_facts(hub: Hub, repo_id: str) -> tuple[str | None, tuple[str, ...
     model (or does not show it to this token)."""
     try:
         with translate_errors("read the card of", repo_id):
-            info = _reads(hub).repo_info(repo_id, "model", None, ["cardData", "tags"])
+            info = hub.part(Reader).repo_info(repo_id, "model", None, ["cardData", "tags"])
     except HubError as error:
         if refusal(error.__cause__) in ("repo", "gated"):
             return None
@@ -78,7 +62,7 @@ def model_card_facts(hub: Hub, repo_id: str) -> tuple[str | None, tuple[str, ...
     return _card(info if isinstance(info, dict) else {}, "model")
 
 
-def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
+def list_files(hub: Hub, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
     """Every file of the repo at ``commit`` with its size, Hub digest and Xet hash (when given).
 
     Metadata only, one request per 1,000 entries: no file content is read.
@@ -90,7 +74,8 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
         # The tree's JSON as it comes (huggingface_hub's list_repo_tree builds an object per
         # entry, which costs more than the request for a large repo).
         files = []
-        for entry in _reads(hub).pages(path, [("recursive", "true"), ("expand", "false")], repo=(repo_type, repo_id)):
+        pages = hub.part(Reader).pages(path, [("recursive", "true"), ("expand", "false")], repo=(repo_type, repo_id))
+        for entry in pages:
             if not isinstance(entry, dict) or entry.get("type") != "file":
                 continue
             path_, lfs, xet = entry.get("path"), entry.get("lfs"), entry.get("xetHash")
@@ -113,18 +98,17 @@ def list_files(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str
         return listing()  # each page's request is retried by the reader
 
 
-def files_at_commit(hub: Hub, retry: Retry, repo_id: str, repo_type: str, commit: str,
-                    cache: MetadataCache | None = None) -> list[LockedFile]:
+def files_at_commit(hub: Hub, repo_id: str, repo_type: str, commit: str) -> list[LockedFile]:
     """The files of a repo at a commit (hub.repofiles.list_files), through the metadata cache.
 
     A commit's tree never changes, so the entry never expires: re-locking a pull whose
     revision did not move lists nothing again.
     """
-    reads = CachedReads(cache or MetadataCache(), hub.endpoint)
+    reads = CachedReads(hub.cache, hub.endpoint)
     listed: list[list[LockedFile]] = []
 
     def fetch(hint: object) -> list[dict]:
-        listed.append(list_files(hub, retry, repo_id, repo_type, commit))
+        listed.append(list_files(hub, repo_id, repo_type, commit))
         return [vars(f) for f in listed[0]]  # asdict is slow
 
     raw = reads.read(

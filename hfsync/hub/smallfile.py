@@ -14,17 +14,15 @@ from hfsync.errors import HubError
 from hfsync.hub import trace
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.content import read_range
-from hfsync.hub.reads import _refuse
-from hfsync.hub.repofiles import _reads
+from hfsync.hub.reads import Reader, _refuse
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
-from hfsync.hub.retry import shared as retry
 
 CHUNK = 64 * 1024
 
 
 def read_small(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, limit: int) -> bytes:
     """The bytes of ``path`` at ``commit``; HubError when it holds more than ``limit`` bytes."""
-    reader = _reads(hub)
+    reader = hub.part(Reader)
     if reader.pool is None:  # behind a proxy: huggingface_hub's client knows proxies
         data = read_range(hub, repo_id, repo_type, commit, path, 0, limit + 1)
     else:
@@ -32,9 +30,10 @@ def read_small(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, l
         route = f"/{prefix}{repo_id}/resolve/{commit}/{quote(path)}"
         url = hub.endpoint + route
         pool = reader.pool
+        headers = reader.headers_for((repo_type, repo_id))
 
         def attempt(number: int) -> bytes:
-            with pool.get(url, reader.headers, attempt=number) as reply:
+            with pool.get(url, headers, attempt=number) as reply:
                 if reply.status in RETRY_STATUSES:
                     raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
                 if reply.status >= 400:
@@ -47,7 +46,7 @@ def read_small(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, l
                 return bytes(body)
 
         with translate_errors(f"read {path} of", repo_id):
-            data = retry.call(f"{trace.operation_for('GET', route)} (GET {route})", attempt)
+            data = hub.retry.call(f"{trace.operation_for('GET', route)} (GET {route})", attempt)
     if len(data) > limit:
         raise HubError(f"read {path} of {repo_id}: it holds more than the {limit} bytes it may take")
     return data

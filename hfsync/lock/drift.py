@@ -17,7 +17,6 @@ from dataclasses import replace
 from hfsync.environment import offline
 from hfsync.errors import HubError
 from hfsync.hub.client import Hub
-from hfsync.hub.retry import Retry
 from hfsync.manifest.model import Workspace
 from hfsync.manifest.policy import pull_problem
 from hfsync.model.plan import Action, Change, TargetChange
@@ -31,7 +30,7 @@ def pull_names(workspace: Workspace) -> set[str]:
 
 
 def plan_pulls(
-    workspace: Workspace, hub: Hub, wanted: Collection[str] | None = None, retry: Retry | None = None
+    workspace: Workspace, hub: Hub, wanted: Collection[str] | None = None
 ) -> list[TargetChange]:
     """A target for each pull (among ``wanted`` when given) that drifted or needs a word."""
     if offline() or not any(m.pulls for m in workspace.manifests):
@@ -40,7 +39,6 @@ def plan_pulls(
     from hfsync.lock.lockfile import read_lock
     from hfsync.lock.pin import stale_reasons
 
-    retry = retry or Retry()
     targets = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path)
@@ -61,7 +59,7 @@ def plan_pulls(
                 targets.append(replace(target, warnings=warnings))
                 continue
             try:
-                upstream, license_id = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
+                upstream, license_id = resolve_pin(hub, pull.id, pull.type, pull.revision)
             except HubError as error:
                 targets.append(replace(target, head=entry.commit, errors=(error.explained(),)))
                 continue

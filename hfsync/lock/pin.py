@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 
 from hfsync.hub.client import Hub
 from hfsync.hub.repofiles import files_at_commit, model_card_facts, pin_facts
-from hfsync.hub.retry import Retry
 from hfsync.lock import signature
 from hfsync.lock.lineage import walk
 from hfsync.lock.lockfile import write_lock
@@ -106,15 +105,15 @@ class Pins:
 
 
 def resolve(
-    hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, *, allow_unsafe: bool
+    hub: Hub, manifest: Manifest, pull: Pull, previous: LockedPull | None, *, allow_unsafe: bool
 ) -> Resolved:
     """Resolve ``pull`` on the Hub now, from metadata alone (repo info and the tree listing),
     with the policy's verdicts on it; PolicyError when it would need pickle files."""
-    facts = pin_facts(hub, retry, pull.id, pull.type, pull.revision)
+    facts = pin_facts(hub, pull.id, pull.type, pull.revision)
     commit, license_id = facts.commit, facts.license
     # The signature travels while the tree is listed: one request more, and no longer.
     early = signature.prefetch(hub, pull, commit) if signature.wanted(manifest, pull) else None
-    listed = files_at_commit(hub, retry, pull.id, pull.type, commit)
+    listed = files_at_commit(hub, pull.id, pull.type, commit)
     listing, aside = set_aside(listed, pull)
     probe = LockedPull(pull.id, pull.type, pull.revision, commit, "", tuple(listing))
     check_paths(probe, f"the Hub's listing of {pull.key}@{commit[:12]}")
@@ -146,7 +145,7 @@ def resolve(
 
 
 def pin(
-    hub: Hub, retry: Retry, manifest: Manifest, lock: LockFile, pulls: Sequence[Pull], *, allow_unsafe: bool,
+    hub: Hub, manifest: Manifest, lock: LockFile, pulls: Sequence[Pull], *, allow_unsafe: bool,
     pool: Executor | None = None, started: Mapping[str, Future[Resolved]] | None = None,
 ) -> Pins:
     """Resolve ``pulls`` at once and merge their pins into ``lock``; PolicyError naming every
@@ -157,7 +156,7 @@ def pin(
     with ExitStack() as stack:
         runner = pool if pool is not None else stack.enter_context(ThreadPoolExecutor(RESOLVERS))
         futures = [(pull, (started or {}).get(pull.key)
-                    or runner.submit(resolve, hub, retry, manifest, pull, None, allow_unsafe=allow_unsafe))
+                    or runner.submit(resolve, hub, manifest, pull, None, allow_unsafe=allow_unsafe))
                    for pull in pulls]
         resolved = tuple(replace(future.result(), previous=lock.get(pull.type, pull.id)) for pull, future in futures)
     refuse_pins(manifest, sorted(v for r in resolved for v in r.violations))

@@ -102,6 +102,12 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
             problems.append(
                 document.problem(base, "a space needs space.sdk (gradio, streamlit, docker or static)")
             )
+        if repo.space is not None and repo.space.secrets and repo.space.variables:
+            for name in sorted(set(repo.space.secrets) & set(repo.space.variables)):
+                problems.append(document.problem(
+                    (*base, "space", "secrets", name),
+                    f"'{name}' is declared both as a Space secret and as a variable; the Space sees one "
+                    "environment variable by that name: keep one of them"))
         for field_name in ("training", "metrics"):
             value = raw.get("card", {}).get(field_name)
             path = getattr(repo.card, field_name)

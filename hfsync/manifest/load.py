@@ -14,8 +14,8 @@ from pathlib import Path
 from hfsync.errors import HfsyncError, ManifestError, Problem
 from hfsync.manifest.checks import cross_file_problems, semantic_problems
 from hfsync.manifest.model import DEFAULT_MANIFEST, Manifest, Workspace, build
-from hfsync.manifest.schema import schema_problems
-from hfsync.manifest.yamlpos import read
+from hfsync.manifest.schema import schema_error_paths, schema_problems
+from hfsync.manifest.yamlpos import Document, Key, read
 
 
 def manifest_paths(given: Sequence[Path]) -> list[Path]:
@@ -60,8 +60,43 @@ def load_one(path: Path) -> tuple[Manifest | None, list[Problem]]:
     document, problems = read(path)
     if document is None or problems:
         return None, problems
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     problems = schema_problems(document)
     if problems:
-        return None, problems
-    manifest = build(document, hashlib.sha256(path.read_bytes()).hexdigest())
+        # One run says everything: the entries the schema accepts are still checked.
+        rest = valid_entries(document)
+        return None, problems + (semantic_problems(rest, build(rest, digest)) if rest is not None else [])
+    manifest = build(document, digest)
     return manifest, semantic_problems(document, manifest)
+
+
+def valid_entries(document: Document) -> Document | None:
+    """``document`` without the repos and pulls the schema refuses, each position kept where it
+    was read; None when a problem lies outside those entries (the rest cannot be built)."""
+    bad = schema_error_paths(document.data)
+    if not all(len(key) >= 2 and key[0] in _ENTRIES for key in bad):
+        return None
+    dropped = {key[:2] for key in bad}
+    data = dict(document.data)
+    moved: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
+    for name in _ENTRIES:
+        kept = [i for i in range(len(data.get(name) or ())) if (name, i) not in dropped]
+        if name in data:
+            data[name] = [document.data[name][i] for i in kept]
+        moved.update({(name, old): (name, new) for new, old in enumerate(kept)})
+
+    def remap(table: dict[Key, tuple[int, int]]) -> dict[Key, tuple[int, int]]:
+        out = {}
+        for key, where in table.items():
+            if len(key) >= 2 and key[0] in _ENTRIES:
+                if key[:2] not in moved:
+                    continue
+                key = (*moved[key[:2]], *key[2:])
+            out[key] = where
+        return out
+
+    rest = Document(document.path, data, remap(document.values), remap(document.keys))
+    return rest if not schema_error_paths(rest.data) else None
+
+
+_ENTRIES = ("repos", "pulls")

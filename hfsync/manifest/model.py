@@ -75,11 +75,13 @@ class Card:
 @dataclass(frozen=True)
 class Space:
     """A Space target's ``space:`` settings. Declared ``variables`` are the whole set
-    (others on the Hub are deleted); None: not managed."""
+    (others on the Hub are deleted); None: not managed. ``secrets`` likewise, by name, each
+    with the environment variable its value is read from at apply time (never the value)."""
 
     sdk: str | None = None
     hardware: str | None = None
     variables: Mapping[str, str] | None = None
+    secrets: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,12 @@ def _loc(document: Document, key: Key) -> Location:
     return Location(document.path, line, column)
 
 
+def _space(raw: Mapping[str, Any]) -> Space:
+    return Space(raw.get("sdk"), raw.get("hardware"),
+                 dict(raw["variables"]) if "variables" in raw else None,
+                 {k: v["env"] for k, v in raw["secrets"].items()} if "secrets" in raw else None)
+
+
 def _qualify(name: str, defaults: Defaults) -> str:
     if "/" not in name and defaults.namespace:
         return f"{defaults.namespace}/{name}"
@@ -273,10 +281,7 @@ def build(document: Document, digest: str) -> Manifest:
                     training=root / card["training"] if "training" in card else None,
                     metrics=root / card["metrics"] if "metrics" in card else None,
                 ),
-                space=Space(space.get("sdk"), space.get("hardware"),
-                            dict(space["variables"]) if "variables" in space else None)
-                if space is not None
-                else None,
+                space=_space(space) if space is not None else None,
                 signing=_signing(raw["signing"], root) if "signing" in raw else None,
             )
         )

@@ -62,6 +62,16 @@ def schema_problems(document: Document, against: dict[str, Any] | None = None) -
     return problems
 
 
+def schema_error_paths(data: Any) -> list[tuple[str | int, ...]]:
+    """Where in ``data`` the manifest schema finds something wrong (empty when it is valid)."""
+    against = schema()
+    if conforms(data, against):
+        return []
+    import jsonschema
+
+    return [tuple(error.absolute_path) for error in jsonschema.Draft202012Validator(against).iter_errors(data)]
+
+
 def _did_you_mean(name: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(name, allowed, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -93,7 +103,9 @@ def _explain(document: Document, error: jsonschema.ValidationError) -> list[Prob
         return [document.problem(key, f"{where}: expected {wanted}, got {_describe(error.instance)}")]
     if kind == "enum":
         options = ", ".join(json.dumps(v) for v in error.validator_value)
-        return [document.problem(key, f"{where}: expected one of {options}; got {_describe(error.instance)}")]
+        hint = _did_you_mean(error.instance, [str(v) for v in error.validator_value]) if isinstance(
+            error.instance, str) else ""
+        return [document.problem(key, f"{where}: expected one of {options}; got {_describe(error.instance)}{hint}")]
     if kind == "const":
         expected = json.dumps(error.validator_value)
         return [document.problem(key, f"{where}: expected {expected}; got {_describe(error.instance)}")]

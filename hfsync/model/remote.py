@@ -43,6 +43,7 @@ class RemoteRepo:
     sdk: str | None = None
     hardware: str | None = None
     variables: Mapping[str, str] | None = None
+    secrets: frozenset[str] | None = None  # names only: the Hub never returns a secret's value
     card_data: Mapping[str, Any] = field(default_factory=dict)
     files: Mapping[str, RemoteFile] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)

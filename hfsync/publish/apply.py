@@ -113,6 +113,11 @@ def mismatches(plan: Plan) -> list[str]:
                          f"{str(repo.source.path)!r}")
         found += [f"{target.key}: file path {f.path!r} {why}" for f in target.files
                   if (why := _repo_path_problem(f.path))]
+        # Which environment variable a secret is read from is the manifest's word, not the plan's.
+        envs = (repo.space.secrets if repo.space else None) or {}
+        found += [f"{target.key}: the plan reads {s.name} from ${s.new['env']}, the manifest does not"
+                  for s in target.settings if s.name.startswith("secrets.") and isinstance(s.new, dict)
+                  and envs.get(s.name.removeprefix("secrets.")) != s.new.get("env")]
     return found
 
 
@@ -254,13 +259,28 @@ def _space_settings(
             if name == "hardware":
                 publisher.space_hardware(target.repo_id, value)
             elif name.startswith("variables."):  # None: no longer declared, deleted
-                publisher.space_variable(target.repo_id, name.removeprefix("variables."), value)
+                publisher.space_value(target.repo_id, "variable", name.removeprefix("variables."), value)
+            elif name.startswith("secrets."):
+                _space_secret(target.repo_id, name.removeprefix("secrets."), value, publisher)
+                value = f"from ${value['env']}" if value is not None else None
             else:
                 continue
             done.append(Step("set", name, value) if value is not None else Step("deleted", name))
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings
+
+
+def _space_secret(repo_id: str, name: str, source: dict | None, publisher: Publisher) -> None:
+    """Send a secret's value, read from its environment variable now (never from the plan)."""
+    if source is None:
+        publisher.space_value(repo_id, "secret", name, None)
+        return
+    value = os.environ.get(source["env"])
+    if not value:
+        raise HfsyncError(f"Space secret {name}: environment variable {source['env']} is "
+                          f"{'empty' if value is not None else 'not set'} at apply time; the secret was not set")
+    publisher.space_value(repo_id, "secret", name, value)
 
 
 def need_token(publisher: Publisher) -> None:

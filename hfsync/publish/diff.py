@@ -29,6 +29,9 @@ LFS_PATTERNS = tuple(
 )
 LFS_SIZE = 10 * 1000 * 1000
 
+# What a plan says of a secret the Hub holds: its value is never returned, so never known.
+SECRET_SET = "(set)"
+
 # Never deleted by prune: the Hub manages it.
 PROTECTED = frozenset({".gitattributes"})
 
@@ -75,12 +78,33 @@ def setting_changes(target: RepoTarget, remote: RemoteRepo) -> list[SettingChang
             declared = target.space.variables
             for name in sorted({*declared, *known}):  # the declared set is the whole set: None deletes
                 desired[f"variables.{name}"], actual[f"variables.{name}"] = declared.get(name), known.get(name)
+        if target.space.secrets is not None:
+            present = remote.secrets or frozenset()
+            for name, env in sorted(target.space.secrets.items()):
+                # Presence only: the Hub never returns a value, so a present secret is kept as it is.
+                desired[f"secrets.{name}"] = SECRET_SET if name in present else {"env": env}
+                actual[f"secrets.{name}"] = SECRET_SET if name in present else None
+            for name in sorted(present - set(target.space.secrets)):
+                desired[f"secrets.{name}"], actual[f"secrets.{name}"] = None, SECRET_SET
     if target.description is not None and target.type == "space":
         desired["description"] = target.description
         actual["description"] = remote.card_data.get("short_description")
     if not remote.exists:
         return [SettingChange(k, None, v) for k, v in desired.items() if v is not None]
     return [SettingChange(k, actual[k], v) for k, v in desired.items() if actual[k] != v]
+
+
+def secret_problems(target: RepoTarget, environ: Mapping[str, str]) -> list[str]:
+    """Declared Space secrets whose environment variable is missing or empty (named, never its value)."""
+    if target.space is None or not target.space.secrets:
+        return []
+    problems = []
+    for name, env in sorted(target.space.secrets.items()):
+        if not environ.get(env):
+            state = "is empty" if env in environ else "is not set"
+            problems.append(f"Space secret {name}: environment variable {env} {state}; apply reads the secret's "
+                            f"value from it (set {env}, or remove secrets.{name} from the manifest)")
+    return problems
 
 
 def metadata_changes(declared: Mapping[str, Any], remote: RemoteRepo) -> list[MetadataChange]:
@@ -165,6 +189,8 @@ def target_change(
     if remote.exists and target.space is not None:
         if target.space.variables and remote.variables is None:
             warn.append("the Hub did not report this Space's variables; declared ones are planned as changes")
+        if target.space.secrets and remote.secrets is None:
+            warn.append("the Hub did not report this Space's secrets; declared ones are planned as changes")
         if target.space.hardware and remote.hardware is None:
             warn.append("the Hub did not report this Space's hardware; the declared one is planned as a change")
     if target.description is not None and target.type != "space" and not card_generated:

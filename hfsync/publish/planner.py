@@ -31,7 +31,7 @@ from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
 from hfsync.publish.dataset import dataset_review
-from hfsync.publish.diff import LocalFile, target_change
+from hfsync.publish.diff import LocalFile, secret_problems, target_change
 from hfsync.publish.gate import review, scan_uploads
 from hfsync.publish.source import source_links
 
@@ -107,6 +107,7 @@ def _plan_target(
         reading = pool.submit(
             publisher.read, target.id, target.type, target.revision,
             tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
+            secrets=target.space is not None and target.space.secrets is not None,
         )
         root = target.source.path
         try:
@@ -148,6 +149,7 @@ def _plan_target(
         keep=frozenset({README} if card.managed else ()) | frozenset({"model.sig"} if target.signing else ()),
         inputs=card.inputs,
         warnings=card.warnings,
+        errors=secret_problems(target, os.environ),
         card_generated=target.card.generate and not (root / README).is_file(),
     )
     if target.signing is None:
@@ -280,7 +282,7 @@ def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetC
     a PR's plan says so rather than the apply after merge (one whoami, only when creating).
     Without a token, on each repo to create: the Hub hides private repos from anonymous reads."""
     new = [c for c in changes if c.action == Action.CREATE and c.kind == "repo" and not c.errors]
-    if new and not publisher.hub.token:
+    if new and not publisher.hub.credentials.publishes():  # with no credentials, reads are anonymous
         return [replace(c, warnings=(*c.warnings, NO_TOKEN)) if any(c is n for n in new) else c for c in changes]
     who = publisher.identity() if new else None
     if who is None:

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from hfsync.errors import OfflineError
 from hfsync.hub.client import Hub
-from hfsync.hub.retry import Retry
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import RESOLVERS, Pins, Resolved, merged, pin, resolve, save, stale_reasons
-from hfsync.lock.selection import check_targets, selected_pulls
+from hfsync.lock.selection import Wanted
 from hfsync.manifest.model import Manifest, Workspace
 from hfsync.model.lock import VERSION, LockFile
 
@@ -36,7 +35,6 @@ class LockSummary:
 def run_lock(
     workspace: Workspace,
     hub: Hub | None,
-    retry: Retry,
     *,
     update: bool = False,
     ids: tuple[str, ...] = (),
@@ -46,21 +44,22 @@ def run_lock(
 
     ``hub`` is None offline: then a lock that needs resolving is an OfflineError.
     """
-    check_targets(workspace, ids)
+    wanted = Wanted(ids)
+    wanted.check(workspace)
     summary = LockSummary()
     with ThreadPoolExecutor(RESOLVERS) as pool:
         for manifest in workspace.manifests:
-            _lock_manifest(manifest, hub, retry, pool, summary, update=update, ids=ids, allow_unsafe=allow_unsafe)
+            _lock_manifest(manifest, hub, pool, summary, update=update, wanted=wanted, allow_unsafe=allow_unsafe)
     return summary
 
 
 def _lock_manifest(
-    manifest: Manifest, hub: Hub | None, retry: Retry, pool: ThreadPoolExecutor, summary: LockSummary, *,
-    update: bool, ids: tuple[str, ...], allow_unsafe: bool,
+    manifest: Manifest, hub: Hub | None, pool: ThreadPoolExecutor, summary: LockSummary, *,
+    update: bool, wanted: Wanted, allow_unsafe: bool,
 ) -> None:
-    moving = {p.key for p in selected_pulls(manifest, ids)} if update else set()
+    moving = {p.key for p in wanted.pulls(manifest)} if update else set()
     # The pins --update moves are asked for first: the Hub answers while the lock is read.
-    early = {p.key: pool.submit(resolve, hub, retry, manifest, p, None, allow_unsafe=allow_unsafe)
+    early = {p.key: pool.submit(resolve, hub, manifest, p, None, allow_unsafe=allow_unsafe)
              for p in manifest.pulls if p.key in moving} if hub is not None else {}
     lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
     stale = {p.key for p in manifest.pulls if stale_reasons(manifest, lock, [p.key])}
@@ -72,7 +71,7 @@ def _lock_manifest(
             "and this run is offline",
             hint="Run `hfsync lock` where the Hub is reachable, and commit hfsync.lock.",
         )
-    pins = pin(hub, retry, manifest, lock, todo, allow_unsafe=allow_unsafe, pool=pool, started=early) \
+    pins = pin(hub, manifest, lock, todo, allow_unsafe=allow_unsafe, pool=pool, started=early) \
         if hub is not None else Pins(merged(manifest, lock, ()), ())
     summary.resolved.extend(pins.resolved)
     if save(manifest, lock, pins.lock):

@@ -59,7 +59,7 @@ class OciSource:
         with self._lock:
             if repository not in self._downloaders:
                 # No Hub token: the registry gets its own Authorization header instead.
-                downloader = Downloader(Hub(self.reference.base, credentials=Credentials(None)), self.retry)
+                downloader = Downloader(Hub(self.reference.base, credentials=Credentials(None), retry=self.retry))
                 auth = self.registry.authorization(repository)
                 if auth:
                     downloader.headers["Authorization"] = auth

@@ -101,9 +101,9 @@ class Source(Protocol):
 class HubSource:
     """The Hub, or a mirror speaking its protocol: files resolved by commit."""
 
-    def __init__(self, hub: Hub, retry: Retry, name: str | None = None, xet: bool = False) -> None:
+    def __init__(self, hub: Hub, name: str | None = None, xet: bool = False) -> None:
         self.name = name or hub.endpoint
-        self.downloader = Downloader(hub, retry)
+        self.downloader = Downloader(hub)
         # The Hub's Xet storage, for the files it stores there.
         self.xet = XetPull(hub, self.downloader.get) if xet else None
 
@@ -205,14 +205,15 @@ class Sources:
 
 def open_sources(specs: Sequence[SourceSpec], hub: Hub | None, retry: Retry, note: Callable[[str], None],
                  ) -> Sources | None:
-    """The run's sources: ``specs`` in order, then ``hub`` (None offline); None when there are none."""
+    """The run's sources: ``specs`` in order (retried by ``retry``, quickly), then ``hub`` (None
+    offline); None when there are none."""
     chain: list[Source] = []
     for spec in specs:
         if spec.kind == "hub":
             # A mirror is never sent the Hub's token.
-            chain.append(HubSource(Hub(spec.url, credentials=Credentials(None)), _quick(retry), spec.name))
+            chain.append(HubSource(Hub(spec.url, credentials=Credentials(None), retry=_quick(retry)), spec.name))
         else:
             chain.append(OciSource(spec.url, _quick(retry)))
     if hub is not None:
-        chain.append(HubSource(hub, retry, xet=True))
+        chain.append(HubSource(hub, xet=True))
     return Sources(chain, note) if chain else None

@@ -23,12 +23,11 @@ from hfsync.hub.client import Hub
 from hfsync.hub.content import read_range
 from hfsync.hub.history import commits_between
 from hfsync.hub.repofiles import resolve_pin
-from hfsync.hub.retry import Retry
 from hfsync.inspect.compare import compare, kind_of
 from hfsync.inspect.reading import BUDGETS, HEADER_FIRST, TEXT_LIMIT, Budget, Over, fetch, header, scrub, tail
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import merged, resolve, save
-from hfsync.lock.selection import check_targets, selected_pulls
+from hfsync.lock.selection import Wanted
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.inspect import FileDiff, none
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
@@ -42,23 +41,24 @@ Scan = Callable[[str], Iterable[tuple[int, str]]]
 
 
 def run_upgrade(
-    workspace: Workspace, hub: Hub, retry: Retry, *, ids: tuple[str, ...] = (),
+    workspace: Workspace, hub: Hub, *, ids: tuple[str, ...] = (),
     allow_policy_violations: bool = False, allow_unsafe: bool = False, scan: Scan | None = None,
 ) -> list[UpgradeReport]:
     """Move the pins of every manifest (only ``ids`` when given) and report what moved, per manifest.
 
     ``scan`` finds possible secrets in the diffs of upstream files, which are then withheld;
     without it every diff is withheld, since a summary travels (a pull request's body)."""
-    check_targets(workspace, ids)
+    wanted = Wanted(ids)
+    wanted.check(workspace)
     budget = Budget(BUDGETS["summary"], "upgrade")
     reports = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
         report = UpgradeReport(manifest.path, manifest.lock_path)
         moved = []
-        for pull in selected_pulls(manifest, ids):
+        for pull in wanted.pulls(manifest):
             previous = lock.get(pull.type, pull.id)
-            move, entry = _upgrade_one(hub, retry, manifest, pull, previous, allow_unsafe, allow_policy_violations,
+            move, entry = _upgrade_one(hub, manifest, pull, previous, allow_unsafe, allow_policy_violations,
                                        _Diffs(hub, budget, scan))
             if move is None:
                 report.current.append(pull.key)
@@ -72,14 +72,14 @@ def run_upgrade(
 
 
 def _upgrade_one(
-    hub: Hub, retry: Retry, manifest: Manifest, pull: Pull, previous: LockedPull | None, allow_unsafe: bool,
+    hub: Hub, manifest: Manifest, pull: Pull, previous: LockedPull | None, allow_unsafe: bool,
     allow_violations: bool, diffs: _Diffs,
 ) -> tuple[PullMove | None, LockedPull | None]:
     """(the move, or None when the pin is current; the entry to pin, or None when held)."""
     try:
-        resolved = resolve(hub, retry, manifest, pull, previous, allow_unsafe=allow_unsafe)
+        resolved = resolve(hub, manifest, pull, previous, allow_unsafe=allow_unsafe)
     except PolicyError as error:
-        commit, _license = resolve_pin(hub, retry, pull.id, pull.type, pull.revision)
+        commit, _license = resolve_pin(hub, pull.id, pull.type, pull.revision)
         if previous is not None and previous.commit == commit:
             raise  # not a move: the pin itself breaks the policy, as lock says
         return PullMove(pull.key, pull.revision, previous.commit if previous else None, commit,
@@ -98,8 +98,8 @@ def _upgrade_one(
     more = False
     old_license = None
     if previous is not None and previous.commit != entry.commit:
-        commits, more = commits_between(hub, retry, pull.id, pull.type, previous.commit, entry.commit)
-        old_license = resolve_pin(hub, retry, pull.id, pull.type, previous.commit)[1]
+        commits, more = commits_between(hub, pull.id, pull.type, previous.commit, entry.commit)
+        old_license = resolve_pin(hub, pull.id, pull.type, previous.commit)[1]
     elif previous is not None:
         old_license = resolved.license
     contents = diffs.of(pull, previous.commit if previous else None, entry.commit, files, old_files, new_files)
@@ -147,7 +147,7 @@ class _Diffs:
             diffs = scrub(diffs, self.scan, added=True)  # every side is upstream: nothing scanned it yet
         return tuple(ContentMove(path, diff) for path, diff in diffs.items())
 
-    def _reader(self, pull: Pull, commit: str):  # type: ignore[no-untyped-def]
+    def _reader(self, pull: Pull, commit: str) -> Callable[[str, int, int], bytes]:
         return lambda path, start, length: read_range(self.hub, pull.id, pull.type, commit, path, start, length)
 
     def _diff(self, pull: Pull, old_commit: str | None, new_commit: str, before: LockedFile | None,

@@ -9,6 +9,8 @@
   held them for hours); answers the settings.
 - ``POST /_sandbox/settings`` also takes ``oidc_token_ttl``: the lifetime in seconds of
   tokens exchanged at /oauth/token from then on (default 3600).
+- ``POST /_sandbox/settings`` also takes ``max_commit_operations``: a commit with more
+  operations is refused (422), as the Hub refuses oversized commits; 0 for no limit.
 - ``POST /_sandbox/oidc`` {"audience", "issuers": [{"issuer", "jwks_uri" or "jwks"}],
   "publishers": [{"repo", "type", "issuer", "claims"} or {"user", "issuer", "claims"}]}
   adds Trusted Publishers (see oidc); ``GET`` shows them with the audit log of exchanges
@@ -26,9 +28,11 @@ from urllib.parse import unquote
 from hfsync.sandbox.auth import HubError
 from hfsync.sandbox.faults import Fault
 from hfsync.sandbox.http import Request, Response, json_response
+from hfsync.sandbox.info import runtime
+from hfsync.sandbox.runtime import script
 from hfsync.sandbox.state import Hub
 
-SETTINGS = {"xorb_url_ttl": float, "expired_urls": int, "oidc_token_ttl": float}
+SETTINGS = {"xorb_url_ttl": float, "expired_urls": int, "oidc_token_ttl": float, "max_commit_operations": int}
 SEEDABLE = {
     "likes",
     "downloads",
@@ -114,3 +118,13 @@ def seed_meta(hub: Hub, req: Request, repo_type: str, ns: str, name: str) -> Res
     with hub.repos.lock(repo.type, repo.id):
         repo.update_meta(body)
     return json_response({k: repo.meta.get(k) for k in sorted(SEEDABLE)})
+
+
+def set_script(hub: Hub, req: Request, ns: str, name: str) -> Response:
+    """Admin: script the Space's runtime stages and logs (sandbox.runtime)."""
+    repo = hub.repos.get("space", f"{unquote(ns)}/{unquote(name)}")
+    if repo is None:
+        raise HubError(404, "Repository not found", "RepoNotFound")
+    with hub.repos.lock(repo.type, repo.id):
+        return json_response(runtime(repo.update_meta({"runtimeScript": script(req.json())})))
+

@@ -1,16 +1,20 @@
-"""Space-only endpoints: runtime, hardware, sleep time, pause/restart, variables, secrets.
+"""Space-only endpoints: runtime, logs, hardware, sleep time, pause/restart, variables, secrets.
 
 Nothing runs: the runtime is bookkeeping in the repo's metadata (a requested hardware
-flavor becomes the current one at once, a Space is RUNNING unless paused). Secret
-values are write-only, as on the Hub: they are stored but never returned.
+flavor becomes the current one at once; the stage follows the runtime script, see
+sandbox.runtime). Secret values are write-only, as on the Hub: they are stored but never
+returned.
 """
 
 from __future__ import annotations
+
+import time
 
 from hfsync.sandbox.auth import HubError
 from hfsync.sandbox.http import Request, Response, json_response
 from hfsync.sandbox.info import runtime
 from hfsync.sandbox.repos import Repo, iso, now_ms
+from hfsync.sandbox.runtime import log_events
 from hfsync.sandbox.state import Hub
 
 HARDWARE = (
@@ -59,7 +63,13 @@ def pause(hub: Hub, req: Request, ns: str, name: str) -> Response:
 def restart(hub: Hub, req: Request, ns: str, name: str) -> Response:
     repo = _space(hub, req, ns, name)
     with hub.repos.lock(repo.type, repo.id):
-        return json_response(runtime(repo.update_meta({"paused": False})))
+        return json_response(runtime(repo.update_meta({"paused": False, "restartedAt": time.time()})))
+
+
+def logs(hub: Hub, req: Request, ns: str, name: str, kind: str) -> Response:
+    """GET /api/spaces/{id}/logs/{build|run}: the scripted log as server-sent events, then the end."""
+    repo = _space(hub, req, ns, name)
+    return Response(200, {"Content-Type": "text/event-stream"}, log_events(repo.meta, kind))
 
 
 def _public_variables(meta: dict) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hfsync.sandbox.cards import front_matter, tags_for
 from hfsync.sandbox.repos import Repo, iso
+from hfsync.sandbox.runtime import stage
 
 # Fields a compact listing item carries (what the Hub sends without full/expand).
 COMPACT = {
@@ -46,11 +47,14 @@ COMPACT = {
 
 def runtime(meta: dict) -> dict:
     """A Space's runtime (``stage`` is required by the client). Nothing runs in the
-    sandbox: requested hardware is current at once, and a Space runs unless paused."""
+    sandbox: requested hardware is current at once, and the stage is the runtime script's
+    (sandbox.runtime): RUNNING when there is none, unless paused."""
     hardware = meta.get("hardware") or "cpu-basic"
     paused = bool(meta.get("paused"))
+    now, error = stage(meta)
     return {
-        "stage": "PAUSED" if paused else "RUNNING",
+        "stage": now,
+        **({"errorMessage": error} if error else {}),
         "hardware": {"current": None if paused else hardware, "requested": hardware},
         "gcTimeout": meta.get("sleepTime"),
         "storage": None,

@@ -20,6 +20,11 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     POST|DELETE tag          /api/{types}/{id}/tag/{rev or tag}
     POST preupload           POST /api/{types}/{id}/preupload/{rev}
     POST commit              POST /api/{types}/{id}/commit/{rev}
+    GET discussions          GET /api/{types}/{id}/discussions (pull requests, paged by ?p=)
+    POST discussion-create   POST /api/{types}/{id}/discussions
+    GET discussion           GET /api/{types}/{id}/discussions/{num}
+    POST discussion-status   POST /api/{types}/{id}/discussions/{num}/status
+    POST discussion-merge    POST /api/{types}/{id}/discussions/{num}/merge
     POST validate-yaml       POST /api/validate-yaml
     POST lfs-batch           POST /{prefix}{id}.git/info/lfs/objects/batch
     PUT lfs-upload           PUT of a whole LFS object (basic transfer): bytes_in = file size
@@ -30,6 +35,7 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     HEAD|GET lfs-download    the CDN URL an LFS resolve redirects to: LFS file bytes
     GET xet-read-token|xet-write-token   /api/{types}/{id}/xet-{read,write}-token/{rev}
     GET space-runtime, POST space-hardware|space-sleeptime|space-pause|space-restart,
+    GET space-logs           /api/spaces/{id}/logs/{build,run}: server-sent events
     GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
     POST oauth-token         POST /oauth/token: a CI job's OIDC id token for a Hub token (oidc)
@@ -65,6 +71,7 @@ from pathlib import Path
 from hfsync.sandbox import (
     admin,
     api_cas,
+    api_discussions,
     api_download,
     api_oauth,
     api_refs,
@@ -114,6 +121,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("POST", rf"{_SPACE}/sleeptime$", "space-sleeptime", api_spaces.set_sleep_time),
         ("POST", rf"{_SPACE}/pause$", "space-pause", api_spaces.pause),
         ("POST", rf"{_SPACE}/restart$", "space-restart", api_spaces.restart),
+        ("GET", rf"{_SPACE}/logs/(?P<kind>build|run)$", "space-logs", api_spaces.logs),
         *[(m, rf"{_SPACE}/variables$", "space-variables", api_spaces.variables) for m in ("GET", "POST", "DELETE")],
         *[(m, rf"{_SPACE}/secrets$", "space-secrets", api_spaces.secrets) for m in ("GET", "POST", "DELETE")],
         ("GET", rf"{_API}/revision/(?P<rev>[^/]+)$", "repo-info", api_repos.repo_info),
@@ -127,6 +135,11 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("DELETE", rf"{_API}/tag/(?P<tag>[^/]+)$", "tag", api_refs.delete_tag),
         ("POST", rf"{_API}/preupload/(?P<rev>[^/]+)$", "preupload", api_upload.preupload),
         ("POST", rf"{_API}/commit/(?P<rev>[^/]+)$", "commit", api_upload.commit),
+        ("GET", rf"{_API}/discussions$", "discussions", api_discussions.list_discussions),
+        ("POST", rf"{_API}/discussions$", "discussion-create", api_discussions.create),
+        ("GET", rf"{_API}/discussions/(?P<num>\d+)$", "discussion", api_discussions.details),
+        ("POST", rf"{_API}/discussions/(?P<num>\d+)/status$", "discussion-status", api_discussions.change_status),
+        ("POST", rf"{_API}/discussions/(?P<num>\d+)/merge$", "discussion-merge", api_discussions.merge),
         ("POST", rf"{_FILES}\.git/info/lfs/objects/batch$", "lfs-batch", api_upload.lfs_batch),
         ("PUT", rf"^/sandbox-lfs/upload/{_OID}$", "lfs-upload", api_upload.lfs_upload),
         (
@@ -179,6 +192,7 @@ ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", r"^/_sandbox/oidc$", admin.oidc_configure),
         ("DELETE", r"^/_sandbox/oidc$", admin.oidc_clear),
         ("POST", r"^/_sandbox/oidc/expire$", admin.oidc_expire),
+        ("POST", r"^/_sandbox/spaces/(?P<ns>[^/]+)/(?P<name>[^/]+)/runtime$", admin.set_script),
         (
             "POST",
             r"^/_sandbox/repos/(?P<repo_type>model|dataset|space)/(?P<ns>[^/]+)/"
@@ -257,10 +271,12 @@ class SandboxServer:
         multipart_threshold: int = 64 * 1024 * 1024,
         multipart_chunk: int = 16 * 1024 * 1024,
         trusted_publishers: dict | None = None,
+        max_commit_operations: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._host = host if host not in ("", "0.0.0.0", "::") else None
         self.hub = Hub(self.data_dir, users, orgs, multipart_threshold, multipart_chunk)
+        self.hub.max_commit_operations = max_commit_operations
         if trusted_publishers is not None:
             self.hub.oidc.configure(trusted_publishers)  # ValueError: the caller's to word
         self.admin = admin

@@ -73,3 +73,11 @@ class SandboxHandle:
         """Seed Hub-side facts on a repo: likes, downloads, trendingScore, granted (users
         let through a gate), disabled, createdAt/lastModified (epoch ms), description."""
         return self._admin("POST", f"/_sandbox/repos/{repo_type}/{repo_id}/meta", meta)
+
+    def space_runtime(self, repo_id: str, stages: list[dict], *, build_log: tuple[str, ...] | list[str] = (),
+                      run_log: tuple[str, ...] | list[str] = (), error: str | None = None) -> dict:
+        """Script a Space's runtime: ``stages`` such as ``[{"stage": "BUILDING", "seconds": 0.3},
+        {"stage": "BUILD_ERROR"}]`` (the last held for good), from now and again at each commit
+        or restart; the build and run logs it streams; the error message of an error stage."""
+        body = {"stages": stages, "build_log": list(build_log), "run_log": list(run_log), "error": error}
+        return self._admin("POST", f"/_sandbox/spaces/{repo_id}/runtime", body)

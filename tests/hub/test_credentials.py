@@ -20,7 +20,6 @@ from hfsync.hub.download import Downloader
 from hfsync.hub.history import commits_between
 from hfsync.hub.publish import Publisher, Upload
 from hfsync.hub.repofiles import list_files, resolve_pin
-from hfsync.hub.retry import Retry
 from hfsync.hub.xetpull import XetPull
 from tests.pull.conftest import safetensors_bytes
 
@@ -65,16 +64,15 @@ def hub(sandbox, private):
 def test_without_the_scoped_token_the_other_owners_repo_is_not_found(sandbox, private):
     personal = Hub(sandbox.url, sandbox.token_for("bob"))
     with pytest.raises(HubError, match="repository not found"):
-        resolve_pin(personal, Retry(), ALICE, "model", "main")
+        resolve_pin(personal, ALICE, "model", "main")
 
 
 def test_reads_and_downloads_carry_each_targets_token(xet_on, hub, private, tmp_path):
-    retry = Retry()
-    downloader = Downloader(hub, retry)
+    downloader = Downloader(hub)
     xet = XetPull(hub, downloader.get)
     for repo_id, files in private.items():
-        commit, _ = resolve_pin(hub, retry, repo_id, "model", "main")
-        listed = [f for f in list_files(hub, retry, repo_id, "model", commit) if f.path != ".gitattributes"]
+        commit, _ = resolve_pin(hub, repo_id, "model", "main")
+        listed = [f for f in list_files(hub, repo_id, "model", commit) if f.path != ".gitattributes"]
         assert sorted(f.path for f in listed) == sorted(files)
         for file in listed:
             target = tmp_path / repo_id / file.path
@@ -88,7 +86,7 @@ def test_reads_and_downloads_carry_each_targets_token(xet_on, hub, private, tmp_
         assert read_head(hub, repo_id, "model", commit, "config.json", 100) == files["config.json"]
         assert repo_info(hub, "model", repo_id)["sha"] == commit
         assert head_commit(hub, "model", repo_id, "main")["id"] == commit
-        assert commits_between(hub, retry, repo_id, "model", None, commit)[0][0].id == commit
+        assert commits_between(hub, repo_id, "model", None, commit)[0][0].id == commit
     assert hub.credentials.asked == {("model", ALICE), ("model", BOB)}
     downloader.close()
 

@@ -49,7 +49,7 @@ BAD = [
     ("unknown source key", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/sentiment, prune_all: true}\n", ["4:38: unknown key 'prune_all' in repos[0].source (did you mean 'prune'?); expected one of: allow_unsafe, exclude, include, path, prune"]),
     ("private not bool", "version: 1\nrepos:\n  - id: acme/m\n    private: yes please\n    source: {path: models/sentiment}\n", ["4:14: repos[0].private: expected true or false, got the string 'yes please'"]),
     ("repos not list", "version: 1\nrepos: {id: acme/m}\n", ["2:8: repos: expected a list, got a mapping"]),
-    ("bad type", "version: 1\nrepos:\n  - id: acme/m\n    type: modle\n    source: {path: models/sentiment}\n", ['4:11: repos[0].type: expected one of "model", "dataset", "space"; got the string \'modle\'']),
+    ("bad type", "version: 1\nrepos:\n  - id: acme/m\n    type: modle\n    source: {path: models/sentiment}\n", ['4:11: repos[0].type: expected one of "model", "dataset", "space"; got the string \'modle\' (did you mean \'model\'?)']),
     ("bad gated", "version: 1\nrepos:\n  - id: acme/m\n    gated: true\n    source: {path: models/sentiment}\n", ['4:12: repos[0].gated: expected one of false, "auto", "manual"; got the boolean true']),
     ("missing source", "version: 1\nrepos:\n  - id: acme/m\n", ["3:5: repos[0] is missing the required key 'source'"]),
     ("missing source path", "version: 1\nrepos:\n  - id: acme/m\n    source: {prune: true}\n", ["4:13: repos[0].source is missing the required key 'path'"]),

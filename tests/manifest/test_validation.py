@@ -133,3 +133,54 @@ def test_row_counts_are_remembered_until_the_file_changes(tmp_path, monkeypatch)
     (tmp_path / "a.csv").write_text("x\n1\n2\n3\n")
     assert cardcheck.count_rows(tmp_path, ["a.csv", "b.parquet"]) is None  # parquet: not countable
     assert cardcheck.count_rows(tmp_path, ["a.csv"]) == 3 and len(calls) == 2
+
+
+def test_validate_reports_schema_and_semantic_problems_in_one_run(tmp_path):
+    """A schema error in one entry does not hide what is wrong elsewhere: fixing the first
+    problem must not reveal four more. Entries the schema refuses are left out of the
+    semantic checks; the others are checked where they stand."""
+    (tmp_path / "ok").mkdir()
+    manifest = tmp_path / "hfsync.yaml"
+    manifest.write_text("""version: 1
+defaults: {namespace: sandbox}
+policy: {licenses: [apache-2.0, not-a-license]}
+repos:
+  - id: broken
+    type: modle
+    source: {path: ok}
+  - id: fine-but-missing
+    source: {path: nowhere}
+  - id: ok
+    source: {path: ok}
+pulls:
+  - id: "sandbox/bad id!"
+    dest: vendor/base
+  - id: sandbox/other
+    revision: [not, a, string]
+""")
+    result = hfsync("validate", "-f", str(manifest))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: 5 problems in the manifest:"
+    where = [line.strip().split(": ", 1)[0] for line in lines[1:6]]
+    said = [line.strip().split(": ", 1)[1] for line in lines[1:6]]
+    assert where == [f"{manifest}:{n}" for n in ("3:33", "6:11", "9:20", "13:9", "16:15")]
+    assert said[0].startswith("unknown license id 'not-a-license'")
+    assert said[1] == ('repos[0].type: expected one of "model", "dataset", "space"; got the string \'modle\' '
+                       "(did you mean 'model'?)")
+    assert said[2].startswith("source path 'nowhere' does not exist")
+    assert said[3].startswith("invalid repo id 'sandbox/bad id!'")
+    assert said[4] == "pulls[1].revision: expected a string, got a list"
+
+
+def test_validate_json_lists_every_problem_of_one_run(tmp_path):
+    manifest = tmp_path / "hfsync.yaml"
+    manifest.write_text("version: 1\nrepos:\n  - id: a/b\n    type: modle\n    source: {path: x}\n"
+                        "  - id: a/c\n    source: {path: missing}\n")
+    result = hfsync("validate", "-f", str(manifest), "--format", "json")
+    assert result.exit_code == 1
+    import json
+
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["line"], p["message"].split(":")[0]) for p in problems] == [
+        (4, "repos[0].type"), (7, "source path 'missing' does not exist")]

@@ -29,8 +29,8 @@ class FakePublisher:
     def space_hardware(self, repo_id, hardware):  # type: ignore[no-untyped-def]
         self._call("space_hardware", hardware)
 
-    def space_variable(self, repo_id, key, value):  # type: ignore[no-untyped-def]
-        self._call("space_variable", key, value)
+    def space_value(self, repo_id, kind, key, value):  # type: ignore[no-untyped-def]
+        self._call(f"space_{kind}", key, value)
 
     def create_branch(self, repo_id, repo_type, branch, start):  # type: ignore[no-untyped-def]
         self._call("create_branch", branch, start)

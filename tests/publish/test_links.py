@@ -71,6 +71,12 @@ def test_a_dangling_link_and_a_loop_are_errors_naming_them(project):
     assert result.exit_code == 1
     assert "m/again is a symbolic link that leads back into m" in " ".join(result.output.split()), result.output
     os.remove(p.root / "m/again")
+    (p.root / "m/b").mkdir()
+    os.symlink("b", p.root / "m/a")
+    os.symlink("../a", p.root / "m/b/c")  # m/b/c -> m/a -> m/b
+    result = p.plan()
+    assert result.exit_code == 1 and "is a symbolic link that leads back into m/b" in result.output, result.output
+    os.remove(p.root / "m/b/c")
     os.symlink("b.txt", p.root / "m/a.txt")
     os.symlink("a.txt", p.root / "m/b.txt")
     result = p.apply()
@@ -99,3 +105,14 @@ def test_a_linked_folder_inside_the_repository_is_followed(project, sandbox):
     assert 'file "tok/tokenizer.json" (3 B, regular, via link to ../shared)' in result.stdout, result.output
     assert p.apply().exit_code == 0
     assert hub_files(sandbox) == {"ok.txt": b"ok\n", "tok/tokenizer.json": b"{}\n"}
+
+
+def test_validate_names_a_link_it_cannot_publish_and_the_fix(project):
+    p = project
+    p.write("m/ok.txt", "ok\n")
+    os.symlink("gone.bin", p.root / "m/dangling.bin")
+    p.yaml(MANIFEST.format(path="m"))
+    result = p.run("validate", "-f", str(p.manifest))
+    assert result.exit_code == 1
+    assert (f"{p.manifest}:3: m/dangling.bin is a symbolic link to gone.bin, which does not exist. "
+            "Point it at the file, remove it, or leave it out with source.exclude.") in result.stderr

@@ -127,7 +127,7 @@ def engine_pull(sandbox, project):
     def invoke(attempts: int = 4, **options):
         fake = FakeTime()
         retry = Retry(RetryPolicy(attempts=attempts, max_wait=60), sleep=fake.sleep, clock=fake.clock)
-        hub = Hub(sandbox.url, sandbox.token)
+        hub = Hub(sandbox.url, sandbox.token, retry=retry)
         return run_pull(load([project.manifest]), hub, retry, PullOptions(**options), PlainReporter(quiet=True))
 
     return invoke

@@ -233,10 +233,9 @@ def test_only_the_very_file_written_and_verified_is_installed(sandbox, hub, tmp_
     from hfsync.hub.retry import Retry, RetryPolicy
 
     commit = _commit(hub, "acme/swap", {"config.json": b'{"a": 1}\n'})
-    client = Hub(sandbox.url, sandbox.token)
-    retry = Retry(RetryPolicy(attempts=1))
-    (file,) = [f for f in files_at_commit(client, retry, "acme/swap", "model", commit) if f.path == "config.json"]
-    downloader = Downloader(client, retry)
+    client = Hub(sandbox.url, sandbox.token, retry=Retry(RetryPolicy(attempts=1)))
+    (file,) = [f for f in files_at_commit(client, "acme/swap", "model", commit) if f.path == "config.json"]
+    downloader = Downloader(client)
     target, partial = tmp_path / "config.json", tmp_path / "partial"
 
     def swap(handle) -> None:  # another writer replaces the partial after it was verified
