@@ -86,6 +86,15 @@ class SecretFoundError(HfsyncError):
     """The secret scan found something that must not be published."""
 
 
+# What resolves a secret finding, said wherever one is reported (scan, plan, apply).
+SECRET_FIX = (
+    "Remove the secret (and rotate it if it was ever shared); or leave the file out of the target "
+    "(`source.exclude: [\"PATH\"]` in the manifest); or, for a false positive, record it in an audited "
+    "baseline: `detect-secrets scan --baseline .secrets.baseline SOURCE` then "
+    "`detect-secrets audit .secrets.baseline` and answer that it is not a secret."
+)
+
+
 class PolicyError(HfsyncError):
     """The manifest or the Hub violates the declared policy."""
 

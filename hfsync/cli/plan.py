@@ -32,7 +32,7 @@ def plan(
     detailed_exitcode: bool, changed_since: str | None, diff: str,
 ) -> int:
     """Diff the manifests against the Hub and show what apply would change."""
-    from hfsync.errors import HfsyncError
+    from hfsync.errors import SECRET_FIX, HfsyncError
     from hfsync.hub.oidc import connect
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import write
@@ -42,8 +42,10 @@ def plan(
     publisher = Publisher(connect(obj.endpoint, obj.token))
     result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)
     click.echo(render(result, fmt, obj.color), nl=False)
-    if result.errors:
-        raise HfsyncError(f"the plan has {len(result.errors)} error(s); see above.")
     if out is not None:
-        write(result, out)
+        write(result, out)  # with its errors too: the pull request's comment shows them (apply refuses it)
+    if result.errors:
+        secrets = any("possible secret" in error for error in result.errors)
+        raise HfsyncError(f"the plan has {len(result.errors)} error(s); see above.",
+                          hint=SECRET_FIX if secrets else None)
     return 2 if detailed_exitcode and result.has_changes else 0

@@ -111,7 +111,7 @@ class TrustedPublishing(Credentials):
         # Exchanged all at once, while the caller reads the manifests and hashes files: each
         # target's first request finds its token ready instead of waiting for its exchange.
         for repo in new:
-            self._prefetch.submit(self._prefetched, resource_of(*repo), repo)  # type: ignore[union-attr]
+            self._prefetch.submit(self._prefetched, resource_of(*repo), repo)  # type: ignore[union-attr]  # made above when new
 
     def _prefetched(self, resource: str, repo: tuple[str, str]) -> None:
         try:

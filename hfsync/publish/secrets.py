@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
-from hfsync.errors import HfsyncError, SecretFoundError
+from hfsync.errors import SECRET_FIX, HfsyncError, SecretFoundError
 from hfsync.publish.baseline import BASELINE_NAME, Baseline, find_baseline
 from hfsync.publish.textfile import line_batches, text_encoding
 
@@ -416,7 +416,5 @@ def blocked(findings: Sequence[object], where: str) -> SecretFoundError:
     lines += [f"  {finding}" for finding in findings]
     return SecretFoundError(
         "\n".join(lines),
-        hint="Remove the secret (and rotate it if it was ever shared), exclude the file "
-        "from the source, or, for a false positive, mark it `is_secret: false` in "
-        f"{BASELINE_NAME} with `detect-secrets audit`.",
+        hint=SECRET_FIX,
     )

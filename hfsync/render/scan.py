@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfsync.errors import SECRET_FIX
 from hfsync.render import Output, document, plural
 
 
@@ -17,8 +18,9 @@ def view(report: Any, fmt: str) -> Output:
     silenced = f", {report.silenced} allowed by the baseline" if report.silenced else ""
     if report.findings:
         flagged = plural(len({f.path for f in report.findings}), "file")
-        return out.err(f"{plural(len(report.findings), 'possible secret')} in {flagged} "
-                       f"({plural(report.files, 'file')} scanned, {report.binary} binary{silenced}).")
+        out.err(f"{plural(len(report.findings), 'possible secret')} in {flagged} "
+                f"({plural(report.files, 'file')} scanned, {report.binary} binary{silenced}).")
+        return out.err(f"Hint: {SECRET_FIX}")
     return out.err(f"No secrets in {plural(report.files, 'file')} ({report.binary} binary){silenced}.")
 
 

@@ -20,6 +20,11 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     POST|DELETE tag          /api/{types}/{id}/tag/{rev or tag}
     POST preupload           POST /api/{types}/{id}/preupload/{rev}
     POST commit              POST /api/{types}/{id}/commit/{rev}
+    GET discussions          GET /api/{types}/{id}/discussions (pull requests, paged by ?p=)
+    POST discussion-create   POST /api/{types}/{id}/discussions
+    GET discussion           GET /api/{types}/{id}/discussions/{num}
+    POST discussion-status   POST /api/{types}/{id}/discussions/{num}/status
+    POST discussion-merge    POST /api/{types}/{id}/discussions/{num}/merge
     POST validate-yaml       POST /api/validate-yaml
     POST lfs-batch           POST /{prefix}{id}.git/info/lfs/objects/batch
     PUT lfs-upload           PUT of a whole LFS object (basic transfer): bytes_in = file size
@@ -66,6 +71,7 @@ from pathlib import Path
 from hfsync.sandbox import (
     admin,
     api_cas,
+    api_discussions,
     api_download,
     api_oauth,
     api_refs,
@@ -129,6 +135,11 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("DELETE", rf"{_API}/tag/(?P<tag>[^/]+)$", "tag", api_refs.delete_tag),
         ("POST", rf"{_API}/preupload/(?P<rev>[^/]+)$", "preupload", api_upload.preupload),
         ("POST", rf"{_API}/commit/(?P<rev>[^/]+)$", "commit", api_upload.commit),
+        ("GET", rf"{_API}/discussions$", "discussions", api_discussions.list_discussions),
+        ("POST", rf"{_API}/discussions$", "discussion-create", api_discussions.create),
+        ("GET", rf"{_API}/discussions/(?P<num>\d+)$", "discussion", api_discussions.details),
+        ("POST", rf"{_API}/discussions/(?P<num>\d+)/status$", "discussion-status", api_discussions.change_status),
+        ("POST", rf"{_API}/discussions/(?P<num>\d+)/merge$", "discussion-merge", api_discussions.merge),
         ("POST", rf"{_FILES}\.git/info/lfs/objects/batch$", "lfs-batch", api_upload.lfs_batch),
         ("PUT", rf"^/sandbox-lfs/upload/{_OID}$", "lfs-upload", api_upload.lfs_upload),
         (
@@ -260,10 +271,12 @@ class SandboxServer:
         multipart_threshold: int = 64 * 1024 * 1024,
         multipart_chunk: int = 16 * 1024 * 1024,
         trusted_publishers: dict | None = None,
+        max_commit_operations: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._host = host if host not in ("", "0.0.0.0", "::") else None
         self.hub = Hub(self.data_dir, users, orgs, multipart_threshold, multipart_chunk)
+        self.hub.max_commit_operations = max_commit_operations
         if trusted_publishers is not None:
             self.hub.oidc.configure(trusted_publishers)  # ValueError: the caller's to word
         self.admin = admin

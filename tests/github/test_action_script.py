@@ -111,12 +111,12 @@ def test_comment_false_only_writes_the_summary(run_action):
     assert calls[1] == f"github summary {outputs['plan-file']}"
 
 
-def test_a_failed_plan_fails_the_step(run_action):
-    done, outputs, calls = run_action("plan", plan_exit=1)
+def test_a_failed_plan_fails_the_step_after_showing_its_findings_on_the_pull_request(run_action):
+    done, outputs, calls = run_action("plan", plan_exit=1, event="pull_request")
     assert done.returncode == 1
     assert "::error title=hfsync plan::hfsync plan failed (exit 1)" in done.stdout
     assert "has-changes" not in outputs
-    assert len(calls) == 1
+    assert calls[1:] == [f"github comment {outputs['plan-file']} --key "]
 
 
 def test_apply_applies_the_saved_plan_only_when_it_has_changes(run_action):

@@ -38,10 +38,17 @@ def test_apply_blocks_every_planted_secret_and_uploads_nothing(project, sandbox,
     out = tmp_path / "plan.json"
     plan = project.plan("--out", str(out), "--format", "json")
     assert plan.exit_code == 1
-    assert not out.exists()  # a plan with errors is not saved
     errors = json.loads(plan.stdout)["targets"][0]["errors"]
     for item in items:
         assert any(e.startswith(f"possible secret in {item.path}:{item.line}: {item.type}") for e in errors), item
+    # The failed plan tells the fix, and is still saved for the pull request's comment, which shows
+    # the findings; apply refuses it.
+    assert "source.exclude" in plan.stderr and "detect-secrets audit .secrets.baseline" in plan.stderr
+    comment = project.run("show", str(out), "--format", "markdown")
+    assert comment.exit_code == 0 and "| `sandbox/leaky` | error |" in comment.stdout
+    assert f"possible secret in {items[0].path}:{items[0].line}" in comment.stdout
+    refused = project.run("apply", str(out))
+    assert refused.exit_code == 1 and "the plan has errors; nothing was applied" in refused.stderr
 
     result = project.apply()
     assert result.exit_code == 1
@@ -49,7 +56,7 @@ def test_apply_blocks_every_planted_secret_and_uploads_nothing(project, sandbox,
     stats = sandbox.stats()
     assert _uploaded(stats) == {}
     assert stats["bytes_in"] == 0  # not one byte of any file reached the Hub
-    everything = plan.output + result.output
+    everything = plan.output + result.output + out.read_text() + comment.output
     assert len(items) >= 25
     for item in items:
         if item.secret:

@@ -45,6 +45,11 @@ def test_scan_command_lists_findings_without_the_secrets(corpus) -> None:
     assert "ssh/id_rsa:0: Sensitive file name (SSH private key) (fingerprint " in result.stdout
     assert len(lines) == len(scan_path(root).findings)
     assert result.stderr.startswith(f"{len(lines)} possible secrets in {len(items)} files ({len(items)} files scanned")
+    # ... and how to resolve one: remove it, leave the file out, or audit a false positive
+    hint = result.stderr.splitlines()[-1]
+    assert hint.startswith("Hint: Remove the secret (and rotate it")
+    assert "`source.exclude: [\"PATH\"]`" in hint
+    assert "`detect-secrets scan --baseline .secrets.baseline SOURCE`" in hint and "detect-secrets audit" in hint
     for plant in items:
         if plant.secret:
             assert plant.secret not in result.output
@@ -58,7 +63,7 @@ def test_scan_counts_files_scanned_apart_from_files_with_findings(tmp_path: Path
     (tmp_path / "c.txt").write_text("x\n")
     result = hfsync("scan", str(tmp_path))
     assert result.exit_code == 1
-    assert result.stderr == "2 possible secrets in 1 file (3 files scanned, 0 binary).\n"
+    assert result.stderr.splitlines()[0] == "2 possible secrets in 1 file (3 files scanned, 0 binary)."
     report = json.loads(hfsync("scan", str(tmp_path), "--format", "json").stdout)
     assert (report["files"], report["files_with_findings"]) == (3, 1)
 
