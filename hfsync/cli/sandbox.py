@@ -93,7 +93,7 @@ def serve(
 ) -> None:
     """Serve the sandbox Hub until interrupted (SIGINT or SIGTERM)."""
     from hfsync.render.sandbox import STOPPED, serving
-    from hfsync.sandbox import SandboxServer
+    from hfsync.sandbox.server import SandboxServer
 
     user_map = dict(_pairs(users, "NAME:TOKEN"))
     org_map = {org: members.split(",") for org, members in _pairs(orgs, "ORG:USER[,USER...]")}

@@ -136,6 +136,8 @@ class TargetChange:
     # batches through a pull request and the branch moves once (hfsync.publish.batches).
     commit_files: int = 0
     commit_bytes: int = 0
+    # A Space's health after apply: {"timeout": seconds, "stages": [healthy stages]}; None: not waited for.
+    health: Mapping[str, Any] | None = None
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()

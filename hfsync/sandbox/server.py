@@ -38,6 +38,13 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     GET space-logs           /api/spaces/{id}/logs/{build,run}: server-sent events
     GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
+    GET|POST collections     /api/collections (list, create)
+    GET|PATCH|DELETE collection   /api/collections/{slug}
+    POST collection-items    /api/collections/{slug}/items
+    PATCH|DELETE collection-item  /api/collections/{slug}/items/{item id}
+    POST ask-access          /{prefix}{id}/ask-access
+    GET access-requests      /api/{types}/{id}/user-access-request/{pending,accepted,rejected}
+    POST access-handle|access-grant   /api/{types}/{id}/user-access-request/{handle,grant}
     POST oauth-token         POST /oauth/token: a CI job's OIDC id token for a Hub token (oidc)
     <METHOD> unknown         anything else (answered 404)
 
@@ -70,7 +77,9 @@ from pathlib import Path
 
 from hfsync.sandbox import (
     admin,
+    api_access,
     api_cas,
+    api_collections,
     api_discussions,
     api_download,
     api_oauth,
@@ -93,6 +102,7 @@ _API = rf"^/api/{_T}/{_ID}"
 _FILES = rf"^/(?:(?P<prefix>datasets|spaces)/)?{_ID}"
 _OID = r"(?P<oid>[0-9a-f]{64})"
 _SPACE = rf"^/api/spaces/{_ID}"
+_COLL = r"^/api/collections/(?P<ns>[^/]+)/(?P<slug>[^/]+)"
 
 Handler = Callable[..., Response]
 ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
@@ -105,6 +115,17 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("POST", r"^/api/validate-yaml$", "validate-yaml", api_repos.validate_yaml),
         ("GET", r"^/api/agent-harnesses$", "agent-harnesses", api_repos.agent_harnesses),
         ("POST", r"^/oauth/token$", "oauth-token", api_oauth.exchange),
+        ("GET", r"^/api/collections$", "collections", api_collections.list_collections),
+        ("POST", r"^/api/collections$", "collections", api_collections.create),
+        *[(m, rf"{_COLL}$", "collection", api_collections.collection) for m in ("GET", "PATCH", "DELETE")],
+        ("POST", rf"{_COLL}/items$", "collection-items", api_collections.add_item),
+        *[(m, rf"{_COLL}/items/(?P<item_id>[^/]+)$", "collection-item", api_collections.item)
+          for m in ("PATCH", "DELETE")],
+        ("POST", rf"{_FILES}/ask-access$", "ask-access", api_access.ask),
+        ("GET", rf"{_API}/user-access-request/(?P<status>pending|accepted|rejected)$", "access-requests",
+         api_access.listing),
+        ("POST", rf"{_API}/user-access-request/handle$", "access-handle", api_access.handle),
+        ("POST", rf"{_API}/user-access-request/grant$", "access-grant", api_access.grant),
         ("GET", rf"^/api/{_T}$", "repo-list", search.list_repos),
         ("GET", rf"^/api/{_T}/(?P<name>[^/]+)$", "repo-info", api_repos.repo_without_namespace),
         ("GET", r"^/api/settings/repositories$", "storage-settings", api_repos.storage_settings),
