@@ -83,6 +83,8 @@ class Space:
     variables: Mapping[str, str] | None = None
     secrets: Mapping[str, str] | None = None
     health_timeout: float = 900.0  # seconds apply waits for the Space to run after publishing
+    sleep_time: int | None = None  # seconds idle before the Space sleeps; -1: never
+    paused: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,7 @@ def _space(raw: Mapping[str, Any]) -> Space:
     return Space(raw.get("sdk"), raw.get("hardware"),
                  dict(raw["variables"]) if "variables" in raw else None,
                  {k: v["env"] for k, v in raw["secrets"].items()} if "secrets" in raw else None,
-                 float(raw.get("health_timeout", 900)))
+                 float(raw.get("health_timeout", 900)), raw.get("sleep_time"), raw.get("paused"))
 
 
 def _qualify(name: str, defaults: Defaults) -> str:

@@ -259,12 +259,15 @@ def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResu
 def _space_settings(
     target: TargetChange, settings: dict, publisher: Publisher, done: list[Step]
 ) -> list[str]:
-    """Hardware and variables: applied where the Hub supports them, else a warning."""
+    """Hardware, sleep time, pause, variables and secrets: applied where the Hub supports them,
+    else a warning (a secret whose variable is unset fails the target)."""
     warnings = []
     for name, value in settings.items():
         try:
             if name == "hardware":
                 publisher.space_hardware(target.repo_id, value)
+            elif name in ("sleep_time", "paused"):
+                publisher.space_runtime(target.repo_id, name, value)
             elif name.startswith("variables."):  # None: no longer declared, deleted
                 publisher.space_value(target.repo_id, "variable", name.removeprefix("variables."), value)
             elif name.startswith("secrets."):
