@@ -25,6 +25,7 @@ from hfsync.digests import DigestCache
 from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
+from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
@@ -221,7 +222,7 @@ def apply_target(
             sent = getattr(publisher, "sent", {}).get(commit)
             size = sum(f.size for f in target.files if f.action != Action.DELETE) + (len(signed) if signature else 0)
             done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes), bytes=size,
-                             sent=sent))
+                             sent=sent, url=f"{repo_url(publisher.hub.endpoint, kind, repo)}/commit/{commit}"))
         for ref in target.refs:
             if ref.kind == "tag":
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)
