@@ -23,7 +23,7 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hfsync.sandbox import SandboxServer  # noqa: E402
+from hfsync.sandbox.server import SandboxServer  # noqa: E402
 from hfsync.sandbox.testing import SandboxHandle  # noqa: E402
 
 TMP = _TMP

@@ -92,7 +92,7 @@ class Matrix:
     """One sandbox, one work folder, and the child-process runs of hfsync against them."""
 
     def __init__(self, work: Path, size: int, persistent: bool) -> None:
-        from hfsync.sandbox import SandboxServer
+        from hfsync.sandbox.server import SandboxServer
         from hfsync.sandbox.testing import SandboxHandle
 
         self.work = work

@@ -63,7 +63,7 @@ def sandbox(tmp_path):
     Files above 16 MiB upload in 5 MiB multipart parts. HF_ENDPOINT is read at import
     time, so pass ``endpoint=sandbox.url`` to HfApi / hf_hub_download / snapshot_download.
     """
-    from hfsync.sandbox import SandboxServer
+    from hfsync.sandbox.server import SandboxServer
     from hfsync.sandbox.testing import SandboxHandle
 
     server = SandboxServer(

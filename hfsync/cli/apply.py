@@ -20,11 +20,13 @@ from hfsync.cli.validate import manifest_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal).")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Targets applied at once.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="After publishing a Space, wait until it runs (at most its space.health_timeout).")
 @format_option("apply.report")
 @click.pass_obj
 def apply(
     obj: Options, plan_file: Path | None, files: tuple[Path, ...], targets: tuple[str, ...],
-    auto_approve: bool, parallelism: int, fmt: str,
+    auto_approve: bool, parallelism: int, wait: bool, fmt: str,
 ) -> int:
     """Apply a saved plan (PLAN_FILE), or plan and apply after confirmation."""
     from hfsync.errors import HfsyncError, Interrupted
@@ -56,7 +58,7 @@ def apply(
         return 0
     if plan_file is None and plan.has_changes and not auto_approve and not click.confirm("Apply these changes?"):
         raise HfsyncError("apply cancelled; nothing was changed.")
-    result = apply_plan(plan, publisher, parallelism=parallelism,
+    result = apply_plan(plan, publisher, parallelism=parallelism, wait_health=wait,
                         on_interrupt=lambda: click.echo(INTERRUPTING, err=True))
     show(view(result, fmt))
     if result.interrupted:

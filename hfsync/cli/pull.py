@@ -29,18 +29,17 @@ def pull(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], lo
     """Download what hfsync.lock pins, verified, into each pull's folder or the HF cache."""
     from hfsync.environment import offline as is_offline
     from hfsync.hub.oidc import connect
+    from hfsync.lock.selection import Wanted
     from hfsync.manifest.load import load
-    from hfsync.pull.install import PullOptions, PullSummary, run_pull
-    from hfsync.pull.metrics import metrics_written
+    from hfsync.pull.install import PullOptions, run_pull
     from hfsync.render.pull import view
 
     workspace = load(files)
     offline = is_offline(offline)
-    run = PullOptions(targets, locked, offline, allow_unsafe, parallelism)
-    summary = PullSummary()
-    with metrics_written(metrics_file, "pull", summary.records), reporting(options) as (reporter, retry):
+    run = PullOptions(Wanted(targets), locked, offline, allow_unsafe, parallelism, metrics_file)
+    with reporting(options) as (reporter, retry):
         hub = None if offline else connect(options.endpoint, options.token, hub_user or workspace.hub_user,
                                            retry=retry)
-        run_pull(workspace, hub, retry, run, reporter, summary)
+        summary = run_pull(workspace, hub, retry, run, reporter)
     show(view(summary, fmt, options.verbosity < 0))
     return 0

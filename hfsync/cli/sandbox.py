@@ -72,6 +72,14 @@ def _publishers(path: Path) -> dict:
     '{"issuers": [{"issuer", "jwks_uri" or "jwks"}], "publishers": [{"repo", "type", "issuer", "claims"}, '
     '{"user", "issuer", "claims"}], "audience"}.',
 )
+@click.option(
+    "--max-commit-operations",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Refuse a commit with more operations than this, as the Hub refuses oversized commits "
+    "(the Hub recommends under 100 files a commit); 0 for no limit.",
+)
 @click.option("--no-admin", is_flag=True, help="Turn off the /_sandbox/ admin API.")
 def serve(
     data_dir: Path,
@@ -80,18 +88,19 @@ def serve(
     users: tuple[str, ...],
     orgs: tuple[str, ...],
     publishers_file: Path | None,
+    max_commit_operations: int,
     no_admin: bool,
 ) -> None:
     """Serve the sandbox Hub until interrupted (SIGINT or SIGTERM)."""
     from hfsync.render.sandbox import STOPPED, serving
-    from hfsync.sandbox import SandboxServer
+    from hfsync.sandbox.server import SandboxServer
 
     user_map = dict(_pairs(users, "NAME:TOKEN"))
     org_map = {org: members.split(",") for org, members in _pairs(orgs, "ORG:USER[,USER...]")}
     publishers = _publishers(publishers_file) if publishers_file else None
     try:
         server = SandboxServer(data_dir, host=host, port=port, users=user_map, orgs=org_map, admin=not no_admin,
-                               trusted_publishers=publishers)
+                               trusted_publishers=publishers, max_commit_operations=max_commit_operations)
     except OSError as error:
         raise HfsyncError(f"Cannot listen on {host}:{port}: {error.strerror}") from None
     except ValueError as error:

@@ -31,7 +31,7 @@ def verify(options: Options, files: tuple[Path, ...], targets: tuple[str, ...], 
     from hfsync.render.verify import view
 
     records: dict = {}
-    with metrics_written(metrics_file, "verify", records):
+    with metrics_written(metrics_file, "verify", records.values):
         report = run_verify(load(files), targets, deep=deep, strict=strict)
         records.update(report.records)
     show(view(report, fmt, options.verbosity < 0))

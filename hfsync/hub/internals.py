@@ -53,8 +53,12 @@ def set_xet_session_factory(factory: Callable[[], Any]) -> None:
     _xet.get_xet_session = factory
 
 
-def xet_commit_bytes(commit: Any) -> int:
-    """Bytes an hf_xet upload commit sent: xorbs (after dedup and compression), then shards."""
+def xet_commit_bytes(commit: Any, report: Any | None = None) -> int:
+    """Bytes an hf_xet upload commit sent: from its report (``wait_to_finish``) the xorbs as
+    uploaded, after dedup and compression, and the shards; without one, from its progress,
+    which counts the new chunks before compression."""
+    if report is not None:
+        return int(report.dedup_metrics.total_bytes_uploaded)
     progress = commit.progress()
     sent = progress.total_transfer_bytes_completed
     if progress.shard is not None:

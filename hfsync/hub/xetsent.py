@@ -1,9 +1,10 @@
 """What hf_xet sent for a commit: huggingface_hub uploads through hf_xet and keeps no report.
 
 The client opens one hf_xet upload commit per Hub commit, in the calling thread, from
-``huggingface_hub.utils._xet.get_xet_session()``. ``counting()`` notes the upload commits
-opened in its thread; their final progress gives the bytes that went to the CAS (xorbs,
-after dedup and compression, and shards).
+``huggingface_hub.utils._xet.get_xet_session()``, and closes it with a ``with`` block,
+which drops hf_xet's report. ``counting()`` notes the upload commits opened in its thread
+and finishes each itself to keep that report: the bytes that went to the CAS (xorbs as
+uploaded, after dedup and compression, and shards).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class _Session:
         self._session = session
 
     def new_upload_commit(self, **kwargs: Any) -> Any:
-        commit = self._session.new_upload_commit(**kwargs)
+        commit = _Commit(self._session.new_upload_commit(**kwargs))
         opened = getattr(_local, "opened", None)
         if opened is not None:
             opened.append(commit)
@@ -34,6 +35,28 @@ class _Session:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
+
+
+class _Commit:
+    """hf_xet's upload commit, finished by ``wait_to_finish`` so that its report is kept."""
+
+    def __init__(self, commit: Any) -> None:
+        self._commit = commit
+        self.report: Any = None
+
+    def __enter__(self) -> _Commit:
+        self._commit.__enter__()
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> Any:
+        if kind is not None or not hasattr(self._commit, "wait_to_finish"):
+            return self._commit.__exit__(kind, error, trace)
+        # What leaving the block does without an error; done here, the report is not dropped.
+        self.report = self._commit.wait_to_finish()
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._commit, name)
 
 
 def _install() -> None:
@@ -61,7 +84,7 @@ class Sent:
 
     @property
     def bytes(self) -> int:
-        return sum(xet_commit_bytes(commit) for commit in self.commits)
+        return sum(xet_commit_bytes(commit._commit, commit.report) for commit in self.commits)
 
 
 @contextlib.contextmanager

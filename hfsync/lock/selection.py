@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -217,18 +217,24 @@ def check_paths(entry: LockedPull, where: str, error: type[HfsyncError] = HubErr
         )
 
 
-def selected_pulls(manifest: Manifest, targets: Iterable[str]) -> list[Pull]:
-    """The manifest's pulls named by ``targets`` (all when empty)."""
-    wanted = set(targets)
-    return [p for p in manifest.pulls if not wanted or p.key in wanted or p.id in wanted]
+@dataclass(frozen=True)
+class Wanted:
+    """Which pulls a run is about: those named by id or ``type:id`` key (``--target``, or the IDs
+    of lock and upgrade), every pull when none is named."""
 
+    names: tuple[str, ...] = ()
 
-def check_targets(workspace: Workspace, targets: Iterable[str]) -> None:
-    """Refuse (HfsyncError) when a --target names no pull of the workspace."""
-    known = {p.key for _, p in workspace.pulls} | {p.id for _, p in workspace.pulls}
-    unknown = sorted(set(targets) - known)
-    if unknown:
-        raise HfsyncError(
-            f"no pull named {', '.join(repr(t) for t in unknown)} in the manifest",
-            hint="Pulls are named by id (models) or type:id; see `pulls:` in hfsync.yaml.",
-        )
+    def pulls(self, manifest: Manifest) -> list[Pull]:
+        """The manifest's pulls this names, in the manifest's order."""
+        named = set(self.names)
+        return [p for p in manifest.pulls if not named or p.key in named or p.id in named]
+
+    def check(self, workspace: Workspace) -> None:
+        """Refuse (HfsyncError) a name that is no pull of the workspace."""
+        known = {p.key for _, p in workspace.pulls} | {p.id for _, p in workspace.pulls}
+        unknown = sorted(set(self.names) - known)
+        if unknown:
+            raise HfsyncError(
+                f"no pull named {', '.join(repr(t) for t in unknown)} in the manifest",
+                hint="Pulls are named by id (models) or type:id; see `pulls:` in hfsync.yaml.",
+            )

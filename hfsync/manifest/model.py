@@ -82,6 +82,7 @@ class Space:
     hardware: str | None = None
     variables: Mapping[str, str] | None = None
     secrets: Mapping[str, str] | None = None
+    health_timeout: float = 900.0  # seconds apply waits for the Space to run after publishing
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ def _loc(document: Document, key: Key) -> Location:
 def _space(raw: Mapping[str, Any]) -> Space:
     return Space(raw.get("sdk"), raw.get("hardware"),
                  dict(raw["variables"]) if "variables" in raw else None,
-                 {k: v["env"] for k, v in raw["secrets"].items()} if "secrets" in raw else None)
+                 {k: v["env"] for k, v in raw["secrets"].items()} if "secrets" in raw else None,
+                 float(raw.get("health_timeout", 900)))
 
 
 def _qualify(name: str, defaults: Defaults) -> str:

@@ -12,7 +12,9 @@ class Step:
     """One thing apply did to a target.
 
     ``action``: created-repo, set (``name`` = ``value``), deleted (``name``), created-branch,
-    created-tag (``name``), signed (``files`` in ``name``, with the key's fingerprint ``key``),
+    created-tag (``name``), healthy (the Space reached stage ``name`` after publishing),
+    not-waited (the Space's health was not checked: ``--no-wait``), signed (``files`` in
+    ``name``, with the key's fingerprint ``key``),
     committed (``commit`` with ``uploads`` and ``deletions``, ``bytes`` of files, ``sent`` bytes
     on the wire when the publisher counts them), or found-published (the repo appeared holding
     every planned file: ``commit`` is its head).

@@ -132,6 +132,8 @@ class TargetChange:
     refs: tuple[RefChange, ...] = ()
     changes: tuple[Change, ...] = ()
     inputs: Mapping[str, str] = field(default_factory=dict)  # other local files read -> sha256
+    # A Space's health after apply: {"timeout": seconds, "stages": [healthy stages]}; None: not waited for.
+    health: Mapping[str, Any] | None = None
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()

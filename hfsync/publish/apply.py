@@ -29,6 +29,7 @@ from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.gate import gate
+from hfsync.publish.health import after_apply
 from hfsync.publish.provenance import commit_description
 from hfsync.publish.signature import load_signers, signature_of
 from hfsync.publish.signature import make as make_signature
@@ -167,7 +168,8 @@ def _restricts(name: str, value: object) -> bool:
 
 
 def apply_target(
-    target: TargetChange, publisher: Publisher, provenance: Provenance, signer: Signer | None = None
+    target: TargetChange, publisher: Publisher, provenance: Provenance, signer: Signer | None = None,
+    wait_health: bool = True,
 ) -> TargetResult:
     """Carry out one target's changes, in the order the module docstring gives; ``signer``
     makes the planned model.sig, committed with the files."""
@@ -232,6 +234,11 @@ def apply_target(
             if loosen:
                 publisher.update_settings(repo, kind, **loosen)
                 done.extend(Step("set", k, v) for k, v in loosen.items())
+        if target.health is not None:
+            health = after_apply(publisher.hub, repo, target.health, wait_health)
+            if isinstance(health, str):  # published, but not healthy: the target failed
+                return TargetResult(target.key, commit, tuple(done), tuple(warnings), health, sent)
+            done.append(health)
     except HfsyncError as error:
         return TargetResult(target.key, commit, tuple(done), tuple(warnings), error.message, sent)
     return TargetResult(target.key, commit, tuple(done), tuple(warnings), bytes_sent=sent)
@@ -320,7 +327,7 @@ def _publishing(plan: Plan) -> list[TargetChange]:
 
 def apply_plan(
     plan: Plan, publisher: Publisher, *, provenance: Provenance | None = None, parallelism: int = 4,
-    on_interrupt: Callable[[], None] | None = None,
+    on_interrupt: Callable[[], None] | None = None, wait_health: bool = True,
 ) -> ApplyResult:
     """Apply every target with changes, ``parallelism`` at a time; collect every failure.
 
@@ -343,7 +350,8 @@ def apply_plan(
     interrupted = False
     try:
         for target in todo:
-            futures.append(pool.submit(apply_target, target, publisher, provenance, signers.get(target.key)))
+            futures.append(pool.submit(apply_target, target, publisher, provenance, signers.get(target.key),
+                                       wait_health))
         wait(futures)
     except KeyboardInterrupt:
         # Like Terraform: a commit in flight is let finish (it is atomic; killing the thread

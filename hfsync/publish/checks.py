@@ -63,7 +63,7 @@ def offline_problems(manifests: Iterable[Manifest], warnings: list[Problem] | No
                 violations = publish_problems(manifest.policy, target, _local_license(target, files), files)
                 problems += located(manifest, index, target, violations)
             except HfsyncError as error:
-                problems.append(Problem(str(manifest.path), target.location.line, None, error.message))
+                problems.append(Problem(str(manifest.path), target.location.line, None, error.explained()))
     return problems
 
 

@@ -32,6 +32,9 @@ LFS_SIZE = 10 * 1000 * 1000
 # What a plan says of a secret the Hub holds: its value is never returned, so never known.
 SECRET_SET = "(set)"
 
+# The stages of a Space that runs as published (SLEEPING: it ran, and sleeps until visited).
+HEALTHY = ("RUNNING", "SLEEPING")
+
 # Never deleted by prune: the Hub manages it.
 PROTECTED = frozenset({".gitattributes"})
 
@@ -203,6 +206,9 @@ def target_change(
         action = Action.UPDATE
     else:
         action = Action.NOOP
+    health = None
+    if target.type == "space" and target.space is not None and action != Action.NOOP:
+        health = {"timeout": target.space.health_timeout, "stages": list(HEALTHY)}
     return TargetChange(
         key=target.key,
         repo_id=target.id,
@@ -217,6 +223,7 @@ def target_change(
         files=tuple(files),
         refs=tuple(refs),
         inputs=dict(inputs or {}),
+        health=health,
         reasons=tuple(reasons),
         warnings=tuple(warn),
         errors=tuple(errors),

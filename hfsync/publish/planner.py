@@ -282,7 +282,7 @@ def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetC
     a PR's plan says so rather than the apply after merge (one whoami, only when creating).
     Without a token, on each repo to create: the Hub hides private repos from anonymous reads."""
     new = [c for c in changes if c.action == Action.CREATE and c.kind == "repo" and not c.errors]
-    if new and not publisher.hub.token:
+    if new and not publisher.hub.credentials.publishes():  # with no credentials, reads are anonymous
         return [replace(c, warnings=(*c.warnings, NO_TOKEN)) if any(c is n for n in new) else c for c in changes]
     who = publisher.identity() if new else None
     if who is None:

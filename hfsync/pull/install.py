@@ -1,12 +1,13 @@
 """`hfsync pull`: the lock's files on disk, verified, in parallel, resumable, offline-capable.
 
-For each pull the lock pins (re-resolving stale pins first unless ``--locked``), every
-file is checked on disk first: one the destination's state record (hfsync.pull.state)
-says was verified for this pin, at this (size, mtime, inode), is skipped without
-reading; one of unknown history is rehashed and kept if it matches the lock's digest.
-The rest are downloaded (see hfsync.hub.download) in parallel, their blake3 computed
-on the way. Every file found or installed is recorded, even when others fail. Offline,
-nothing is requested: the pull succeeds from disk or names every missing file.
+The run is planned first (hfsync.pull.jobs: one job per file, as data), then a small
+executor runs the jobs and keeps how each ended. A file is checked on disk first: one the
+destination's state record (hfsync.pull.state) says was verified for this pin, at this
+(size, mtime, inode), is kept without reading; one of unknown history is rehashed and kept
+if it matches the lock's digest. The rest are downloaded (see hfsync.hub.download) in
+parallel, their blake3 computed on the way. Every file found or installed is recorded, even
+when others fail. Offline, nothing is requested: the pull succeeds from disk or names every
+missing file. What the run did (the summary, the metrics) is computed from how the jobs ended.
 """
 
 from __future__ import annotations
@@ -16,64 +17,263 @@ import os
 import stat as stats
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from hfsync import digests
-from hfsync.errors import AccessError, ContentError, HfsyncError, LockError, OfflineError, PolicyError, VerifyError
+from hfsync.errors import AccessError, ContentError, HfsyncError, OfflineError
 from hfsync.hub.client import Hub
-from hfsync.hub.download import fsync_dirs
+from hfsync.hub.download import Fetched, fsync_dirs
 from hfsync.hub.retry import Retry
 from hfsync.hub.xetpull import LocalCopy
-from hfsync.hubfacts import is_pickle_file
-from hfsync.lock.layout import Layout
-from hfsync.lock.lockfile import read_lock
-from hfsync.lock.pin import allows_unsafe, pin, save, stale_reasons
-from hfsync.lock.selection import check_paths, check_targets, selected_pulls
-from hfsync.manifest.model import Manifest, Pull, Workspace
-from hfsync.model.lock import SET_ASIDE, LockedFile, LockedPull, LockFile
+from hfsync.lock.pin import save
+from hfsync.manifest.model import Workspace
+from hfsync.model.lock import LockedPull
 from hfsync.model.progress import Reporter
-from hfsync.pull.metrics import PullRecord
+from hfsync.pull.jobs import FileJob, PullJobs, PullOptions, plan_jobs
+from hfsync.pull.metrics import PullRecord, metrics_written
 from hfsync.pull.safetensors import SafetensorsError, check_file
-from hfsync.pull.sources import Sources, SourceSpec, open_sources, sources_for
-from hfsync.pull.state import Recorded, StateRecord, read_state, recorded, write_state
+from hfsync.pull.sources import Sources, SourceSpec, open_sources
+from hfsync.pull.state import Recorded, StateRecord, recorded, write_state
+
+EDITED = "changed since it was pulled"
+_EARLIER = "an earlier pin's copy"
 
 
 @dataclass(frozen=True)
-class PullOptions:
-    targets: tuple[str, ...] = ()
-    locked: bool = False
-    offline: bool = False
-    allow_unsafe: bool = False
-    parallelism: int = 8
+class Done:
+    """How one job ended: ``present``, ``downloaded``, ``missing`` (offline), ``failed`` or
+    ``gated`` (the Hub keeps the repo's files from this token)."""
+
+    job: FileJob
+    outcome: str
+    verified: Recorded | None = None  # what to record for the file now in place
+    source: str = ""  # where the bytes came from, when downloaded
+    received: int | None = None  # bytes received over the network, when not the file's size (Xet)
+    differs: str | None = None  # why a file at the target was not the pinned one, when one was there
+    error: str = ""  # the failure, naming its file
+    rejected: tuple[str, ...] = ()  # sources passed over for this file
+    seconds: float = 0.0  # since the run started
 
 
-@dataclass
+@dataclass(frozen=True)
 class PullSummary:
+    """What a pull did, from how its jobs ended; the failures are reported by ``raise_on_failure``."""
+
     pulls: int = 0
     downloaded: int = 0
     present: int = 0
     bytes_downloaded: int = 0
-    replaced: list[str] = field(default_factory=list)  # files changed since they were pulled, put back
-    locks_written: list[Path] = field(default_factory=list)
+    replaced: tuple[str, ...] = ()  # files changed since they were pulled, put back
+    locks_written: tuple[Path, ...] = ()
     records: dict[str, PullRecord] = field(default_factory=dict)  # per pull, for --metrics-file
+    failures: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # offline: files that could not be installed from disk, and why
+    gated: dict[str, LockedPull] = field(default_factory=dict)  # pulls whose files the Hub keeps from this token
 
 
-@dataclass
-class _Job:
-    layout: Layout
-    file: LockedFile
-    target: Path  # checked once, before anything is written (safe_join stats every folder)
-    label: str
-    links: list[LockedFile]
-    state: StateRecord  # the destination's record of what was verified
-    sources: tuple[SourceSpec, ...]  # mirrors and registries before the Hub
-    blake3: str | None = None
-    source: str = ""  # where the bytes came from, when downloaded
-    received: int | None = None  # bytes received over the network, when not the file's size (Xet)
-    verified: Recorded | None = None  # set once the file is in place, verified
-    differs: str | None = None  # why a file at the target is not the pinned one, when one is there
+def run_pull(workspace: Workspace, hub: Hub | None, retry: Retry, options: PullOptions,
+             reporter: Reporter) -> PullSummary:
+    """Install every wanted pull's pinned files; HfsyncError naming each file that failed.
+
+    ``hub`` (None offline) carries its own retry policy; ``retry`` is the one for the mirrors
+    and registries files may come from first. ``options.metrics_file`` is written whether the
+    run succeeds or not."""
+    executor = Executor(None if options.offline else hub, retry, options.parallelism, reporter)
+    with metrics_written(options.metrics_file, "pull", executor.records):
+        planned = plan_jobs(workspace, hub, options)
+        executor.run(planned)
+        summary = summarize(planned, executor.done)
+        raise_on_failure(summary, hub)
+        for layout, _ in planned.pins:
+            layout.finish()
+        written = tuple(r.manifest.lock_path for r in planned.relocks if save(r.manifest, r.before, r.after))
+        return PullSummary(summary.pulls, summary.downloaded, summary.present, summary.bytes_downloaded,
+                           summary.replaced, written, summary.records)
+
+
+def summarize(planned: PullJobs, done: list[Done]) -> PullSummary:
+    """The run's account, from its plan and how each job ended."""
+    downloaded = [d for d in done if d.outcome == "downloaded"]
+    gated = {d.job.layout.entry.key: d.job.layout.entry for d in done if d.outcome == "gated"}
+    return PullSummary(
+        pulls=len(planned.pins),
+        downloaded=len(downloaded),
+        present=sum(d.outcome == "present" for d in done),
+        bytes_downloaded=sum(d.job.file.size if d.received is None else d.received for d in downloaded),
+        replaced=tuple(sorted(d.job.label for d in downloaded if d.differs == EDITED)),  # said, not asked
+        records=_records(planned, done),
+        failures=tuple(sorted(d.error for d in done if d.outcome == "failed")),
+        missing=tuple(sorted(f"{d.job.label} ({d.differs or 'not on disk'})" for d in done if d.outcome == "missing")),
+        gated=gated,
+    )
+
+
+def _records(planned: PullJobs, done: list[Done]) -> dict[str, PullRecord]:
+    records = {entry.key: PullRecord(entry.key, entry.commit, files=len(entry.files)) for _, entry in planned.pins}
+    for d in done:
+        record = records[d.job.layout.entry.key]
+        record.seconds = max(record.seconds, d.seconds)
+        for name in d.rejected:
+            record.refused(name)
+        served = len(d.job.links)
+        if d.outcome in ("failed", "gated"):
+            record.changed += served
+        elif d.outcome == "missing":
+            record.missing += served
+        else:
+            if d.outcome == "downloaded":
+                record.took(d.source, d.job.file.size * served)
+            record.verified += served
+            record.bytes_verified += d.job.file.size * served
+    return records
+
+
+def raise_on_failure(summary: PullSummary, hub: Hub | None) -> None:
+    """The run's failures as one error: gated repos first, then files that failed, then files missing offline."""
+    if summary.gated:
+        raise _refused(hub, summary.gated, summary.failures)
+    if summary.failures:
+        raise HfsyncError(
+            _files(summary.failures, "{} could not be pulled; the others are in place"),
+            hint="Run `hfsync pull` again: finished files are skipped and partial ones resume.",
+        )
+    if summary.missing:
+        raise OfflineError(
+            _files(summary.missing, "offline, and {} cannot be installed from disk", "pinned "),
+            hint="Pull once where the Hub is reachable (or copy the files in), then pull offline.",
+        )
+
+
+def _files(lines: tuple[str, ...], head: str, kind: str = "") -> str:
+    count = f"{len(lines)} {kind}file{'s' if len(lines) != 1 else ''}"
+    return head.format(count) + ":\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _refused(hub: Hub | None, gated: dict[str, LockedPull], failures: tuple[str, ...]) -> AccessError:
+    """Gated repos this token was not granted: running again changes nothing until access is given."""
+    keys = sorted(gated)
+    one = len(keys) == 1
+    message = (f"{', '.join(keys)} {'is' if one else 'are'} gated on the Hub and this token has not been granted "
+               f"access: none of {'its' if one else 'their'} files were pulled.")
+    if failures:
+        message += (f"\n{len(failures)} other file{'s' if len(failures) != 1 else ''} could not be pulled:\n"
+                    + "\n".join(f"  {f}" for f in failures))
+    pages = f" ({', '.join(hub.page(gated[k].type, gated[k].id) for k in keys)})" if hub is not None else ""
+    return AccessError(message, hint=(
+        f"Request access on the repo's page{pages} while logged in as the token's user, then use that token "
+        "(HF_TOKEN, --token or `hf auth login`); a fine-grained token also needs read access to gated repos."
+        + (" Then run `hfsync pull` again: finished files are skipped." if failures else "")))
+
+
+# --- the executor -------------------------------------------------------------------
+
+
+class Executor:
+    """Runs the planned jobs: transfers on one pool, fsync and rename on another (a transfer
+    thread moves on to the next file), and keeps how each job ended, in ``done``."""
+
+    def __init__(self, hub: Hub | None, retry: Retry, parallelism: int, reporter: Reporter) -> None:
+        self.hub = hub
+        self.retry = retry
+        self.workers = max(1, parallelism)
+        self.reporter = reporter
+        self.planned = PullJobs()
+        self.done: list[Done] = []
+        self.started = time.monotonic()
+
+    def records(self) -> list[PullRecord]:
+        return list(_records(self.planned, self.done).values())
+
+    def run(self, planned: PullJobs) -> None:
+        """Run every job of ``planned``; every file in place is recorded, whatever else happens."""
+        self.planned = planned
+        for note in planned.notes:
+            self.reporter.note(note)
+        try:
+            self._run(planned.jobs)
+        finally:
+            _write_states(planned.jobs, self.done)
+
+    def _run(self, jobs: tuple[FileJob, ...]) -> None:
+        chains: dict[tuple[SourceSpec, ...], Sources | None] = {
+            specs: open_sources(specs, self.hub, self.retry, self.reporter.note) for specs in {j.sources for j in jobs}}
+        self.reporter.begin(len(jobs), sum(j.file.size for j in jobs))
+        with ThreadPoolExecutor(self.workers) as pool, \
+                ThreadPoolExecutor(self.workers, thread_name_prefix="hfsync-install") as finishers:
+            ordered = sorted(jobs, key=lambda j: -j.file.size)  # big files first keeps every worker busy
+            transfers = [pool.submit(self._transfer, job, chains[job.sources], finishers) for job in ordered]
+            installing: list[Future[Done]] = []
+            try:
+                for future in concurrent.futures.as_completed(transfers):
+                    ended = future.result()
+                    if isinstance(ended, Done):
+                        self._settle(ended)
+                    else:
+                        installing.append(ended)
+                for finished in concurrent.futures.as_completed(installing):
+                    self._settle(finished.result())
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                finishers.shutdown(wait=False, cancel_futures=True)
+                raise
+            finally:
+                for chain in chains.values():
+                    if chain is not None:
+                        chain.close()
+        fsync_dirs({d.job.target.parent for d in self.done if d.outcome == "downloaded"})
+
+    def _settle(self, done: Done) -> None:
+        self.done.append(done)
+        if done.outcome != "missing":
+            outcome = "failed" if done.outcome == "gated" else done.outcome
+            self.reporter.finish(done.job.label, outcome, done.job.file.size)
+
+    def _ended(self, job: FileJob, outcome: str, *, verified: Recorded | None = None, source: str = "",
+               received: int | None = None, differs: str | None = None, error: str = "",
+               rejected: tuple[str, ...] = ()) -> Done:
+        return Done(job, outcome, verified, source, received, differs, error, rejected,
+                    time.monotonic() - self.started)
+
+    def _transfer(self, job: FileJob, sources: Sources | None, finishers: ThreadPoolExecutor) -> Done | Future[Done]:
+        """The job checked on disk, else its bytes fetched and handed to a finisher."""
+        rejected: list[str] = []
+        try:
+            disk = _in_place(job)
+            if disk.verified is not None:
+                _link(job)
+                return self._ended(job, "present", verified=disk.verified)
+            if sources is None:
+                return self._ended(job, "missing", differs=disk.differs)
+            job.target.parent.mkdir(parents=True, exist_ok=True)
+            fetched, source = sources.fetch(
+                job.layout.entry, job.file, job.target, partial=job.layout.partial(job.target),
+                previous=_previous(job), label=job.label, advance=self.reporter.start(job.label, job.file.size),
+                accept=_safetensors_gate(job.label) if job.safetensors else None, rejected=rejected.append)
+        except AccessError:
+            return self._ended(job, "gated", rejected=tuple(rejected))
+        except HfsyncError as error:
+            return self._ended(job, "failed", error=error.message, rejected=tuple(rejected))  # it names its file
+        return finishers.submit(self._install, job, fetched, source, disk.differs, tuple(rejected))
+
+    def _install(self, job: FileJob, fetched: Fetched, source: str, differs: str | None,
+                 rejected: tuple[str, ...]) -> Done:
+        """Verified bytes moved into place (fsync and rename), and the paths they serve linked."""
+        try:
+            fetched.install()
+            verified = recorded(os.stat(job.target), job.file, fetched.blake3)
+            _link(job)
+        except HfsyncError as error:
+            return self._ended(job, "failed", error=error.message, rejected=rejected)
+        return self._ended(job, "downloaded", verified=verified, source=source, received=fetched.received,
+                           differs=differs, rejected=rejected)
+
+
+def _link(job: FileJob) -> None:
+    for file in job.links:
+        job.layout.link(file)
 
 
 def _safetensors_gate(label: str) -> Callable[[BinaryIO], None]:
@@ -89,157 +289,39 @@ def _safetensors_gate(label: str) -> Callable[[BinaryIO], None]:
     return accept
 
 
-def _plan(manifest: Manifest, pulls: list[Pull], lock: LockFile, options: PullOptions) -> list[str]:
-    keys = [p.key for p in pulls]
-    reasons = stale_reasons(manifest, lock if lock.path.exists() else None, keys)
-    if reasons and options.locked:
-        raise LockError(
-            f"--locked: {manifest.lock_path} is out of step with {manifest.path}:\n"
-            + "\n".join(f"  {r}" for r in reasons),
-            hint="Run `hfsync lock` and commit hfsync.lock, then pull again.",
-        )
-    if reasons and options.offline:
-        raise OfflineError(
-            f"offline, and {manifest.lock_path} is out of step with {manifest.path}:\n"
-            + "\n".join(f"  {r}" for r in reasons),
-            hint="Run `hfsync lock` where the Hub is reachable and commit hfsync.lock.",
-        )
-    return [p.key for p in pulls if stale_reasons(manifest, lock, [p.key])]
+@dataclass(frozen=True)
+class _OnDisk:
+    verified: Recorded | None = None  # the file at the target holds the pinned content
+    differs: str | None = None  # else what is there instead, if anything
 
 
-def _check_unsafe(manifest: Manifest, pull: Pull, entry: LockedPull, allow: bool) -> None:
-    pickles = sorted(f.path for f in entry.files if is_pickle_file(f.path))
-    if pickles and not (allow or allows_unsafe(pull, manifest.policy)):
-        raise PolicyError(
-            f"pull '{pull.key}' ({pull.location}) would install files that load through pickle and "
-            "can run code when loaded:\n" + "\n".join(f"  {p}" for p in pickles),
-            hint="Accept the risk with `allow_unsafe: true` on this pull (or `--allow-unsafe`), "
-            "or exclude these files and re-lock.",
-        )
-
-
-def _state_for(layout: Layout, states: dict[Path, StateRecord]) -> StateRecord:
-    """The destination's record as the last pull left it (empty when missing or damaged:
-    its files are then rehashed against the lock, which a record never overrides)."""
-    path = layout.state_path()
-    if path not in states:
-        try:
-            state = read_state(path)
-        except VerifyError:
-            state = None
-        states[path] = state or StateRecord(path, layout.entry.key, layout.entry.commit)
-    return states[path]
-
-
-def run_pull(
-    workspace: Workspace, hub: Hub | None, retry: Retry, options: PullOptions, reporter: Reporter,
-    summary: PullSummary | None = None,
-) -> PullSummary:
-    """Install every selected pull's pinned files; HfsyncError naming each file that failed.
-
-    ``hub`` (None offline) carries its own retry policy; ``retry`` is the one for the
-    mirrors and registries files may come from first. Pass ``summary`` to read what was
-    done (its per-pull records) even when this raises.
-    """
-    check_targets(workspace, options.targets)
-    summary = summary if summary is not None else PullSummary()
-    jobs: list[_Job] = []
-    fresh: dict[Path, tuple[Manifest, LockFile, LockFile]] = {}
-    layouts: list[Layout] = []
-    states: dict[Path, StateRecord] = {}
-    for manifest in workspace.manifests:
-        pulls = selected_pulls(manifest, options.targets)
-        lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
-        restale = _plan(manifest, pulls, lock, options)
-        specs = sources_for(manifest)
-        stale = [p for p in pulls if p.key in restale]
-        if stale:
-            assert hub is not None
-            pins = pin(hub, manifest, lock, stale, allow_unsafe=options.allow_unsafe)
-            fresh[manifest.lock_path] = (manifest, lock, pins.lock)
-            for resolved in pins.resolved:
-                if resolved.left_out:
-                    reporter.note(f"{resolved.entry.key}: left out {len(resolved.left_out)} pickle file(s) that "
-                                  f"safetensors weights replace: {', '.join(resolved.left_out)}")
-                if resolved.set_aside:
-                    reporter.note(f"{resolved.entry.key}: left out ({SET_ASIDE}): {', '.join(resolved.set_aside)}")
-            lock = pins.lock
-        for pull in pulls:
-            entry = lock.get(pull.type, pull.id)
-            assert entry is not None
-            check_paths(entry, str(manifest.lock_path), LockError)
-            _check_unsafe(manifest, pull, entry, options.allow_unsafe)
-            layout = Layout(pull, entry)
-            layouts.append(layout)
-            state = _state_for(layout, states)
-            summary.pulls += 1
-            summary.records[entry.key] = PullRecord(entry.key, entry.commit, files=len(entry.files))
-            by_target: dict[Path, _Job] = {}
-            for file in entry.files:
-                target = layout.target(file)
-                layout.visible(file)  # refuses escaping paths before anything is written
-                if target in by_target:
-                    by_target[target].links.append(file)
-                else:
-                    by_target[target] = _Job(layout, file, target, f"{entry.key}/{file.path}", [file], state,
-                                             specs)
-            jobs.extend(by_target.values())
-    try:
-        missing = _install(jobs, hub, retry, options, reporter, summary)
-    finally:
-        _write_states(jobs)
-    if missing:
-        raise OfflineError(
-            f"offline, and {len(missing)} pinned file{'s' if len(missing) != 1 else ''} cannot be installed "
-            "from disk:\n" + "\n".join(f"  {m}" for m in missing),
-            hint="Pull once where the Hub is reachable (or copy the files in), then pull offline.",
-        )
-    for layout in layouts:
-        layout.finish()
-    summary.locks_written = _write_fresh(fresh)
-    return summary
-
-
-EDITED = "changed since it was pulled"
-_EARLIER = "an earlier pin's copy"
-
-
-def _in_place(job: _Job) -> str | None:
-    """blake3 of the file at the job's target if it holds the pinned content, else None
-    (with ``job.differs`` saying what is there instead, if anything).
-
-    Reads nothing when the record vouches for this pin at the file's current stat key.
-    """
+def _in_place(job: FileJob) -> _OnDisk:
+    """Whether the file at the job's target holds the pinned content; reads nothing when the
+    record vouches for this pin at the file's current stat key."""
     try:
         found = os.lstat(job.target)
     except OSError:
-        return None
+        return _OnDisk()
     known = job.state.files.get(job.file.path)
     if not stats.S_ISREG(found.st_mode):
-        job.differs = "not a regular file"
-        return None
+        return _OnDisk(differs="not a regular file")
     if known is not None and known.unchanged(found):
         if known.answers(job.file):
-            job.verified = known
-            return known.blake3
+            return _OnDisk(known)
         if known.refutes(job.file):
-            job.differs = _EARLIER
-            return None  # the previous pin's copy, as recorded: reading it would only say so
+            return _OnDisk(differs=_EARLIER)  # the previous pin's copy, as recorded: reading it would only say so
     if found.st_size != job.file.size:
-        job.differs = EDITED if known is None or found.st_size != known.size else _EARLIER
-        return None
+        return _OnDisk(differs=EDITED if known is None or found.st_size != known.size else _EARLIER)
     try:
         hashed = digests.hash_file(job.target)
     except OSError:
-        return None
+        return _OnDisk()
     if (hashed.sha256 if job.file.sha256 else hashed.git_sha1) != job.file.etag:
-        job.differs = EDITED if known is None or hashed.blake3 != known.blake3 else _EARLIER
-        return None
-    job.verified = recorded(found, job.file, hashed.blake3)
-    return hashed.blake3
+        return _OnDisk(differs=EDITED if known is None or hashed.blake3 != known.blake3 else _EARLIER)
+    return _OnDisk(recorded(found, job.file, hashed.blake3))
 
 
-def _previous(job: _Job) -> LocalCopy | None:
+def _previous(job: FileJob) -> LocalCopy | None:
     """The previous pin's copy of the job's file, with its Xet hash when the record vouches for it."""
     path = job.layout.previous(job.file)
     if path is None:
@@ -252,152 +334,19 @@ def _previous(job: _Job) -> LocalCopy | None:
     return LocalCopy(path, known.xet_hash if vouched and known is not None else None)
 
 
-def _write_states(jobs: list[_Job]) -> None:
+def _write_states(jobs: tuple[FileJob, ...], done: list[Done]) -> None:
     """Record every file now in place, per destination; keep what is known of the others."""
-    by_state: dict[Path, tuple[StateRecord, list[_Job]]] = {}
+    verified = {d.job: d.verified for d in done if d.verified is not None}
+    by_state: dict[Path, tuple[StateRecord, list[FileJob]]] = {}
     for job in jobs:
         by_state.setdefault(job.state.path, (job.state, []))[1].append(job)
     for state, owned in by_state.values():
         pinned = {f.path for job in owned for f in job.links}
         files = {path: entry for path, entry in state.files.items() if path in pinned}
         for job in owned:
-            if job.verified is not None:
-                files.update({f.path: job.verified for f in job.links})
+            if (record := verified.get(job)) is not None:
+                files.update({f.path: record for f in job.links})
         entry = owned[0].layout.entry
         exists = state.path.exists()
         if (files or exists) and (files != state.files or state.commit != entry.commit or not exists):
             write_state(StateRecord(state.path, entry.key, entry.commit, files))
-
-
-def _install(
-    jobs: list[_Job], hub: Hub | None, retry: Retry, options: PullOptions, reporter: Reporter,
-    summary: PullSummary,
-) -> list[str]:
-    """Run every job; return labels missing offline; raise naming every failed file."""
-    hub = None if options.offline else hub
-    chains: dict[tuple[SourceSpec, ...], Sources | None] = {
-        specs: open_sources(specs, hub, retry, reporter.note) for specs in {j.sources for j in jobs}}
-    reporter.begin(len(jobs), sum(j.file.size for j in jobs))
-    missing: list[str] = []
-    failures: list[str] = []
-    gated: dict[str, LockedPull] = {}  # pulls whose files the Hub keeps from this token
-    written: set[Path] = set()
-    started = time.monotonic()
-
-    def finish(job: _Job, install: Callable[[], None] | None) -> str:
-        target = job.target
-        if install is not None:
-            install()
-            job.verified = recorded(os.stat(target), job.file, str(job.blake3))
-            written.add(target.parent)
-        for file in job.links:
-            job.layout.link(file)
-        return "downloaded" if install is not None else "present"
-
-    def one(job: _Job) -> str | concurrent.futures.Future[str]:
-        target = job.target
-        job.blake3 = _in_place(job)
-        if job.blake3 is not None:
-            return finish(job, None)
-        sources = chains[job.sources]
-        if sources is None:
-            return "missing"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        advance = reporter.start(job.label, job.file.size)
-        accept = _safetensors_gate(job.label) if any(f.path.endswith(".safetensors") for f in job.links) else None
-        record = summary.records[job.layout.entry.key]
-        fetched, job.source = sources.fetch(job.layout.entry, job.file, target, partial=job.layout.partial(target),
-                                            previous=_previous(job),
-                                            label=job.label, advance=advance, accept=accept, rejected=record.refused)
-        job.blake3, job.received = fetched.blake3, fetched.received
-        # fsync and rename on another thread: this one moves on to the next transfer.
-        return finishers.submit(finish, job, fetched.install)
-
-    def settle(job: _Job, future: concurrent.futures.Future) -> concurrent.futures.Future | None:
-        record = summary.records[job.layout.entry.key]
-        record.seconds = time.monotonic() - started
-        try:
-            outcome = future.result()
-        except AccessError:
-            gated[job.layout.entry.key] = job.layout.entry  # one sentence per repo, not one per file
-            reporter.finish(job.label, "failed", job.file.size)
-            record.changed += len(job.links)
-            return None
-        except HfsyncError as error:
-            failures.append(error.message)  # every engine error names its file
-            reporter.finish(job.label, "failed", job.file.size)
-            record.changed += len(job.links)
-            return None
-        if isinstance(outcome, concurrent.futures.Future):
-            return outcome
-        if outcome == "missing":
-            missing.append(f"{job.label} ({job.differs or 'not on disk'})")
-            record.missing += len(job.links)
-            return None
-        if outcome == "downloaded":
-            if job.differs == EDITED:
-                summary.replaced.append(job.label)  # the lock decides: said, not asked
-            summary.downloaded += 1
-            summary.bytes_downloaded += job.file.size if job.received is None else job.received
-            record.took(job.source, job.file.size * len(job.links))
-        else:
-            summary.present += 1
-        record.verified += len(job.links)
-        record.bytes_verified += job.file.size * len(job.links)
-        reporter.finish(job.label, outcome, job.file.size)
-        return None
-
-    workers = max(1, options.parallelism)
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool, \
-            concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="hfsync-install") as finishers:
-        ordered = sorted(jobs, key=lambda j: -j.file.size)  # big files first keeps every worker busy
-        futures = {pool.submit(one, job): job for job in ordered}
-        installing: dict[concurrent.futures.Future, _Job] = {}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                job = futures[future]
-                if (pending := settle(job, future)) is not None:
-                    installing[pending] = job
-            for future in concurrent.futures.as_completed(installing):
-                settle(installing[future], future)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            finishers.shutdown(wait=False, cancel_futures=True)
-            raise
-        finally:
-            for chain in chains.values():
-                if chain is not None:
-                    chain.close()
-    fsync_dirs(written)
-    summary.replaced.sort()
-    if gated:
-        assert hub is not None
-        raise _refused(hub, gated, failures)
-    if failures:
-        raise HfsyncError(
-            f"{len(failures)} file{'s' if len(failures) != 1 else ''} could not be pulled; "
-            "the others are in place:\n" + "\n".join(f"  {f}" for f in sorted(failures)),
-            hint="Run `hfsync pull` again: finished files are skipped and partial ones resume.",
-        )
-    return sorted(missing)
-
-
-def _refused(hub: Hub, gated: dict[str, LockedPull], failures: list[str]) -> AccessError:
-    """Gated repos this token was not granted: running again changes nothing until access is given."""
-    keys = sorted(gated)
-    one = len(keys) == 1
-    message = (f"{', '.join(keys)} {'is' if one else 'are'} gated on the Hub and this token has not been granted "
-               f"access: none of {'its' if one else 'their'} files were pulled.")
-    if failures:
-        message += (f"\n{len(failures)} other file{'s' if len(failures) != 1 else ''} could not be pulled:\n"
-                    + "\n".join(f"  {f}" for f in sorted(failures)))
-    pages = ", ".join(hub.page(gated[k].type, gated[k].id) for k in keys)
-    return AccessError(message, hint=(
-        f"Request access on the repo's page ({pages}) while logged in as the token's user, then use that token "
-        "(HF_TOKEN, --token or `hf auth login`); a fine-grained token also needs read access to gated repos."
-        + (" Then run `hfsync pull` again: finished files are skipped." if failures else "")))
-
-
-def _write_fresh(fresh: dict[Path, tuple[Manifest, LockFile, LockFile]]) -> list[Path]:
-    """Write re-resolved pins into their lock files."""
-    return [path for path, (manifest, before, after) in fresh.items() if save(manifest, before, after)]

@@ -17,7 +17,7 @@ from hfsync.errors import OfflineError
 from hfsync.hub.client import Hub
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import RESOLVERS, Pins, Resolved, merged, pin, resolve, save, stale_reasons
-from hfsync.lock.selection import check_targets, selected_pulls
+from hfsync.lock.selection import Wanted
 from hfsync.manifest.model import Manifest, Workspace
 from hfsync.model.lock import VERSION, LockFile
 
@@ -44,19 +44,20 @@ def run_lock(
 
     ``hub`` is None offline: then a lock that needs resolving is an OfflineError.
     """
-    check_targets(workspace, ids)
+    wanted = Wanted(ids)
+    wanted.check(workspace)
     summary = LockSummary()
     with ThreadPoolExecutor(RESOLVERS) as pool:
         for manifest in workspace.manifests:
-            _lock_manifest(manifest, hub, pool, summary, update=update, ids=ids, allow_unsafe=allow_unsafe)
+            _lock_manifest(manifest, hub, pool, summary, update=update, wanted=wanted, allow_unsafe=allow_unsafe)
     return summary
 
 
 def _lock_manifest(
     manifest: Manifest, hub: Hub | None, pool: ThreadPoolExecutor, summary: LockSummary, *,
-    update: bool, ids: tuple[str, ...], allow_unsafe: bool,
+    update: bool, wanted: Wanted, allow_unsafe: bool,
 ) -> None:
-    moving = {p.key for p in selected_pulls(manifest, ids)} if update else set()
+    moving = {p.key for p in wanted.pulls(manifest)} if update else set()
     # The pins --update moves are asked for first: the Hub answers while the lock is read.
     early = {p.key: pool.submit(resolve, hub, manifest, p, None, allow_unsafe=allow_unsafe)
              for p in manifest.pulls if p.key in moving} if hub is not None else {}

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,11 +44,7 @@ class PullRecord:
         self.sources[source] = self.sources.get(source, 0) + size
 
     def refused(self, source: str) -> None:
-        with _REFUSALS:  # heard from every transfer thread at once
-            self.rejected[source] = self.rejected.get(source, 0) + 1
-
-
-_REFUSALS = threading.Lock()
+        self.rejected[source] = self.rejected.get(source, 0) + 1
 
 
 # (name suffix, help, the record's value) for the per-pull gauges.
@@ -146,13 +141,14 @@ def write_metrics(path: Path, command: str, records: Iterable[PullRecord], *, ok
 
 
 @contextlib.contextmanager
-def metrics_written(path: Path | None, command: str, records: Mapping[str, PullRecord]) -> Iterator[None]:
-    """Write ``records`` to ``path`` (when given) as the block exits, whether it succeeded or raised;
-    the run counts as a success when nothing was raised and every pull verified."""
+def metrics_written(path: Path | None, command: str, records: Callable[[], Iterable[PullRecord]]) -> Iterator[None]:
+    """Write the ``records()`` of the run to ``path`` (when given) as the block exits, whether it
+    succeeded or raised; the run counts as a success when nothing was raised and every pull verified."""
     ok = False
     try:
         yield
         ok = True
     finally:
         if path is not None:
-            write_metrics(path, command, records.values(), ok=ok and all(r.ok for r in records.values()))
+            final = list(records())
+            write_metrics(path, command, final, ok=ok and all(r.ok for r in final))

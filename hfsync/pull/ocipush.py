@@ -23,7 +23,7 @@ from hfsync.hub.retry import Retry
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.lock.layout import Layout
 from hfsync.lock.lockfile import read_lock
-from hfsync.lock.selection import check_paths, check_targets, selected_pulls
+from hfsync.lock.selection import Wanted, check_paths
 from hfsync.manifest.model import Workspace
 from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.model.progress import Reporter
@@ -145,12 +145,13 @@ def _push_pull(registry: Registry, reference: Reference, layout: Layout, entry: 
 def run_push(workspace: Workspace, url: str, targets: tuple[str, ...], retry: Retry, reporter: Reporter,
              endpoint: str) -> PushSummary:
     """Push every selected pull's pinned files to the registry at ``url`` (``oci://HOST/PREFIX``)."""
-    check_targets(workspace, targets)
+    wanted = Wanted(targets)
+    wanted.check(workspace)
     reference = Reference.parse(url)
     work: list[tuple[Layout, LockedPull]] = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path)
-        for pull in selected_pulls(manifest, targets):
+        for pull in wanted.pulls(manifest):
             entry = lock.get(pull.type, pull.id) if lock else None
             if entry is None:
                 raise LockError(f"pull '{pull.key}' is not in {manifest.lock_path}; only locked pulls are pushed",

@@ -27,7 +27,7 @@ from hfsync.inspect.compare import compare, kind_of
 from hfsync.inspect.reading import BUDGETS, HEADER_FIRST, TEXT_LIMIT, Budget, Over, fetch, header, scrub, tail
 from hfsync.lock.lockfile import read_lock
 from hfsync.lock.pin import merged, resolve, save
-from hfsync.lock.selection import check_targets, selected_pulls
+from hfsync.lock.selection import Wanted
 from hfsync.manifest.model import Manifest, Pull, Workspace
 from hfsync.model.inspect import FileDiff, none
 from hfsync.model.lock import LockedFile, LockedPull, LockFile
@@ -48,14 +48,15 @@ def run_upgrade(
 
     ``scan`` finds possible secrets in the diffs of upstream files, which are then withheld;
     without it every diff is withheld, since a summary travels (a pull request's body)."""
-    check_targets(workspace, ids)
+    wanted = Wanted(ids)
+    wanted.check(workspace)
     budget = Budget(BUDGETS["summary"], "upgrade")
     reports = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path) or LockFile(manifest.lock_path)
         report = UpgradeReport(manifest.path, manifest.lock_path)
         moved = []
-        for pull in selected_pulls(manifest, ids):
+        for pull in wanted.pulls(manifest):
             previous = lock.get(pull.type, pull.id)
             move, entry = _upgrade_one(hub, manifest, pull, previous, allow_unsafe, allow_policy_violations,
                                        _Diffs(hub, budget, scan))

@@ -30,7 +30,7 @@ from hfsync import digests
 from hfsync.errors import LockError, VerifyError
 from hfsync.lock.layout import Layout
 from hfsync.lock.lockfile import read_lock
-from hfsync.lock.selection import check_paths, check_targets, selected_pulls
+from hfsync.lock.selection import Wanted, check_paths
 from hfsync.manifest.model import Workspace
 from hfsync.model.lock import LockedFile
 from hfsync.model.verify import Difference
@@ -88,14 +88,15 @@ def run_verify(workspace: Workspace, targets: tuple[str, ...] = (), *, deep: boo
                workers: int | None = None) -> VerifyReport:
     """Compare the pulled files of every selected pull with its lock (see the module's docstring);
     ``strict`` also lists files in a destination that the lock does not pin (``extra``)."""
-    check_targets(workspace, targets)
+    wanted = Wanted(targets)
+    wanted.check(workspace)
     started = time.monotonic()
     report = VerifyReport()
     checks: list[_Check] = []
     fresh: list[tuple[StateRecord, list[_Check]]] = []
     for manifest in workspace.manifests:
         lock = read_lock(manifest.lock_path)
-        pulls = selected_pulls(manifest, targets)
+        pulls = wanted.pulls(manifest)
         if lock is None and pulls:
             raise LockError(f"{manifest.lock_path} does not exist; nothing to verify against",
                             hint="Run `hfsync lock` and `hfsync pull` first.")

@@ -44,7 +44,8 @@ def _step(step: Step) -> str:
         return "found the repo created and holding every planned file (another run published it); nothing to commit"
     return {"created-repo": "created the repo", "set": f"set {step.name} = {shown(step.value)}",
             "deleted": f"deleted {step.name}", "created-branch": f"created branch {step.name}",
-            "created-tag": f"created tag {step.name}"}[step.action]
+            "created-tag": f"created tag {step.name}", "healthy": f"healthy: the Space is {step.name}",
+            "not-waited": "health not checked (--no-wait)"}[step.action]
 
 
 def failure(result: Any) -> str | None:
@@ -69,7 +70,7 @@ def json(result: Any) -> str:
 def _step_data(step: Step) -> dict[str, Any]:
     """A step's own fields: the ones its action uses."""
     data: dict[str, Any] = {"action": step.action}
-    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed"):
+    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed", "healthy"):
         data["name"] = step.name
     if step.action == "set":
         data["value"] = step.value

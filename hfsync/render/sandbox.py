@@ -9,7 +9,7 @@ from hfsync.render import Output
 
 
 def serving(server: Any, data_dir: Path, admin: bool) -> Output:
-    """The lines a script reads to find the sandbox (hfsync.sandbox.SandboxServer): URL first."""
+    """The lines a script reads to find the sandbox (hfsync.sandbox.server.SandboxServer): URL first."""
     return (Output().out(f"Sandbox Hub listening on {server.url}")
             .out(f"Token for user sandbox: {server.token}")
             .out(f"Xet storage (CAS) on {server.cas_url}")

@@ -1,9 +1,6 @@
 """The sandbox Hub: a local, file-backed server speaking the Hub's HTTP protocol.
 
-The bottom layer of hfsync: it imports nothing else from hfsync. See ``server`` for
-the route names used by the counters and ``admin`` for the /_sandbox/ admin API.
+It imports nothing else from hfsync. ``server.SandboxServer`` is the server; ``server``
+names the routes used by the counters and ``admin`` the /_sandbox/ admin API. This
+package module imports nothing, so its modules may import each other through it.
 """
-
-from hfsync.sandbox.server import SandboxServer
-
-__all__ = ["SandboxServer"]

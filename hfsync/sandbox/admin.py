@@ -9,6 +9,8 @@
   held them for hours); answers the settings.
 - ``POST /_sandbox/settings`` also takes ``oidc_token_ttl``: the lifetime in seconds of
   tokens exchanged at /oauth/token from then on (default 3600).
+- ``POST /_sandbox/settings`` also takes ``max_commit_operations``: a commit with more
+  operations is refused (422), as the Hub refuses oversized commits; 0 for no limit.
 - ``POST /_sandbox/oidc`` {"audience", "issuers": [{"issuer", "jwks_uri" or "jwks"}],
   "publishers": [{"repo", "type", "issuer", "claims"} or {"user", "issuer", "claims"}]}
   adds Trusted Publishers (see oidc); ``GET`` shows them with the audit log of exchanges
@@ -30,7 +32,7 @@ from hfsync.sandbox.info import runtime
 from hfsync.sandbox.runtime import script
 from hfsync.sandbox.state import Hub
 
-SETTINGS = {"xorb_url_ttl": float, "expired_urls": int, "oidc_token_ttl": float}
+SETTINGS = {"xorb_url_ttl": float, "expired_urls": int, "oidc_token_ttl": float, "max_commit_operations": int}
 SEEDABLE = {
     "likes",
     "downloads",

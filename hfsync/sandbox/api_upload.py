@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
+from hfsync.sandbox.api_discussions import check_open, committed, open_pull_request, pr_number
 from hfsync.sandbox.auth import HubError, revision_not_found
 from hfsync.sandbox.http import Request, Response, json_response
 from hfsync.sandbox.lfs import OID_RE, LfsMismatch, pointer_text
@@ -25,6 +26,7 @@ from hfsync.sandbox.rules import (
 )
 from hfsync.sandbox.state import PREFIX, TYPES, Hub
 
+FOLDER_ENTRIES = 10_000  # the Hub's recommendation: fewer entries than this per folder
 STALE_PARENT = "The branch was updated since you opened this page. Please refresh and try again."
 _LFS_JSON = {"Content-Type": "application/vnd.git-lfs+json"}
 
@@ -203,9 +205,20 @@ def commit(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> 
         raise HubError(400, "The first line of a commit must be its header")
     header = first["value"]
     with hub.repos.lock(repo.type, repo.id):
+        repo.meta = repo.update_meta({})  # another request may have opened or closed a pull request
+        if (num := pr_number(rev_s)) is not None:
+            check_open(repo, num)
         base = _commit_base(repo, rev_s, create_pr, header.get("parentCommit"))
         files = {p: e.oid for p, e in repo.snapshot(base).files.items()}
-        lfs_paths = [_apply(hub, repo, files, item) for item in lines]
+        lfs_paths, added = [], []
+        for count, item in enumerate(lines, 1):
+            if hub.max_commit_operations and count > hub.max_commit_operations:
+                raise HubError(422, f"Too many operations in one commit (more than {hub.max_commit_operations}): "
+                               "split them into several commits (https://huggingface.co/docs/hub/"
+                               "repositories-recommendations)")
+            lfs_paths.append(_apply(hub, repo, files, item))
+            if item.get("key") in ("file", "lfsFile"):
+                added.append(str(item["value"]["path"]))
         _cover_lfs(repo, files, [p for p in lfs_paths if p])
         message = str(header.get("summary") or "Upload")
         if header.get("description"):
@@ -213,14 +226,42 @@ def commit(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str) -> 
         oid = repo.write_commit(base, files, message, req.user or "")
         result = {"success": True, "commitOid": oid, "hookOutput": ""}
         if create_pr:
-            number = int(repo.meta.get("prs", 0)) + 1  # meta was just reread
-            repo.update_meta({"prs": number})
+            summary = str(header.get("summary") or "Upload")
+            number = open_pull_request(repo, summary, str(header.get("description") or ""), req.user or "",
+                                       rev_s, base)
             repo.git.set_ref(f"refs/pr/{number}", oid)
+            committed(repo, number, oid, summary, req.user or "")
             result["pullRequestUrl"] = f"{req.base_url()}{hub.repo_url_path(repo)}/discussions/{number}"
         else:
             repo.git.set_ref(rev_s if _is_pr(rev_s) else f"refs/heads/{rev_s}", oid)
+            if num is not None:
+                committed(repo, num, oid, str(header.get("summary") or "Upload"), req.user or "")
+        crowded = crowded_folders(files, added)
     result["commitUrl"] = f"{req.base_url()}/{PREFIX[repo.type]}{repo.id}/commit/{oid}"
-    return json_response(result)
+    if not crowded:
+        return json_response(result)
+    named = ", ".join(f"{folder or '/'} ({n} entries)" for folder, n in crowded)
+    warning = (f"folder-entries; Folders with more than {FOLDER_ENTRIES} entries slow down the Hub: {named}. "
+               "Use subfolders (https://huggingface.co/docs/hub/repositories-recommendations)")
+    return json_response(result, headers={"X-HF-Warning": warning})
+
+
+def crowded_folders(files: dict[str, str], added: list[str]) -> list[tuple[str, int]]:
+    """(folder, entry count) of each folder an added file sits in that holds more than
+    FOLDER_ENTRIES entries (files and subfolders)."""
+    touched = {path.rpartition("/")[0] for path in added}
+    if not touched:
+        return []
+    entries: dict[str, set[str]] = {folder: set() for folder in touched}
+    for path in files:
+        parent, _, name = path.rpartition("/")
+        while True:
+            if parent in entries:
+                entries[parent].add(name)
+            if not parent:
+                break
+            parent, _, name = parent.rpartition("/")
+    return sorted((f, len(names)) for f, names in entries.items() if len(names) > FOLDER_ENTRIES)
 
 
 def _is_pr(rev: str) -> bool:

@@ -19,7 +19,9 @@ ERROR_STAGES = {"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE"}
 
 def script(body: object) -> dict:
     """The script to store, checked: {"stages": [{"stage", "seconds"?}...], "build_log", "run_log", "error"}."""
-    stages = body.get("stages") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        body = {}
+    stages = body.get("stages")
     if not isinstance(stages, list) or not stages or not all(
         isinstance(s, dict) and isinstance(s.get("stage"), str) and isinstance(s.get("seconds", 0), int | float)
         for s in stages

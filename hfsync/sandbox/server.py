@@ -20,6 +20,11 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     POST|DELETE tag          /api/{types}/{id}/tag/{rev or tag}
     POST preupload           POST /api/{types}/{id}/preupload/{rev}
     POST commit              POST /api/{types}/{id}/commit/{rev}
+    GET discussions          GET /api/{types}/{id}/discussions (pull requests, paged by ?p=)
+    POST discussion-create   POST /api/{types}/{id}/discussions
+    GET discussion           GET /api/{types}/{id}/discussions/{num}
+    POST discussion-status   POST /api/{types}/{id}/discussions/{num}/status
+    POST discussion-merge    POST /api/{types}/{id}/discussions/{num}/merge
     POST validate-yaml       POST /api/validate-yaml
     POST lfs-batch           POST /{prefix}{id}.git/info/lfs/objects/batch
     PUT lfs-upload           PUT of a whole LFS object (basic transfer): bytes_in = file size
@@ -33,6 +38,13 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     GET space-logs           /api/spaces/{id}/logs/{build,run}: server-sent events
     GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
+    GET|POST collections     /api/collections (list, create)
+    GET|PATCH|DELETE collection   /api/collections/{slug}
+    POST collection-items    /api/collections/{slug}/items
+    PATCH|DELETE collection-item  /api/collections/{slug}/items/{item id}
+    POST ask-access          /{prefix}{id}/ask-access
+    GET access-requests      /api/{types}/{id}/user-access-request/{pending,accepted,rejected}
+    POST access-handle|access-grant   /api/{types}/{id}/user-access-request/{handle,grant}
     POST oauth-token         POST /oauth/token: a CI job's OIDC id token for a Hub token (oidc)
     <METHOD> unknown         anything else (answered 404)
 
@@ -65,7 +77,10 @@ from pathlib import Path
 
 from hfsync.sandbox import (
     admin,
+    api_access,
     api_cas,
+    api_collections,
+    api_discussions,
     api_download,
     api_oauth,
     api_refs,
@@ -87,6 +102,7 @@ _API = rf"^/api/{_T}/{_ID}"
 _FILES = rf"^/(?:(?P<prefix>datasets|spaces)/)?{_ID}"
 _OID = r"(?P<oid>[0-9a-f]{64})"
 _SPACE = rf"^/api/spaces/{_ID}"
+_COLL = r"^/api/collections/(?P<ns>[^/]+)/(?P<slug>[^/]+)"
 
 Handler = Callable[..., Response]
 ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
@@ -99,6 +115,17 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("POST", r"^/api/validate-yaml$", "validate-yaml", api_repos.validate_yaml),
         ("GET", r"^/api/agent-harnesses$", "agent-harnesses", api_repos.agent_harnesses),
         ("POST", r"^/oauth/token$", "oauth-token", api_oauth.exchange),
+        ("GET", r"^/api/collections$", "collections", api_collections.list_collections),
+        ("POST", r"^/api/collections$", "collections", api_collections.create),
+        *[(m, rf"{_COLL}$", "collection", api_collections.collection) for m in ("GET", "PATCH", "DELETE")],
+        ("POST", rf"{_COLL}/items$", "collection-items", api_collections.add_item),
+        *[(m, rf"{_COLL}/items/(?P<item_id>[^/]+)$", "collection-item", api_collections.item)
+          for m in ("PATCH", "DELETE")],
+        ("POST", rf"{_FILES}/ask-access$", "ask-access", api_access.ask),
+        ("GET", rf"{_API}/user-access-request/(?P<status>pending|accepted|rejected)$", "access-requests",
+         api_access.listing),
+        ("POST", rf"{_API}/user-access-request/handle$", "access-handle", api_access.handle),
+        ("POST", rf"{_API}/user-access-request/grant$", "access-grant", api_access.grant),
         ("GET", rf"^/api/{_T}$", "repo-list", search.list_repos),
         ("GET", rf"^/api/{_T}/(?P<name>[^/]+)$", "repo-info", api_repos.repo_without_namespace),
         ("GET", r"^/api/settings/repositories$", "storage-settings", api_repos.storage_settings),
@@ -129,6 +156,11 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("DELETE", rf"{_API}/tag/(?P<tag>[^/]+)$", "tag", api_refs.delete_tag),
         ("POST", rf"{_API}/preupload/(?P<rev>[^/]+)$", "preupload", api_upload.preupload),
         ("POST", rf"{_API}/commit/(?P<rev>[^/]+)$", "commit", api_upload.commit),
+        ("GET", rf"{_API}/discussions$", "discussions", api_discussions.list_discussions),
+        ("POST", rf"{_API}/discussions$", "discussion-create", api_discussions.create),
+        ("GET", rf"{_API}/discussions/(?P<num>\d+)$", "discussion", api_discussions.details),
+        ("POST", rf"{_API}/discussions/(?P<num>\d+)/status$", "discussion-status", api_discussions.change_status),
+        ("POST", rf"{_API}/discussions/(?P<num>\d+)/merge$", "discussion-merge", api_discussions.merge),
         ("POST", rf"{_FILES}\.git/info/lfs/objects/batch$", "lfs-batch", api_upload.lfs_batch),
         ("PUT", rf"^/sandbox-lfs/upload/{_OID}$", "lfs-upload", api_upload.lfs_upload),
         (
@@ -260,10 +292,12 @@ class SandboxServer:
         multipart_threshold: int = 64 * 1024 * 1024,
         multipart_chunk: int = 16 * 1024 * 1024,
         trusted_publishers: dict | None = None,
+        max_commit_operations: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._host = host if host not in ("", "0.0.0.0", "::") else None
         self.hub = Hub(self.data_dir, users, orgs, multipart_threshold, multipart_chunk)
+        self.hub.max_commit_operations = max_commit_operations
         if trusted_publishers is not None:
             self.hub.oidc.configure(trusted_publishers)  # ValueError: the caller's to word
         self.admin = admin

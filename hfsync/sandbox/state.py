@@ -79,6 +79,7 @@ class Hub:
         self.cas_port: int | None = None
         self.xorb_url_ttl = XORB_URL_TTL  # seconds a reconstruction's xorb URL stays valid
         self.expired_urls = 0  # the next this many reconstructions hand out expired URLs
+        self.max_commit_operations = 0  # a commit with more operations is refused (0: no limit)
         secret_file = data_dir / "secret"
         if not secret_file.exists():
             atomic_write(secret_file, secrets.token_hex(32).encode())

@@ -95,7 +95,7 @@ def publish(api: HfApi, seed: Seed) -> str:
 def seeded(tmp_path_factory) -> Iterator:
     """The seeded sandbox (a SandboxHandle), shared by the whole package: treat as read-only,
     or use repos of your own."""
-    from hfsync.sandbox import SandboxServer
+    from hfsync.sandbox.server import SandboxServer
     from hfsync.sandbox.testing import SandboxHandle
 
     server = SandboxServer(

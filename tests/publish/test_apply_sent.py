@@ -29,10 +29,8 @@ def storage_bytes(sandbox) -> int:
 
 
 def near(reported: int, sandbox) -> bool:
-    """hf_xet counts chunk payloads; in a xorb each chunk (8 kB at least) travels with an
-    8-byte header, so the storage receives at most 0.1% more."""
-    received = storage_bytes(sandbox)
-    return 0 <= received - reported <= received // 1000 + 8
+    """What apply reported is what the storage received, to the byte (xorbs as sent, and shards)."""
+    return reported == storage_bytes(sandbox)
 
 
 @pytest.fixture
@@ -90,3 +88,15 @@ def test_on_the_legacy_path_the_whole_file_is_sent_and_said(project, legacy_lfs)
     assert result.exit_code == 0, result.output
     [target] = json.loads(result.stdout)["targets"]
     assert target["bytes_sent"] == len(data) == project.sandbox.stats()["routes"]["PUT lfs-upload"]["bytes_in"]
+
+
+def test_float_like_data_reports_the_compressed_bytes_the_storage_received(project, xet_on):
+    project.yaml(MANIFEST)
+    data = weights(seed=5)
+    data[-SIZE + 3::4] = b"\x3f" * len(range(3, SIZE, 4))  # float32-like: one byte in four repeats
+    project.write("src/model.safetensors", bytes(data))
+    result = project.apply("--format", "json")
+    assert result.exit_code == 0, result.output
+    [target] = json.loads(result.stdout)["targets"]
+    assert storage_bytes(project.sandbox) < SIZE * 0.9  # xorbs compress it
+    assert near(target["bytes_sent"], project.sandbox)

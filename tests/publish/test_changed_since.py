@@ -15,6 +15,7 @@ from tests.helpers import hfsync
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MODEL, DATASET, SPACE = "sandbox/sentiment-lora", "dataset:sandbox/reviews", "space:sandbox/demo"
+BASE = "sandbox/tiny-base"  # the base model the example's adapter names, published beside it
 PULL = "sandbox/sentiment-lora"
 ME = git.Actor("Test", "test@example.com")
 
@@ -99,7 +100,7 @@ def test_a_card_file_outside_the_source_counts(project):
 def test_a_change_to_defaults_or_policy_plans_everything(project, old, new, what):
     project.edit("hfsync.yaml", old, new)
     changed = project.changed()
-    assert changed.repos == {MODEL, DATASET, SPACE}
+    assert changed.repos == {MODEL, DATASET, SPACE, BASE}
     assert changed.pulls == {PULL}
     assert changed.reasons[SPACE] == f"'{what}' changed in hfsync.yaml, which affects every target"
 
@@ -147,7 +148,7 @@ def test_a_manifest_new_since_the_ref_plans_everything(project):
     project.repo.git.rm("hfsync.yaml", cached=True)
     project.repo.index.commit("untrack the manifest", author=ME, committer=ME)
     changed = project.changed("HEAD")
-    assert changed.repos == {MODEL, DATASET, SPACE}
+    assert changed.repos == {MODEL, DATASET, SPACE, BASE}
     assert "is new" in changed.reasons[MODEL]
     assert project.changed(first).repos == frozenset()
 
@@ -207,7 +208,7 @@ def test_plan_changed_since_plans_only_the_changed_target_against_the_hub(projec
 
     project.edit("hfsync.yaml", "private: true}", "private: false}")
     everything = hfsync(*hub, "plan", "--changed-since", "HEAD", "--format", "json")
-    assert sorted(t["key"] for t in json.loads(everything.stdout)["targets"]) == sorted([MODEL, DATASET, SPACE])
+    assert sorted(t["key"] for t in json.loads(everything.stdout)["targets"]) == sorted([MODEL, DATASET, SPACE, BASE])
 
 
 def test_plan_changed_since_errors_are_clear(project, monkeypatch):

@@ -69,7 +69,8 @@ def test_the_planted_secret_is_in_no_output(reviewed, tmp_path):
         assert result.exit_code == 1  # the gate's finding is an error of the plan
         assert TOKEN not in result.output
         assert "withheld: possible secret in creds.txt:2: Hugging Face Token" in result.stdout
-    assert TOKEN not in saved.read_text()  # saved with its errors for the pull request, the secret withheld
+    # A failed plan is still saved for the pull request's comment (apply refuses it): without the secret.
+    assert "possible secret in creds.txt:2" in saved.read_text() and TOKEN not in saved.read_text()
     for fmt in ("human", "markdown", "json"):
         assert TOKEN not in render(plan_of(reviewed, diff="full"), fmt)
 

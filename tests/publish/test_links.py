@@ -105,3 +105,14 @@ def test_a_linked_folder_inside_the_repository_is_followed(project, sandbox):
     assert 'file "tok/tokenizer.json" (3 B, regular, via link to ../shared)' in result.stdout, result.output
     assert p.apply().exit_code == 0
     assert hub_files(sandbox) == {"ok.txt": b"ok\n", "tok/tokenizer.json": b"{}\n"}
+
+
+def test_validate_names_a_link_it_cannot_publish_and_the_fix(project):
+    p = project
+    p.write("m/ok.txt", "ok\n")
+    os.symlink("gone.bin", p.root / "m/dangling.bin")
+    p.yaml(MANIFEST.format(path="m"))
+    result = p.run("validate", "-f", str(p.manifest))
+    assert result.exit_code == 1
+    assert (f"{p.manifest}:3: m/dangling.bin is a symbolic link to gone.bin, which does not exist. "
+            "Point it at the file, remove it, or leave it out with source.exclude.") in result.stderr

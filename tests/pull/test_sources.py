@@ -14,7 +14,7 @@ from tests.pull.test_pull_sandbox import CONFIG, locked_model, partials
 @pytest.fixture
 def mirror(sandbox, tmp_path):
     """``mirror()``: a second sandbox Hub holding a copy of the first one's repos (same commits)."""
-    from hfsync.sandbox import SandboxServer
+    from hfsync.sandbox.server import SandboxServer
     from hfsync.sandbox.testing import SandboxHandle
 
     servers = []

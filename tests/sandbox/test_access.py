@@ -124,3 +124,69 @@ def test_metadata_update_and_validate_yaml(sandbox, monkeypatch):
         hub.upload_file(path_or_fileobj=bad.encode(), path_in_repo="README.md",
                         repo_id="sandbox/card")
     assert "language" in str(caught.value) and "tags" in str(caught.value)
+
+
+def _ask(sandbox, repo_id: str, user: str) -> int:
+    from huggingface_hub.utils import get_session
+
+    reply = get_session().post(f"{sandbox.url}/{repo_id}/ask-access",
+                       headers={"Authorization": f"Bearer {sandbox.token_for(user)}"})
+    return reply.status_code
+
+
+def test_access_requests_pending_accept_reject_grant(sandbox, tmp_path):
+    owner = api(sandbox)
+    owner.create_repo("acme/gated")
+    owner.upload_file(path_or_fileobj=b"w", path_in_repo="w.txt", repo_id="acme/gated")
+    with pytest.raises(HfHubHTTPError) as caught:  # not gated yet
+        list(owner.list_pending_access_requests("acme/gated"))
+    assert caught.value.response.status_code == 400
+    owner.update_repo_settings("acme/gated", gated="manual")
+    assert _ask(sandbox, "acme/gated", "bob") == 200
+    pending = list(owner.list_pending_access_requests("acme/gated"))
+    assert [(r.username, r.status, r.email) for r in pending] == [("bob", "pending", "bob@sandbox.invalid")]
+    with pytest.raises(GatedRepoError):
+        hf_hub_download("acme/gated", "w.txt", endpoint=sandbox.url, token=sandbox.token_for("bob"))
+    owner.accept_access_request("acme/gated", "bob")
+    assert hf_hub_download("acme/gated", "w.txt", endpoint=sandbox.url, token=sandbox.token_for("bob"))
+    with pytest.raises(HfHubHTTPError) as caught:  # already accepted
+        owner.accept_access_request("acme/gated", "bob")
+    assert caught.value.response.status_code == 404
+    owner.reject_access_request("acme/gated", "bob", rejection_reason="no")
+    assert [r.username for r in owner.list_rejected_access_requests("acme/gated")] == ["bob"]
+    with pytest.raises(GatedRepoError):
+        hf_hub_download("acme/gated", "w.txt", endpoint=sandbox.url, token=sandbox.token_for("bob"),
+                        cache_dir=tmp_path / "again")
+    owner.cancel_access_request("acme/gated", "bob")
+    assert [r.username for r in owner.list_pending_access_requests("acme/gated")] == ["bob"]
+    owner.grant_access("acme/gated", "bob")
+    accepted = list(owner.list_accepted_access_requests("acme/gated"))
+    assert [(r.username, r.status, r.email) for r in accepted] == [("bob", "accepted", None)]
+    with pytest.raises(HfHubHTTPError) as caught:  # already has access
+        owner.grant_access("acme/gated", "bob")
+    assert caught.value.response.status_code == 400
+
+
+def test_access_grant_to_unknown_user_and_by_non_owner(sandbox):
+    owner = api(sandbox)
+    owner.create_repo("sandbox/g")
+    owner.update_repo_settings("sandbox/g", gated="manual")
+    with pytest.raises(HfHubHTTPError) as caught:
+        owner.grant_access("sandbox/g", "nobody-by-that-name")
+    assert caught.value.response.status_code == 404 and "nobody-by-that-name" in str(caught.value)
+    with pytest.raises(HfHubHTTPError) as caught:
+        owner.accept_access_request("sandbox/g", "ghost")
+    assert caught.value.response.status_code == 404
+    with pytest.raises(HfHubHTTPError) as caught:
+        api(sandbox, sandbox.token_for("bob")).grant_access("sandbox/g", "bob")
+    assert caught.value.response.status_code == 403
+    sandbox.seed("model", "sandbox/g", granted=["alice"])  # granted by a seed: listed as accepted
+    assert [r.username for r in owner.list_accepted_access_requests("sandbox/g")] == ["alice"]
+
+
+def test_auto_gate_accepts_requests(sandbox):
+    owner = api(sandbox)
+    owner.create_repo("sandbox/auto", repo_type="dataset")
+    owner.update_repo_settings("sandbox/auto", repo_type="dataset", gated="auto")
+    assert _ask(sandbox, "datasets/sandbox/auto", "bob") == 200
+    assert [r.username for r in owner.list_accepted_access_requests("sandbox/auto", repo_type="dataset")] == ["bob"]

@@ -153,7 +153,7 @@ def test_tree_pagination(sandbox, tmp_path):
 
 
 def test_restart_keeps_data(sandbox, uploaded, tmp_path):
-    from hfsync.sandbox import SandboxServer
+    from hfsync.sandbox.server import SandboxServer
 
     files, commit = uploaded
     sandbox.server.stop()

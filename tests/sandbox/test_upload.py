@@ -8,7 +8,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
-from hfsync.sandbox import SandboxServer
+from hfsync.sandbox.server import SandboxServer
 from tests.sandbox.hubapi import BIG, api, git_oid, make_folder, sha256
 
 pytestmark = pytest.mark.both_paths

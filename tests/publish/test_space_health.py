@@ -1,0 +1,108 @@
+"""After apply publishes a Space it waits until the Space runs, or fails saying why (sandbox runtime scripts)."""
+
+from __future__ import annotations
+
+import json
+
+from huggingface_hub import HfApi
+
+SPACE = ("version: 1\nrepos:\n  - id: sandbox/sp\n    type: space\n    source: {{path: s}}\n"
+         "    space: {{sdk: gradio{}}}\n")
+
+
+def _published(project, sandbox, extra: str = "") -> HfApi:
+    """The Space exists, as published once, healthy; the next apply changes app.py."""
+    project.write("s/app.py", "print(1)\n")
+    project.yaml(SPACE.format(extra))
+    assert project.apply().exit_code == 0
+    project.write("s/app.py", "print(2)\n")
+    return HfApi(endpoint=sandbox.url, token=sandbox.token)
+
+
+def test_apply_waits_for_the_build_and_says_the_space_runs(project, sandbox):
+    _published(project, sandbox)
+    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILDING", "seconds": 0.3},
+                                         {"stage": "APP_STARTING", "seconds": 0.2}, {"stage": "RUNNING"}])
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "space:sandbox/sp: healthy: the Space is RUNNING\n" in result.stdout
+    assert result.stdout.endswith("Apply complete: 1 target published.\n")
+    runtime = sandbox.stats()["routes"]["GET space-runtime"]["requests"]
+    assert runtime >= 3  # it polled through BUILDING and APP_STARTING
+
+
+def test_a_build_error_fails_apply_with_the_message_and_the_build_log(project, sandbox):
+    _published(project, sandbox)
+    log = [f"step {i}" for i in range(30)] + ["ERROR: No matching distribution found for torch==9.9"]
+    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILDING", "seconds": 0.2}, {"stage": "BUILD_ERROR"}],
+                          build_log=log, error="Build failed with exit code: 1")
+    result = project.apply()
+    assert result.exit_code == 1
+    assert ("space:sandbox/sp: the Space is not healthy: its build failed (BUILD_ERROR: Build failed with exit "
+            "code: 1); the last lines of its build log:\n"
+            + "".join(f"    step {i}\n" for i in range(21, 30))
+            + "    ERROR: No matching distribution found for torch==9.9\n") in result.stderr
+    assert "step 20\n" not in result.stderr and "Traceback" not in result.output
+    assert "committed 1 upload" in result.stdout  # published, but not healthy: said so
+
+
+def test_a_crash_after_start_shows_the_run_log(project, sandbox):
+    _published(project, sandbox)
+    sandbox.space_runtime("sandbox/sp", [{"stage": "APP_STARTING", "seconds": 0.1}, {"stage": "RUNTIME_ERROR"}],
+                          run_log=["Traceback (most recent call last):", "KeyError: 'MODEL_ID'"])
+    result = project.apply()
+    assert result.exit_code == 1
+    assert ("the Space is not healthy: it crashed while starting or running (RUNTIME_ERROR: Space stage "
+            "RUNTIME_ERROR); the last lines of its run log:\n    Traceback (most recent call last):\n"
+            "    KeyError: 'MODEL_ID'\n") in result.stderr
+
+
+def test_stuck_building_past_the_timeout_is_a_clean_failure_saying_what_to_check(project, sandbox):
+    _published(project, sandbox, ", health_timeout: 0.3")
+    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILDING", "seconds": 600}, {"stage": "RUNNING"}])
+    result = project.apply()
+    assert result.exit_code == 1
+    assert (f"space:sandbox/sp: the Space is still BUILDING after 0.3s; check its logs at {sandbox.url}/spaces/"
+            "sandbox/sp?logs=build, and raise space.health_timeout if it needs longer (or apply with --no-wait)"
+            ) in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_stage_is_not_taken_for_healthy(project, sandbox):
+    _published(project, sandbox, ", health_timeout: 0.2")
+    sandbox.space_runtime("sandbox/sp", [{"stage": "WARMING_UP"}])
+    result = project.apply()
+    assert result.exit_code == 1
+    assert ("the Space is still WARMING_UP (a stage hfsync does not know, so not taken for healthy) after 0.2s"
+            in result.stderr)
+
+
+def test_no_wait_says_health_was_not_checked(project, sandbox):
+    _published(project, sandbox)
+    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILD_ERROR"}])
+    sandbox.reset_stats()
+    result = project.apply("--no-wait")
+    assert result.exit_code == 0, result.output
+    assert "space:sandbox/sp: health not checked (--no-wait)\n" in result.stdout
+    assert "GET space-runtime" not in sandbox.stats()["routes"]
+
+
+def test_an_unchanged_space_and_a_model_are_not_waited_for(project, sandbox):
+    _published(project, sandbox)
+    assert project.apply().exit_code == 0
+    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILD_ERROR"}])
+    sandbox.reset_stats()
+    result = project.apply()
+    assert result.exit_code == 0 and "healthy" not in result.stdout
+    assert "GET space-runtime" not in sandbox.stats()["routes"]
+
+
+def test_the_json_report_and_the_saved_plan_carry_the_health(project, sandbox, tmp_path):
+    _published(project, sandbox, ", health_timeout: 30")
+    saved = tmp_path / "plan.json"
+    assert project.plan("--out", str(saved)).exit_code == 0
+    assert json.loads(saved.read_text())["targets"][0]["health"] == {"timeout": 30.0, "stages": ["RUNNING", "SLEEPING"]}
+    result = project.run("apply", str(saved), "--format", "json")
+    assert result.exit_code == 0, result.output
+    steps = json.loads(result.stdout)["targets"][0]["steps"]
+    assert steps[-1] == {"action": "healthy", "name": "RUNNING"}
