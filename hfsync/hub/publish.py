@@ -92,6 +92,7 @@ class Publisher:
         self.hub = hub
         self.reads = hub.part(Reader)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
+        self.pull_requests: dict[str, int] = {}  # per commit that opened a pull request: its number
         remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
     @property
@@ -289,8 +290,11 @@ class Publisher:
         message: str,
         description: str,
         parent: str | None,
+        create_pr: bool = False,
     ) -> str:
-        """Make ONE commit on ``branch``; return its oid. Stale ``parent`` -> StalePlanError."""
+        """Make ONE commit on ``branch`` (a branch, or a pull request's ``refs/pr/N``); return
+        its oid. Stale ``parent`` -> StalePlanError. ``create_pr``: the commit opens a pull
+        request against ``branch`` instead (its number in ``self.pull_requests[oid]``)."""
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
         from hfsync.hub.xetsent import counting
@@ -340,15 +344,18 @@ class Publisher:
                     repo_type=repo_type,
                     revision=branch,
                     parent_commit=parent,
+                    create_pr=create_pr,
                 )
             except Exception as error:
                 if _http_error(error) and _status(error) == 412:
                     raise StalePlanError(
                         f"plan is stale: {repo_id}: {branch} moved on the Hub during apply "
-                        f"(planned against {(parent or '')[:7]}); nothing was committed.",
+                        f"(expected at {(parent or '')[:7]}); nothing was committed.",
                         hint="Run `hfsync plan` again and review the new plan.",
                     ) from error
                 raise
+        if info.pr_num is not None:
+            self.pull_requests[info.oid] = info.pr_num
         # The commit payload carries regular files; LFS files went up through Xet (counted
         # by hf_xet, after dedup) or, on the legacy path, whole.
         xet.commits.extend(late.commits)  # any the commit call uploaded itself

@@ -111,6 +111,13 @@ class Verify:
     identities: tuple[str, ...] = ()
 
 
+# The most one commit carries: the Hub recommends commits of under 100 files
+# (huggingface.co/docs/hub/repositories-recommendations); it names no byte figure, and
+# 10 GB keeps one commit's uploads within what a CI step retries comfortably.
+COMMIT_FILES = 100
+COMMIT_BYTES = 10 * 1000**3
+
+
 @dataclass(frozen=True)
 class RepoTarget:
     """A repo the team publishes. ``None`` settings are not managed by hfsync."""
@@ -127,6 +134,8 @@ class RepoTarget:
     card: Card = field(default_factory=Card)
     space: Space | None = None
     signing: Signing | None = None
+    commit_files: int = COMMIT_FILES
+    commit_bytes: int = COMMIT_BYTES
 
     @property
     def key(self) -> str:
@@ -285,6 +294,9 @@ def build(document: Document, digest: str) -> Manifest:
                 ),
                 space=_space(space) if space is not None else None,
                 signing=_signing(raw["signing"], root) if "signing" in raw else None,
+                commit_files=raw.get("commit", {}).get("max_files", COMMIT_FILES),
+                commit_bytes=parse_size(raw["commit"]["max_bytes"]) if "max_bytes" in raw.get("commit", {})
+                else COMMIT_BYTES,
             )
         )
     pulls = []

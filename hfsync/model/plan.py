@@ -132,6 +132,10 @@ class TargetChange:
     refs: tuple[RefChange, ...] = ()
     changes: tuple[Change, ...] = ()
     inputs: Mapping[str, str] = field(default_factory=dict)  # other local files read -> sha256
+    # The per-commit budget apply keeps to (0: no limit): a change over it goes up in
+    # batches through a pull request and the branch moves once (hfsync.publish.batches).
+    commit_files: int = 0
+    commit_bytes: int = 0
     # A Space's health after apply: {"timeout": seconds, "stages": [healthy stages]}; None: not waited for.
     health: Mapping[str, Any] | None = None
     reasons: tuple[str, ...] = ()

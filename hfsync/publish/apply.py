@@ -6,7 +6,8 @@ file came from) must still have the planned digests. The commit itself carries
 ``parent_commit``, so a race after the check is refused by the Hub too.
 
 Per target: create the repo or tighten its settings, ONE commit with only the changed
-files, then refs, then settings that loosen access (so new content is never public
+files (or, over the target's commit budget, batches through a pull request merged once:
+hfsync.publish.batched), then refs, then settings that loosen access (so new content is never public
 before it is committed). Targets run concurrently. Repos are never deleted.
 """
 
@@ -28,6 +29,8 @@ from hfsync.hub.publish import Publisher, Upload
 from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.publish.batched import publish_batched
+from hfsync.publish.batches import batches_of
 from hfsync.publish.gate import gate
 from hfsync.publish.health import after_apply
 from hfsync.publish.provenance import commit_description
@@ -149,6 +152,10 @@ def check_fresh(plan: Plan, publisher: Publisher, cache: DigestCache) -> None:
         )
 
 
+def _commit_url(publisher: Publisher, kind: str, repo: str, commit: str) -> str:
+    return f"{repo_url(publisher.hub.endpoint, kind, repo)}/commit/{commit}"
+
+
 def _summary(target: TargetChange) -> str:
     counts = {a: sum(f.action == a for f in target.files) for a in Action}
     parts = [
@@ -215,16 +222,18 @@ def apply_target(
                 done.append(Step("signed", signature.subject, files=len(signature.detail["files"]),
                                  key=signer.fingerprint))
             deletes = [f.path for f in target.files if f.action == Action.DELETE]
-            commit = publisher.commit(
-                repo, kind, target.revision, uploads, deletes,
-                message=_summary(target),
-                description=commit_description(provenance, target.head),
-                parent=parent,
-            )
-            sent = getattr(publisher, "sent", {}).get(commit)
-            size = sum(f.size for f in target.files if f.action != Action.DELETE) + (len(signed) if signature else 0)
-            done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes), bytes=size,
-                             sent=sent, url=f"{repo_url(publisher.hub.endpoint, kind, repo)}/commit/{commit}"))
+            message, description = _summary(target), commit_description(provenance, target.head)
+            if len(batches_of(target)) > 1:
+                commit = publish_batched(target, publisher, uploads, message=message, description=description,
+                                         parent=parent, done=done)
+            else:
+                commit = publisher.commit(repo, kind, target.revision, uploads, deletes, message=message,
+                                          description=description, parent=parent)
+                sent = getattr(publisher, "sent", {}).get(commit)
+                size = (sum(f.size for f in target.files if f.action != Action.DELETE)
+                        + (len(signed) if signature else 0))
+                done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes),
+                                 bytes=size, sent=sent, url=_commit_url(publisher, kind, repo, commit)))
         for ref in target.refs:
             if ref.kind == "tag":
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)

@@ -30,6 +30,7 @@ from hfsync.lock.drift import plan_pulls, pull_names
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
+from hfsync.publish.batches import budgeted
 from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, secret_problems, target_change
 from hfsync.publish.gate import review, scan_uploads
@@ -210,6 +211,7 @@ def make_plan(
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
         if not change.errors:
             reviewed = dataset_review(manifest, target, reviewed, remote, paths or ())
+        reviewed = budgeted(reviewed, target.commit_files, target.commit_bytes, remote.files)
         if diffing is None:
             return reviewed
         # The diffs were made from the change before review hid what it flagged.
