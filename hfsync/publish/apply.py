@@ -26,6 +26,7 @@ from hfsync.digests import DigestCache
 from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
+from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
 from hfsync.publish.batched import publish_batched
@@ -151,6 +152,10 @@ def check_fresh(plan: Plan, publisher: Publisher, cache: DigestCache) -> None:
         )
 
 
+def _commit_url(publisher: Publisher, kind: str, repo: str, commit: str) -> str:
+    return f"{repo_url(publisher.hub.endpoint, kind, repo)}/commit/{commit}"
+
+
 def _summary(target: TargetChange) -> str:
     counts = {a: sum(f.action == a for f in target.files) for a in Action}
     parts = [
@@ -228,7 +233,7 @@ def apply_target(
                 size = (sum(f.size for f in target.files if f.action != Action.DELETE)
                         + (len(signed) if signature else 0))
                 done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes),
-                                 bytes=size, sent=sent))
+                                 bytes=size, sent=sent, url=_commit_url(publisher, kind, repo, commit)))
         for ref in target.refs:
             if ref.kind == "tag":
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)

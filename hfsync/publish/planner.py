@@ -326,7 +326,13 @@ def plan_manifests(
         found = changed(workspace, changed_since)
         keys, pull_keys = found.repos, found.pulls
     provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
-    return make_plan(
+    plan = make_plan(
         workspace, publisher, targets=targets, keys=keys, pull_keys=pull_keys, provenance=provenance,
         parallelism=parallelism, diff=diff,
     )
+    if changed_since is None or targets:
+        return plan
+    # Said, not silent: the repos --changed-since left out, so that "No changes." is not misread.
+    left_out = tuple(t.key for m in workspace.manifests for t in m.repos if keys is not None and t.key not in keys)
+    return replace(plan, skipped=left_out,
+                   skipped_because=f"nothing in their manifest entries or source files changed since {changed_since}")
