@@ -88,6 +88,15 @@ class Space:
 
 
 @dataclass(frozen=True)
+class Access:
+    """A ``gated: manual`` repo's ``access:``: the users granted access, named here or one a line in
+    ``users_file``. The whole set: others the Hub lets in are revoked."""
+
+    users: tuple[str, ...] = ()
+    users_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class Signing:
     """A target's ``signing:``: the private key that signs what apply publishes (a PEM file,
     or an environment variable holding the PEM), and in certificate mode the signing
@@ -136,6 +145,7 @@ class RepoTarget:
     card: Card = field(default_factory=Card)
     space: Space | None = None
     signing: Signing | None = None
+    access: Access | None = None
     commit_files: int = COMMIT_FILES
     commit_bytes: int = COMMIT_BYTES
 
@@ -296,6 +306,9 @@ def build(document: Document, digest: str) -> Manifest:
                 ),
                 space=_space(space) if space is not None else None,
                 signing=_signing(raw["signing"], root) if "signing" in raw else None,
+                access=Access(tuple(raw["access"].get("users", ())),
+                              root / raw["access"]["users_file"] if "users_file" in raw["access"] else None)
+                if "access" in raw else None,
                 commit_files=raw.get("commit", {}).get("max_files", COMMIT_FILES),
                 commit_bytes=parse_size(raw["commit"]["max_bytes"]) if "max_bytes" in raw.get("commit", {})
                 else COMMIT_BYTES,

@@ -27,7 +27,7 @@ from hfsync.hub.client import library_version
 from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.lock.drift import plan_pulls, pull_names
-from hfsync.manifest.model import Manifest, RepoTarget, Workspace
+from hfsync.manifest.model import Access, Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
 from hfsync.publish.batches import budgeted
@@ -91,6 +91,16 @@ class _GeneratedCards:
         self.cache.remember_facts({self.key(inputs): f"{digests.sha256} {digests.git_sha1}"})
 
 
+def with_access_file(target: RepoTarget) -> RepoTarget:
+    """``target`` with the users its access.users_file names (one a line, # comments) among access.users."""
+    if target.access is None or target.access.users_file is None:
+        return target
+    lines = target.access.users_file.read_text(encoding="utf-8").splitlines()
+    named = [line.split("#", 1)[0].strip() for line in lines]
+    users = tuple(dict.fromkeys([*target.access.users, *(n for n in named if n)]))
+    return replace(target, access=Access(users))
+
+
 def plan_target(
     target: RepoTarget, publisher: Publisher, cache: DigestCache, links: Mapping[str, str | None] | None = None
 ) -> TargetChange:
@@ -109,6 +119,7 @@ def _plan_target(
             publisher.read, target.id, target.type, target.revision,
             tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
             secrets=target.space is not None and target.space.secrets is not None,
+            access=target.access is not None,
         )
         root = target.source.path
         try:
@@ -142,7 +153,7 @@ def _plan_target(
         if target.card.generate and not readme.is_file():
             generated.remember(card.inputs, local[README].digests)
     change = target_change(
-        target,
+        with_access_file(target),
         local,
         remote,
         declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},
