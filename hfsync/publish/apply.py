@@ -29,6 +29,7 @@ from hfsync.hub.publish import Publisher, Upload
 from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.publish.access import with_access_file
 from hfsync.publish.batched import publish_batched
 from hfsync.publish.batches import batches_of
 from hfsync.publish.gate import gate
@@ -125,8 +126,6 @@ def mismatches(plan: Plan) -> list[str]:
                   and envs.get(s.name.removeprefix("secrets.")) != s.new.get("env")]
         # Whom a repo lets in is the manifest's word too.
         if any(s.name.startswith("access.") and s.new for s in target.settings):
-            from hfsync.publish.planner import with_access_file
-
             access = with_access_file(repo).access
             users = set(access.users) if access else set()
             found += [f"{target.key}: the plan grants {s.name} access, the manifest does not"

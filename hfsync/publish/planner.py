@@ -27,9 +27,10 @@ from hfsync.hub.client import library_version
 from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.lock.drift import plan_pulls, pull_names
-from hfsync.manifest.model import Access, Manifest, RepoTarget, Workspace
+from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
+from hfsync.publish.access import with_access_file
 from hfsync.publish.batches import budgeted
 from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, secret_problems, target_change
@@ -89,16 +90,6 @@ class _GeneratedCards:
 
     def remember(self, inputs: Mapping[str, str], digests: Digests) -> None:
         self.cache.remember_facts({self.key(inputs): f"{digests.sha256} {digests.git_sha1}"})
-
-
-def with_access_file(target: RepoTarget) -> RepoTarget:
-    """``target`` with the users its access.users_file names (one a line, # comments) among access.users."""
-    if target.access is None or target.access.users_file is None:
-        return target
-    lines = target.access.users_file.read_text(encoding="utf-8").splitlines()
-    named = [line.split("#", 1)[0].strip() for line in lines]
-    users = tuple(dict.fromkeys([*target.access.users, *(n for n in named if n)]))
-    return replace(target, access=Access(users))
 
 
 def plan_target(
