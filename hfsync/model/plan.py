@@ -178,6 +178,9 @@ class Plan:
     targets: tuple[TargetChange, ...]
     provenance: Provenance = field(default_factory=Provenance)
     format_version: int = FORMAT_VERSION
+    # Targets the manifests declare that this plan left out, and why (e.g. --changed-since).
+    skipped: tuple[str, ...] = ()
+    skipped_because: str | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -212,6 +215,8 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         plain: dict[str, Any] = _plain(asdict(self))
+        if not self.skipped:  # a plan of every target reads as it always did
+            del plain["skipped"], plain["skipped_because"]
         return plain
 
     def to_json(self) -> str:
@@ -246,6 +251,8 @@ class Plan:
             targets=targets,
             provenance=Provenance(**data.get("provenance", {})),
             format_version=version,
+            skipped=tuple(data.get("skipped", ())),
+            skipped_because=data.get("skipped_because"),
         )
 
 

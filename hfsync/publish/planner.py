@@ -30,6 +30,7 @@ from hfsync.lock.drift import plan_pulls, pull_names
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
+from hfsync.publish.access import with_access_file
 from hfsync.publish.batches import budgeted
 from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, secret_problems, target_change
@@ -109,6 +110,7 @@ def _plan_target(
             publisher.read, target.id, target.type, target.revision,
             tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
             secrets=target.space is not None and target.space.secrets is not None,
+            access=target.access is not None,
         )
         root = target.source.path
         try:
@@ -142,7 +144,7 @@ def _plan_target(
         if target.card.generate and not readme.is_file():
             generated.remember(card.inputs, local[README].digests)
     change = target_change(
-        target,
+        with_access_file(target),
         local,
         remote,
         declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},
@@ -326,7 +328,13 @@ def plan_manifests(
         found = changed(workspace, changed_since)
         keys, pull_keys = found.repos, found.pulls
     provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
-    return make_plan(
+    plan = make_plan(
         workspace, publisher, targets=targets, keys=keys, pull_keys=pull_keys, provenance=provenance,
         parallelism=parallelism, diff=diff,
     )
+    if changed_since is None or targets:
+        return plan
+    # Said, not silent: the repos --changed-since left out, so that "No changes." is not misread.
+    left_out = tuple(t.key for m in workspace.manifests for t in m.repos if keys is not None and t.key not in keys)
+    return replace(plan, skipped=left_out,
+                   skipped_because=f"nothing in their manifest entries or source files changed since {changed_since}")

@@ -35,8 +35,9 @@ def text(result: Any) -> Output:
 def _step(step: Step) -> str:
     if step.action == "committed":
         sent = f" ({human_size(step.sent)} sent)" if step.sent is not None else ""
+        url = f": {step.url}" if step.url else ""
         return (f"committed {plural(step.uploads, 'upload')}, {plural(step.deletions, 'deletion')} as "
-                f"{(step.commit or '')[:7]}{sent}")
+                f"{(step.commit or '')[:7]}{sent}{url}")
     if step.action == "signed":
         return f"signed {plural(step.files, 'file')} in {step.name} (key sha256:{(step.key or '')[:16]})"
     if step.action == "committed-batch":
@@ -90,7 +91,8 @@ def _step_data(step: Step) -> dict[str, Any]:
     if step.action == "committed-batch":
         data.update(uploads=step.uploads, deletions=step.deletions)
     if step.action == "committed":
-        data.update(uploads=step.uploads, deletions=step.deletions, bytes=step.bytes, bytes_sent=step.sent)
+        data.update(uploads=step.uploads, deletions=step.deletions, bytes=step.bytes, bytes_sent=step.sent,
+                    url=step.url)
     if step.action == "signed":
         data.update(files=step.files, key=step.key)
     return data
