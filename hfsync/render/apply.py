@@ -13,6 +13,10 @@ INTERRUPTING = ("Interrupt received: letting the commits in flight finish; nothi
                 "(^C again to stop at once).")
 
 
+# What apply does to collections and gated access: each names the item, collection or user.
+RESOURCE_STEPS = ("created-collection", "added-item", "removed-item", "updated-item", "granted", "revoked")
+
+
 def view(result: Any, fmt: str) -> Output:
     """The apply result (hfsync.publish.apply.ApplyResult) as ``fmt``."""
     return Output().raw(json(result)) if fmt == "json" else text(result)
@@ -44,7 +48,10 @@ def _step(step: Step) -> str:
     return {"created-repo": "created the repo", "set": f"set {step.name} = {shown(step.value)}",
             "deleted": f"deleted {step.name}", "created-branch": f"created branch {step.name}",
             "created-tag": f"created tag {step.name}", "healthy": f"healthy: the Space is {step.name}",
-            "not-waited": "health not checked (--no-wait)"}[step.action]
+            "not-waited": "health not checked (--no-wait)", "created-collection": f"created collection {step.name}",
+            "added-item": f"added {step.name}", "removed-item": f"removed {step.name}",
+            "updated-item": f"updated {step.name}", "granted": f"granted access to {step.name}",
+            "revoked": f"revoked the access of {step.name}"}[step.action]
 
 
 def failure(result: Any) -> str | None:
@@ -69,7 +76,7 @@ def json(result: Any) -> str:
 def _step_data(step: Step) -> dict[str, Any]:
     """A step's own fields: the ones its action uses."""
     data: dict[str, Any] = {"action": step.action}
-    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed", "healthy"):
+    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed", "healthy", *RESOURCE_STEPS):
         data["name"] = step.name
     if step.action == "set":
         data["value"] = step.value
