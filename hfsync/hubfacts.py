@@ -151,3 +151,9 @@ def download_command(repo_id: str, repo_type: str, folder: str) -> str:
     """The `hf download` line that fills ``folder`` with the repo as the Hub has it."""
     kind = f" --repo-type {repo_type}" if repo_type != "model" else ""
     return f"hf download {repo_id}{kind} --local-dir {folder}"
+
+
+def repo_url(endpoint: str, repo_type: str, repo_id: str) -> str:
+    """The repo's page on the Hub at ``endpoint`` (``https://huggingface.co/datasets/acme/d``)."""
+    prefix = {"model": "", "dataset": "datasets/", "space": "spaces/"}[repo_type]
+    return f"{endpoint.rstrip('/')}/{prefix}{repo_id}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import format_option
+from hfsync.cli.options import format_option, show
 from hfsync.cli.validate import manifest_option
 
 target_option = click.option(
@@ -37,13 +37,15 @@ def plan(
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import write
     from hfsync.publish.planner import plan_manifests
-    from hfsync.render.plan import render
+    from hfsync.render.plan import render, saved
 
     publisher = Publisher(connect(obj.endpoint, obj.token))
     result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)
     click.echo(render(result, fmt, obj.color), nl=False)
     if out is not None:
         write(result, out)  # with its errors too: the pull request's comment shows them (apply refuses it)
+        if obj.verbosity >= 0:
+            show(saved(out, bool(result.errors)))
     if result.errors:
         secrets = any("possible secret" in error for error in result.errors)
         raise HfsyncError(f"the plan has {len(result.errors)} error(s); see above.",

@@ -53,6 +53,10 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
         space: dict[str, Any] = {"sdk": remote.sdk or metadata.get("sdk") or "static"}
         if remote.hardware:
             space["hardware"] = remote.hardware
+        if remote.sleep_time is not None:
+            space["sleep_time"] = remote.sleep_time
+        if remote.paused:
+            space["paused"] = True
         if remote.variables:
             space["variables"] = dict(sorted(remote.variables.items()))
         if remote.secrets:  # by name: each value is read, at apply, from the variable of the same name

@@ -218,7 +218,10 @@ def _translated(what: str, error: Exception) -> HubError | None:
                 hint="Use a token with write access to the namespace (a fine-grained token needs it granted).",
             )
         first_line = hub_text(error).splitlines()[0] if str(error) else type(error).__name__
-        return HubError(f"{what}: the Hub answered: {_without_url(first_line)}")
+        # The Hub's own words (X-Error-Message) say what to do, e.g. "split them into several commits".
+        said = redact(error.server_message or "").strip()
+        said = f": {said}" if status == 422 and said and said not in first_line else ""
+        return HubError(f"{what}: the Hub answered: {_without_url(first_line)}{said}")
     if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
         return HubError(
             f"{what}: the Hub's answer could not be read ({type(error).__name__}: not the JSON it should be).",

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,7 @@ class Publisher:
         self.hub = hub
         self.reads = hub.part(Reader)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
+        self.pull_requests: dict[str, int] = {}  # per commit that opened a pull request: its number
         remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
     @property
@@ -152,10 +154,11 @@ class Publisher:
             if tags:
                 refs = self.reads.get(f"/api/{repo_type}s/{repo_id}/refs", repo=(repo_type, repo_id)).data
                 tag_heads = {t["name"]: t["targetCommit"] for t in refs.get("tags") or ()}
-        hardware = None
+        hardware = sleep_time = paused = None
         if repo_type == "space" and isinstance(runtime := info.get("runtime"), dict):
             asked = runtime.get("hardware") or {}
             hardware = asked.get("requested") or asked.get("current")
+            sleep_time, paused = runtime.get("gcTimeout"), runtime.get("stage") == "PAUSED"
         known_variables = self._variables(repo_id) if variables else None
         return RemoteRepo(
             exists=True,
@@ -165,6 +168,8 @@ class Publisher:
             gated=info.get("gated"),
             sdk=info.get("sdk"),
             hardware=str(hardware) if hardware else None,
+            sleep_time=sleep_time,
+            paused=paused,
             variables=known_variables,
             secrets=self._secrets(repo_id) if secrets else None,
             card_data=card_data(info.get("cardData"), repo_type),
@@ -256,6 +261,19 @@ class Publisher:
             # The Hub judges the hardware name (the client types it as its own enum of today's flavours).
             self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
 
+    def space_runtime(self, repo_id: str, setting: str, value: object) -> None:
+        """Set ``sleep_time`` (seconds; -1 never) or ``paused`` (True pauses, False restarts)."""
+        api = self._api("space", repo_id)
+        with translate_errors(f"set {setting} of", repo_id), warnings.catch_warnings():
+            # The client warns that free hardware ignores a sleep time; the plan says it in words.
+            warnings.simplefilter("ignore", UserWarning)
+            if setting == "sleep_time":
+                api.set_space_sleep_time(repo_id, int(value))  # type: ignore[call-overload]
+            elif value:
+                api.pause_space(repo_id)
+            else:
+                api.restart_space(repo_id)
+
     def space_value(self, repo_id: str, kind: str, key: str, value: str | None) -> None:
         """Set a Space ``kind`` ("variable" or "secret"), or delete it (``value`` None). A secret's
         value goes in the request body only: never in a message, a log line or a trace."""
@@ -289,8 +307,11 @@ class Publisher:
         message: str,
         description: str,
         parent: str | None,
+        create_pr: bool = False,
     ) -> str:
-        """Make ONE commit on ``branch``; return its oid. Stale ``parent`` -> StalePlanError."""
+        """Make ONE commit on ``branch`` (a branch, or a pull request's ``refs/pr/N``); return
+        its oid. Stale ``parent`` -> StalePlanError. ``create_pr``: the commit opens a pull
+        request against ``branch`` instead (its number in ``self.pull_requests[oid]``)."""
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
         from hfsync.hub.xetsent import counting
@@ -340,15 +361,18 @@ class Publisher:
                     repo_type=repo_type,
                     revision=branch,
                     parent_commit=parent,
+                    create_pr=create_pr,
                 )
             except Exception as error:
                 if _http_error(error) and _status(error) == 412:
                     raise StalePlanError(
                         f"plan is stale: {repo_id}: {branch} moved on the Hub during apply "
-                        f"(planned against {(parent or '')[:7]}); nothing was committed.",
+                        f"(expected at {(parent or '')[:7]}); nothing was committed.",
                         hint="Run `hfsync plan` again and review the new plan.",
                     ) from error
                 raise
+        if info.pr_num is not None:
+            self.pull_requests[info.oid] = info.pr_num
         # The commit payload carries regular files; LFS files went up through Xet (counted
         # by hf_xet, after dedup) or, on the legacy path, whole.
         xet.commits.extend(late.commits)  # any the commit call uploaded itself

@@ -83,6 +83,8 @@ class Space:
     variables: Mapping[str, str] | None = None
     secrets: Mapping[str, str] | None = None
     health_timeout: float = 900.0  # seconds apply waits for the Space to run after publishing
+    sleep_time: int | None = None  # seconds idle before the Space sleeps; -1: never
+    paused: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,13 @@ class Verify:
     keys: tuple[Path, ...] = ()
     roots: tuple[Path, ...] = ()
     identities: tuple[str, ...] = ()
+
+
+# The most one commit carries: the Hub recommends commits of under 100 files
+# (huggingface.co/docs/hub/repositories-recommendations); it names no byte figure, and
+# 10 GB keeps one commit's uploads within what a CI step retries comfortably.
+COMMIT_FILES = 100
+COMMIT_BYTES = 10 * 1000**3
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,8 @@ class RepoTarget:
     space: Space | None = None
     signing: Signing | None = None
     access: Access | None = None
+    commit_files: int = COMMIT_FILES
+    commit_bytes: int = COMMIT_BYTES
 
     @property
     def key(self) -> str:
@@ -257,7 +268,7 @@ def _space(raw: Mapping[str, Any]) -> Space:
     return Space(raw.get("sdk"), raw.get("hardware"),
                  dict(raw["variables"]) if "variables" in raw else None,
                  {k: v["env"] for k, v in raw["secrets"].items()} if "secrets" in raw else None,
-                 float(raw.get("health_timeout", 900)))
+                 float(raw.get("health_timeout", 900)), raw.get("sleep_time"), raw.get("paused"))
 
 
 def _qualify(name: str, defaults: Defaults) -> str:
@@ -336,6 +347,9 @@ def build(document: Document, digest: str) -> Manifest:
                 space=_space(space) if space is not None else None,
                 signing=_signing(raw["signing"], root) if "signing" in raw else None,
                 access=_access(raw["access"], root) if "access" in raw else None,
+                commit_files=raw.get("commit", {}).get("max_files", COMMIT_FILES),
+                commit_bytes=parse_size(raw["commit"]["max_bytes"]) if "max_bytes" in raw.get("commit", {})
+                else COMMIT_BYTES,
             )
         )
     pulls = []

@@ -30,6 +30,7 @@ class Step:
     sent: int | None = None
     files: int = 0
     key: str | None = None
+    url: str | None = None  # committed: the commit's page on the Hub, as `hf upload` prints it
 
 
 @dataclass(frozen=True)

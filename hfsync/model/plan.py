@@ -132,6 +132,10 @@ class TargetChange:
     refs: tuple[RefChange, ...] = ()
     changes: tuple[Change, ...] = ()
     inputs: Mapping[str, str] = field(default_factory=dict)  # other local files read -> sha256
+    # The per-commit budget apply keeps to (0: no limit): a change over it goes up in
+    # batches through a pull request and the branch moves once (hfsync.publish.batches).
+    commit_files: int = 0
+    commit_bytes: int = 0
     # A Space's health after apply: {"timeout": seconds, "stages": [healthy stages]}; None: not waited for.
     health: Mapping[str, Any] | None = None
     reasons: tuple[str, ...] = ()
@@ -174,6 +178,9 @@ class Plan:
     targets: tuple[TargetChange, ...]
     provenance: Provenance = field(default_factory=Provenance)
     format_version: int = FORMAT_VERSION
+    # Targets the manifests declare that this plan left out, and why (e.g. --changed-since).
+    skipped: tuple[str, ...] = ()
+    skipped_because: str | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -208,6 +215,8 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         plain: dict[str, Any] = _plain(asdict(self))
+        if not self.skipped:  # a plan of every target reads as it always did
+            del plain["skipped"], plain["skipped_because"]
         return plain
 
     def to_json(self) -> str:
@@ -242,6 +251,8 @@ class Plan:
             targets=targets,
             provenance=Provenance(**data.get("provenance", {})),
             format_version=version,
+            skipped=tuple(data.get("skipped", ())),
+            skipped_because=data.get("skipped_because"),
         )
 
 

@@ -42,6 +42,8 @@ class RemoteRepo:
     gated: str | bool | None = None
     sdk: str | None = None
     hardware: str | None = None
+    sleep_time: int | None = None  # seconds; -1: never sleeps
+    paused: bool | None = None
     variables: Mapping[str, str] | None = None
     secrets: frozenset[str] | None = None  # names only: the Hub never returns a secret's value
     card_data: Mapping[str, Any] = field(default_factory=dict)

@@ -6,7 +6,8 @@ file came from) must still have the planned digests. The commit itself carries
 ``parent_commit``, so a race after the check is refused by the Hub too.
 
 Per target: create the repo or tighten its settings, ONE commit with only the changed
-files, then refs, then settings that loosen access (so new content is never public
+files (or, over the target's commit budget, batches through a pull request merged once:
+hfsync.publish.batched), then refs, then settings that loosen access (so new content is never public
 before it is committed). Targets run concurrently. Repos are never deleted.
 """
 
@@ -25,8 +26,11 @@ from hfsync.digests import DigestCache
 from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
 from hfsync.hub.publish import Publisher, Upload
+from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.publish.batched import publish_batched
+from hfsync.publish.batches import batches_of
 from hfsync.publish.gate import gate
 from hfsync.publish.health import after_apply
 from hfsync.publish.provenance import commit_description
@@ -151,6 +155,10 @@ def check_fresh(plan: Plan, publisher: Publisher, cache: DigestCache) -> None:
         )
 
 
+def _commit_url(publisher: Publisher, kind: str, repo: str, commit: str) -> str:
+    return f"{repo_url(publisher.hub.endpoint, kind, repo)}/commit/{commit}"
+
+
 def _summary(target: TargetChange) -> str:
     counts = {a: sum(f.action == a for f in target.files) for a in Action}
     parts = [
@@ -217,16 +225,18 @@ def apply_target(
                 done.append(Step("signed", signature.subject, files=len(signature.detail["files"]),
                                  key=signer.fingerprint))
             deletes = [f.path for f in target.files if f.action == Action.DELETE]
-            commit = publisher.commit(
-                repo, kind, target.revision, uploads, deletes,
-                message=_summary(target),
-                description=commit_description(provenance, target.head),
-                parent=parent,
-            )
-            sent = getattr(publisher, "sent", {}).get(commit)
-            size = sum(f.size for f in target.files if f.action != Action.DELETE) + (len(signed) if signature else 0)
-            done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes), bytes=size,
-                             sent=sent))
+            message, description = _summary(target), commit_description(provenance, target.head)
+            if len(batches_of(target)) > 1:
+                commit = publish_batched(target, publisher, uploads, message=message, description=description,
+                                         parent=parent, done=done)
+            else:
+                commit = publisher.commit(repo, kind, target.revision, uploads, deletes, message=message,
+                                          description=description, parent=parent)
+                sent = getattr(publisher, "sent", {}).get(commit)
+                size = (sum(f.size for f in target.files if f.action != Action.DELETE)
+                        + (len(signed) if signature else 0))
+                done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes),
+                                 bytes=size, sent=sent, url=_commit_url(publisher, kind, repo, commit)))
         for ref in target.refs:
             if ref.kind == "tag":
                 publisher.create_tag(repo, kind, ref.name, commit or target.head or target.revision)
@@ -262,12 +272,15 @@ def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResu
 def _space_settings(
     target: TargetChange, settings: dict, publisher: Publisher, done: list[Step]
 ) -> list[str]:
-    """Hardware and variables: applied where the Hub supports them, else a warning."""
+    """Hardware, sleep time, pause, variables and secrets: applied where the Hub supports them,
+    else a warning (a secret whose variable is unset fails the target)."""
     warnings = []
     for name, value in settings.items():
         try:
             if name == "hardware":
                 publisher.space_hardware(target.repo_id, value)
+            elif name in ("sleep_time", "paused"):
+                publisher.space_runtime(target.repo_id, name, value)
             elif name.startswith("variables."):  # None: no longer declared, deleted
                 publisher.space_value(target.repo_id, "variable", name.removeprefix("variables."), value)
             elif name.startswith("secrets."):

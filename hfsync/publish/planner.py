@@ -30,6 +30,7 @@ from hfsync.lock.drift import plan_pulls, pull_names
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
+from hfsync.publish.batches import budgeted
 from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, secret_problems, target_change
 from hfsync.publish.gate import review, scan_uploads
@@ -212,6 +213,7 @@ def make_plan(
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
         if not change.errors:
             reviewed = dataset_review(manifest, target, reviewed, remote, paths or ())
+        reviewed = budgeted(reviewed, target.commit_files, target.commit_bytes, remote.files)
         if diffing is None:
             return reviewed
         # The diffs were made from the change before review hid what it flagged.
@@ -327,7 +329,13 @@ def plan_manifests(
         found = changed(workspace, changed_since)
         keys, pull_keys = found.repos, found.pulls
     provenance = collect(workspace.manifests[0].root) if workspace.manifests else Provenance()
-    return make_plan(
+    plan = make_plan(
         workspace, publisher, targets=targets, keys=keys, pull_keys=pull_keys, provenance=provenance,
         parallelism=parallelism, diff=diff,
     )
+    if changed_since is None or targets:
+        return plan
+    # Said, not silent: the repos --changed-since left out, so that "No changes." is not misread.
+    left_out = tuple(t.key for m in workspace.manifests for t in m.repos if keys is not None and t.key not in keys)
+    return replace(plan, skipped=left_out,
+                   skipped_because=f"nothing in their manifest entries or source files changed since {changed_since}")

@@ -39,10 +39,20 @@ def text(result: Any) -> Output:
 def _step(step: Step) -> str:
     if step.action == "committed":
         sent = f" ({human_size(step.sent)} sent)" if step.sent is not None else ""
+        url = f": {step.url}" if step.url else ""
         return (f"committed {plural(step.uploads, 'upload')}, {plural(step.deletions, 'deletion')} as "
-                f"{(step.commit or '')[:7]}{sent}")
+                f"{(step.commit or '')[:7]}{sent}{url}")
     if step.action == "signed":
         return f"signed {plural(step.files, 'file')} in {step.name} (key sha256:{(step.key or '')[:16]})"
+    if step.action == "committed-batch":
+        return (f"committed batch {step.value} ({plural(step.uploads, 'upload')}, "
+                f"{plural(step.deletions, 'deletion')}) to pull request {step.name} as {(step.commit or '')[:7]}")
+    if step.action == "resumed-pull-request":
+        return f"went on with pull request {step.name}, which holds {plural(step.value, 'batch', 'batches')} already"
+    if step.action == "closed-pull-request":
+        return f"closed pull request {step.name}: {step.value}"
+    if step.action == "merged-pull-request":
+        return f"merged pull request {step.name}: the branch moved once, to {(step.commit or '')[:7]}"
     if step.action == "found-published":
         return "found the repo created and holding every planned file (another run published it); nothing to commit"
     return {"created-repo": "created the repo", "set": f"set {step.name} = {shown(step.value)}",
@@ -73,17 +83,24 @@ def json(result: Any) -> str:
     })
 
 
+_PULL_REQUEST_STEPS = ("committed-batch", "resumed-pull-request", "closed-pull-request", "merged-pull-request")
+
+
 def _step_data(step: Step) -> dict[str, Any]:
     """A step's own fields: the ones its action uses."""
     data: dict[str, Any] = {"action": step.action}
-    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed", "healthy", *RESOURCE_STEPS):
+    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed", "healthy", *RESOURCE_STEPS,
+                       *_PULL_REQUEST_STEPS):
         data["name"] = step.name
-    if step.action == "set":
+    if step.action in ("set", *_PULL_REQUEST_STEPS):
         data["value"] = step.value
-    if step.action in ("committed", "found-published"):
+    if step.action in ("committed", "found-published", "committed-batch", "merged-pull-request"):
         data["commit"] = step.commit
+    if step.action == "committed-batch":
+        data.update(uploads=step.uploads, deletions=step.deletions)
     if step.action == "committed":
-        data.update(uploads=step.uploads, deletions=step.deletions, bytes=step.bytes, bytes_sent=step.sent)
+        data.update(uploads=step.uploads, deletions=step.deletions, bytes=step.bytes, bytes_sent=step.sent,
+                    url=step.url)
     if step.action == "signed":
         data.update(files=step.files, key=step.key)
     return data

@@ -6,7 +6,10 @@ Renderers read the plan and nothing else; the JSON is the saved plan format itse
 
 from __future__ import annotations
 
+import shlex
+
 from hfsync.model.plan import Action, Plan
+from hfsync.render import Output
 from hfsync.render.plan_lines import SYMBOLS, block, change_lines, heading, summary
 from hfsync.render.plan_markdown import render as as_markdown
 
@@ -66,3 +69,11 @@ def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None
     if fmt == "markdown":
         return as_markdown(plan) if limit is None else as_markdown(plan, limit)
     return human(plan, color)
+
+
+def saved(path: object, with_errors: bool) -> Output:
+    """Where ``plan --out`` saved the plan and the command that applies it (on stderr: stdout is the plan)."""
+    if with_errors:
+        return Output().err(f"Saved the plan to {path}, with its errors, for the pull request; apply refuses it.")
+    command = f"hfsync apply {shlex.quote(str(path))}"
+    return Output().err(f"Saved the plan to {path}. To publish exactly this plan: {command}")

@@ -108,6 +108,17 @@ def summary(plan: Plan) -> str:
     The counts are targets, as Terraform counts resources; the files they carry follow in
     parentheses (left out when no file changes). ``No changes.`` when nothing changes.
     """
+    skipped = f" {_skipped(plan)}" if plan.skipped else ""
+    return _counts(plan) + skipped
+
+
+def _skipped(plan: Plan) -> str:
+    count = len(plan.skipped)
+    return (f"{count} target{'s' if count != 1 else ''} not planned: {plan.skipped_because}"
+            f" ({', '.join(plan.skipped[:5])}{', ...' if count > 5 else ''}).")
+
+
+def _counts(plan: Plan) -> str:
     failed = sum(bool(t.errors) for t in plan.targets)
     if not plan.has_changes:
         # "No changes." would read as "the Hub matches" when the Hub could not be compared.

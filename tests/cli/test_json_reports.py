@@ -4,6 +4,7 @@ accepts: run on the demo's data (examples/) against the sandbox Hub, through the
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,14 @@ def test_apply_reports_byte_counts(demo):
     assert commit["bytes"] > source  # its files and the generated card
     assert report["bytes"] == sum(s["bytes"] for s in committed)
     assert {"action": "created-tag", "name": "v1.0.0"} in model["steps"]
+    # each commit's page, as `hf upload` prints it, and the same in the text
+    endpoint = os.environ["HF_ENDPOINT"]
+    assert commit["url"] == f"{endpoint}/sandbox/sentiment-lora/commit/{commit['commit']}"
+    dataset = next(t for t in report["targets"] if t["key"].startswith("dataset:"))
+    assert f"{endpoint}/datasets/sandbox/reviews/commit/" in str(dataset["steps"])
+    (demo / "models" / "sentiment-lora" / "config.json").write_text('{"changed": true}\n')
+    text = hfsync("apply", "--auto-approve")
+    assert text.exit_code == 0, text.output
+    [line] = [line for line in text.stdout.splitlines() if "committed" in line]
+    assert line.startswith("sandbox/sentiment-lora: committed ")
+    assert f": {endpoint}/sandbox/sentiment-lora/commit/" in line

@@ -226,3 +226,25 @@ def test_verbose_plan_says_why_each_target_was_chosen(project, sandbox, monkeypa
     assert result.exit_code == 0, result.output
     assert "changed since main (merge base " in result.stderr
     assert "space:sandbox/demo: space/app.py changed" in result.stderr
+
+
+def test_changed_since_says_which_targets_it_did_not_plan_and_why(project, sandbox, monkeypatch):
+    monkeypatch.chdir(project.root)
+    hub = ("--endpoint", sandbox.url, "--token", sandbox.token)
+    assert hfsync(*hub, "apply", "--auto-approve").exit_code == 0
+    project.commit("published")
+
+    quiet = hfsync(*hub, "plan", "--changed-since", "HEAD")
+    assert quiet.exit_code == 0, quiet.output
+    summary = quiet.stdout.splitlines()[-1]
+    assert summary.startswith("No changes. 4 targets not planned: nothing in their manifest entries or source "
+                              "files changed since HEAD (")
+    assert all(key in summary for key in ("sandbox/tiny-base", MODEL, DATASET, SPACE))
+
+    (project.root / "space/app.py").write_text("print('v2')\n")
+    result = hfsync(*hub, "plan", "--changed-since", "HEAD", "--format", "json")
+    data = json.loads(result.stdout)
+    assert sorted(data["skipped"]) == sorted(["sandbox/tiny-base", MODEL, DATASET])
+    assert data["skipped_because"] == "nothing in their manifest entries or source files changed since HEAD"
+    # A plan of every target is written as before: no skipped keys at all.
+    assert "skipped" not in json.loads(hfsync(*hub, "plan", "--format", "json").stdout)

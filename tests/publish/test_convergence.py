@@ -190,4 +190,6 @@ def test_plan_changed_since_plans_only_targets_that_changed(project, sandbox):
     project.write("b/config.json", '{"b": 2}\n')
     result = project.plan("--changed-since", "HEAD")
     assert result.exit_code == 0, result.output
-    assert "sandbox/cb will be updated" in result.stdout and "sandbox/ca" not in result.stdout
+    assert "sandbox/cb will be updated" in result.stdout and "sandbox/ca will be" not in result.stdout
+    assert result.stdout.rstrip().endswith("1 target not planned: nothing in their manifest entries or source files "
+                                           "changed since HEAD (sandbox/ca).")

@@ -237,3 +237,14 @@ def test_two_applies_creating_one_repo_make_one_commit(project, sandbox):
     assert result.targets[0].done[0].action == "found-published"
     api = HfApi(endpoint=sandbox.url, token=sandbox.token)
     assert len(api.list_repo_commits("sandbox/twice")) == 2  # the repo's first commit and one publish
+
+
+def test_plan_out_says_where_it_saved_the_plan_and_the_command_that_applies_it(project, tmp_path):
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/saved-note\n    source: {path: m}\n")
+    out = tmp_path / "my plan.json"
+    result = project.plan("--out", str(out), "--format", "json")
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # stdout stays the plan alone
+    assert result.stderr == f"Saved the plan to {out}. To publish exactly this plan: hfsync apply '{out}'\n"
+    assert project.plan("--out", str(out), "-q").stderr == ""
