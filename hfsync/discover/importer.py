@@ -14,7 +14,6 @@ from typing import Any
 import yaml
 
 from hfsync.errors import HubError
-from hfsync.hub.access import access
 from hfsync.hub.collections import read as read_collection
 from hfsync.hub.publish import Publisher
 from hfsync.hubfacts import download_command
@@ -29,7 +28,8 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
     """One `repos:` entry describing ``repo_id`` as the Hub has it now."""
     try:
         space_type = repo_type == "space"
-        remote = publisher.read(repo_id, repo_type, "main", files=False, variables=space_type, secrets=space_type)
+        remote = publisher.read(repo_id, repo_type, "main", files=False, variables=space_type, secrets=space_type,
+                                access=True)
     except HubError as error:
         status = getattr(getattr(error.__cause__, "response", None), "status_code", None)
         if "/" in repo_id or status != 404:
@@ -44,8 +44,8 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
     if remote.private is not None:
         item["private"] = remote.private
     item["gated"] = remote.gated or False
-    if item["gated"] == "manual":  # the users with access, so that a plan after the import grants nothing
-        item["access"] = {"users": sorted(access(publisher.hub, repo_type, repo_id)[0])}
+    if remote.gated == "manual":
+        item["access"] = {"users": sorted(remote.granted or ())}
     metadata = dict(remote.card_data)
     if repo_type == "space":
         if metadata.get("short_description"):

@@ -132,6 +132,7 @@ class Publisher:
         tags: bool = False,
         variables: bool = False,
         secrets: bool = False,
+        access: bool = False,
     ) -> RemoteRepo:
         """The remote state of one target (see the module docstring for its cost)."""
         # Only the properties compared: without `expand` the Hub lists every file again.
@@ -172,6 +173,7 @@ class Publisher:
             paused=paused,
             variables=known_variables,
             secrets=self._secrets(repo_id) if secrets else None,
+            **(self._access(repo_id, repo_type) if access and info.get("gated") else {}),
             card_data=card_data(info.get("cardData"), repo_type),
             files=tree,
             tags=tag_heads,
@@ -207,6 +209,25 @@ class Publisher:
         except HubError as error:
             log.info("%s", error.message)
             return None
+
+    def _access(self, repo_id: str, repo_type: str) -> dict[str, Any]:
+        """The users granted access and those waiting, as RemoteRepo fields."""
+        api = self._api(repo_type, repo_id)
+        with translate_errors("list the access requests of", repo_id):
+            granted = frozenset(r.username for r in api.list_accepted_access_requests(repo_id, repo_type=repo_type)
+                                if r.username)
+            pending = tuple(sorted(r.username or r.request_id
+                                   for r in api.list_pending_access_requests(repo_id, repo_type=repo_type)))
+        return {"granted": granted, "pending": pending}
+
+    def access(self, repo_id: str, repo_type: str, user: str, grant: bool) -> None:
+        """Grant ``user`` access to a gated repo, or revoke it (the request is rejected)."""
+        api = self._api(repo_type, repo_id)
+        with translate_errors(f"{'grant' if grant else 'revoke'} access of {user} to", repo_id):
+            if grant:
+                api.grant_access(repo_id, user, repo_type=repo_type)
+            else:
+                api.reject_access_request(repo_id, user, repo_type=repo_type, rejection_reason=None)
 
     def identity(self) -> tuple[str, frozenset[str]] | None:
         """(user name, namespaces it may create repos in: itself and its orgs); None without

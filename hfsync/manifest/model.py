@@ -88,6 +88,15 @@ class Space:
 
 
 @dataclass(frozen=True)
+class Access:
+    """A ``gated: manual`` repo's ``access:``: the users granted access, named here or one a line in
+    ``users_file``. The whole set: others the Hub lets in are revoked."""
+
+    users: tuple[str, ...] = ()
+    users_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class Signing:
     """A target's ``signing:``: the private key that signs what apply publishes (a PEM file,
     or an environment variable holding the PEM), and in certificate mode the signing
@@ -118,16 +127,6 @@ class Verify:
 # 10 GB keeps one commit's uploads within what a CI step retries comfortably.
 COMMIT_FILES = 100
 COMMIT_BYTES = 10 * 1000**3
-
-
-@dataclass(frozen=True)
-class Access:
-    """A ``gated: manual`` repo's ``access:``: the users granted access, the whole set (the
-    ``users`` list and the lines of ``file``, read when the manifest is loaded). Others'
-    accepted requests are revoked; pending requests are left for a person to judge."""
-
-    users: tuple[str, ...] = ()
-    file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -346,7 +345,9 @@ def build(document: Document, digest: str) -> Manifest:
                 ),
                 space=_space(space) if space is not None else None,
                 signing=_signing(raw["signing"], root) if "signing" in raw else None,
-                access=_access(raw["access"], root) if "access" in raw else None,
+                access=Access(tuple(raw["access"].get("users", ())),
+                              root / raw["access"]["users_file"] if "users_file" in raw["access"] else None)
+                if "access" in raw else None,
                 commit_files=raw.get("commit", {}).get("max_files", COMMIT_FILES),
                 commit_bytes=parse_size(raw["commit"]["max_bytes"]) if "max_bytes" in raw.get("commit", {})
                 else COMMIT_BYTES,
@@ -393,11 +394,3 @@ def _collection(document: Document, index: int, raw: Mapping[str, Any], defaults
     return CollectionTarget(raw["title"], namespace, _loc(document, ("collections", index)), slug,
                             raw.get("description"), raw.get("private"), raw.get("theme"), tuple(items))
 
-
-def _access(raw: Mapping[str, Any], root: Path) -> Access:
-    users = list(raw.get("users", ()))
-    file = root / raw["file"] if "file" in raw else None
-    if file is not None and file.is_file():  # a missing file is a problem checks report
-        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-        users += [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
-    return Access(tuple(dict.fromkeys(users)), file)

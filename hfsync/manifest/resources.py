@@ -1,6 +1,5 @@
-"""What the schema cannot say about collections and gated access: a collection with no
-namespace, an item declared twice or named without a namespace, an ``access:`` block on a
-repo whose gate is not manual, a users file that is missing."""
+"""What the schema cannot say about collections: a collection with no namespace or declared
+twice, an item declared twice or named without a namespace."""
 
 from __future__ import annotations
 
@@ -10,21 +9,11 @@ from hfsync.manifest.yamlpos import Document, Key
 
 
 def resource_problems(document: Document, manifest: Manifest) -> list[Problem]:
-    """Located problems of the manifest's ``collections:`` and its repos' ``access:``."""
+    """Located problems of the manifest's ``collections:``."""
     problems: list[Problem] = []
-    for index, repo in enumerate(manifest.repos):
-        if repo.access is None:
-            continue
-        base: Key = ("repos", index, "access")
-        if repo.gated != "manual":
-            gate = repo.gated or "not gated"
-            problems.append(document.problem(base, f"'access' lists who may read a repo whose requests are judged "
-                                                   f"by hand: it needs gated: manual (here: {gate})"))
-        if repo.access.file is not None and not repo.access.file.is_file():
-            problems.append(document.problem((*base, "file"), f"access file '{repo.access.file}' does not exist"))
     seen: dict[str, int] = {}
     for index, coll in enumerate(manifest.collections):
-        base = ("collections", index)
+        base: Key = ("collections", index)
         if not coll.namespace:
             problems.append(document.problem(base, f"collection '{coll.title}' has no namespace; "
                                                    "write 'namespace:' or set defaults.namespace"))

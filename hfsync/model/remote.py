@@ -46,6 +46,8 @@ class RemoteRepo:
     paused: bool | None = None
     variables: Mapping[str, str] | None = None
     secrets: frozenset[str] | None = None  # names only: the Hub never returns a secret's value
+    granted: frozenset[str] | None = None  # users with access to a gated repo (read when access is declared)
+    pending: tuple[str, ...] = ()  # users whose access requests wait for review
     card_data: Mapping[str, Any] = field(default_factory=dict)
     files: Mapping[str, RemoteFile] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)

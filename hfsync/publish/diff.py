@@ -31,6 +31,7 @@ LFS_SIZE = 10 * 1000 * 1000
 
 # What a plan says of a secret the Hub holds: its value is never returned, so never known.
 SECRET_SET = "(set)"
+GRANTED = "granted"
 
 # The stages of a Space that runs as published (SLEEPING: it ran, and sleeps until visited).
 HEALTHY = ("RUNNING", "SLEEPING")
@@ -96,6 +97,11 @@ def setting_changes(target: RepoTarget, remote: RemoteRepo) -> list[SettingChang
                 actual[f"secrets.{name}"] = SECRET_SET if name in present else None
             for name in sorted(present - set(target.space.secrets)):
                 desired[f"secrets.{name}"], actual[f"secrets.{name}"] = None, SECRET_SET
+    if target.access is not None:
+        declared_users, have = set(target.access.users), remote.granted or frozenset()
+        for user in sorted(declared_users | have):  # the declared set is the whole set: None revokes
+            desired[f"access.{user}"] = GRANTED if user in declared_users else None
+            actual[f"access.{user}"] = GRANTED if user in have else None
     if target.description is not None and target.type == "space":
         desired["description"] = target.description
         actual["description"] = remote.card_data.get("short_description")
@@ -225,6 +231,9 @@ def target_change(
         if target.space.hardware and remote.hardware is None:
             warn.append("the Hub did not report this Space's hardware; the declared one is planned as a change")
     reasons += [cost for s in settings if (cost := cost_of(s, target))]
+    if target.access is not None and remote.pending:
+        warn.append(f"{len(remote.pending)} access request(s) wait for review: {', '.join(remote.pending)}; "
+                    "name them in access.users to grant them")
     if target.description is not None and target.type != "space" and not card_generated:
         # A generated card carries the description in its body; otherwise it goes nowhere.
         # Shown with the target's changes only: a note on every plan would be noise.

@@ -1,6 +1,6 @@
-"""The Hub resources planned beside repos: collections and gated access. Their targets are
-planned after the repos' and applied after them (an item or a grant may need a repo this
-apply creates or gates)."""
+"""The Hub resources planned beside repos that are not repos: collections. Their targets are
+planned after the repos' and applied after them (an item may name a repo the same apply
+creates)."""
 
 from __future__ import annotations
 
@@ -10,29 +10,25 @@ from hfsync.hub.client import Hub
 from hfsync.manifest.model import Workspace
 from hfsync.model.apply import TargetResult
 from hfsync.model.plan import Plan, TargetChange
-from hfsync.publish import access, collections
+from hfsync.publish import collections
 
-KINDS = (collections.KIND, access.KIND)
+KINDS = (collections.KIND,)
 
 
 def keys(workspace: Workspace) -> set[str]:
     """What --target may name besides repos and pulls."""
-    return {c.key for _, c in workspace.collections} | {access.key(r) for _, r in workspace.repos if r.access}
+    return {c.key for _, c in workspace.collections}
 
 
 def plan_resources(workspace: Workspace, hub: Hub, targets: Sequence[str] = ()) -> list[TargetChange]:
-    wanted = set(targets) or None
-    return collections.plan_collections(workspace, hub, wanted) + access.plan_all(workspace, hub, wanted)
+    return collections.plan_collections(workspace, hub, set(targets) or None)
 
 
 def stale(plan: Plan, hub: Hub) -> list[str]:
-    """The collections that moved on the Hub since the plan (access is checked by the Hub itself:
-    a grant to a user who has access, or a revocation of one who has none, is refused)."""
+    """The collections that moved on the Hub since the plan."""
     return [moved for t in plan.targets if t.kind == collections.KIND and t.has_changes
             and (moved := collections.stale(t, hub))]
 
 
 def apply_resource(target: TargetChange, hub: Hub) -> TargetResult:
-    if target.kind == collections.KIND:
-        return collections.apply_collection(target, hub)
-    return access.apply_access(target, hub)
+    return collections.apply_collection(target, hub)

@@ -13,8 +13,8 @@ INTERRUPTING = ("Interrupt received: letting the commits in flight finish; nothi
                 "(^C again to stop at once).")
 
 
-# What apply does to collections and gated access: each names the item, collection or user.
-RESOURCE_STEPS = ("created-collection", "added-item", "removed-item", "updated-item", "granted", "revoked")
+# What apply does to a collection: each names the collection or the item.
+RESOURCE_STEPS = ("created-collection", "added-item", "removed-item", "updated-item")
 
 
 def view(result: Any, fmt: str) -> Output:
@@ -60,8 +60,7 @@ def _step(step: Step) -> str:
             "created-tag": f"created tag {step.name}", "healthy": f"healthy: the Space is {step.name}",
             "not-waited": "health not checked (--no-wait)", "created-collection": f"created collection {step.name}",
             "added-item": f"added {step.name}", "removed-item": f"removed {step.name}",
-            "updated-item": f"updated {step.name}", "granted": f"granted access to {step.name}",
-            "revoked": f"revoked the access of {step.name}"}[step.action]
+            "updated-item": f"updated {step.name}"}[step.action]
 
 
 def failure(result: Any) -> str | None:

@@ -113,11 +113,3 @@ def grant(hub: Hub, req: Request, types: str, ns: str, name: str) -> Response:
         _save(repo, records)
     return json_response({"status": "accepted"})
 
-
-def user_overview(hub: Hub, req: Request, user: str) -> Response:
-    """GET /api/users/{user}/overview: who a user is (404 for a name no one has)."""
-    name = unquote(user)
-    if name not in hub.accounts.users:
-        raise HubError(404, f"User {name} not found")
-    return json_response({"user": name, "fullname": name, "avatarUrl": "/avatars/sandbox.svg", "type": "user",
-                          "isPro": False})

@@ -43,7 +43,6 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     POST collection-items    /api/collections/{slug}/items
     PATCH|DELETE collection-item  /api/collections/{slug}/items/{item id}
     POST ask-access          /{prefix}{id}/ask-access
-    GET user-overview        /api/users/{user}/overview
     GET access-requests      /api/{types}/{id}/user-access-request/{pending,accepted,rejected}
     POST access-handle|access-grant   /api/{types}/{id}/user-access-request/{handle,grant}
     POST oauth-token         POST /oauth/token: a CI job's OIDC id token for a Hub token (oidc)
@@ -123,7 +122,6 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         *[(m, rf"{_COLL}/items/(?P<item_id>[^/]+)$", "collection-item", api_collections.item)
           for m in ("PATCH", "DELETE")],
         ("POST", rf"{_FILES}/ask-access$", "ask-access", api_access.ask),
-        ("GET", r"^/api/users/(?P<user>[^/]+)/overview$", "user-overview", api_access.user_overview),
         ("GET", rf"{_API}/user-access-request/(?P<status>pending|accepted|rejected)$", "access-requests",
          api_access.listing),
         ("POST", rf"{_API}/user-access-request/handle$", "access-handle", api_access.handle),
