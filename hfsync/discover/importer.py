@@ -27,7 +27,8 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
     """One `repos:` entry describing ``repo_id`` as the Hub has it now."""
     try:
         space_type = repo_type == "space"
-        remote = publisher.read(repo_id, repo_type, "main", files=False, variables=space_type, secrets=space_type)
+        remote = publisher.read(repo_id, repo_type, "main", files=False, variables=space_type, secrets=space_type,
+                                access=True)
     except HubError as error:
         status = getattr(getattr(error.__cause__, "response", None), "status_code", None)
         if "/" in repo_id or status != 404:
@@ -42,6 +43,8 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
     if remote.private is not None:
         item["private"] = remote.private
     item["gated"] = remote.gated or False
+    if remote.gated == "manual":
+        item["access"] = {"users": sorted(remote.granted or ())}
     metadata = dict(remote.card_data)
     if repo_type == "space":
         if metadata.get("short_description"):
@@ -49,6 +52,10 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
         space: dict[str, Any] = {"sdk": remote.sdk or metadata.get("sdk") or "static"}
         if remote.hardware:
             space["hardware"] = remote.hardware
+        if remote.sleep_time is not None:
+            space["sleep_time"] = remote.sleep_time
+        if remote.paused:
+            space["paused"] = True
         if remote.variables:
             space["variables"] = dict(sorted(remote.variables.items()))
         if remote.secrets:  # by name: each value is read, at apply, from the variable of the same name

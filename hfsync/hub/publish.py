@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,7 @@ class Publisher:
         tags: bool = False,
         variables: bool = False,
         secrets: bool = False,
+        access: bool = False,
     ) -> RemoteRepo:
         """The remote state of one target (see the module docstring for its cost)."""
         # Only the properties compared: without `expand` the Hub lists every file again.
@@ -153,10 +155,11 @@ class Publisher:
             if tags:
                 refs = self.reads.get(f"/api/{repo_type}s/{repo_id}/refs", repo=(repo_type, repo_id)).data
                 tag_heads = {t["name"]: t["targetCommit"] for t in refs.get("tags") or ()}
-        hardware = None
+        hardware = sleep_time = paused = None
         if repo_type == "space" and isinstance(runtime := info.get("runtime"), dict):
             asked = runtime.get("hardware") or {}
             hardware = asked.get("requested") or asked.get("current")
+            sleep_time, paused = runtime.get("gcTimeout"), runtime.get("stage") == "PAUSED"
         known_variables = self._variables(repo_id) if variables else None
         return RemoteRepo(
             exists=True,
@@ -166,8 +169,11 @@ class Publisher:
             gated=info.get("gated"),
             sdk=info.get("sdk"),
             hardware=str(hardware) if hardware else None,
+            sleep_time=sleep_time,
+            paused=paused,
             variables=known_variables,
             secrets=self._secrets(repo_id) if secrets else None,
+            **(self._access(repo_id, repo_type) if access and info.get("gated") else {}),
             card_data=card_data(info.get("cardData"), repo_type),
             files=tree,
             tags=tag_heads,
@@ -203,6 +209,25 @@ class Publisher:
         except HubError as error:
             log.info("%s", error.message)
             return None
+
+    def _access(self, repo_id: str, repo_type: str) -> dict[str, Any]:
+        """The users granted access and those waiting, as RemoteRepo fields."""
+        api = self._api(repo_type, repo_id)
+        with translate_errors("list the access requests of", repo_id):
+            granted = frozenset(r.username for r in api.list_accepted_access_requests(repo_id, repo_type=repo_type)
+                                if r.username)
+            pending = tuple(sorted(r.username or r.request_id
+                                   for r in api.list_pending_access_requests(repo_id, repo_type=repo_type)))
+        return {"granted": granted, "pending": pending}
+
+    def access(self, repo_id: str, repo_type: str, user: str, grant: bool) -> None:
+        """Grant ``user`` access to a gated repo, or revoke it (the request is rejected)."""
+        api = self._api(repo_type, repo_id)
+        with translate_errors(f"{'grant' if grant else 'revoke'} access of {user} to", repo_id):
+            if grant:
+                api.grant_access(repo_id, user, repo_type=repo_type)
+            else:
+                api.reject_access_request(repo_id, user, repo_type=repo_type, rejection_reason=None)
 
     def identity(self) -> tuple[str, frozenset[str]] | None:
         """(user name, namespaces it may create repos in: itself and its orgs); None without
@@ -256,6 +281,19 @@ class Publisher:
         with translate_errors("request hardware for", repo_id):
             # The Hub judges the hardware name (the client types it as its own enum of today's flavours).
             self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
+
+    def space_runtime(self, repo_id: str, setting: str, value: object) -> None:
+        """Set ``sleep_time`` (seconds; -1 never) or ``paused`` (True pauses, False restarts)."""
+        api = self._api("space", repo_id)
+        with translate_errors(f"set {setting} of", repo_id), warnings.catch_warnings():
+            # The client warns that free hardware ignores a sleep time; the plan says it in words.
+            warnings.simplefilter("ignore", UserWarning)
+            if setting == "sleep_time":
+                api.set_space_sleep_time(repo_id, int(value))  # type: ignore[call-overload]
+            elif value:
+                api.pause_space(repo_id)
+            else:
+                api.restart_space(repo_id)
 
     def space_value(self, repo_id: str, kind: str, key: str, value: str | None) -> None:
         """Set a Space ``kind`` ("variable" or "secret"), or delete it (``value`` None). A secret's

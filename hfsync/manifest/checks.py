@@ -15,7 +15,7 @@ from typing import Any
 
 from hfsync.errors import Problem
 from hfsync.hubfacts import LICENSES, download_command, is_valid_repo_id
-from hfsync.manifest.model import Location, Manifest
+from hfsync.manifest.model import Location, Manifest, RepoTarget
 from hfsync.manifest.yamlpos import Document, Key
 
 
@@ -118,6 +118,8 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
                         f"card {field_name} file '{value}' does not exist inside the manifest's folder",
                     )
                 )
+        if repo.access is not None:
+            problems += _access_problems(document, manifest, (*base, "access"), repo)
         if repo.signing is not None:
             problems += _signing_problems(document, manifest, (*base, "signing"), raw["signing"])
     for index, pull in enumerate(manifest.pulls):
@@ -161,6 +163,18 @@ def _files_problems(
             if not _inside(path, manifest.root) or not path.is_file():
                 problems.append(
                     document.problem(where, f"{name} file '{value}' does not exist inside the manifest's folder"))
+    return problems
+
+
+def _access_problems(document: Document, manifest: Manifest, base: Key, repo: RepoTarget) -> list[Problem]:
+    problems = []
+    if repo.gated != "manual":
+        problems.append(document.problem(base, f"'access' grants need gated: manual, not gated: "
+                                               f"{str(repo.gated).lower() if repo.gated is not None else 'unset'}"))
+    path = repo.access.users_file if repo.access else None
+    if path is not None and (not _inside(path, manifest.root) or not path.is_file()):
+        problems.append(document.problem((*base, "users_file"), f"access users_file '{path.name}' does not exist "
+                                                                "inside the manifest's folder"))
     return problems
 
 

@@ -83,6 +83,17 @@ class Space:
     variables: Mapping[str, str] | None = None
     secrets: Mapping[str, str] | None = None
     health_timeout: float = 900.0  # seconds apply waits for the Space to run after publishing
+    sleep_time: int | None = None  # seconds idle before the Space sleeps; -1: never
+    paused: bool | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    """A ``gated: manual`` repo's ``access:``: the users granted access, named here or one a line in
+    ``users_file``. The whole set: others the Hub lets in are revoked."""
+
+    users: tuple[str, ...] = ()
+    users_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,7 @@ class RepoTarget:
     card: Card = field(default_factory=Card)
     space: Space | None = None
     signing: Signing | None = None
+    access: Access | None = None
     commit_files: int = COMMIT_FILES
     commit_bytes: int = COMMIT_BYTES
 
@@ -216,7 +228,7 @@ def _space(raw: Mapping[str, Any]) -> Space:
     return Space(raw.get("sdk"), raw.get("hardware"),
                  dict(raw["variables"]) if "variables" in raw else None,
                  {k: v["env"] for k, v in raw["secrets"].items()} if "secrets" in raw else None,
-                 float(raw.get("health_timeout", 900)))
+                 float(raw.get("health_timeout", 900)), raw.get("sleep_time"), raw.get("paused"))
 
 
 def _qualify(name: str, defaults: Defaults) -> str:
@@ -294,6 +306,9 @@ def build(document: Document, digest: str) -> Manifest:
                 ),
                 space=_space(space) if space is not None else None,
                 signing=_signing(raw["signing"], root) if "signing" in raw else None,
+                access=Access(tuple(raw["access"].get("users", ())),
+                              root / raw["access"]["users_file"] if "users_file" in raw["access"] else None)
+                if "access" in raw else None,
                 commit_files=raw.get("commit", {}).get("max_files", COMMIT_FILES),
                 commit_bytes=parse_size(raw["commit"]["max_bytes"]) if "max_bytes" in raw.get("commit", {})
                 else COMMIT_BYTES,

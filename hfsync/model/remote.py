@@ -42,8 +42,12 @@ class RemoteRepo:
     gated: str | bool | None = None
     sdk: str | None = None
     hardware: str | None = None
+    sleep_time: int | None = None  # seconds; -1: never sleeps
+    paused: bool | None = None
     variables: Mapping[str, str] | None = None
     secrets: frozenset[str] | None = None  # names only: the Hub never returns a secret's value
+    granted: frozenset[str] | None = None  # users with access to a gated repo (read when access is declared)
+    pending: tuple[str, ...] = ()  # users whose access requests wait for review
     card_data: Mapping[str, Any] = field(default_factory=dict)
     files: Mapping[str, RemoteFile] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)

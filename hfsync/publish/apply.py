@@ -29,6 +29,7 @@ from hfsync.hub.publish import Publisher, Upload
 from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
+from hfsync.publish.access import with_access_file
 from hfsync.publish.batched import publish_batched
 from hfsync.publish.batches import batches_of
 from hfsync.publish.gate import gate
@@ -123,6 +124,13 @@ def mismatches(plan: Plan) -> list[str]:
         found += [f"{target.key}: the plan reads {s.name} from ${s.new['env']}, the manifest does not"
                   for s in target.settings if s.name.startswith("secrets.") and isinstance(s.new, dict)
                   and envs.get(s.name.removeprefix("secrets.")) != s.new.get("env")]
+        # Whom a repo lets in is the manifest's word too.
+        if any(s.name.startswith("access.") and s.new for s in target.settings):
+            access = with_access_file(repo).access
+            users = set(access.users) if access else set()
+            found += [f"{target.key}: the plan grants {s.name} access, the manifest does not"
+                      for s in target.settings if s.name.startswith("access.") and s.new
+                      and s.name.removeprefix("access.") not in users]
     return found
 
 
@@ -243,6 +251,7 @@ def apply_target(
             if loosen:
                 publisher.update_settings(repo, kind, **loosen)
                 done.extend(Step("set", k, v) for k, v in loosen.items())
+        _access(target, publisher, done)
         if target.health is not None:
             health = after_apply(publisher.hub, repo, target.health, wait_health)
             if isinstance(health, str):  # published, but not healthy: the target failed
@@ -269,12 +278,15 @@ def _created_meanwhile(target: TargetChange, publisher: Publisher) -> TargetResu
 def _space_settings(
     target: TargetChange, settings: dict, publisher: Publisher, done: list[Step]
 ) -> list[str]:
-    """Hardware and variables: applied where the Hub supports them, else a warning."""
+    """Hardware, sleep time, pause, variables and secrets: applied where the Hub supports them,
+    else a warning (a secret whose variable is unset fails the target)."""
     warnings = []
     for name, value in settings.items():
         try:
             if name == "hardware":
                 publisher.space_hardware(target.repo_id, value)
+            elif name in ("sleep_time", "paused"):
+                publisher.space_runtime(target.repo_id, name, value)
             elif name.startswith("variables."):  # None: no longer declared, deleted
                 publisher.space_value(target.repo_id, "variable", name.removeprefix("variables."), value)
             elif name.startswith("secrets."):
@@ -286,6 +298,21 @@ def _space_settings(
         except HubError as error:
             warnings.append(f"{name} not applied: {error.message}")
     return warnings
+
+
+def _access(target: TargetChange, publisher: Publisher, done: list[Step]) -> None:
+    """Grant and revoke access as planned; every refusal (a user the Hub does not know) is said, together."""
+    refused = []
+    for setting in target.settings:
+        if setting.name.startswith("access."):
+            user = setting.name.removeprefix("access.")
+            try:
+                publisher.access(target.repo_id, target.repo_type, user, setting.new is not None)
+                done.append(Step("set", setting.name, setting.new) if setting.new else Step("deleted", setting.name))
+            except HubError as error:
+                refused.append(error.message)
+    if refused:
+        raise HfsyncError("; ".join(refused))
 
 
 def _space_secret(repo_id: str, name: str, source: dict | None, publisher: Publisher) -> None:

@@ -31,9 +31,13 @@ LFS_SIZE = 10 * 1000 * 1000
 
 # What a plan says of a secret the Hub holds: its value is never returned, so never known.
 SECRET_SET = "(set)"
+GRANTED = "granted"
 
 # The stages of a Space that runs as published (SLEEPING: it ran, and sleeps until visited).
 HEALTHY = ("RUNNING", "SLEEPING")
+
+# Hardware the Hub does not bill.
+FREE_HARDWARE = frozenset({"cpu-basic"})
 
 # Never deleted by prune: the Hub manages it.
 PROTECTED = frozenset({".gitattributes"})
@@ -76,6 +80,10 @@ def setting_changes(target: RepoTarget, remote: RemoteRepo) -> list[SettingChang
             desired["sdk"], actual["sdk"] = target.space.sdk, remote.sdk
         if target.space.hardware is not None:
             desired["hardware"], actual["hardware"] = target.space.hardware, remote.hardware
+        if target.space.sleep_time is not None:
+            desired["sleep_time"], actual["sleep_time"] = target.space.sleep_time, remote.sleep_time
+        if target.space.paused is not None:
+            desired["paused"], actual["paused"] = target.space.paused, bool(remote.paused)
         if target.space.variables is not None:
             known = remote.variables or {}
             declared = target.space.variables
@@ -89,12 +97,38 @@ def setting_changes(target: RepoTarget, remote: RemoteRepo) -> list[SettingChang
                 actual[f"secrets.{name}"] = SECRET_SET if name in present else None
             for name in sorted(present - set(target.space.secrets)):
                 desired[f"secrets.{name}"], actual[f"secrets.{name}"] = None, SECRET_SET
+    if target.access is not None:
+        declared_users, have = set(target.access.users), remote.granted or frozenset()
+        for user in sorted(declared_users | have):  # the declared set is the whole set: None revokes
+            desired[f"access.{user}"] = GRANTED if user in declared_users else None
+            actual[f"access.{user}"] = GRANTED if user in have else None
     if target.description is not None and target.type == "space":
         desired["description"] = target.description
         actual["description"] = remote.card_data.get("short_description")
     if not remote.exists:
         return [SettingChange(k, None, v) for k, v in desired.items() if v is not None]
     return [SettingChange(k, actual[k], v) for k, v in desired.items() if actual[k] != v]
+
+
+def cost_of(setting: SettingChange, target: RepoTarget) -> str | None:
+    """What a Space runtime setting's change costs, in words (the Hub bills hardware by the hour it runs)."""
+    hardware = (target.space.hardware if target.space else None) or "cpu-basic"
+    if setting.name == "hardware":
+        if setting.new in FREE_HARDWARE:
+            return f"hardware {setting.new} is free: the Space is no longer billed for hardware"
+        return f"hardware {setting.new} is billed by the hour while the Space runs (until it sleeps or is paused)"
+    if setting.name == "sleep_time":
+        if hardware in FREE_HARDWARE:
+            return f"sleep_time has no effect on {hardware}: free hardware sleeps after 48 hours without a visitor"
+        if setting.new == -1:
+            return f"sleep_time -1: the Space never sleeps, so {hardware} is billed around the clock"
+        return (f"sleep_time {setting.new}: the Space sleeps after {setting.new}s without a visitor and "
+                f"{hardware} is not billed while it sleeps")
+    if setting.name == "paused":
+        return ("paused: the Space stops and its hardware is not billed until it is restarted" if setting.new else
+                f"paused -> false: the Space is restarted and {hardware} is billed again while it runs"
+                if hardware not in FREE_HARDWARE else "paused -> false: the Space is restarted")
+    return None
 
 
 def secret_problems(target: RepoTarget, environ: Mapping[str, str]) -> list[str]:
@@ -196,6 +230,10 @@ def target_change(
             warn.append("the Hub did not report this Space's secrets; declared ones are planned as changes")
         if target.space.hardware and remote.hardware is None:
             warn.append("the Hub did not report this Space's hardware; the declared one is planned as a change")
+    reasons += [cost for s in settings if (cost := cost_of(s, target))]
+    if target.access is not None and remote.pending:
+        warn.append(f"{len(remote.pending)} access request(s) wait for review: {', '.join(remote.pending)}; "
+                    "name them in access.users to grant them")
     if target.description is not None and target.type != "space" and not card_generated:
         # A generated card carries the description in its body; otherwise it goes nowhere.
         # Shown with the target's changes only: a note on every plan would be noise.
@@ -208,7 +246,8 @@ def target_change(
         action = Action.NOOP
     health = None
     if target.type == "space" and target.space is not None and action != Action.NOOP:
-        health = {"timeout": target.space.health_timeout, "stages": list(HEALTHY)}
+        stages = ["PAUSED"] if target.space.paused else list(HEALTHY)
+        health = {"timeout": target.space.health_timeout, "stages": stages}
     return TargetChange(
         key=target.key,
         repo_id=target.id,

@@ -30,6 +30,7 @@ from hfsync.lock.drift import plan_pulls, pull_names
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
+from hfsync.publish.access import with_access_file
 from hfsync.publish.batches import budgeted
 from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, secret_problems, target_change
@@ -109,6 +110,7 @@ def _plan_target(
             publisher.read, target.id, target.type, target.revision,
             tags=bool(target.tags), variables=target.space is not None and target.space.variables is not None,
             secrets=target.space is not None and target.space.secrets is not None,
+            access=target.access is not None,
         )
         root = target.source.path
         try:
@@ -142,7 +144,7 @@ def _plan_target(
         if target.card.generate and not readme.is_file():
             generated.remember(card.inputs, local[README].digests)
     change = target_change(
-        target,
+        with_access_file(target),
         local,
         remote,
         declared_metadata={k: v for k, v in card.declared.items() if k in target.card.metadata},

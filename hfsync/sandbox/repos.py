@@ -120,20 +120,26 @@ class Repo:
         return snap
 
     def _walk(self, tree: str, prefix: str, snap: Snapshot) -> None:
-        snap.dirs[prefix.rstrip("/")] = tree
-        for e in self.git.read_tree(tree):
-            path = prefix + e.name
-            if e.is_tree:
-                self._walk(e.oid, path + "/", snap)
-                continue
-            info = _BLOBS.get(e.oid)
-            if info is None:
-                data = self.git.read_blob(e.oid)
-                pointer = parse_pointer(data)
-                lfs = (pointer[0], pointer[1], len(data)) if pointer else None
-                info = (pointer[1] if pointer else len(data), lfs)
-                _BLOBS[e.oid] = info
-            snap.files[path] = Entry(path, e.oid, info[0], info[1])
+        # A stack, not recursion: a path 1,000 folders deep is a valid repo path.
+        stack = [(tree, prefix)]
+        while stack:
+            tree, prefix = stack.pop()
+            snap.dirs[prefix.rstrip("/")] = tree
+            for e in self.git.read_tree(tree):
+                if e.is_tree:
+                    stack.append((e.oid, f"{prefix}{e.name}/"))
+                else:
+                    self._file(prefix + e.name, e.oid, snap)
+
+    def _file(self, path: str, oid: str, snap: Snapshot) -> None:
+        info = _BLOBS.get(oid)
+        if info is None:
+            data = self.git.read_blob(oid)
+            pointer = parse_pointer(data)
+            lfs = (pointer[0], pointer[1], len(data)) if pointer else None
+            info = (pointer[1] if pointer else len(data), lfs)
+            _BLOBS[oid] = info
+        snap.files[path] = Entry(path, oid, info[0], info[1])
 
     def read_file(self, commit: str, path: str) -> bytes | None:
         entry = self.snapshot(commit).files.get(path)

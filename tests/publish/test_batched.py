@@ -185,3 +185,61 @@ def test_a_saved_plan_is_still_refused_once_the_branch_moved(project, sandbox, t
     result = project.run("apply", str(tmp_path / "p.json"), "--auto-approve")
     assert result.exit_code == 1 and "plan is stale" in result.output
     assert list(_api(sandbox).get_repo_discussions("sandbox/many", repo_type="dataset")) == []
+
+
+def _remove_chain(top: Path) -> None:
+    """Remove a one-folder-a-level chain under ``top`` bottom up: shutil.rmtree, which
+    pytest cleans its folders with, recurses once a level and fails 1,000 levels down."""
+    folder = top
+    while (subs := [e.path for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]):
+        folder = Path(subs[0])
+    while folder != top.parent:
+        for entry in os.scandir(folder):
+            os.unlink(entry.path)
+        folder.rmdir()
+        folder = folder.parent
+
+
+def test_a_thousand_deep_path_publishes_and_reads_back(project, sandbox):
+    deep = "/".join("d" for _ in range(1000)) + "/leaf.txt"
+    project.yaml(MANIFEST)
+    try:
+        folder = project.root / "data"
+        folder.mkdir()
+        for _ in range(1000):  # one by one: pathlib's mkdir(parents=True) recurses once a level
+            folder = folder / "d"
+            folder.mkdir()
+        (folder / "leaf.txt").write_text("deep\n")
+        result = project.apply()
+        assert result.exit_code == 0, result.output
+        assert _files(sandbox) == [".gitattributes", deep]
+        assert project.plan("--detailed-exitcode").exit_code == 0
+    finally:
+        _remove_chain(project.root / "data")
+
+
+def test_names_differing_only_in_case_are_distinct_files_through_batches(project, sandbox):
+    names = ["".join(c.upper() if n >> i & 1 else c for i, c in enumerate("abcdef")) for n in range(64)]
+    project.yaml(MANIFEST.replace("max_files: 3", "max_files: 10"))
+    for name in names:
+        project.write(f"data/{name}.txt", f"{name}\n")
+    sandbox.settings(max_commit_operations=10)
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "merged pull request #1" in result.output
+    assert _files(sandbox) == sorted([".gitattributes", *(f"{n}.txt" for n in names)])
+    assert len(_commits(sandbox)) == 2
+
+
+def test_a_two_thousand_file_dataset_publishes_through_the_hubs_commit_limit(project, sandbox):
+    # bench/bench_scale.py publishes 20,000 files the same way.
+    project.yaml(MANIFEST.replace("    commit: {max_files: 3}\n", ""))
+    for i in range(2_000):
+        project.write(f"data/part-{i // 1000}/{i:05d}.txt", f"{i}\n")
+    sandbox.settings(max_commit_operations=100)
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "committed batch 20/20" in result.output and "merged pull request #1" in result.output
+    assert len(_files(sandbox)) == 2_001
+    assert len(_commits(sandbox)) == 2
+    assert project.plan("--detailed-exitcode").exit_code == 0
