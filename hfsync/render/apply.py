@@ -17,9 +17,11 @@ INTERRUPTING = ("Interrupt received: letting the commits in flight finish; nothi
 RESOURCE_STEPS = ("created-collection", "added-item", "removed-item", "updated-item")
 
 
-def view(result: Any, fmt: str) -> Output:
-    """The apply result (hfsync.publish.apply.ApplyResult) as ``fmt``."""
-    return Output().raw(json(result)) if fmt == "json" else text(result)
+def view(result: Any, fmt: str, quiet: bool = False) -> Output:
+    """The apply result (hfsync.publish.apply.ApplyResult) as ``fmt``; ``quiet``: the closing line only."""
+    if fmt == "json":
+        return Output().raw(json(result))
+    return Output(text(result).parts[-1:]) if quiet else text(result)
 
 
 def text(result: Any) -> Output:
