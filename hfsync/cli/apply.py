@@ -35,7 +35,7 @@ def apply(
     from hfsync.publish.apply import apply_plan, load_fresh, need_token, nothing_to_publish
     from hfsync.publish.planner import plan_manifests
     from hfsync.render.apply import INTERRUPTING, failure, view
-    from hfsync.render.plan import render
+    from hfsync.render.plan import quiet, render
 
     _check_arguments(plan_file, files, targets, auto_approve, fmt)
     if not obj.progress:
@@ -49,7 +49,8 @@ def apply(
         need_token(publisher)
         plan = plan_manifests(files, publisher, targets, parallelism)
         if fmt != "json":
-            click.echo(render(plan, "text", obj.color), nl=False)
+            shown = quiet(plan, with_summary=False) if obj.verbosity < 0 else render(plan, "text", obj.color)
+            click.echo(shown, nl=False)
         if plan.errors:
             shown = "" if fmt != "json" else "".join(f"\n  {error}" for error in plan.errors)  # not printed above
             raise HfsyncError(f"the plan has {len(plan.errors)} error(s); nothing was applied.{shown}")
@@ -60,7 +61,7 @@ def apply(
         raise HfsyncError("apply cancelled; nothing was changed.")
     result = apply_plan(plan, publisher, parallelism=parallelism, wait_health=wait,
                         on_interrupt=lambda: click.echo(INTERRUPTING, err=True))
-    show(view(result, fmt))
+    show(view(result, fmt, obj.verbosity < 0))
     if result.interrupted:
         raise Interrupted(
             failure(result) or "apply interrupted",

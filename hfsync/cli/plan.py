@@ -37,11 +37,11 @@ def plan(
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import write
     from hfsync.publish.planner import plan_manifests
-    from hfsync.render.plan import render, saved
+    from hfsync.render.plan import quiet, render, saved
 
     publisher = Publisher(connect(obj.endpoint, obj.token))
     result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)
-    click.echo(render(result, fmt, obj.color), nl=False)
+    click.echo(quiet(result) if obj.verbosity < 0 and fmt == "text" else render(result, fmt, obj.color), nl=False)
     if out is not None:
         write(result, out)  # with its errors too: the pull request's comment shows them (apply refuses it)
         if obj.verbosity >= 0:

@@ -61,6 +61,11 @@ def human(plan: Plan, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
+def quiet(plan: Plan, with_summary: bool = True) -> str:
+    """What ``-q`` leaves of the text: the errors, and the summary line unless apply's result follows."""
+    return "".join(f"Error: {error}\n" for error in plan.errors) + (f"{summary(plan)}\n" if with_summary else "")
+
+
 def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None = None) -> str:
     """``plan`` as ``fmt`` (text, markdown or json); ``limit``: the most characters of markdown
     (GitHub's comment limit by default)."""

@@ -23,13 +23,23 @@ def text(summary: Any) -> Output:
                 f"{'they were' if count != 1 else 'it was'} pulled (the lock decides what they hold):")
         for label in summary.replaced:
             out.out(f"  {label}")
-    return out.out(f"Pulled {plural(summary.pulls, 'pull')}: {summary.downloaded} "
-                   f"downloaded ({human_size(summary.bytes_downloaded)}), {summary.present} already in place.")
+    files, size = _in_place(summary)
+    # The files' size is what verify counts; what the transfer fetched (framing, a resumed tail) may differ.
+    return out.out(f"Pulled {plural(summary.pulls, 'pull')}: {plural(files, 'file')} ({human_size(size)}) as the "
+                   f"lock pins them, {summary.downloaded} downloaded, {summary.present} already in place; "
+                   f"{human_size(summary.bytes_downloaded)} fetched.")
+
+
+def _in_place(summary: Any) -> tuple[int, int]:
+    """Files verified in place after the run, and their bytes (the pins' sizes)."""
+    records = summary.records.values()
+    return sum(r.verified for r in records), sum(r.bytes_verified for r in records)
 
 
 def json(summary: Any) -> str:
+    files, size = _in_place(summary)
     return document("pull", {
-        "pulls": summary.pulls, "downloaded": summary.downloaded, "present": summary.present,
-        "bytes_downloaded": summary.bytes_downloaded, "locks_written": [str(p) for p in summary.locks_written],
-        "replaced": list(summary.replaced),
+        "pulls": summary.pulls, "files": files, "bytes": size, "downloaded": summary.downloaded,
+        "present": summary.present, "bytes_downloaded": summary.bytes_downloaded,
+        "locks_written": [str(p) for p in summary.locks_written], "replaced": list(summary.replaced),
     })

@@ -105,3 +105,18 @@ def test_apply_reports_byte_counts(demo):
     [line] = [line for line in text.stdout.splitlines() if "committed" in line]
     assert line.startswith("sandbox/sentiment-lora: committed ")
     assert f": {endpoint}/sandbox/sentiment-lora/commit/" in line
+
+
+def test_pull_and_verify_count_the_same_bytes(demo):
+    """The demo's totals agree: what a fresh pull fetched is what verify then checks."""
+    assert hfsync("apply", "--auto-approve").exit_code == 0
+    pulled = hfsync("pull", "--format", "json")
+    verified = hfsync("verify", "--format", "json")
+    assert pulled.exit_code == verified.exit_code == 0, pulled.output + verified.output
+    report = json.loads(pulled.stdout)
+    assert (report["files"], report["bytes"]) == (json.loads(verified.stdout)["checked"], json.loads(verified.stdout)["bytes"])
+    assert report["bytes_downloaded"] >= report["bytes"] > 0  # over Xet, the chunks' framing too
+    text_pull, text_verify = hfsync("pull").stdout, hfsync("verify").stdout
+    files_and_size = text_verify.removeprefix("Verified ").split(":", 1)[0]  # "4 files (473 B)"
+    assert text_pull.startswith(f"Pulled 1 pull: {files_and_size} as the lock pins them, 0 downloaded, 4 already in "
+                                "place; 0 B fetched."), (text_pull, text_verify)

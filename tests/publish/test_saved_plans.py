@@ -248,3 +248,22 @@ def test_plan_out_says_where_it_saved_the_plan_and_the_command_that_applies_it(p
     json.loads(result.stdout)  # stdout stays the plan alone
     assert result.stderr == f"Saved the plan to {out}. To publish exactly this plan: hfsync apply '{out}'\n"
     assert project.plan("--out", str(out), "-q").stderr == ""
+
+
+def test_quiet_plan_and_apply_say_only_errors_and_the_result_line(project):
+    project.write("m/config.json", "{}\n")
+    project.write("m/weights.safetensors", b"\0" * 64)
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/quiet\n    source: {path: m}\n")
+    plan = project.plan("-q")
+    assert plan.exit_code == 0, plan.output
+    [line] = plan.stdout.splitlines()  # the summary line alone
+    assert line.startswith("Plan: 1 to create, 0 to change, 0 to delete (3 files, ")
+    assert plan.stderr == ""
+    applied = project.apply("-q")
+    assert applied.exit_code == 0, applied.output
+    assert applied.stdout == "Apply complete: 1 target published.\n" and applied.stderr == ""
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/quiet\n    source: {path: m}\n    card: {metadata: {license: apache2}}\n")
+    failed = project.plan("-q")
+    assert failed.exit_code == 1
+    assert failed.stdout.splitlines()[0].startswith("Error: sandbox/quiet: ")
+    assert failed.stdout.splitlines()[-1].startswith("Plan: ")

@@ -268,7 +268,8 @@ def test_xorb_urls_expire_like_the_hubs_cdn_urls(sandbox, tmp_path):
         except urllib.error.HTTPError as error:
             return error.code, error.headers["X-Error-Message"]
 
-    assert sandbox.settings(expired_urls=1) == {"xorb_url_ttl": 3600.0, "expired_urls": 1, "oidc_token_ttl": 3600.0}
+    assert sandbox.settings(expired_urls=1) == {"xorb_url_ttl": 3600.0, "expired_urls": 1, "oidc_token_ttl": 3600.0,
+                                                  "max_commit_operations": 0}
     assert get(xorb_url()) == (403, "Request has expired")
     fresh = xorb_url()
     assert get(fresh) == (206, "")
