@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from hfsync.errors import HubError
+from hfsync.hub.collections import read as read_collection
 from hfsync.hub.publish import Publisher
 from hfsync.hubfacts import download_command
 from hfsync.model.remote import MISSING
@@ -69,10 +70,28 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
     return item
 
 
-def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str = "model") -> str:
-    """A manifest (YAML) with one entry per repo in ``repo_ids``."""
+def collection_entry(publisher: Publisher, slug: str) -> dict[str, Any]:
+    """One `collections:` entry describing the collection ``slug`` as the Hub has it now."""
+    remote = read_collection(publisher.hub, slug)
+    if remote is None:
+        raise HubError(f"import --collection {slug}: no collection with this slug is visible with this token.",
+                       hint="A slug reads namespace/title-id, as in the collection's address on the Hub.")
+    found: dict[str, Any] = {"title": remote.title, "namespace": remote.namespace, "slug": remote.slug}
+    if remote.description:
+        found["description"] = remote.description
+    found.update(private=remote.private, theme=remote.theme)
+    found["items"] = [{item.type: item.id, **({"note": item.note} if item.note else {})} for item in remote.items]
+    return found
+
+
+def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str = "model",
+                 collections: Sequence[str] = ()) -> str:
+    """A manifest (YAML) with one entry per repo in ``repo_ids`` and per collection slug."""
     entries = [entry(publisher, repo_id, repo_type) for repo_id in repo_ids]
-    body = yaml.safe_dump({"version": 1, "repos": entries}, sort_keys=False, allow_unicode=True)
+    document: dict[str, Any] = {"version": 1, **({"repos": entries} if entries else {})}
+    if collections:
+        document["collections"] = [collection_entry(publisher, slug) for slug in collections]
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     # A plan needs each source folder; the files the Hub holds are the ones a plan then finds unchanged.
     fill = [f"#   {download_command(e['id'], e['type'], e['source']['path'])}\n" for e in entries]
     secrets = sorted({env["env"] for e in entries for env in e.get("space", {}).get("secrets", {}).values()})
@@ -80,4 +99,5 @@ def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str =
         fill.append("# The Hub never returns a secret's value: set these environment variables before `hfsync "
                     f"plan`: {', '.join(secrets)}\n")
     # The schema file beside the manifest, written by `hfsync schema > hfsync.schema.json`.
-    return MODELINE + "# Fill the source folders before `hfsync plan`:\n" + "".join(fill) + body
+    head = "# Fill the source folders before `hfsync plan`:\n" if entries else ""
+    return MODELINE + head + "".join(fill) + body

@@ -16,6 +16,7 @@ from typing import Any
 from hfsync.errors import Problem
 from hfsync.hubfacts import LICENSES, download_command, is_valid_repo_id
 from hfsync.manifest.model import Location, Manifest, RepoTarget
+from hfsync.manifest.resources import resource_problems
 from hfsync.manifest.yamlpos import Document, Key
 
 
@@ -147,7 +148,7 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
                     problems.append(document.problem((*base, field_name, gi), message))
         if pull.variant is not None and pull.variant != "auto" and not pull.variant.strip():
             problems.append(document.problem((*base, "variant"), "variant must be 'auto' or a file name"))
-    return problems
+    return problems + resource_problems(document, manifest)
 
 
 def _files_problems(

@@ -130,6 +130,40 @@ COMMIT_BYTES = 10 * 1000**3
 
 
 @dataclass(frozen=True)
+class CollectionItem:
+    """One entry of a collection: a repo (model, dataset, space) or a paper, with its note."""
+
+    type: str
+    id: str
+    note: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.id}"
+
+
+@dataclass(frozen=True)
+class CollectionTarget:
+    """A collection the team keeps, known by namespace and title (the Hub refuses a second
+    collection of the same title in a namespace), or by its ``slug`` once created, so that
+    its title can change. ``None`` settings are not managed; ``items`` are the whole list,
+    in order."""
+
+    title: str
+    namespace: str
+    location: Location
+    slug: str | None = None
+    description: str | None = None
+    private: bool | None = None
+    theme: str | None = None
+    items: tuple[CollectionItem, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"collection:{self.namespace}/{self.title}"
+
+
+@dataclass(frozen=True)
 class RepoTarget:
     """A repo the team publishes. ``None`` settings are not managed by hfsync."""
 
@@ -187,6 +221,7 @@ class Manifest:
     repos: tuple[RepoTarget, ...]
     pulls: tuple[Pull, ...]
     sources: tuple[str, ...] = ()  # mirrors and registries pulls take bytes from before the Hub
+    collections: tuple[CollectionTarget, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -212,6 +247,10 @@ class Workspace:
     @property
     def pulls(self) -> Iterator[tuple[Manifest, Pull]]:
         return ((m, p) for m in self.manifests for p in m.pulls)
+
+    @property
+    def collections(self) -> Iterator[tuple[Manifest, CollectionTarget]]:
+        return ((m, c) for m in self.manifests for c in m.collections)
 
     @property
     def hub_user(self) -> str | None:
@@ -340,5 +379,23 @@ def build(document: Document, digest: str) -> Manifest:
                 if "verify" in raw else None,
             )
         )
+    collections = tuple(_collection(document, index, raw, defaults)
+                        for index, raw in enumerate(data.get("collections", [])))
     return Manifest(document.path, digest, defaults, policy, tuple(repos), tuple(pulls),
-                    tuple(data.get("sources", ())))
+                    tuple(data.get("sources", ())), collections)
+
+
+ITEM_TYPES = ("model", "dataset", "space", "paper")
+
+
+def _collection(document: Document, index: int, raw: Mapping[str, Any], defaults: Defaults) -> CollectionTarget:
+    slug = raw.get("slug")
+    namespace = raw.get("namespace") or (slug.split("/")[0] if slug else None) or defaults.namespace or ""
+    items = []
+    for item in raw.get("items", []):
+        kind = next(k for k in ITEM_TYPES if k in item)
+        ident = str(item[kind]) if kind == "paper" else _qualify(item[kind], defaults)
+        items.append(CollectionItem(kind, ident, item.get("note")))
+    return CollectionTarget(raw["title"], namespace, _loc(document, ("collections", index)), slug,
+                            raw.get("description"), raw.get("private"), raw.get("theme"), tuple(items))
+

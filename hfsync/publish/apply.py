@@ -35,6 +35,9 @@ from hfsync.publish.batches import batches_of
 from hfsync.publish.gate import gate
 from hfsync.publish.health import after_apply
 from hfsync.publish.provenance import commit_description
+from hfsync.publish.resources import KINDS as RESOURCE_KINDS
+from hfsync.publish.resources import apply_resource
+from hfsync.publish.resources import stale as resources_moved
 from hfsync.publish.signature import load_signers, signature_of
 from hfsync.publish.signature import make as make_signature
 
@@ -152,7 +155,7 @@ def check_fresh(plan: Plan, publisher: Publisher, cache: DigestCache) -> None:
             "the plan does not match its manifests; nothing was applied:\n" + "\n".join(f"  {w}" for w in wrong),
             hint="A saved plan is applied as `hfsync plan --out` wrote it; make it again rather than edit it.",
         )
-    moved = staleness(plan, publisher, cache)
+    moved = staleness(plan, publisher, cache) + resources_moved(plan, publisher.hub)
     if moved:
         raise StalePlanError(
             "plan is stale; nothing was applied. Since the plan:\n" + "\n".join(f"  {m}" for m in moved),
@@ -339,7 +342,7 @@ def need_token(publisher: Publisher) -> None:
 def load_fresh(path: Path, publisher: Publisher) -> Plan:
     """Read a saved plan and refuse it unless it is fresh (and, when it publishes, a token is given)."""
     plan = read(path)
-    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in _publishing(plan))
+    publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in _publishing(plan) if t.kind == "repo")
     if _publishing(plan):
         need_token(publisher)
     check_fresh(plan, publisher, DigestCache())
@@ -357,8 +360,9 @@ def nothing_to_publish(plan: Plan) -> str | None:
 
 
 def _publishing(plan: Plan) -> list[TargetChange]:
-    """The targets apply publishes: repos with changes (pull drift is fixed elsewhere)."""
-    return [t for t in plan.targets if t.has_changes and t.kind == "repo"]
+    """The targets apply publishes: repos, collections and access with changes (pull drift is
+    fixed elsewhere)."""
+    return [t for t in plan.targets if t.has_changes and t.kind in ("repo", *RESOURCE_KINDS)]
 
 
 def apply_plan(
@@ -375,9 +379,10 @@ def apply_plan(
     if provenance is None:
         current = run_url(os.environ)
         provenance = replace(plan.provenance, run_url=current or plan.provenance.run_url)
-    todo = _publishing(plan)
+    resources = [t for t in _publishing(plan) if t.kind != "repo"]
+    todo = [t for t in _publishing(plan) if t.kind == "repo"]
     publisher.hub.credentials.publishing((t.repo_type, t.repo_id) for t in todo)
-    if todo:
+    if todo or resources:
         need_token(publisher)
     gate(plan)  # every file to upload is scanned before the first byte goes up
     signers = load_signers(todo) if any(signature_of(t) for t in todo) else {}
@@ -401,5 +406,8 @@ def apply_plan(
         f.result() if f is not None and not f.cancelled() else TargetResult(t.key, error=NOT_STARTED)
         for t, f in itertools.zip_longest(todo, futures)
     )
+    # After the repos: an item or a grant may need a repo this apply creates or gates.
+    results += tuple(TargetResult(t.key, error=NOT_STARTED) if interrupted else apply_resource(t, publisher.hub)
+                     for t in resources)
     return ApplyResult(results, interrupted)
 

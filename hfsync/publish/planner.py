@@ -35,6 +35,8 @@ from hfsync.publish.batches import budgeted
 from hfsync.publish.dataset import dataset_review
 from hfsync.publish.diff import LocalFile, secret_problems, target_change
 from hfsync.publish.gate import review, scan_uploads
+from hfsync.publish.resources import keys as resource_keys
+from hfsync.publish.resources import plan_resources
 from hfsync.publish.source import source_links
 
 if TYPE_CHECKING:
@@ -187,7 +189,7 @@ def make_plan(
     ``diff`` (none, summary, full): what changed inside the files, within one byte budget
     (``diff_budget`` bytes of Hub content; by default the mode's)."""
     # --target may name pulls too: their drift is planned beside the repo targets.
-    pulls = pull_names(workspace)
+    pulls = pull_names(workspace) | resource_keys(workspace)
     repos = {t.key for _, t in workspace.repos} | {t.id for _, t in workspace.repos}
     for_repos = [w for w in targets if w in repos or w not in pulls]
     chosen = select_targets(workspace, for_repos) if for_repos or not targets else []
@@ -226,6 +228,7 @@ def make_plan(
     if pull_keys is not None:
         wanted = {k for k in pull_keys if wanted is None or k in wanted}
     changes += plan_pulls(workspace, publisher.hub, wanted)
+    changes += plan_resources(workspace, publisher.hub, targets)
     return Plan(
         hfsync_version=__version__,
         endpoint=publisher.hub.endpoint,

@@ -13,6 +13,10 @@ INTERRUPTING = ("Interrupt received: letting the commits in flight finish; nothi
                 "(^C again to stop at once).")
 
 
+# What apply does to a collection: each names the collection or the item.
+RESOURCE_STEPS = ("created-collection", "added-item", "removed-item", "updated-item")
+
+
 def view(result: Any, fmt: str, quiet: bool = False) -> Output:
     """The apply result (hfsync.publish.apply.ApplyResult) as ``fmt``; ``quiet``: the closing line only."""
     if fmt == "json":
@@ -56,7 +60,9 @@ def _step(step: Step) -> str:
     return {"created-repo": "created the repo", "set": f"set {step.name} = {shown(step.value)}",
             "deleted": f"deleted {step.name}", "created-branch": f"created branch {step.name}",
             "created-tag": f"created tag {step.name}", "healthy": f"healthy: the Space is {step.name}",
-            "not-waited": "health not checked (--no-wait)"}[step.action]
+            "not-waited": "health not checked (--no-wait)", "created-collection": f"created collection {step.name}",
+            "added-item": f"added {step.name}", "removed-item": f"removed {step.name}",
+            "updated-item": f"updated {step.name}"}[step.action]
 
 
 def failure(result: Any) -> str | None:
@@ -84,7 +90,8 @@ _PULL_REQUEST_STEPS = ("committed-batch", "resumed-pull-request", "closed-pull-r
 def _step_data(step: Step) -> dict[str, Any]:
     """A step's own fields: the ones its action uses."""
     data: dict[str, Any] = {"action": step.action}
-    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed", "healthy", *_PULL_REQUEST_STEPS):
+    if step.action in ("set", "deleted", "created-branch", "created-tag", "signed", "healthy", *RESOURCE_STEPS,
+                       *_PULL_REQUEST_STEPS):
         data["name"] = step.name
     if step.action in ("set", *_PULL_REQUEST_STEPS):
         data["value"] = step.value

@@ -94,7 +94,7 @@ def heading(target: TargetChange) -> str:
 
 def block(target: TargetChange) -> str:
     """What a target's block is about: ``model "acme/m"``, or ``pull model "acme/base"``."""
-    kind = target.repo_type if target.kind == "repo" else f"{target.kind} {target.repo_type}"
+    kind = target.repo_type if target.kind in ("repo", target.repo_type) else f"{target.kind} {target.repo_type}"
     return f'{kind} "{target.repo_id}"'
 
 

@@ -112,3 +112,4 @@ def grant(hub: Hub, req: Request, types: str, ns: str, name: str) -> Response:
                          "status": "accepted", "timestamp": iso(now_ms()), "granted": True}
         _save(repo, records)
     return json_response({"status": "accepted"})
+

@@ -44,7 +44,7 @@ BAD = [
     ("duplicate nested key", "version: 1\ndefaults:\n  namespace: a\n  namespace: b\n", ["4:3: duplicate key 'namespace' (first at line 3)"]),
     ("missing version", "repos: []\n", ["1:1: the top level is missing the required key 'version'"]),
     ("wrong version", "version: 2\n", ["1:10: version: expected 1; got the number 2"]),
-    ("unknown top key", "version: 1\nrepo: []\n", ["2:1: unknown key 'repo' in the top level (did you mean 'repos'?); expected one of: defaults, policy, pulls, repos, sources, version"]),
+    ("unknown top key", "version: 1\nrepo: []\n", ["2:1: unknown key 'repo' in the top level (did you mean 'repos'?); expected one of: collections, defaults, policy, pulls, repos, sources, version"]),
     ("unknown repo key", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/sentiment}\n    privat: true\n", ["5:5: unknown key 'privat' in repos[0] (did you mean 'private'?); expected one of: access, card, commit, description, gated, id, private, revision, signing, source, space, tags, type"]),
     ("unknown source key", "version: 1\nrepos:\n  - id: acme/m\n    source: {path: models/sentiment, prune_all: true}\n", ["4:38: unknown key 'prune_all' in repos[0].source (did you mean 'prune'?); expected one of: allow_unsafe, exclude, include, path, prune"]),
     ("private not bool", "version: 1\nrepos:\n  - id: acme/m\n    private: yes please\n    source: {path: models/sentiment}\n", ["4:14: repos[0].private: expected true or false, got the string 'yes please'"]),
