@@ -52,6 +52,8 @@ class _Commands(click.Group):
             module = f"{__package__}.{'import_' if cmd_name == 'import' else cmd_name}"
             if cmd_name.isidentifier() and importlib.util.find_spec(module) is not None:
                 importlib.import_module(module)
+            else:
+                load_commands()  # a mistyped name: click suggests the closest of all of them
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

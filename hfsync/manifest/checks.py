@@ -92,7 +92,7 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
                 + download_command(repo.id, repo.type, raw_path))
             problems.append(document.problem(source_key, f"source path '{raw_path}' {what}"))
         for field_name in ("include", "exclude"):
-            for gi, pattern in enumerate(raw["source"].get(field_name, [])):
+            for gi, pattern in enumerate(getattr(repo.source, field_name)):
                 if message := _glob_problem(pattern):
                     problems.append(document.problem((*base, "source", field_name, gi), message))
         if repo.space is not None and repo.type != "space":
@@ -143,7 +143,7 @@ def semantic_problems(document: Document, manifest: Manifest) -> list[Problem]:
                 )
             )
         for field_name in ("include", "exclude"):
-            for gi, pattern in enumerate(raw.get(field_name, [])):
+            for gi, pattern in enumerate(getattr(pull, field_name)):
                 if message := _glob_problem(pattern):
                     problems.append(document.problem((*base, field_name, gi), message))
         if pull.variant is not None and pull.variant != "auto" and not pull.variant.strip():

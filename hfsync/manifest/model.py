@@ -298,6 +298,11 @@ def _signing(raw: Mapping[str, Any], root: Path) -> Signing:
                    path("certificate"), tuple(root / c for c in raw.get("chain", ())))
 
 
+def _globs(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``include``/``exclude`` as written: one pattern, or a list of them."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def build(document: Document, digest: str) -> Manifest:
     data = document.data
     root = document.path.parent
@@ -326,8 +331,8 @@ def build(document: Document, digest: str) -> Manifest:
                 type=raw.get("type", "model"),
                 source=Source(
                     path=root / src["path"],
-                    include=tuple(src.get("include", ())),
-                    exclude=tuple(src.get("exclude", ())),
+                    include=_globs(src.get("include", ())),
+                    exclude=_globs(src.get("exclude", ())),
                     prune=src.get("prune", False),
                     allow_unsafe=src.get("allow_unsafe", False),
                 ),
@@ -361,8 +366,8 @@ def build(document: Document, digest: str) -> Manifest:
                 type=raw.get("type", "model"),
                 location=_loc(document, ("pulls", index)),
                 revision=raw.get("revision", "main"),
-                include=tuple(raw.get("include", ())),
-                exclude=tuple(raw.get("exclude", ())),
+                include=_globs(raw.get("include", ())),
+                exclude=_globs(raw.get("exclude", ())),
                 dest=root / raw["dest"] if "dest" in raw else None,
                 cache=raw.get("cache", False),
                 allow_unsafe=raw.get("allow_unsafe", False),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pytest
 
 from hfsync.cli import cli
 from tests.helpers import hfsync
@@ -108,3 +109,10 @@ def test_an_endpoint_whose_name_does_not_resolve_fails_at_once_with_a_hint(tmp_p
                                                  "[Errno -3] Temporary failure in name resolution"))
     assert hint == ("Hint: Check --endpoint or HF_ENDPOINT, and the network (DNS, a proxy): no request can succeed "
                     "until the name resolves.")
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("plann", "plan"), ("vrify", "verify"), ("upgarde", "upgrade")])
+def test_a_mistyped_command_gets_a_did_you_mean(typed, meant):
+    result = hfsync(typed)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: No such command '{typed}'. Did you mean '{meant}'?"

@@ -228,3 +228,19 @@ def test_repo_and_pull_ids_differing_only_in_case_are_duplicates(tmp_path):
     assert (f"{two}:3:5: duplicate model 'ACME/M'; first declared at {one}:3:5 as 'acme/m' "
             "(the Hub does not tell repo ids apart by case)") in result.stderr
     assert f"{two}:6:5: duplicate pull of model 'org/base'; first declared at {one}:6:5 as 'Org/Base'" in result.stderr
+
+
+def test_include_and_exclude_take_a_single_pattern(tmp_path):
+    """`include: "*.safetensors"` is one pattern, as a person writes it, not a list of characters."""
+    from hfsync.manifest.load import load
+
+    (tmp_path / "m").mkdir()
+    manifest = tmp_path / "hfsync.yaml"
+    manifest.write_text('version: 1\nrepos:\n  - id: acme/m\n    source: {path: m, include: "*.safetensors", '
+                        'exclude: "*.tmp"}\npulls:\n  - id: acme/base\n    include: "*.json"\n    dest: vendor/base\n')
+    [loaded] = load([manifest]).manifests
+    assert loaded.repos[0].source.include == ("*.safetensors",) and loaded.repos[0].source.exclude == ("*.tmp",)
+    assert loaded.pulls[0].include == ("*.json",)
+    manifest.write_text('version: 1\nrepos:\n  - id: acme/m\n    source: {path: m, include: ""}\n')
+    result = hfsync("validate", "-f", str(manifest))
+    assert result.exit_code == 1 and f"{manifest}:4:" in result.stderr
