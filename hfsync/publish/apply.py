@@ -239,6 +239,7 @@ def apply_target(
             if len(batches_of(target)) > 1:
                 commit = publish_batched(target, publisher, uploads, message=message, description=description,
                                          parent=parent, done=done)
+                sent = sum(s.sent or 0 for s in done if s.action == "committed-batch")
             else:
                 commit = publisher.commit(repo, kind, target.revision, uploads, deletes, message=message,
                                           description=description, parent=parent)

@@ -71,7 +71,8 @@ def publish_batched(
         else:
             tip = _commit_to_pr(publisher, target, num, ups, dels, _batch_title(k + 1, n, marker), tip, k, n)
         done.append(Step("committed-batch", f"#{num}", f"{k + 1}/{n}", commit=tip, uploads=len(ups),
-                         deletions=len(dels)))
+                         deletions=len(dels), bytes=sum(f.size for f in group if f.action != Action.DELETE),
+                         sent=publisher.sent.get(tip)))
     assert num is not None  # n >= 1: a batched target has files
     head = publisher.head(repo, kind, target.revision)[1]
     if head != parent:

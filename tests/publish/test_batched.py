@@ -243,3 +243,24 @@ def test_a_two_thousand_file_dataset_publishes_through_the_hubs_commit_limit(pro
     assert len(_files(sandbox)) == 2_001
     assert len(_commits(sandbox)) == 2
     assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_the_json_report_lists_each_batch_and_the_merge(project, sandbox):
+    import json
+
+    from jsonschema.validators import validator_for
+
+    from hfsync import schemas
+
+    _seed(sandbox)
+    result = _project(project).apply("--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    validator_for(schemas.load("apply.report"))(schemas.load("apply.report")).validate(report)
+    (target,) = report["targets"]
+    steps = target["steps"]
+    assert [(s["action"], s.get("value")) for s in steps] == [
+        *(("committed-batch", f"{k}/4") for k in range(1, 5)), ("merged-pull-request", 4)]
+    assert [s["uploads"] for s in steps[:4]] == [3, 3, 3, 1]
+    assert report["bytes"] == sum(len(f"row {i}\n") for i in range(FILES))
+    assert target["commit"] == steps[-1]["commit"] == _api(sandbox).repo_info("sandbox/many", repo_type="dataset").sha
