@@ -155,11 +155,12 @@ class Publisher:
             if tags:
                 refs = self.reads.get(f"/api/{repo_type}s/{repo_id}/refs", repo=(repo_type, repo_id)).data
                 tag_heads = {t["name"]: t["targetCommit"] for t in refs.get("tags") or ()}
-        hardware = sleep_time = paused = None
+        hardware = sleep_time = paused = stage = None
         if repo_type == "space" and isinstance(runtime := info.get("runtime"), dict):
             asked = runtime.get("hardware") or {}
             hardware = asked.get("requested") or asked.get("current")
-            sleep_time, paused = runtime.get("gcTimeout"), runtime.get("stage") == "PAUSED"
+            stage = runtime.get("stage")
+            sleep_time, paused = runtime.get("gcTimeout"), stage == "PAUSED"
         known_variables = self._variables(repo_id) if variables else None
         return RemoteRepo(
             exists=True,
@@ -171,6 +172,7 @@ class Publisher:
             hardware=str(hardware) if hardware else None,
             sleep_time=sleep_time,
             paused=paused,
+            stage=str(stage) if stage else None,
             variables=known_variables,
             secrets=self._secrets(repo_id) if secrets else None,
             **(self._access(repo_id, repo_type) if access and info.get("gated") else {}),
