@@ -37,6 +37,7 @@ from hfsync.publish.health import after_apply
 from hfsync.publish.provenance import commit_description
 from hfsync.publish.resources import KINDS as RESOURCE_KINDS
 from hfsync.publish.resources import apply_resource
+from hfsync.publish.resources import mismatched as resources_mismatched
 from hfsync.publish.resources import stale as resources_moved
 from hfsync.publish.signature import load_signers, signature_of
 from hfsync.publish.signature import make as make_signature
@@ -105,8 +106,9 @@ def mismatches(plan: Plan) -> list[str]:
     from hfsync.manifest.load import load
 
     paths = [Path(p) for p in sorted(plan.manifests)]
-    declared = {t.key: t for m in (load(paths).manifests if paths else ()) for t in m.repos}
-    found: list[str] = []
+    workspace = load(paths) if paths else None
+    declared = {t.key: t for m in (workspace.manifests if workspace else ()) for t in m.repos}
+    found: list[str] = resources_mismatched(plan, workspace) if workspace else []
     for target in plan.targets:
         if target.kind != "repo" or not target.has_changes:
             continue

@@ -48,7 +48,7 @@ def publish_batched(
     hub, repo, kind = publisher.hub, target.repo_id, target.repo_type
     groups = batches_of(target)
     n = len(groups)
-    marker = f"[hfsync {identity(target)}]"
+    marker = f"[hfsync {identity(target, parent)}]"
     by_path = {u.path: u for u in uploads}
     planned = {f.path for f in target.files}
     extra = [u for u in uploads if u.path not in planned]  # a signature, made at apply: in the last batch
