@@ -139,6 +139,8 @@ def reviewed(target: TargetChange) -> TargetChange:
 def plan_collections(workspace: Workspace, hub: Hub, wanted: set[str] | None = None) -> list[TargetChange]:
     """The workspace's collections (those whose key is in ``wanted``, when given)."""
     out = []
+    # A repo the same apply publishes exists by the time its collections are applied.
+    published = {(r.type, _fold(r.id)) for _, r in workspace.repos}
     for _, coll in workspace.collections:
         if wanted is not None and coll.key not in wanted:
             continue
@@ -146,7 +148,9 @@ def plan_collections(workspace: Workspace, hub: Hub, wanted: set[str] | None = N
             remote = hub_collections.find(hub, coll.namespace, coll.title, coll.slug)
             have = {_fold(i.key) for i in remote.items} if remote else set()
             new = [(i.type, i.id) for i in coll.items if _fold(i.key) not in have]
-            out.append(reviewed(plan_collection(coll, remote, hub_collections.existing(hub, new))))
+            visible = hub_collections.existing(hub, [n for n in new if (n[0], _fold(n[1])) not in published])
+            visible |= {n for n in new if (n[0], _fold(n[1])) in published}
+            out.append(reviewed(plan_collection(coll, remote, visible)))
         except HfsyncError as error:
             out.append(TargetChange(coll.key, coll.slug or f"{coll.namespace}/{coll.title}", KIND, "items",
                                     Action.NOOP, kind=KIND, errors=(error.explained(),)))

@@ -205,3 +205,23 @@ def test_a_saved_plan_edited_by_hand_is_refused(project, tmp_path):
     assert refused.exit_code == 1
     assert "collection:acme/Edited: the plan adds acme/other, the manifest does not" in refused.output
     assert list(hub.list_collections(owner="acme")) == []
+
+
+def test_an_item_may_name_a_repo_the_same_apply_creates(project):
+    project.write("models/new/config.json", "{}\n")
+    project.yaml(HEAD + """repos:
+  - id: acme/new
+    source: {path: models/new}
+    card: {generate: false}
+collections:
+  - title: Launch
+    items:
+      - model: acme/new
+        note: brand new
+""")
+    plan = project.plan()
+    assert plan.exit_code == 0, plan.output
+    assert "Plan: 2 to create" in plan.output
+    assert project.apply().exit_code == 0
+    assert _items(project, _slug(project, "Launch")) == [("model", "acme/new", "brand new")]
+    assert "No changes." in project.plan().output
