@@ -268,3 +268,20 @@ def test_the_json_report_lists_each_batch_and_the_merge(project, sandbox):
     assert [s["uploads"] for s in steps[:4]] == [3, 3, 3, 1]
     assert report["bytes"] == sum(len(f"row {i}\n") for i in range(FILES))
     assert target["commit"] == steps[-1]["commit"] == _api(sandbox).repo_info("sandbox/many", repo_type="dataset").sha
+
+
+def test_a_rerun_after_the_last_batch_only_merges(project, sandbox):
+    _seed(sandbox)
+    _project(project)
+    sandbox.add_faults([{"method": "POST", "path": "/discussions/1/merge$", "action": "status", "status": 503,
+                         "times": 20}])
+    failed = project.apply()
+    assert failed.exit_code == 1 and "merge pull request #1 of sandbox/many" in failed.output
+    assert _commits(sandbox)[0] == "seed"
+    sandbox.clear_faults()
+    sandbox.reset_stats()
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "went on with pull request #1, which holds 4 batches already" in result.output
+    assert _route(sandbox, "POST commit") == 0 and _route(sandbox, "POST discussion-merge") == 1
+    assert len(_commits(sandbox)) == 3
