@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from hfsync.errors import HubError
 from hfsync.model.plan import Action, FileChange, Provenance, RefChange, SettingChange, TargetChange
 from hfsync.publish.apply import apply_target
@@ -10,6 +12,8 @@ from tests.publish.fakes import H1, sha
 
 class FakePublisher:
     """Records the calls apply makes; ``fail`` names the one that raises."""
+
+    hub = SimpleNamespace(endpoint="https://hub.example")  # where a commit's URL points
 
     def __init__(self, fail: str | None = None) -> None:
         self.calls: list[tuple] = []
