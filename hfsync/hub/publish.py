@@ -155,11 +155,12 @@ class Publisher:
             if tags:
                 refs = self.reads.get(f"/api/{repo_type}s/{repo_id}/refs", repo=(repo_type, repo_id)).data
                 tag_heads = {t["name"]: t["targetCommit"] for t in refs.get("tags") or ()}
-        hardware = sleep_time = paused = None
+        hardware = sleep_time = paused = stage = None
         if repo_type == "space" and isinstance(runtime := info.get("runtime"), dict):
             asked = runtime.get("hardware") or {}
             hardware = asked.get("requested") or asked.get("current")
-            sleep_time, paused = runtime.get("gcTimeout"), runtime.get("stage") == "PAUSED"
+            stage = runtime.get("stage")
+            sleep_time, paused = runtime.get("gcTimeout"), stage == "PAUSED"
         known_variables = self._variables(repo_id) if variables else None
         return RemoteRepo(
             exists=True,
@@ -171,6 +172,7 @@ class Publisher:
             hardware=str(hardware) if hardware else None,
             sleep_time=sleep_time,
             paused=paused,
+            stage=str(stage) if stage else None,
             variables=known_variables,
             secrets=self._secrets(repo_id) if secrets else None,
             **(self._access(repo_id, repo_type) if access and info.get("gated") else {}),
@@ -219,6 +221,24 @@ class Publisher:
             pending = tuple(sorted(r.username or r.request_id
                                    for r in api.list_pending_access_requests(repo_id, repo_type=repo_type)))
         return {"granted": granted, "pending": pending}
+
+    def unknown_users(self, names: Sequence[str]) -> list[str]:
+        """Those of ``names`` the Hub has no user by (one profile read each; a refusal other than
+        "not found" counts as known: apply then says what the Hub says)."""
+        unknown = []
+        for name in names:
+            try:
+                with translate_errors(f"read the profile of {name}"):
+                    try:
+                        self.api.get_user_overview(name)
+                    except Exception as error:
+                        if _http_error(error) and _status(error) == 404:
+                            unknown.append(name)
+                            continue
+                        raise
+            except HubError as error:
+                log.info("%s", error.message)
+        return unknown
 
     def access(self, repo_id: str, repo_type: str, user: str, grant: bool) -> None:
         """Grant ``user`` access to a gated repo, or revoke it (the request is rejected)."""

@@ -44,6 +44,7 @@ class RemoteRepo:
     hardware: str | None = None
     sleep_time: int | None = None  # seconds; -1: never sleeps
     paused: bool | None = None
+    stage: str | None = None  # a Space's runtime stage when read (RUNNING, BUILD_ERROR, ...)
     variables: Mapping[str, str] | None = None
     secrets: frozenset[str] | None = None  # names only: the Hub never returns a secret's value
     granted: frozenset[str] | None = None  # users with access to a gated repo (read when access is declared)

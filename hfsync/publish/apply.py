@@ -37,6 +37,7 @@ from hfsync.publish.health import after_apply
 from hfsync.publish.provenance import commit_description
 from hfsync.publish.resources import KINDS as RESOURCE_KINDS
 from hfsync.publish.resources import apply_resource
+from hfsync.publish.resources import mismatched as resources_mismatched
 from hfsync.publish.resources import stale as resources_moved
 from hfsync.publish.signature import load_signers, signature_of
 from hfsync.publish.signature import make as make_signature
@@ -105,8 +106,9 @@ def mismatches(plan: Plan) -> list[str]:
     from hfsync.manifest.load import load
 
     paths = [Path(p) for p in sorted(plan.manifests)]
-    declared = {t.key: t for m in (load(paths).manifests if paths else ()) for t in m.repos}
-    found: list[str] = []
+    workspace = load(paths) if paths else None
+    declared = {t.key: t for m in (workspace.manifests if workspace else ()) for t in m.repos}
+    found: list[str] = resources_mismatched(plan, workspace) if workspace else []
     for target in plan.targets:
         if target.kind != "repo" or not target.has_changes:
             continue
@@ -237,6 +239,7 @@ def apply_target(
             if len(batches_of(target)) > 1:
                 commit = publish_batched(target, publisher, uploads, message=message, description=description,
                                          parent=parent, done=done)
+                sent = sum(s.sent or 0 for s in done if s.action == "committed-batch")
             else:
                 commit = publisher.commit(repo, kind, target.revision, uploads, deletes, message=message,
                                           description=description, parent=parent)
@@ -256,7 +259,9 @@ def apply_target(
                 done.extend(Step("set", k, v) for k, v in loosen.items())
         _access(target, publisher, done)
         if target.health is not None:
-            health = after_apply(publisher.hub, repo, target.health, wait_health)
+            sent_secrets = [os.environ.get(s.new["env"], "") for s in target.settings
+                            if s.name.startswith("secrets.") and isinstance(s.new, dict)]
+            health = after_apply(publisher.hub, repo, target.health, wait_health, sent_secrets)
             if isinstance(health, str):  # published, but not healthy: the target failed
                 return TargetResult(target.key, commit, tuple(done), tuple(warnings), health, sent)
             done.append(health)

@@ -48,7 +48,7 @@ def publish_batched(
     hub, repo, kind = publisher.hub, target.repo_id, target.repo_type
     groups = batches_of(target)
     n = len(groups)
-    marker = f"[hfsync {identity(target)}]"
+    marker = f"[hfsync {identity(target, parent)}]"
     by_path = {u.path: u for u in uploads}
     planned = {f.path for f in target.files}
     extra = [u for u in uploads if u.path not in planned]  # a signature, made at apply: in the last batch
@@ -71,7 +71,8 @@ def publish_batched(
         else:
             tip = _commit_to_pr(publisher, target, num, ups, dels, _batch_title(k + 1, n, marker), tip, k, n)
         done.append(Step("committed-batch", f"#{num}", f"{k + 1}/{n}", commit=tip, uploads=len(ups),
-                         deletions=len(dels)))
+                         deletions=len(dels), bytes=sum(f.size for f in group if f.action != Action.DELETE),
+                         sent=publisher.sent.get(tip)))
     assert num is not None  # n >= 1: a batched target has files
     head = publisher.head(repo, kind, target.revision)[1]
     if head != parent:

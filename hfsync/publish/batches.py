@@ -44,11 +44,12 @@ def batches_of(target: TargetChange) -> list[tuple[FileChange, ...]]:
     return split(target.files, target.commit_files, target.commit_bytes)
 
 
-def identity(target: TargetChange) -> str:
+def identity(target: TargetChange, start: str | None) -> str:
     """What names this change on the Hub (in its pull request's title): the target, the
-    commit planned against, and every file's planned content. A rerun of the same plan
-    finds its pull request by it; another plan never does."""
-    digest = hashlib.sha256(f"{target.repo_type}\0{target.repo_id}\0{target.revision}\0{target.head}".encode())
+    commit its batches start from (the planned head; a new repo's first commit), and
+    every file's planned content. A rerun of the same change finds its pull request by
+    it, even once the repo the first run created is planned as existing; another never does."""
+    digest = hashlib.sha256(f"{target.repo_type}\0{target.repo_id}\0{target.revision}\0{start}".encode())
     for change in target.files:
         digest.update(f"\0{change.path}\0{change.action}\0{change.sha256 or ''}".encode())
     return digest.hexdigest()[:16]

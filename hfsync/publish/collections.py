@@ -11,6 +11,7 @@ that precedes it in the manifest.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from hfsync.errors import HfsyncError
@@ -20,6 +21,7 @@ from hfsync.manifest.model import CollectionItem, CollectionTarget, Workspace
 from hfsync.model.apply import Step, TargetResult
 from hfsync.model.collection import RemoteCollection, RemoteItem
 from hfsync.model.plan import Action, Change, SettingChange, TargetChange
+from hfsync.publish.gate import value_findings
 
 KIND = "collection"
 SETTINGS = ("title", "description", "private", "theme")
@@ -125,9 +127,20 @@ def plan_collection(coll: CollectionTarget, remote: RemoteCollection | None,
         settings=settings, changes=changes, errors=errors)
 
 
+def reviewed(target: TargetChange) -> TargetChange:
+    """``target`` with a possible secret in anything it sends (title, description, notes) as an
+    error, and hidden, as the gate judges every value sent to the Hub."""
+    notes = tuple(SettingChange(f"item {c.subject} note", None, c.detail["note"])
+                  for c in target.changes if c.detail.get("note"))
+    found, secrets = value_findings(None, replace(target, settings=target.settings + notes))
+    return replace(target.hiding(secrets), errors=(*target.errors, *found)) if found else target
+
+
 def plan_collections(workspace: Workspace, hub: Hub, wanted: set[str] | None = None) -> list[TargetChange]:
     """The workspace's collections (those whose key is in ``wanted``, when given)."""
     out = []
+    # A repo the same apply publishes exists by the time its collections are applied.
+    published = {(r.type, _fold(r.id)) for _, r in workspace.repos}
     for _, coll in workspace.collections:
         if wanted is not None and coll.key not in wanted:
             continue
@@ -135,7 +148,9 @@ def plan_collections(workspace: Workspace, hub: Hub, wanted: set[str] | None = N
             remote = hub_collections.find(hub, coll.namespace, coll.title, coll.slug)
             have = {_fold(i.key) for i in remote.items} if remote else set()
             new = [(i.type, i.id) for i in coll.items if _fold(i.key) not in have]
-            out.append(plan_collection(coll, remote, hub_collections.existing(hub, new)))
+            visible = hub_collections.existing(hub, [n for n in new if (n[0], _fold(n[1])) not in published])
+            visible |= {n for n in new if (n[0], _fold(n[1])) in published}
+            out.append(reviewed(plan_collection(coll, remote, visible)))
         except HfsyncError as error:
             out.append(TargetChange(coll.key, coll.slug or f"{coll.namespace}/{coll.title}", KIND, "items",
                                     Action.NOOP, kind=KIND, errors=(error.explained(),)))
@@ -151,6 +166,26 @@ def stale(target: TargetChange, hub: Hub) -> str | None:
     if now == target.head:
         return None
     return f"{target.key}: the collection {'changed' if remote and target.head else 'appeared or went'} on the Hub"
+
+
+def mismatched(target: TargetChange, coll: CollectionTarget | None) -> list[str]:
+    """What a saved plan's collection target sends that its manifest does not declare: a
+    collection, a setting, an item or a note of its own (a hand-edited plan is refused)."""
+    if coll is None:
+        return [f"{target.key}: no manifest of the plan declares this collection"]
+    declared = {"title": coll.title, "description": coll.description, "private": coll.private, "theme": coll.theme}
+    found = [f"{target.key}: the plan sets {s.name} = {s.new!r}, the manifest does not"
+             for s in target.settings if declared.get(s.name) != s.new]
+    items = {_fold(i.key): i for i in coll.items}
+    for change in target.changes:
+        item = items.get(_fold(f"{change.detail.get('type')}:{change.detail.get('id')}"))
+        if change.action == Action.DELETE:
+            continue
+        if item is None:
+            found.append(f"{target.key}: the plan adds {change.subject}, the manifest does not")
+        elif "note" in change.detail and (change.detail["note"] or None) != (item.note or None):
+            found.append(f"{target.key}: the plan notes {change.subject} otherwise than the manifest")
+    return found
 
 
 def apply_collection(target: TargetChange, hub: Hub) -> TargetResult:

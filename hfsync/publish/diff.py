@@ -35,6 +35,8 @@ GRANTED = "granted"
 
 # The stages of a Space that runs as published (SLEEPING: it ran, and sleeps until visited).
 HEALTHY = ("RUNNING", "SLEEPING")
+# The stages a Space stays in until someone changes something.
+UNHEALTHY = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE", "STOPPED", "PAUSED"})
 
 # Hardware the Hub does not bill.
 FREE_HARDWARE = frozenset({"cpu-basic"})
@@ -226,6 +228,10 @@ def target_change(
     if remote.exists and target.space is not None:
         if target.space.variables and remote.variables is None:
             warn.append("the Hub did not report this Space's variables; declared ones are planned as changes")
+        if remote.stage in UNHEALTHY and not (remote.stage == "PAUSED" and target.space.paused):
+            then = "apply waits for it to run after publishing" if settings or metadata or files or refs else (
+                "nothing in this plan changes it: see its logs on the Hub")
+            warn.append(f"the Space is {remote.stage} on the Hub now, not healthy; {then}")
         if target.space.secrets and remote.secrets is None:
             warn.append("the Hub did not report this Space's secrets; declared ones are planned as changes")
         if target.space.hardware and remote.hardware is None:

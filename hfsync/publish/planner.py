@@ -167,6 +167,11 @@ def _plan_target(
         errors=secret_problems(target, os.environ),
         card_generated=target.card.generate and not (root / README).is_file(),
     )
+    grants = [s.name.removeprefix("access.") for s in change.settings if s.name.startswith("access.") and s.new]
+    if unknown := publisher.unknown_users(grants) if grants else []:
+        change = replace(change, errors=(*change.errors, (
+            f"access.users names {', '.join(unknown)}, whom the Hub knows no user by (a typo?); fix the name "
+            "or remove it: nothing is granted until then")))
     if target.signing is None:
         return change, remote
     from hfsync.publish.signature import plan_signature  # loads cryptography: only for signed targets

@@ -30,5 +30,12 @@ def stale(plan: Plan, hub: Hub) -> list[str]:
             and (moved := collections.stale(t, hub))]
 
 
+def mismatched(plan: Plan, workspace: Workspace) -> list[str]:
+    """Where a saved plan's collections say other than the manifests declare."""
+    declared = {c.key: c for _, c in workspace.collections}
+    return [found for t in plan.targets if t.kind == collections.KIND and t.has_changes
+            for found in collections.mismatched(t, declared.get(t.key))]
+
+
 def apply_resource(target: TargetChange, hub: Hub) -> TargetResult:
     return collections.apply_collection(target, hub)

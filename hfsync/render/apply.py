@@ -77,7 +77,7 @@ def json(result: Any) -> str:
     return document("apply", {
         "complete": not result.failures and not result.interrupted,
         "interrupted": result.interrupted,
-        "bytes": sum(s.bytes for t in result.targets for s in t.done if s.action == "committed"),
+        "bytes": sum(s.bytes for t in result.targets for s in t.done if s.action in ("committed", "committed-batch")),
         "targets": [{"key": t.key, "commit": t.commit, "steps": [_step_data(s) for s in t.done],
                      "warnings": list(t.warnings), "error": t.error, "bytes_sent": t.bytes_sent}
                     for t in result.targets],
@@ -97,9 +97,7 @@ def _step_data(step: Step) -> dict[str, Any]:
         data["value"] = step.value
     if step.action in ("committed", "found-published", "committed-batch", "merged-pull-request"):
         data["commit"] = step.commit
-    if step.action == "committed-batch":
-        data.update(uploads=step.uploads, deletions=step.deletions)
-    if step.action == "committed":
+    if step.action in ("committed", "committed-batch"):
         data.update(uploads=step.uploads, deletions=step.deletions, bytes=step.bytes, bytes_sent=step.sent,
                     url=step.url)
     if step.action == "signed":

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
 MANIFEST = """version: 1
@@ -107,8 +108,10 @@ def _apply_process(sandbox, project) -> subprocess.Popen:
          str(project.manifest), "--auto-approve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_a_rerun_after_a_kill_between_batches_goes_on_from_the_next_batch(project, sandbox):
-    _seed(sandbox)
+@pytest.mark.parametrize("exists", [True, False], ids=["existing repo", "repo the killed run created"])
+def test_a_rerun_after_a_kill_between_batches_goes_on_from_the_next_batch(project, sandbox, exists):
+    if exists:
+        _seed(sandbox)
     _project(project)
     _hold_batch(sandbox, 3)
     killed = _apply_process(sandbox, project)
@@ -116,15 +119,16 @@ def test_a_rerun_after_a_kill_between_batches_goes_on_from_the_next_batch(projec
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
     sandbox.clear_faults()
-    assert len(_commits(sandbox, "refs/pr/1")) == 4  # initial, seed, batches 1 and 2
+    assert len(_commits(sandbox, "refs/pr/1")) == 3 + exists  # initial, (seed,) batches 1 and 2
     sandbox.reset_stats()
     result = project.apply()
     assert result.exit_code == 0, result.output
     assert "went on with pull request #1, which holds 2 batches already" in result.output
     assert _route(sandbox, "POST commit") == 2  # batches 3 and 4 only
     assert sandbox.stats()["routes"]["POST preupload"]["requests"] == 2
-    assert _files(sandbox) == [".gitattributes", "keep.txt", *(f"rows/{i:03d}.txt" for i in range(FILES))]
-    assert len(_commits(sandbox)) == 3  # the branch moved once
+    kept = ["keep.txt"] if exists else []
+    assert _files(sandbox) == [".gitattributes", *kept, *(f"rows/{i:03d}.txt" for i in range(FILES))]
+    assert len(_commits(sandbox)) == 2 + exists  # the branch moved once
     assert [d.num for d in _api(sandbox).get_repo_discussions("sandbox/many", repo_type="dataset")] == [1]
 
 
@@ -243,3 +247,41 @@ def test_a_two_thousand_file_dataset_publishes_through_the_hubs_commit_limit(pro
     assert len(_files(sandbox)) == 2_001
     assert len(_commits(sandbox)) == 2
     assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_the_json_report_lists_each_batch_and_the_merge(project, sandbox):
+    import json
+
+    from jsonschema.validators import validator_for
+
+    from hfsync import schemas
+
+    _seed(sandbox)
+    result = _project(project).apply("--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    validator_for(schemas.load("apply.report"))(schemas.load("apply.report")).validate(report)
+    (target,) = report["targets"]
+    steps = target["steps"]
+    assert [(s["action"], s.get("value")) for s in steps] == [
+        *(("committed-batch", f"{k}/4") for k in range(1, 5)), ("merged-pull-request", 4)]
+    assert [s["uploads"] for s in steps[:4]] == [3, 3, 3, 1]
+    assert report["bytes"] == sum(len(f"row {i}\n") for i in range(FILES))
+    assert target["commit"] == steps[-1]["commit"] == _api(sandbox).repo_info("sandbox/many", repo_type="dataset").sha
+
+
+def test_a_rerun_after_the_last_batch_only_merges(project, sandbox):
+    _seed(sandbox)
+    _project(project)
+    sandbox.add_faults([{"method": "POST", "path": "/discussions/1/merge$", "action": "status", "status": 503,
+                         "times": 20}])
+    failed = project.apply()
+    assert failed.exit_code == 1 and "merge pull request #1 of sandbox/many" in failed.output
+    assert _commits(sandbox)[0] == "seed"
+    sandbox.clear_faults()
+    sandbox.reset_stats()
+    result = project.apply()
+    assert result.exit_code == 0, result.output
+    assert "went on with pull request #1, which holds 4 batches already" in result.output
+    assert _route(sandbox, "POST commit") == 0 and _route(sandbox, "POST discussion-merge") == 1
+    assert len(_commits(sandbox)) == 3

@@ -78,8 +78,9 @@ def test_a_hundred_thousand_names_differing_only_in_case_are_each_their_own_file
                         "(use subfolders)"]
 
 
-def test_the_identity_names_the_plan_not_just_the_repo():
-    one = _target([_add("a")])
-    assert identity(one) == identity(_target([_add("a")]))
-    assert identity(one) != identity(_target([_add("a")], head="b" * 40))
-    assert identity(one) != identity(_target([FileChange("a", Action.CREATE, 1, False, sha256="1" * 64)]))
+def test_the_identity_names_the_change_not_just_the_repo():
+    one, start = _target([_add("a")]), "a" * 40
+    assert identity(one, start) == identity(_target([_add("a")], head=None), start)  # the repo made by a killed run
+    assert identity(one, start) != identity(one, "b" * 40)
+    assert identity(one, start) != identity(_target([FileChange("a", Action.CREATE, 1, False, sha256="1" * 64)]),
+                                            start)

@@ -176,3 +176,73 @@ def test_saved_plan_refused_when_the_collection_moved(project, tmp_path):
     refused = project.run("apply", str(out), "--auto-approve")
     assert refused.exit_code == 1 and "collection:acme/Saved: the collection changed on the Hub" in refused.output
     assert hub.get_collection(slug).items == []
+
+
+def test_a_token_in_a_note_blocks_the_plan_and_is_never_shown(project):
+    token = "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345678"
+    _hub(project).create_repo("acme/m")
+    project.yaml(HEAD + f"collections:\n  - title: Leaky\n    items:\n      - model: acme/m\n        note: use {token}\n")
+    plan = project.plan()
+    assert plan.exit_code == 1
+    assert "possible secret in the setting item model acme/m note" in plan.output
+    assert token not in plan.output
+    assert project.apply().exit_code == 1
+    assert list(_hub(project).list_collections(owner="acme")) == []
+
+
+def test_a_saved_plan_edited_by_hand_is_refused(project, tmp_path):
+    hub = _hub(project)
+    hub.create_repo("acme/m")
+    hub.create_repo("acme/other")
+    project.yaml(HEAD + "collections:\n  - title: Edited\n    items:\n      - model: acme/m\n")
+    out = tmp_path / "plan.json"
+    assert project.plan("--out", str(out)).exit_code == 0
+    saved = json.loads(out.read_text())
+    change = saved["targets"][0]["changes"][0]
+    change["detail"]["id"] = change["subject"] = "acme/other"
+    out.write_text(json.dumps(saved))
+    refused = project.run("apply", str(out), "--auto-approve")
+    assert refused.exit_code == 1
+    assert "collection:acme/Edited: the plan adds acme/other, the manifest does not" in refused.output
+    assert list(hub.list_collections(owner="acme")) == []
+
+
+def test_an_item_may_name_a_repo_the_same_apply_creates(project):
+    project.write("models/new/config.json", "{}\n")
+    project.yaml(HEAD + """repos:
+  - id: acme/new
+    source: {path: models/new}
+    card: {generate: false}
+collections:
+  - title: Launch
+    items:
+      - model: acme/new
+        note: brand new
+""")
+    plan = project.plan()
+    assert plan.exit_code == 0, plan.output
+    assert "Plan: 2 to create" in plan.output
+    assert project.apply().exit_code == 0
+    assert _items(project, _slug(project, "Launch")) == [("model", "acme/new", "brand new")]
+    assert "No changes." in project.plan().output
+
+
+def test_target_names_a_collection_by_its_key(project):
+    hub = _hub(project)
+    hub.create_repo("acme/m")
+    project.write("models/m/config.json", "{}\n")
+    project.yaml(HEAD + """repos:
+  - id: acme/m
+    source: {path: models/m}
+    card: {generate: false}
+collections:
+  - title: Only this
+    items:
+      - model: acme/m
+""")
+    plan = project.plan("--target", "collection:acme/Only this")
+    assert plan.exit_code == 0, plan.output
+    assert 'collection "acme/Only this"' in plan.output and 'model "acme/m"' not in plan.output
+    assert "Plan: 1 to create, 0 to change, 0 to delete." in plan.output
+    only_repo = project.plan("--target", "acme/m")
+    assert "collection" not in only_repo.output

@@ -93,7 +93,7 @@ def test_an_unchanged_space_and_a_model_are_not_waited_for(project, sandbox):
     sandbox.space_runtime("sandbox/sp", [{"stage": "BUILD_ERROR"}])
     sandbox.reset_stats()
     result = project.apply()
-    assert result.exit_code == 0 and "healthy" not in result.stdout
+    assert result.exit_code == 0 and "healthy: the Space" not in result.stdout
     assert "GET space-runtime" not in sandbox.stats()["routes"]
 
 
@@ -106,3 +106,30 @@ def test_the_json_report_and_the_saved_plan_carry_the_health(project, sandbox, t
     assert result.exit_code == 0, result.output
     steps = json.loads(result.stdout)["targets"][0]["steps"]
     assert steps[-1] == {"action": "healthy", "name": "RUNNING"}
+
+
+def test_the_plan_says_a_space_that_is_not_healthy_now_even_with_nothing_to_change(project, sandbox):
+    _published(project, sandbox)
+    project.write("s/app.py", "print(1)\n")  # back to what the Hub has: nothing to publish
+    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILD_ERROR"}])
+    plan = project.plan("--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+    assert ("Warning: space:sandbox/sp: the Space is BUILD_ERROR on the Hub now, not healthy; nothing in this "
+            "plan changes it: see its logs on the Hub") in plan.stdout
+    markdown = project.plan("--format", "markdown")
+    assert "> **Warning:** the Space is BUILD_ERROR on the Hub now, not healthy" in markdown.stdout, markdown.stdout
+    project.write("s/app.py", "print(3)\n")
+    assert "not healthy; apply waits for it to run after publishing" in project.plan().stdout
+
+
+def test_a_log_that_prints_a_secret_is_shown_with_the_secret_masked(project, sandbox, monkeypatch):
+    _published(project, sandbox)
+    token = "hf_" + "Qw3rTy7UiOp9AsDfGhJkLzXcVbNm123456"  # the shape of a Hub token
+    monkeypatch.setenv("DB_PASSWORD", "correct-horse-battery")
+    project.yaml(SPACE.format(", secrets: {DB_PASSWORD: {env: DB_PASSWORD}}"))
+    sandbox.space_runtime("sandbox/sp", [{"stage": "RUNTIME_ERROR"}],
+                          run_log=["env: DB_PASSWORD=correct-horse-battery", f"HF_TOKEN={token}", "boom"])
+    result = project.apply()
+    assert result.exit_code == 1
+    assert "    env: DB_PASSWORD=***\n    HF_TOKEN=***\n    boom\n" in result.stderr, result.stderr
+    assert "correct-horse-battery" not in result.output and token not in result.output
