@@ -50,15 +50,25 @@ def select_targets(workspace: Workspace, wanted: Sequence[str]) -> list[tuple[Ma
     repos = list(workspace.repos)
     if not wanted:
         return repos
-    known = {t.key for _, t in repos} | {t.id for _, t in repos}
-    unknown = [w for w in wanted if w not in known]
+    unknown = [w for w in wanted if not any(w in _names(m, t) for m, t in repos)]
     if unknown:
         listed = ", ".join(sorted(t.key for _, t in repos)) or "none"
         raise HfsyncError(
             f"no target named {', '.join(unknown)} in the manifests; targets: {listed}",
-            hint="--target takes a repo id (acme/model) or a key (dataset:acme/data).",
+            hint="--target takes a repo id (acme/model), a key (dataset:acme/data), or the id as the manifest "
+            "writes it without its default namespace (model, dataset:data).",
         )
-    return [(m, t) for m, t in repos if t.key in wanted or t.id in wanted]
+    return [(m, t) for m, t in repos if set(wanted) & _names(m, t)]
+
+
+def _names(manifest: Manifest, target: RepoTarget) -> set[str]:
+    """What --target may call ``target``: its id, its key, and, in the default namespace, the id as
+    the manifest may write it (``sentiment-lora``, ``dataset:reviews``)."""
+    names = {target.key, target.id}
+    namespace, _, name = target.id.rpartition("/")
+    if namespace and namespace == manifest.defaults.namespace:
+        names |= {name, target.key.replace(target.id, name)}
+    return names
 
 
 def _failed(target: RepoTarget, message: str) -> TargetChange:

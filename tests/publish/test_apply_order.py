@@ -16,8 +16,11 @@ class FakePublisher:
     hub = SimpleNamespace(endpoint="https://hub.example")  # where a commit's URL points
 
     def __init__(self, fail: str | None = None) -> None:
+        from types import SimpleNamespace
+
         self.calls: list[tuple] = []
         self.fail = fail
+        self.hub = SimpleNamespace(endpoint="https://hub.example")  # commit pages are named after it
 
     def _call(self, *call: object) -> None:
         self.calls.append(call)
