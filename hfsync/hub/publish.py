@@ -222,6 +222,24 @@ class Publisher:
                                    for r in api.list_pending_access_requests(repo_id, repo_type=repo_type)))
         return {"granted": granted, "pending": pending}
 
+    def unknown_users(self, names: Sequence[str]) -> list[str]:
+        """Those of ``names`` the Hub has no user by (one profile read each; a refusal other than
+        "not found" counts as known: apply then says what the Hub says)."""
+        unknown = []
+        for name in names:
+            try:
+                with translate_errors(f"read the profile of {name}"):
+                    try:
+                        self.api.get_user_overview(name)
+                    except Exception as error:
+                        if _http_error(error) and _status(error) == 404:
+                            unknown.append(name)
+                            continue
+                        raise
+            except HubError as error:
+                log.info("%s", error.message)
+        return unknown
+
     def access(self, repo_id: str, repo_type: str, user: str, grant: bool) -> None:
         """Grant ``user`` access to a gated repo, or revoke it (the request is rejected)."""
         api = self._api(repo_type, repo_id)

@@ -259,7 +259,9 @@ def apply_target(
                 done.extend(Step("set", k, v) for k, v in loosen.items())
         _access(target, publisher, done)
         if target.health is not None:
-            health = after_apply(publisher.hub, repo, target.health, wait_health)
+            sent_secrets = [os.environ.get(s.new["env"], "") for s in target.settings
+                            if s.name.startswith("secrets.") and isinstance(s.new, dict)]
+            health = after_apply(publisher.hub, repo, target.health, wait_health, sent_secrets)
             if isinstance(health, str):  # published, but not healthy: the target failed
                 return TargetResult(target.key, commit, tuple(done), tuple(warnings), health, sent)
             done.append(health)

@@ -15,6 +15,7 @@ from typing import Any
 from hfsync.hub import spaces
 from hfsync.hub.client import Hub
 from hfsync.model.apply import Step
+from hfsync.publish.secrets import strong_matches
 
 # Stages a Space passes through on its way to running: wait.
 MOVING = ("BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING")
@@ -42,6 +43,7 @@ def wait_healthy(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    hide: Sequence[str] = (),
 ) -> Step:
     """Poll the Space's stage until one of ``health["stages"]`` (a ``healthy`` step); Unhealthy
     on an error stage, or past ``health["timeout"]`` seconds."""
@@ -55,16 +57,24 @@ def wait_healthy(
             return Step("healthy", stage)
         if stage in FAILED:
             what, build = FAILED[stage]
-            raise Unhealthy(_failed(hub, repo_id, stage, what, message, build))
+            raise Unhealthy(_failed(hub, repo_id, stage, what, message, build, hide))
         if clock() >= deadline:
             raise Unhealthy(_late(hub, repo_id, stage, timeout))
         sleep(min(poll, max(0.0, deadline - clock())))
         poll = min(2.0, poll * 2)
 
 
-def _failed(hub: Hub, repo_id: str, stage: str, what: str, message: str | None, build: bool) -> str:
+def _masked(line: str, hide: Sequence[str]) -> str:
+    """A log line with the secrets it may print (a Space echoing its environment) replaced by ***."""
+    for secret in [*hide, *(found for _kind, found in strong_matches(line))]:
+        line = line.replace(secret, "***") if secret else line
+    return line
+
+
+def _failed(hub: Hub, repo_id: str, stage: str, what: str, message: str | None, build: bool,
+            hide: Sequence[str] = ()) -> str:
     said = f": {message}" if message else ""
-    lines = spaces.log_tail(hub, repo_id, build)
+    lines = [_masked(line, hide) for line in spaces.log_tail(hub, repo_id, build)]
     tail = "".join(f"\n    {line}" for line in lines) if lines else "\n    (the log is empty)"
     return (f"the Space is not healthy: {what} ({stage}{said}); the last lines of its "
             f"{'build' if build else 'run'} log:{tail}")
@@ -77,11 +87,13 @@ def _late(hub: Hub, repo_id: str, stage: str, timeout: float) -> str:
             "space.health_timeout if it needs longer (or apply with --no-wait)")
 
 
-def after_apply(hub: Hub, repo_id: str, health: Mapping[str, Any], wait: bool) -> Step | str:
-    """The step saying a just-published Space's health, or the error saying it is not healthy."""
+def after_apply(hub: Hub, repo_id: str, health: Mapping[str, Any], wait: bool,
+                hide: Sequence[str] = ()) -> Step | str:
+    """The step saying a just-published Space's health, or the error saying it is not healthy
+    (its log lines with ``hide`` and every credential of a known shape masked)."""
     if not wait:
         return Step("not-waited")
     try:
-        return wait_healthy(hub, repo_id, health)
+        return wait_healthy(hub, repo_id, health, hide=hide)
     except Unhealthy as unhealthy:
         return str(unhealthy)

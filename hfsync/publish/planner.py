@@ -50,15 +50,25 @@ def select_targets(workspace: Workspace, wanted: Sequence[str]) -> list[tuple[Ma
     repos = list(workspace.repos)
     if not wanted:
         return repos
-    known = {t.key for _, t in repos} | {t.id for _, t in repos}
-    unknown = [w for w in wanted if w not in known]
+    unknown = [w for w in wanted if not any(w in _names(m, t) for m, t in repos)]
     if unknown:
         listed = ", ".join(sorted(t.key for _, t in repos)) or "none"
         raise HfsyncError(
             f"no target named {', '.join(unknown)} in the manifests; targets: {listed}",
-            hint="--target takes a repo id (acme/model) or a key (dataset:acme/data).",
+            hint="--target takes a repo id (acme/model), a key (dataset:acme/data), or the id as the manifest "
+            "writes it without its default namespace (model, dataset:data).",
         )
-    return [(m, t) for m, t in repos if t.key in wanted or t.id in wanted]
+    return [(m, t) for m, t in repos if set(wanted) & _names(m, t)]
+
+
+def _names(manifest: Manifest, target: RepoTarget) -> set[str]:
+    """What --target may call ``target``: its id, its key, and, in the default namespace, the id as
+    the manifest may write it (``sentiment-lora``, ``dataset:reviews``)."""
+    names = {target.key, target.id}
+    namespace, _, name = target.id.rpartition("/")
+    if namespace and namespace == manifest.defaults.namespace:
+        names |= {name, target.key.replace(target.id, name)}
+    return names
 
 
 def _failed(target: RepoTarget, message: str) -> TargetChange:
@@ -157,6 +167,11 @@ def _plan_target(
         errors=secret_problems(target, os.environ),
         card_generated=target.card.generate and not (root / README).is_file(),
     )
+    grants = [s.name.removeprefix("access.") for s in change.settings if s.name.startswith("access.") and s.new]
+    if unknown := publisher.unknown_users(grants) if grants else []:
+        change = replace(change, errors=(*change.errors, (
+            f"access.users names {', '.join(unknown)}, whom the Hub knows no user by (a typo?); fix the name "
+            "or remove it: nothing is granted until then")))
     if target.signing is None:
         return change, remote
     from hfsync.publish.signature import plan_signature  # loads cryptography: only for signed targets

@@ -25,6 +25,24 @@ def whoami(hub: Hub, req: Request) -> Response:
     return json_response(hub.accounts.whoami(req.user))
 
 
+def user_overview(hub: Hub, req: Request, name: str) -> Response:
+    """GET /api/users/{name}/overview: a user's public profile; 404 for a name no one has."""
+    if name not in hub.accounts.users:
+        raise HubError(404, f"User {name} not found")
+    mine = hub.accounts.whoami(name)
+    return json_response({"_id": mine["id"], "user": name, "fullname": mine["fullname"], "type": "user",
+                          "avatarUrl": mine["avatarUrl"], "isPro": False,
+                          "orgs": [{k: o[k] for k in ("name", "fullname")} for o in mine["orgs"]]})
+
+
+def org_overview(hub: Hub, req: Request, name: str) -> Response:
+    """GET /api/organizations/{name}/overview: an organization's public profile."""
+    if name not in hub.accounts.orgs:
+        raise HubError(404, f"Organization {name} not found")
+    return json_response({"name": name, "fullname": name, "avatarUrl": "/avatars/sandbox.svg", "type": "org",
+                          "numUsers": len(hub.accounts.orgs[name])})
+
+
 def _repo_type(value: object) -> str:
     repo_type = value or "model"
     if repo_type not in REPO_TYPES:

@@ -38,6 +38,7 @@ counters of GET /_sandbox/stats are keyed "<METHOD> <route name>":
     GET space-logs           /api/spaces/{id}/logs/{build,run}: server-sent events
     GET|POST|DELETE space-variables|space-secrets   /api/spaces/{id}/...
     GET agent-harnesses      the client's telemetry registry fetch
+    GET user-overview|org-overview   /api/users/{name}/overview, /api/organizations/{name}/overview
     GET|POST collections     /api/collections (list, create)
     GET|PATCH|DELETE collection   /api/collections/{slug}
     POST collection-items    /api/collections/{slug}/items
@@ -129,6 +130,8 @@ ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = [
         ("GET", rf"^/api/{_T}$", "repo-list", search.list_repos),
         ("GET", rf"^/api/{_T}/(?P<name>[^/]+)$", "repo-info", api_repos.repo_without_namespace),
         ("GET", r"^/api/settings/repositories$", "storage-settings", api_repos.storage_settings),
+        ("GET", r"^/api/users/(?P<name>[^/]+)/overview$", "user-overview", api_repos.user_overview),
+        ("GET", r"^/api/organizations/(?P<name>[^/]+)/overview$", "org-overview", api_repos.org_overview),
         (
             "GET",
             r"^/api/organizations/(?P<org>[^/]+)/settings/repositories$",

@@ -70,16 +70,27 @@ def test_a_saved_plan_cannot_grant_someone_the_manifest_does_not_name(project, s
     assert not HfApi(endpoint=sandbox.url).repo_exists("sandbox/g")
 
 
-def test_a_grant_to_a_user_the_hub_does_not_know_fails_naming_them(project, sandbox):
+def test_a_grant_to_a_user_the_hub_does_not_know_is_a_plan_error_naming_them(project, sandbox):
     project.write("m/config.json", "{}\n")
     project.yaml(REPO.format("    access: {users: [alice, ghost-user]}\n"))
+    for result in (project.plan(), project.apply()):
+        assert result.exit_code == 1
+        assert ("access.users names ghost-user, whom the Hub knows no user by (a typo?); fix the name or remove "
+                "it: nothing is granted until then") in result.output
+        assert "Traceback" not in result.output
+    assert not HfApi(endpoint=sandbox.url).repo_exists("sandbox/g")
+
+
+def test_a_grant_the_hub_refuses_at_apply_fails_naming_it_and_the_rest_is_granted(project, sandbox):
+    project.write("m/config.json", "{}\n")
+    project.yaml(REPO.format("    access: {users: [alice, bob]}\n"))
+    sandbox.add_faults([{"method": "POST", "path": "/user-access-request/grant$", "action": "status", "status": 403,
+                         "times": 1}])
     result = project.apply()
     assert result.exit_code == 1
-    assert "grant access of ghost-user to sandbox/g" in result.stderr, result.output
-    assert "Traceback" not in result.output
+    assert "grant access of alice to sandbox/g" in result.stderr, result.output
     accepted = HfApi(endpoint=sandbox.url, token=sandbox.token).list_accepted_access_requests("sandbox/g")
-    assert [r.username for r in accepted] == ["alice"]  # the others were still granted
-
+    assert [r.username for r in accepted] == ["bob"]  # the other was still granted
 
 def test_access_needs_a_manual_gate(project, sandbox):
     project.write("m/config.json", "{}\n")

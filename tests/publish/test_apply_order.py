@@ -12,8 +12,11 @@ class FakePublisher:
     """Records the calls apply makes; ``fail`` names the one that raises."""
 
     def __init__(self, fail: str | None = None) -> None:
+        from types import SimpleNamespace
+
         self.calls: list[tuple] = []
         self.fail = fail
+        self.hub = SimpleNamespace(endpoint="https://hub.example")  # commit pages are named after it
 
     def _call(self, *call: object) -> None:
         self.calls.append(call)

@@ -107,7 +107,8 @@ def test_a_thousand_items_cost_no_request_each_once_applied(project):
     assert [i[1] for i in _items(project, slug)] == papers
     project.sandbox.reset_stats()
     assert "No changes." in project.plan().output
-    assert project.sandbox.stats()["requests"] <= 3  # whoami-free: list the namespace, read the collection
+    assert project.sandbox.stats()["routes"].keys() == {"GET collections", "GET collection"}
+    assert project.sandbox.stats()["requests"] == 2  # list the namespace's collections, read this one
     # Move the last paper first and re-note one: two requests, not a thousand.
     moved = [papers[-1], *papers[:-1]]
     body = "".join(f'      - paper: "{p}"\n' + ("        note: key\n" if p == papers[10] else "") for p in moved)
@@ -225,3 +226,24 @@ collections:
     assert project.apply().exit_code == 0
     assert _items(project, _slug(project, "Launch")) == [("model", "acme/new", "brand new")]
     assert "No changes." in project.plan().output
+
+
+def test_target_names_a_collection_by_its_key(project):
+    hub = _hub(project)
+    hub.create_repo("acme/m")
+    project.write("models/m/config.json", "{}\n")
+    project.yaml(HEAD + """repos:
+  - id: acme/m
+    source: {path: models/m}
+    card: {generate: false}
+collections:
+  - title: Only this
+    items:
+      - model: acme/m
+""")
+    plan = project.plan("--target", "collection:acme/Only this")
+    assert plan.exit_code == 0, plan.output
+    assert 'collection "acme/Only this"' in plan.output and 'model "acme/m"' not in plan.output
+    assert "Plan: 1 to create, 0 to change, 0 to delete." in plan.output
+    only_repo = project.plan("--target", "acme/m")
+    assert "collection" not in only_repo.output

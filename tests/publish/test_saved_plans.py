@@ -267,3 +267,18 @@ def test_quiet_plan_and_apply_say_only_errors_and_the_result_line(project):
     assert failed.exit_code == 1
     assert failed.stdout.splitlines()[0].startswith("Error: sandbox/quiet: ")
     assert failed.stdout.splitlines()[-1].startswith("Plan: ")
+
+
+def test_target_takes_the_id_as_the_manifest_writes_it(project):
+    project.write("m/config.json", "{}\n")
+    project.write("d/train.jsonl", '{"t": 1}\n')
+    project.yaml("version: 1\ndefaults: {namespace: sandbox}\nrepos:\n  - id: short\n    source: {path: m}\n"
+                 "  - id: short\n    type: dataset\n    source: {path: d}\n")
+    for named, planned in (("short", ["dataset:sandbox/short", "sandbox/short"]),
+                           ("dataset:short", ["dataset:sandbox/short"]),
+                           ("sandbox/short", ["dataset:sandbox/short", "sandbox/short"])):
+        result = project.plan("--target", named, "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert sorted(t["key"] for t in json.loads(result.stdout)["targets"]) == planned, named
+    wrong = project.plan("--target", "other")
+    assert wrong.exit_code == 1 and "no target named other" in wrong.stderr

@@ -120,3 +120,16 @@ def test_the_plan_says_a_space_that_is_not_healthy_now_even_with_nothing_to_chan
     assert "> **Warning:** the Space is BUILD_ERROR on the Hub now, not healthy" in markdown.stdout, markdown.stdout
     project.write("s/app.py", "print(3)\n")
     assert "not healthy; apply waits for it to run after publishing" in project.plan().stdout
+
+
+def test_a_log_that_prints_a_secret_is_shown_with_the_secret_masked(project, sandbox, monkeypatch):
+    _published(project, sandbox)
+    token = "hf_" + "Qw3rTy7UiOp9AsDfGhJkLzXcVbNm123456"  # the shape of a Hub token
+    monkeypatch.setenv("DB_PASSWORD", "correct-horse-battery")
+    project.yaml(SPACE.format(", secrets: {DB_PASSWORD: {env: DB_PASSWORD}}"))
+    sandbox.space_runtime("sandbox/sp", [{"stage": "RUNTIME_ERROR"}],
+                          run_log=["env: DB_PASSWORD=correct-horse-battery", f"HF_TOKEN={token}", "boom"])
+    result = project.apply()
+    assert result.exit_code == 1
+    assert "    env: DB_PASSWORD=***\n    HF_TOKEN=***\n    boom\n" in result.stderr, result.stderr
+    assert "correct-horse-battery" not in result.output and token not in result.output

@@ -190,3 +190,14 @@ def test_auto_gate_accepts_requests(sandbox):
     owner.update_repo_settings("sandbox/auto", repo_type="dataset", gated="auto")
     assert _ask(sandbox, "datasets/sandbox/auto", "bob") == 200
     assert [r.username for r in owner.list_accepted_access_requests("sandbox/auto", repo_type="dataset")] == ["bob"]
+
+
+def test_user_and_organization_overviews(sandbox):
+    hub = api(sandbox)
+    alice = hub.get_user_overview("alice")
+    assert (alice.username, alice.fullname, [o.name for o in alice.orgs]) == ("alice", "alice", ["acme"])
+    assert hub.get_organization_overview("acme").num_users == 2
+    for missing in (lambda: hub.get_user_overview("nobody"), lambda: hub.get_organization_overview("nobody")):
+        with pytest.raises(HfHubHTTPError) as caught:
+            missing()
+        assert caught.value.response.status_code == 404
