@@ -60,4 +60,4 @@ step hfsync pull --locked
 step hfsync verify
 
 echo
-echo "Demo complete: published 3 repos to the sandbox Hub, pulled one back and verified it."
+echo "Demo complete: published 4 repos to the sandbox Hub, pulled one back and verified it."

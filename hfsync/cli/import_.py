@@ -8,7 +8,7 @@ from hfsync.cli.main import Options, cli
 
 
 @cli.command(name="import")
-@click.argument("repo_ids", nargs=-1, metavar="ID...")
+@click.argument("repo_ids", nargs=-1, metavar="[TYPE:]ID...")
 @click.option("--type", "--repo-type", "repo_type", type=click.Choice(["model", "dataset", "space"]), default="model",
               show_default=True)
 @click.option("--collection", "collections", multiple=True, metavar="SLUG",

@@ -84,10 +84,23 @@ def collection_entry(publisher: Publisher, slug: str) -> dict[str, Any]:
     return found
 
 
+def _typed(repo_id: str, repo_type: str) -> tuple[str, str]:
+    """``space:acme/app`` names its own type (as hfsync names targets); a bare id takes ``repo_type``."""
+    kind, sep, rest = repo_id.partition(":")
+    if not sep:
+        return repo_id, repo_type
+    if kind not in ("model", "dataset", "space"):
+        raise HubError(f"import {repo_id}: unknown repo type {kind!r}; write model:, dataset: or space: "
+                       "before the id, or none for --type.")
+    return rest, kind
+
+
 def import_repos(publisher: Publisher, repo_ids: Sequence[str], repo_type: str = "model",
                  collections: Sequence[str] = ()) -> str:
-    """A manifest (YAML) with one entry per repo in ``repo_ids`` and per collection slug."""
-    entries = [entry(publisher, repo_id, repo_type) for repo_id in repo_ids]
+    """A manifest (YAML) with one entry per repo in ``repo_ids`` (each ``ID`` or ``TYPE:ID``) and per
+    collection slug."""
+    typed = [_typed(repo_id, repo_type) for repo_id in repo_ids]
+    entries = [entry(publisher, repo_id, kind) for repo_id, kind in typed]
     document: dict[str, Any] = {"version": 1, **({"repos": entries} if entries else {})}
     if collections:
         document["collections"] = [collection_entry(publisher, slug) for slug in collections]
