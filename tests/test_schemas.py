@@ -32,3 +32,50 @@ def test_hfsync_schema_prints_each_one():
         result = hfsync("schema", name)
         assert result.exit_code == 0
         assert result.stdout == (ROOT / "schemas" / f"{name}.schema.json").read_text()
+
+
+def test_the_readme_reference_is_the_one_the_schema_makes():
+    from hfsync.render.reference import BEGIN, END, reference
+
+    readme = (ROOT / "README.md").read_text()
+    written = readme.split(BEGIN + "\n", 1)[1].split(END, 1)[0]
+    assert written == reference(), "the README's manifest reference is stale: run `python scripts/reference.py`"
+
+
+def test_hfsync_schema_reference_prints_it():
+    from hfsync.render.reference import reference
+    from tests.helpers import hfsync
+
+    result = hfsync("schema", "--reference")
+    assert result.exit_code == 0
+    assert result.stdout == reference()
+    assert "| `repos[].space.secrets.NAME.env` | string | required | `env: OPENAI_KEY` |" in result.stdout
+    assert "| `repos[].commit.max_files` | integer | `100` | `max_files: 50` |" in result.stdout
+
+
+def test_every_manifest_key_has_a_meaning_and_an_example_the_schema_accepts():
+    import jsonschema
+
+    from hfsync.render.reference import keys
+
+    defs = schemas.load("hfsync")["$defs"]
+    listed = keys()
+    assert len(listed) > 80
+    for key, node, _ in listed:
+        assert node.get("description"), f"{key} has no description"
+        assert node.get("examples"), f"{key} has no example"
+        check = jsonschema.Draft202012Validator({**node, "$defs": defs})
+        for value in [*node["examples"], *([node["default"]] if "default" in node else [])]:
+            assert not list(check.iter_errors(value)), f"{key}: {value!r} is not valid for it"
+
+
+def test_a_key_added_to_the_schema_without_the_reference_fails_the_check(monkeypatch):
+    from hfsync.render import reference as module
+
+    before = module.reference()
+    grown = json.loads(schemas.text("hfsync"))
+    grown["properties"]["telemetry"] = {"type": "boolean", "description": "Send usage data.", "examples": [False]}
+    monkeypatch.setattr(module.schemas, "load", lambda name: grown)
+    after = module.reference()
+    assert after != before
+    assert "| `telemetry` | boolean | — | `telemetry: false` | Send usage data. |" in after

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hfsync.cards.check import count_rows
 from hfsync.cards.datainfo import dataset_info, derived_configs, total_rows
 from hfsync.errors import HfsyncError
-from hfsync.hubfacts import size_category
+from hfsync.hubfacts import repo_url, size_category
 from hfsync.manifest.model import RepoTarget
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ README = "README.md"
 # Bumped whenever what generate() writes changes: plans remember a generated card's digests
 # by its inputs, this and the versions (hfsync.publish.planner), so that an unchanged card is
 # not generated again.
-FORMAT = 2
+FORMAT = 3
 # Metric keys Trainer writes that are not metrics.
 _NOT_METRICS = frozenset({"epoch", "step", "eval_runtime", "eval_samples_per_second",
                           "eval_steps_per_second", "total_flos"})
@@ -155,13 +155,13 @@ def _front_matter(target: RepoTarget, kind: str, files: Sequence[str],
     return ModelCardData(**meta).to_yaml()
 
 
-def _usage(target: RepoTarget, kind: str, files: Sequence[str], adapter: Mapping[str, Any]) -> str:
+def _usage(target: RepoTarget, kind: str, files: Sequence[str], adapter: Mapping[str, Any], endpoint: str) -> str:
     repo = target.id
     meta = target.card.metadata
     if kind == "space":
         sdk = target.space.sdk if target.space else meta.get("sdk")
         return (f"This Space runs on **{sdk}**. Run it locally:\n\n```bash\n"
-                f"git clone https://huggingface.co/spaces/{repo}\ncd {repo.split('/')[-1]}\n"
+                f"git clone {repo_url(endpoint, 'space', repo)}\ncd {repo.split('/')[-1]}\n"
                 + ("pip install -r requirements.txt\n" if "requirements.txt" in files else "")
                 + {"gradio": "python app.py", "streamlit": "streamlit run app.py",
                    "docker": "docker build -t space . && docker run -p 7860:7860 space",
@@ -215,8 +215,9 @@ def read_inputs(
     return adapter, training, metrics
 
 
-def generate(target: RepoTarget, files: Sequence[str]) -> str:
-    """The README.md for ``target``, whose source holds ``files`` (relative paths)."""
+def generate(target: RepoTarget, files: Sequence[str], endpoint: str) -> str:
+    """The README.md for ``target``, whose source holds ``files`` (relative paths), published to the Hub at
+    ``endpoint`` (which the usage snippet clones from)."""
     root = target.source.path
     kind = kind_of(target, files)
     adapter, training, metrics = read_inputs(target, files)
@@ -243,7 +244,7 @@ def generate(target: RepoTarget, files: Sequence[str]) -> str:
                      _table(list(training.items()), ("parameter", "value"))]
     if metrics is not None and (rows := _metric_rows(metrics)):
         sections += ["## Evaluation", _table(rows, ("metric", "value"))]
-    sections += ["## Usage", _usage(target, kind, files, adapter)]
+    sections += ["## Usage", _usage(target, kind, files, adapter, endpoint)]
     base = root.parent
     listed = sorted(files)
     provenance = [f"Published with hfsync from `{_relative(root, base)}` "

@@ -135,14 +135,14 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def local_card(target: RepoTarget, files: Sequence[str]) -> str | None:
-    """The README.md apply would publish, as far as the disk decides it: generated, or
-    the source's own with declared metadata merged in. None: the Hub's card decides."""
+def local_card(target: RepoTarget, files: Sequence[str], endpoint: str) -> str | None:
+    """The README.md apply would publish to the Hub at ``endpoint``, as far as the disk decides it: generated,
+    or the source's own with declared metadata merged in. None: the Hub's card decides."""
     readme = target.source.path / README
     if readme.is_file():
         return merge(readme.read_text(encoding="utf-8"), declared_metadata(target), str(readme))
     if target.card.generate:
-        return generate(target, files)
+        return generate(target, files, endpoint)
     return None
 
 
@@ -153,19 +153,21 @@ def plan_card(
     fetch_remote_readme: Callable[[], str | None],
     files: Sequence[str] = (),
     published: Callable[[Mapping[str, str]], bool] | None = None,
+    *,
+    endpoint: str,
 ) -> CardPlan:
     """Decide the README.md to publish for ``target`` (whose source holds ``files``).
 
     ``published(inputs)``: whether the Hub holds the very card generate() would write from
     these inputs (known from an earlier plan); the card is then not generated again and
-    ``content`` stays None (nothing to upload)."""
+    ``content`` stays None (nothing to upload). ``endpoint``: the Hub the card is published to."""
     declared = declared_metadata(target)
     if local_readme is None and target.card.generate:
         root = target.source.path
         used = {os.path.relpath(p, root): _sha256(p) for p in card_inputs(target)}
         if published is not None and published(used):
             return CardPlan(None, declared, True, used)
-        return CardPlan(generate(target, files), declared, True, used)
+        return CardPlan(generate(target, files, endpoint), declared, True, used)
     if not declared:
         return CardPlan()
     if local_readme is not None:

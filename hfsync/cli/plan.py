@@ -36,12 +36,15 @@ def plan(
     from hfsync.hub.oidc import connect
     from hfsync.hub.publish import Publisher
     from hfsync.model.plan import write
+    from hfsync.publish.notices import said_once
     from hfsync.publish.planner import plan_manifests
     from hfsync.render.plan import quiet, render, saved
 
     publisher = Publisher(connect(obj.endpoint, obj.token))
     result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)
-    click.echo(quiet(result) if obj.verbosity < 0 and fmt == "text" else render(result, fmt, obj.color), nl=False)
+    # Notices said by an earlier plan are left out of what a person reads (-v shows them); data keeps them.
+    shown = said_once(result) if fmt != "json" and obj.verbosity < 1 else result
+    click.echo(quiet(shown) if obj.verbosity < 0 and fmt == "text" else render(shown, fmt, obj.color), nl=False)
     if out is not None:
         write(result, out)  # with its errors too: the pull request's comment shows them (apply refuses it)
         if obj.verbosity >= 0:

@@ -8,9 +8,11 @@ head commit and the card at the resolved commit (which never expire).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from hfsync.discover.session import Lookup
+from hfsync.errors import AccessError
 from hfsync.hub.discover import card_text, head_commit, repo_info
 from hfsync.hub.metacache import is_commit
 from hfsync.hubfacts import REPO_TYPES, base_models_of, is_pickle_file, license_of
@@ -123,12 +125,15 @@ def repo_report(
             immutable=True,
         )
         if any(s.get("rfilename") == "README.md" for s in item.get("siblings") or ()):
-            summary = card_summary(reads.read(
-                ("card", repo_type, repo_id, sha),
-                f"the card of {where}",
-                lambda hint: card_text(hub, repo_type, repo_id, sha, watch=watch),
-                immutable=True,
-            ))
+            try:
+                summary = card_summary(reads.read(
+                    ("card", repo_type, repo_id, sha),
+                    f"the card of {where}",
+                    lambda hint: card_text(hub, repo_type, repo_id, sha, watch=watch),
+                    immutable=True,
+                ))
+            except AccessError:  # the metadata is public; the card's text and the files are not
+                return replace(_report(item, repo_type, revision, commit, None, policy), withheld=("files", "card"))
     return _report(item, repo_type, revision, commit, summary, policy)
 
 

@@ -260,7 +260,8 @@ class Fetched:
 
     blake3: str
     install: Callable[[], None]
-    received: int | None = None  # bytes received over the network, when not the file's size (Xet)
+    received: int  # bytes received over the network (over Xet, the chunks' framing), every attempt counted
+    resumed: int = 0  # bytes an earlier, interrupted run left in the partial, which this one continued
 
 
 class Downloader:
@@ -338,6 +339,11 @@ class Downloader:
         given, supplies the bytes instead of ``url``, under the same checks. ``repo`` (type,
         id): the Hub repo the file belongs to, whose token the request carries.
         """
+        received = [0]
+
+        def count(n: int) -> None:
+            received[0] += n
+
         for attempt in (1, 2):
             sink = _Partial(target, partial, file, self.mode)
             hashes = StreamHashes(file)
@@ -350,17 +356,17 @@ class Downloader:
                 advance(n)
 
             try:
-                offset = sink.open(hashes)
+                offset = resumed = sink.open(hashes)
                 progress(offset)
                 if offset < file.size:
-                    offset = self._stream(url, file, label, sink, hashes, offset, progress, source, repo)
+                    offset = self._stream(url, file, label, sink, hashes, offset, progress, source, repo, count)
                 problem = hashes.mismatch(offset)
                 if problem:
                     raise _Mismatch(problem)
                 sink.seal()
                 handed_off = True  # install closes it, holding the lock until the rename
-                received = source.received if source is not None else None
-                return Fetched(hashes.blake3(), functools.partial(sink.install, accept), received)
+                return Fetched(hashes.blake3(), functools.partial(sink.install, accept),
+                               source.received if source is not None else received[0], resumed)
             except _Mismatch as error:
                 progress(-reported)
                 sink.discard()
@@ -381,6 +387,7 @@ class Downloader:
     def _stream(
         self, url: str, file: LockedFile, label: str, sink: _Partial, hashes: StreamHashes,
         offset: int, advance: Advance, source: Source | None = None, repo: tuple[str, str] | None = None,
+        count: Advance = lambda n: None,
     ) -> int:
         position = offset
 
@@ -419,10 +426,17 @@ class Downloader:
                     position = 0
                     if response.status == 416:
                         raise TransientError("the server refused to resume; restarting from zero")
-                take(response.chunks)
+                take(_counted(response.chunks, count))
             if position < file.size:
                 raise TransientError(f"connection closed after {position} of {file.size} bytes")
             return position
 
         with translate_errors(f"download {label}"):
             return self.hub.retry.call(f"download {label}", attempt)
+
+
+def _counted(chunks: Iterable[bytes], count: Advance) -> Iterator[bytes]:
+    """``chunks``, each counted as received, kept or not (a restart's bytes were fetched too)."""
+    for chunk in chunks:
+        count(len(chunk))
+        yield chunk

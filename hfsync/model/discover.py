@@ -117,6 +117,8 @@ class RepoReport:
     downloads: int | None
     likes: int
     verdicts: tuple[Verdict, ...] = field(default=())
+    # What a gated repo keeps from this token ("files", "card"): empty when it has access, or the repo is not gated.
+    withheld: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -139,6 +139,8 @@ class TargetChange:
     # A Space's health after apply: {"timeout": seconds, "stages": [healthy stages]}; None: not waited for.
     health: Mapping[str, Any] | None = None
     reasons: tuple[str, ...] = ()
+    # Notes that stay the same from plan to plan (a tag that exists already): said once (hfsync.publish.notices).
+    notices: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
 
@@ -217,6 +219,9 @@ class Plan:
         plain: dict[str, Any] = _plain(asdict(self))
         if not self.skipped:  # a plan of every target reads as it always did
             del plain["skipped"], plain["skipped_because"]
+        for target in plain["targets"]:
+            if not target["notices"]:
+                del target["notices"]
         return plain
 
     def to_json(self) -> str:
@@ -322,7 +327,7 @@ def _target(data: Mapping[str, Any]) -> TargetChange:
     kwargs["files"] = tuple(_file(f) for f in data.get("files", ()))
     kwargs["refs"] = tuple(_build(RefChange, r) for r in data.get("refs", ()))
     kwargs["changes"] = tuple(_build(Change, c) for c in data.get("changes", ()))
-    for name in ("reasons", "warnings", "errors"):
+    for name in ("reasons", "notices", "warnings", "errors"):
         kwargs[name] = tuple(data.get(name, ()))
     kwargs["inputs"] = dict(data.get("inputs", {}))
     return _build(TargetChange, kwargs)

@@ -217,6 +217,7 @@ def target_change(
     refs: list[RefChange] = []
     reasons: list[str] = []
     warn = list(warnings)
+    notices: list[str] = []
     if not remote.branch_exists or (not remote.exists and target.revision != "main"):
         refs.append(RefChange("branch", target.revision, target=remote.head))
         reasons.append(f"branch {target.revision} does not exist yet; it starts from the default branch")
@@ -224,7 +225,7 @@ def target_change(
         if tag not in remote.tags:
             refs.append(RefChange("tag", tag))
         elif files:
-            warn.append(f"tag {tag} already exists at {remote.tags[tag][:7]}; tags are never moved")
+            notices.append(f"tag {tag} already exists at {remote.tags[tag][:7]}; tags are never moved")
     if remote.exists and target.space is not None:
         if target.space.variables and remote.variables is None:
             warn.append("the Hub did not report this Space's variables; declared ones are planned as changes")
@@ -242,8 +243,8 @@ def target_change(
                     "name them in access.users to grant them")
     if target.description is not None and target.type != "space" and not card_generated:
         # A generated card carries the description in its body; otherwise it goes nowhere.
-        # Shown with the target's changes only: a note on every plan would be noise.
-        reasons.append(f"description is not a Hub setting for a {target.type} (no API sets it); it is not published")
+        # Shown with the target's changes only, and once: a note on every plan would be noise.
+        notices.append(f"description is not a Hub setting for a {target.type} (no API sets it); it is not published")
     if not remote.exists:
         action = Action.CREATE  # the block's "will be created" says it; no note repeats it
     elif settings or metadata or files or refs:
@@ -270,6 +271,7 @@ def target_change(
         inputs=dict(inputs or {}),
         health=health,
         reasons=tuple(reasons),
+        notices=tuple(notices),
         warnings=tuple(warn),
         errors=tuple(errors),
     )

@@ -79,18 +79,19 @@ def _failed(target: RepoTarget, message: str) -> TargetChange:
 class _GeneratedCards:
     """What the Hub holds of a target's generated card, remembered across plans: the digests
     of the card generate() wrote, by a digest of everything it reads (the target as the
-    manifest declares it, its source files' content, the card's input files, hfsync's card
-    format and the versions of hfsync and huggingface_hub). A card the Hub already holds is
-    not generated again, so a plan with nothing to publish does not load huggingface_hub's
-    card module. Only digests are kept, never the card's text."""
+    manifest declares it, the endpoint its snippet names, its source files' content, the
+    card's input files, hfsync's card format and the versions of hfsync and huggingface_hub).
+    A card the Hub already holds is not generated again, so a plan with nothing to publish
+    does not load huggingface_hub's card module. Only digests are kept, never the card's text."""
 
     def __init__(self, cache: DigestCache, target: RepoTarget, paths: list[str], digests: list[Digests],
-                 remote: RemoteRepo) -> None:
-        self.cache, self.target, self.remote = cache, target, remote
+                 remote: RemoteRepo, endpoint: str) -> None:
+        self.cache, self.target, self.remote, self.endpoint = cache, target, remote, endpoint
         self.files = sorted([p, d.sha256] for p, d in zip(paths, digests, strict=True))
 
     def key(self, inputs: Mapping[str, str]) -> str:
-        facts = [CARD_FORMAT, __version__, library_version(), repr(self.target), self.files, sorted(inputs.items())]
+        facts = [CARD_FORMAT, __version__, library_version(), self.endpoint, repr(self.target), self.files,
+                 sorted(inputs.items())]
         return "card:" + hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
     def published(self, inputs: Mapping[str, str]) -> bool:
@@ -134,7 +135,7 @@ def _plan_target(
             digests = [d if d is not None else next(hashed) for d in known]
             remote = reading.result()
             readme = root / README
-            generated = _GeneratedCards(cache, target, paths, digests, remote)
+            generated = _GeneratedCards(cache, target, paths, digests, remote, publisher.hub.endpoint)
             card = plan_card(
                 target,
                 readme if readme.is_file() else None,
@@ -142,6 +143,7 @@ def _plan_target(
                 lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
                 paths,
                 generated.published,
+                endpoint=publisher.hub.endpoint,
             )
         except HfsyncError as error:  # the Hub's refusal, or a card input that cannot be read
             # The hint says what to do; a target's error line is all the user sees of it.

@@ -18,7 +18,7 @@ import stat as stats
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -51,7 +51,8 @@ class Done:
     outcome: str
     verified: Recorded | None = None  # what to record for the file now in place
     source: str = ""  # where the bytes came from, when downloaded
-    received: int | None = None  # bytes received over the network, when not the file's size (Xet)
+    received: int = 0  # bytes received over the network, when downloaded
+    resumed: int = 0  # bytes of an interrupted earlier run's partial that the download continued
     differs: str | None = None  # why a file at the target was not the pinned one, when one was there
     error: str = ""  # the failure, naming its file
     rejected: tuple[str, ...] = ()  # sources passed over for this file
@@ -65,6 +66,7 @@ class PullSummary:
     pulls: int = 0
     downloaded: int = 0
     present: int = 0
+    resumed: int = 0  # of the downloaded, those that continued an interrupted run's partial
     bytes_downloaded: int = 0
     replaced: tuple[str, ...] = ()  # files changed since they were pulled, put back
     locks_written: tuple[Path, ...] = ()
@@ -90,8 +92,7 @@ def run_pull(workspace: Workspace, hub: Hub | None, retry: Retry, options: PullO
         for layout, _ in planned.pins:
             layout.finish()
         written = tuple(r.manifest.lock_path for r in planned.relocks if save(r.manifest, r.before, r.after))
-        return PullSummary(summary.pulls, summary.downloaded, summary.present, summary.bytes_downloaded,
-                           summary.replaced, written, summary.records)
+        return replace(summary, locks_written=written, failures=(), missing=(), gated={})
 
 
 def summarize(planned: PullJobs, done: list[Done]) -> PullSummary:
@@ -102,7 +103,8 @@ def summarize(planned: PullJobs, done: list[Done]) -> PullSummary:
         pulls=len(planned.pins),
         downloaded=len(downloaded),
         present=sum(d.outcome == "present" for d in done),
-        bytes_downloaded=sum(d.job.file.size if d.received is None else d.received for d in downloaded),
+        resumed=sum(d.resumed > 0 for d in downloaded),
+        bytes_downloaded=sum(d.received for d in downloaded),
         replaced=tuple(sorted(d.job.label for d in downloaded if d.differs == EDITED)),  # said, not asked
         records=_records(planned, done),
         failures=tuple(sorted(d.error for d in done if d.outcome == "failed")),
@@ -228,13 +230,13 @@ class Executor:
     def _settle(self, done: Done) -> None:
         self.done.append(done)
         if done.outcome != "missing":
-            outcome = "failed" if done.outcome == "gated" else done.outcome
+            outcome = "failed" if done.outcome == "gated" else "resumed" if done.resumed else done.outcome
             self.reporter.finish(done.job.label, outcome, done.job.file.size)
 
     def _ended(self, job: FileJob, outcome: str, *, verified: Recorded | None = None, source: str = "",
-               received: int | None = None, differs: str | None = None, error: str = "",
+               received: int = 0, resumed: int = 0, differs: str | None = None, error: str = "",
                rejected: tuple[str, ...] = ()) -> Done:
-        return Done(job, outcome, verified, source, received, differs, error, rejected,
+        return Done(job, outcome, verified, source, received, resumed, differs, error, rejected,
                     time.monotonic() - self.started)
 
     def _transfer(self, job: FileJob, sources: Sources | None, finishers: ThreadPoolExecutor) -> Done | Future[Done]:
@@ -268,7 +270,7 @@ class Executor:
         except HfsyncError as error:
             return self._ended(job, "failed", error=error.message, rejected=rejected)
         return self._ended(job, "downloaded", verified=verified, source=source, received=fetched.received,
-                           differs=differs, rejected=rejected)
+                           resumed=fetched.resumed, differs=differs, rejected=rejected)
 
 
 def _link(job: FileJob) -> None:

@@ -6,6 +6,8 @@ from hfsync.model.discover import RepoReport
 from hfsync.render import Output, document
 from hfsync.units import count, human_size
 
+_WITHHELD = {"files": "files' content", "card": "card's text"}
+
 
 def render_text(report: RepoReport, policy_source: str | None = None) -> str:
     """The report as aligned lines for a terminal."""
@@ -18,6 +20,10 @@ def render_text(report: RepoReport, policy_source: str | None = None) -> str:
 
     row("license", report.license or "none declared")
     row("gated", report.gated or "no")
+    if report.withheld:
+        withheld = " and the ".join(_WITHHELD[w] for w in report.withheld)
+        lines.append(f"  {'':<12} this token has no access: the {withheld} are withheld;"
+                     " request access on the repo's page on the Hub (the rest is its public metadata)")
     row("private", "yes" if report.private else "no")
     row("task", report.task)
     row("library", report.library)

@@ -49,13 +49,13 @@ def human(plan: Plan, color: bool = False) -> str:
         out.append("    }")
         out.append("")
     for target in plan.targets:
-        for reason in target.reasons if target.has_changes else ():
+        for reason in (*target.reasons, *target.notices) if target.has_changes else ():
             out.append(f"  Note: {target.key}: {reason}")
         for warning in target.warnings:
             out.append(paint(f"  Warning: {target.key}: {warning}", "yellow"))
         for error in target.errors:
             out.append(paint(f"  Error: {target.key}: {error}", "red"))
-    if any(t.reasons or t.warnings or t.errors for t in plan.targets) and out and out[-1] != "":
+    if any(t.reasons or t.notices or t.warnings or t.errors for t in plan.targets) and out and out[-1] != "":
         out.append("")
     out.append(paint(summary(plan), None, bold=True))
     return "\n".join(out) + "\n"

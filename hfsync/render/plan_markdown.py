@@ -69,7 +69,7 @@ def section(t: TargetChange, room: int | None = None, max_lines: int | None = No
     if body:
         fence = _fence(body)
         out += [f"{fence}diff", *body, fence, ""]
-    notes = [f"> **Note:** {_cell(r)}" for r in t.reasons]
+    notes = [f"> **Note:** {_cell(r)}" for r in (*t.reasons, *t.notices)]
     notes += [f"> **Warning:** {_cell(w)}" for w in t.warnings]
     notes += [f"> **Error:** {_cell(e)}" for e in t.errors]
     out += [*notes, ""] if notes else []

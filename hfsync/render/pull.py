@@ -25,8 +25,9 @@ def text(summary: Any) -> Output:
             out.out(f"  {label}")
     files, size = _in_place(summary)
     # The files' size is what verify counts; what the transfer fetched (framing, a resumed tail) may differ.
+    resumed = f" ({summary.resumed} resumed)" if summary.resumed else ""
     return out.out(f"Pulled {plural(summary.pulls, 'pull')}: {plural(files, 'file')} ({human_size(size)}) as the "
-                   f"lock pins them, {summary.downloaded} downloaded, {summary.present} already in place; "
+                   f"lock pins them, {summary.downloaded} downloaded{resumed}, {summary.present} already in place; "
                    f"{human_size(summary.bytes_downloaded)} fetched.")
 
 
@@ -40,6 +41,6 @@ def json(summary: Any) -> str:
     files, size = _in_place(summary)
     return document("pull", {
         "pulls": summary.pulls, "files": files, "bytes": size, "downloaded": summary.downloaded,
-        "present": summary.present, "bytes_downloaded": summary.bytes_downloaded,
+        "present": summary.present, "resumed": summary.resumed, "bytes_downloaded": summary.bytes_downloaded,
         "locks_written": [str(p) for p in summary.locks_written], "replaced": list(summary.replaced),
     })

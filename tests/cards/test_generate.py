@@ -73,8 +73,8 @@ def workspace(tmp_path: Path):
 
 def _card(tmp_path: Path, targets, repo_id: str, cls):  # type: ignore[no-untyped-def]
     target = targets[repo_id]
-    text = local_card(target, source_files(target))
-    assert text == local_card(target, source_files(target))  # deterministic: plans are stable
+    text = local_card(target, source_files(target), "https://huggingface.co")
+    assert text == local_card(target, source_files(target), "https://huggingface.co")  # deterministic: plans are stable
     path = tmp_path / f"{repo_id.replace('/', '_')}.md"
     path.write_text(text)
     return text, cls.load(path)
@@ -174,3 +174,30 @@ def test_render_errors(workspace):
     assert (result.exit_code, result.stderr) == (1, f"Error: {root / 'bad.json'}: card training file must hold a JSON object\n")
     result = hfsync("card", "render", "acme/nope", "-f", str(root / "hfsync.yaml"))
     assert result.exit_code == 1 and "no target named acme/nope" in result.stderr
+
+
+def test_a_space_card_names_the_hub_it_is_published_to(workspace, sandbox):
+    root, _ = workspace
+    manifest = root / "hfsync.yaml"
+    manifest.write_text(MANIFEST.replace("namespace: acme", "namespace: sandbox"))
+    rendered = hfsync("--endpoint", "https://hub.acme.internal", "card", "render", "space:sandbox/demo",
+                      "-f", str(manifest))
+    assert rendered.exit_code == 0, rendered.output
+    assert "git clone https://hub.acme.internal/spaces/sandbox/demo\n" in rendered.stdout
+    assert "huggingface.co" not in rendered.stdout
+
+    args = ("--endpoint", sandbox.url, "--token", sandbox.token)
+    applied = hfsync(*args, "apply", "-f", str(manifest), "--auto-approve", "--no-wait", "--target", "space:sandbox/demo")
+    assert applied.exit_code == 0, applied.output
+    from huggingface_hub import HfApi
+
+    published = Path(HfApi(endpoint=sandbox.url, token=sandbox.token).hf_hub_download(
+        "sandbox/demo", "README.md", repo_type="space")).read_text()
+    assert f"git clone {sandbox.url}/spaces/sandbox/demo\n" in published
+    # The same Hub under another name: its card is another card, not the one remembered for the first.
+    other = sandbox.url.replace("127.0.0.1", "localhost")
+    assert other != sandbox.url
+    replanned = hfsync("--endpoint", other, "--token", sandbox.token, "plan", "-f", str(manifest),
+                       "--target", "space:sandbox/demo", "--detailed-exitcode")
+    assert replanned.exit_code == 2, replanned.output
+    assert "README.md" in replanned.stdout

@@ -21,7 +21,7 @@ def test_a_hub_card_whose_front_matter_is_not_a_yaml_mapping_is_named(tmp_path: 
     ((_, target),) = load([tmp_path / "hfsync.yaml"]).repos
     remote = RemoteRepo(exists=True, head="0" * 40, card_data={"license": "apache-2.0"})
     with pytest.raises(HfsyncError) as raised:
-        plan_card(target, None, remote, lambda: card)
+        plan_card(target, None, remote, lambda: card, endpoint="https://hub.example")
     assert raised.value.message.startswith("the Hub's README.md of acme/m:1: front matter is not valid YAML: ")
 
 
@@ -31,7 +31,8 @@ def test_a_hub_card_with_good_front_matter_gets_the_declared_metadata(tmp_path: 
                                           "    card: {generate: false, metadata: {license: mit}}\n")
     ((_, target),) = load([tmp_path / "hfsync.yaml"]).repos
     remote = RemoteRepo(exists=True, head="0" * 40, card_data={"license": "apache-2.0"})
-    planned = plan_card(target, None, remote, lambda: "---\nlicense: apache-2.0\n---\n# Remote\n")
+    planned = plan_card(target, None, remote, lambda: "---\nlicense: apache-2.0\n---\n# Remote\n",
+                        endpoint="https://hub.example")
     assert planned.content == "---\nlicense: mit\n---\n# Remote\n"
 
 

@@ -198,3 +198,34 @@ def test_parameters_and_dtypes_when_the_hub_gives_them():
     assert "  size         14.0 GB in 3 files: .safetensors 14.0 GB, .json 700 B" in text
     assert "  base model   x/a, x/b" in text
     assert "  OK       license      mit is allowed" in text
+
+
+def test_a_gated_repo_without_access_shows_its_public_metadata_and_says_what_is_withheld(sandbox, tmp_path,
+                                                                                      monkeypatch):
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    monkeypatch.chdir(tmp_path)
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("acme/gated-llm")
+    card = b"---\nlicense: mit\npipeline_tag: text-generation\n---\n# G\n\nA gated model.\n"
+    api.create_commit("acme/gated-llm", [CommitOperationAdd("model.safetensors", b"x" * 100),
+                                         CommitOperationAdd("README.md", card)], commit_message="w")
+    api.update_repo_settings("acme/gated-llm", gated="manual")
+
+    text = hfsync("--endpoint", sandbox.url, "info", "acme/gated-llm")
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert "  license      mit" in lines and "  task         text-generation" in lines
+    assert "  gated        manual" in lines
+    assert ("               this token has no access: the files' content and the card's text are withheld; "
+            "request access on the repo's page on the Hub (the rest is its public metadata)") in lines
+    assert not any(line.startswith("  summary") for line in lines)
+
+    report = json.loads(hfsync("--endpoint", sandbox.url, "info", "acme/gated-llm", "--format", "json").stdout)
+    assert (report["gated"], report["withheld"], report["license"], report["files"]) == (
+        "manual", ["files", "card"], "mit", 3)
+    assert report["summary"] is None
+
+    owner = json.loads(hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "info", "acme/gated-llm",
+                              "--format", "json").stdout)
+    assert (owner["withheld"], owner["summary"]) == ([], "A gated model.")

@@ -61,7 +61,7 @@ def test_unchanged_target_is_a_no_op_and_model_description_is_a_note():
     t = target(description="words")
     change = target_change(t, {}, RemoteRepo(True, H1))
     assert change.action == Action.NOOP and not change.has_changes and not change.warnings
-    assert change.reasons == ("description is not a Hub setting for a model (no API sets it); it is not published",)
+    assert change.notices == ("description is not a Hub setting for a model (no API sets it); it is not published",)
 
 
 def test_description_in_a_generated_card_is_no_note_nor_is_a_new_repo():

@@ -78,3 +78,35 @@ def test_a_second_pull_never_writes_a_partial_another_is_writing(legacy_lfs, san
         kill(process)
     assert run("pull", "--locked").exit_code == 0
     assert (dest / "model.safetensors").read_bytes() == weights
+
+
+def test_a_resumed_download_says_so_and_counts_only_the_rest(legacy_lfs, sandbox, make_repo, project, run):
+    import json
+
+    from hfsync.units import human_size
+
+    weights, dest = locked_model(make_repo, project, run, size=4_000_000)
+    half = len(weights) // 2
+    kill(stalled_pull(sandbox, project, half, stall=3))
+    kept = partial_for(dest, "model.safetensors").stat().st_size
+    assert 0 < kept <= half
+    sandbox.reset_stats()
+
+    result = run("pull", "--locked", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    fetched = sandbox.stats()["routes"]["GET lfs-download"]["bytes_out"]
+    assert fetched == len(weights) - kept
+    assert (report["downloaded"], report["resumed"]) == (1, 1)
+    assert report["bytes_downloaded"] == fetched
+
+    (dest / "model.safetensors").unlink()
+    (dest / ".hfsync" / "state.json").unlink()
+    kill(stalled_pull(sandbox, project, half, stall=3))
+    kept = partial_for(dest, "model.safetensors").stat().st_size
+    text = run("pull", "--locked")
+    assert text.exit_code == 0, text.output
+    assert "] resumed: acme/m1/model.safetensors\n" in text.output
+    assert text.stdout.endswith(f"1 downloaded (1 resumed), 3 already in place; "
+                                f"{human_size(len(weights) - kept)} fetched.\n")
