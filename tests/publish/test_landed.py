@@ -14,13 +14,18 @@ def _api(sandbox) -> HfApi:
     return HfApi(endpoint=sandbox.url, token=sandbox.token)
 
 
-def test_a_branch_moved_right_after_the_commit_fails_the_target(project, sandbox, tmp_path):
-    api = _api(sandbox)
+def _saved_plan(project, api, tmp_path, path: str, text: str):  # type: ignore[no-untyped-def]
     api.create_repo("acme/m")
     project.yaml(MODEL)
-    project.write("m/config.json", "{}\n")
+    project.write(f"m/{path}", text)
     saved = tmp_path / "plan.json"
     assert project.plan("--out", str(saved)).exit_code == 0
+    return saved
+
+
+def test_a_branch_moved_right_after_the_commit_fails_the_target(project, sandbox, tmp_path):
+    api = _api(sandbox)
+    saved = _saved_plan(project, api, tmp_path, "config.json", "{}\n")
     before = len(api.list_repo_commits("acme/m"))
     # Reads of the branch head wait, so that a second client pushes while apply asks where main is.
     sandbox.add_faults([{"action": "delay", "seconds": 1.5, "method": "GET", "times": 10,
@@ -49,11 +54,7 @@ def test_a_branch_moved_right_after_the_commit_fails_the_target(project, sandbox
 
 def test_a_card_the_hub_refuses_at_apply_commits_nothing_and_says_why(project, sandbox, tmp_path):
     api = _api(sandbox)
-    api.create_repo("acme/m")
-    project.yaml(MODEL)
-    project.write("m/README.md", "---\nlicense: mit\n---\n# m\n")
-    saved = tmp_path / "plan.json"
-    assert project.plan("--out", str(saved)).exit_code == 0
+    saved = _saved_plan(project, api, tmp_path, "README.md", "---\nlicense: mit\n---\n# m\n")
     # The Hub's rules changed between plan and apply: the client's check before the commit refuses the card.
     sandbox.add_faults([{"action": "status", "status": 400, "method": "POST", "path": "^/api/validate-yaml",
                          "message": '"license" must be one of the Hub\'s license identifiers'}])
