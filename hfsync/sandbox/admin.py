@@ -19,6 +19,9 @@
 - ``POST /_sandbox/repos/{type}/{namespace}/{name}/meta`` seeds Hub-side facts:
   {"likes": int, "downloads": int, "trendingScore": int, "granted": [user, ...],
   "disabled": bool, "createdAt"/"lastModified": epoch milliseconds}.
+- ``POST /_sandbox/accounts/{name}`` {"fullname": str, "private_by_default": bool (orgs)}:
+  the full name whoami and the overviews show, and whether the org's repos created without a
+  visibility are private.
 """
 
 from __future__ import annotations
@@ -118,6 +121,24 @@ def seed_meta(hub: Hub, req: Request, repo_type: str, ns: str, name: str) -> Res
     with hub.repos.lock(repo.type, repo.id):
         repo.update_meta(body)
     return json_response({k: repo.meta.get(k) for k in sorted(SEEDABLE)})
+
+
+def set_profile(hub: Hub, req: Request, name: str) -> Response:
+    """Admin: an account's full name, and for an org whether its new repos are private by default."""
+    accounts = hub.accounts
+    if name not in accounts.users and name not in accounts.orgs:
+        raise HubError(404, f"No user or organization named {name!r}")
+    body = req.json()
+    allowed = {"fullname", "private_by_default"} if name in accounts.orgs else {"fullname"}
+    unknown = set(body) - allowed
+    if unknown:
+        raise HubError(400, f"Cannot set {sorted(unknown)} on {name}; allowed: {sorted(allowed)}")
+    if not isinstance(body.get("fullname", ""), str) or not isinstance(body.get("private_by_default", False), bool):
+        raise HubError(400, "fullname must be a string and private_by_default a boolean")
+    accounts.profiles[name] = {**accounts.profiles.get(name, {}), **body}
+    accounts.save()
+    return json_response({"name": name, "fullname": accounts.fullname(name),
+                          "private_by_default": accounts.private_by_default(name)})
 
 
 def set_script(hub: Hub, req: Request, ns: str, name: str) -> Response:

@@ -39,8 +39,8 @@ def org_overview(hub: Hub, req: Request, name: str) -> Response:
     """GET /api/organizations/{name}/overview: an organization's public profile."""
     if name not in hub.accounts.orgs:
         raise HubError(404, f"Organization {name} not found")
-    return json_response({"name": name, "fullname": name, "avatarUrl": "/avatars/sandbox.svg", "type": "org",
-                          "numUsers": len(hub.accounts.orgs[name])})
+    return json_response({"name": name, "fullname": hub.accounts.fullname(name), "avatarUrl": "/avatars/sandbox.svg",
+                          "type": "org", "numUsers": len(hub.accounts.orgs[name])})
 
 
 def _repo_type(value: object) -> str:
@@ -69,7 +69,9 @@ def create_repo(hub: Hub, req: Request) -> Response:
             403,
             f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"',
         )
-    visibility = body.get("visibility") or ("private" if body.get("private") else "public")
+    # Neither said: the namespace's default (an org may make its repos private by default).
+    private = body.get("private") if body.get("private") is not None else hub.accounts.private_by_default(namespace)
+    visibility = body.get("visibility") or ("private" if private else "public")
     meta: dict = {"private": visibility == "private"}
     if repo_type == "space":
         sdk = body.get("sdk")

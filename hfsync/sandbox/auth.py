@@ -59,12 +59,14 @@ class Accounts:
     path: Path
     users: dict[str, str] = field(default_factory=dict)  # name -> token
     orgs: dict[str, list[str]] = field(default_factory=dict)  # org -> members
+    # name -> {"fullname": str, "private_by_default": bool (orgs)}: what the admin API set
+    profiles: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, users: dict[str, str] | None, orgs: dict[str, list[str]] | None) -> Accounts:
         """Load saved accounts, add the given ones, and make sure `sandbox` exists."""
         saved = json.loads(path.read_text()) if path.exists() else {}
-        accounts = cls(path, dict(saved.get("users", {})), dict(saved.get("orgs", {})))
+        accounts = cls(path, dict(saved.get("users", {})), dict(saved.get("orgs", {})), dict(saved.get("profiles", {})))
         if DEFAULT_USER not in accounts.users:
             accounts.users[DEFAULT_USER] = "hf_sandbox_" + secrets.token_hex(16)
         accounts.users.update(users or {})
@@ -74,7 +76,7 @@ class Accounts:
         return accounts
 
     def save(self) -> None:
-        data = {"users": self.users, "orgs": self.orgs}
+        data = {"users": self.users, "orgs": self.orgs, "profiles": self.profiles}
         atomic_write(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 
     def user_for(self, authorization: str | None) -> str | None:
@@ -105,9 +107,17 @@ class Accounts:
         """A user or org name as it was spelled when created (names are case-insensitive)."""
         return next((n for n in (*self.users, *self.orgs) if n.lower() == namespace.lower()), namespace)
 
+    def fullname(self, name: str) -> str:
+        """The display name the Hub shows beside the account name (the name itself until set)."""
+        return str(self.profiles.get(name, {}).get("fullname") or name)
+
+    def private_by_default(self, namespace: str) -> bool:
+        """Whether a repo created in ``namespace`` without a visibility is private (an org setting)."""
+        return bool(self.profiles.get(namespace, {}).get("private_by_default"))
+
     def whoami(self, user: str) -> dict:
         orgs = [
-            {"type": "org", "id": _fake_id(o), "name": o, "fullname": o}
+            {"type": "org", "id": _fake_id(o), "name": o, "fullname": self.fullname(o)}
             for o, members in sorted(self.orgs.items())
             if user in members
         ]
@@ -115,7 +125,7 @@ class Accounts:
             "type": "user",
             "id": _fake_id(user),
             "name": user,
-            "fullname": user,
+            "fullname": self.fullname(user),
             "email": f"{user}@sandbox.invalid",
             "emailVerified": True,
             "isPro": False,

@@ -217,6 +217,7 @@ ADMIN_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("DELETE", r"^/_sandbox/oidc$", admin.oidc_clear),
         ("POST", r"^/_sandbox/oidc/expire$", admin.oidc_expire),
         ("POST", r"^/_sandbox/spaces/(?P<ns>[^/]+)/(?P<name>[^/]+)/runtime$", admin.set_script),
+        ("POST", r"^/_sandbox/accounts/(?P<name>[^/]+)$", admin.set_profile),
         (
             "POST",
             r"^/_sandbox/repos/(?P<repo_type>model|dataset|space)/(?P<ns>[^/]+)/"

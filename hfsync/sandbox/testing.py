@@ -69,6 +69,11 @@ class SandboxHandle:
     def expire_oidc_tokens(self) -> int:
         return self._admin("POST", "/_sandbox/oidc/expire")["expired"]
 
+    def account(self, name: str, **profile: object) -> dict:
+        """Set a user's or org's ``fullname``, or an org's ``private_by_default`` (repos created
+        there without a visibility are private)."""
+        return self._admin("POST", f"/_sandbox/accounts/{name}", profile)
+
     def seed(self, repo_type: str, repo_id: str, **meta: object) -> dict:
         """Seed Hub-side facts on a repo: likes, downloads, trendingScore, granted (users
         let through a gate), disabled, createdAt/lastModified (epoch ms), description."""

@@ -6,7 +6,7 @@ import re
 import urllib.request
 
 import pytest
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, hf_hub_download
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
 from tests.sandbox.hubapi import api
@@ -176,18 +176,35 @@ def test_a_pull_request_targets_a_branch_not_a_commit(sandbox):
     assert [p.ref for p in prs] == ["refs/pr/1"]
 
 
-@pytest.mark.parametrize("path", ["..\\ddd", "sub\\..\\..\\x.txt", "a\\.\\b.txt", ".git\\config"])
-def test_a_path_climbing_out_with_backslashes_is_refused(sandbox, path):
+def test_a_backslash_is_part_of_a_name_the_hub_accepts_and_the_client_will_not_download(sandbox, tmp_path):
+    # huggingface_hub's own download tests commit "folder/..\\..\\..\\file" to the Hub.
     hub = api(sandbox)
     hub.create_repo("sandbox/r")
-    with pytest.raises(HfHubHTTPError) as caught:
-        hub.upload_file(path_or_fileobj=b"content", path_in_repo=path, repo_id="sandbox/r")
-    assert caught.value.response.status_code == 422
-    assert str(caught.value).endswith(f"Invalid path in commit operation: {path}")
+    names = ["folder/..\\..\\..\\file", "..\\ddd", "a\\.\\b.txt"]
+    for name in names:
+        hub.upload_file(path_or_fileobj=b"content", path_in_repo=name, repo_id="sandbox/r")
+    assert sorted(hub.list_repo_files("sandbox/r")) == sorted([".gitattributes", *names])
+    local = tmp_path / "local"
+    with pytest.raises(ValueError, match=r"cannot contain a '\.\.' path segment"):
+        hf_hub_download("sandbox/r", names[0], local_dir=local, endpoint=sandbox.url, token=sandbox.token)
+    assert not local.exists() or not any(local.rglob("file"))
+
+
+@pytest.mark.parametrize("path", [".git\\config", "sub/../x.txt"])
+def test_a_path_into_git_or_climbing_with_slashes_is_refused(sandbox, path):
+    hub = api(sandbox)
+    hub.create_repo("sandbox/r")
+    with pytest.raises((HfHubHTTPError, ValueError)) as caught:
+        hub.create_commit("sandbox/r", [_raw_add(path)], commit_message="c")
+    if isinstance(caught.value, HfHubHTTPError):
+        assert str(caught.value).endswith(f"Invalid path in commit operation: {path}")
     assert hub.list_repo_files("sandbox/r") == [".gitattributes"]
-    # A backslash inside a name is no folder separator to climb with.
-    hub.upload_file(path_or_fileobj=b"ok", path_in_repo="a\\b.txt", repo_id="sandbox/r")
-    assert "a\\b.txt" in hub.list_repo_files("sandbox/r")
+
+
+def _raw_add(path: str) -> CommitOperationAdd:
+    operation = CommitOperationAdd(path_in_repo="x", path_or_fileobj=b"content")
+    operation.path_in_repo = path  # past the client's own check, as another client would send it
+    return operation
 
 
 # -- validate-yaml ---------------------------------------------------------------------
@@ -321,3 +338,38 @@ def test_a_missing_file_is_remembered_by_the_client(sandbox, tmp_path):
     assert try_to_load_from_cache("sandbox/r", "nope.txt", cache_dir=tmp_path) is _CACHED_NO_EXIST
     head = hub.model_info("sandbox/r").sha
     assert (tmp_path / "models--sandbox--r" / ".no_exist" / head / "nope.txt").is_file()
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+def test_full_names_show_where_the_client_reads_them(sandbox):
+    sandbox.account("sandbox", fullname="Sandbox Person")
+    sandbox.account("acme", fullname="ACME Corp")
+    hub = api(sandbox)
+    me = hub.whoami()
+    assert me["fullname"] == "Sandbox Person"
+    assert [(o["name"], o["fullname"]) for o in me["orgs"]] == [("acme", "ACME Corp")]
+    assert hub.get_user_overview("sandbox").fullname == "Sandbox Person"
+    assert hub.get_user_overview("bob").fullname == "bob"  # never set: the name itself
+    assert hub.get_organization_overview("acme").fullname == "ACME Corp"
+
+
+def test_an_org_whose_repos_are_private_by_default(sandbox):
+    hub = api(sandbox)
+    hub.create_repo("acme/before")
+    sandbox.account("acme", private_by_default=True)
+    hub.create_repo("acme/quiet")
+    hub.create_repo("acme/open", private=False)
+    hub.create_repo("sandbox/mine")  # a user's repos stay public by default
+    assert [hub.model_info(r).private for r in ("acme/before", "acme/quiet", "acme/open", "sandbox/mine")] == [
+        False, True, False, False]
+
+
+def test_account_settings_are_checked(sandbox):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        sandbox.account("bob", private_by_default=True)  # a user has no such setting
+    assert caught.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        sandbox.account("nobody", fullname="X")
+    assert caught.value.code == 404
