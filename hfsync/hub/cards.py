@@ -20,9 +20,11 @@ def validate_yaml(hub: Hub, content: str, repo_type: str) -> list[str]:
         )
         if response.status_code == 400:
             try:
-                errors = response.json().get("errors") or []
+                body = response.json()
             except ValueError:
                 return [response.text.strip() or "the Hub refused the card's metadata"]
+            # A refusal without the list of errors (an {"error": ...} body) is a refusal still.
+            errors = body.get("errors") or [body.get("error") or "the Hub refused the card's metadata"]
             return [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
         hf_raise_for_status(response)
     return []

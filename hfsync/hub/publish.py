@@ -72,6 +72,14 @@ def _status(error: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
+def _refusal(error: ValueError) -> str:
+    """Why the Hub refused a card: the client lists its errors under its first line, else the
+    server's message."""
+    reasons = [line.removeprefix("- ") for line in str(error).splitlines()[1:] if line not in ("", "- None")]
+    server = getattr(error.__cause__, "server_message", None)
+    return "; ".join(reasons) or str(server or "no reason given").strip()
+
+
 def _http_error(error: BaseException) -> bool:
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -411,6 +419,10 @@ class Publisher:
                         f"(expected at {(parent or '')[:7]}); nothing was committed.",
                         hint="Run `hfsync plan` again and review the new plan.",
                     ) from error
+                if isinstance(error, ValueError) and str(error).startswith("Invalid metadata in README.md"):
+                    raise HubError(f"commit to {repo_id}: the Hub refuses README.md's metadata ("
+                                   f"{_refusal(error)}); nothing was committed; fix its front matter and apply "
+                                   "again") from error
                 raise
         if info.pr_num is not None:
             self.pull_requests[info.oid] = info.pr_num

@@ -108,14 +108,19 @@ class Reader:
         path = urlsplit(url).path
         name = f"{trace.operation_for('GET', path)} (GET {path})"
 
-        def attempt(number: int) -> Reply:
+        def attempt(number: int, renew: bool = True) -> Reply:
             with pool.get(url, headers, attempt=number) as reply:
                 body = reply.read()
+                fresh = _renewed(headers.get("authorization")) if reply.status == 401 and renew else None
+                if fresh is not None:  # a token that expired mid-run (OIDC's last an hour): once more, renewed
+                    headers["authorization"] = f"Bearer {fresh}"
                 if reply.status in RETRY_STATUSES:
                     raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
-                if reply.status >= 400:
+                if reply.status >= 400 and fresh is None:
                     _refuse(reply.status, list(reply.headers.items()), body, reply.url)
                 link = reply.headers.get("link")
+            if fresh is not None:
+                return attempt(number, renew=False)
             found = _NEXT.search(link) if link else None
             return Reply(json.loads(body), found.group(1) if found else None)
 
@@ -148,3 +153,10 @@ class Reader:
         if revision is not None:
             path += f"/revision/{quote(revision, safe='')}"
         return self.get(path, [("expand", name) for name in expand], repo=(repo_type, repo_id)).data
+
+
+def _renewed(authorization: str | None) -> str | None:
+    # hub.session loads the HTTP client a no-op plan does without: only when a token is refused.
+    from hfsync.hub.session import renewed_token
+
+    return renewed_token(authorization)

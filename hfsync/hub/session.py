@@ -55,7 +55,13 @@ def renew_with(renewer: Renewer) -> None:
 
 
 def _renewed(request: httpx2.Request) -> str | None:
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return renewed_token(request.headers.get("authorization"))
+
+
+def renewed_token(authorization: str | None) -> str | None:
+    """A new token in place of the one in ``authorization`` the Hub refused with 401, if its
+    credentials renew tokens; else None."""
+    scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     for renewer in list(_renewers):

@@ -34,6 +34,7 @@ from hfsync.publish.batched import publish_batched
 from hfsync.publish.batches import batches_of
 from hfsync.publish.gate import gate
 from hfsync.publish.health import after_apply
+from hfsync.publish.landed import check_landed
 from hfsync.publish.provenance import commit_description
 from hfsync.publish.resources import KINDS as RESOURCE_KINDS
 from hfsync.publish.resources import apply_resource
@@ -258,6 +259,10 @@ def apply_target(
                 publisher.update_settings(repo, kind, **loosen)
                 done.extend(Step("set", k, v) for k, v in loosen.items())
         _access(target, publisher, done)
+        if commit is not None and kind != "space":
+            landed = check_landed(target, publisher, commit)
+            if landed is not None:
+                return TargetResult(target.key, commit, tuple(done), tuple(warnings), landed, sent)
         if target.health is not None:
             sent_secrets = [os.environ.get(s.new["env"], "") for s in target.settings
                             if s.name.startswith("secrets.") and isinstance(s.new, dict)]

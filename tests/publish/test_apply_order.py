@@ -49,6 +49,9 @@ class FakePublisher:
         self._call("commit", [u.path for u in uploads], list(deletes), kwargs["parent"])
         return "c" * 40
 
+    def head(self, repo_id, repo_type, revision):  # type: ignore[no-untyped-def]
+        return True, "c" * 40  # after the commit, the branch holds it
+
 
 def change(**kwargs) -> TargetChange:  # type: ignore[no-untyped-def]
     base = dict(key="acme/m", repo_id="acme/m", repo_type="model", revision="main", action=Action.UPDATE, head=H1,
