@@ -49,7 +49,10 @@ def apply(
         need_token(publisher)
         plan = plan_manifests(files, publisher, targets, parallelism)
         if fmt != "json":
-            shown = quiet(plan, with_summary=False) if obj.verbosity < 0 else render(plan, "text", obj.color)
+            from hfsync.publish.notices import said_once
+
+            told = plan if obj.verbosity >= 1 else said_once(plan)  # what earlier plans said is not repeated
+            shown = quiet(told, with_summary=False) if obj.verbosity < 0 else render(told, "text", obj.color)
             click.echo(shown, nl=False)
         if plan.errors:
             shown = "" if fmt != "json" else "".join(f"\n  {error}" for error in plan.errors)  # not printed above
