@@ -83,7 +83,11 @@ def test_a_rerun_after_sigkill_mid_upload_sends_only_the_xorbs_not_finished(sand
         assert killed.poll() is None, killed.communicate()[0]
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    time.sleep(2)  # the first xorb's answer reaches the client
+    # The kill waits for what the rerun relies on: hf_xet's record of the first xorb, on disk.
+    cache = Path(os.environ["HF_XET_CACHE"])
+    while not any(cache.glob("*/staging/shard-session/xorb_metadata/*")):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
     first = xorb_bytes(sandbox)
