@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.foreign import Host, credentials, leaks
 from tests.github.conftest import GITHUB_TOKEN, PR, REPO
 from tests.github.test_comment import COMMENTS, _comment, _plan
 from tests.helpers import hfsync
-from tests.hostile import Host, credentials, leaks
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

@@ -1,6 +1,6 @@
 """A registry's credentials go to its own origin and the token realm it names, never to a host
 it sends the client to (an upload Location, a redirect): hostile registries and a second host
-(tests/hostile.py) that records everything it receives."""
+(tests/foreign.py) that records everything it receives."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import re
 import pytest
 import yaml
 
-from tests.hostile import Host, Seen, credentials, leaks
+from tests.foreign import Host, Seen, credentials, leaks
 
 USER, PASSWORD = "fleet", "reg-pw-7c1e0b"
 BASIC = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
