@@ -12,7 +12,7 @@ from hfsync.model.plan import Action, Plan
 from hfsync.render import Output
 from hfsync.render.plan_lines import SYMBOLS, block, change_lines, heading, summary
 from hfsync.render.plan_markdown import render as as_markdown
-from hfsync.render.untrusted import terminal
+from hfsync.render.untrusted import json_document, terminal
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}
 # SGR codes written out: a renderer turns the plan into text and needs no terminal library.
@@ -72,7 +72,7 @@ def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None
     """``plan`` as ``fmt`` (text, markdown or json); ``limit``: the most characters of markdown
     (GitHub's comment limit by default)."""
     if fmt == "json":
-        return plan.to_json()
+        return json_document(plan.to_json())
     if fmt == "markdown":
         return as_markdown(plan) if limit is None else as_markdown(plan, limit)
     return human(plan, color)

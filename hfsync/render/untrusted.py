@@ -7,6 +7,8 @@ One function per output kind, used by every view:
   and the invisible characters that reorder or break lines (bidi overrides and isolates,
   line and paragraph separators) as ``\\uNNNN``: text never drives the terminal nor hides
   what follows it.
+- ``json_document``: a JSON document keeps every value exact; DEL, C1 and the reordering
+  characters are written as ``\\uNNNN`` in it, as JSON allows (C0 is escaped by ``json``).
 - ``markdown``: ``terminal``'s escapes, then every character GitHub's markdown or HTML would
   act on written as an HTML character reference (``<`` ``>`` ``&``, backticks, ``|``, ``\\``,
   ``*`` ``_`` ``~`` ``$``, ``[`` ``]``), so no tag, comment (``<!--``), link, image, code span,
@@ -34,6 +36,9 @@ _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) i
 _INVISIBLE = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
 _TERMINAL = {**_CONTROL, **{c: f"\\u{c:04x}" for c in _INVISIBLE}}
 
+# In a JSON document these can only stand inside strings, where ``\\uNNNN`` is the same character.
+_JSON = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *_INVISIBLE)}
+
 ZWJ = "\u200d"
 _MARKDOWN = {c: f"&#{ord(c)};" for c in "`|\\*_~$[]"} | {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _REFERENCES = str.maketrans(_MARKDOWN)
@@ -46,6 +51,12 @@ _SCHEME = re.compile(r"\b(javascript|vbscript|data|file):", re.IGNORECASE)
 def terminal(text: object) -> str:
     """``text`` as a terminal may show it: no control or reordering character left as is."""
     return str(text).translate(_TERMINAL)
+
+
+def json_document(text: str) -> str:
+    """A JSON document (``json.dumps`` with ``ensure_ascii=False``, which escapes C0 already)
+    with DEL, C1 and reordering characters escaped too: the same data, inert on a terminal."""
+    return text.translate(_JSON)
 
 
 def markdown(text: object) -> str:

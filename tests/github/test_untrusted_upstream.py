@@ -36,6 +36,7 @@ Z = "\u200d"
 MARKDOWN_TITLE = (f"Fix &#92;x1b&#91;31mred&#92;x1b&#91;0m @{Z}alice @{Z}acme/admins #{Z}12 "
                   "&lt;img src=x onerror=alert(1)&gt; &#91;click&#93;(javascript&#58;alert(1)) &#92;u202egnp.exe "
                   "&lt;!-- hidden &#124; &#96;code&#96; &#42;bold&#42; &#36;x&#36;")
+WITHHELD_DIFF = "withheld: the diff holds a possible secret (Hugging Face Token); no line of it is shown"
 MARKDOWN_AUTHOR = "&#92;x1b&#93;8;;https://evil.example&#92;x07@alice&#92;x1b&#93;8;;&#92;x07&#92;x1b&#91;2K"
 
 
@@ -68,36 +69,41 @@ def world(sandbox, tmp_path, github, monkeypatch):
     """A checkout with a manifest pulling acme/m1, locked; then upstream moves, hostile."""
     from huggingface_hub import HfApi
 
-    def commit(token: str, files: dict[str, bytes], message: str) -> str:
+    def commit(token: str, files: dict[str, bytes], message: str, repo: str = "acme/m1") -> str:
         folder = tmp_path / f"up-{message[:3]}-{len(list(tmp_path.iterdir()))}"
         for name, data in files.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
         api = HfApi(endpoint=sandbox.url, token=token)
-        return api.upload_folder(folder_path=folder, repo_id="acme/m1", commit_message=message).oid
+        return api.upload_folder(folder_path=folder, repo_id=repo, commit_message=message).oid
 
-    HfApi(endpoint=sandbox.url, token=sandbox.token).create_repo("acme/m1")
-    commit(sandbox.token, {
-        "README.md": b"---\nlicense: mit\n---\n# m1\n",
-        "model.safetensors": safetensors_with_metadata({"format": "pt"}),
-    }, "First")
+    for repo in ("acme/m1", "acme/m2"):
+        HfApi(endpoint=sandbox.url, token=sandbox.token).create_repo(repo)
+        commit(sandbox.token, {
+            "README.md": b"---\nlicense: mit\n---\n# m1\n",
+            "model.safetensors": safetensors_with_metadata({"format": "pt"}),
+        }, "First", repo)
     remote = git.Repo.init(tmp_path / "remote.git", bare=True, initial_branch="main")
     checkout = git.Repo.init(tmp_path / "checkout", initial_branch="main")
     with checkout.config_writer() as config:
         config.set_value("user", "name", "Dev").set_value("user", "email", "dev@example.com")
     manifest = tmp_path / "checkout" / "hfsync.yaml"
-    manifest.write_text(yaml.safe_dump({"version": 1, "pulls": [{"id": "acme/m1", "dest": "vendor"}]}))
+    manifest.write_text(yaml.safe_dump({"version": 1, "pulls": [{"id": "acme/m1", "dest": "vendor/m1"},
+                                                                {"id": "acme/m2", "dest": "vendor/m2"}]}))
     monkeypatch.setenv("HF_TOKEN", sandbox.token)
     assert hfsync("--endpoint", sandbox.url, "lock", "-f", str(manifest)).exit_code == 0
     checkout.index.add(["hfsync.yaml", "hfsync.lock"])
     checkout.index.commit("Manifests")
     checkout.create_remote("origin", str(remote.git_dir)).push("main")
-    card = yaml.safe_dump({"license": "mit", "tags": ["@carol", "<script>x</script>"], "api_token": TOKEN})
+    card = yaml.safe_dump({"license": "mit", "tags": ["@carol", "<script>x</script>", "\x1b[2J"]})
     commit(sandbox.token_for(AUTHOR), {
         "README.md": f"---\n{card}---\n# m1\n\nNow with @dave and <!-- more -->.\n".encode(),
         "model.safetensors": safetensors_with_metadata({"format": "pt", "hub_token": TOKEN, "note": "@erin"}),
         "config.json": json.dumps({"token": TOKEN}).encode(),
     }, TITLE)
+    commit(sandbox.token_for(AUTHOR), {f"keys/{TOKEN}.txt": b"rotated\n"}, f"Rotate {TOKEN}")
+    card = yaml.safe_dump({"license": "mit", "api_token": TOKEN})
+    commit(sandbox.token, {"README.md": f"---\n{card}---\n# m2\n".encode()}, "Card", "acme/m2")
     return manifest
 
 
@@ -126,7 +132,17 @@ def test_upgrade_shows_hostile_upstream_text_inertly_in_the_terminal(world, sand
     assert result.exit_code == 0, result.output
     no_escape(result.output)
     assert f"{TERMINAL_AUTHOR}: {TERMINAL_TITLE}\n" in result.stdout
+    assert f"{TERMINAL_AUTHOR}: (withheld: a possible secret (Hugging Face Token))\n" in result.stdout
+    assert "  + (withheld: a possible secret (Hugging Face Token)) (8 B)\n" in result.stdout
+    assert '      + card.tags = ["@carol", "<script>x</script>", "\\u001b[2J"]\n' in result.stdout
+    assert result.stdout.count(WITHHELD_DIFF) == 3  # config.json, the safetensors metadata, acme/m2's card
     assert TOKEN not in result.output
+    project = world.parent
+    project.joinpath("hfsync.lock").write_bytes(git.Repo(project).git.show("HEAD:hfsync.lock").encode() + b"\n")
+    as_json = hfsync("--endpoint", sandbox.url, "upgrade", "-f", str(world), "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    no_escape(as_json.output)
+    assert TOKEN not in as_json.output and "(withheld: a possible secret (Hugging Face Token))" in as_json.stdout
 
 
 def test_the_upgrade_pull_request_body_is_inert_markdown(world, sandbox, github):
@@ -139,6 +155,9 @@ def test_the_upgrade_pull_request_body_is_inert_markdown(world, sandbox, github)
     body, summary = sent["body"], github.summary.read_text()
     for text in (body, summary):
         assert f"{MARKDOWN_TITLE} — {MARKDOWN_AUTHOR}, " in text
+        assert f" (withheld: a possible secret (Hugging Face Token)) — {MARKDOWN_AUTHOR}, " in text
+        assert "| + | <code>(withheld: a possible secret (Hugging Face Token))</code> |  | 8 B |" in text
+        assert text.count(WITHHELD_DIFF) == 3
         no_escape(text)
         no_mention(text)
         inert(text)

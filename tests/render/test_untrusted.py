@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
 
-from hfsync.render.untrusted import code, fence, markdown, terminal
+from hfsync.render.untrusted import code, fence, json_document, markdown, terminal
 
 Z = "\u200d"
 HOSTILE = [
@@ -61,3 +62,11 @@ def test_code_is_a_plain_span_for_plain_text_and_html_otherwise():
 def test_a_fence_is_longer_than_any_run_of_backticks():
     assert fence(["a", "b"]) == "```"
     assert fence(["x ```` y", "``"]) == "`````"
+
+
+def test_a_json_document_keeps_the_data_and_escapes_what_drives_a_terminal():
+    data = {"title": "".join(HOSTILE), "k\u202e": ["\x9b2J", "é ✓"]}
+    text = json_document(json.dumps(data, ensure_ascii=False))
+    assert json.loads(text) == data
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]", text.replace("\n", ""))
+    assert "é ✓" in text
