@@ -10,6 +10,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 Origin = tuple[str, str, int]
+# Each token and the origins it was given for (a Hub token: its endpoint's).
+_homes: dict[str, set[Origin]] = {}
 
 
 def origin(url: str) -> Origin:
@@ -22,3 +24,14 @@ def origin(url: str) -> Origin:
 def netloc(place: Origin) -> str:
     """``host:port`` of an origin, as messages name it."""
     return f"{place[1]}:{place[2]}"
+
+
+def bind(token: str | None, url: str) -> None:
+    """Record that ``token`` is given for the origin of ``url`` (and may go there)."""
+    if token:
+        _homes.setdefault(token, set()).add(origin(url))
+
+
+def homes(token: str) -> set[Origin]:
+    """The origins ``token`` was given for; empty when it was given for none."""
+    return _homes.get(token, set())

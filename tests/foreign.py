@@ -28,6 +28,10 @@ class Seen:
     def path(self) -> str:
         return self.target.split("?", 1)[0]
 
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever case the client wrote its name in."""
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
 
 Answer = tuple[int, dict[str, str], bytes]
 Respond = Callable[[Seen], Answer]

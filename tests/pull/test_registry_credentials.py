@@ -35,7 +35,7 @@ def basic_registry(elsewhere: Host):
     """A registry asking for Basic auth that hands uploads and manifest reads to ``elsewhere``."""
 
     def respond(seen: Seen):
-        if seen.headers.get("Authorization") != BASIC:
+        if seen.header("Authorization") != BASIC:
             return 401, {"WWW-Authenticate": 'Basic realm="registry"'}, b""
         if seen.method == "POST" and seen.path.endswith("/blobs/uploads/"):
             return 202, {"Location": f"{elsewhere.url}/upload/1?state=a"}, b""
@@ -80,7 +80,7 @@ def test_an_upload_handed_to_another_host_is_sent_there_without_credentials(auth
                                                             ("PUT", "/upload/1")]
     assert b"".join(s.body for s in elsewhere.seen) == DATA
     assert leaks(elsewhere.seen, SECRETS) == []
-    assert [s.headers.get("Authorization") for s in registry.seen] == [None, BASIC]  # its own origin: answered
+    assert [s.header("Authorization") for s in registry.seen] == [None, BASIC]  # its own origin: answered
 
 
 def test_a_challenge_from_the_host_an_upload_was_handed_to_is_not_answered(auth_file):
@@ -128,7 +128,7 @@ def test_the_token_realm_the_registry_names_on_another_host_gets_the_credentials
         return 200, {"Content-Type": "application/json"}, b'{"token": "bearer-8d2f"}'
 
     def registry_answer(seen: Seen):
-        if seen.headers.get("Authorization") != "Bearer bearer-8d2f":
+        if seen.header("Authorization") != "Bearer bearer-8d2f":
             return 401, {"WWW-Authenticate": f'Bearer realm="{realm.url}/token",service="reg"'}, b""
         return 404, {}, b'{"errors": [{"code": "MANIFEST_UNKNOWN"}]}'
 
@@ -137,8 +137,8 @@ def test_the_token_realm_the_registry_names_on_another_host_gets_the_credentials
         client = client_for(registry)
         assert client.get_manifest("models/acme/m1", "abc") is None
         client.close()
-    assert [(s.path, s.headers.get("Authorization")) for s in realm.seen] == [("/token", BASIC)]
-    assert [s.headers.get("Authorization") for s in registry.seen] == [None, "Bearer bearer-8d2f"]
+    assert [(s.path, s.header("Authorization")) for s in realm.seen] == [("/token", BASIC)]
+    assert [s.header("Authorization") for s in registry.seen] == [None, "Bearer bearer-8d2f"]
 
 
 def test_a_pull_whose_registry_redirects_to_a_hostile_host_fails_clearly_and_leaks_nothing(
