@@ -4,7 +4,7 @@ Every module under hfsync/ is parsed with ``ast`` and every import it makes (at 
 inside a function, or under ``if TYPE_CHECKING:``: each is a dependency) is held against
 the layers of the tree, bottom up:
 
-    shared ground   errors, log, paths, environment, digests, hubfacts, units, schemas
+    shared ground   errors, log, paths, environment, digests, hubfacts, units, schemas, origins
     model/          plain data: the plan, the lock's entries, the Hub's facts, reports
     manifest/       the manifest as data, loaded and checked
     hub/ inspect/ signing/ render/   the one adapter to the Hub; pure steps over bytes
@@ -34,7 +34,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "hfsync"
 
 SHARED = ("hfsync", "hfsync.errors", "hfsync.log", "hfsync.paths", "hfsync.environment", "hfsync.digests",
-          "hfsync.hubfacts", "hfsync.units", "hfsync.schemas")
+          "hfsync.hubfacts", "hfsync.units", "hfsync.schemas", "hfsync.origins")
 # Bottom up: (name, packages, whether those packages stand apart from each other).
 LAYERS = (
     ("shared ground", SHARED, False),

@@ -11,6 +11,10 @@ Credentials follow the container tools' conventions: ``REGISTRY_AUTH_FILE``, els
 credential helpers are not run). A 401 names the scheme: Basic is answered with the
 user and password, Bearer with a token fetched from the realm it names. Passwords and
 tokens are registered as secrets, so no message or log line shows them.
+
+Credentials go to the registry's own origin (scheme, host, port) and to the token realm
+that origin names, nowhere else: an upload ``Location`` or a redirect on another host is
+sent nothing, and a challenge from another host is not answered.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from hfsync.hub import trace
 from hfsync.hub.bounded import MiB, head_of, read_capped
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.log import redact, register_secret
+from hfsync.origins import netloc, origin
 
 
 def is_loopback(endpoint: str) -> bool:
@@ -143,6 +148,7 @@ class Registry:
         self.client = httpx2.Client(timeout=TIMEOUT, follow_redirects=True, event_hooks={
             "request": [trace.on_request], "response": [trace.on_response]})
         self._creds = credentials(reference.host)
+        self.origin = origin(reference.base)
         self._auth: dict[str, str] = {}  # scope -> Authorization header
         self._lock = threading.Lock()
 
@@ -159,8 +165,11 @@ class Registry:
         """The Authorization header last earned for ``repository`` (None: none needed, or not asked yet)."""
         return self._auth.get(f"repository:{repository}:{actions}") or self._auth.get("*")
 
-    def _authenticate(self, header: str, scope: str, operation: str) -> None:
-        scheme, params = _challenge(header)
+    def _authenticate(self, reply: httpx2.Response, scope: str, operation: str) -> None:
+        asking = origin(str(reply.url))
+        if asking != self.origin:
+            raise self._elsewhere(operation, asking, "asks for authentication")
+        scheme, params = _challenge(reply.headers.get("www-authenticate", ""))
         if scheme == "basic":
             if self._creds is None:
                 raise self._no_credentials(operation)
@@ -214,7 +223,16 @@ class Registry:
             reply.close()
         # Decoded already: the copy must not say it is still compressed.
         headers = [(k, v) for k, v in reply.headers.multi_items() if k.lower() != "content-encoding"]
-        return httpx2.Response(reply.status_code, headers=headers, content=body, request=request)
+        # The request that was answered (after redirects): whose host asks for credentials.
+        return httpx2.Response(reply.status_code, headers=headers, content=body, request=reply.request)
+
+    def _elsewhere(self, operation: str, where: tuple[str, str, int], what: str) -> RegistryError:
+        return RegistryError(
+            f"{operation}: {netloc(where)}, where {self.reference.host} sent the request, {what}; the "
+            f"credentials for {self.reference.host} go only to {self.reference.host} and the token service it "
+            "names, so it was not answered",
+            hint=f"Ask the operator of {self.reference.host} why it sends clients to another host.",
+        )
 
     def _no_credentials(self, operation: str) -> RegistryError:
         have = "the credentials found were refused" if self._creds else "no credentials for it were found"
@@ -235,19 +253,21 @@ class Registry:
             for challenged in (False, True):
                 sent = dict(headers or {})
                 auth = self._auth.get(scope) or self._auth.get("*")
-                if auth:
+                if auth and origin(url) == self.origin:
                     sent["Authorization"] = auth
                 body = content() if callable(content) else content
                 reply = self._send(self.client.build_request(method, url, headers=sent, content=body), number,
                                    operation, limit)
                 if reply.status_code == 401 and not challenged:
                     with self._lock:
-                        self._authenticate(reply.headers.get("www-authenticate", ""), scope, operation)
+                        self._authenticate(reply, scope, operation)
                     continue
                 if reply.status_code in RETRY_STATUSES:
                     raise TransientError(f"HTTP {reply.status_code}", reply.status_code, reply.headers)
                 if reply.status_code == 401:
-                    raise self._no_credentials(operation)
+                    asking = origin(str(reply.url))
+                    raise self._no_credentials(operation) if asking == self.origin else self._elsewhere(
+                        operation, asking, "asks for authentication")
                 if reply.status_code not in ok:
                     raise RegistryError(f"{operation}: the registry answered {_describe(reply)}")
                 return reply
