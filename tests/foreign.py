@@ -3,7 +3,9 @@ they receive and answer as the test says, started and stopped through their own 
 
 ``Host`` is a second host (reached as ``localhost:PORT``, so that the host name differs
 from 127.0.0.1 too); ``credentials`` lists each form a secret may travel in, and
-``leaks`` finds any of them in what a host received (headers, target, body).
+``leaks`` finds any of them in what a host received (headers, target, body). ``forward``
+makes a Host a plain HTTP forward proxy (absolute-URI requests, any method), recording
+what passes through it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import base64
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -99,7 +103,8 @@ class Host:
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(body)))
+        if "Content-Length" not in headers:  # a HEAD's is the size of what a GET would send
+            handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         if seen.method != "HEAD":
             handler.wfile.write(body)
@@ -135,3 +140,30 @@ def leaks(seen: Iterable[Seen], secrets: Iterable[str]) -> list[str]:
         found += [f"{request.method} {request.target}: {where}" for where, text in places.items()
                   if any(secret in text for secret in secrets)]
     return found
+
+
+# Hop-by-hop headers (RFC 9110 7.6.1), and the proxy's own: never passed on.
+_HOP = frozenset({"connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
+                  "transfer-encoding", "upgrade", "content-length"})
+
+
+def forward(seen: Seen) -> Answer:
+    """Pass an absolute-URI request on to its origin and bring the whole answer back."""
+    target = urlsplit(seen.target)
+    if target.scheme != "http" or not target.hostname:
+        return 400, {}, b"not an absolute http URI: this proxy forwards plain HTTP only"
+    headers = {k: v for k, v in seen.headers.items() if k.lower() not in _HOP}
+    if seen.body or seen.method in ("POST", "PUT", "PATCH"):
+        headers["Content-Length"] = str(len(seen.body))
+    connection = HTTPConnection(target.hostname, target.port or 80, timeout=60)
+    try:
+        connection.request(seen.method, target.path + (f"?{target.query}" if target.query else ""),
+                           body=seen.body or None, headers=headers)
+        reply = connection.getresponse()
+        body = reply.read()
+        answer = {k: v for k, v in reply.getheaders() if k.lower() not in _HOP}
+        if seen.method == "HEAD" and reply.getheader("Content-Length"):
+            answer["Content-Length"] = reply.getheader("Content-Length")
+        return reply.status, answer, body
+    finally:
+        connection.close()
