@@ -7,6 +7,7 @@ One function per output kind, used by every view:
   and the invisible characters that reorder or break lines (bidi overrides and isolates,
   line and paragraph separators) as ``\\uNNNN``: text never drives the terminal nor hides
   what follows it.
+- ``workflow``: ``terminal``'s escapes, and ``%`` as ``%25``, for a workflow command's message.
 - ``json_document``: a JSON document keeps every value exact; DEL, C1 and the reordering
   characters are written as ``\\uNNNN`` in it, as JSON allows (C0 is escaped by ``json``).
 - ``markdown``: ``terminal``'s escapes, then every character GitHub's markdown or HTML would
@@ -57,6 +58,13 @@ def json_document(text: str) -> str:
     """A JSON document (``json.dumps`` with ``ensure_ascii=False``, which escapes C0 already)
     with DEL, C1 and reordering characters escaped too: the same data, inert on a terminal."""
     return text.translate(_JSON)
+
+
+def workflow(text: object) -> str:
+    """``text`` as the message of a GitHub Actions workflow command (``::notice::...``): as
+    ``terminal`` shows it, and ``%`` written as the runner reads it back, so no line break,
+    hence no command of its own, can be spelled into it."""
+    return terminal(text).replace("%", "%25")
 
 
 def markdown(text: object) -> str:

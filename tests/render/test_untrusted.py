@@ -70,3 +70,9 @@ def test_a_json_document_keeps_the_data_and_escapes_what_drives_a_terminal():
     assert json.loads(text) == data
     assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]", text.replace("\n", ""))
     assert "é ✓" in text
+
+
+def test_a_workflow_command_message_cannot_start_a_command_of_its_own():
+    from hfsync.render.untrusted import workflow
+
+    assert workflow("a\n::error::x %0A\r\x1b") == "a\\x0a::error::x %250A\\x0d\\x1b"
