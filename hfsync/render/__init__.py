@@ -3,7 +3,8 @@ command views). A view reads the data its engine returned and gives back what to
 the command prints it. Only the progress reporters (progress.py) write as they go.
 
 Every JSON document a command prints is one object with ``format_version`` and
-``command`` first, redacted (a token or a found secret never reaches it), and described
+``command`` first, redacted (a token or a found secret never reaches it), with no character that would drive
+a terminal left unescaped, and described
 by a JSON Schema (``hfsync schema COMMAND.report``).
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hfsync.log import redact
+from hfsync.render.untrusted import json_document
 
 FORMAT_VERSION = 1
 
@@ -51,7 +53,7 @@ class Output:
 def document(command: str, body: dict[str, Any]) -> str:
     """One JSON report: ``format_version`` and ``command``, then ``body``; redacted."""
     data = {"format_version": FORMAT_VERSION, "command": command, **body}
-    return redact(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
+    return json_document(redact(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))) + "\n"
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from hfsync.model.inspect import FileDiff
 from hfsync.model.plan import Action, Plan, TargetChange
 from hfsync.model.plan import shown as value
+from hfsync.render.untrusted import terminal
 from hfsync.units import human_size
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
@@ -18,14 +19,6 @@ ALIGN = 48
 # How a row of a content diff is drawn: an entry added, removed or changed, a line of a
 # text diff (context, hunk header), or a note.
 Row = tuple[str, str]  # (create | delete | update | context | hunk | note, text)
-
-
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters written as ``\\xNN``: file content never drives the terminal."""
-    return text.translate(_CONTROL)
 
 
 def diff_rows(diff: FileDiff) -> list[Row]:
@@ -50,11 +43,12 @@ def diff_rows(diff: FileDiff) -> list[Row]:
         rows.append((kind, line if kind == "hunk" else line[1:]))
     if diff.note:
         rows.append(("note", diff.note))
-    return [(kind, printable(text)) for kind, text in rows]
+    return [(kind, terminal(text)) for kind, text in rows]
 
 
 def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
-    """One (action, text, content diff rows) per change of ``target``, in a stable order."""
+    """One (action, text, content diff rows) per change of ``target``, in a stable order; the
+    text as a terminal may show it (values and names may come from the Hub)."""
     lines: list[tuple[Action, str, list[Row]]] = []
     creating = target.action == Action.CREATE
     for s in target.settings:
@@ -79,7 +73,7 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
         lines.append((r.action, f'{r.kind} "{r.name}"', []))
     for c in target.changes:
         lines.append((c.action, f'{c.kind} "{c.subject}"' + (f" ({c.reason})" if c.reason else ""), []))
-    return lines
+    return [(action, terminal(text), rows) for action, text, rows in lines]
 
 
 def heading(target: TargetChange) -> str:
