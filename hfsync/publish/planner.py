@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from hfsync import __version__
 from hfsync.cards.generate import FORMAT as CARD_FORMAT
-from hfsync.cards.plan import README, plan_card
+from hfsync.cards.plan import CARD_LIMIT, README, plan_card
 from hfsync.digests import DigestCache, Digests, hash_bytes
 from hfsync.errors import HfsyncError
 from hfsync.hub.cards import validate_yaml
@@ -140,7 +140,7 @@ def _plan_target(
                 target,
                 readme if readme.is_file() else None,
                 remote,
-                lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
+                lambda: publisher.readme(target.id, target.type, remote.head or target.revision, CARD_LIMIT),
                 paths,
                 generated.published,
                 endpoint=publisher.hub.endpoint,
@@ -285,7 +285,7 @@ def diffed(
     head = change.head
 
     def read(path: str, start: int, length: int) -> bytes:
-        return read_range(publisher.hub, target.id, target.type, head or target.revision, path, start, length)
+        return publisher.read_range(target.id, target.type, head or target.revision, path, start, length)
 
     finish = start_diffs(change, root, read, budget(), mode)
     try:
