@@ -231,3 +231,34 @@ def test_registry_credentials_once_earned_are_refused_to_any_other_host_by_the_s
                 + rf".*\b127\.0\.0\.1:{registry.port}\b"):
             get_session().get(f"{foreign.url}/v2/x", headers={"Authorization": BASIC})
     assert foreign.seen == []
+
+
+def test_a_push_whose_upload_is_handed_to_a_host_asking_for_credentials_stops_clearly(
+        sandbox, make_repo, project, run, auth_file, tmp_path):
+    from types import SimpleNamespace
+
+    from tests.pull.test_oci import pushed
+    from tests.pull.test_pull_sandbox import locked_model
+
+    locked_model(make_repo, project, run)
+    assert run("pull", "--locked").exit_code == 0
+
+    def registry_answer(seen: Seen):
+        if seen.method == "HEAD" and seen.header("Authorization") == BASIC:
+            return 404, {}, b""  # no blob yet: each is uploaded
+        return basic_registry(foreign)(seen)
+
+    with Host() as foreign, Host(registry_answer) as registry:
+        foreign.respond = tempting(foreign)
+        auth_file(f"127.0.0.1:{registry.port}")
+        result = pushed(sandbox, project, SimpleNamespace(url=f"oci://127.0.0.1:{registry.port}/models"))
+    here, there = f"127.0.0.1:{registry.port}", f"localhost:{foreign.port}"
+    assert result.exit_code == 1, result.output
+    assert re.fullmatch(re.escape("Error: upload models/acme/m1@") + r"sha256:[0-9a-f]{12}" + re.escape(
+        f": {there}, where {here} sent the request, asks for authentication; the credentials for {here} go only to "
+        f"{here} and the token service it names, so it was not answered\n"
+        f"Hint: Ask the operator of {here} why it sends clients to another host.\n"), result.stderr), result.stderr
+    assert {s.method for s in foreign.seen} <= {"PATCH", "GET"} and foreign.seen
+    assert "/token" not in {s.path for s in foreign.seen}
+    assert leaks(foreign.seen, SECRETS) == []
+    assert [v for v in SECRETS if v in result.output] == []
