@@ -61,3 +61,22 @@ def test_a_listing_of_several_pages_is_compared_as_it_arrives(project, sandbox):
         [(paths[i], Action.UPDATE) for i in (7, 1400, 2499)] + [(paths[100], Action.DELETE)])
     assert {f.reason for f in target.files if f.action == Action.UPDATE} == {"content differs"}
     assert sandbox.stats()["routes"]["GET tree"]["requests"] == 3  # 2,500 files and 2 folders: 3 pages
+
+
+def test_a_cold_plan_reads_each_small_file_once_and_scans_the_bytes_it_hashed(project, sandbox, monkeypatch):
+    from hfsync.publish import secrets
+
+    for i in range(40):
+        project.write(f"data/part-{i:02}.json", _item(i))
+    token = "h" + "f_" + "Planted" * 6
+    project.write("data/notes.txt", f"login with {token}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/read-once\n    source: {path: data}\n")
+    read_again = []
+    real = secrets._read_start
+    monkeypatch.setattr(secrets, "_read_start", lambda path: read_again.append(path) or real(path))
+
+    plan = make_plan(load([project.manifest]), Publisher(Hub(sandbox.url, sandbox.token)))
+
+    assert read_again == []
+    assert [e for e in plan.errors if "Hugging Face Token" in e and "notes.txt:1" in e]
+    assert token not in "".join(plan.errors)
