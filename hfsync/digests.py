@@ -26,6 +26,7 @@ CHUNK = 4 * 1024 * 1024
 # What ``DigestCache.all`` keeps of the small files it reads, for the secret scan.
 KEPT_FILE = 64 * 1024
 KEPT_TOTAL = 64 * 1024 * 1024
+HASH_TASK = 64
 # How long a process waits for another one holding the cache database (milliseconds).
 BUSY_MS = 30_000
 
@@ -79,10 +80,12 @@ def _hashed(absolute: str) -> tuple[os.stat_result, Digests, bytes | None]:
         stat = os.fstat(handle.fileno())
         if stat.st_size > CHUNK:
             return stat, hash_file(Path(absolute)), None
-        data = handle.read(CHUNK + 1)  # a small file in one read: most of a tree of 100,000
+        # A small file in one read (most of a tree of 100,000), of its size: a read of more
+        # allocates that much first, in every hashing thread.
+        data = handle.read(stat.st_size + 1)
     if len(data) != stat.st_size:
         raise OSError(f"{absolute} changed size while being read")
-    return stat, hash_bytes(data), data
+    return stat, hash_bytes(data), data if len(data) <= KEPT_FILE else None
 
 
 def _setup(db: sqlite3.Connection) -> None:
@@ -177,19 +180,29 @@ class DigestCache:
             out.append(None)
             todo.append(absolute)
         self.hits += len(paths) - len(todo)
-        fresh = list(hash_with(_hashed, todo))
+        room, lock = [KEPT_TOTAL], threading.Lock()
+
+        def hashed_keeping(some: list[str]) -> list[tuple[tuple[int, int, int], Digests]]:
+            results = []
+            for absolute in some:
+                found, digests, data = _hashed(absolute)
+                if data is not None and kept is not None:
+                    with lock:  # bounded as it goes: the bytes of every file read are never held at once
+                        if len(data) <= room[0]:
+                            room[0] -= len(data)
+                            kept[absolute[len(base) + 1:]] = data
+                results.append(((found.st_size, found.st_mtime_ns, found.st_ino), digests))
+            return results
+
+        # A few dozen files a task: a pool's map holds a future per item, and 100,000 of
+        # those weigh more than the plan itself.
+        some = [todo[start:start + HASH_TASK] for start in range(0, len(todo), HASH_TASK)]
+        fresh = [each for done in hash_with(hashed_keeping, some) for each in done]
         self.misses += len(fresh)
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", (
-                (path, st.st_size, st.st_mtime_ns, st.st_ino, d.sha256, d.git_sha1, d.blake3)
-                for path, (st, d, _) in zip(todo, fresh, strict=True)))
-        if kept is not None:
-            room = KEPT_TOTAL
-            for absolute, (_, _, data) in zip(todo, fresh, strict=True):
-                if data is not None and len(data) <= min(KEPT_FILE, room):
-                    kept[absolute[len(base) + 1:]] = data
-                    room -= len(data)
-        hashed = iter(d for _, d, _ in fresh)
+                (path, *key, d.sha256, d.git_sha1, d.blake3) for path, (key, d) in zip(todo, fresh, strict=True)))
+        hashed = iter(d for _, d in fresh)
         return [d if d is not None else next(hashed) for d in out]
 
     def facts(self, keys: list[str]) -> dict[str, str]:

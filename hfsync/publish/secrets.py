@@ -401,7 +401,7 @@ def _read_start(absolute: str) -> tuple[int, bytes]:
     """A file's size and its first bytes: all of it when small, else its first block."""
     with open(absolute, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        return size, handle.read(_SMALL + 1 if size <= _SMALL else BLOCK)
+        return size, handle.read(size + 1 if size <= _SMALL else BLOCK)
 
 
 def _as_text(data: bytes, encoding: str) -> str:
