@@ -106,7 +106,6 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_opener = urllib.request.build_opener(_SameOrigin)
 
 
 class Api:
@@ -147,7 +146,8 @@ class Api:
         delays = _RETRY_DELAYS if method in ("GET", "PATCH") else ()
         for attempt in range(len(delays) + 1):
             try:
-                with _opener.open(request, timeout=_TIMEOUT) as response:
+                # Made per call: its ProxyHandler reads the proxy variables as they are now.
+                with urllib.request.build_opener(_SameOrigin).open(request, timeout=_TIMEOUT) as response:
                     raw = response.read()
                     return (json.loads(raw) if raw else None), response.headers
             except urllib.error.HTTPError as error:
