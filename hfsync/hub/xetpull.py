@@ -25,6 +25,7 @@ from pathlib import Path
 
 from huggingface_hub import constants
 
+from hfsync.hub.bounded import HUB_JSON, read_capped
 from hfsync.hub.client import Hub
 from hfsync.hub.internals import xet_connection_info, xet_hash_file, xet_read_refresh_url
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
@@ -75,7 +76,7 @@ class XetReader:
                 raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
             if reply.status >= 400:
                 reply.fail()
-            body = b"".join(reply.chunks)
+            body = read_capped(reply.chunks, HUB_JSON, url, "read a Xet reconstruction")
             expected = reply.headers.get("Content-Length")
         if expected is not None and int(expected) != len(body):
             raise TransientError(f"connection closed after {len(body)} of {expected} bytes")
