@@ -112,7 +112,6 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_opener = urllib.request.build_opener(_SameOrigin)
 
 
 class Api:
@@ -153,7 +152,8 @@ class Api:
         delays = _RETRY_DELAYS if method in ("GET", "PATCH") else ()
         for attempt in range(len(delays) + 1):
             try:
-                with _opener.open(request, timeout=_TIMEOUT) as response:
+                # Made per call: its ProxyHandler reads the proxy variables as they are now.
+                with urllib.request.build_opener(_SameOrigin).open(request, timeout=_TIMEOUT) as response:
                     raw = read_capped(iter(lambda: response.read(1 << 16), b""), ANSWER_LIMIT, url,
                                       f"GitHub API {method} {_path(url)}")
                     return (json.loads(raw) if raw else None), response.headers

@@ -31,7 +31,7 @@ from hfsync.hub.content import read_range
 from hfsync.hub.internals import remember_each_xorb, upload_mode
 from hfsync.hub.reads import Reader, card_data
 from hfsync.hub.smallfile import read_small
-from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
+from hfsync.model.remote import MISSING, RemoteFiles, RemoteRepo
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete, HfApi
@@ -192,19 +192,19 @@ class Publisher:
             tags=tag_heads,
         )
 
-    def _tree(self, repo_id: str, repo_type: str, commit: str) -> dict[str, RemoteFile]:
-        """Every file at ``commit``: one recursive listing, paginated (Link headers).
-
-        Raw entries rather than list_repo_tree's RepoFile objects: building those costs
-        more than the request itself for large trees, and only four fields are needed.
-        """
+    def _tree(self, repo_id: str, repo_type: str, commit: str) -> RemoteFiles:
+        """Every file at ``commit``: one recursive listing, paginated (Link headers), each page
+        kept as a tuple per file as it arrives (no RepoFile objects: building those costs
+        more than the request itself for large trees, and only four fields are compared)."""
         path = f"/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
-        tree: dict[str, RemoteFile] = {}
-        for entry in self.reads.pages(path, [("recursive", "true"), ("expand", "false")], repo=(repo_type, repo_id)):
-            if entry.get("type") == "file":
-                lfs = entry.get("lfs")
-                sha256 = lfs["oid"] if lfs else None
-                tree[entry["path"]] = RemoteFile(entry["path"], entry["size"], entry["oid"], sha256)
+        tree = RemoteFiles()
+        add = tree.add
+        for page in self.reads.each_page(path, [("recursive", "true"), ("expand", "false")],
+                                         repo=(repo_type, repo_id)):
+            for entry in page:
+                if entry.get("type") == "file":
+                    lfs = entry.get("lfs")
+                    add(entry["path"], entry["size"], entry["oid"], lfs["oid"] if lfs else None)
         return tree
 
     def _variables(self, repo_id: str) -> dict[str, str] | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import getproxies
@@ -138,16 +138,22 @@ class Reader:
 
     def pages(self, path: str, params: Sequence[tuple[str, str]] = (), *, repo: Repo | None = None) -> list[Any]:
         """Every item of a paginated listing (Link: <...>; rel="next")."""
+        return [item for page in self.each_page(path, params, repo=repo) for item in page]
+
+    def each_page(
+        self, path: str, params: Sequence[tuple[str, str]] = (), *, repo: Repo | None = None
+    ) -> Iterator[list[Any]]:
+        """The pages of a paginated listing, each as it arrives: a caller that keeps what it
+        needs of each holds one page of the Hub's JSON at a time, not the whole listing."""
         reply = self.get(path, params, repo=repo)
-        items = list(reply.data)
+        yield reply.data
         while reply.next_url:
             if _origin(reply.next_url) != _origin(self.hub.endpoint):
                 # The next page would carry the token: only to the Hub itself.
                 raise HubError(f"the Hub's listing of {urlsplit(self.hub.endpoint + path).path} named its next "
                                f"page on another host ({_origin(reply.next_url)}); it was not followed")
             reply = self.get(reply.next_url, repo=repo)
-            items += reply.data
-        return items
+            yield reply.data
 
     def repo_info(self, repo_id: str, repo_type: str, revision: str | None, expand: Sequence[str]) -> dict[str, Any]:
         """The repo's properties named by ``expand``, at ``revision`` (the default branch when None)."""

@@ -12,7 +12,7 @@ repeat (POST, PUT, ...) are retried only when the server surely did not act on t
 (429, 503, a connection never made). A body that cannot be replayed (a file being
 streamed) is not retried here; huggingface_hub's backoff rewinds those itself.
 
-Credentials stay with their origin: a request carrying a Hub token to any origin but the
+Credentials stay with their origin: a request carrying a token (the Hub's, a registry's) to any origin but the
 endpoint it was given for is not sent (a next-page link, a redirect followed by hand), and
 a redirect that would carry a request's body (307/308: an OIDC id token, a commit) to
 another origin is not followed. httpx2 already drops the Authorization header when it
@@ -188,14 +188,13 @@ class HubClient(httpx2.Client):
 
 
 def keep_tokens_home(request: httpx2.Request) -> None:
-    """Refuse to send a Hub token to an origin it was not given for."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    given = homes(token) if scheme.lower() == "bearer" else set()
+    """Refuse to send a token (the Hub's, a registry's) to an origin it was not given for."""
+    given = homes(request.headers.get("authorization", "").partition(" ")[2])
     there = origin(str(request.url))
     if given and there not in given:
         home = ", ".join(sorted(netloc(h) for h in given))
-        raise HubError(f"{request.method} {request.url.path} on {netloc(there)} was not sent: it would carry the "
-                       f"Hub token, which goes only to {home}",
+        raise HubError(f"{request.method} {request.url.path} on {netloc(there)} was not sent: it would carry a "
+                       f"token that goes only to {home}",
                        hint=f"Ask the operator of {home} why it names another host.")
 
 

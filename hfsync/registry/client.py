@@ -38,7 +38,7 @@ from hfsync.hub import trace
 from hfsync.hub.bounded import MiB, head_of, read_capped
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.log import redact, register_secret
-from hfsync.origins import netloc, origin
+from hfsync.origins import bind, netloc, origin
 
 
 def is_loopback(endpoint: str) -> bool:
@@ -175,6 +175,7 @@ class Registry:
                 raise self._no_credentials(operation)
             raw = base64.b64encode(":".join(self._creds).encode()).decode()
             register_secret(raw)
+            bind(raw, self.reference.base)  # blob downloads go through the Hub's client, which holds it to that
             self._auth["*"] = f"Basic {raw}"
             return
         if scheme != "bearer" or "realm" not in params:
@@ -202,6 +203,7 @@ class Registry:
         if not token:
             raise RegistryError(f"{operation}: the registry's token service gave no token")
         register_secret(token)
+        bind(token, self.reference.base)
         self._auth[scope] = f"Bearer {token}"
 
     def _send(self, request: httpx2.Request, attempt: int, operation: str, limit: int | None) -> httpx2.Response:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hfsync.log import redact
-from hfsync.render.untrusted import json_document
+from hfsync.render.untrusted import json_document, terminal
 
 FORMAT_VERSION = 1
 
@@ -30,17 +30,18 @@ class Output:
     parts: list[tuple[Stream, str]] = field(default_factory=list)
 
     def out(self, text: str) -> Output:
-        """``text`` and a newline on stdout."""
-        self.parts.append(("out", text + "\n"))
+        """``text`` and a newline on stdout, as a terminal may show it (its values come from outside)."""
+        self.parts.append(("out", terminal(text, lines=True) + "\n"))
         return self
 
     def err(self, text: str) -> Output:
-        """``text`` and a newline on stderr."""
-        self.parts.append(("err", text + "\n"))
+        """``text`` and a newline on stderr, as a terminal may show it."""
+        self.parts.append(("err", terminal(text, lines=True) + "\n"))
         return self
 
     def raw(self, text: str) -> Output:
-        """``text`` as it is (already ending in a newline, or meant to run on) on stdout."""
+        """``text`` as it is (already ending in a newline, or meant to run on) on stdout: a view
+        that gives raw text has neutralised what came from outside itself (hfsync.render.untrusted)."""
         if text:
             self.parts.append(("out", text))
         return self

@@ -10,7 +10,7 @@ import shlex
 
 from hfsync.model.plan import Action, Plan
 from hfsync.render import Output
-from hfsync.render.plan_lines import SYMBOLS, block, change_lines, heading, summary
+from hfsync.render.plan_lines import FILE_LINES, SYMBOLS, block, change_lines, heading, summary
 from hfsync.render.plan_markdown import render as as_markdown
 from hfsync.render.untrusted import json_document, terminal
 
@@ -27,8 +27,9 @@ def _style(text: str, fg: str | None, bold: bool) -> str:
     return "".join(codes) + text + "\x1b[0m"
 
 
-def human(plan: Plan, color: bool = False) -> str:
-    """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR)."""
+def human(plan: Plan, color: bool = False, all_files: bool = False) -> str:
+    """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR).
+    A target's file changes past FILE_LINES are summed by folder unless ``all_files``."""
 
     def paint(text: str, fg: str | None, bold: bool = False) -> str:
         return _style(text, fg, bold) if color and (fg or bold) else text
@@ -41,7 +42,7 @@ def human(plan: Plan, color: bool = False) -> str:
         symbol = paint(SYMBOLS[target.action], COLOURS[target.action])
         out.append(paint(f"  # {terminal(heading(target))}", None, bold=True))
         out.append(f"  {symbol} {terminal(block(target))} {{")
-        for action, text, rows in change_lines(target):
+        for action, text, rows in change_lines(target, None if all_files else FILE_LINES):
             out.append(f"      {paint(SYMBOLS[action], COLOURS[action])} {text}")
             for kind, row in rows:
                 mark, colour = ROWS[kind]
@@ -68,14 +69,15 @@ def quiet(plan: Plan, with_summary: bool = True) -> str:
         f"{terminal(summary(plan))}\n" if with_summary else "")
 
 
-def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None = None) -> str:
+def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None = None,
+           all_files: bool = False) -> str:
     """``plan`` as ``fmt`` (text, markdown or json); ``limit``: the most characters of markdown
-    (GitHub's comment limit by default)."""
+    (GitHub's comment limit by default); ``all_files``: the text lists every file change."""
     if fmt == "json":
         return json_document(plan.to_json())
     if fmt == "markdown":
         return as_markdown(plan) if limit is None else as_markdown(plan, limit)
-    return human(plan, color)
+    return human(plan, color, all_files)
 
 
 def saved(path: object, with_errors: bool) -> Output:

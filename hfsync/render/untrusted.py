@@ -49,8 +49,11 @@ _MENTION = re.compile(r"(?<![0-9A-Za-z_])([@#])(?=[0-9A-Za-z])")
 _SCHEME = re.compile(r"\b(javascript|vbscript|data|file):", re.IGNORECASE)
 
 
-def terminal(text: object) -> str:
-    """``text`` as a terminal may show it: no control or reordering character left as is."""
+def terminal(text: object, lines: bool = False) -> str:
+    """``text`` as a terminal may show it: no control or reordering character left as is
+    (``lines``: but its line breaks, for text of several lines hfsync wrote)."""
+    if lines:
+        return "\n".join(part.translate(_TERMINAL) for part in str(text).split("\n"))
     return str(text).translate(_TERMINAL)
 
 

@@ -54,3 +54,29 @@ def test_a_redirect_within_the_api_origin_is_followed(github, tmp_path):
     assert result.exit_code == 0, result.output
     assert [r.path for r in github.requests()] == [COMMENTS, f"/repositories/1/issues/{PR}/comments", COMMENTS]
     assert REPO in COMMENTS
+
+
+@pytest.mark.parametrize("proxy_auth", [False, True], ids=["plain-proxy", "proxy-with-user"])
+def test_the_api_is_reached_through_a_proxy_and_only_the_api_gets_the_token(github, tmp_path, monkeypatch,
+                                                                           proxy_auth):
+    import base64
+
+    from tests.foreign import forward
+
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json(_comment(1, "x"), status=201)
+    with Host(forward) as proxy:
+        user = "u:proxy-pw-2b@" if proxy_auth else ""
+        for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "ALL_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://{user}127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "")
+        result = hfsync("github", "comment", _plan(tmp_path))
+    assert result.exit_code == 0, result.output
+    api = github.server.url_for("/").rstrip("/")
+    assert [(s.method, s.target.split("?")[0]) for s in proxy.seen] == [("GET", api + COMMENTS), ("POST", api + COMMENTS)]
+    assert {s.header("Authorization") for s in proxy.seen} == {f"Bearer {GITHUB_TOKEN}"}
+    given = f"Basic {base64.b64encode(b'u:proxy-pw-2b').decode()}" if proxy_auth else None
+    assert {s.header("Proxy-Authorization") for s in proxy.seen} == {given}
+    assert len(github.requests()) == 2
+    assert "proxy-pw-2b" not in result.output and GITHUB_TOKEN not in result.output

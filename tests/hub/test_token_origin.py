@@ -89,7 +89,7 @@ def test_a_search_whose_next_page_is_on_another_host_stops_there(fake_hub, forei
     result = hfsync("--endpoint", fake_hub.ip_url, "--trace-file", str(trace), "search", "models", "--limit", "5")
     hub, there = f"127.0.0.1:{fake_hub.port}", f"localhost:{foreign.port}"
     assert result.exit_code == 1, result.output
-    assert result.stderr == (f"Error: GET /api/models on {there} was not sent: it would carry the Hub token, which "
+    assert result.stderr == (f"Error: GET /api/models on {there} was not sent: it would carry a token that "
                              f"goes only to {hub}\nHint: Ask the operator of {hub} why it names another host.\n")
     assert foreign.seen == []
     for output in (result.stdout, result.stderr, trace.read_text()):
@@ -100,7 +100,7 @@ def test_upstream_history_whose_next_page_is_on_another_host_stops_there(fake_hu
     from hfsync.hub.history import commits_between
 
     with pytest.raises(HubError, match=f"GET /api/models/acme/m1/commits/{COMMIT} on localhost:{foreign.port} was "
-                                       "not sent: it would carry the Hub token"):
+                                       "not sent: it would carry a token that goes only to"):
         commits_between(Hub(fake_hub.ip_url, token), "acme/m1", "model", "0" * 40, COMMIT)
     assert foreign.seen == []
 
@@ -118,3 +118,21 @@ def test_an_oidc_exchange_redirected_to_another_host_keeps_the_id_token_home(fak
     assert foreign.seen == []
     assert [s.path for s in fake_hub.seen] == ["/oauth/token"]
     assert ID_TOKEN.encode() in fake_hub.seen[0].body  # the Hub itself was asked
+
+
+@pytest.mark.parametrize("proxied", [False, True], ids=["no-proxy", "behind-a-proxy"])
+def test_partial_reads_and_cards_redirected_to_another_host_arrive_without_the_token(fake_hub, foreign, token,
+                                                                                     monkeypatch, proxied):
+    """hub.content (a diff's Range read) and hub.discover (a card, follow_redirects=True)."""
+    from hfsync.hub.content import read_range
+    from hfsync.hub.discover import card_text
+
+    if proxied:
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    hub = Hub(fake_hub.ip_url, token)
+    assert read_range(hub, "acme/m1", "model", COMMIT, "model.safetensors", 0, 16) == DATA[:16]
+    assert card_text(hub, "model", "acme/m1", COMMIT) == DATA.decode()
+    assert [s.path for s in foreign.seen] == ["/cdn/model.safetensors"] * 2
+    assert leaks(foreign.seen, credentials(token)) == []
+    assert {s.header("Authorization") for s in fake_hub.seen} == {f"Bearer {token}"}

@@ -76,3 +76,22 @@ def test_a_workflow_command_message_cannot_start_a_command_of_its_own():
     from hfsync.render.untrusted import workflow
 
     assert workflow("a\n::error::x %0A\r\x1b") == "a\\x0a::error::x %250A\\x0d\\x1b"
+
+
+def test_every_line_a_view_prints_is_neutralised():
+    from hfsync.render import Output
+
+    out = Output().out("file \x1b[2Jx.json\nsecond \u202eline").err("Error: \x9b31m")
+    assert out.parts == [("out", "file \\x1b[2Jx.json\nsecond \\u202eline\n"), ("err", "Error: \\x9b31m\n")]
+
+
+def test_a_search_table_shows_a_hubs_values_as_text_not_rich_markup():
+    from hfsync.model.discover import Found
+    from hfsync.render.search import results_table
+    from hfsync.render.table import table_text
+
+    found = Found("acme/m", "model", "[link=https://evil.example]text[/link]", None, "[bold]mit\x1b[2J",
+                  None, 0, None, None, None, False, False, ())
+    shown = table_text(results_table([found]), width=200)  # a terminal: rich writes its own styles
+    assert "[link=https://evil.example]text[/link]" in shown and "[bold]mit\\x1b[2J" in shown
+    assert "\x1b]8" not in shown and "\x1b[2J" not in shown
