@@ -14,6 +14,7 @@ from __future__ import annotations
 from hfsync.errors import HfsyncError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import TransientError, transient_errors
+from hfsync.hubfacts import resolve_url
 
 CHUNK = 64 * 1024
 
@@ -25,12 +26,11 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
     other read is (the client retries a failed request itself, not a body cut short)."""
     if length <= 0:
         return b""
-    from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import hf_raise_for_status
 
     from hfsync.hub.session import read_error_page
 
-    url = hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=hub.endpoint)
+    url = resolve_url(hub.endpoint, repo_type, repo_id, commit, path)
     headers = hub.headers(repo_type, repo_id, {"Accept-Encoding": "identity",
                                                "Range": f"bytes={start}-{start + length - 1}"})
 

@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import hfsync
+from tests.pull.test_pull_xet import safetensors_like
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("detect_secrets", "git", "rich", "httpx2", "requests", "jsonschema", "huggingface_hub.hf_api",
@@ -98,3 +101,25 @@ def test_values_judged_clean_are_not_judged_again(tmp_path, sandbox, monkeypatch
         code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub, **cache)
         assert code == 1 and "detect_secrets" in heavy
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
+
+
+
+@pytest.mark.parametrize("xet", [True, False], ids=["xet", "lfs"])
+def test_a_pull_builds_its_urls_without_huggingface_hub_s_download_module(tmp_path, sandbox, xet_on, xet):
+    from huggingface_hub import HfApi
+
+    data = safetensors_like(200_000, seed=1)
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("sandbox/weights")
+    api.upload_file(path_or_fileobj=data, path_in_repo="w.safetensors", repo_id="sandbox/weights")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: sandbox/weights\n    dest: out\n")
+    hub = {"HF_ENDPOINT": sandbox.url, "HF_TOKEN": sandbox.token, "HFSYNC_CACHE_DIR": str(tmp_path / "cache")}
+    if not xet:
+        hub["HF_HUB_DISABLE_XET"] = "1"
+    assert _imported(project, "lock", **hub)[0] == 0
+    assert "xet_hash" in (project / "hfsync.lock").read_text()  # HF_HUB_DISABLE_XET=1: the pull takes /resolve
+    code, heavy = _imported(project, "pull", "--locked", **hub)
+    assert code == 0 and "huggingface_hub.file_download" not in heavy
+    assert (project / "out" / "w.safetensors").read_bytes() == data
