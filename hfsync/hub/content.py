@@ -28,6 +28,8 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
         return b""
     from huggingface_hub.utils import hf_raise_for_status
 
+    from hfsync.hub.session import read_error_page
+
     url = resolve_url(hub.endpoint, repo_type, repo_id, commit, path)
     headers = hub.headers(repo_type, repo_id, {"Accept-Encoding": "identity",
                                                "Range": f"bytes={start}-{start + length - 1}"})
@@ -37,7 +39,7 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
             if response.status_code == 416:
                 return b""  # asked past the end of the file
             if response.status_code >= 400:
-                response.read()
+                read_error_page(response)
                 hf_raise_for_status(response)
             skip = start if response.status_code == 200 else 0  # Range ignored: the whole file comes
             if skip > max(length, CHUNK):

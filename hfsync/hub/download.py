@@ -38,6 +38,7 @@ from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
+from hfsync.hub.session import read_error_page
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.hubfacts import resolve_url
 from hfsync.model.lock import LockedFile
@@ -300,7 +301,7 @@ class Downloader:
             with self.hub.session().stream("GET", url, headers=headers, timeout=TIMEOUT) as response:
 
                 def fail() -> None:
-                    response.read()
+                    read_error_page(response)
                     hf_raise_for_status(response)
 
                 yield _Response(response.status_code, response.headers, response.iter_raw(), fail)

@@ -27,6 +27,7 @@ from pathlib import Path
 from huggingface_hub import constants
 
 from hfsync.errors import HubError
+from hfsync.hub.bounded import HUB_JSON, read_capped
 from hfsync.hub.client import Hub
 from hfsync.hub.internals import xet_hash_file, xet_read_refresh_url
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
@@ -74,13 +75,13 @@ class XetReader:
         self._access: tuple[str, str, int] | None = None  # CAS endpoint, read token, its expiry (Unix time)
         self._lock = threading.Lock()
 
-    def _small(self, url: str, headers: dict[str, str]) -> tuple[bytes, Mapping[str, str]]:
+    def _small(self, url: str, headers: dict[str, str], what: str) -> tuple[bytes, Mapping[str, str]]:
         with self.get(url, headers) as reply:
             if reply.status in RETRY_STATUSES:
                 raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
             if reply.status >= 400:
                 reply.fail()
-            body = b"".join(reply.chunks)
+            body = read_capped(reply.chunks, HUB_JSON, url, what)
             expected = reply.headers.get("Content-Length")
         if expected is not None and int(expected) != len(body):
             raise TransientError(f"connection closed after {len(body)} of {expected} bytes")
@@ -91,7 +92,7 @@ class XetReader:
         pull's own connections (no HTTP client of huggingface_hub's to start), again near expiry."""
         with self._lock:
             if self._access is None or self._access[2] - time.time() < TOKEN_MARGIN:
-                headers = self._small(self.refresh, self.headers)[1]
+                headers = self._small(self.refresh, self.headers, "ask for a Xet read token")[1]
                 try:
                     self._access = (headers[constants.HUGGINGFACE_HEADER_X_XET_ENDPOINT],
                                     headers[constants.HUGGINGFACE_HEADER_X_XET_ACCESS_TOKEN],
@@ -104,7 +105,7 @@ class XetReader:
     def reconstruction(self, xet_hash: str) -> Recon:
         endpoint, token = self._cas()
         body = self._small(f"{endpoint.rstrip('/')}/v1/reconstructions/{xet_hash}",
-                           {"Authorization": f"Bearer {token}"})[0]
+                           {"Authorization": f"Bearer {token}"}, "read a Xet reconstruction")[0]
         try:
             raw = json.loads(body)
             terms = [Term(t["hash"], t["range"]["start"], t["range"]["end"], t["unpacked_length"])
