@@ -75,7 +75,8 @@ class XetReader:
         self._access: tuple[str, str, int] | None = None  # CAS endpoint, read token, its expiry (Unix time)
         self._lock = threading.Lock()
 
-    def _small(self, url: str, headers: dict[str, str], what: str) -> tuple[bytes, Mapping[str, str]]:
+    def _small(self, url: str, headers: dict[str, str],
+               what: str = "read a Xet reconstruction") -> tuple[bytes, Mapping[str, str]]:
         with self.get(url, headers) as reply:
             if reply.status in RETRY_STATUSES:
                 raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
@@ -105,7 +106,7 @@ class XetReader:
     def reconstruction(self, xet_hash: str) -> Recon:
         endpoint, token = self._cas()
         body = self._small(f"{endpoint.rstrip('/')}/v1/reconstructions/{xet_hash}",
-                           {"Authorization": f"Bearer {token}"}, "read a Xet reconstruction")[0]
+                           {"Authorization": f"Bearer {token}"})[0]
         try:
             raw = json.loads(body)
             terms = [Term(t["hash"], t["range"]["start"], t["range"]["end"], t["unpacked_length"])
