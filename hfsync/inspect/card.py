@@ -19,8 +19,8 @@ def split(text: str) -> tuple[dict[str, Any], str]:
     end = text.find("\n---", 3)
     if end < 0:
         return {}, text
-    try:
-        front = yaml.safe_load(text[3:end])
+    try:  # libyaml when there: a card's front matter may be large (eval results), and is read twice per diff
+        front = yaml.load(text[3:end], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return {}, text
     if not isinstance(front, dict):
