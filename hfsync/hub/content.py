@@ -28,7 +28,7 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
         return b""
     from huggingface_hub.utils import hf_raise_for_status
 
-    from hfsync.hub.session import read_error_page
+    from hfsync.hub.boundedstream import read_error_page
 
     url = resolve_url(hub.endpoint, repo_type, repo_id, commit, path)
     headers = hub.headers(repo_type, repo_id, {"Accept-Encoding": "identity",

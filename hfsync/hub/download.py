@@ -35,10 +35,10 @@ import httpx2
 from huggingface_hub.utils import hf_raise_for_status
 
 from hfsync.errors import ContentError, HfsyncError
+from hfsync.hub.boundedstream import read_error_page
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
-from hfsync.hub.session import read_error_page
 from hfsync.hub.streamhash import StreamHashes
 from hfsync.hubfacts import resolve_url
 from hfsync.model.lock import LockedFile

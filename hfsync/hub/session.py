@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -31,7 +30,8 @@ import httpx2
 
 from hfsync.errors import HubError
 from hfsync.hub import trace
-from hfsync.hub.bounded import ERROR_PAGE, HUB_JSON, too_large
+from hfsync.hub.bounded import HUB_JSON
+from hfsync.hub.boundedstream import Capped, cap_redirect_bodies
 from hfsync.hub.retry import TransientError, waits_shown_by
 from hfsync.hub.retry import shared as retry
 from hfsync.origins import homes, netloc, origin
@@ -89,43 +89,6 @@ class _Final(Exception):
         self.error = error
 
 
-class _Capped(httpx2.SyncByteStream):
-    """A response body that stops at ``limit`` bytes: TooLarge there (``cut`` False), or an end
-    (``cut`` True: a body nothing reads, such as a redirect's)."""
-
-    def __init__(self, stream: httpx2.SyncByteStream, limit: int, url: str, what: str, cut: bool = False) -> None:
-        self.stream, self.limit, self.url, self.what, self.cut = stream, limit, url, what, cut
-
-    def __iter__(self) -> Iterator[bytes]:
-        seen = 0
-        for chunk in self.stream:
-            seen += len(chunk)
-            if seen > self.limit:
-                if self.cut:
-                    yield chunk[: self.limit - seen]
-                    return
-                raise too_large(self.url, self.limit, self.what)
-            yield chunk
-
-    def close(self) -> None:
-        self.stream.close()
-
-
-def read_error_page(response: httpx2.Response) -> None:
-    """Read the first ``ERROR_PAGE`` bytes of a streamed response read only for its message (so
-    that ``hf_raise_for_status`` can word it); the rest is left unread."""
-    request = response.request
-    response.stream = _Capped(response.stream, ERROR_PAGE, str(request.url), "", cut=True)  # type: ignore[arg-type]
-    response.read()
-
-
-def cap_redirect_bodies(response: httpx2.Response) -> None:
-    """Event hook: the body of a redirect (read and dropped when it is followed) is read only so far."""
-    if response.has_redirect_location:
-        request = response.request
-        response.stream = _Capped(response.stream, ERROR_PAGE, str(request.url), "", cut=True)  # type: ignore[arg-type]
-
-
 class HubClient(httpx2.Client):
     """An httpx2 client that retries transient failures and traces every request. A response
     read whole (not streamed: huggingface_hub's JSON answers, the OIDC exchange) is read up to
@@ -178,7 +141,7 @@ class HubClient(httpx2.Client):
             raise
         if not kwargs.get("stream"):
             # Read here, inside the attempt, as httpx2 would: a body cut short is retried.
-            response.stream = _Capped(response.stream, HUB_JSON, str(request.url),  # type: ignore[arg-type]
+            response.stream = Capped(response.stream, HUB_JSON, str(request.url),  # type: ignore[arg-type]
                                       f"{request.method} {request.url.path}")
             try:
                 response.read()

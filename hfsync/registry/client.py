@@ -36,6 +36,7 @@ from hfsync import environment
 from hfsync.errors import HfsyncError
 from hfsync.hub import trace
 from hfsync.hub.bounded import MiB, head_of, read_capped
+from hfsync.hub.boundedstream import cap_redirect_bodies
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.log import redact, register_secret
 from hfsync.origins import bind, netloc, origin
@@ -146,7 +147,7 @@ class Registry:
         self.retry = retry
         # Registry calls are traced like the Hub's (path only: an upload's query carries its state).
         self.client = httpx2.Client(timeout=TIMEOUT, follow_redirects=True, event_hooks={
-            "request": [trace.on_request], "response": [trace.on_response]})
+            "request": [trace.on_request], "response": [trace.on_response, cap_redirect_bodies]})
         self._creds = credentials(reference.host)
         self.origin = origin(reference.base)
         self._auth: dict[str, str] = {}  # scope -> Authorization header

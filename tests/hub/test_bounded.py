@@ -100,3 +100,35 @@ def test_an_endless_xet_reconstruction_stops_at_the_limit(hostile):
         downloader.close()
     assert str(caught.value).startswith(f"read a Xet reconstruction: {server.host} sent more than 64 MiB")
     assert server.sent_to(route) <= 64 * MIB + SLACK
+
+
+def test_an_endless_redirect_body_is_left_unread_by_huggingface_hubs_client_too(hostile):
+    from hfsync.hub.bounded import ERROR_PAGE
+
+    server = hostile({
+        "/api/models?": (302, {"Location": "/api/listing"}, b"<html>", b"moved " * 8192),
+        "/api/listing": (200, JSON, b"[]", b""),
+    })
+    result = hfsync("--endpoint", server.url, "search", "models", "bert")
+    assert result.exit_code == 0, result.output
+    assert server.sent_to("/api/models?") <= ERROR_PAGE + SLACK
+
+
+def test_an_endless_redirect_body_is_left_unread_by_the_registry_client(hostile, tmp_path, monkeypatch):
+    from hfsync.hub.bounded import ERROR_PAGE
+    from hfsync.hub.retry import Retry
+    from hfsync.registry.client import Reference, Registry
+
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "no-auth.json"))
+    route = "/v2/models/acme/m1/manifests/c"
+    server = hostile({
+        route: (307, {"Location": "/elsewhere/manifest"}, b"<html>", b"moved " * 8192),
+        "/elsewhere/manifest": (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+                                b'{"layers": []}', b""),
+    })
+    client = Registry(Reference.parse(f"oci://{server.host}/models"), Retry())
+    try:
+        assert client.get_manifest("models/acme/m1", "c") == {"layers": []}
+    finally:
+        client.close()
+    assert server.sent_to(route) <= ERROR_PAGE + SLACK
