@@ -162,14 +162,16 @@ def front_matter(text: str) -> dict[str, Any]:
     """A card's metadata as huggingface_hub's ``RepoCard(text).data.to_dict()`` reads it
     (the YAML block between ``---`` lines; keys set to null left out), for reading only:
     importing huggingface_hub's card module costs start-up time. ValueError when the
-    block is not YAML or not a mapping."""
+    block is not YAML, not a mapping, or past the bounds of ``load_yaml`` (nesting, aliases)."""
     import yaml
+
+    from hfsync.inspect.bounded import load_yaml
 
     match = FRONT_MATTER.search(text)
     if match is None:
         return {}
     try:
-        data = yaml.safe_load(match.group(2))
+        data = load_yaml(match.group(2))
     except yaml.YAMLError as error:
         raise ValueError(getattr(error, "problem", None) or " ".join(str(error).split())) from None
     if data is None:
