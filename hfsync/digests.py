@@ -14,6 +14,7 @@ import random
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,18 @@ def hash_file(path: Path, *, sha256: bool = True, git_sha1: bool = True) -> Dige
         raise OSError(f"{path} changed size while being read")
     values = iter(h.hexdigest() for h in hashers)
     return Digests(size, next(values) if sha256 else "", next(values) if git_sha1 else "", next(values))
+
+
+def _hashed(absolute: str) -> tuple[os.stat_result, Digests]:
+    """A file's stat key, taken before it is read, and its digests."""
+    with open(absolute, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        if stat.st_size > CHUNK:
+            return stat, hash_file(Path(absolute))
+        data = handle.read(CHUNK + 1)  # a small file in one read: most of a tree of 100,000
+    if len(data) != stat.st_size:
+        raise OSError(f"{absolute} changed size while being read")
+    return stat, hash_bytes(data)
 
 
 def _setup(db: sqlite3.Connection) -> None:
@@ -132,32 +145,39 @@ class DigestCache:
                 (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino, sha256, git_sha1, blake3),
             )
 
-    def get_many(self, paths: list[Path]) -> list[Digests | None]:
-        """What ``get`` would answer for each path, from the cache alone (None: to be hashed).
-
-        One query for all of them: a tree of 100,000 unchanged files costs its stats, not
-        100,000 round trips."""
-        absolute = [os.path.abspath(p) for p in paths]
-        rows: dict[str, tuple] = {}
+    def all(self, root: Path, paths: list[str], hash_with: Callable[..., Iterable[Any]] = map) -> list[Digests]:
+        """``get`` of each of ``paths`` (relative to ``root``, forward slashes): the unknown ones
+        hashed through ``hash_with`` (a pool's map, to hash in threads) and remembered in one
+        transaction. The rows under ``root`` are read in one query: a tree of 100,000 files
+        costs its stats, not 100,000 lookups or commits."""
+        base = os.path.abspath(root)
         with self._lock:
-            for start in range(0, len(absolute), 900):
-                chunk = absolute[start:start + 900]
-                rows.update((row[0], row[1:]) for row in self._db.execute(
-                    "SELECT path, size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests WHERE path IN "
-                    f"({','.join('?' * len(chunk))})", chunk))
+            # Every key under base/ sorts between "base/" and "base0" ("0" follows "/").
+            rows = {row[0]: row[1:] for row in self._db.execute(
+                "SELECT path, size, mtime_ns, inode, sha256, git_sha1, blake3 FROM digests "
+                "WHERE path > ? AND path < ?", (base + "/", base + "0"))}
         out: list[Digests | None] = []
-        for path in absolute:
-            row = rows.get(path)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                row = None
-            if row and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, stat.st_ino) and all(row[3:]):
-                self.hits += 1
-                out.append(Digests(row[0], row[3], row[4], row[5]))
-            else:
-                out.append(None)
-        return out
+        todo: list[str] = []
+        stat = os.stat
+        for relative in paths:
+            absolute = f"{base}/{relative}"
+            row = rows.get(absolute)
+            if row is not None and row[3] and row[4] and row[5]:
+                found = stat(absolute)
+                if (row[0], row[1], row[2]) == (found.st_size, found.st_mtime_ns, found.st_ino):
+                    out.append(Digests(row[0], row[3], row[4], row[5]))
+                    continue
+            out.append(None)
+            todo.append(absolute)
+        self.hits += len(paths) - len(todo)
+        fresh = list(hash_with(_hashed, todo))
+        self.misses += len(fresh)
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                (path, st.st_size, st.st_mtime_ns, st.st_ino, d.sha256, d.git_sha1, d.blake3)
+                for path, (st, d) in zip(todo, fresh, strict=True)))
+        hashed = iter(d for _, d in fresh)
+        return [d if d is not None else next(hashed) for d in out]
 
     def facts(self, keys: list[str]) -> dict[str, str]:
         """Remembered facts about content (e.g. a secret scan's result by content digest)."""

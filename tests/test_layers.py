@@ -4,13 +4,13 @@ Every module under hfsync/ is parsed with ``ast`` and every import it makes (at 
 inside a function, or under ``if TYPE_CHECKING:``: each is a dependency) is held against
 the layers of the tree, bottom up:
 
-    shared ground   errors, log, paths, environment, digests, hubfacts, units, schemas
+    shared ground   errors, log, paths, environment, digests, hubfacts, units, schemas, origins
     model/          plain data: the plan, the lock's entries, the Hub's facts, reports
     manifest/       the manifest as data, loaded and checked
     hub/ inspect/ signing/ render/   the one adapter to the Hub; pure steps over bytes
                                given (what changed inside files; model.sig made and
                                checked); views that read data and print nothing else
-    registry/       the OCI registry client: the Hub's transport (retry, trace), not the Hub
+    registry/       the OCI registry client: the Hub's transport (retry, trace, bounded reads), not the Hub
     cards/ lock/    domain steps the engines share (a card made; a pin made, read, judged,
                     found on disk)
     publish/ pull/ discover/ github/   engines: each command's job
@@ -34,7 +34,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "hfsync"
 
 SHARED = ("hfsync", "hfsync.errors", "hfsync.log", "hfsync.paths", "hfsync.environment", "hfsync.digests",
-          "hfsync.hubfacts", "hfsync.units", "hfsync.schemas")
+          "hfsync.hubfacts", "hfsync.units", "hfsync.schemas", "hfsync.origins")
 # Bottom up: (name, packages, whether those packages stand apart from each other).
 LAYERS = (
     ("shared ground", SHARED, False),
@@ -224,9 +224,9 @@ def test_imports_keep_to_the_layers():
 
 
 def test_the_registry_is_not_the_hub():
-    """It retries and traces its requests as the Hub client does, and uses nothing else of
-    the layer below it."""
-    transport = ("hfsync.hub.retry", "hfsync.hub.trace")
+    """It retries, traces and bounds what it reads as the Hub client does, and uses nothing
+    else of the layer below it."""
+    transport = ("hfsync.hub.retry", "hfsync.hub.trace", "hfsync.hub.bounded", "hfsync.hub.boundedstream")
     below = LAYERS[[name for name, _, _ in LAYERS].index("the registry client") - 1][1]
     assert [f"{_where(m, line)}: {m} imports {t}" for m in MODULES if within(m, "hfsync.registry")
             for t, _, line in imports(m) if within(t, *below) and not within(t, *transport)] == []

@@ -4,7 +4,9 @@ One function, ``plan_card``. A source without README.md gets one generated
 (cards.generate) unless ``card.generate`` is false. Otherwise the metadata a manifest
 declares is merged into the README.md front matter: the local one when the source has
 one, else the remote one (fetched only when the declared metadata differs from the
-Hub's card data). The card body is kept as it is. Parsing and writing front matter is
+Hub's card data, and only when it is no larger than ``CARD_LIMIT``, the limit a diff
+reads a text file up to: a larger one is not read, and the target says so). The card
+body is kept as it is. Parsing and writing front matter is
 huggingface_hub's RepoCard.
 """
 
@@ -12,19 +14,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hfsync.cards.check import FRONT_MATTER, front_matter
+from hfsync.cards.check import FRONT_MATTER, load_yaml, metadata_of
 from hfsync.cards.generate import generate
 from hfsync.cards.generate import inputs as card_inputs
 from hfsync.errors import HfsyncError
+from hfsync.inspect.reading import TEXT_LIMIT
 from hfsync.manifest.model import RepoTarget
 from hfsync.model.remote import RemoteRepo
+from hfsync.units import human_size
 
 README = "README.md"
+# The Hub's card is read whole to merge metadata into (its body is published as it is), so
+# only as far as a diff reads a text file.
+CARD_LIMIT = TEXT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -58,32 +66,49 @@ def merge(text: str, metadata: Mapping[str, Any], where: str) -> str:
     """``text`` with ``metadata`` merged into its front matter; the body unchanged, and
     the keys whose value is already the declared one as they were written (the text
     itself when no value changes). Front matter that is not a YAML mapping is an error
-    naming ``where`` the text is from."""
+    naming ``where`` the text is from. The front matter is parsed once (a card may carry
+    a large one: eval results), and the edited block once more to check the edit."""
+    match = FRONT_MATTER.search(text)
     try:
-        front = front_matter(text)  # RepoCard raises YAML's own exceptions, with no place to name
+        node = _composed(match.group(2) + "\n") if match is not None else None
+        front = metadata_of(_constructed(node))
     except ValueError as error:
         raise HfsyncError(f"{where}:1: front matter is not valid YAML: {error}",
                           hint="Fix the front matter between the --- lines at the top of the card.") from None
     changed = {k: v for k, v in metadata.items() if front.get(k) != v}
     if not changed:
         return text
-    return _spliced(text, front, changed) or _rewritten(text, changed)
+    spliced = _spliced(text, match, node, changed) if match is not None and match.start() == 0 else None
+    return spliced or _rewritten(text, changed)
 
 
-def _spliced(text: str, front: Mapping[str, Any], changed: Mapping[str, Any]) -> str | None:
-    """``text`` with only the ``changed`` keys of its front matter rewritten (new ones
-    appended), the other keys, comments and the body as written; None when the front
-    matter is not a plain block mapping this can edit safely."""
+def _composed(block: str) -> Any:
+    """The YAML node of a front matter block (libyaml's parser when there); ValueError worded by the
+    pure parser when it is not YAML."""
     import yaml
 
-    match = FRONT_MATTER.search(text)
-    if match is None or match.start() != 0:
-        return None
-    block = match.group(2) + "\n"
-    try:
-        node = yaml.compose(block, Loader=yaml.SafeLoader)
+    from hfsync.inspect.bounded import compose_yaml
+
+    try:  # bounded: the card may be the Hub's, written by anyone
+        return compose_yaml(block)
     except yaml.YAMLError:
-        return None
+        load_yaml(block)  # raises ValueError with the pure parser's words
+        return compose_yaml(block, yaml.SafeLoader)  # libyaml alone refused it
+
+
+def _constructed(node: Any) -> Any:
+    import yaml
+
+    return None if node is None else yaml.SafeLoader("").construct_document(node)
+
+
+def _spliced(text: str, match: re.Match[str], node: Any, changed: Mapping[str, Any]) -> str | None:
+    """``text`` with only the ``changed`` keys of its front matter (``match``, composed as
+    ``node``) rewritten (new ones appended), the other keys, comments and the body as
+    written; None when the front matter is not a plain block mapping this can edit safely."""
+    import yaml
+
+    block = match.group(2) + "\n"
     if not isinstance(node, yaml.MappingNode) or node.flow_style:
         return None
     spans = {}
@@ -100,9 +125,9 @@ def _spliced(text: str, front: Mapping[str, Any], changed: Mapping[str, Any]) ->
     pieces += [_dumped(k, v) for k, v in changed.items() if k not in spans]
     edited = "".join(pieces)
     try:
-        if yaml.safe_load(edited) != {**yaml.safe_load(block), **changed}:
+        if load_yaml(edited) != {**_constructed(node), **changed}:
             return None
-    except yaml.YAMLError:
+    except ValueError:
         return None
     return match.group(1) + edited.removesuffix("\n") + match.group(3) + text[match.end():]
 
@@ -180,5 +205,13 @@ def plan_card(
         return CardPlan(merged, declared, True, inputs)
     if remote.exists and all(remote.card_data.get(k) == v for k, v in declared.items()):
         return CardPlan(None, declared, True)
+    listed = remote.files.get(README)
+    if listed is not None and listed.size > CARD_LIMIT:
+        raise HfsyncError(
+            f"the Hub's {README} of {target.key} is {human_size(listed.size)}, more than the "
+            f"{human_size(CARD_LIMIT)} hfsync reads of a card (as of a file it diffs): it was not read, and "
+            f"the declared card metadata ({', '.join(sorted(declared))}) was not merged into it",
+            hint=f"Put the card in the source folder ({target.source.path / README}): the metadata is merged "
+            "into a local card whatever its size; or make the card on the Hub smaller.")
     base = fetch_remote_readme() if remote.exists else None
     return CardPlan(merge(base or "", declared, f"the Hub's {README} of {target.key}"), declared, True)

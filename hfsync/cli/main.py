@@ -120,7 +120,9 @@ def cli(
     register_secret(token)
     register_secret(os.environ.get("HF_TOKEN"))
     verbosity = -1 if quiet else verbose
-    configure(verbosity, log_format)
+    from hfsync.render.untrusted import terminal
+
+    configure(verbosity, log_format, terminal)  # a log line may quote a Hub's names or a server's answer
     if trace_file is not None:
         from hfsync.hub import trace
 
@@ -182,9 +184,11 @@ def run(args: list[str] | None = None) -> int:
     except HfsyncError as error:
         if verbose:  # redacted: a chained exception may quote a request's headers
             click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
-        click.echo(f"Error: {redact(error.message)}", err=True)
+        from hfsync.render.untrusted import terminal  # a message may quote a server's answer or a Hub's name
+
+        click.echo(f"Error: {terminal(redact(error.message), lines=True)}", err=True)
         if error.hint:
-            click.echo(f"Hint: {redact(error.hint)}", err=True)
+            click.echo(f"Hint: {terminal(redact(error.hint), lines=True)}", err=True)
         return error.exit_code
     except click.exceptions.Abort as error:
         # click turns ^C into Abort too; "Aborted." is for a prompt answered with EOF.

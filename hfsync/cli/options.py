@@ -33,6 +33,11 @@ hub_user_option = click.option(
     "(Trusted Publishers); default: the manifest's defaults.hub_user (also HFSYNC_HUB_USER).",
 )
 
+all_files_option = click.option(
+    "--all-files", is_flag=True,
+    help="List every file change in the text, however many (past 1000 in a target they are summed by folder).",
+)
+
 # One vocabulary for every command's --format: text for a person, markdown for a pull request or
 # job summary (where a command has that form), json for a script (one document on stdout, its
 # JSON Schema printed by `hfsync schema`). Earlier spellings are still accepted.

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hfsync.cli.main import Options, cli
-from hfsync.cli.options import format_option, show
+from hfsync.cli.options import all_files_option, format_option, show
 from hfsync.cli.validate import manifest_option
 
 target_option = click.option(
@@ -26,10 +26,11 @@ target_option = click.option(
               help="Only targets whose manifest entry or files changed since this git ref.")
 @click.option("--diff", "diff", type=click.Choice(["none", "summary", "full"]), default="summary", show_default=True,
               help="What changed inside the files: none, a summary, or every line and tensor.")
+@all_files_option
 @click.pass_obj
 def plan(
     obj: Options, files: tuple[Path, ...], targets: tuple[str, ...], out: Path | None, fmt: str,
-    detailed_exitcode: bool, changed_since: str | None, diff: str,
+    detailed_exitcode: bool, changed_since: str | None, diff: str, all_files: bool,
 ) -> int:
     """Diff the manifests against the Hub and show what apply would change."""
     from hfsync.errors import SECRET_FIX, HfsyncError
@@ -44,7 +45,8 @@ def plan(
     result = plan_manifests(files, publisher, targets, changed_since=changed_since, diff=diff)
     # Notices said by an earlier plan are left out of what a person reads (-v shows them); data keeps them.
     shown = said_once(result) if fmt != "json" and obj.verbosity < 1 else result
-    click.echo(quiet(shown) if obj.verbosity < 0 and fmt == "text" else render(shown, fmt, obj.color), nl=False)
+    text = quiet(shown) if obj.verbosity < 0 and fmt == "text" else render(shown, fmt, obj.color, all_files=all_files)
+    click.echo(text, nl=False)
     if out is not None:
         write(result, out)  # with its errors too: the pull request's comment shows them (apply refuses it)
         if obj.verbosity >= 0:

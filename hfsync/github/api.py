@@ -1,7 +1,8 @@
 """GitHub's REST API as hfsync needs it: where the run is (``GitHubContext``, read from the
 variables GitHub Actions sets and passed in as a mapping, so tests drive a fake API with no
 process state), what a call did (``Outcome``) and the few calls made, with the standard
-library only. The token is sent only to the API's own origin and never printed.
+library only. The token is sent only to the API's own origin and never printed: a redirect
+or a ``Link`` page on another origin is not followed (urllib would carry the token along).
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from typing import Any
 from hfsync import __version__
 from hfsync.environment import run_url
 from hfsync.errors import GitHubError
+from hfsync.hub.bounded import ERROR_PAGE, MiB, read_capped
 from hfsync.log import register_secret
+from hfsync.origins import netloc, origin
 
 _TIMEOUT = 30
+# One answer of the API read whole: a page of a listing is at most 100 items.
+ANSWER_LIMIT = 16 * MiB
 # Idempotent calls are retried after these pauses on a 5xx or a dropped connection.
 _RETRY_DELAYS = (1.0, 3.0)
 _sleep = time.sleep
@@ -87,6 +92,28 @@ class Forbidden(GitHubError):
     """GitHub answered 403: the token may read but not write (a fork's pull request)."""
 
 
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Redirects within the origin are followed as urllib does; one to another origin is an error,
+    since urllib copies every header (the token too) onto the redirected request."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        there = urllib.parse.urljoin(req.full_url, newurl)
+        if origin(there) != origin(req.full_url):
+            fp.close()
+            here = netloc(origin(req.full_url))
+            raise GitHubError(
+                f"the GitHub API at {here} redirected {req.get_method()} {_path(req.full_url)} to another host, "
+                f"{netloc(origin(there))}; not followed: the token goes only to {here}",
+                hint="Check GITHUB_API_URL, and any proxy between this machine and the API.")
+        # urllib drains a followed redirect's body whatever its length: only its first bytes are read.
+        fp.read(ERROR_PAGE)
+        fp.close()
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+
+
 class Api:
     """The few REST calls needed, with pagination and errors mapped to GitHubError."""
 
@@ -102,7 +129,7 @@ class Api:
         if not context.repository or "/" not in context.repository:
             raise GitHubError("GITHUB_REPOSITORY is not set (expected OWNER/NAME)")
         self.context = context
-        self.origin = _origin(context.api_url)
+        self.origin = origin(context.api_url)
 
     def absolute(self, url: str) -> str:
         """A path under the repository (``issues/7/comments``) or a full URL as given."""
@@ -110,7 +137,7 @@ class Api:
 
     def request(self, method: str, url: str, body: Any = None) -> tuple[Any, Mapping[str, str]]:
         url = self.absolute(url)
-        if _origin(url) != self.origin:
+        if origin(url) != self.origin:
             # A Link header pointing elsewhere must not receive the token.
             raise GitHubError(f"GitHub API answered with a link to another host: {_origin(url)}")
         data = json.dumps(body).encode() if body is not None else None
@@ -125,15 +152,17 @@ class Api:
         delays = _RETRY_DELAYS if method in ("GET", "PATCH") else ()
         for attempt in range(len(delays) + 1):
             try:
-                with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
-                    raw = response.read()
+                # Made per call: its ProxyHandler reads the proxy variables as they are now.
+                with urllib.request.build_opener(_SameOrigin).open(request, timeout=_TIMEOUT) as response:
+                    raw = read_capped(iter(lambda: response.read(1 << 16), b""), ANSWER_LIMIT, url,
+                                      f"GitHub API {method} {_path(url)}")
                     return (json.loads(raw) if raw else None), response.headers
             except urllib.error.HTTPError as error:
                 failure = _http_error(method, url, error)
                 transient = error.code >= 500
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 reason = getattr(error, "reason", error)
-                failure = GitHubError(f"cannot reach the GitHub API at {self.origin}: {reason}")
+                failure = GitHubError(f"cannot reach the GitHub API at {_origin(self.context.api_url)}: {reason}")
                 transient = True
             except ValueError:
                 raise GitHubError(f"GitHub API answered {method} {_path(url)} with invalid JSON") from None
@@ -154,7 +183,7 @@ class Api:
 
 def _http_error(method: str, url: str, error: urllib.error.HTTPError) -> GitHubError:
     try:
-        message = json.loads(error.read() or b"{}").get("message", "")
+        message = json.loads(error.read(ERROR_PAGE) or b"{}").get("message", "")
     except (ValueError, AttributeError):
         message = ""
     what = f"GitHub API refused {method} {_path(url)}: {error.code} {message or error.reason}".rstrip()

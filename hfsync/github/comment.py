@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hfsync.errors import GitHubError
 from hfsync.github.api import Api, Forbidden, GitHubContext, Outcome, html_url
+from hfsync.render.untrusted import markdown as markdown_text
 from hfsync.units import utf16_length
 
 MARKER = "<!-- hfsync-plan -->"
@@ -39,19 +40,35 @@ def truncate(text: str, limit: int, run_url: str | None) -> tuple[str, bool]:
         f"\n\n> [!WARNING]\n> This plan is {len(text):,} characters, over GitHub's limit; "
         f"it is cut short here. The full plan is in {where}.\n"
     )
-    open_details = 0
     budget = limit - utf16_length(notice)
     kept = text[:budget]
     while True:
         if "\n" in kept:
             kept = kept[: kept.rindex("\n")]
-        closing = "\n```" if sum(1 for line in kept.splitlines() if line.lstrip().startswith("```")) % 2 else ""
-        open_details = max(0, kept.count("<details") - kept.count("</details>"))
+        fence, open_details = _open_blocks(kept)
+        closing = f"\n{fence}" if fence else ""
         closing += "\n</details>" * open_details
         over = utf16_length(kept + closing) - budget
         if over <= 0:
             return kept + closing + notice, True
         kept = kept[: len(kept) - over]
+
+
+def _open_blocks(text: str) -> tuple[str, int]:
+    """The fence of the code block ``text`` leaves open ("" if none), and how many <details> it
+    leaves open outside code blocks (a diff may show the text of a tag; text outside one is
+    neutralised and cannot)."""
+    fence, details = "", 0
+    for line in text.splitlines():
+        marks = re.match(r"`{3,}", line.lstrip())
+        if fence:
+            if marks and len(marks.group()) >= len(fence) and not line.strip().strip("`"):
+                fence = ""
+        elif marks:
+            fence = marks.group()
+        else:
+            details += line.count("<details") - line.count("</details>")
+    return fence, max(0, details)
 
 
 def plan_markdown(path: Path, limit: int | None = None) -> str:
@@ -82,13 +99,13 @@ def append_summary(context: GitHubContext, markdown: str) -> bool:
 
 
 def _fallback(context: GitHubContext, error: Forbidden, markdown: str, what: str) -> Outcome:
-    notice = (
-        f"hfsync could not {what}: {error.message}. A pull request from a fork gets a read-only "
-        "GITHUB_TOKEN; the plan is in the job summary instead."
-    )
+    notice = ("hfsync could not {what}: {message}. A pull request from a fork gets a read-only "
+              "GITHUB_TOKEN; the plan is in the job summary instead.")
     if context.summary_path is not None:
-        append_summary(context, f"> [!NOTE]\n> {notice}\n\n{markdown}")
-    return Outcome("skipped", notice=notice)
+        # GitHub's message is shown as text, never as markdown.
+        shown = notice.format(what=what, message=markdown_text(error.message))
+        append_summary(context, f"> [!NOTE]\n> {shown}\n\n{markdown}")
+    return Outcome("skipped", notice=notice.format(what=what, message=error.message))
 
 
 def comment(context: GitHubContext, markdown: str, key: str | None = None, summary: str | None = None) -> Outcome:

@@ -9,6 +9,7 @@ pushed again (no new CI run for the same change).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -21,10 +22,26 @@ from hfsync.errors import HfsyncError
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 
 
+PREFIX = "hfsync/upgrade/"
+# Where manifest paths git would refuse in a ref go: one component each, never a path of PREFIX's.
+ENCODED = "hfsync/upgrade-encoded/"
+# A path component git takes as it is (git check-ref-format), in characters every host and shell
+# takes too: no leading dot, no ".lock" or "." at the end ("..", "@{", controls, space and
+# ~^:?*[\\ never pass the character class).
+_PLAIN = re.compile(r"(?!\.)[A-Za-z0-9._-]+(?<!\.lock)(?<!\.)")
+
+
 def branch_name(repo_root: Path, manifest: Path) -> str:
-    """``hfsync/upgrade/<manifest path in the repo>``, with characters git refuses replaced."""
+    """The upgrade branch of ``manifest``: ``hfsync/upgrade/<its path in the repo>`` when git
+    takes that path as a ref; else ``hfsync/upgrade-encoded/<the path in letters, digits, _ and
+    ->-<16 hex digits of its SHA-256>``. Deterministic, always a valid ref, and two paths never
+    share one (nor does one branch name a folder of another)."""
     relative = os.path.relpath(manifest.resolve(), repo_root.resolve()).replace(os.sep, "/")
-    return "hfsync/upgrade/" + re.sub(r"[^A-Za-z0-9._/-]|\.\.|//", "-", relative).strip("/.")
+    if ".." not in relative and all(_PLAIN.fullmatch(part) for part in relative.split("/")):
+        return PREFIX + relative
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", relative).strip("-")[:80]
+    digest = hashlib.sha256(relative.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{ENCODED}{readable}-{digest}" if readable else f"{ENCODED}{digest}"
 
 
 def open_repo(path: Path) -> git.Repo:

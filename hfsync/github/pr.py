@@ -9,6 +9,7 @@ from pathlib import Path
 from hfsync.github.api import Api, Forbidden, GitHubContext, Outcome, html_url
 from hfsync.github.comment import BODY_LIMIT, append_summary, truncate
 from hfsync.model.upgrade import UpgradeReport
+from hfsync.render.untrusted import markdown as markdown_text
 
 
 def upgrade_pull_requests(
@@ -65,10 +66,12 @@ def _upgrade_pull_request(context: GitHubContext, branch: str, base: str, title:
             updated, _ = api.request("PATCH", f"pulls/{existing['number']}", {"title": title, "body": text})
             outcome = Outcome("updated", html_url(updated), truncated=truncated)
     except Forbidden as error:
-        notice = (f"hfsync could not open or update the upgrade pull request from {branch}: {error.message}. "
+        notice = ("hfsync could not open or update the upgrade pull request from {branch}: {message}. "
                   "The workflow needs `permissions: pull-requests: write`, and the repository must allow "
                   "GitHub Actions to create pull requests; the summary is in the job summary instead.")
-        append_summary(context, f"> [!NOTE]\n> {notice}\n\n{body or ''}")
-        return Outcome("skipped", notice=notice)
+        # GitHub's message is shown as text, never as markdown.
+        shown = notice.format(branch=f"`{branch}`", message=markdown_text(error.message))
+        append_summary(context, f"> [!NOTE]\n> {shown}\n\n{body or ''}")
+        return Outcome("skipped", notice=notice.format(branch=branch, message=error.message))
     append_summary(context, body)
     return outcome

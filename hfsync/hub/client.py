@@ -18,6 +18,7 @@ from hfsync.hub import retry as retries
 from hfsync.hub.metacache import MetadataCache
 from hfsync.hub.retry import Retry
 from hfsync.log import redact, register_secret
+from hfsync.origins import bind
 
 P = TypeVar("P")
 
@@ -82,6 +83,7 @@ class Hub:
         self.credentials = credentials
         self.token = credentials.token  # the personal token: requests about no one repo
         register_secret(self.token)
+        bind(self.token, self.endpoint)  # the HTTP client sends it nowhere else (hub.session)
         self._apis: dict[str | None, HfApi] = {}
         self._lock = threading.Lock()
 
@@ -104,6 +106,7 @@ class Hub:
         """The token a request about one repo carries (registered as a secret: never printed)."""
         token = self.credentials.token_for(repo_type, repo_id)
         register_secret(token)
+        bind(token, self.endpoint)
         return token
 
     def headers(self, repo_type: str | None = None, repo_id: str | None = None,

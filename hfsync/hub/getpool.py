@@ -26,11 +26,12 @@ from typing import cast
 from urllib.parse import urljoin, urlsplit
 
 from hfsync.hub import trace
+from hfsync.hub.bounded import head_of
 from hfsync.hub.retry import TransientError
+from hfsync.origins import Origin, origin
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
-Origin = tuple[str, str, int]
 
 
 class ConnectError(ConnectionError):
@@ -67,8 +68,9 @@ class Reply:
             yield chunk
 
     def read(self) -> bytes:
-        """The whole (small) body: error pages and redirect bodies."""
-        return b"".join(self.chunks(1 << 16))
+        """The first ``ERROR_PAGE`` bytes of a body read only for its message (an error page, a
+        redirect's body); the rest is left unread, and the connection is then not reused."""
+        return head_of(self.chunks(1 << 16))
 
 
 class GetPool:
@@ -145,12 +147,11 @@ class GetPool:
         sent["X-Request-Id"] = trace.RUN_ID
         for _ in range(MAX_REDIRECTS + 1):
             parts = urlsplit(url)
-            scheme = parts.scheme.lower()
-            origin = (scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80))
+            here = origin(url)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             started = time.perf_counter()
             try:
-                connection, response = self._send(origin, target, sent)
+                connection, response = self._send(here, target, sent)
             except Exception as error:
                 trace.record("GET", parts.path, None, started, 0, attempt, type(error).__name__)
                 raise
@@ -160,10 +161,9 @@ class GetPool:
                 location = reply.headers.get("location")
                 if reply.status in _REDIRECTS and location:
                     reply.read()
-                    drained = True
+                    drained = response.isclosed()
                     following = urljoin(url, location)
-                    new = urlsplit(following)
-                    if (new.scheme.lower(), new.hostname, new.port) != (scheme, parts.hostname, parts.port):
+                    if origin(following) != here:
                         sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
                     url = following
                     continue
@@ -172,7 +172,7 @@ class GetPool:
             finally:
                 trace.record("GET", parts.path, reply.status, started, reply.received, attempt)
                 if drained and not response.will_close:
-                    self._checkin(origin, connection)
+                    self._checkin(here, connection)
                 else:
                     connection.close()
             return

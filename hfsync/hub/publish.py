@@ -27,9 +27,11 @@ from urllib.parse import quote
 from hfsync.environment import offline
 from hfsync.errors import HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
+from hfsync.hub.content import read_range
 from hfsync.hub.internals import remember_each_xorb, upload_mode
 from hfsync.hub.reads import Reader, card_data
-from hfsync.model.remote import MISSING, RemoteFile, RemoteRepo
+from hfsync.hub.smallfile import read_small
+from hfsync.model.remote import MISSING, RemoteFiles, RemoteRepo
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete, HfApi
@@ -102,6 +104,7 @@ class Publisher:
         self.reads = hub.part(Reader)
         self.sent: dict[str, int] = {}  # per commit made: bytes sent to the Hub for it
         self.pull_requests: dict[str, int] = {}  # per commit that opened a pull request: its number
+        self._cards: dict[tuple[str, str, str], bytes] = {}  # README.md bytes read for a card merge, by commit
         remember_each_xorb()  # a rerun after a kill sends only the xorbs not yet uploaded
 
     @property
@@ -189,19 +192,19 @@ class Publisher:
             tags=tag_heads,
         )
 
-    def _tree(self, repo_id: str, repo_type: str, commit: str) -> dict[str, RemoteFile]:
-        """Every file at ``commit``: one recursive listing, paginated (Link headers).
-
-        Raw entries rather than list_repo_tree's RepoFile objects: building those costs
-        more than the request itself for large trees, and only four fields are needed.
-        """
+    def _tree(self, repo_id: str, repo_type: str, commit: str) -> RemoteFiles:
+        """Every file at ``commit``: one recursive listing, paginated (Link headers), each page
+        kept as a tuple per file as it arrives (no RepoFile objects: building those costs
+        more than the request itself for large trees, and only four fields are compared)."""
         path = f"/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
-        tree: dict[str, RemoteFile] = {}
-        for entry in self.reads.pages(path, [("recursive", "true"), ("expand", "false")], repo=(repo_type, repo_id)):
-            if entry.get("type") == "file":
-                lfs = entry.get("lfs")
-                sha256 = lfs["oid"] if lfs else None
-                tree[entry["path"]] = RemoteFile(entry["path"], entry["size"], entry["oid"], sha256)
+        tree = RemoteFiles()
+        add = tree.add
+        for page in self.reads.each_page(path, [("recursive", "true"), ("expand", "false")],
+                                         repo=(repo_type, repo_id)):
+            for entry in page:
+                if entry.get("type") == "file":
+                    lfs = entry.get("lfs")
+                    add(entry["path"], entry["size"], entry["oid"], lfs["oid"] if lfs else None)
         return tree
 
     def _variables(self, repo_id: str) -> dict[str, str] | None:
@@ -271,17 +274,27 @@ class Publisher:
         name = me.get("name") or ""
         return name, frozenset({name, *(o.get("name") for o in me.get("orgs") or () if o.get("name"))})
 
-    def readme(self, repo_id: str, repo_type: str, revision: str) -> str | None:
-        """The remote README.md text at ``revision``, or None when there is none."""
+    def readme(self, repo_id: str, repo_type: str, commit: str, limit: int) -> str | None:
+        """The remote README.md text at ``commit``, or None when there is none; HubError when
+        it holds more than ``limit`` bytes (no more than that is read)."""
         from huggingface_hub.errors import EntryNotFoundError
 
-        with translate_errors("read README.md of", repo_id):
-            try:
-                path = self._api(repo_type, repo_id).hf_hub_download(repo_id, "README.md", repo_type=repo_type,
-                                                                     revision=revision)
-            except EntryNotFoundError:
+        try:
+            data = read_small(self.hub, repo_id, repo_type, commit, "README.md", limit)
+        except HubError as error:
+            if isinstance(error.__cause__, EntryNotFoundError):
                 return None
-        return Path(path).read_text(encoding="utf-8")
+            raise
+        self._cards[(repo_type, repo_id, commit)] = data
+        return data.decode("utf-8")
+
+    def read_range(self, repo_id: str, repo_type: str, commit: str, path: str, start: int, length: int) -> bytes:
+        """``length`` bytes of ``path`` at ``commit`` from ``start``: a card read for its merge is not read again
+        for its diff."""
+        held = self._cards.get((repo_type, repo_id, commit)) if path == "README.md" else None
+        if held is not None:
+            return held[start:start + length]
+        return read_range(self.hub, repo_id, repo_type, commit, path, start, length)
 
     # --- writing -------------------------------------------------------------------
 

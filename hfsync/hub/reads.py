@@ -4,7 +4,8 @@ CI runs `hfsync plan` on every push, and a plan with nothing to change only read
 info and the file tree of each target. Importing huggingface_hub's HfApi (and the HTTP
 client under it) costs several times what those reads do, so they go over hub.getpool's
 kept-alive standard-library connections, retried like every request (hub.retry) and
-written to the trace. What the Hub refuses is raised as huggingface_hub raises it
+written to the trace. An answer is read up to ``bounded.HUB_JSON`` (an error page, its first
+bytes only). What the Hub refuses is raised as huggingface_hub raises it
 (``hf_raise_for_status``, loaded only then), so translate_errors words it as for any
 other request. With a proxy configured, huggingface_hub's client (which knows proxies)
 makes the same requests.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import getproxies
@@ -27,6 +28,7 @@ from urllib.request import getproxies
 from hfsync import __version__
 from hfsync.errors import HubError
 from hfsync.hub import trace
+from hfsync.hub.bounded import HUB_JSON, read_capped
 from hfsync.hub.client import Hub, library_version
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
@@ -110,7 +112,7 @@ class Reader:
 
         def attempt(number: int, renew: bool = True) -> Reply:
             with pool.get(url, headers, attempt=number) as reply:
-                body = reply.read()
+                body = read_capped(reply.chunks(1 << 16), HUB_JSON, url, name) if reply.status < 300 else reply.read()
                 fresh = _renewed(headers.get("authorization")) if reply.status == 401 and renew else None
                 if fresh is not None:  # a token that expired mid-run (OIDC's last an hour): once more, renewed
                     headers["authorization"] = f"Bearer {fresh}"
@@ -136,16 +138,22 @@ class Reader:
 
     def pages(self, path: str, params: Sequence[tuple[str, str]] = (), *, repo: Repo | None = None) -> list[Any]:
         """Every item of a paginated listing (Link: <...>; rel="next")."""
+        return [item for page in self.each_page(path, params, repo=repo) for item in page]
+
+    def each_page(
+        self, path: str, params: Sequence[tuple[str, str]] = (), *, repo: Repo | None = None
+    ) -> Iterator[list[Any]]:
+        """The pages of a paginated listing, each as it arrives: a caller that keeps what it
+        needs of each holds one page of the Hub's JSON at a time, not the whole listing."""
         reply = self.get(path, params, repo=repo)
-        items = list(reply.data)
+        yield reply.data
         while reply.next_url:
             if _origin(reply.next_url) != _origin(self.hub.endpoint):
                 # The next page would carry the token: only to the Hub itself.
                 raise HubError(f"the Hub's listing of {urlsplit(self.hub.endpoint + path).path} named its next "
                                f"page on another host ({_origin(reply.next_url)}); it was not followed")
             reply = self.get(reply.next_url, repo=repo)
-            items += reply.data
-        return items
+            yield reply.data
 
     def repo_info(self, repo_id: str, repo_type: str, revision: str | None, expand: Sequence[str]) -> dict[str, Any]:
         """The repo's properties named by ``expand``, at ``revision`` (the default branch when None)."""

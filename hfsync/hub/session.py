@@ -11,6 +11,12 @@ success or hfsync's HubError and does not retry on top. Requests that are not sa
 repeat (POST, PUT, ...) are retried only when the server surely did not act on them
 (429, 503, a connection never made). A body that cannot be replayed (a file being
 streamed) is not retried here; huggingface_hub's backoff rewinds those itself.
+
+Credentials stay with their origin: a request carrying a token (the Hub's, a registry's) to any origin but the
+endpoint it was given for is not sent (a next-page link, a redirect followed by hand), and
+a redirect that would carry a request's body (307/308: an OIDC id token, a commit) to
+another origin is not followed. httpx2 already drops the Authorization header when it
+follows a redirect to another origin.
 """
 
 from __future__ import annotations
@@ -18,12 +24,17 @@ from __future__ import annotations
 import threading
 import weakref
 from typing import Any, Protocol
+from urllib.parse import urljoin
 
 import httpx2
 
+from hfsync.errors import HubError
 from hfsync.hub import trace
+from hfsync.hub.bounded import HUB_JSON
+from hfsync.hub.boundedstream import Capped, cap_redirect_bodies
 from hfsync.hub.retry import TransientError, waits_shown_by
 from hfsync.hub.retry import shared as retry
+from hfsync.origins import homes, netloc, origin
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only ask (a card check, which upload mode a file takes, where LFS bytes go):
@@ -79,7 +90,9 @@ class _Final(Exception):
 
 
 class HubClient(httpx2.Client):
-    """An httpx2 client that retries transient failures and traces every request."""
+    """An httpx2 client that retries transient failures and traces every request. A response
+    read whole (not streamed: huggingface_hub's JSON answers, the OIDC exchange) is read up to
+    ``HUB_JSON`` bytes; file contents are streamed, and bounded by their callers."""
 
     def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
         response = self._send(request, **kwargs)
@@ -122,10 +135,43 @@ class HubClient(httpx2.Client):
     def _traced_send(self, request: httpx2.Request, attempt: int, **kwargs: Any) -> httpx2.Response:
         trace.set_attempt(request, attempt)
         try:
-            return super().send(request, **kwargs)
+            response = super().send(request, **{**kwargs, "stream": True})
         except Exception as error:
             trace.on_failure(request, error)
             raise
+        if not kwargs.get("stream"):
+            # Read here, inside the attempt, as httpx2 would: a body cut short is retried.
+            response.stream = Capped(response.stream, HUB_JSON, str(request.url),  # type: ignore[arg-type]
+                                      f"{request.method} {request.url.path}")
+            try:
+                response.read()
+            finally:
+                response.close()
+        return response
+
+
+def keep_tokens_home(request: httpx2.Request) -> None:
+    """Refuse to send a token (the Hub's, a registry's) to an origin it was not given for."""
+    given = homes(request.headers.get("authorization", "").partition(" ")[2])
+    there = origin(str(request.url))
+    if given and there not in given:
+        home = ", ".join(sorted(netloc(h) for h in given))
+        raise HubError(f"{request.method} {request.url.path} on {netloc(there)} was not sent: it would carry a "
+                       f"token that goes only to {home}",
+                       hint=f"Ask the operator of {home} why it names another host.")
+
+
+def keep_bodies_home(response: httpx2.Response) -> None:
+    """Refuse a redirect that would send a request's body (307/308 keep it) to another origin."""
+    request = response.request
+    if response.status_code not in (307, 308) or "location" not in response.headers or request.method in _IDEMPOTENT:
+        return
+    here = origin(str(request.url))
+    there = origin(urljoin(str(request.url), response.headers["location"]))
+    if there != here:
+        raise HubError(f"{netloc(here)} redirected {request.method} {request.url.path} to another host, "
+                       f"{netloc(there)}; not followed: the request's body goes only to {netloc(here)}",
+                       hint=f"Ask the operator of {netloc(here)} why it sends clients to another host.")
 
 
 def client_factory() -> httpx2.Client:
@@ -135,7 +181,8 @@ def client_factory() -> httpx2.Client:
     return HubClient(
         # trace.on_request first: it sets X-Request-Id, which huggingface_hub's hook
         # copies into X-Amzn-Trace-Id.
-        event_hooks={"request": [trace.on_request, request_event_hook()], "response": [trace.on_response]},
+        event_hooks={"request": [keep_tokens_home, trace.on_request, request_event_hook()],
+                     "response": [trace.on_response, keep_bodies_home, cap_redirect_bodies]},
         follow_redirects=True,
         timeout=None,
     )

@@ -10,8 +10,10 @@ never written again, so the hashing thread may read it later.
 ``Ahead`` keeps up to ``AHEAD`` ranges in flight, each on its own thread with a queue
 of at most ``QUEUED`` batches, so memory stays at AHEAD x (QUEUED + 2) batches whatever
 the file's size, the network overlaps decoding, writing and hashing, and the bytes
-still come out in file order. A range that ends early, a chunk that does not decode or
-a size that does not add up is a TransientError: the download retries from the last
+still come out in file order. A range that ends early, a chunk that does not decode,
+a chunk larger than the format allows or unpacking past the size its header declares
+(a decompression bomb: unpacking stops one byte past it), or a size that does not add up
+is a TransientError: the download retries from the last
 byte it took.
 """
 
@@ -33,6 +35,11 @@ BATCH = 2 * 1024 * 1024
 AHEAD = 3
 QUEUED = 2
 HEADER = 8
+# The Xet format's largest chunk (unpacked), and the most its packed form may take (LZ4's
+# worst case for it, frame included): a header saying more is refused before its bytes
+# are read, and no chunk is unpacked past the size its header declares.
+MAX_CHUNK = 128 * 1024
+MAX_PACKED = MAX_CHUNK + MAX_CHUNK // 255 + 64
 
 
 class Reply(Protocol):
@@ -73,11 +80,16 @@ class Fetch:
 def _lz4(data: memoryview, size: int) -> bytes:
     import lz4.frame  # only when a chunk is compressed
 
+    # One byte past the declared size is enough to know a chunk lies (an LZ4 bomb inflates
+    # a few KiB to GiB): decompression stops there.
+    decompressor = lz4.frame.LZ4FrameDecompressor()
     try:
-        raw = lz4.frame.decompress(data)
+        raw = decompressor.decompress(data, max_length=size + 1)
     except Exception:  # lz4 raises RuntimeError, or others on a mangled frame
         raise TransientError("a xorb chunk does not decompress") from None
-    if len(raw) != size:
+    if len(raw) > size:
+        raise TransientError(f"a xorb chunk unpacks to more than the {size:,} bytes its header declares")
+    if len(raw) != size or not decompressor.eof:
         raise TransientError("a xorb chunk is not what its header says")
     return raw
 
@@ -105,19 +117,23 @@ def decode(body: Iterable[bytes], fetch: Fetch, batch: int = BATCH) -> Iterator[
     """The unpacked bytes of ``fetch``'s chunks, in batches of at most ``batch`` bytes (or one chunk)."""
     buf = bytearray()
     pos, index, sent = 0, fetch.index, 0
-    out, filled = bytearray(batch), 0
+    out, filled = bytearray(max(0, min(batch, fetch.length))), 0
     for data in body:
         buf += data
         while index < fetch.end and len(buf) - pos >= HEADER:
             csize = int.from_bytes(buf[pos + 1:pos + 4], "little")
             scheme, usize = buf[pos + 4], int.from_bytes(buf[pos + 5:pos + 8], "little")
+            if usize > MAX_CHUNK or csize > MAX_PACKED:
+                raise TransientError(f"a xorb chunk's header declares {usize:,} bytes ({csize:,} packed), more than "
+                                     f"a Xet chunk holds ({MAX_CHUNK:,})")
             if len(buf) - pos - HEADER < csize:
                 break
             if index >= fetch.start:
                 if filled + usize > len(out):
                     del out[filled:]
                     yield out
-                    out, filled = bytearray(max(batch, usize)), 0
+                    # No bigger than the rest of the term: a small file's term needs no 2 MiB batch.
+                    out, filled = bytearray(max(usize, min(batch, fetch.length - sent))), 0
                 with memoryview(buf) as view:
                     unpack_into(out, filled, scheme, view[pos + HEADER:pos + HEADER + csize], usize)
                 filled += usize

@@ -69,13 +69,20 @@ _OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMa
 _CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 
-def load_yaml(text: str) -> Any:
-    """``yaml.safe_load(text)`` within bounds: nesting deeper than MAX_DEPTH, more than
+def load_yaml(text: str, loader: type = _LOADER) -> Any:
+    """``yaml.safe_load(text)`` within bounds (see ``compose_yaml``), read by ``loader``
+    (libyaml's when there)."""
+    node = compose_yaml(text, loader)
+    return None if node is None else yaml.SafeLoader("").construct_document(node)
+
+
+def compose_yaml(text: str, loader: type = _LOADER) -> yaml.Node | None:
+    """The node graph of ``text`` within bounds: nesting deeper than MAX_DEPTH, more than
     MAX_YAML_VALUES values with aliases expanded, or an alias inside the value it names
     raise ``Exceeded``; YAML's own errors are ``yaml.YAMLError`` as from ``safe_load``."""
     depth = 0
     try:
-        for token in yaml.scan(text, Loader=_LOADER):
+        for token in yaml.scan(text, Loader=loader):
             if isinstance(token, _OPENS):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -86,15 +93,10 @@ def load_yaml(text: str) -> Any:
         if "nesting depth" in (error.problem or ""):  # libyaml's own bound, reached as it reads ahead
             raise Exceeded(f"nests deeper than {MAX_DEPTH} levels") from None
         raise
-    loader = _LOADER(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
+    node = yaml.compose(text, Loader=loader)
+    if node is not None:
         _expanded(node, {}, set())
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
+    return node
 
 
 def _expanded(node: yaml.Node, sizes: dict[int, tuple[int, int]], open_: set[int]) -> tuple[int, int]:

@@ -21,7 +21,7 @@ def split(text: str) -> tuple[dict[str, Any], str]:
     end = text.find("\n---", 3)
     if end < 0:
         return {}, text
-    try:
+    try:  # libyaml when there: a card's front matter may be large (eval results), and is read twice per diff
         front = load_yaml(text[3:end])
     except yaml.YAMLError:
         return {}, text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,46 @@ class RemoteFile:
     def content_id(self) -> str:
         """The id to compare local content with: sha256 for LFS files, blob oid otherwise."""
         return self.lfs_sha256 or self.oid
+
+
+class RemoteFiles(Mapping[str, RemoteFile]):
+    """A remote tree's files as its listing gave them: what is compared (size, blob oid, LFS
+    sha256) in one tuple per file, and a RemoteFile made only for a file asked for, so a
+    listing of 100,000 files costs no object per file beyond its tuple."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, str, str | None]] = {}
+
+    def add(self, path: str, size: int, oid: str, lfs_sha256: str | None) -> None:
+        self._entries[path] = (size, oid, lfs_sha256)
+
+    def content_id(self, path: str) -> str | None:
+        """``self[path].content_id`` without making the RemoteFile; None when absent."""
+        entry = self._entries.get(path)
+        return None if entry is None else entry[2] or entry[1]
+
+    def __getitem__(self, path: str) -> RemoteFile:
+        size, oid, lfs_sha256 = self._entries[path]
+        return RemoteFile(path, size, oid, lfs_sha256)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def content_id(files: Mapping[str, RemoteFile], path: str) -> str | None:
+    """The content id of ``files[path]`` (None when absent), from a listing without making its RemoteFile."""
+    if isinstance(files, RemoteFiles):
+        return files.content_id(path)
+    theirs = files.get(path)
+    return None if theirs is None else theirs.content_id
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 from hfsync.digests import Digests
 from hfsync.manifest.model import RepoTarget
 from hfsync.model.plan import Action, FileChange, MetadataChange, RefChange, SettingChange, TargetChange
-from hfsync.model.remote import RemoteRepo
+from hfsync.model.remote import RemoteRepo, content_id
 from hfsync.publish.source import selected
 
 # Files the Hub stores through LFS whatever their size: the patterns of the
@@ -166,19 +166,21 @@ def file_changes(
     """Adds and updates for local files that differ; deletes (with prune) for remote
     files in the source selection that are absent locally, except ``keep``."""
     changes: list[FileChange] = []
+    files = remote.files
     for path in sorted(local):
         item = local[path]
         d = item.digests
-        theirs = remote.files.get(path)
-        if theirs is None:
+        # A sha256 (LFS) never equals a git blob id: either of ours matching theirs is the same content.
+        theirs_id = content_id(files, path)
+        if theirs_id is not None and theirs_id in (d.sha256, d.git_sha1):
+            continue
+        if theirs_id is None:
             changes.append(FileChange(
                 path, Action.CREATE, d.size, predict_lfs(path, d.size), d.sha256, d.git_sha1, d.blake3,
                 content=item.content, link=item.link,
             ))
             continue
-        ours = d.sha256 if theirs.lfs else d.git_sha1
-        if ours == theirs.content_id:
-            continue
+        theirs = files[path]
         changes.append(FileChange(
             path, Action.UPDATE, d.size, theirs.lfs, d.sha256, d.git_sha1, d.blake3,
             remote_oid=theirs.content_id, remote_size=theirs.size, content=item.content, link=item.link,

@@ -13,6 +13,7 @@ them the planned files.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -53,9 +54,10 @@ def _stat_key(path: str) -> tuple[str, int, int, int]:
     return (path, stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
-def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
+def scan_uploads(root: Path, files: Iterable[FileChange], cache: DigestCache | None = None) -> list[Finding]:
     """Findings in the files a target will upload (on disk, or generated), minus the
-    audited false positives of the nearest .secrets.baseline."""
+    audited false positives of the nearest .secrets.baseline. ``cache``: the run's digest
+    cache, where scan results are remembered by content (opened here when not given)."""
     baseline_path = find_baseline(root)
     baseline = Baseline(baseline_path) if baseline_path is not None else None
     findings: list[Finding] = []
@@ -76,15 +78,18 @@ def scan_uploads(root: Path, files: Iterable[FileChange]) -> list[Finding]:
             else:
                 on_disk[change.path] = _stat_key(os.path.join(base, change.path))
         missing = [path for path, key in on_disk.items() if key not in _scanned]
+        keys = {path: key for path in missing if path in digests and (key := _fact_key(path, digests[path]))}
         if missing:
-            for path, known in _remembered(root, missing, digests).items():
-                _scanned[on_disk[path]] = known
+            with _opened(cache) as facts:
+                for path, known in _remembered(facts, keys).items():
+                    _scanned[on_disk[path]] = known
             missing = [path for path in missing if on_disk[path] not in _scanned]
         if missing:
             found = scan_files(root, missing).by_file
             for path in missing:
                 _scanned[on_disk[path]] = found.get(path, [])
-            _remember(missing, digests, found)
+            with _opened(cache) as facts:
+                _remember(facts, {path: keys[path] for path in missing if path in keys}, found)
         for path, key in on_disk.items():
             findings += [f for f in _scanned[key]
                          if baseline is None or not baseline.allows(root / path, f.type, f.fingerprint)]
@@ -103,28 +108,33 @@ def _fact_key(path: str, sha256: str) -> str | None:
     return None if name_rule(name) or any(strong_matches(path)) else f"{SCAN_RULES}:{sha256}:{name}"
 
 
-def _remembered(root: Path, paths: list[str], digests: dict[str, str]) -> dict[str, list[Finding]]:
-    keys = {path: key for path in paths if path in digests and (key := _fact_key(path, digests[path]))}
+@contextlib.contextmanager
+def _opened(cache: DigestCache | None) -> Iterator[DigestCache]:
+    """``cache``, or the digest cache opened for this call only."""
+    if cache is not None:
+        yield cache
+        return
+    opened = DigestCache()
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _remembered(cache: DigestCache, keys: dict[str, str]) -> dict[str, list[Finding]]:
+    """The remembered findings of each path (its fact key in ``keys``) scanned before."""
     if not keys:
         return {}
-    cache = DigestCache()
-    try:
-        facts = cache.facts(list(keys.values()))
-    finally:
-        cache.close()
-    return {path: [Finding(path, line, kind, fp) for line, kind, fp in json.loads(facts[key])]
-            for path, key in keys.items() if key in facts}
+    facts = cache.facts(list(keys.values()))
+    return {path: [Finding(path, line, kind, fp) for line, kind, fp in json.loads(facts[key])] if facts[key] != "[]"
+            else [] for path, key in keys.items() if key in facts}
 
 
-def _remember(paths: list[str], digests: dict[str, str], found: dict[str, list[Finding]]) -> None:
-    facts = {key: json.dumps([[f.line, f.type, f.fingerprint] for f in found.get(path, [])])
-             for path in paths if path in digests and (key := _fact_key(path, digests[path]))}
+def _remember(cache: DigestCache, keys: dict[str, str], found: dict[str, list[Finding]]) -> None:
+    facts = {key: json.dumps([[f.line, f.type, f.fingerprint] for f in found[path]]) if path in found else "[]"
+             for path, key in keys.items()}
     if facts:
-        cache = DigestCache()
-        try:
-            cache.remember_facts(facts)
-        finally:
-            cache.close()
+        cache.remember_facts(facts)
 
 
 # Values judged clean are remembered the same way, by a digest of name and value (never the
@@ -135,22 +145,19 @@ def _value_key(name: str, value: str) -> str:
     return f"{SCAN_RULES}:value:{digest}"
 
 
-def _judged(values: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+def _judged(values: list[tuple[str, str]], cache: DigestCache | None) -> list[list[tuple[str, str]]]:
     """value_secrets of ``values``, judging again only those not remembered clean."""
     judged: list[list[tuple[str, str]]] = [[] for _ in values]
     if not values:
         return judged
     keys = [_value_key(name, value) for name, value in values]
-    cache = DigestCache()
-    try:
-        clean = cache.facts(keys)
+    with _opened(cache) as opened:
+        clean = opened.facts(keys)
         todo = [i for i, key in enumerate(keys) if key not in clean]
         for i, flagged in zip(todo, value_secrets(values[i] for i in todo), strict=True):
             judged[i] = flagged
         if remembered := {keys[i]: "[]" for i in todo if not judged[i]}:
-            cache.remember_facts(remembered)
-    finally:
-        cache.close()
+            opened.remember_facts(remembered)
     return judged
 
 
@@ -181,13 +188,15 @@ def _sent(target: RepoTarget | None, change: TargetChange) -> Iterator[tuple[str
         yield f"{ref.kind} name", ref.kind, ref.name
 
 
-def value_findings(target: RepoTarget | None, change: TargetChange) -> tuple[list[str], set[str]]:
+def value_findings(
+    target: RepoTarget | None, change: TargetChange, cache: DigestCache | None = None
+) -> tuple[list[str], set[str]]:
     """Findings (never the secret) in the values ``change`` sends, and the secrets to hide:
     those, and any in the names or generated text of its files (the file scan reports them)."""
     found: dict[str, None] = {}
     secrets: set[str] = set()
     sent = list(_sent(target, change))
-    for (where, _, _), flagged in zip(sent, _judged([(name, text) for _, name, text in sent]), strict=True):
+    for (where, _, _), flagged in zip(sent, _judged([(name, text) for _, name, text in sent], cache), strict=True):
         for kind, secret in flagged:
             found[f"possible secret in the {where}: {kind} (fingerprint {fingerprint(secret)})"] = None
             secrets.add(secret)
@@ -216,6 +225,7 @@ def review(
     change: TargetChange,
     validate_online: Callable[[str, str], list[str]] | None = None,
     files: list[str] | None = None,
+    cache: DigestCache | None = None,
 ) -> tuple[TargetChange, set[str]]:
     """``change`` with every secret finding, card problem and policy violation as errors,
     and every flagged value hidden; and the secrets it hid (to hide in what is added to
@@ -223,7 +233,7 @@ def review(
 
     ``validate_online(content, repo_type) -> [messages]`` asks the Hub about a card
     that will be published (None: offline checks only). ``files``: the target's source
-    files, when the caller listed them already.
+    files, when the caller listed them already; ``cache``: the run's digest cache.
     """
     from hfsync.cards.check import target_problems
     from hfsync.manifest.policy import located, publish_problems
@@ -235,8 +245,8 @@ def review(
     secrets: set[str] = set()
     try:
         root = target.source.path
-        errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files)]
-        found, secrets = value_findings(target, change)
+        errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files, cache)]
+        found, secrets = value_findings(target, change, cache)
         errors += found
         change = change.hiding(secrets)
         files = source_files(target) if files is None else files
@@ -256,17 +266,18 @@ def review(
     return (replace(change, errors=(*change.errors, *errors)) if errors else change), secrets
 
 
-def gate(plan: Plan) -> None:
+def gate(plan: Plan, cache: DigestCache | None = None) -> None:
     """Refuse to apply ``plan`` if any file it uploads or value it sends holds a secret
     (SecretFoundError)."""
     findings: list[str] = []
     values: list[str] = []
-    for target in plan.targets:
-        if not target.has_changes:
-            continue
-        values += [f"{target.key}: {f}" for f in value_findings(None, target)[0]]
-        if target.files:
-            root = Path(target.source or ".")
-            findings += [f"{target.key}: {f}" for f in scan_uploads(root, target.files)]
+    with _opened(cache) as opened:  # once for every target
+        for target in plan.targets:
+            if not target.has_changes:
+                continue
+            values += [f"{target.key}: {f}" for f in value_findings(None, target, opened)[0]]
+            if target.files:
+                root = Path(target.source or ".")
+                findings += [f"{target.key}: {f}" for f in scan_uploads(root, target.files, opened)]
     if findings or values:
         raise blocked(findings + values, "the files and values to send" if values else "the files to upload")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from hfsync import __version__
 from hfsync.cards.generate import FORMAT as CARD_FORMAT
-from hfsync.cards.plan import README, plan_card
+from hfsync.cards.plan import CARD_LIMIT, README, plan_card
 from hfsync.digests import DigestCache, Digests, hash_bytes
 from hfsync.errors import HfsyncError
 from hfsync.hub.cards import validate_yaml
@@ -129,10 +129,7 @@ def _plan_target(
         try:
             links = source_links(target) if links is None else links
             paths = sorted(links)
-            known = cache.get_many([root / p for p in paths])
-            unknown = [p for p, d in zip(paths, known, strict=True) if d is None]
-            hashed = iter(list(pool.map(lambda p: cache.get(root / p), unknown)))
-            digests = [d if d is not None else next(hashed) for d in known]
+            digests = cache.all(root, paths, pool.map)
             remote = reading.result()
             readme = root / README
             generated = _GeneratedCards(cache, target, paths, digests, remote, publisher.hub.endpoint)
@@ -140,7 +137,7 @@ def _plan_target(
                 target,
                 readme if readme.is_file() else None,
                 remote,
-                lambda: publisher.readme(target.id, target.type, remote.head or target.revision),
+                lambda: publisher.readme(target.id, target.type, remote.head or target.revision, CARD_LIMIT),
                 paths,
                 generated.published,
                 endpoint=publisher.hub.endpoint,
@@ -226,10 +223,11 @@ def make_plan(
         paths = sorted(links) if links is not None else None
         # The diffs' reads are all under way before review starts, and go on while it asks
         # the Hub about the card.
-        diffing = diffed(target, change, publisher, budget, diff) if diff != "none" else None
+        diffing = diffed(target, change, publisher, budget, diff, cache) if diff != "none" else None
         # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
         reviewed, secrets = review(manifest, target, change,
-                                   lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths)
+                                   lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths,
+                                   cache=cache)
         if not change.errors:
             reviewed = dataset_review(manifest, target, reviewed, remote, paths or ())
         reviewed = budgeted(reviewed, target.commit_files, target.commit_bytes, remote.files)
@@ -273,7 +271,8 @@ def _shared_budget(mode: str, limit: int | None) -> Callable[[], Budget]:
 
 
 def diffed(
-    target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Callable[[], Budget], mode: str
+    target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Callable[[], Budget], mode: str,
+    cache: DigestCache | None = None,
 ) -> Callable[[], TargetChange]:
     """What gives ``change`` with what changed inside its files, the Hub's copies (read at
     the planned head) already asked for, and the secret scan they need done."""
@@ -285,13 +284,13 @@ def diffed(
     head = change.head
 
     def read(path: str, start: int, length: int) -> bytes:
-        return read_range(publisher.hub, target.id, target.type, head or target.revision, path, start, length)
+        return publisher.read_range(target.id, target.type, head or target.revision, path, start, length)
 
     finish = start_diffs(change, root, read, budget(), mode)
     try:
         # The gate's own scan, done here (while the Hub's copies travel) before review runs:
         # review finds its findings cached, and no file is scanned twice.
-        flagged = scan_uploads(root, change.files)
+        flagged = scan_uploads(root, change.files, cache)
     except (OSError, HfsyncError):
         return lambda: finish(None)  # review reports what cannot be read
     return lambda: finish(flagged)

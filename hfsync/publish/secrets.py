@@ -34,7 +34,7 @@ from types import SimpleNamespace
 
 from hfsync.errors import SECRET_FIX, HfsyncError, SecretFoundError
 from hfsync.publish.baseline import BASELINE_NAME, Baseline, find_baseline
-from hfsync.publish.textfile import line_batches, text_encoding
+from hfsync.publish.textfile import BLOCK, encoding_of, line_batches
 
 log = logging.getLogger("hfsync.secrets")
 # Bumped whenever the rules below change what a file's content yields: results remembered
@@ -225,11 +225,21 @@ def _flagged(lines: list[tuple[int, str]], filename: str) -> bool:
     so a clean joined text means clean lines: one regex pass per plugin per batch
     instead of detect-secrets' per-line, per-plugin bookkeeping.
     """
-    text = "".join(line for _, line in lines)
+    return _flagged_text("".join(line for _, line in lines), filename)
+
+
+def _flagged_text(text: str, filename: str) -> bool:
     lowered = text.lower()
     for plugin in _ds().get_plugins():
-        gate = _GATES.get(type(plugin).__name__)
+        name = type(plugin).__name__
+        gate = _GATES.get(name)
         if gate is not None and not any(word in lowered for word in gate):
+            continue
+        # A string of n characters has an entropy of at most log2(n): one shorter than
+        # 2**limit can never pass the plugin's limit, and computing it costs more than
+        # every other plugin together (quoted keys of JSON, words of a text).
+        if name in _ENTROPY and not any(len(m.group(2)) >= 2 ** plugin.entropy_limit
+                                        for m in plugin.regex.finditer(text)):
             continue
         if plugin.analyze_line(filename=filename, line=text):
             return True
@@ -331,6 +341,74 @@ def hide(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+# Text files this small are read whole and judged many at a time: one plugin pass over
+# their joined text (a file's lines, then the next file's) says whether any of them may
+# hold a secret, as for the lines of one file; only the files of a flagged batch, and
+# those holding a credential pattern's match, get the per-file scan. A scan's cost is
+# then that of reading the files, not of detect-secrets' per-file set-up.
+_SMALL = 64 * 1024
+_BATCH_CHARS = 1 << 20
+
+
+@dataclass
+class _Small:
+    relative: str
+    shown: str
+    absolute: str
+    encoding: str
+    text: str
+
+
+class _Batches:
+    """Small text files waiting to be judged together, by extension (the keyword plugin
+    reads the file type from the name)."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, tuple[list[_Small], int]] = {}
+        self.suspects: list[_Small] = []
+
+    def add(self, small: _Small) -> None:
+        if next(strong_matches(small.text), None) is not None:
+            self.suspects.append(small)
+            return
+        extension = os.path.splitext(small.absolute)[1]
+        files, chars = self.waiting.get(extension, ([], 0))
+        files.append(small)
+        self.waiting[extension] = (files, chars + len(small.text))
+        if chars + len(small.text) >= _BATCH_CHARS:
+            self._judge(self.waiting.pop(extension)[0])
+
+    def flush(self) -> list[_Small]:
+        """The files that need the per-file scan, once every batch is judged."""
+        for files, _ in self.waiting.values():
+            self._judge(files)
+        self.waiting.clear()
+        return self.suspects
+
+    def _judge(self, files: list[_Small]) -> None:
+        # Joined with a line break, as lines are: no match spans two files, none is hidden.
+        if not _flagged_text("\n".join(f.text for f in files), files[0].absolute):
+            return
+        if len(files) == 1:
+            self.suspects += files
+            return
+        half = len(files) // 2
+        self._judge(files[:half])
+        self._judge(files[half:])
+
+
+def _read_start(absolute: str) -> tuple[int, bytes]:
+    """A file's size and its first bytes: all of it when small, else its first block."""
+    with open(absolute, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        return size, handle.read(_SMALL + 1 if size <= _SMALL else BLOCK)
+
+
+def _as_text(data: bytes, encoding: str) -> str:
+    # As reading it in text mode gives it (universal newlines), so lines are the scan's lines.
+    return data.decode(encoding, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def scan_files(
     root: Path, paths: Iterable[str], baseline: Baseline | None = None
 ) -> ScanReport:
@@ -339,30 +417,40 @@ def scan_files(
     Findings the baseline marks as audited false positives are counted, not reported.
     """
     report = ScanReport()
+    by_file: dict[str, list[Finding]] = {}
     with _detect_secrets_settings():
+        batches = _Batches()
         for relative in sorted(paths):
-            absolute = root / relative
+            absolute = os.path.join(root, relative)
             report.files += 1
-            report.bytes += absolute.stat().st_size
-            found: list[Finding] = []
             named = list(strong_matches(relative))
             shown = hide(relative, (secret for _, secret in named))  # the name never shows the secret
-            found += [Finding(shown, 0, f"{kind} in the file name", _sha1(secret)) for kind, secret in named]
+            found = [Finding(shown, 0, f"{kind} in the file name", _sha1(secret)) for kind, secret in named]
             # A link is judged by the name of the file it leads to as well (`key -> id_rsa`).
-            if rule := name_rule(absolute.name) or name_rule(os.path.basename(os.path.realpath(absolute))):
-                found.append(Finding(shown, 0, rule, _sha1_file(absolute)))
-            encoding = text_encoding(absolute)
+            if rule := name_rule(os.path.basename(absolute)) or (
+                    os.path.islink(absolute) and name_rule(os.path.basename(os.path.realpath(absolute)))):
+                found.append(Finding(shown, 0, rule, _sha1_file(Path(absolute))))
+            size, start = _read_start(absolute)
+            report.bytes += size
+            encoding = encoding_of(start)
             if encoding is None:
                 report.binary += 1
+            elif size <= _SMALL and len(start) <= _SMALL:
+                batches.add(_Small(relative, shown, absolute, encoding, _as_text(start, encoding)))
             else:
-                found.extend(_scan_text(absolute, shown, encoding))
+                found.extend(_scan_text(Path(absolute), shown, encoding))
             if found:
-                report.by_file[relative] = found
-            for finding in found:
-                if baseline is not None and baseline.allows(absolute, finding.type, finding.fingerprint):
-                    report.silenced += 1
-                else:
-                    report.findings.append(finding)
+                by_file[relative] = found
+        for small in batches.flush():
+            if text_found := list(_scan_text(Path(small.absolute), small.shown, small.encoding)):
+                by_file.setdefault(small.relative, []).extend(text_found)
+    for relative, found in sorted(by_file.items()):
+        report.by_file[relative] = found
+        for finding in found:
+            if baseline is not None and baseline.allows(root / relative, finding.type, finding.fingerprint):
+                report.silenced += 1
+            else:
+                report.findings.append(finding)
     report.findings.sort()
     log.info("scanned %d files for secrets: %d findings", report.files, len(report.findings), extra={"fields": {
         "event": "secret-scan", "files": report.files, "binary": report.binary, "bytes": report.bytes,

@@ -77,7 +77,7 @@ class _Walk:
         self.boundary = boundary
 
     def wanted(self, path: str) -> bool:
-        return selected(path, self.include, self.exclude)
+        return not (self.include or self.exclude) or selected(path, self.include, self.exclude)
 
     def left_out(self, link: str, path: str) -> bool:
         """Whether the globs leave out what ``link`` leads to: a file, or a folder with all it holds."""

@@ -9,7 +9,7 @@ import codecs
 from collections.abc import Iterator
 from pathlib import Path
 
-_BLOCK = 8192
+BLOCK = 8192
 _BATCH_LINES = 2000
 # Longer lines are scanned in pieces of this many characters, so a file with no line
 # breaks (minified JSON) is still read in bounded memory.
@@ -34,7 +34,12 @@ def _decodes(block: bytes, encoding: str) -> bool:
 def text_encoding(path: Path) -> str | None:
     """How a file's text is encoded, judged on its first block; None for binary."""
     with open(path, "rb") as handle:
-        block = handle.read(_BLOCK)
+        return encoding_of(handle.read(BLOCK))
+
+
+def encoding_of(start: bytes) -> str | None:
+    """``text_encoding`` of a file that starts with ``start`` (only its first block is judged)."""
+    block = start[:BLOCK]
     for bom, encoding in _BOMS:
         if block.startswith(bom):
             return encoding if _decodes(block, encoding) else None

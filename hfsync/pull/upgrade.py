@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from hfsync.errors import HfsyncError, PolicyError
 from hfsync.hub.client import Hub
@@ -108,7 +109,33 @@ def _upgrade_one(
         tuple(files), (old_license, resolved.license), contents, tuple(violations), held,
         (previous.size if previous else 0, entry.size),
     )
-    return move, None if held else entry
+    return _withheld(move, diffs.scan), None if held else entry
+
+
+def _withheld(move: PullMove, scan: Scan | None) -> PullMove:
+    """``move`` with each value from upstream that ``scan`` flags (a commit's title or author,
+    a file's name, a license, a policy verdict naming them) replaced by a note of what was
+    found, as a plan hides flagged values: a summary travels (a pull request's body)."""
+    if scan is None:
+        return move
+    values = [*(v for c in move.commits for v in (c.title, *c.authors)), *(f.path for f in move.files),
+              *(v for v in move.license if v), *move.violations]
+    lines = [" ".join(v.splitlines()) for v in values]  # one value a line, as the scan counts lines
+    found = {values[line - 1]: kind for line, kind in scan("\n".join(lines) + "\n")}
+    if not found:
+        return move
+
+    def shown(value: str) -> str:
+        return f"(withheld: a possible secret ({found[value]}))" if value in found else value
+
+    return replace(
+        move,
+        commits=tuple(replace(c, title=shown(c.title), authors=tuple(map(shown, c.authors))) for c in move.commits),
+        files=tuple(replace(f, path=shown(f.path)) for f in move.files),
+        contents=tuple(replace(c, path=shown(c.path)) for c in move.contents),
+        license=(move.license[0] and shown(move.license[0]), move.license[1] and shown(move.license[1])),
+        violations=tuple(map(shown, move.violations)),
+    )
 
 
 def _file_moves(old: dict[str, LockedFile], new: dict[str, LockedFile]) -> list[FileMove]:

@@ -11,6 +11,10 @@ Credentials follow the container tools' conventions: ``REGISTRY_AUTH_FILE``, els
 credential helpers are not run). A 401 names the scheme: Basic is answered with the
 user and password, Bearer with a token fetched from the realm it names. Passwords and
 tokens are registered as secrets, so no message or log line shows them.
+
+Credentials go to the registry's own origin (scheme, host, port) and to the token realm
+that origin names, nowhere else: an upload ``Location`` or a redirect on another host is
+sent nothing, and a challenge from another host is not answered.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ import httpx2
 from hfsync import environment
 from hfsync.errors import HfsyncError
 from hfsync.hub import trace
+from hfsync.hub.bounded import MiB, head_of, read_capped
+from hfsync.hub.boundedstream import cap_redirect_bodies
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.log import redact, register_secret
+from hfsync.origins import bind, netloc, origin
 
 
 def is_loopback(endpoint: str) -> bool:
@@ -47,6 +54,10 @@ def is_loopback(endpoint: str) -> bool:
 
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+# What is read into memory from a registry: a manifest up to the distribution registry's own
+# limit on one (blobs stream to disk through the pull's Downloader), a token answer.
+MANIFEST_LIMIT = 4 * MiB
+TOKEN_LIMIT = 1 * MiB
 UPLOAD_CHUNK = 16 * 1024 * 1024
 TIMEOUT = httpx2.Timeout(connect=15.0, read=60.0, write=60.0, pool=None)
 # The distribution spec's repository name grammar.
@@ -136,8 +147,9 @@ class Registry:
         self.retry = retry
         # Registry calls are traced like the Hub's (path only: an upload's query carries its state).
         self.client = httpx2.Client(timeout=TIMEOUT, follow_redirects=True, event_hooks={
-            "request": [trace.on_request], "response": [trace.on_response]})
+            "request": [trace.on_request], "response": [trace.on_response, cap_redirect_bodies]})
         self._creds = credentials(reference.host)
+        self.origin = origin(reference.base)
         self._auth: dict[str, str] = {}  # scope -> Authorization header
         self._lock = threading.Lock()
 
@@ -154,13 +166,17 @@ class Registry:
         """The Authorization header last earned for ``repository`` (None: none needed, or not asked yet)."""
         return self._auth.get(f"repository:{repository}:{actions}") or self._auth.get("*")
 
-    def _authenticate(self, header: str, scope: str, operation: str) -> None:
-        scheme, params = _challenge(header)
+    def _authenticate(self, reply: httpx2.Response, scope: str, operation: str) -> None:
+        asking = origin(str(reply.url))
+        if asking != self.origin:
+            raise self._elsewhere(operation, asking, "asks for authentication")
+        scheme, params = _challenge(reply.headers.get("www-authenticate", ""))
         if scheme == "basic":
             if self._creds is None:
                 raise self._no_credentials(operation)
             raw = base64.b64encode(":".join(self._creds).encode()).decode()
             register_secret(raw)
+            bind(raw, self.reference.base)  # blob downloads go through the Hub's client, which holds it to that
             self._auth["*"] = f"Basic {raw}"
             return
         if scheme != "bearer" or "realm" not in params:
@@ -169,29 +185,57 @@ class Registry:
         query = {"service": params.get("service", ""), "scope": params.get("scope") or scope}
         auth = httpx2.BasicAuth(*self._creds) if self._creds else None
         try:
-            with trace.operation("registry-token"):
-                reply = self.client.get(params["realm"], params={k: v for k, v in query.items() if v}, auth=auth)
+            with trace.operation("registry-token"), self.client.stream(
+                    "GET", params["realm"], params={k: v for k, v in query.items() if v}, auth=auth) as reply:
+                status = reply.status_code
+                raw = read_capped(reply.iter_bytes(), TOKEN_LIMIT, params["realm"],
+                                  f"{operation}: the registry's token service") if status == 200 else b""
         except httpx2.HTTPError as error:
             raise RegistryError(f"{operation}: cannot reach the registry's token service: {redact(str(error))}") \
                 from None
-        if reply.status_code != 200:
-            raise self._no_credentials(operation) if reply.status_code in (401, 403) else RegistryError(
-                f"{operation}: the registry's token service answered HTTP {reply.status_code}")
-        body = reply.json()
-        token = body.get("token") or body.get("access_token")
+        if status != 200:
+            raise self._no_credentials(operation) if status in (401, 403) else RegistryError(
+                f"{operation}: the registry's token service answered HTTP {status}")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
         if not token:
             raise RegistryError(f"{operation}: the registry's token service gave no token")
         register_secret(token)
+        bind(token, self.reference.base)
         self._auth[scope] = f"Bearer {token}"
 
-    def _send(self, request: httpx2.Request, attempt: int) -> httpx2.Response:
+    def _send(self, request: httpx2.Request, attempt: int, operation: str, limit: int | None) -> httpx2.Response:
+        """The reply with its body read: up to ``limit`` bytes (TooLarge past it) when it succeeded
+        and ``limit`` is given, else the first bytes of it only (an error's message, or a body
+        nothing reads)."""
         trace.set_attempt(request, attempt)
         try:
             with trace.operation("registry"):
-                return self.client.send(request)
+                reply = self.client.send(request, stream=True)
         except Exception as error:
             trace.on_failure(request, error)
             raise
+        try:
+            chunks = reply.iter_bytes()
+            whole = limit is not None and reply.status_code < 300
+            body = read_capped(chunks, limit, str(request.url), operation) if whole else head_of(chunks)
+        finally:
+            reply.close()
+        # Decoded already: the copy must not say it is still compressed.
+        headers = [(k, v) for k, v in reply.headers.multi_items() if k.lower() != "content-encoding"]
+        # The request that was answered (after redirects): whose host asks for credentials.
+        return httpx2.Response(reply.status_code, headers=headers, content=body, request=reply.request)
+
+    def _elsewhere(self, operation: str, where: tuple[str, str, int], what: str) -> RegistryError:
+        return RegistryError(
+            f"{operation}: {netloc(where)}, where {self.reference.host} sent the request, {what}; the "
+            f"credentials for {self.reference.host} go only to {self.reference.host} and the token service it "
+            "names, so it was not answered",
+            hint=f"Ask the operator of {self.reference.host} why it sends clients to another host.",
+        )
 
     def _no_credentials(self, operation: str) -> RegistryError:
         have = "the credentials found were refused" if self._creds else "no credentials for it were found"
@@ -203,26 +247,30 @@ class Registry:
 
     def request(self, operation: str, method: str, url: str, *, scope: str, ok: tuple[int, ...],
                 headers: dict[str, str] | None = None, content: bytes | Callable[[], bytes] | None = None,
-                ) -> httpx2.Response:
+                limit: int | None = None) -> httpx2.Response:
         """One request, authenticated (answering a 401 once), retried on transient failures;
-        RegistryError unless the status is one of ``ok``."""
+        RegistryError unless the status is one of ``ok``. ``limit``: the most bytes of a
+        successful reply's body read (TooLarge past it); None when the body is not used."""
 
         def attempt(number: int) -> httpx2.Response:
             for challenged in (False, True):
                 sent = dict(headers or {})
                 auth = self._auth.get(scope) or self._auth.get("*")
-                if auth:
+                if auth and origin(url) == self.origin:
                     sent["Authorization"] = auth
                 body = content() if callable(content) else content
-                reply = self._send(self.client.build_request(method, url, headers=sent, content=body), number)
+                reply = self._send(self.client.build_request(method, url, headers=sent, content=body), number,
+                                   operation, limit)
                 if reply.status_code == 401 and not challenged:
                     with self._lock:
-                        self._authenticate(reply.headers.get("www-authenticate", ""), scope, operation)
+                        self._authenticate(reply, scope, operation)
                     continue
                 if reply.status_code in RETRY_STATUSES:
                     raise TransientError(f"HTTP {reply.status_code}", reply.status_code, reply.headers)
                 if reply.status_code == 401:
-                    raise self._no_credentials(operation)
+                    asking = origin(str(reply.url))
+                    raise self._no_credentials(operation) if asking == self.origin else self._elsewhere(
+                        operation, asking, "asks for authentication")
                 if reply.status_code not in ok:
                     raise RegistryError(f"{operation}: the registry answered {_describe(reply)}")
                 return reply
@@ -305,7 +353,8 @@ class Registry:
     def get_manifest(self, repository: str, tag: str) -> dict | None:
         """The image manifest tagged ``tag`` (None when the repository or the tag does not exist)."""
         reply = self.request(f"read {repository}:{tag}", "GET", self.url(f"/v2/{repository}/manifests/{tag}"),
-                             scope=f"repository:{repository}:pull", ok=(200, 404), headers={"Accept": MANIFEST})
+                             scope=f"repository:{repository}:pull", ok=(200, 404), headers={"Accept": MANIFEST},
+                             limit=MANIFEST_LIMIT)
         if reply.status_code == 404:
             return None
         try:

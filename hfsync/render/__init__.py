@@ -3,7 +3,8 @@ command views). A view reads the data its engine returned and gives back what to
 the command prints it. Only the progress reporters (progress.py) write as they go.
 
 Every JSON document a command prints is one object with ``format_version`` and
-``command`` first, redacted (a token or a found secret never reaches it), and described
+``command`` first, redacted (a token or a found secret never reaches it), with no character that would drive
+a terminal left unescaped, and described
 by a JSON Schema (``hfsync schema COMMAND.report``).
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hfsync.log import redact
+from hfsync.render.untrusted import json_document, terminal
 
 FORMAT_VERSION = 1
 
@@ -28,17 +30,18 @@ class Output:
     parts: list[tuple[Stream, str]] = field(default_factory=list)
 
     def out(self, text: str) -> Output:
-        """``text`` and a newline on stdout."""
-        self.parts.append(("out", text + "\n"))
+        """``text`` and a newline on stdout, as a terminal may show it (its values come from outside)."""
+        self.parts.append(("out", terminal(text, lines=True) + "\n"))
         return self
 
     def err(self, text: str) -> Output:
-        """``text`` and a newline on stderr."""
-        self.parts.append(("err", text + "\n"))
+        """``text`` and a newline on stderr, as a terminal may show it."""
+        self.parts.append(("err", terminal(text, lines=True) + "\n"))
         return self
 
     def raw(self, text: str) -> Output:
-        """``text`` as it is (already ending in a newline, or meant to run on) on stdout."""
+        """``text`` as it is (already ending in a newline, or meant to run on) on stdout: a view
+        that gives raw text has neutralised what came from outside itself (hfsync.render.untrusted)."""
         if text:
             self.parts.append(("out", text))
         return self
@@ -51,7 +54,7 @@ class Output:
 def document(command: str, body: dict[str, Any]) -> str:
     """One JSON report: ``format_version`` and ``command``, then ``body``; redacted."""
     data = {"format_version": FORMAT_VERSION, "command": command, **body}
-    return redact(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
+    return json_document(redact(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))) + "\n"
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:

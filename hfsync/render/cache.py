@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from hfsync.model.discover import Item
 from hfsync.render import Output, document, plural
 from hfsync.render.table import table_text
+from hfsync.render.untrusted import terminal
 from hfsync.units import describe_age, human_size
 
 
@@ -19,7 +21,9 @@ def render_items(items: Sequence[Item], now: float) -> Table:
     for name, justify in (("last used", "right"), ("size", "right"), ("status", "left"), ("item", "left")):
         table.add_column(name, justify=justify, no_wrap=name == "item")  # type: ignore[arg-type]
     for item in items:
-        table.add_row(f"{describe_age(now - item.last_used)} ago", human_size(item.size), item.status, item.label)
+        # Text, not str: a repo id or file name in the cache is no rich markup.
+        table.add_row(f"{describe_age(now - item.last_used)} ago", human_size(item.size), item.status,
+                      Text(terminal(item.label)))
     return table
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfsync.render import Output, document
+from hfsync.render.untrusted import terminal, workflow
 
 
 def outcome(result: Any, what: str, in_actions: bool) -> Output:
@@ -13,13 +14,14 @@ def outcome(result: Any, what: str, in_actions: bool) -> Output:
     if result.notice:
         # A workflow command shows the notice on the run's page; elsewhere it is a plain line.
         if in_actions:
-            out.out(f"::notice title=hfsync::{result.notice}")
+            out.out(f"::notice title=hfsync::{workflow(result.notice)}")
         else:
-            out.err(f"Notice: {result.notice}")
+            out.err(f"Notice: {terminal(result.notice)}")
+    url = terminal(result.url or "(no URL returned)")  # as GitHub's answer gave it
     if result.action in ("created", "updated", "closed"):
-        out.out(f"{result.action.capitalize()} the {what}: {result.url or '(no URL returned)'}")
+        out.out(f"{result.action.capitalize()} the {what}: {url}")
     elif result.action == "unchanged":
-        out.out(f"The {what} already says this: {result.url or '(no URL returned)'}")
+        out.out(f"The {what} already says this: {url}")
     if result.truncated:
         out.out("The body was over GitHub's size limit and was cut short; the job summary has all of it.")
     return out

@@ -10,8 +10,9 @@ import shlex
 
 from hfsync.model.plan import Action, Plan
 from hfsync.render import Output
-from hfsync.render.plan_lines import SYMBOLS, block, change_lines, heading, summary
+from hfsync.render.plan_lines import FILE_LINES, SYMBOLS, block, change_lines, heading, summary
 from hfsync.render.plan_markdown import render as as_markdown
+from hfsync.render.untrusted import json_document, terminal
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.NOOP: None}
 # SGR codes written out: a renderer turns the plan into text and needs no terminal library.
@@ -26,8 +27,9 @@ def _style(text: str, fg: str | None, bold: bool) -> str:
     return "".join(codes) + text + "\x1b[0m"
 
 
-def human(plan: Plan, color: bool = False) -> str:
-    """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR)."""
+def human(plan: Plan, color: bool = False, all_files: bool = False) -> str:
+    """The plan as a terminal shows it; ``color`` adds ANSI colours (off under NO_COLOR).
+    A target's file changes past FILE_LINES are summed by folder unless ``all_files``."""
 
     def paint(text: str, fg: str | None, bold: bool = False) -> str:
         return _style(text, fg, bold) if color and (fg or bold) else text
@@ -38,9 +40,9 @@ def human(plan: Plan, color: bool = False) -> str:
         out += ["hfsync will perform the following actions:", ""]
     for target in changed:
         symbol = paint(SYMBOLS[target.action], COLOURS[target.action])
-        out.append(paint(f"  # {heading(target)}", None, bold=True))
-        out.append(f"  {symbol} {block(target)} {{")
-        for action, text, rows in change_lines(target):
+        out.append(paint(f"  # {terminal(heading(target))}", None, bold=True))
+        out.append(f"  {symbol} {terminal(block(target))} {{")
+        for action, text, rows in change_lines(target, None if all_files else FILE_LINES):
             out.append(f"      {paint(SYMBOLS[action], COLOURS[action])} {text}")
             for kind, row in rows:
                 mark, colour = ROWS[kind]
@@ -50,30 +52,32 @@ def human(plan: Plan, color: bool = False) -> str:
         out.append("")
     for target in plan.targets:
         for reason in (*target.reasons, *target.notices) if target.has_changes else ():
-            out.append(f"  Note: {target.key}: {reason}")
+            out.append(terminal(f"  Note: {target.key}: {reason}"))
         for warning in target.warnings:
-            out.append(paint(f"  Warning: {target.key}: {warning}", "yellow"))
+            out.append(paint(terminal(f"  Warning: {target.key}: {warning}"), "yellow"))
         for error in target.errors:
-            out.append(paint(f"  Error: {target.key}: {error}", "red"))
+            out.append(paint(terminal(f"  Error: {target.key}: {error}"), "red"))
     if any(t.reasons or t.notices or t.warnings or t.errors for t in plan.targets) and out and out[-1] != "":
         out.append("")
-    out.append(paint(summary(plan), None, bold=True))
+    out.append(paint(terminal(summary(plan)), None, bold=True))
     return "\n".join(out) + "\n"
 
 
 def quiet(plan: Plan, with_summary: bool = True) -> str:
     """What ``-q`` leaves of the text: the errors, and the summary line unless apply's result follows."""
-    return "".join(f"Error: {error}\n" for error in plan.errors) + (f"{summary(plan)}\n" if with_summary else "")
+    return "".join(f"Error: {terminal(error)}\n" for error in plan.errors) + (
+        f"{terminal(summary(plan))}\n" if with_summary else "")
 
 
-def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None = None) -> str:
+def render(plan: Plan, fmt: str = "text", color: bool = False, limit: int | None = None,
+           all_files: bool = False) -> str:
     """``plan`` as ``fmt`` (text, markdown or json); ``limit``: the most characters of markdown
-    (GitHub's comment limit by default)."""
+    (GitHub's comment limit by default); ``all_files``: the text lists every file change."""
     if fmt == "json":
-        return plan.to_json()
+        return json_document(plan.to_json())
     if fmt == "markdown":
         return as_markdown(plan) if limit is None else as_markdown(plan, limit)
-    return human(plan, color)
+    return human(plan, color, all_files)
 
 
 def saved(path: object, with_errors: bool) -> Output:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from hfsync.model.inspect import FileDiff
 from hfsync.model.plan import Action, Plan, TargetChange
 from hfsync.model.plan import shown as value
+from hfsync.render.untrusted import terminal
 from hfsync.units import human_size
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
@@ -18,14 +19,6 @@ ALIGN = 48
 # How a row of a content diff is drawn: an entry added, removed or changed, a line of a
 # text diff (context, hunk header), or a note.
 Row = tuple[str, str]  # (create | delete | update | context | hunk | note, text)
-
-
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters written as ``\\xNN``: file content never drives the terminal."""
-    return text.translate(_CONTROL)
 
 
 def diff_rows(diff: FileDiff) -> list[Row]:
@@ -50,11 +43,19 @@ def diff_rows(diff: FileDiff) -> list[Row]:
         rows.append((kind, line if kind == "hunk" else line[1:]))
     if diff.note:
         rows.append(("note", diff.note))
-    return [(kind, printable(text)) for kind, text in rows]
+    return [(kind, terminal(text)) for kind, text in rows]
 
 
-def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
-    """One (action, text, content diff rows) per change of ``target``, in a stable order."""
+# A terminal lists this many file changes of a target one by one at most; past that they are
+# summed by top folder, as a list of 100,000 lines is not read (every file: --all-files, the
+# JSON, the saved plan).
+FILE_LINES = 1000
+
+
+def change_lines(target: TargetChange, files_cap: int | None = None) -> list[tuple[Action, str, list[Row]]]:
+    """One (action, text, content diff rows) per change of ``target``, in a stable order; the
+    text as a terminal may show it (values and names may come from the Hub). Past
+    ``files_cap`` file changes, one line per top folder and action instead of one per file."""
     lines: list[tuple[Action, str, list[Row]]] = []
     creating = target.action == Action.CREATE
     for s in target.settings:
@@ -69,7 +70,9 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
             lines.append((Action.CREATE, f"card.{m.key} = {value(m.new)}", []))
         else:
             lines.append((Action.UPDATE, f"card.{m.key} = {value(m.old)} -> {value(m.new)}", []))
-    for f in target.files:
+    if files_cap is not None and len(target.files) > files_cap:
+        lines += folder_lines(target)
+    for f in target.files if files_cap is None or len(target.files) <= files_cap else ():
         storage = "lfs" if f.lfs else "regular"
         note = f", {f.reason}" if f.reason and f.action == Action.DELETE else ""
         note += f", via link to {f.link}" if f.link else ""
@@ -79,6 +82,23 @@ def change_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
         lines.append((r.action, f'{r.kind} "{r.name}"', []))
     for c in target.changes:
         lines.append((c.action, f'{c.kind} "{c.subject}"' + (f" ({c.reason})" if c.reason else ""), []))
+    return [(action, terminal(text), rows) for action, text, rows in lines]
+
+
+def folder_lines(target: TargetChange) -> list[tuple[Action, str, list[Row]]]:
+    """The file changes of ``target`` summed by top folder and action, and how to see each."""
+    sums: dict[tuple[str, Action], list[int]] = {}
+    for f in target.files:
+        folder, slash, _ = f.path.partition("/")
+        counted = sums.setdefault((folder + slash if slash else "", f.action), [0, 0])
+        counted[0] += 1
+        counted[1] += f.size
+    lines: list[tuple[Action, str, list[Row]]] = [(Action.NOOP, (
+        f"# {len(target.files):,} file changes, summed by folder (each one: --all-files, or --format json)"), [])]
+    order = list(SYMBOLS)
+    for (folder, action), (count, size) in sorted(sums.items(), key=lambda item: (item[0][0], order.index(item[0][1]))):
+        where = f'in "{folder}"' if folder else "at the top level"
+        lines.append((action, f"{count:,} file{'s' if count != 1 else ''} {where} ({human_size(size)})", []))
     return lines
 
 

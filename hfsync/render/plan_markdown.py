@@ -10,20 +10,15 @@ longest change lists are cut, and a note says what was cut and where the rest is
 
 from __future__ import annotations
 
-import re
-
 from hfsync.model.plan import Action, Plan, TargetChange
 from hfsync.render.plan_lines import SYMBOLS, Row, change_lines, heading, summary
+from hfsync.render.untrusted import code, fence, markdown
 from hfsync.units import human_size, utf16_length
 
 LIMIT = 65_536
 # Kept free for the note on what was cut.
 RESERVE = 1_000
 _MARKS = {"create": "+", "delete": "-", "update": "!", "context": " ", "hunk": " ", "note": "#"}
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _files(target: TargetChange) -> str:
@@ -42,16 +37,11 @@ def _row(kind: str, text: str) -> str:
     return f"{_MARKS[kind]}         {text}".rstrip()
 
 
-def _fence(lines: list[str]) -> str:
-    """A code fence longer than any run of backticks in ``lines``: content cannot close it."""
-    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
-    return "`" * max(3, longest + 1)
-
-
 def section(t: TargetChange, room: int | None = None, max_lines: int | None = None) -> tuple[str, int]:
     """One target's <details> block, and how many content diffs it left out: with ``room``,
     files' diffs are shown in order while they fit in that many characters."""
-    out = [f"<details><summary><code>{t.key}</code>: {heading(t).removeprefix(t.key + ' ')}</summary>", ""]
+    what = markdown(heading(t).removeprefix(t.key + " "))
+    out = [f"<details><summary><code>{markdown(t.key)}</code>: {what}</summary>", ""]
     body: list[str] = []
     left_out = 0
     for action, text, rows in change_lines(t):
@@ -67,11 +57,11 @@ def section(t: TargetChange, room: int | None = None, max_lines: int | None = No
     if max_lines is not None and len(body) > max_lines:
         body = [*body[:max_lines], f"# ... {len(body) - max_lines} more lines not shown"]
     if body:
-        fence = _fence(body)
-        out += [f"{fence}diff", *body, fence, ""]
-    notes = [f"> **Note:** {_cell(r)}" for r in (*t.reasons, *t.notices)]
-    notes += [f"> **Warning:** {_cell(w)}" for w in t.warnings]
-    notes += [f"> **Error:** {_cell(e)}" for e in t.errors]
+        marks = fence(body)
+        out += [f"{marks}diff", *body, marks, ""]
+    notes = [f"> **Note:** {markdown(r)}" for r in (*t.reasons, *t.notices)]
+    notes += [f"> **Warning:** {markdown(w)}" for w in t.warnings]
+    notes += [f"> **Error:** {markdown(e)}" for e in t.errors]
     out += [*notes, ""] if notes else []
     out += ["</details>", ""]
     return "\n".join(out), left_out
@@ -86,10 +76,10 @@ def render(plan: Plan, limit: int = LIMIT) -> str:
     ]
     for t in plan.targets:
         head.append(
-            f"| `{_cell(t.key)}` | {_action(t)} | {len(t.settings)} | "
+            f"| {code(t.key)} | {_action(t)} | {len(t.settings)} | "
             f"{len(t.metadata)} | {_files(t)} | {human_size(t.upload_bytes)} |"
         )
-    head += ["", f"**{summary(plan)}**", ""]
+    head += ["", f"**{markdown(summary(plan))}**", ""]
     shown = [t for t in plan.targets if t.has_changes or t.errors or t.warnings]
     sections = [section(t)[0] for t in shown]
     room = limit - RESERVE - utf16_length("\n".join(head))

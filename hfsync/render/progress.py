@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from hfsync.render.untrusted import terminal
+
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
@@ -21,6 +23,13 @@ class Wait(Protocol):
     operation: str
     remaining: float
     total: float
+
+
+def _markup(text: str) -> str:
+    """``text`` (a file's name from a listing, a repo id) inside rich markup: shown as it is, never read as markup."""
+    from rich.markup import escape
+
+    return escape(terminal(text, lines=True))
 
 
 def make_reporter(progress: bool, quiet: bool) -> PlainReporter:
@@ -41,7 +50,7 @@ class PlainReporter:
     def _say(self, text: str) -> None:
         if not self.quiet:
             with self._lock:
-                print(text, file=self.stream, flush=True)
+                print(terminal(text, lines=True), file=self.stream, flush=True)  # labels are names from listings
 
     def begin(self, files: int, size: int) -> None:
         self.total = files
@@ -100,7 +109,8 @@ class RichReporter(PlainReporter):
         self.overall = self.progress.add_task(f"total ({files} files)", total=size)
 
     def start(self, label: str, size: int) -> Callable[[int], None]:
-        task = self.progress.add_task(label if len(label) < 50 else "…" + label[-49:], total=size)
+        shown = _markup(label if len(label) < 50 else "…" + label[-49:])
+        task = self.progress.add_task(shown, total=size)
         self.tasks[label] = task
 
         def advance(n: int) -> None:
@@ -120,14 +130,14 @@ class RichReporter(PlainReporter):
             # Files already on disk count towards the total without a bar of their own.
             self.progress.advance(self.overall, size)
         if outcome == "failed":
-            self.progress.console.print(f"[red]failed[/red]: {label}")
+            self.progress.console.print(f"[red]failed[/red]: {_markup(label)}")
 
     def note(self, message: str) -> None:
-        self.progress.console.print(message)
+        self.progress.console.print(_markup(message))
 
     def wait(self, wait: Wait) -> None:
         task = self.waiting.get(wait.operation)
-        text = f"[yellow]{wait}[/yellow]"
+        text = f"[yellow]{_markup(str(wait))}[/yellow]"
         if task is None:
             self.waiting[wait.operation] = self.progress.add_task(text, total=None)
         else:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from hfsync.model.discover import Found
 from hfsync.render import Output, document, plural
 from hfsync.render.table import table_text
+from hfsync.render.untrusted import terminal
 
 
 def results_table(results: list[Found]) -> Table:
@@ -19,7 +21,8 @@ def results_table(results: list[Found]) -> Table:
                           ("safetensors", "left")):
         table.add_column(name, justify=justify, no_wrap=name == "id")  # type: ignore[arg-type]
     for found in results:
-        table.add_row(
+        # Text, not str: rich would read "[link=...]" in a Hub's value as its own markup.
+        table.add_row(*(Text(terminal(cell)) for cell in (
             found.id,
             found.task or "-",
             found.library or "-",
@@ -28,7 +31,7 @@ def results_table(results: list[Found]) -> Table:
             f"{found.likes:,}",
             (found.updated or "")[:10] or "-",
             {True: "yes", False: "no", None: "-"}[found.safetensors],
-        )
+        )))
     return table
 
 

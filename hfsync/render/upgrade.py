@@ -8,12 +8,14 @@ their first lines, then left out, and the table always stays.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 from hfsync.model.upgrade import PullMove, UpgradeReport
 from hfsync.render import Output, document, in_format
 from hfsync.render.plan_lines import Row, diff_rows
+from hfsync.render.untrusted import code, fence, terminal
+from hfsync.render.untrusted import markdown as md
 from hfsync.units import human_size
 
 GITHUB_LIMIT = 65_536
@@ -28,11 +30,12 @@ def _size(size: int | None) -> str:
     return human_size(size) if size is not None else ""
 
 
-def _license(move: PullMove) -> str | None:
+def _license(move: PullMove, shown: Callable[[str], str]) -> str | None:
+    """``old -> new`` when the license changed, each side as ``shown`` neutralises it."""
     old, new = move.license
     if move.old_commit is None or old == new:
         return None
-    return f"{old or '(none)'} -> {new or '(none)'}"
+    return f"{shown(old or '(none)')} -> {shown(new or '(none)')}"
 
 
 # A content diff row's mark: in the terminal as a plan draws it, in markdown as GitHub's
@@ -95,7 +98,8 @@ def _report(report: UpgradeReport) -> dict[str, Any]:
 
 
 def human(reports: list[UpgradeReport]) -> str:
-    """What moved, per pull, and a closing line per manifest."""
+    """What moved, per pull, and a closing line per manifest; every line as a terminal may show
+    it (titles, authors, names and verdicts come from upstream)."""
     out: list[str] = []
     for report in reports:
         for move in report.moves:
@@ -112,7 +116,7 @@ def human(reports: list[UpgradeReport]) -> str:
                 out.append(f"  {symbol} {f.path} ({sizes})")
                 out.extend(f"      {row if kind == 'hunk' else _MARKS[kind] + ' ' + row}".rstrip()
                            for kind, row in rows.get(f.path, ()))
-            if lic := _license(move):
+            if lic := _license(move, str):
                 out.append(f"  license: {lic}")
             for violation in move.violations:
                 out.append(f"  policy: {violation}")
@@ -122,24 +126,20 @@ def human(reports: list[UpgradeReport]) -> str:
         wrote = f"wrote {report.lock}" if report.written else f"{report.lock.name} unchanged"
         out.append(f"Upgrade of {report.manifest.name}: {moved} moved, {held} held back by policy, "
                    f"{len(report.current)} current; {wrote}.")
-    return "\n".join(out) + "\n"
+    return "".join(terminal(line) + "\n" for line in out)
 
 
 # --- markdown -----------------------------------------------------------------------
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _details(move: PullMove) -> list[str]:
-    out = [f"<details><summary><b>{move.key}</b> {move.revision}: <code>{_short(move.old_commit)}</code> → "
-           f"<code>{_short(move.new_commit)}</code></summary>", ""]
+    out = [f"<details><summary><b>{md(move.key)}</b> {md(move.revision)}: <code>{md(_short(move.old_commit))}</code> → "
+           f"<code>{md(_short(move.new_commit))}</code></summary>", ""]
     if move.commits:
         out += ["**Commits**", ""]
         for commit in move.commits:
-            out.append(f"- `{commit.id[:7]}` {_cell(commit.title)} — {', '.join(commit.authors) or 'unknown'}, "
-                       f"{commit.date[:10]}")
+            out.append(f"- {code(commit.id[:7])} {md(commit.title)} — {md(', '.join(commit.authors) or 'unknown')}, "
+                       f"{md(commit.date[:10])}")
         if move.more_commits:
             out.append("- … and earlier commits")
         out.append("")
@@ -147,21 +147,21 @@ def _details(move: PullMove) -> list[str]:
         out += ["**Files**", "", "| | file | before | after |", "|---|---|---|---|"]
         for f in move.files:
             symbol = {"added": "+", "removed": "−", "changed": "~"}[f.action]
-            out.append(f"| {symbol} | `{_cell(f.path)}` | {_size(f.old_size)} | {_size(f.new_size)} |")
+            out.append(f"| {symbol} | {code(f.path)} | {_size(f.old_size)} | {_size(f.new_size)} |")
         out.append("")
-    if lic := _license(move):
+    if lic := _license(move, md):
         out += [f"**License**: {lic}", ""]
     added = {f.path for f in move.files if f.action == "added"}
     shown = [(path, rows) for path, rows in _rows(move).items() if rows]
     if shown:
         out += ["**Changes inside the files**", ""]
         lines = [line for path, rows in shown
-                 for line in (f"{'+' if path in added else '~'} file {path}",
+                 for line in (f"{'+' if path in added else '~'} file {terminal(path)}",
                               *(f"{_MD_MARKS[kind]}         {row}".rstrip() for kind, row in rows))]
-        fence = "`" * max(3, 1 + max((len(r) for line in lines for r in re.findall(r"`+", line)), default=0))
-        out += [f"{fence}diff", *lines, fence, ""]
+        marks = fence(lines)
+        out += [f"{marks}diff", *lines, marks, ""]
     if move.violations:
-        out += ["**Policy**", "", *(f"- ❌ {_cell(v)}" for v in move.violations), ""]
+        out += ["**Policy**", "", *(f"- ❌ {md(v)}" for v in move.violations), ""]
         if move.held:
             out += ["Not moved: it breaks the policy (`--allow-policy-violations` moves it anyway).", ""]
     else:
@@ -172,7 +172,7 @@ def _details(move: PullMove) -> list[str]:
 
 def markdown(report: UpgradeReport, limit: int = GITHUB_LIMIT) -> str:
     """The summary as a pull request body, at most ``limit`` characters."""
-    head = [f"## hfsync upgrade: `{report.manifest.name}`", ""]
+    head = [f"## hfsync upgrade: {code(report.manifest.name)}", ""]
     if not report.moves:
         return "\n".join([*head, "Every pin is current."]) + "\n"
     head += ["| pull | revision | from | to | commits | files | size | policy |",
@@ -180,8 +180,8 @@ def markdown(report: UpgradeReport, limit: int = GITHUB_LIMIT) -> str:
     for move in report.moves:
         policy = "❌ held" if move.held else ("⚠️ allowed" if move.violations else "✅")
         commits = f"{len(move.commits)}{'+' if move.more_commits else ''}" if move.old_commit else ""
-        head.append(f"| `{move.key}` | {_cell(move.revision)} | `{_short(move.old_commit)}` | "
-                    f"`{_short(move.new_commit)}` | {commits} | {_counts(move)} | "
+        head.append(f"| {code(move.key)} | {md(move.revision)} | {code(_short(move.old_commit))} | "
+                    f"{code(_short(move.new_commit))} | {commits} | {_counts(move)} | "
                     f"{human_size(move.size[0])} → {human_size(move.size[1])} | {policy} |")
     head.append("")
     sections = [_details(move) for move in report.moves]
@@ -193,8 +193,10 @@ def markdown(report: UpgradeReport, limit: int = GITHUB_LIMIT) -> str:
     order = sorted(range(len(sections)), key=lambda i: -len("\n".join(sections[i])))
     for i in order:
         kept = sections[i][:12]
-        fence = ["```"] if sum(line.startswith("```") for line in kept) % 2 else []
-        sections[i] = [*kept, *fence, "…", "", "</details>", ""]
+        opened = [line.removesuffix("diff") for line in kept if line.startswith("```")]
+        # The diff's own fence closes it (longer than three backticks when a row holds some).
+        closing = opened[-1:] if len(opened) % 2 else []
+        sections[i] = [*kept, *closing, "…", "", "</details>", ""]
         text = "\n".join([*head, notice, "", *(line for s in sections for line in s)])
         if len(text) <= limit:
             return text + "\n"

@@ -84,12 +84,7 @@ def tree(hub: Hub, req: Request, types: str, ns: str, name: str, rev: str, path:
         raise error
     prefix = f"{folder}/" if folder else ""
     recursive, expand = req.flag("recursive"), req.flag("expand")
-    paths = [p for p in (*snap.dirs, *snap.files) if p and p.startswith(prefix)]
-    if not recursive:
-        paths = [p for p in paths if "/" not in p[len(prefix) :]]
-    # Folders first, then files, each sorted, as the Hub lists a folder.
-    paths.sort(key=lambda p: (p in snap.files, p))
-    page, headers = paginate(req, paths, 50 if expand else 1000)
+    page, headers = paginate(req, snap.listing(prefix, recursive), 50 if expand else 1000)
     items = [_item(hub, snap, p) for p in page]
     if expand:
         _expand(repo, commit, items)

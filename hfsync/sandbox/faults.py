@@ -12,6 +12,8 @@ applies to the next ``times`` matching requests. Actions:
 - truncate: send the headers with the full Content-Length, then only ``after_bytes``
   body bytes, then close.
 - corrupt: flip 16 bytes of the body from offset ``after_bytes`` (clamped into it).
+- replace: answer with the route's status and headers but ``body`` (base64) as the body:
+  what a hostile or broken server would send in its place (a decompression bomb, say).
 - ignore_range: answer as if the request had no Range header (200 and the whole file).
 - delay: wait ``seconds`` before handling the request.
 - expire_tokens: expire every token exchanged at /oauth/token (as if an hour had passed),
@@ -21,11 +23,13 @@ applies to the next ``times`` matching requests. Actions:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import threading
 from dataclasses import dataclass
 
-ACTIONS = ("status", "reset", "truncate", "corrupt", "delay", "ignore_range", "expire_tokens")
+ACTIONS = ("status", "reset", "truncate", "corrupt", "replace", "delay", "ignore_range", "expire_tokens")
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Fault:
     message: str | None = None
     code: str | None = None
     rst: bool = False
+    body: bytes = b""
 
     @classmethod
     def from_dict(cls, data: dict) -> Fault:
@@ -63,8 +68,9 @@ class Fault:
                 message=data.get("message"),
                 code=data.get("code"),
                 rst=bool(data.get("rst", False)),
+                body=base64.b64decode(data.get("body", ""), validate=True),
             )
-        except (TypeError, re.error) as error:
+        except (TypeError, re.error, binascii.Error) as error:
             raise ValueError(f"bad fault rule {data!r}: {error}") from None
 
     def matches(self, method: str, path: str) -> bool:

@@ -175,7 +175,11 @@ def write_response(
     stats: Stats,
     fault: Fault | None,
 ) -> None:
-    """Send ``resp``; apply a reset/truncate/corrupt fault; count body bytes sent."""
+    """Send ``resp``; apply a reset/truncate/corrupt/replace fault; count body bytes sent."""
+    if fault is not None and fault.action == "replace":
+        if resp.file is not None:
+            resp.file.close()
+        resp = Response(resp.status, resp.headers, fault.body)
     if fault is not None and fault.action == "reset" and fault.after_bytes <= 0:
         if resp.file is not None:
             resp.file.close()

@@ -42,6 +42,20 @@ class Snapshot:
     commit: str
     files: dict[str, Entry] = field(default_factory=dict)
     dirs: dict[str, str] = field(default_factory=dict)  # "" is the root tree
+    listings: dict[tuple[str, bool], list[str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def listing(self, prefix: str, recursive: bool) -> list[str]:
+        """The paths under ``prefix`` (a folder and "/", or "") in the Hub's order: folders first,
+        then files, each sorted. Sorted once per commit and folder, not once per page: a
+        listing of 100,000 files is 100 pages."""
+        paths = self.listings.get((prefix, recursive))
+        if paths is None:
+            paths = [p for p in (*self.dirs, *self.files) if p and p.startswith(prefix)]
+            if not recursive:
+                paths = [p for p in paths if "/" not in p[len(prefix):]]
+            paths.sort(key=lambda p: (p in self.files, p))
+            self.listings[(prefix, recursive)] = paths
+        return paths
 
 
 # Commits are immutable, so their flattened listings and blob facts cache forever

@@ -169,6 +169,34 @@ def test_forbidden_in_actions_is_a_workflow_notice(github, tmp_path, monkeypatch
     assert result.stdout.startswith("::notice title=hfsync::hfsync could not comment")
 
 
+HOSTILE_MESSAGE = "Denied\n::error::forged %0A::warning::x \x1b]8;;https://evil.example\x07 <!-- @alice [x](javascript:1)"
+
+
+@pytest.mark.parametrize("in_actions", [True, False])
+def test_a_hostile_message_from_github_is_shown_inertly(github, tmp_path, monkeypatch, in_actions):
+    if in_actions:
+        monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    github.server.expect_request(COMMENTS, method="GET").respond_with_json([])
+    github.server.expect_request(COMMENTS, method="POST").respond_with_json({"message": HOSTILE_MESSAGE}, status=403)
+    github.server.expect_request(COMMENTS, method="PATCH").respond_with_json({}, status=403)
+
+    result = hfsync("github", "comment", _plan(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    shown = "Denied\\x0a::error::forged %0A::warning::x \\x1b]8;;https://evil.example\\x07 <!-- @alice [x](javascript:1)"
+    if in_actions:  # one workflow command, whose message the runner reads back as GitHub wrote it
+        (line,) = result.stdout.splitlines()[:1]
+        assert line.startswith("::notice title=hfsync::hfsync could not comment on pull request #7: ")
+        assert shown.replace("%", "%25") in line and result.stdout.count("\n::") == 0
+    else:
+        assert shown in result.stderr
+    assert "\x1b" not in result.output
+    summary = github.summary.read_text()
+    assert summary.startswith("> [!NOTE]\n> hfsync could not comment on pull request #7: GitHub API refused POST ")
+    assert ("403 Denied ::error::forged %0A::warning::x &#92;x1b&#93;8;;https://evil.example&#92;x07 "
+            "&lt;!-- @\u200dalice &#91;x&#93;(javascript&#58;1). A pull request from a fork") in summary
+
+
 @pytest.fixture
 def pauses(monkeypatch) -> list[float]:
     slept: list[float] = []
@@ -330,3 +358,15 @@ def test_an_unexpected_answer_is_an_error_not_a_crash(github, tmp_path):
     result = hfsync("github", "comment", _plan(tmp_path))
     assert result.exit_code == 0
     assert "Created the plan comment: (no URL returned)" in result.stdout
+
+
+def test_truncate_closes_a_long_fence_and_counts_details_outside_code_only():
+    # A diff showing a backtick run gets a longer fence, and may show a tag's text: the cut closes
+    # that fence (three backticks would not) and the <details> really open, so the notice is seen.
+    rows = "\n".join(f"+ row {i} ```` </details> <details>" for i in range(400))
+    body = f"<details><summary>x</summary>\n\n`````diff\n{rows}\n`````\n\n</details>\n"
+    text, cut = truncate(body, 4_000, None)
+    assert cut
+    head, notice = text.split("\n\n> [!WARNING]")
+    assert head.endswith("\n`````\n</details>")
+    assert head.count("\n</details>") == 1 and "it is cut short here" in notice

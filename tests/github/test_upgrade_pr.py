@@ -3,6 +3,7 @@ bare remote, and the fake GitHub API sees the pull request created, updated and 
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import git
@@ -147,3 +148,24 @@ def test_a_push_refused_is_an_error_naming_the_permission(world, tmp_path):
     assert "permissions: contents: write" in result.stderr
     assert "Traceback" not in result.output
     assert not world.github.requests()
+
+
+def test_a_manifest_in_a_folder_git_refuses_as_a_ref_gets_an_encoded_branch(world):
+    folder = world.manifest.parent.parent / "cfg" / "x.lock" / ".hidden"
+    folder.mkdir(parents=True)
+    for name in ("hfsync.yaml", "hfsync.lock"):
+        (world.manifest.parent / name).rename(folder / name)
+    world.checkout.git.add("-A")
+    world.checkout.index.commit("Move the manifest")
+    world.checkout.remote("origin").push("main")
+    world.commit({"model.safetensors": safetensors_bytes({"w": ("F16", [2, 2])})}, "Half")
+    world.github.server.expect_ordered_request(PULLS, method="GET").respond_with_json([])
+    world.github.server.expect_ordered_request(PULLS, method="POST").respond_with_json(_pr(6), status=201)
+    result = hfsync("--endpoint", world.sandbox.url, "github", "pr", "-f", str(folder / "hfsync.yaml"),
+                    "--base", "main")
+    assert result.exit_code == 0, result.output
+    branch = "hfsync/upgrade-encoded/cfg-x-lock-hidden-hfsync-yaml-" + hashlib.sha256(
+        b"cfg/x.lock/.hidden/hfsync.yaml").hexdigest()[:16]
+    assert world.github.requests("GET")[0].args["head"] == "acme:" + branch
+    assert world.github.sent_json("POST")[0]["head"] == branch
+    assert yaml.safe_load(world.remote.commit(branch).tree["cfg/x.lock/.hidden/hfsync.lock"].data_stream.read())

@@ -114,3 +114,29 @@ def test_a_next_page_on_another_host_is_not_followed_and_never_gets_the_token(ht
                                     "another host (http://127.0.0.1:9); it was not followed")
     assert seen == [f"Bearer {token}"]
     assert token not in caught.value.message
+
+
+def test_a_listing_is_read_a_page_at_a_time_as_its_reader_goes(httpserver):
+    """The next page is asked for only once the reader is done with the one before: a listing
+    of 100,000 files is held a page at a time."""
+    from werkzeug import Response
+
+    seen: list[str] = []
+
+    def listing(request):  # type: ignore[no-untyped-def]
+        cursor = request.args.get("cursor", "0")
+        seen.append(cursor)
+        headers = {"Link": f'<{httpserver.url_for("/api/models/a/b/tree/main")}?cursor=1>; rel="next"'}
+        return Response(f'[{{"page": {cursor}}}]', content_type="application/json",
+                        headers=headers if cursor == "0" else {})
+
+    httpserver.expect_request("/api/models/a/b/tree/main").respond_with_handler(listing)
+    reader = Reader(Hub(httpserver.url_for("").rstrip("/"), None))
+    try:
+        pages = reader.each_page("/api/models/a/b/tree/main")
+        assert next(pages) == [{"page": 0}]
+        assert seen == ["0"]
+        assert list(pages) == [[{"page": 1}]]
+    finally:
+        reader.close()
+    assert seen == ["0", "1"]

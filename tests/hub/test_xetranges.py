@@ -6,6 +6,7 @@ import contextlib
 import os
 import threading
 import time
+import tracemalloc
 from dataclasses import dataclass, field
 
 import lz4.frame
@@ -66,6 +67,21 @@ def test_sizes_that_do_not_add_up_and_bad_chunks_are_transient():
         list(decode([bytes(unknown)], Fetch("u", 0, 1, 0, 0, 1, 3)))
 
 
+def test_a_small_term_is_decoded_without_a_whole_batch_of_memory():
+    # A pull of many small files decodes one small term per file: a 2 MiB batch for each
+    # cost more in allocation than the decoding itself.
+    raws = [os.urandom(40_000), os.urandom(60_000)]
+    body = b"".join(chunk(raw, 2) for raw in raws)
+    tracemalloc.start()
+    try:
+        out = list(decode([body], Fetch("u", 0, len(body) - 1, 0, 0, 2, 100_000)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert b"".join(out) == b"".join(raws)
+    assert peak < 4 * 100_000
+
+
 @dataclass
 class Reply:
     status: int
@@ -124,3 +140,53 @@ def test_an_error_in_a_range_reaches_the_reader_and_closing_stops_the_others():
     while any(t.name == "hfsync-xorb" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [t for t in threading.enumerate() if t.name == "hfsync-xorb"]
+
+
+def bomb(unpacked: int) -> bytes:
+    """An LZ4 frame of ``unpacked`` zero bytes (about 250 times smaller), made a MiB at a time."""
+    compressor = lz4.frame.LZ4FrameCompressor()
+    parts = [compressor.begin()]
+    for _ in range(unpacked // (1 << 20)):
+        parts.append(compressor.compress(bytes(1 << 20)))
+    return b"".join(parts) + compressor.flush()
+
+
+def header(packed: int, scheme: int, unpacked: int) -> bytes:
+    return bytes([0]) + packed.to_bytes(3, "little") + bytes([scheme]) + unpacked.to_bytes(3, "little")
+
+
+class Counted:
+    """A range body whose first pieces are given and whose rest does not end; counts what was taken."""
+
+    def __init__(self, *first: bytes) -> None:
+        self.first = first
+        self.taken = 0
+
+    def __iter__(self):
+        for piece in self.first:
+            self.taken += len(piece)
+            yield piece
+        while True:
+            self.taken += 1 << 16
+            yield bytes(1 << 16)
+
+
+@pytest.mark.parametrize("scheme", [1, 2])
+def test_a_chunk_that_unpacks_past_its_declared_size_is_refused_there(scheme):
+    frame = bomb(30 << 20)
+    assert len(frame) <= xetranges.MAX_PACKED  # a chunk the format allows, that inflates to 30 MiB
+    body = Counted(header(len(frame), scheme, 128 * 1024) + frame)
+    with pytest.raises(TransientError) as caught:
+        list(decode(body, Fetch("u", 0, 1 << 30, 0, 0, 2, 256 * 1024)))
+    assert str(caught.value) == "a xorb chunk unpacks to more than the 131,072 bytes its header declares"
+    assert body.taken == 8 + len(frame)  # nothing read past the chunk
+
+
+@pytest.mark.parametrize(("packed", "unpacked"), [(100, 128 * 1024 + 1), (xetranges.MAX_PACKED + 1, 1000)])
+def test_a_header_declaring_more_than_a_xet_chunk_is_refused_before_its_bytes_are_read(packed, unpacked):
+    body = Counted(header(packed, 1, unpacked))
+    with pytest.raises(TransientError) as caught:
+        list(decode(body, Fetch("u", 0, 1 << 30, 0, 0, 1, unpacked)))
+    assert str(caught.value) == (f"a xorb chunk's header declares {unpacked:,} bytes ({packed:,} packed), more than "
+                                 "a Xet chunk holds (131,072)")
+    assert body.taken == 8

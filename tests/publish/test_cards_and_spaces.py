@@ -205,3 +205,38 @@ def test_a_generated_card_the_hub_holds_is_generated_again_when_any_input_change
         published = open(api.hf_hub_download("sandbox/gen", "README.md")).read()
         assert published == hfsync("card", "render", "sandbox/gen", "-f", str(project.manifest)).stdout
         assert project.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_hub_card_too_large_to_merge_into_is_not_read_and_the_plan_says_so(project, sandbox):
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("sandbox/big-card")
+    api.upload_file(path_or_fileobj=b"---\nlicense: mit\n---\n# Remote body\n" + b"words " * 500_000,
+                    path_in_repo="README.md", repo_id="sandbox/big-card")
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/big-card\n    source: {path: m}\n"
+                 "    card: {generate: false, metadata: {license: apache-2.0, tags: [a]}}\n")
+    sandbox.reset_stats()
+    plan = project.plan()
+    assert plan.exit_code == 1, plan.output
+    assert ("the Hub's README.md of sandbox/big-card is 3.0 MB, more than the 1.0 MB hfsync reads of a card (as "
+            "of a file it diffs): it was not read, and the declared card metadata (license, tags) was not merged "
+            "into it") in plan.output
+    assert f"Put the card in the source folder ({project.root / 'm' / 'README.md'})" in plan.output
+    assert "Traceback" not in plan.output
+    assert "GET resolve" not in sandbox.stats()["routes"]  # not a byte of it read
+
+
+def test_a_hub_card_is_read_once_and_only_its_bytes(project, sandbox):
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("sandbox/card-once")
+    card = b"---\nlicense: mit\n---\n# Remote body\n" + b"words " * 100_000
+    api.upload_file(path_or_fileobj=card, path_in_repo="README.md", repo_id="sandbox/card-once")
+    project.write("m/config.json", "{}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/card-once\n    source: {path: m}\n"
+                 "    card: {generate: false, metadata: {license: apache-2.0}}\n")
+    sandbox.reset_stats()
+    plan = project.plan()
+    assert plan.exit_code == 0, plan.output
+    assert '~ card.license = "mit" -> "apache-2.0"' in plan.stdout
+    resolve = sandbox.stats()["routes"]["GET resolve"]
+    assert (resolve["requests"], resolve["bytes_out"]) == (1, len(card))

@@ -281,3 +281,45 @@ def test_baseline_read_is_bounded_and_regular_files_only(tmp_path: Path, monkeyp
     result = hfsync("scan", str(tmp_path / "big.json"), "--baseline", str(tmp_path / "fifo"))
     assert result.exit_code == 1
     assert "not a regular file" in result.stderr
+
+
+def test_planted_secrets_hidden_among_thousands_of_clean_files_are_all_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small files are judged many at a time; a secret in any of them is still found, with the
+    line and type the file alone gives, in every line-ending and encoding a file may use."""
+    from hfsync.publish import secrets
+
+    items = [p for p in plants() if isinstance(p.content, str)]
+    alone = tmp_path / "alone"
+    write(alone, items)
+    expected = {(f.path, f.line, f.type, f.fingerprint) for f in scan_path(alone).findings}
+    crowd = tmp_path / "crowd"
+    write(crowd, items)
+    variants = {}
+    for plant in (p for p in items if p.line):  # the same content plants with CRLF line ends and as UTF-16
+        stem, dot, ext = plant.path.rpartition(".")
+        for tag, data in (("crlf", plant.content.replace("\n", "\r\n").encode()),
+                          ("utf16", plant.content.encode("utf-16"))):
+            variants[f"{stem}-{tag}{dot}{ext}" if dot else f"{plant.path}-{tag}"] = (plant, data)
+    for path, (_, data) in variants.items():
+        (crowd / path).write_bytes(data)
+    extensions = sorted({p.path.rpartition(".")[2] for p in items if p.line and "." in p.path})
+    for i in range(3000):  # clean neighbours of every extension, around and between the plants
+        folder = crowd / ("cloud", "misc", "bots", "z")[i % 4]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"clean-{i:05}.{extensions[i % len(extensions)]}").write_text(
+            f'{{"index": {i}, "label": "item {i}", "note": "hf_ is a prefix, not a token"}}\n' * (1 + i % 3))
+    judged = []
+    flagged_text = secrets._flagged_text
+    monkeypatch.setattr(secrets, "_flagged_text", lambda text, name: judged.append(name) or flagged_text(text, name))
+
+    report = scan_path(crowd)
+
+    found = {(f.path, f.line, f.type, f.fingerprint) for f in report.findings}
+    assert expected <= found
+    for path, (plant, _) in variants.items():
+        assert (path, plant.line, plant.type) in {(f, n, t) for f, n, t, _ in found}, path
+    assert {f.path for f in report.findings} == {p.path for p in items} | set(variants)
+    assert report.files == len(items) + len(variants) + 3000
+    assert len(judged) < 1000  # batches and the bisections of flagged ones, not a pass per file (3,000+)

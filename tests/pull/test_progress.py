@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from hfsync.hub.retry import Wait
 from hfsync.render.progress import PlainReporter, RichReporter, make_reporter
@@ -55,3 +56,35 @@ def test_rich_reporter_tracks_overall_and_active_transfers():
 def test_make_reporter_picks_plain_without_a_terminal():
     assert type(make_reporter(progress=False, quiet=False)) is PlainReporter
     assert human_size(999) == "999 B" and human_size(1_500_000) == "1.5 MB"
+
+
+HOSTILE = "acme/m1/[link=https://evil.example]x[/link]\x1b[2J\u202e.safetensors"
+
+
+def test_a_listed_name_is_shown_as_it_is_never_as_escapes_or_markup():
+    out = io.StringIO()
+    reporter = PlainReporter(out)
+    reporter.begin(1, 1)
+    reporter.finish(HOSTILE, "downloaded", 1)
+    assert out.getvalue() == "[1/1] downloaded: acme/m1/[link=https://evil.example]x[/link]\\x1b[2J\\u202e.safetensors\n"
+
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    reporter = RichReporter()
+    started = reporter.progress.live.console
+    reporter.progress.live.console = Console(file=buffer, force_terminal=True, width=200)
+    try:
+        reporter.begin(1, 1)
+        reporter.start(HOSTILE, 1)
+        descriptions = [Text.from_markup(t.description).plain for t in reporter.progress.tasks]
+        reporter.finish(HOSTILE, "failed", 1)
+    finally:
+        reporter.progress.live.console = started
+        reporter.close()
+    assert descriptions[1] == "…nk=https://evil.example]x[/link]\\x1b[2J\\u202e.safetensors"  # its last 49
+    shown = buffer.getvalue()
+    assert "\x1b]8" not in shown and "\x1b[2J" not in shown and "\u202e" not in shown
+    styles = re.compile(r"\x1b\[[0-9;]*m")  # rich's own colours, and only those
+    assert "failed: acme/m1/[link=https://evil.example]x[/link]\\x1b[2J\\u202e.safetensors" in styles.sub("", shown)

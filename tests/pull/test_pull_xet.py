@@ -249,3 +249,53 @@ def test_a_slow_xorb_range_does_not_reorder_the_bytes(two_revisions, sandbox, pr
     result = run("pull", "--locked")
     assert result.exit_code == 0, result.output
     assert (project.path / "vendor/big/model.safetensors").read_bytes() == v2
+
+
+def bomb_chunk() -> bytes:
+    """One xorb chunk whose header says 128 KiB and whose LZ4 frame unpacks to 30 MiB: an LZ4 bomb."""
+    from tests.hub.test_xetranges import bomb, header
+
+    frame = bomb(30 << 20)
+    return header(len(frame), 1, 128 * 1024) + frame
+
+
+@pytest.fixture
+def bombed(xet_on, make_repo, project, run, sandbox):
+    """acme/bomb locked; the Xet storage answers every xorb range with an LZ4 bomb ``times`` times."""
+    import base64
+
+    data = safetensors_like(4 * MIB, seed=5)
+    make_repo("acme/bomb", {"model.safetensors": data})
+    project.write([{"id": "acme/bomb", "dest": "vendor/bomb"}])
+    assert run("lock").exit_code == 0
+
+    def arm(times: int) -> bytes:
+        sandbox.add_faults([{"method": "GET", "path": "/sandbox-xet/xorb/", "action": "replace",
+                             "body": base64.b64encode(bomb_chunk()).decode(), "times": times}])
+        return data
+
+    return arm
+
+
+def test_an_lz4_bomb_once_is_refused_and_the_retry_converges(bombed, project, run):
+    data = bombed(1)
+    result = run("pull", "--locked")
+    assert result.exit_code == 0, result.output
+    assert (project.path / "vendor/bomb/model.safetensors").read_bytes() == data
+
+
+def test_an_lz4_bomb_every_time_fails_the_file_cleanly(bombed, project, run, monkeypatch):
+    from hfsync.hub import retry
+    from tests.pull.conftest import FakeTime
+
+    time = FakeTime()
+    monkeypatch.setattr(retry, "shared", retry.Retry(sleep=time.sleep, clock=time.clock, on_wait=lambda wait: None))
+    bombed(1000)
+    result = run("pull", "--locked")
+    assert result.exit_code == 1, result.output
+    assert "1 file could not be pulled" in result.stderr and "acme/bomb/model.safetensors" in result.stderr
+    assert ("gave up after 8 attempts; last failure: a xorb chunk unpacks to more than the 131,072 bytes its "
+            "header declares") in result.stderr
+    assert "Traceback" not in result.stderr
+    dest = project.path / "vendor/bomb"
+    assert not (dest / "model.safetensors").exists()  # nothing installed, nothing half-written at the final path

@@ -104,6 +104,16 @@ def test_corrupt_flips_bytes(sandbox, repo):
     assert urllib.request.urlopen(f"{sandbox.url}/sandbox/f/resolve/main/t.txt").read() == b"x" * 1000
 
 
+def test_replace_sends_other_bytes_under_the_same_status(sandbox, repo):
+    import base64
+
+    sandbox.add_faults([{"method": "GET", "path": "/t.txt$", "action": "replace",
+                         "body": base64.b64encode(b"hostile").decode()}])
+    response = urllib.request.urlopen(f"{sandbox.url}/sandbox/f/resolve/main/t.txt")
+    assert (response.status, response.headers["Content-Length"], response.read()) == (200, "7", b"hostile")
+    assert urllib.request.urlopen(f"{sandbox.url}/sandbox/f/resolve/main/t.txt").read() == b"x" * 1000
+
+
 def test_delay(sandbox, repo):
     hub, _ = repo
     sandbox.add_faults([{"method": "GET", "path": "/api/models/", "action": "delay",
