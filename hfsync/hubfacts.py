@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 LICENSES: frozenset[str] = frozenset(
     """
@@ -157,3 +158,9 @@ def repo_url(endpoint: str, repo_type: str, repo_id: str) -> str:
     """The repo's page on the Hub at ``endpoint`` (``https://huggingface.co/datasets/acme/d``)."""
     prefix = {"model": "", "dataset": "datasets/", "space": "spaces/"}[repo_type]
     return f"{endpoint.rstrip('/')}/{prefix}{repo_id}"
+
+
+def resolve_url(endpoint: str, repo_type: str, repo_id: str, revision: str, path: str) -> str:
+    """Where the Hub at ``endpoint`` serves ``path`` at ``revision``, as huggingface_hub's
+    ``hf_hub_url`` spells it (without loading its download module, a pull's largest import)."""
+    return f"{repo_url(endpoint, repo_type, repo_id)}/resolve/{quote(revision, safe='')}/{quote(path)}"

@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Callable
 
 _SECRETS: set[str] = set()
 # A signed URL (a CDN's or a bucket's ``?sig=``, ``X-Amz-Signature=``, ...) is a
@@ -39,8 +40,12 @@ def redact(text: str) -> str:
 
 
 class _RedactingFilter(logging.Filter):
+    def __init__(self, shown: Callable[[str], str]) -> None:
+        super().__init__()
+        self.shown = shown
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        record.msg = self.shown(redact(record.getMessage()))
         record.args = None
         return True
 
@@ -61,16 +66,18 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry, sort_keys=True)
 
 
-def configure(verbosity: int, log_format: str) -> None:
+def configure(verbosity: int, log_format: str, shown: Callable[[str], str] = str) -> None:
     """Send hfsync's (and huggingface_hub's) logs to stderr, redacted.
 
-    ``verbosity`` is -1 for --quiet, 0 by default, 1+ for -v.
+    ``verbosity`` is -1 for --quiet, 0 by default, 1+ for -v. ``shown`` makes a text line's
+    message fit for a terminal (it may quote a Hub's names or a server's answer); JSON lines
+    escape every such character already.
     """
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
         verbosity, logging.DEBUG
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RedactingFilter())
+    handler.addFilter(_RedactingFilter(shown if log_format != "json" else str))
     if log_format == "json":
         handler.setFormatter(_JsonFormatter())
     else:

@@ -18,7 +18,8 @@ SLACK = 8 * 1024 * 1024
 
 class EndlessServer:
     """``routes``: path prefix -> (status, headers, head, filler); the body is ``head`` then
-    ``filler`` again and again, up to ``cap`` bytes (so a client that never stops still ends)."""
+    ``filler`` again and again, up to ``cap`` bytes (so a client that never stops still ends);
+    with no filler, ``head`` alone, with its length (an honest answer, a redirect's target)."""
 
     def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes, bytes]], cap: int = 256 * 1024 * 1024,
                  ) -> None:
@@ -63,6 +64,8 @@ class EndlessServer:
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
+        if not filler:
+            handler.send_header("Content-Length", str(len(head)))
         handler.end_headers()
         self._pour(handler.wfile.write, route, head, filler)
 
@@ -71,7 +74,7 @@ class EndlessServer:
         try:
             write(head)
             sent += len(head)
-            while sent < self.cap:
+            while filler and sent < self.cap:
                 write(filler)
                 sent += len(filler)
         except OSError:  # the client hung up: what it refused to read is not counted

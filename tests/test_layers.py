@@ -226,7 +226,7 @@ def test_imports_keep_to_the_layers():
 def test_the_registry_is_not_the_hub():
     """It retries, traces and bounds what it reads as the Hub client does, and uses nothing
     else of the layer below it."""
-    transport = ("hfsync.hub.retry", "hfsync.hub.trace", "hfsync.hub.bounded")
+    transport = ("hfsync.hub.retry", "hfsync.hub.trace", "hfsync.hub.bounded", "hfsync.hub.boundedstream")
     below = LAYERS[[name for name, _, _ in LAYERS].index("the registry client") - 1][1]
     assert [f"{_where(m, line)}: {m} imports {t}" for m in MODULES if within(m, "hfsync.registry")
             for t, _, line in imports(m) if within(t, *below) and not within(t, *transport)] == []

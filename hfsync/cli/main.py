@@ -120,7 +120,9 @@ def cli(
     register_secret(token)
     register_secret(os.environ.get("HF_TOKEN"))
     verbosity = -1 if quiet else verbose
-    configure(verbosity, log_format)
+    from hfsync.render.untrusted import terminal
+
+    configure(verbosity, log_format, terminal)  # a log line may quote a Hub's names or a server's answer
     if trace_file is not None:
         from hfsync.hub import trace
 

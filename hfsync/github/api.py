@@ -21,10 +21,13 @@ from typing import Any
 from hfsync import __version__
 from hfsync.environment import run_url
 from hfsync.errors import GitHubError
+from hfsync.hub.bounded import ERROR_PAGE, MiB, read_capped
 from hfsync.log import register_secret
 from hfsync.origins import netloc, origin
 
 _TIMEOUT = 30
+# One answer of the API read whole: a page of a listing is at most 100 items.
+ANSWER_LIMIT = 16 * MiB
 # Idempotent calls are retried after these pauses on a 5xx or a dropped connection.
 _RETRY_DELAYS = (1.0, 3.0)
 _sleep = time.sleep
@@ -103,6 +106,9 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
                 f"the GitHub API at {here} redirected {req.get_method()} {_path(req.full_url)} to another host, "
                 f"{netloc(origin(there))}; not followed: the token goes only to {here}",
                 hint="Check GITHUB_API_URL, and any proxy between this machine and the API.")
+        # urllib drains a followed redirect's body whatever its length: only its first bytes are read.
+        fp.read(ERROR_PAGE)
+        fp.close()
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -148,7 +154,8 @@ class Api:
             try:
                 # Made per call: its ProxyHandler reads the proxy variables as they are now.
                 with urllib.request.build_opener(_SameOrigin).open(request, timeout=_TIMEOUT) as response:
-                    raw = response.read()
+                    raw = read_capped(iter(lambda: response.read(1 << 16), b""), ANSWER_LIMIT, url,
+                                      f"GitHub API {method} {_path(url)}")
                     return (json.loads(raw) if raw else None), response.headers
             except urllib.error.HTTPError as error:
                 failure = _http_error(method, url, error)
@@ -176,7 +183,7 @@ class Api:
 
 def _http_error(method: str, url: str, error: urllib.error.HTTPError) -> GitHubError:
     try:
-        message = json.loads(error.read() or b"{}").get("message", "")
+        message = json.loads(error.read(ERROR_PAGE) or b"{}").get("message", "")
     except (ValueError, AttributeError):
         message = ""
     what = f"GitHub API refused {method} {_path(url)}: {error.code} {message or error.reason}".rstrip()

@@ -18,9 +18,10 @@ from hfsync.errors import HfsyncError
 KiB = 1024
 MiB = 1024 * KiB
 ERROR_PAGE = 64 * KiB
-# The Hub's JSON answers (repo info with every file listed, one page of a listing, a
-# reconstruction): the largest seen for a repo of 100,000 files is a few MiB.
-HUB_JSON = 32 * MiB
+# An answer of the Hub read whole (repo info listing every file with its size and digests,
+# a page of a listing, a Xet reconstruction, a token): repo info for 100,000 files with their
+# LFS digests is about 25 MiB.
+HUB_JSON = 64 * MiB
 
 
 class TooLarge(HfsyncError):

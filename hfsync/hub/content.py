@@ -14,6 +14,7 @@ from __future__ import annotations
 from hfsync.errors import HfsyncError
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.retry import TransientError, transient_errors
+from hfsync.hubfacts import resolve_url
 
 CHUNK = 64 * 1024
 
@@ -25,10 +26,11 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
     other read is (the client retries a failed request itself, not a body cut short)."""
     if length <= 0:
         return b""
-    from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import hf_raise_for_status
 
-    url = hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=hub.endpoint)
+    from hfsync.hub.boundedstream import read_error_page
+
+    url = resolve_url(hub.endpoint, repo_type, repo_id, commit, path)
     headers = hub.headers(repo_type, repo_id, {"Accept-Encoding": "identity",
                                                "Range": f"bytes={start}-{start + length - 1}"})
 
@@ -37,7 +39,7 @@ def read_range(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, s
             if response.status_code == 416:
                 return b""  # asked past the end of the file
             if response.status_code >= 400:
-                response.read()
+                read_error_page(response)
                 hf_raise_for_status(response)
             skip = start if response.status_code == 200 else 0  # Range ignored: the whole file comes
             if skip > max(length, CHUNK):

@@ -32,14 +32,15 @@ from typing import BinaryIO, NamedTuple, Protocol
 from urllib.request import getproxies
 
 import httpx2
-from huggingface_hub import hf_hub_url
 from huggingface_hub.utils import hf_raise_for_status
 
 from hfsync.errors import ContentError, HfsyncError
+from hfsync.hub.boundedstream import read_error_page
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
 from hfsync.hub.streamhash import StreamHashes
+from hfsync.hubfacts import resolve_url
 from hfsync.model.lock import LockedFile
 from hfsync.paths import new_file_mode
 
@@ -300,7 +301,7 @@ class Downloader:
             with self.hub.session().stream("GET", url, headers=headers, timeout=TIMEOUT) as response:
 
                 def fail() -> None:
-                    response.read()
+                    read_error_page(response)
                     hf_raise_for_status(response)
 
                 yield _Response(response.status_code, response.headers, response.iter_raw(), fail)
@@ -315,7 +316,7 @@ class Downloader:
         return headers
 
     def url(self, repo_id: str, repo_type: str, commit: str, path: str) -> str:
-        return hf_hub_url(repo_id, path, repo_type=repo_type, revision=commit, endpoint=self.hub.endpoint)
+        return resolve_url(self.hub.endpoint, repo_type, repo_id, commit, path)
 
     def fetch(
         self,

@@ -26,6 +26,7 @@ from typing import cast
 from urllib.parse import urljoin, urlsplit
 
 from hfsync.hub import trace
+from hfsync.hub.bounded import head_of
 from hfsync.hub.retry import TransientError
 from hfsync.origins import Origin, origin
 
@@ -67,8 +68,9 @@ class Reply:
             yield chunk
 
     def read(self) -> bytes:
-        """The whole (small) body: error pages and redirect bodies."""
-        return b"".join(self.chunks(1 << 16))
+        """The first ``ERROR_PAGE`` bytes of a body read only for its message (an error page, a
+        redirect's body); the rest is left unread, and the connection is then not reused."""
+        return head_of(self.chunks(1 << 16))
 
 
 class GetPool:
@@ -159,7 +161,7 @@ class GetPool:
                 location = reply.headers.get("location")
                 if reply.status in _REDIRECTS and location:
                     reply.read()
-                    drained = True
+                    drained = response.isclosed()
                     following = urljoin(url, location)
                     if origin(following) != here:
                         sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}

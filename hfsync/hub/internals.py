@@ -31,14 +31,6 @@ def xet_read_refresh_url(repo_id: str, repo_type: str, commit: str, endpoint: st
                                            revision=commit, endpoint=endpoint)
 
 
-def xet_connection_info(refresh_url: str, headers: dict[str, str]) -> Any:
-    """The CAS endpoint and a short-lived token (``.endpoint``, ``.access_token``), as the client
-    fetches and caches them."""
-    from huggingface_hub.utils._xet import _fetch_xet_connection_info_with_url
-
-    return _fetch_xet_connection_info_with_url(refresh_url, headers)
-
-
 def xet_session_factory() -> Callable[[], Any]:
     """The function the client calls for its hf_xet session when it uploads."""
     from huggingface_hub.utils import _xet

@@ -4,7 +4,8 @@ CI runs `hfsync plan` on every push, and a plan with nothing to change only read
 info and the file tree of each target. Importing huggingface_hub's HfApi (and the HTTP
 client under it) costs several times what those reads do, so they go over hub.getpool's
 kept-alive standard-library connections, retried like every request (hub.retry) and
-written to the trace. What the Hub refuses is raised as huggingface_hub raises it
+written to the trace. An answer is read up to ``bounded.HUB_JSON`` (an error page, its first
+bytes only). What the Hub refuses is raised as huggingface_hub raises it
 (``hf_raise_for_status``, loaded only then), so translate_errors words it as for any
 other request. With a proxy configured, huggingface_hub's client (which knows proxies)
 makes the same requests.
@@ -27,6 +28,7 @@ from urllib.request import getproxies
 from hfsync import __version__
 from hfsync.errors import HubError
 from hfsync.hub import trace
+from hfsync.hub.bounded import HUB_JSON, read_capped
 from hfsync.hub.client import Hub, library_version
 from hfsync.hub.getpool import GetPool
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
@@ -110,7 +112,7 @@ class Reader:
 
         def attempt(number: int, renew: bool = True) -> Reply:
             with pool.get(url, headers, attempt=number) as reply:
-                body = reply.read()
+                body = read_capped(reply.chunks(1 << 16), HUB_JSON, url, name) if reply.status < 300 else reply.read()
                 fresh = _renewed(headers.get("authorization")) if reply.status == 401 and renew else None
                 if fresh is not None:  # a token that expired mid-run (OIDC's last an hour): once more, renewed
                     headers["authorization"] = f"Bearer {fresh}"

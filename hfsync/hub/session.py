@@ -30,6 +30,8 @@ import httpx2
 
 from hfsync.errors import HubError
 from hfsync.hub import trace
+from hfsync.hub.bounded import HUB_JSON
+from hfsync.hub.boundedstream import Capped, cap_redirect_bodies
 from hfsync.hub.retry import TransientError, waits_shown_by
 from hfsync.hub.retry import shared as retry
 from hfsync.origins import homes, netloc, origin
@@ -88,7 +90,9 @@ class _Final(Exception):
 
 
 class HubClient(httpx2.Client):
-    """An httpx2 client that retries transient failures and traces every request."""
+    """An httpx2 client that retries transient failures and traces every request. A response
+    read whole (not streamed: huggingface_hub's JSON answers, the OIDC exchange) is read up to
+    ``HUB_JSON`` bytes; file contents are streamed, and bounded by their callers."""
 
     def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
         response = self._send(request, **kwargs)
@@ -131,10 +135,19 @@ class HubClient(httpx2.Client):
     def _traced_send(self, request: httpx2.Request, attempt: int, **kwargs: Any) -> httpx2.Response:
         trace.set_attempt(request, attempt)
         try:
-            return super().send(request, **kwargs)
+            response = super().send(request, **{**kwargs, "stream": True})
         except Exception as error:
             trace.on_failure(request, error)
             raise
+        if not kwargs.get("stream"):
+            # Read here, inside the attempt, as httpx2 would: a body cut short is retried.
+            response.stream = Capped(response.stream, HUB_JSON, str(request.url),  # type: ignore[arg-type]
+                                      f"{request.method} {request.url.path}")
+            try:
+                response.read()
+            finally:
+                response.close()
+        return response
 
 
 def keep_tokens_home(request: httpx2.Request) -> None:
@@ -169,7 +182,7 @@ def client_factory() -> httpx2.Client:
         # trace.on_request first: it sets X-Request-Id, which huggingface_hub's hook
         # copies into X-Amzn-Trace-Id.
         event_hooks={"request": [keep_tokens_home, trace.on_request, request_event_hook()],
-                     "response": [trace.on_response, keep_bodies_home]},
+                     "response": [trace.on_response, keep_bodies_home, cap_redirect_bodies]},
         follow_redirects=True,
         timeout=None,
     )

@@ -8,14 +8,13 @@ lock read a huge "signature".
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from hfsync.errors import HubError
 from hfsync.hub import trace
 from hfsync.hub.client import Hub, translate_errors
 from hfsync.hub.content import read_range
 from hfsync.hub.reads import Reader, _refuse
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
+from hfsync.hubfacts import resolve_url
 
 CHUNK = 64 * 1024
 
@@ -26,9 +25,8 @@ def read_small(hub: Hub, repo_id: str, repo_type: str, commit: str, path: str, l
     if reader.pool is None:  # behind a proxy: huggingface_hub's client knows proxies
         data = read_range(hub, repo_id, repo_type, commit, path, 0, limit + 1)
     else:
-        prefix = "" if repo_type == "model" else f"{repo_type}s/"
-        route = f"/{prefix}{repo_id}/resolve/{commit}/{quote(path)}"
-        url = hub.endpoint + route
+        url = resolve_url(hub.endpoint, repo_type, repo_id, commit, path)
+        route = url[len(hub.endpoint):]
         pool = reader.pool
         headers = reader.headers_for((repo_type, repo_id))
 

@@ -19,19 +19,24 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Generator, Iterator
+import time
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import constants
 
+from hfsync.errors import HubError
+from hfsync.hub.bounded import HUB_JSON, read_capped
 from hfsync.hub.client import Hub
-from hfsync.hub.internals import xet_connection_info, xet_hash_file, xet_read_refresh_url
+from hfsync.hub.internals import xet_hash_file, xet_read_refresh_url
 from hfsync.hub.retry import RETRY_STATUSES, TransientError
 from hfsync.hub.xetplan import Piece, Term, plan
 from hfsync.hub.xetranges import BATCH, Ahead, ExpiredUrl, Fetch, Get
 
 COPY = BATCH
+# A read token this close to its expiry is asked for again, as huggingface_hub does.
+TOKEN_MARGIN = 60
 # A term fetched for the piece just before is served again from memory up to this size.
 REPEAT = 2 * BATCH
 
@@ -65,26 +70,43 @@ class XetReader:
     def __init__(self, hub: Hub, repo_id: str, repo_type: str, commit: str, get: Get) -> None:
         self.hub = hub
         self.get = get
-        hub.session()  # connection info is fetched by huggingface_hub's shared client: retried, traced
         self.headers = hub.headers(repo_type, repo_id)
         self.refresh = xet_read_refresh_url(repo_id, repo_type, commit, hub.endpoint)
+        self._access: tuple[str, str, int] | None = None  # CAS endpoint, read token, its expiry (Unix time)
+        self._lock = threading.Lock()
 
-    def _small(self, url: str, headers: dict[str, str]) -> bytes:
+    def _small(self, url: str, headers: dict[str, str],
+               what: str = "read a Xet reconstruction") -> tuple[bytes, Mapping[str, str]]:
         with self.get(url, headers) as reply:
             if reply.status in RETRY_STATUSES:
                 raise TransientError(f"HTTP {reply.status}", reply.status, reply.headers)
             if reply.status >= 400:
                 reply.fail()
-            body = b"".join(reply.chunks)
+            body = read_capped(reply.chunks, HUB_JSON, url, what)
             expected = reply.headers.get("Content-Length")
         if expected is not None and int(expected) != len(body):
             raise TransientError(f"connection closed after {len(body)} of {expected} bytes")
-        return body
+        return body, reply.headers
+
+    def _cas(self) -> tuple[str, str]:
+        """The CAS endpoint and a read token for this repo at this commit: asked once over the
+        pull's own connections (no HTTP client of huggingface_hub's to start), again near expiry."""
+        with self._lock:
+            if self._access is None or self._access[2] - time.time() < TOKEN_MARGIN:
+                headers = self._small(self.refresh, self.headers, "ask for a Xet read token")[1]
+                try:
+                    self._access = (headers[constants.HUGGINGFACE_HEADER_X_XET_ENDPOINT],
+                                    headers[constants.HUGGINGFACE_HEADER_X_XET_ACCESS_TOKEN],
+                                    int(headers[constants.HUGGINGFACE_HEADER_X_XET_EXPIRATION]))
+                except (KeyError, ValueError, TypeError):
+                    raise HubError("the Hub's answer to a Xet read token request carries no Xet connection "
+                                   "headers") from None
+            return self._access[0], self._access[1]
 
     def reconstruction(self, xet_hash: str) -> Recon:
-        info = xet_connection_info(self.refresh, self.headers)
-        body = self._small(f"{info.endpoint.rstrip('/')}/v1/reconstructions/{xet_hash}",
-                           {"Authorization": f"Bearer {info.access_token}"})
+        endpoint, token = self._cas()
+        body = self._small(f"{endpoint.rstrip('/')}/v1/reconstructions/{xet_hash}",
+                           {"Authorization": f"Bearer {token}"})[0]
         try:
             raw = json.loads(body)
             terms = [Term(t["hash"], t["range"]["start"], t["range"]["end"], t["unpacked_length"])

@@ -117,7 +117,7 @@ def decode(body: Iterable[bytes], fetch: Fetch, batch: int = BATCH) -> Iterator[
     """The unpacked bytes of ``fetch``'s chunks, in batches of at most ``batch`` bytes (or one chunk)."""
     buf = bytearray()
     pos, index, sent = 0, fetch.index, 0
-    out, filled = bytearray(batch), 0
+    out, filled = bytearray(max(0, min(batch, fetch.length))), 0
     for data in body:
         buf += data
         while index < fetch.end and len(buf) - pos >= HEADER:
@@ -132,7 +132,8 @@ def decode(body: Iterable[bytes], fetch: Fetch, batch: int = BATCH) -> Iterator[
                 if filled + usize > len(out):
                     del out[filled:]
                     yield out
-                    out, filled = bytearray(max(batch, usize)), 0
+                    # No bigger than the rest of the term: a small file's term needs no 2 MiB batch.
+                    out, filled = bytearray(max(usize, min(batch, fetch.length - sent))), 0
                 with memoryview(buf) as view:
                     unpack_into(out, filled, scheme, view[pos + HEADER:pos + HEADER + csize], usize)
                 filled += usize

@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from huggingface_hub import constants
-from huggingface_hub.file_download import repo_folder_name
 
 from hfsync.environment import cache_dir
 from hfsync.errors import HfsyncError
@@ -64,6 +63,8 @@ class Layout:
         self.pull = pull
         self.entry = entry
         if pull.cache:
+            from huggingface_hub.file_download import repo_folder_name  # a pull into a folder never loads it
+
             root = Path(cache_root or constants.HF_HUB_CACHE)
             self.root = root / repo_folder_name(repo_id=entry.id, repo_type=entry.type)
         else:

@@ -36,6 +36,7 @@ from hfsync import environment
 from hfsync.errors import HfsyncError
 from hfsync.hub import trace
 from hfsync.hub.bounded import MiB, head_of, read_capped
+from hfsync.hub.boundedstream import cap_redirect_bodies
 from hfsync.hub.retry import RETRY_STATUSES, Retry, TransientError
 from hfsync.log import redact, register_secret
 from hfsync.origins import bind, netloc, origin
@@ -146,7 +147,7 @@ class Registry:
         self.retry = retry
         # Registry calls are traced like the Hub's (path only: an upload's query carries its state).
         self.client = httpx2.Client(timeout=TIMEOUT, follow_redirects=True, event_hooks={
-            "request": [trace.on_request], "response": [trace.on_response]})
+            "request": [trace.on_request], "response": [trace.on_response, cap_redirect_bodies]})
         self._creds = credentials(reference.host)
         self.origin = origin(reference.base)
         self._auth: dict[str, str] = {}  # scope -> Authorization header
@@ -187,8 +188,8 @@ class Registry:
             with trace.operation("registry-token"), self.client.stream(
                     "GET", params["realm"], params={k: v for k, v in query.items() if v}, auth=auth) as reply:
                 status = reply.status_code
-                raw = read_capped(reply.iter_bytes(), TOKEN_LIMIT, params["realm"],
-                                  f"{operation}: the registry's token service") if status == 200 else b""
+                answer = read_capped(reply.iter_bytes(), TOKEN_LIMIT, params["realm"],
+                                     f"{operation}: the registry's token service") if status == 200 else b""
         except httpx2.HTTPError as error:
             raise RegistryError(f"{operation}: cannot reach the registry's token service: {redact(str(error))}") \
                 from None
@@ -196,7 +197,7 @@ class Registry:
             raise self._no_credentials(operation) if status in (401, 403) else RegistryError(
                 f"{operation}: the registry's token service answered HTTP {status}")
         try:
-            body = json.loads(raw)
+            body = json.loads(answer)
         except ValueError:
             body = None
         token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
@@ -219,8 +220,8 @@ class Registry:
             raise
         try:
             chunks = reply.iter_bytes()
-            whole = limit is not None and reply.status_code < 300
-            body = read_capped(chunks, limit, str(request.url), operation) if whole else head_of(chunks)
+            body = read_capped(chunks, limit, str(request.url), operation) \
+                if limit is not None and reply.status_code < 300 else head_of(chunks)
         finally:
             reply.close()
         # Decoded already: the copy must not say it is still compressed.

@@ -19,9 +19,9 @@ One function per output kind, used by every view:
   ``#``: GitHub's mention and issue-reference patterns need a letter or digit right there (a
   character reference would be decoded back to ``@``, and a code span would change how the
   text looks), so nobody is notified and no issue is cross-linked, while the text reads the
-  same. A bare ``https://`` URL stays a link GitHub shows as written. ``javascript:``, ``data:``, ``vbscript:`` and
-  ``file:`` lose their colon to a reference as well. Newlines become spaces: a value is one
-  line, and a table row stays one row.
+  same. ``javascript:``, ``data:``, ``vbscript:`` and ``file:`` lose their colon to a
+  reference as well; a bare ``https://`` URL stays a link GitHub shows as written. Newlines
+  become spaces: a value is one line, and a table row stays one row.
 
 Inside a fenced code block text needs only ``terminal`` and a fence longer than any run of
 backticks in it (``fence``): GitHub renders nothing there.

@@ -59,8 +59,7 @@ def _headline(move: PullMove) -> str:
     if move.files:
         what.append(f"files: {_counts(move)}")
     what.append(f"{human_size(move.size[0])} -> {human_size(move.size[1])}")
-    return terminal(f"{move.key}: {move.revision} {_short(move.old_commit)} -> {_short(move.new_commit)} "
-                    f"({'; '.join(what)})")
+    return f"{move.key}: {move.revision} {_short(move.old_commit)} -> {_short(move.new_commit)} ({'; '.join(what)})"
 
 
 def view(reports: list[UpgradeReport], fmt: str, quiet: bool = False) -> Output:
@@ -99,14 +98,14 @@ def _report(report: UpgradeReport) -> dict[str, Any]:
 
 
 def human(reports: list[UpgradeReport]) -> str:
-    """What moved, per pull, and a closing line per manifest."""
+    """What moved, per pull, and a closing line per manifest; every line as a terminal may show
+    it (titles, authors, names and verdicts come from upstream)."""
     out: list[str] = []
     for report in reports:
         for move in report.moves:
             out.append(("HELD " if move.held else "") + _headline(move))
             for commit in move.commits[:SHOWN_COMMITS]:
-                who = ", ".join(commit.authors)
-                out.append(terminal(f"  {commit.id[:7]} {commit.date[:10]} {who}: {commit.title}"))
+                out.append(f"  {commit.id[:7]} {commit.date[:10]} {', '.join(commit.authors)}: {commit.title}")
             if len(move.commits) > SHOWN_COMMITS or move.more_commits:
                 out.append("  ... and earlier commits")
             rows = _rows(move)
@@ -114,20 +113,20 @@ def human(reports: list[UpgradeReport]) -> str:
                 symbol = {"added": "+", "removed": "-", "changed": "~"}[f.action]
                 sizes = f"{_size(f.old_size)} -> {_size(f.new_size)}" if f.action == "changed" else _size(
                     f.new_size if f.new_size is not None else f.old_size)
-                out.append(f"  {symbol} {terminal(f.path)} ({sizes})")
+                out.append(f"  {symbol} {f.path} ({sizes})")
                 out.extend(f"      {row if kind == 'hunk' else _MARKS[kind] + ' ' + row}".rstrip()
                            for kind, row in rows.get(f.path, ()))
-            if lic := _license(move, terminal):
+            if lic := _license(move, str):
                 out.append(f"  license: {lic}")
             for violation in move.violations:
-                out.append(f"  policy: {terminal(violation)}")
+                out.append(f"  policy: {violation}")
             if move.held:
                 out.append("  not moved: it breaks the policy (--allow-policy-violations moves it anyway)")
         moved, held = len(report.moved), len(report.held)
         wrote = f"wrote {report.lock}" if report.written else f"{report.lock.name} unchanged"
         out.append(f"Upgrade of {report.manifest.name}: {moved} moved, {held} held back by policy, "
                    f"{len(report.current)} current; {wrote}.")
-    return "\n".join(out) + "\n"
+    return "".join(terminal(line) + "\n" for line in out)
 
 
 # --- markdown -----------------------------------------------------------------------

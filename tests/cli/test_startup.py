@@ -11,10 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import hfsync
+from tests.pull.test_pull_xet import safetensors_like
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("detect_secrets", "git", "rich", "httpx2", "requests", "jsonschema", "huggingface_hub.hf_api",
+HEAVY = ("detect_secrets", "git", "rich", "httpx2", "httpcore2", "requests", "jsonschema", "huggingface_hub.hf_api",
          "huggingface_hub.file_download", "huggingface_hub.repocard", "huggingface_hub.repocard_data")
 PROBE = """
 import json, sys
@@ -98,3 +101,27 @@ def test_values_judged_clean_are_not_judged_again(tmp_path, sandbox, monkeypatch
         code, heavy = _imported(project, "plan", "--detailed-exitcode", **hub, **cache)
         assert code == 1 and "detect_secrets" in heavy
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
+
+
+
+@pytest.mark.parametrize("xet", [True, False], ids=["xet", "lfs"])
+def test_a_pull_starts_no_http_client_of_huggingface_hub_s_and_loads_no_download_module(tmp_path, sandbox, xet_on,
+                                                                                        xet):
+    from huggingface_hub import HfApi
+
+    data = safetensors_like(200_000, seed=1)
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("sandbox/weights")
+    api.upload_file(path_or_fileobj=data, path_in_repo="w.safetensors", repo_id="sandbox/weights")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "hfsync.yaml").write_text("version: 1\npulls:\n  - id: sandbox/weights\n    dest: out\n")
+    hub = {"HF_ENDPOINT": sandbox.url, "HF_TOKEN": sandbox.token, "HFSYNC_CACHE_DIR": str(tmp_path / "cache")}
+    if not xet:
+        hub["HF_HUB_DISABLE_XET"] = "1"
+    assert _imported(project, "lock", **hub)[0] == 0
+    assert "xet_hash" in (project / "hfsync.lock").read_text()  # HF_HUB_DISABLE_XET=1: the pull takes /resolve
+    code, heavy = _imported(project, "pull", "--locked", **hub)
+    # httpx2 comes with huggingface_hub's error types; its connections (httpcore2) are never opened.
+    assert (code, heavy) == (0, ["httpx2"])
+    assert (project / "out" / "w.safetensors").read_bytes() == data

@@ -29,7 +29,8 @@ def hostile(sandbox, tmp_path):
     project = Project(tmp_path / "project", sandbox)
     api = HfApi(endpoint=sandbox.url, token=sandbox.token)
     api.create_repo("acme/pub")
-    card = "---\nlicense: mit\ntags:\n- '@carol <!-- x'\n- \"\\e]8;;https://evil.example\\a\"\n---\n# pub\n"
+    card = ("---\nlicense: mit\ntags:\n- '@carol <!-- x'\n- \"\\e]8;;https://evil.example\\a\"\n---\n# pub\n\n"
+            f"Use token {TOKEN} to try it.\n")
     api.create_commit("acme/pub", [CommitOperationAdd(HOSTILE_NAME, b"x\n"),
                                    CommitOperationAdd("README.md", card.encode())],
                       commit_message="seed")
@@ -39,6 +40,7 @@ def hostile(sandbox, tmp_path):
 
 
 TERMINAL_NAME = "docs/\\x1b[2J\\x1b]8;;https:evil.example\\x07x\\u202e <!-- @alice [l](javascript:1) `x` #1.md"
+TOKEN = "h" + "f_" + "Wv3Qk8Zr2Xn7Tb5Ym1Lc9Pd4Hs6Jf0GuAeK"  # planted in the Hub's card
 MESSAGE = "bad card \x1b[2J <!-- @alice [x](javascript:1) #3"
 
 
@@ -65,6 +67,7 @@ def test_the_plan_shows_hostile_hub_text_inertly_everywhere(hostile, sandbox, gi
     no_escape(text.output)
     assert f'      - file "{TERMINAL_NAME}" (2 B, regular, absent from source (prune: true))\n' in text.stdout
     assert "bad card \\x1b[2J <!-- @alice [x](javascript:1) #3" in text.stdout
+    assert TOKEN not in text.output
 
     markdown = hostile.plan("--format", "markdown")
     saved = tmp_path / "plan.json"
@@ -83,12 +86,15 @@ def test_the_plan_shows_hostile_hub_text_inertly_everywhere(hostile, sandbox, gi
         result = hostile.run("github", command, str(saved))
         assert result.exit_code == 0, result.output
         no_escape(result.output)
+        assert TOKEN not in result.output
     sent = [body["body"] for body in github.sent_json("POST")]
     assert len(sent) == 2
     for body in (markdown.stdout, *sent, github.summary.read_text()):
         no_escape(body)
         inert(body)
         assert TERMINAL_NAME in body  # inside the diff's code block: shown as is, escapes written out
+        assert TOKEN not in body
+    assert TOKEN not in markdown.output and TOKEN not in saved.read_text()
 
 
 def test_a_servers_error_message_reaches_the_terminal_inertly(hostile, sandbox):

@@ -19,7 +19,6 @@ PRIVATE = [
     ("huggingface_hub.utils._pagination", "paginate"),
     ("huggingface_hub.utils._xet", "XetTokenType"),
     ("huggingface_hub.utils._xet", "xet_connection_info_refresh_url"),
-    ("huggingface_hub.utils._xet", "_fetch_xet_connection_info_with_url"),
     ("huggingface_hub.utils._xet", "get_xet_session"),
     ("huggingface_hub.utils._http", "hf_request_event_hook"),
     ("huggingface_hub.utils._http", "default_client_factory"),
@@ -41,7 +40,6 @@ def test_the_signatures_called_still_take_what_hfsync_passes():
     assert {"path", "params", "headers"} <= inspect.signature(_pagination.paginate).parameters.keys()
     assert {"token_type", "repo_id", "repo_type", "revision", "endpoint"} <= inspect.signature(
         _xet.xet_connection_info_refresh_url).parameters.keys()
-    assert len(inspect.signature(_xet._fetch_xet_connection_info_with_url).parameters) >= 2
     assert _xet.XetTokenType.READ
 
 

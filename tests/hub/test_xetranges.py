@@ -6,6 +6,7 @@ import contextlib
 import os
 import threading
 import time
+import tracemalloc
 from dataclasses import dataclass, field
 
 import lz4.frame
@@ -64,6 +65,21 @@ def test_sizes_that_do_not_add_up_and_bad_chunks_are_transient():
     unknown[4] = 9
     with pytest.raises(TransientError, match="scheme 9"):
         list(decode([bytes(unknown)], Fetch("u", 0, 1, 0, 0, 1, 3)))
+
+
+def test_a_small_term_is_decoded_without_a_whole_batch_of_memory():
+    # A pull of many small files decodes one small term per file: a 2 MiB batch for each
+    # cost more in allocation than the decoding itself.
+    raws = [os.urandom(40_000), os.urandom(60_000)]
+    body = b"".join(chunk(raw, 2) for raw in raws)
+    tracemalloc.start()
+    try:
+        out = list(decode([body], Fetch("u", 0, len(body) - 1, 0, 0, 2, 100_000)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert b"".join(out) == b"".join(raws)
+    assert peak < 4 * 100_000
 
 
 @dataclass

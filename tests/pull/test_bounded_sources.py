@@ -98,3 +98,22 @@ def test_an_endless_token_answer_and_an_endless_refusal_are_read_only_so_far(tmp
                                  "than 1 MiB, the most hfsync reads for that answer; it stopped reading there")
     assert server.sent_to("/token") <= TOKEN_LIMIT + SLACK
     assert server.sent_to(MANIFEST_ROUTE) <= ERROR_PAGE + SLACK
+
+
+def test_a_mirrors_endless_error_page_is_read_only_for_its_message(sandbox, make_repo, project, run):
+    from hfsync.hub.bounded import ERROR_PAGE
+
+    weights, dest = locked_model(make_repo, project, run)
+    mirror = EndlessServer({"/": (404, {"X-Error-Code": "EntryNotFound", "X-Error-Message": "no such file"},
+                                  b"<html>", b"not here " * 7000)}, cap=64 * MIB)
+    try:
+        project.write([{"id": "acme/m1", "dest": "vendor/m1"}], sources=[mirror.url])
+        result = run("pull", "--locked")
+        assert result.exit_code == 0, result.output
+        assert (dest / "model.safetensors").read_bytes() == weights
+        assert f"source {mirror.url} does not have a pinned file" in result.stderr
+        asked = len(mirror.requests)
+        assert asked >= 1
+        assert mirror.sent_to("/", answers=asked) <= asked * (ERROR_PAGE + SLACK)
+    finally:
+        mirror.close()
