@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import json
 import os
 import shutil
 import signal
@@ -240,6 +241,52 @@ def _first_pull_row(hub, root: Path, repo: str, project: Path, xet: bool,  # typ
     return ours, theirs, alt, loads
 
 
+# One hfsync pull in its own process, where its CPU goes: each thread's CPU time (thread_time,
+# user + system) summed by what the thread does, beside the process's wall time.
+_PROFILED = """
+import collections, json, resource, sys, threading, time
+start = time.perf_counter()
+spent = collections.Counter()
+lock = threading.Lock()
+run = threading.Thread.run
+def measured(self):
+    try:
+        run(self)
+    finally:
+        with lock:
+            spent[self.name.split("_")[0]] += time.thread_time()
+threading.Thread.run = measured
+from hfsync.cli.main import run as cli
+code = cli(sys.argv[1:])
+spent["MainThread"] += time.thread_time()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"code": code, "wall": time.perf_counter() - start, "user": usage.ru_utime,
+                  "system": usage.ru_stime, "threads": spent}))
+"""
+_ROLES = {"MainThread": "start-up, lock, plan", "hfsync-xorb": "xorb ranges: receive, LZ4, byte regrouping",
+          "hfsync-hash": "sha256 and blake3", "ThreadPoolExecutor-0": "transfers: reconstruction, write, hand-off",
+          "hfsync-install": "safetensors check, fsync, rename"}
+
+
+def profile(hub, root: Path, files: int, size: int, repeat: int) -> None:  # type: ignore[no-untyped-def]
+    """Where the CPU of a first pull over Xet goes, thread by thread (the median of ``repeat`` runs)."""
+    _, project = _publish_shape(hub, root, files, size)
+    runs = []
+    for _ in range(repeat):
+        shutil.rmtree(project / "vendor", ignore_errors=True)
+        shutil.rmtree(root / "ours", ignore_errors=True)
+        done = subprocess.run([sys.executable, "-c", _PROFILED, "--endpoint", hub.url, "--token", hub.token, "-q",
+                               "--no-progress", "pull", "--locked", "-f", str(project / "hfsync.yaml")],
+                              env=_leg_env(root / "ours", True), check=True, capture_output=True, text=True)
+        runs.append(json.loads(done.stdout.splitlines()[-1]))
+    median = statistics.median
+    print(f"CPU of one hfsync pull of {files} x {size / 1e6:g} MB over Xet, median of {repeat} runs "
+          f"(load {os.getloadavg()[0]:.2f}): wall {median(r['wall'] for r in runs):.2f} s, CPU "
+          f"{median(r['user'] + r['system'] for r in runs):.2f} s (system {median(r['system'] for r in runs):.2f} s)")
+    for name, role in _ROLES.items():
+        print(f"  {role:45} {median(r['threads'].get(name, 0.0) for r in runs):5.2f} s")
+
+
 def first_pulls(hub, root: Path, shapes: list[tuple[int, int]], repeat: int) -> None:  # type: ignore[no-untyped-def]
     """First pull of each repo shape (files x bytes) onto an empty machine, over Xet and over
     LFS: `hfsync pull --locked` against `hf download --local-dir`, command against command,
@@ -271,6 +318,8 @@ def main() -> None:
     parser.add_argument("--small-kb", type=int, default=100, help="size of each small file, in kB (10^3 bytes)")
     parser.add_argument("--repeat", type=int, default=3, help="time each side this many times")
     parser.add_argument("--only", choices=("first", "next"), help="run one part only")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead: where the CPU of a first pull of --files x --file-mb over Xet goes")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     # hfsync as pip installs it, byte-compiled, as the peer's packages are (a checkout run with
@@ -280,10 +329,12 @@ def main() -> None:
         root = Path(tmp)
         process, hub = _serve(root / "hub")
         try:
-            if args.only != "first":
+            if args.profile:
+                profile(hub, root, args.files, args.file_mb * 10**6, args.repeat)
+            elif args.only != "first":
                 next_revision(hub, root, args.size_mb * MIB, args.changed, args.repeat)
                 print(f"peak RSS of an hfsync run: {PEAK_RSS[0] / MIB:.0f} MiB")
-            if args.only != "next":
+            if args.only != "next" and not args.profile:
                 first_pulls(hub, root, [(args.files, args.file_mb * 10**6),
                                         (args.small_files, args.small_kb * 10**3)], args.repeat)
             print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
