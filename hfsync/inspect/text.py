@@ -34,6 +34,10 @@ def decode(data: bytes) -> str | None:
 class _Bounded(difflib.SequenceMatcher):
     """A matcher that refuses to compare more than MAX_COMPARISONS pairs of lines."""
 
+    # Set by SequenceMatcher itself; typeshed leaves them out.
+    a: list[str]
+    b2j: dict[str, list[int]]
+
     def __init__(self, a: list[str], b: list[str]) -> None:
         super().__init__(None, a, b)
         # Pairs a pass over a[lo:hi] compares: the copies in b of each line of a, summed.

@@ -90,8 +90,8 @@ def scan_uploads(root: Path, files: Iterable[FileChange], cache: DigestCache | N
                 _scanned[on_disk[path]] = found.get(path, [])
             with _opened(cache) as facts:
                 _remember(facts, {path: keys[path] for path in missing if path in keys}, found)
-        for path, key in on_disk.items():
-            findings += [f for f in _scanned[key]
+        for path, content in on_disk.items():
+            findings += [f for f in _scanned[content]
                          if baseline is None or not baseline.allows(root / path, f.type, f.fingerprint)]
     return sorted(findings)
 
