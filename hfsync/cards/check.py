@@ -162,7 +162,7 @@ def front_matter(text: str) -> dict[str, Any]:
     """A card's metadata as huggingface_hub's ``RepoCard(text).data.to_dict()`` reads it
     (the YAML block between ``---`` lines; keys set to null left out), for reading only:
     importing huggingface_hub's card module costs start-up time. ValueError when the
-    block is not YAML or not a mapping."""
+    block is not YAML, not a mapping, or past the bounds of ``load_yaml`` (nesting, aliases)."""
     match = FRONT_MATTER.search(text)
     if match is None:
         return {}
@@ -171,15 +171,18 @@ def front_matter(text: str) -> dict[str, Any]:
 
 def load_yaml(text: str) -> Any:
     """``text`` as YAML's safe loader reads it, parsed by libyaml when it is there (several
-    times faster on a large front matter); ValueError worded as the pure parser words it."""
+    times faster on a large front matter), within the bounds of ``bounded.load_yaml``
+    (nesting, aliases); ValueError worded as the pure parser words it."""
     import yaml
 
+    from hfsync.inspect import bounded
+
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return bounded.load_yaml(text)
     except yaml.YAMLError:
         pass
     try:
-        return yaml.safe_load(text)  # its message is the one users know
+        return bounded.load_yaml(text, yaml.SafeLoader)  # its message is the one users know
     except yaml.YAMLError as error:
         raise ValueError(getattr(error, "problem", None) or " ".join(str(error).split())) from None
 

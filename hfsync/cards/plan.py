@@ -87,11 +87,13 @@ def _composed(block: str) -> Any:
     pure parser when it is not YAML."""
     import yaml
 
-    try:
-        return yaml.compose(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    from hfsync.inspect.bounded import compose_yaml
+
+    try:  # bounded: the card may be the Hub's, written by anyone
+        return compose_yaml(block)
     except yaml.YAMLError:
         load_yaml(block)  # raises ValueError with the pure parser's words
-        return yaml.compose(block, Loader=yaml.SafeLoader)  # libyaml alone refused it
+        return compose_yaml(block, yaml.SafeLoader)  # libyaml alone refused it
 
 
 def _constructed(node: Any) -> Any:

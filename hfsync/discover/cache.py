@@ -15,7 +15,6 @@ eviction: a base model loses it only when the last adapter naming it goes.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,7 @@ from huggingface_hub import constants
 from huggingface_hub.utils import CacheNotFound, HFCacheInfo, scan_cache_dir
 
 from hfsync.errors import HfsyncError
+from hfsync.inspect.bounded import Exceeded, load_json, load_yaml
 from hfsync.lock.layout import Layout
 from hfsync.lock.lockfile import read_lock
 from hfsync.manifest.model import Manifest
@@ -80,7 +80,7 @@ def bases_named(adapter_config: Path | None, card: Path | None) -> tuple[str, ..
     names: list[str] = []
     if adapter_config is not None and (text := _read_small(adapter_config)):
         try:
-            value = json.loads(text).get("base_model_name_or_path")
+            value = load_json(text).get("base_model_name_or_path")
         except (ValueError, AttributeError):
             value = None
         if isinstance(value, str) and value:
@@ -88,8 +88,8 @@ def bases_named(adapter_config: Path | None, card: Path | None) -> tuple[str, ..
     if card is not None and (text := _read_small(card)):
         match = re.match(r"\A\ufeff?---\s*\n(.*?)\n---\s*(\n|\Z)", text, re.DOTALL)
         try:
-            front = yaml.safe_load(match.group(1)) if match else None
-        except yaml.YAMLError:
+            front = load_yaml(match.group(1)) if match else None
+        except (yaml.YAMLError, Exceeded):
             front = None
         declared = front.get("base_model") if isinstance(front, dict) else None
         for value in declared if isinstance(declared, list) else [declared]:

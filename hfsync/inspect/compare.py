@@ -9,6 +9,7 @@ the first SUMMARY_LINES lines and SUMMARY_ENTRIES entries, noting what it left o
 from __future__ import annotations
 
 from hfsync.inspect import gguf, parquet, safetensors, tabular
+from hfsync.inspect.bounded import Exceeded, reading
 from hfsync.inspect.card import diff_card
 from hfsync.inspect.jsonkeys import ABSENT, diff_json, parse
 from hfsync.inspect.text import counts, decode, unified
@@ -49,11 +50,14 @@ def compare(path: str, old: bytes | None, new: bytes, *, full: bool = False, com
     old_text = decode(old) if old is not None else ""
     if new_text is None or old_text is None:
         return none("binary file: no diff")
-    diff = _by_kind(kind, path, old, old_text, new_text, full, complete)
-    if not (diff.entries or diff.lines or diff.note) and old is not None and old_text != new_text:
-        # Equal values written otherwise: the text diff shows what a reviewer would otherwise not see.
-        return _cap(FileDiff(diff.kind, lines=unified(old_text, new_text),
-                             note="same values: only the formatting differs"), full)
+    try:
+        diff = _by_kind(kind, path, old, old_text, new_text, full, complete)
+        if not (diff.entries or diff.lines or diff.note) and old is not None and old_text != new_text:
+            # Equal values written otherwise: the text diff shows what a reviewer would otherwise not see.
+            return _cap(FileDiff(diff.kind, lines=unified(old_text, new_text),
+                                 note="same values: only the formatting differs"), full)
+    except Exceeded as error:
+        return none(f"no diff: {error}")
     return diff
 
 
@@ -65,14 +69,21 @@ def _by_kind(
         return _cap(FileDiff(kind, entries, lines), full)
     if kind == "json":
         try:
-            before = parse(old_text) if old is not None else ABSENT
-            return _cap(FileDiff(kind, diff_json(before, parse(new_text))), full)
+            with reading("the new file"):
+                after = parse(new_text)
+            with reading("the Hub's file"):
+                before = parse(old_text) if old is not None else ABSENT
+            return _cap(FileDiff(kind, diff_json(before, after)), full)
+        except Exceeded:
+            raise
         except ValueError:
             pass  # not JSON on one side: the text diff says what changed
     if kind == "tabular":
-        before_t = tabular.read_table(path, old_text, complete) if old is not None else None
-        entries = tabular.diff_tables(before_t, tabular.read_table(path, new_text, complete))
-        return _cap(FileDiff(kind, entries), full)
+        with reading("the new file"):
+            after_t = tabular.read_table(path, new_text, complete)
+        with reading("the Hub's file"):
+            before_t = tabular.read_table(path, old_text, complete) if old is not None else None
+        return _cap(FileDiff(kind, tabular.diff_tables(before_t, after_t)), full)
     return _cap(FileDiff("text", lines=unified(old_text, new_text)), full)
 
 
@@ -99,9 +110,9 @@ def _footer_diff(old: bytes | None, new: bytes, full: bool) -> FileDiff:
     """``old`` and ``new``: the last bytes of each file, its footer whole."""
     side = "new"
     try:
-        after = parquet.read_footer(new)
+        after = parquet.read_footer(new, limit=parquet.DIFF_FOOTER)
         side = "Hub's"
-        before = parquet.read_footer(old) if old is not None else parquet.Footer()
+        before = parquet.read_footer(old, limit=parquet.DIFF_FOOTER) if old is not None else parquet.Footer()
     except parquet.ParquetError as error:
         return none(f"no parquet diff: the {side} footer cannot be read ({error})")
     diff = _cap(FileDiff("parquet", parquet.diff_footers(before, after)), full)

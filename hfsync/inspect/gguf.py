@@ -5,7 +5,8 @@ key-value count; each key-value: a string key, a uint32 type, the value; each te
 string name, uint32 dimensions, uint64 per dimension, uint32 ggml type, uint64 offset.
 Strings are a uint64 length and UTF-8 bytes. A header cut short raises ``Truncated``
 with the bytes read so far, so a caller can fetch more and try again.
-Long arrays (a tokenizer's vocabulary) are summarised by length and a digest.
+Long arrays (a tokenizer's vocabulary) and long strings are summarised by length and a
+digest of their bytes. Reading is bounded: counts, nesting, and the values parsed one by one.
 """
 
 from __future__ import annotations
@@ -31,9 +32,17 @@ GGML_TYPES = {
 }
 # Arrays up to this many items are shown whole; longer ones by length and digest.
 SHORT_ARRAY = 16
+# Strings longer than this are shown by length and digest (a chat template is a few kB).
+LONG_STRING = 64 * 1024
 # Sanity bounds: a hostile header must not make the parser allocate or loop without end.
+# A header has tens of keys and up to some thousands of tensors; MAX_VALUES counts what
+# is parsed one by one (keys, tensors, strings, arrays: a vocabulary and its merges are a
+# few hundred thousand); arrays of numbers are read at once.
 MAX_COUNT = 10_000_000
+MAX_ENTRIES = 100_000
+MAX_VALUES = 1_000_000
 MAX_DIMS = 8
+MAX_NESTING = 4
 
 
 class GGUFError(ValueError):
@@ -55,9 +64,14 @@ class GGUFHeader:
 EMPTY = GGUFHeader(3, {}, Header())
 
 
+def _summary(what: str, raw: bytes) -> str:
+    return f"[{what}, sha256 {hashlib.sha256(raw).hexdigest()[:12]}]"
+
+
 class _Reader:
     def __init__(self, data: bytes) -> None:
         self.data, self.at = data, 0
+        self.left = MAX_VALUES
 
     def take(self, n: int) -> bytes:
         if self.at + n > len(self.data):
@@ -69,34 +83,63 @@ class _Reader:
     def unpack(self, fmt: str) -> Any:
         return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
 
+    def spend(self, n: int = 1) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise GGUFError(f"it holds more than {MAX_VALUES:,} keys, tensors and strings, past what a diff reads")
+
     def count(self, what: str) -> int:
         n = self.unpack("<Q")
         if n > MAX_COUNT:
-            raise GGUFError(f"{what} count {n} is past the {MAX_COUNT} this reader accepts")
+            raise GGUFError(f"{what} count {n:,} is past the {MAX_COUNT:,} this reader accepts")
         return n
 
     def string(self) -> str:
         raw = self.take(self.count("string length"))
+        if len(raw) > LONG_STRING:
+            return _summary(f"string of {len(raw):,} bytes", raw)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise GGUFError("a string in the header is not UTF-8") from None
 
-    def value(self, kind: int) -> Any:
+    def value(self, kind: int, depth: int = 0) -> Any:
         if kind in _SCALARS:
             return self.unpack(_SCALARS[kind])
         if kind == 8:
             return self.string()
         if kind == 9:
-            inner, n = self.unpack("<I"), self.count("array")
-            if inner == 9:
-                raise GGUFError("nested arrays are not supported")
-            items = [self.value(inner) for _ in range(n)]
-            if n <= SHORT_ARRAY:
-                return items
-            digest = hashlib.sha256(repr(items).encode()).hexdigest()[:12]
-            return f"[{n} x {_NAMES.get(inner, inner)}, sha256 {digest}]"
+            return self.array(depth + 1)
         raise GGUFError(f"unknown value type {kind}")
+
+    def array(self, depth: int) -> Any:
+        if depth > MAX_NESTING:
+            raise GGUFError(f"arrays nest deeper than {MAX_NESTING} levels")
+        inner, n = self.unpack("<I"), self.count("array")
+        self.spend()
+        start = self.at
+        if inner in _SCALARS:  # numbers: read at once
+            raw = self.take(n * struct.calcsize(_SCALARS[inner]))
+            items = list(struct.unpack(f"<{n}{_SCALARS[inner][1:]}", raw)) if n <= SHORT_ARRAY else []
+        elif inner == 8 and n > SHORT_ARRAY:  # a vocabulary: only its bytes are digested
+            self.spend(n)
+            self.skip_strings(n)
+        else:
+            self.spend(n)
+            items = [self.value(inner, depth) for _ in range(n)]
+        if n <= SHORT_ARRAY:
+            return items
+        return _summary(f"{n} x {_NAMES.get(inner, inner)}", self.data[start : self.at])
+
+    def skip_strings(self, n: int) -> None:
+        data, at, end = self.data, self.at, len(self.data)
+        for _ in range(n):
+            if at + 8 > end:
+                raise Truncated(f"the header goes past the {end} bytes read")
+            at += 8 + int.from_bytes(data[at : at + 8], "little")
+        if at > end:
+            raise Truncated(f"the header goes past the {end} bytes read")
+        self.at = at
 
 
 def read_header(data: bytes) -> GGUFHeader:
@@ -108,12 +151,17 @@ def read_header(data: bytes) -> GGUFHeader:
     if version not in (2, 3):
         raise GGUFError(f"GGUF version {version} is not supported (2 and 3 are)")
     n_tensors, n_kv = reader.count("tensor"), reader.count("key-value")
+    for what, n in (("tensor", n_tensors), ("key-value", n_kv)):
+        if n > MAX_ENTRIES:
+            raise GGUFError(f"{what} count {n:,} is past the {MAX_ENTRIES:,} this reader accepts")
     metadata: dict[str, Any] = {}
     for _ in range(n_kv):
+        reader.spend()
         key = reader.string()
         metadata[key] = reader.value(reader.unpack("<I"))
     tensors: dict[str, Tensor] = {}
     for _ in range(n_tensors):
+        reader.spend()
         name = reader.string()
         dims = reader.unpack("<I")
         if dims > MAX_DIMS:

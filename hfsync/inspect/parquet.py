@@ -24,6 +24,9 @@ from hfsync.units import few, human_size
 MAGIC = b"PAR1"
 # Far beyond the footer of any real file (a few MB for tens of thousands of row groups).
 MAX_FOOTER = 64 * 1024 * 1024
+# What a diff reads: pyarrow holds up to about 50 bytes of memory for each byte of a footer
+# made of the smallest column chunks (26 bytes each), so one this size takes some 100 MB.
+DIFF_FOOTER = 2 * 1024 * 1024
 # Thrift limits: list entries (columns x row groups) and string bytes one footer may hold.
 MAX_CONTAINER = 1_000_000
 MAX_STRING = MAX_FOOTER
@@ -71,15 +74,15 @@ def _pyarrow() -> Any:
     return pyarrow
 
 
-def footer_length(tail: bytes, size: int | None = None) -> int:
-    """The footer's length, from the last 8 bytes of a file of ``size`` bytes."""
+def footer_length(tail: bytes, size: int | None = None, limit: int = MAX_FOOTER) -> int:
+    """The footer's length, from the last 8 bytes of a file of ``size`` bytes (at most ``limit``)."""
     if len(tail) < 8:
         raise ParquetError(f"{len(tail)} bytes is shorter than the 8 bytes that end a Parquet file")
     if tail[-4:] != MAGIC:
         raise ParquetError(f"the file does not end with PAR1 (it ends with {tail[-4:]!r}): not a Parquet file")
     (length,) = struct.unpack("<I", tail[-8:-4])
-    if length > MAX_FOOTER:
-        raise ParquetError(f"footer length {length} is over the {human_size(MAX_FOOTER)} limit")
+    if length > limit:
+        raise ParquetError(f"footer length {length:,} is over the {human_size(limit)} limit")
     if size is not None and length + 12 > size:
         raise ParquetError(f"footer length {length} does not fit in a file of {size} bytes")
     if length == 0:
@@ -87,9 +90,10 @@ def footer_length(tail: bytes, size: int | None = None) -> int:
     return length
 
 
-def read_footer(tail: bytes, size: int | None = None) -> Footer:
-    """The footer of a Parquet file of ``size`` bytes from its last bytes (at least footer + 8)."""
-    length = footer_length(tail, size)
+def read_footer(tail: bytes, size: int | None = None, limit: int = MAX_FOOTER) -> Footer:
+    """The footer of a Parquet file of ``size`` bytes from its last bytes (at least footer + 8;
+    a footer longer than ``limit`` is refused)."""
+    length = footer_length(tail, size, limit)
     if len(tail) < length + 8:
         raise ParquetError(f"footer is {length} bytes but only {len(tail) - 8} were given")
     pa = _pyarrow()

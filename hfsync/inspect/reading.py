@@ -93,13 +93,13 @@ def tail(read: Reader, budget: Budget, path: str, size: int, other: bytes = b"")
     the first asks for a little more than ``other`` (the other side's footer) takes."""
     first = HEADER_FIRST
     try:
-        first = max(first, parquet.footer_length(other) + 8 + 4096)
+        first = max(first, parquet.footer_length(other, limit=parquet.DIFF_FOOTER) + 8 + 4096)
     except parquet.ParquetError:
         pass
     first = min(first, size)
     end = fetch(read, budget, path, size - first, first)
     try:
-        need = parquet.footer_length(end, size) + 8
+        need = parquet.footer_length(end, size, parquet.DIFF_FOOTER) + 8
     except parquet.ParquetError:
         return end
     if need <= len(end):

@@ -15,6 +15,7 @@ import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hfsync.inspect.bounded import Exceeded, check_json, load_json
 from hfsync.model.inspect import Entry
 from hfsync.units import human_size
 
@@ -23,6 +24,9 @@ MAX_HEADER = 100_000_000
 # A well-formed header nests three deep (tensor, its fields, its shape) and its numbers
 # are offsets and dimensions: 20 digits hold any 64-bit value.
 MAX_DIGITS = 20
+# About eight values a tensor: 125,000 tensors, more than any checkpoint puts in one file,
+# and what keeps a parsed header to some 100 MB of memory.
+MAX_VALUES = 1_000_000
 
 # Bits per element of every dtype the safetensors format defines.
 DTYPE_BITS: dict[str, int] = {
@@ -93,14 +97,17 @@ def _no_float(text: str) -> float:
 
 def parse_json(header: bytes) -> object:
     """A header's JSON, parsed within bounds: a number of more than ``MAX_DIGITS`` digits,
-    a float, or nesting past the interpreter's recursion limit is a SafetensorsError."""
+    a float, nesting past MAX_DEPTH or more than MAX_VALUES values is a SafetensorsError."""
     try:
+        check_json(header, MAX_VALUES)
         return json.loads(header.decode("utf-8"), parse_int=_number, parse_float=_no_float,
                           parse_constant=_no_float)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SafetensorsError(f"header is not JSON: {error}") from None
-    except RecursionError:
-        raise SafetensorsError("header nests deeper than any safetensors header does") from None
+    except Exceeded as error:
+        if "nests" in str(error):
+            raise SafetensorsError("header nests deeper than any safetensors header does") from None
+        raise SafetensorsError(f"header {error}") from None
 
 
 def header_length(prefix: bytes) -> int:
@@ -225,9 +232,11 @@ def shard_names(index: bytes) -> list[str]:
     """The shard files a ``*.safetensors.index.json`` names in its ``weight_map`` (names
     beside the index only: ``../x`` or ``a/b`` are left out)."""
     try:
-        data = json.loads(index)
+        data = load_json(index)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SafetensorsError(f"index is not JSON: {error}") from None
+    except Exceeded as error:
+        raise SafetensorsError(f"index {error}") from None
     weight_map = data.get("weight_map") if isinstance(data, dict) else None
     if not isinstance(weight_map, dict):
         raise SafetensorsError("index has no weight_map object")

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from dataclasses import dataclass
 
+from hfsync.inspect.bounded import Exceeded, load_json
 from hfsync.model.inspect import Entry
+from hfsync.units import human_size
 
 # Objects of a JSON Lines file looked at for its columns.
 SAMPLE_ROWS = 100
+# Columns a diff compares; the dataset viewer shows 1,000.
+MAX_COLUMNS = 10_000
 
 
 @dataclass(frozen=True)
@@ -20,24 +25,46 @@ class Table:
 
 
 def read_table(path: str, text: str, complete: bool = True) -> Table:
-    """The columns and rows of ``text`` (``complete=False``: only its start, rows unknown)."""
+    """The columns and rows of ``text`` (``complete=False``: only its start, rows unknown).
+    ``Exceeded`` past MAX_COLUMNS, for a first line longer than the start given, for a
+    JSON Lines row nested past MAX_DEPTH, or for a CSV the csv module refuses."""
     if not complete:
+        if text and "\n" not in text:
+            raise Exceeded(f"has a first line longer than the {human_size(len(text.encode()))} read of it")
         text = text[: text.rfind("\n") + 1]  # the last line may be cut
     if path.endswith((".jsonl", ".ndjson")):
-        columns: dict[str, None] = {}
-        lines = [line for line in text.splitlines() if line.strip()]
-        for line in lines[:SAMPLE_ROWS]:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict):
-                columns.update(dict.fromkeys(row))
-        return Table(tuple(columns), len(lines) if complete else None)
-    delimiter = "\t" if path.endswith(".tsv") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    header = tuple(rows[0]) if rows else ()
-    return Table(header, max(0, len(rows) - 1) if complete else None)
+        columns = _json_columns(text)
+        return Table(columns, sum(1 for line in text.splitlines() if line.strip()) if complete else None)
+    rows = csv.reader(io.StringIO(text), delimiter="\t" if path.endswith(".tsv") else ",")
+    try:
+        header = tuple(next(rows, ()))
+        _check_width(len(header))
+        count = sum(1 for _ in rows)
+    except csv.Error as error:
+        raise Exceeded(f"cannot be read as CSV at line {rows.line_num} ({error})") from None
+    return Table(header, count if complete else None)
+
+
+def _check_width(columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise Exceeded(f"has {columns:,} columns, over the {MAX_COLUMNS:,} a diff compares")
+
+
+def _json_columns(text: str) -> tuple[str, ...]:
+    """The keys of the first SAMPLE_ROWS objects of a JSON Lines text, in order met."""
+    columns: dict[str, None] = {}
+    sampled = ((number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip())
+    for number, line in itertools.islice(sampled, SAMPLE_ROWS):
+        try:
+            row = load_json(line)
+        except Exceeded as error:
+            raise Exceeded(f"has a row at line {number} that {error}") from None
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            columns.update(dict.fromkeys(row))
+            _check_width(len(columns))
+    return tuple(columns)
 
 
 def diff_tables(old: Table | None, new: Table) -> tuple[Entry, ...]:
@@ -47,8 +74,9 @@ def diff_tables(old: Table | None, new: Table) -> tuple[Entry, ...]:
         entries = [Entry(f"column.{c}", None, "present") for c in new.columns]
         entries += [Entry("rows", None, new.rows)] if new.rows is not None else []
         return tuple(sorted(entries, key=lambda e: e.key))
-    entries = [Entry(f"column.{c}", "present", None) for c in old.columns if c not in new.columns]
-    entries += [Entry(f"column.{c}", None, "present") for c in new.columns if c not in old.columns]
+    old_names, new_names = set(old.columns), set(new.columns)
+    entries = [Entry(f"column.{c}", "present", None) for c in old.columns if c not in new_names]
+    entries += [Entry(f"column.{c}", None, "present") for c in new.columns if c not in old_names]
     if not entries and old.columns != new.columns:
         entries.append(Entry("columns", list(old.columns), list(new.columns)))
     if old.rows != new.rows:
@@ -57,10 +85,9 @@ def diff_tables(old: Table | None, new: Table) -> tuple[Entry, ...]:
     return tuple(sorted(entries, key=lambda e: e.key))
 
 
-# The bytes of a CSV or JSON Lines file its column types are inferred from, and the columns
-# looked at: a header of 100k columns is read as far as this, not further.
+# The bytes of a CSV or JSON Lines file its column types are inferred from: a header of
+# 100k columns is read as far as this, and MAX_COLUMNS of it looked at, not further.
 SAMPLE_BYTES = 64 * 1024
-MAX_COLUMNS = 10_000
 
 
 def _type_of(value: object) -> str:
@@ -102,7 +129,7 @@ def infer_types(path: str, text: str) -> dict[str, str]:
     """Column -> the type ``datasets`` would most likely infer (int64, float64, bool, string,
     list, struct; null when every sampled value is empty), from the start of a CSV, TSV or
     JSON Lines file (its last, possibly cut, line left out). ValueError when the first line
-    does not fit in the sample."""
+    does not fit in the sample, or a row nests past MAX_DEPTH."""
     text = text[:SAMPLE_BYTES]
     if len(text) == SAMPLE_BYTES:
         if "\n" not in text:
@@ -113,7 +140,7 @@ def infer_types(path: str, text: str) -> dict[str, str]:
     if path.endswith((".jsonl", ".ndjson")):
         for line in text.splitlines()[:SAMPLE_ROWS]:
             try:
-                row = json.loads(line)
+                row = load_json(line)
             except json.JSONDecodeError:
                 continue
             for name, value in list(row.items())[:MAX_COLUMNS] if isinstance(row, dict) else ():

@@ -188,8 +188,8 @@ class Registry:
             with trace.operation("registry-token"), self.client.stream(
                     "GET", params["realm"], params={k: v for k, v in query.items() if v}, auth=auth) as reply:
                 status = reply.status_code
-                raw = read_capped(reply.iter_bytes(), TOKEN_LIMIT, params["realm"],
-                                  f"{operation}: the registry's token service") if status == 200 else b""
+                answer = read_capped(reply.iter_bytes(), TOKEN_LIMIT, params["realm"],
+                                     f"{operation}: the registry's token service") if status == 200 else b""
         except httpx2.HTTPError as error:
             raise RegistryError(f"{operation}: cannot reach the registry's token service: {redact(str(error))}") \
                 from None
@@ -197,7 +197,7 @@ class Registry:
             raise self._no_credentials(operation) if status in (401, 403) else RegistryError(
                 f"{operation}: the registry's token service answered HTTP {status}")
         try:
-            body = json.loads(raw)
+            body = json.loads(answer)
         except ValueError:
             body = None
         token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
@@ -220,8 +220,8 @@ class Registry:
             raise
         try:
             chunks = reply.iter_bytes()
-            whole = limit is not None and reply.status_code < 300
-            body = read_capped(chunks, limit, str(request.url), operation) if whole else head_of(chunks)
+            body = read_capped(chunks, limit, str(request.url), operation) \
+                if limit is not None and reply.status_code < 300 else head_of(chunks)
         finally:
             reply.close()
         # Decoded already: the copy must not say it is still compressed.

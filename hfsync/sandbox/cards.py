@@ -34,15 +34,49 @@ _LICENSE_ERROR = f'"{{key}}" must be one of [{", ".join(LICENSE_IDS)}, array]'
 
 
 def front_matter(text: str) -> dict | None:
-    """The YAML mapping at the top of a card, None when there is none or it is invalid."""
+    """The YAML mapping at the top of a card, None when there is none, it is invalid, or it
+    is one the Hub would not serve as ``cardData`` (see ``_unservable``)."""
     match = _FRONT.match(text.lstrip("\ufeff"))
     if not match:
         return None
     try:
+        if _unservable(match.group(1)):
+            return None
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError:
         return None
     return data if isinstance(data, dict) else None
+
+
+# Past these, front matter is taken as invalid: deep nesting would exhaust the parser's
+# stack, and aliases (a "billion laughs", or one inside what it names) the JSON of cardData.
+_DEPTH, _VALUES = 100, 100_000
+
+
+def _unservable(block: str) -> bool:
+    """Whether ``block`` nests past _DEPTH, expands past _VALUES values, or holds an alias
+    inside what it names, read from the parser's events (which do not recurse)."""
+    counts, anchors, named = [0], [], {}
+    for event in yaml.parse(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        if isinstance(event, yaml.CollectionStartEvent):
+            counts.append(1)
+            anchors.append(event.anchor)
+            if len(counts) > _DEPTH:
+                return True
+        elif isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = counts.pop(), anchors.pop()
+            counts[-1] += size
+            named[anchor] = size
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor in anchors:
+                return True
+            counts[-1] += named.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            counts[-1] += 1
+            named[event.anchor] = 1
+        if counts[-1] > _VALUES:
+            return True
+    return False
 
 
 def _as_list(value: object) -> list:
@@ -83,6 +117,9 @@ def validate(content: str, repo_type: str) -> tuple[list[dict], list[dict]]:
     if not match:
         return [], [{"message": NO_METADATA}]
     try:
+        if _unservable(match.group(1)):
+            return [{"message": "Invalid YAML in README.md front matter: it nests too deep or its aliases "
+                                "expand too far"}], []
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:
         return [{"message": f"Invalid YAML in README.md front matter: {error}"}], []

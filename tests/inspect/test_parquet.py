@@ -120,7 +120,7 @@ def test_a_hostile_footer_is_refused_quickly(body, what):
 @pytest.mark.parametrize(("data", "message"), [
     (b"text,label\nok,1\n", r"does not end with PAR1 .*: not a Parquet file"),
     (b"PAR1" + b"x" * 20 + struct.pack("<I", 5000) + b"PAR1", "footer length 5000 does not fit in a file of 32 bytes"),
-    (b"PAR1" + struct.pack("<I", MAX_FOOTER + 1) + b"PAR1", "footer length 67108865 is over the 67.1 MB limit"),
+    (b"PAR1" + struct.pack("<I", MAX_FOOTER + 1) + b"PAR1", "footer length 67,108,865 is over the 67.1 MB limit"),
     (b"PAR1", "4 bytes is shorter than the 8 bytes that end a Parquet file"),
 ])
 def test_a_lying_footer_length_or_a_file_that_is_not_parquet_is_refused(data, message):

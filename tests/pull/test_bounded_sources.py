@@ -117,3 +117,42 @@ def test_a_mirrors_endless_error_page_is_read_only_for_its_message(sandbox, make
         assert mirror.sent_to("/", answers=asked) <= asked * (ERROR_PAGE + SLACK)
     finally:
         mirror.close()
+
+
+def test_an_endless_blob_is_streamed_only_up_to_the_pinned_size(tmp_path, monkeypatch):
+    import hashlib
+    import os
+
+    from hfsync.errors import ContentError
+    from hfsync.hub.retry import Retry, RetryPolicy
+    from hfsync.model.lock import LockedFile, LockedPull
+    from hfsync.pull import ociartifact
+    from hfsync.pull.ocisource import OciSource
+
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "no-auth.json"))
+    data = os.urandom(2 * MIB)
+    sha = hashlib.sha256(data).hexdigest()
+    file = LockedFile("model.safetensors", len(data), sha256=sha)
+    entry = LockedPull("acme/m1", "model", "main", "c" * 40, "r", (file,))
+    blobs = ociartifact.layers(entry, {file.path: f"sha256:{sha}"})
+    config, _body = ociartifact.config(entry, blobs)
+    blob = f"/v2/models/acme/m1/blobs/sha256:{sha}"
+    server = EndlessServer({
+        MANIFEST_ROUTE: (200, {"Content-Type": ociartifact.MANIFEST}, ociartifact.manifest(entry, blobs, config, "x"),
+                         b""),
+        blob: (200, {}, data, os.urandom(1 << 16)),  # the pinned bytes, then more and more
+    }, cap=256 * MIB)
+    source = OciSource(f"oci://{server.host}/models", Retry(RetryPolicy(base=0.01)))
+    target = tmp_path / "out" / "model.safetensors"
+    target.parent.mkdir()
+    try:
+        with pytest.raises(ContentError) as caught:
+            source.fetch(entry, file, target, partial=tmp_path / "model.partial", label="acme/m1/model.safetensors",
+                         advance=lambda n: None, accept=None)
+    finally:
+        source.close()
+        server.close()
+    assert str(caught.value).startswith("acme/m1/model.safetensors: the downloaded bytes do not match the lock "
+                                        f"(more than the {len(data)} pinned bytes), twice; nothing was written.")
+    assert not target.exists()
+    assert server.sent_to(blob, answers=2) <= 2 * (len(data) + SLACK)
