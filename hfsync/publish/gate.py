@@ -86,14 +86,20 @@ def scan_uploads(root: Path, files: Iterable[FileChange], cache: DigestCache | N
                 for path, known in _remembered(facts, keys).items():
                     _scanned[on_disk[path]] = known
             missing = [path for path in missing if on_disk[path] not in _scanned]
+        hashed: dict[str, list[Finding]] = {}
         if missing:
             found = scan_files(root, missing, contents=contents).by_file
             for path in missing:
-                _scanned[on_disk[path]] = found.get(path, [])
+                if contents and path in contents:
+                    # The bytes hashed, not what the file holds now if it moved on since: known
+                    # by their digest (remembered below), not by the file's stat.
+                    hashed[path] = found.get(path, [])
+                else:
+                    _scanned[on_disk[path]] = found.get(path, [])
             with _opened(cache) as facts:
                 _remember(facts, {path: keys[path] for path in missing if path in keys}, found)
         for path, content in on_disk.items():
-            findings += [f for f in _scanned[content]
+            findings += [f for f in (hashed[path] if path in hashed else _scanned[content])
                          if baseline is None or not baseline.allows(root / path, f.type, f.fingerprint)]
     return sorted(findings)
 
