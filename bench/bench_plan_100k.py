@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -98,8 +99,10 @@ def child(endpoint: str, token: str, manifest: str) -> None:
 def run_child(endpoint: str, token: str, manifest: Path, env: dict[str, str]) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", endpoint, token, str(manifest)],
-        env=env, check=True, capture_output=True, text=True,
+        env=env, capture_output=True, text=True,
     )
+    if out.returncode:
+        raise RuntimeError(f"the plan failed:\n{out.stderr[:3000]}\n...\n{out.stderr[-1500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -201,4 +204,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        if "--child" not in sys.argv:  # 100,000 files are not left behind in the temp folder
+            sys.path.insert(0, str(HERE))
+            from _publish_common import TMP
+
+            shutil.rmtree(TMP, ignore_errors=True)

@@ -15,22 +15,25 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import blake3
 
 from hfsync.environment import cache_dir
 
 CHUNK = 4 * 1024 * 1024
+# What ``DigestCache.all`` keeps of the small files it reads, for the secret scan.
+KEPT_FILE = 64 * 1024
+KEPT_TOTAL = 64 * 1024 * 1024
+HASH_TASK = 64
 # How long a process waits for another one holding the cache database (milliseconds).
 BUSY_MS = 30_000
 
 
-@dataclass(frozen=True)
-class Digests:
-    """One file's size and its three content ids (empty strings where not computed)."""
+class Digests(NamedTuple):
+    """One file's size and its three content ids (empty strings where not computed).
+    A tuple: a plan of 100,000 files makes one per file."""
 
     size: int
     sha256: str
@@ -71,16 +74,18 @@ def hash_file(path: Path, *, sha256: bool = True, git_sha1: bool = True) -> Dige
     return Digests(size, next(values) if sha256 else "", next(values) if git_sha1 else "", next(values))
 
 
-def _hashed(absolute: str) -> tuple[os.stat_result, Digests]:
-    """A file's stat key, taken before it is read, and its digests."""
+def _hashed(absolute: str) -> tuple[os.stat_result, Digests, bytes | None]:
+    """A file's stat key, taken before it is read, its digests, and its bytes when small."""
     with open(absolute, "rb") as handle:
         stat = os.fstat(handle.fileno())
         if stat.st_size > CHUNK:
-            return stat, hash_file(Path(absolute))
-        data = handle.read(CHUNK + 1)  # a small file in one read: most of a tree of 100,000
+            return stat, hash_file(Path(absolute)), None
+        # A small file in one read (most of a tree of 100,000), of its size: a read of more
+        # allocates that much first, in every hashing thread.
+        data = handle.read(stat.st_size + 1)
     if len(data) != stat.st_size:
         raise OSError(f"{absolute} changed size while being read")
-    return stat, hash_bytes(data)
+    return stat, hash_bytes(data), data if len(data) <= KEPT_FILE else None
 
 
 def _setup(db: sqlite3.Connection) -> None:
@@ -145,11 +150,16 @@ class DigestCache:
                 (absolute, stat.st_size, stat.st_mtime_ns, stat.st_ino, sha256, git_sha1, blake3),
             )
 
-    def all(self, root: Path, paths: list[str], hash_with: Callable[..., Iterable[Any]] = map) -> list[Digests]:
+    def all(self, root: Path, paths: list[str], hash_with: Callable[..., Iterable[Any]] = map,
+            kept: dict[str, bytes] | None = None) -> list[Digests]:
         """``get`` of each of ``paths`` (relative to ``root``, forward slashes): the unknown ones
         hashed through ``hash_with`` (a pool's map, to hash in threads) and remembered in one
         transaction. The rows under ``root`` are read in one query: a tree of 100,000 files
-        costs its stats, not 100,000 lookups or commits."""
+        costs its stats, not 100,000 lookups or commits.
+
+        ``kept``: filled with the bytes hashed of the small files read (up to KEPT_FILE bytes
+        each, KEPT_TOTAL in all, by relative path), for a next step to use instead of reading
+        them again: the secret scan of a cold plan reads each file once, and scans what was hashed."""
         base = os.path.abspath(root)
         with self._lock:
             # Every key under base/ sorts between "base/" and "base0" ("0" follows "/").
@@ -170,12 +180,28 @@ class DigestCache:
             out.append(None)
             todo.append(absolute)
         self.hits += len(paths) - len(todo)
-        fresh = list(hash_with(_hashed, todo))
+        room, lock = [KEPT_TOTAL], threading.Lock()
+
+        def hashed_keeping(some: list[str]) -> list[tuple[tuple[int, int, int], Digests]]:
+            results = []
+            for absolute in some:
+                found, digests, data = _hashed(absolute)
+                if data is not None and kept is not None:
+                    with lock:  # bounded as it goes: the bytes of every file read are never held at once
+                        if len(data) <= room[0]:
+                            room[0] -= len(data)
+                            kept[absolute[len(base) + 1:]] = data
+                results.append(((found.st_size, found.st_mtime_ns, found.st_ino), digests))
+            return results
+
+        # A few dozen files a task: a pool's map holds a future per item, and 100,000 of
+        # those weigh more than the plan itself.
+        some = [todo[start:start + HASH_TASK] for start in range(0, len(todo), HASH_TASK)]
+        fresh = [each for done in hash_with(hashed_keeping, some) for each in done]
         self.misses += len(fresh)
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", (
-                (path, st.st_size, st.st_mtime_ns, st.st_ino, d.sha256, d.git_sha1, d.blake3)
-                for path, (st, d) in zip(todo, fresh, strict=True)))
+                (path, *key, d.sha256, d.git_sha1, d.blake3) for path, (key, d) in zip(todo, fresh, strict=True)))
         hashed = iter(d for _, d in fresh)
         return [d if d is not None else next(hashed) for d in out]
 

@@ -100,13 +100,13 @@ def compose_yaml(text: str, loader: type = _LOADER) -> yaml.Node | None:
 
 
 def _expanded(node: yaml.Node, sizes: dict[int, tuple[int, int]], open_: set[int]) -> tuple[int, int]:
-    """(values, depth) of ``node`` with its aliases expanded. Memoised by node: an alias
+    """(values, levels of collections) of ``node`` with its aliases expanded. Memoised by node: an alias
     is the node it names, met again, so this recurses only as deep as the text nests."""
     if id(node) in sizes:
         return sizes[id(node)]
     if id(node) in open_:
         raise Exceeded("holds an alias inside the value it names (a value that contains itself)")
-    values, depth = 1, 1
+    values, depth = 1, 0
     if isinstance(node, yaml.CollectionNode):
         open_.add(id(node))
         items = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]

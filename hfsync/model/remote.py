@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,12 +58,17 @@ class RemoteFiles(Mapping[str, RemoteFile]):
         return len(self._entries)
 
 
-def content_id(files: Mapping[str, RemoteFile], path: str) -> str | None:
-    """The content id of ``files[path]`` (None when absent), from a listing without making its RemoteFile."""
+def content_ids(files: Mapping[str, RemoteFile]) -> Callable[[str], str | None]:
+    """The content id of ``files[path]`` by path (None when absent), from a listing without
+    making its RemoteFile."""
     if isinstance(files, RemoteFiles):
-        return files.content_id(path)
-    theirs = files.get(path)
-    return None if theirs is None else theirs.content_id
+        return files.content_id
+
+    def content_id(path: str) -> str | None:
+        theirs = files.get(path)
+        return None if theirs is None else theirs.content_id
+
+    return content_id
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hfsync.digests import Digests
 from hfsync.manifest.model import RepoTarget
 from hfsync.model.plan import Action, FileChange, MetadataChange, RefChange, SettingChange, TargetChange
-from hfsync.model.remote import RemoteRepo, content_id
+from hfsync.model.remote import RemoteRepo, content_ids
 from hfsync.publish.source import selected
 
 # Files the Hub stores through LFS whatever their size: the patterns of the
@@ -45,9 +44,9 @@ FREE_HARDWARE = frozenset({"cpu-basic"})
 PROTECTED = frozenset({".gitattributes"})
 
 
-@dataclass(frozen=True)
-class LocalFile:
-    """A file to publish: on disk under the target's source, or generated (``content``)."""
+class LocalFile(NamedTuple):
+    """A file to publish: on disk under the target's source, or generated (``content``).
+    A tuple: a plan of 100,000 files makes one per file."""
 
     path: str
     digests: Digests
@@ -167,11 +166,12 @@ def file_changes(
     files in the source selection that are absent locally, except ``keep``."""
     changes: list[FileChange] = []
     files = remote.files
+    theirs_of = content_ids(files)
     for path in sorted(local):
         item = local[path]
         d = item.digests
         # A sha256 (LFS) never equals a git blob id: either of ours matching theirs is the same content.
-        theirs_id = content_id(files, path)
+        theirs_id = theirs_of(path)
         if theirs_id is not None and theirs_id in (d.sha256, d.git_sha1):
             continue
         if theirs_id is None:

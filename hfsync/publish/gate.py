@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,10 +54,12 @@ def _stat_key(path: str) -> tuple[str, int, int, int]:
     return (path, stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
-def scan_uploads(root: Path, files: Iterable[FileChange], cache: DigestCache | None = None) -> list[Finding]:
+def scan_uploads(root: Path, files: Iterable[FileChange], cache: DigestCache | None = None,
+                 contents: Mapping[str, bytes] | None = None) -> list[Finding]:
     """Findings in the files a target will upload (on disk, or generated), minus the
     audited false positives of the nearest .secrets.baseline. ``cache``: the run's digest
-    cache, where scan results are remembered by content (opened here when not given)."""
+    cache, where scan results are remembered by content (opened here when not given);
+    ``contents``: bytes of files read already (as hashed), by path."""
     baseline_path = find_baseline(root)
     baseline = Baseline(baseline_path) if baseline_path is not None else None
     findings: list[Finding] = []
@@ -85,7 +87,7 @@ def scan_uploads(root: Path, files: Iterable[FileChange], cache: DigestCache | N
                     _scanned[on_disk[path]] = known
             missing = [path for path in missing if on_disk[path] not in _scanned]
         if missing:
-            found = scan_files(root, missing).by_file
+            found = scan_files(root, missing, contents=contents).by_file
             for path in missing:
                 _scanned[on_disk[path]] = found.get(path, [])
             with _opened(cache) as facts:
@@ -226,6 +228,7 @@ def review(
     validate_online: Callable[[str, str], list[str]] | None = None,
     files: list[str] | None = None,
     cache: DigestCache | None = None,
+    contents: Mapping[str, bytes] | None = None,
 ) -> tuple[TargetChange, set[str]]:
     """``change`` with every secret finding, card problem and policy violation as errors,
     and every flagged value hidden; and the secrets it hid (to hide in what is added to
@@ -233,7 +236,8 @@ def review(
 
     ``validate_online(content, repo_type) -> [messages]`` asks the Hub about a card
     that will be published (None: offline checks only). ``files``: the target's source
-    files, when the caller listed them already; ``cache``: the run's digest cache.
+    files, when the caller listed them already; ``cache``: the run's digest cache;
+    ``contents``: bytes of files read already (as hashed), by path.
     """
     from hfsync.cards.check import target_problems
     from hfsync.manifest.policy import located, publish_problems
@@ -245,7 +249,7 @@ def review(
     secrets: set[str] = set()
     try:
         root = target.source.path
-        errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files, cache)]
+        errors += [f"possible secret in {finding}" for finding in scan_uploads(root, change.files, cache, contents)]
         found, secrets = value_findings(target, change, cache)
         errors += found
         change = change.hiding(secrets)

@@ -115,7 +115,8 @@ def plan_target(
 
 
 def _plan_target(
-    target: RepoTarget, publisher: Publisher, cache: DigestCache, links: Mapping[str, str | None] | None = None
+    target: RepoTarget, publisher: Publisher, cache: DigestCache, links: Mapping[str, str | None] | None = None,
+    kept: dict[str, bytes] | None = None,
 ) -> tuple[TargetChange, RemoteRepo]:
     remote = MISSING
     with ThreadPoolExecutor(HASH_THREADS) as pool:
@@ -129,7 +130,7 @@ def _plan_target(
         try:
             links = source_links(target) if links is None else links
             paths = sorted(links)
-            digests = cache.all(root, paths, pool.map)
+            digests = cache.all(root, paths, pool.map, kept)
             remote = reading.result()
             readme = root / README
             generated = _GeneratedCards(cache, target, paths, digests, remote, publisher.hub.endpoint)
@@ -219,15 +220,19 @@ def make_plan(
             return _failed(target, error.explained())
         except OSError:
             links = None  # plan_target reports it
-        change, remote = _plan_target(target, publisher, cache, links)
+        # The small files hashed, kept for the secret scan: each is read once, and what is
+        # scanned is what was hashed. Dropped once the target is reviewed.
+        kept: dict[str, bytes] = {}
+        change, remote = _plan_target(target, publisher, cache, links, kept)
         paths = sorted(links) if links is not None else None
         # The diffs' reads are all under way before review starts, and go on while it asks
         # the Hub about the card.
-        diffing = diffed(target, change, publisher, budget, diff, cache) if diff != "none" else None
+        diffing = diffed(target, change, publisher, budget, diff, cache, kept) if diff != "none" else None
         # Secrets, card metadata (and the Hub's own card check), policy: errors of the target.
         reviewed, secrets = review(manifest, target, change,
                                    lambda card, kind: validate_yaml(publisher.hub, card, kind), files=paths,
-                                   cache=cache)
+                                   cache=cache, contents=kept)
+        kept.clear()
         if not change.errors:
             reviewed = dataset_review(manifest, target, reviewed, remote, paths or ())
         reviewed = budgeted(reviewed, target.commit_files, target.commit_bytes, remote.files)
@@ -272,7 +277,7 @@ def _shared_budget(mode: str, limit: int | None) -> Callable[[], Budget]:
 
 def diffed(
     target: RepoTarget, change: TargetChange, publisher: Publisher, budget: Callable[[], Budget], mode: str,
-    cache: DigestCache | None = None,
+    cache: DigestCache | None = None, kept: Mapping[str, bytes] | None = None,
 ) -> Callable[[], TargetChange]:
     """What gives ``change`` with what changed inside its files, the Hub's copies (read at
     the planned head) already asked for, and the secret scan they need done."""
@@ -290,7 +295,7 @@ def diffed(
     try:
         # The gate's own scan, done here (while the Hub's copies travel) before review runs:
         # review finds its findings cached, and no file is scanned twice.
-        flagged = scan_uploads(root, change.files, cache)
+        flagged = scan_uploads(root, change.files, cache, kept)
     except (OSError, HfsyncError):
         return lambda: finish(None)  # review reports what cannot be read
     return lambda: finish(flagged)

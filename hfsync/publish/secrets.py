@@ -27,7 +27,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -401,7 +401,7 @@ def _read_start(absolute: str) -> tuple[int, bytes]:
     """A file's size and its first bytes: all of it when small, else its first block."""
     with open(absolute, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        return size, handle.read(_SMALL + 1 if size <= _SMALL else BLOCK)
+        return size, handle.read(size + 1 if size <= _SMALL else BLOCK)
 
 
 def _as_text(data: bytes, encoding: str) -> str:
@@ -410,11 +410,12 @@ def _as_text(data: bytes, encoding: str) -> str:
 
 
 def scan_files(
-    root: Path, paths: Iterable[str], baseline: Baseline | None = None
+    root: Path, paths: Iterable[str], baseline: Baseline | None = None, contents: Mapping[str, bytes] | None = None
 ) -> ScanReport:
     """Scan ``paths`` (relative to ``root``, forward slashes) and report every finding.
 
     Findings the baseline marks as audited false positives are counted, not reported.
+    ``contents``: the bytes of some of the files, read already (scanned instead of reading them again).
     """
     report = ScanReport()
     by_file: dict[str, list[Finding]] = {}
@@ -430,7 +431,8 @@ def scan_files(
             if rule := name_rule(os.path.basename(absolute)) or (
                     os.path.islink(absolute) and name_rule(os.path.basename(os.path.realpath(absolute)))):
                 found.append(Finding(shown, 0, rule, _sha1_file(Path(absolute))))
-            size, start = _read_start(absolute)
+            known = contents.get(relative) if contents else None
+            size, start = (len(known), known) if known is not None else _read_start(absolute)
             report.bytes += size
             encoding = encoding_of(start)
             if encoding is None:

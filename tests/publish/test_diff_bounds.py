@@ -41,6 +41,8 @@ HOSTILE = {
                            "2.1 MB limit)",
     "parquet_wide": "# no parquet diff: the new footer cannot be read (footer length 4,177,817 is over the 2.1 MB "
                     "limit)",
+    "parquet_deep": "# no parquet diff: the new footer cannot be read (footer cannot be read: Parquet schema too "
+                    "deeply nested, consider increasing schema depth limit (current limit is 100))",
     "text_long_line": "# 20.0 MB is over the 1.0 MB a text diff reads: no diff",
     "text_many_lines": "# no diff: the new file has 450,000 lines, over the 200,000 a text diff compares",
     "text_repeats": "# no diff: repeats lines too often to diff within 16,000,000 line comparisons",

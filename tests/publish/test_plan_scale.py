@@ -61,3 +61,38 @@ def test_a_listing_of_several_pages_is_compared_as_it_arrives(project, sandbox):
         [(paths[i], Action.UPDATE) for i in (7, 1400, 2499)] + [(paths[100], Action.DELETE)])
     assert {f.reason for f in target.files if f.action == Action.UPDATE} == {"content differs"}
     assert sandbox.stats()["routes"]["GET tree"]["requests"] == 3  # 2,500 files and 2 folders: 3 pages
+
+
+def test_a_cold_plan_reads_each_small_file_once_and_scans_the_bytes_it_hashed(project, sandbox, monkeypatch):
+    from hfsync.publish import secrets
+
+    for i in range(40):
+        project.write(f"data/part-{i:02}.json", _item(i))
+    token = "h" + "f_" + "Planted" * 6
+    project.write("data/notes.txt", f"login with {token}\n")
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/read-once\n    source: {path: data}\n")
+    read_again = []
+    real = secrets._read_start
+    monkeypatch.setattr(secrets, "_read_start", lambda path: read_again.append(path) or real(path))
+
+    plan = make_plan(load([project.manifest]), Publisher(Hub(sandbox.url, sandbox.token)))
+
+    assert read_again == []
+    assert [e for e in plan.errors if "Hugging Face Token" in e and "notes.txt:1" in e]
+    assert token not in "".join(plan.errors)
+
+
+def test_the_bytes_kept_for_the_scan_are_bounded(tmp_path, monkeypatch):
+    """Small files only, and no more than KEPT_TOTAL in all: a cold tree of any size is never held."""
+    monkeypatch.setattr(digests, "KEPT_FILE", 50)
+    monkeypatch.setattr(digests, "KEPT_TOTAL", 120)
+    names = [f"f{i}.txt" for i in range(6)]
+    for i, name in enumerate(names):
+        (tmp_path / name).write_bytes(b"x" * (40 if i != 2 else 60))
+    kept: dict[str, bytes] = {}
+
+    found = digests.DigestCache(tmp_path / "cache.sqlite").all(tmp_path, names, kept=kept)
+
+    assert [d.size for d in found] == [40, 40, 60, 40, 40, 40]
+    assert "f2.txt" not in kept and sum(map(len, kept.values())) <= 120 and len(kept) == 3
+    assert all(kept[name] == (tmp_path / name).read_bytes() for name in kept)
