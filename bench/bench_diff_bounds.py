@@ -45,7 +45,7 @@ CASES = [
     ("csv_many_rows", "csv_good"),
     ("jsonl_good", "jsonl_good"), ("jsonl_long_line", "jsonl_good"), ("jsonl_deep", "jsonl_good"),
     ("weights_good", "weights_good"), ("safetensors_huge_claim", "weights_good"),
-    ("safetensors_deep_metadata", "weights_good"),
+    ("safetensors_deep_metadata", "weights_good"), ("safetensors_many_values", "weights_good"),
     ("gguf_good", "gguf_good"), ("gguf_huge_count", "gguf_good"), ("gguf_nested_arrays", "gguf_good"),
     ("gguf_many_values", "gguf_good"), ("gguf_long_string", "gguf_good"),
     ("parquet_good", "parquet_good"), ("parquet_many_chunks", "parquet_good"), ("parquet_wide", "parquet_good"),

@@ -30,6 +30,8 @@ HOSTILE = {
                               "1152921504606846976 is over the 100000000-byte limit)",
     "safetensors_deep_metadata": "# no safetensors diff: the new header cannot be read (header nests deeper than "
                                  "any safetensors header does)",
+    "safetensors_many_values": "# no safetensors diff: the new header cannot be read (header holds about 30,000,004 "
+                               "values, over the 1,000,000 a diff reads)",
     "gguf_huge_count": "# no gguf diff: the new header cannot be read (array count 1,152,921,504,606,846,976 is "
                        "past the 10,000,000 this reader accepts)",
     "gguf_nested_arrays": "# no gguf diff: the new header cannot be read (arrays nest deeper than 4 levels)",
