@@ -20,8 +20,14 @@ import httpx2
 from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.utils import hf_raise_for_status
 
+from hfsync.hub.bounded import head_of
+from hfsync.hub.boundedstream import read_error_page
 from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.retry import TransientError, transient_errors
 from hfsync.hub.slow import SlowWatch
+
+# What of a card is read for its summary: as much as a diff reads of a text file.
+CARD_HEAD = 1_000_000
 
 # What a listing asks the Hub to include per item (the ``expand`` values it accepts per
 # type; an unknown one is a 400 on the Hub): enough for a search table and its filters.
@@ -169,13 +175,25 @@ def card_text(
     hub: Hub, repo_type: str, repo_id: str, commit: str, *,
     watch: SlowWatch | None = None,
 ) -> str | None:
-    """README.md at ``commit`` as text, or None when the repo has no card."""
+    """The start of README.md at ``commit`` (its first ``CARD_HEAD`` bytes: a summary is near the
+    top) as text, or None when the repo has no card."""
     prefix = {"model": "", "dataset": "datasets/", "space": "spaces/"}[repo_type]
     url = f"{hub.endpoint}/{prefix}{repo_id}/resolve/{commit}/README.md"
     what = f"reading the card of {repo_type} {repo_id}"
+    headers = hub.headers(repo_type, repo_id)
+
+    def attempt(_: int) -> bytes:
+        with hub.session().stream("GET", url, headers=headers, follow_redirects=True) as response:
+            if response.status_code >= 400:
+                read_error_page(response)
+                hf_raise_for_status(response)
+            try:
+                return head_of(response.iter_bytes(), CARD_HEAD)  # the rest is left unread
+            except transient_errors() as error:
+                raise TransientError(f"{type(error).__name__}: {error}") from error
+
     with translate_errors("reading the card of", repo_id), _timed(watch, what, None):
         try:
-            response = _get(hub, url, None, what, (repo_type, repo_id))
+            return hub.retry.call(what, attempt).decode("utf-8", errors="replace")
         except EntryNotFoundError:
             return None
-    return response.content.decode("utf-8", errors="replace")

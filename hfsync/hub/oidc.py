@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hfsync.errors import HubError
+from hfsync.hub.bounded import TooLarge
 from hfsync.hub.client import Credentials, Hub, hub_text, translate_errors
 from hfsync.hub.internals import exchange_oidc_token, github_oidc_token
 from hfsync.hub.retry import Retry
@@ -218,6 +219,8 @@ class TrustedPublishing(Credentials):
             raise HubError(f"{what}: GitHub answered {status}.", hint=hint) from None
         except (KeyError, ValueError) as error:
             raise HubError(f"{what}: GitHub's answer holds no id token ({type(error).__name__}).") from None
+        except TooLarge as error:  # said once, for every target, like GitHub's refusal
+            raise HubError(f"{what}: {error.message}", hint=error.hint) from None
         register_secret(minted)
         return minted
 

@@ -229,3 +229,18 @@ def test_a_gated_repo_without_access_shows_its_public_metadata_and_says_what_is_
     owner = json.loads(hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "info", "acme/gated-llm",
                               "--format", "json").stdout)
     assert (owner["withheld"], owner["summary"]) == ([], "A gated model.")
+
+
+def test_a_huge_card_is_read_only_as_far_as_its_summary_needs(sandbox, tmp_path, monkeypatch):
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    monkeypatch.chdir(tmp_path)
+    api = HfApi(endpoint=sandbox.url, token=sandbox.token)
+    api.create_repo("acme/huge-card")
+    card = b"---\nlicense: mit\n---\n# Huge\n\nA model with a long card.\n\n" + b"more words " * 3_000_000
+    api.create_commit("acme/huge-card", [CommitOperationAdd("README.md", card)], commit_message="w")
+    sandbox.reset_stats()
+    report = json.loads(hfsync("--endpoint", sandbox.url, "info", "acme/huge-card", "--format", "json").stdout)
+    assert report["summary"] == "A model with a long card."
+    sent = sum(route["bytes_out"] for name, route in sandbox.stats()["routes"].items() if name.startswith("GET "))
+    assert sent < len(card) // 2  # 33 MB of card; the first MB read, and what the sockets held

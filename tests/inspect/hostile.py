@@ -149,6 +149,12 @@ def safetensors_deep_metadata() -> Case:
     return Case("model.safetensors", safetensors_bytes({"w": ("F32", [4])}), struct.pack("<Q", len(nested)) + nested)
 
 
+def safetensors_many_values() -> Case:
+    """A 60 MB header of thirty million numbers: past what a parsed header may hold."""
+    header = b'{"w": {"dtype": "U8", "shape": [' + b"0," * 30_000_000 + b'0], "data_offsets": [0, 0]}}'
+    return Case("model.safetensors", safetensors_bytes({"w": ("F32", [4])}), struct.pack("<Q", len(header)) + header)
+
+
 # --- GGUF ---------------------------------------------------------------------------
 
 def _gguf_string(text: bytes) -> bytes:

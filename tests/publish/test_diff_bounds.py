@@ -30,6 +30,8 @@ HOSTILE = {
                               "1152921504606846976 is over the 100000000-byte limit)",
     "safetensors_deep_metadata": "# no safetensors diff: the new header cannot be read (header nests deeper than "
                                  "any safetensors header does)",
+    "safetensors_many_values": "# no safetensors diff: the new header cannot be read (header holds about 30,000,004 "
+                               "values, over the 1,000,000 a diff reads)",
     "gguf_huge_count": "# no gguf diff: the new header cannot be read (array count 1,152,921,504,606,846,976 is "
                        "past the 10,000,000 this reader accepts)",
     "gguf_nested_arrays": "# no gguf diff: the new header cannot be read (arrays nest deeper than 4 levels)",
@@ -41,6 +43,8 @@ HOSTILE = {
                            "2.1 MB limit)",
     "parquet_wide": "# no parquet diff: the new footer cannot be read (footer length 4,177,817 is over the 2.1 MB "
                     "limit)",
+    "parquet_deep": "# no parquet diff: the new footer cannot be read (footer cannot be read: Parquet schema too "
+                    "deeply nested, consider increasing schema depth limit (current limit is 100))",
     "text_long_line": "# 20.0 MB is over the 1.0 MB a text diff reads: no diff",
     "text_many_lines": "# no diff: the new file has 450,000 lines, over the 200,000 a text diff compares",
     "text_repeats": "# no diff: repeats lines too often to diff within 16,000,000 line comparisons",

@@ -374,3 +374,24 @@ def test_an_id_token_github_will_not_give_is_said_as_githubs_refusal(ci, sandbox
     assert said.count("GitHub answered 401") == 3 and issuer.requests == 1  # each target says so; asked once
     assert "ghs_stale_request_token" not in result.output and "HF_TOKEN" not in said
     assert exchanges(sandbox) == []
+
+
+def test_an_endless_id_token_answer_is_read_only_up_to_the_limit(ci, sandbox, issuer, monkeypatch):
+    from tests.hostile import SLACK, EndlessServer
+
+    endless = EndlessServer({"/id-token": (200, {"Content-Type": "application/json"}, b'{"value": "',
+                                           b"e" * 65536)}, cap=160 * 1024 * 1024)
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", f"{endless.url}/id-token?x=1")
+    try:
+        result = run(ci, "apply", "-f", str(ci.manifest), "--auto-approve")
+        sent = endless.sent_to("/id-token")
+    finally:
+        endless.close()
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert (f"request an OIDC id token from GitHub Actions: GET /id-token: {endless.host} sent more than 64 MiB, "
+            "the most hfsync reads for that answer") in said
+    assert said.count("sent more than 64 MiB") == 3 and len(endless.requests) == 1  # each target says so; asked once
+    assert "Traceback" not in result.output
+    assert exchanges(sandbox) == []
+    assert sent <= 64 * 1024 * 1024 + SLACK
