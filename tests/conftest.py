@@ -97,3 +97,6 @@ def _default_hub_client():
 
     if "hfsync.hub.session" in sys.modules:
         sys.modules["hfsync.hub.session"].uninstall()
+    # Where each token may go is known per run (a process): sandbox tokens repeat between tests.
+    if "hfsync.origins" in sys.modules:
+        sys.modules["hfsync.origins"]._homes.clear()
