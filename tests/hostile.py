@@ -8,7 +8,9 @@ the two kernels buffer on the way (``SLACK``).
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -72,22 +74,31 @@ class EndlessServer:
     def _pour(self, write: Callable[[bytes], object], route: str, head: bytes, filler: bytes) -> None:
         sent = 0
         try:
-            write(head)
-            sent += len(head)
-            while filler and sent < self.cap:
-                write(filler)
-                sent += len(filler)
+            for piece in itertools.chain((head,), itertools.repeat(filler) if filler else ()):
+                if sent >= self.cap:
+                    break
+                write(piece)
+                sent += len(piece)
+                with self._lock:  # counted as it goes: a client that stops reading leaves this blocked
+                    self.sent[route] = self.sent.get(route, 0) + len(piece)
+                    self._lock.notify_all()
         except OSError:  # the client hung up: what it refused to read is not counted
             pass
         with self._lock:
-            self.sent[route] = self.sent.get(route, 0) + sent
             self.finished[route] = self.finished.get(route, 0) + 1
             self._lock.notify_all()
 
-    def sent_to(self, route: str, answers: int = 1, timeout: float = 30.0) -> int:
-        """Bytes sent on ``route`` once ``answers`` answers on it ended (the client hung up)."""
+    def sent_to(self, route: str, answers: int = 1, timeout: float = 30.0, still: float = 1.0) -> int:
+        """Bytes sent on ``route`` once ``answers`` answers on it ended (the client hung up) or
+        stalled (nothing more sent for ``still`` seconds: the client stopped reading and the
+        socket buffers are full, though the connection is still open in this process)."""
+        deadline = time.monotonic() + timeout
         with self._lock:
-            self._lock.wait_for(lambda: self.finished.get(route, 0) >= answers, timeout)
+            while self.finished.get(route, 0) < answers and time.monotonic() < deadline:
+                before = self.sent.get(route, 0)
+                self._lock.wait(still)
+                if self.sent.get(route, 0) == before and self.finished.get(route, 0) < answers and before:
+                    break
             return self.sent.get(route, 0)
 
     def close(self) -> None:
