@@ -100,3 +100,33 @@ def _default_hub_client():
     # Where each token may go is known per run (a process): sandbox tokens repeat between tests.
     if "hfsync.origins" in sys.modules:
         sys.modules["hfsync.origins"]._homes.clear()
+
+
+@pytest.fixture
+def waitless(monkeypatch):
+    """Every retry policy of the run, the command's own included, waits on a fake clock:
+    a test of giving up after the last attempt runs in no time. The waits asked for are
+    returned, in order."""
+    from hfsync.hub import retry
+
+    waits: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    def clock() -> float:
+        return now[0]
+
+    class Waitless(retry.Retry):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{"sleep": sleep, "clock": clock, **kwargs})
+
+    from hfsync.hub import session
+
+    shared = Waitless(on_wait=lambda wait: None)
+    monkeypatch.setattr(retry, "shared", shared)
+    monkeypatch.setattr(session, "retry", shared)  # huggingface_hub's client retries by it
+    monkeypatch.setattr(retry, "Retry", Waitless)
+    return waits

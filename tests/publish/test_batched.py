@@ -274,7 +274,7 @@ def test_a_rerun_after_the_last_batch_only_merges(project, sandbox):
     _seed(sandbox)
     _project(project)
     sandbox.add_faults([{"method": "POST", "path": "/discussions/1/merge$", "action": "status", "status": 503,
-                         "times": 20}])
+                         "retry_after": 0, "times": 20}])
     failed = project.apply()
     assert failed.exit_code == 1 and "merge pull request #1 of sandbox/many" in failed.output
     assert _commits(sandbox)[0] == "seed"

@@ -284,12 +284,7 @@ def test_an_lz4_bomb_once_is_refused_and_the_retry_converges(bombed, project, ru
     assert (project.path / "vendor/bomb/model.safetensors").read_bytes() == data
 
 
-def test_an_lz4_bomb_every_time_fails_the_file_cleanly(bombed, project, run, monkeypatch):
-    from hfsync.hub import retry
-    from tests.pull.conftest import FakeTime
-
-    time = FakeTime()
-    monkeypatch.setattr(retry, "shared", retry.Retry(sleep=time.sleep, clock=time.clock, on_wait=lambda wait: None))
+def test_an_lz4_bomb_every_time_fails_the_file_cleanly(bombed, project, run, waitless):
     bombed(1000)
     result = run("pull", "--locked")
     assert result.exit_code == 1, result.output
