@@ -66,6 +66,11 @@ class HubError(HfsyncError):
     """The Hub refused or failed an operation hfsync needed."""
 
 
+class Unavailable(HubError):
+    """A server or the network kept failing past the retry policy (a connection cut, a 5xx, a rate
+    limit): the same request may well succeed when made again later."""
+
+
 class AccessError(HubError):
     """The Hub keeps a gated repo's files from this token until access is granted."""
 

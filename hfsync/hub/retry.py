@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from hfsync.errors import HubError
+from hfsync.errors import HubError, Unavailable
 from hfsync.log import redact
 
 log = logging.getLogger("hfsync.retry")
@@ -214,7 +214,9 @@ class Retry:
                     attempts = min(attempts, self.policy.refused_attempts)
                     hint = "Nothing answers at that address: check --endpoint or HF_ENDPOINT."
                 if attempt >= attempts:
-                    raise HubError(
+                    # A refused connection is a wrong address far more often than a passing failure.
+                    gave_up = HubError if is_refused(error) else Unavailable
+                    raise gave_up(
                         f"{operation}: gave up after {attempt} attempts; last failure: {redact(reason)}",
                         hint=hint,
                     ) from error
@@ -222,7 +224,7 @@ class Retry:
                     why = "retries took too long"
                     if asked is not None:
                         why = f"the server asked to wait {delay:.0f}s more"
-                    raise HubError(
+                    raise Unavailable(
                         f"{operation}: gave up after {attempt} attempts and {waited:.0f}s of waiting "
                         f"({why}; the limit is {self.policy.max_wait:.0f}s); last failure: {redact(reason)}",
                         hint="The Hub is rate limiting or failing; try again later.",

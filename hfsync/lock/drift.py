@@ -19,7 +19,7 @@ from hfsync.errors import HubError
 from hfsync.hub.client import Hub
 from hfsync.manifest.model import Workspace
 from hfsync.manifest.policy import pull_problem
-from hfsync.model.plan import Action, Change, TargetChange
+from hfsync.model.plan import RUN_LOCK, Action, Change, TargetChange
 
 KIND = "pull"
 
@@ -54,7 +54,7 @@ def plan_pulls(
             if not drifts and not judged:
                 continue
             stale = stale_reasons(manifest, lock, [pull.key])
-            warnings = (f"{stale[0]}; run `hfsync lock`",) if stale else ()
+            warnings = (stale[0] + RUN_LOCK,) if stale else ()
             if stale and not judged:
                 targets.append(replace(target, warnings=warnings))
                 continue

@@ -48,6 +48,14 @@ def shown(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+# The closing words of notes, as hfsync writes them after every value it interpolates: markdown
+# shows their code spans (the value before them stays escaped). A note that is one of them is all hfsync's.
+RUN_LOCK = "; run `hfsync lock`"
+NO_TOKEN = ("no Hub token: a private repo cannot be seen without one, so this repo may exist already, "
+            "and creating it needs a token (set HF_TOKEN, pass --token or run `hf auth login`)")
+OWN_ENDINGS = (RUN_LOCK, NO_TOKEN)
+
+
 @dataclass(frozen=True)
 class SettingChange:
     """A repo setting (private, gated, sdk, hardware, variables.X, ...) going old -> new."""
@@ -138,6 +146,8 @@ class TargetChange:
     commit_bytes: int = 0
     # A Space's health after apply: {"timeout": seconds, "stages": [healthy stages]}; None: not waited for.
     health: Mapping[str, Any] | None = None
+    # Notes: hfsync's words with outside values in them (file names, the Hub's messages); one
+    # ending in an OWN_ENDING has its code spans shown in markdown (hfsync.render.untrusted.note).
     reasons: tuple[str, ...] = ()
     # Notes that stay the same from plan to plan (a tag that exists already): said once (hfsync.publish.notices).
     notices: tuple[str, ...] = ()

@@ -28,7 +28,7 @@ from hfsync.hub.content import read_range
 from hfsync.hub.publish import Publisher
 from hfsync.lock.drift import plan_pulls, pull_names
 from hfsync.manifest.model import Manifest, RepoTarget, Workspace
-from hfsync.model.plan import Action, Plan, Provenance, TargetChange
+from hfsync.model.plan import NO_TOKEN, Action, Plan, Provenance, TargetChange
 from hfsync.model.remote import MISSING, RemoteRepo
 from hfsync.publish.access import with_access_file
 from hfsync.publish.batches import budgeted
@@ -301,8 +301,6 @@ def diffed(
     return lambda: finish(flagged)
 
 
-NO_TOKEN = ("no Hub token: a private repo cannot be seen without one, so this repo may exist already, "
-            "and creating it needs a token (set HF_TOKEN, pass --token or run `hf auth login`)")
 
 
 def creatable(changes: list[TargetChange], publisher: Publisher) -> list[TargetChange]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hfsync import digests
-from hfsync.errors import AccessError, ContentError, HfsyncError, OfflineError
+from hfsync.errors import AccessError, ContentError, HfsyncError, OfflineError, Unavailable
 from hfsync.hub.client import Hub
 from hfsync.hub.download import Fetched, fsync_dirs
 from hfsync.hub.retry import Retry
@@ -40,6 +40,8 @@ from hfsync.pull.state import Recorded, StateRecord, recorded, write_state
 
 EDITED = "changed since it was pulled"
 _EARLIER = "an earlier pin's copy"
+# What resolves a failure a rerun can fix: a connection cut, a server failing (hfsync.errors.Unavailable).
+RERUN = "Run `hfsync pull` again: finished files are skipped and partial ones resume."
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Done:
     resumed: int = 0  # bytes of an interrupted earlier run's partial that the download continued
     differs: str | None = None  # why a file at the target was not the pinned one, when one was there
     error: str = ""  # the failure, naming its file
+    fix: str = ""  # what resolves the failure (see _fix)
     rejected: tuple[str, ...] = ()  # sources passed over for this file
     seconds: float = 0.0  # since the run started
 
@@ -72,6 +75,7 @@ class PullSummary:
     locks_written: tuple[Path, ...] = ()
     records: dict[str, PullRecord] = field(default_factory=dict)  # per pull, for --metrics-file
     failures: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()  # what resolves the failures, each said once
     missing: tuple[str, ...] = ()  # offline: files that could not be installed from disk, and why
     gated: dict[str, LockedPull] = field(default_factory=dict)  # pulls whose files the Hub keeps from this token
 
@@ -98,6 +102,7 @@ def run_pull(workspace: Workspace, hub: Hub | None, retry: Retry, options: PullO
 def summarize(planned: PullJobs, done: list[Done]) -> PullSummary:
     """The run's account, from its plan and how each job ended."""
     downloaded = [d for d in done if d.outcome == "downloaded"]
+    failed = [d for d in done if d.outcome == "failed"]
     gated = {d.job.layout.entry.key: d.job.layout.entry for d in done if d.outcome == "gated"}
     return PullSummary(
         pulls=len(planned.pins),
@@ -107,7 +112,8 @@ def summarize(planned: PullJobs, done: list[Done]) -> PullSummary:
         bytes_downloaded=sum(d.received for d in downloaded),
         replaced=tuple(sorted(d.job.label for d in downloaded if d.differs == EDITED)),  # said, not asked
         records=_records(planned, done),
-        failures=tuple(sorted(d.error for d in done if d.outcome == "failed")),
+        failures=tuple(sorted(d.error for d in failed)),
+        fixes=tuple(dict.fromkeys(d.fix for d in sorted(failed, key=lambda d: d.error))),
         missing=tuple(sorted(f"{d.job.label} ({d.differs or 'not on disk'})" for d in done if d.outcome == "missing")),
         gated=gated,
     )
@@ -136,12 +142,10 @@ def _records(planned: PullJobs, done: list[Done]) -> dict[str, PullRecord]:
 def raise_on_failure(summary: PullSummary, hub: Hub | None) -> None:
     """The run's failures as one error: gated repos first, then files that failed, then files missing offline."""
     if summary.gated:
-        raise _refused(hub, summary.gated, summary.failures)
+        raise _refused(hub, summary.gated, summary.failures, summary.fixes)
     if summary.failures:
         raise HfsyncError(
-            _files(summary.failures, "{} could not be pulled; the others are in place"),
-            hint="Run `hfsync pull` again: finished files are skipped and partial ones resume.",
-        )
+            _files(summary.failures, "{} could not be pulled; the others are in place"), hint=" ".join(summary.fixes))
     if summary.missing:
         raise OfflineError(
             _files(summary.missing, "offline, and {} cannot be installed from disk", "pinned "),
@@ -154,7 +158,15 @@ def _files(lines: tuple[str, ...], head: str, kind: str = "") -> str:
     return head.format(count) + ":\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def _refused(hub: Hub | None, gated: dict[str, LockedPull], failures: tuple[str, ...]) -> AccessError:
+def _fix(error: HfsyncError) -> str:
+    """What resolves a file's failure: running again when that can (a passing failure, or one
+    nothing more is known of), else the error's own hint (a credential refused for another
+    host, bytes that do not match the lock: a rerun meets them again)."""
+    return RERUN if isinstance(error, Unavailable) or not error.hint else error.hint
+
+
+def _refused(hub: Hub | None, gated: dict[str, LockedPull], failures: tuple[str, ...],
+             fixes: tuple[str, ...]) -> AccessError:
     """Gated repos this token was not granted: running again changes nothing until access is given."""
     keys = sorted(gated)
     one = len(keys) == 1
@@ -167,7 +179,8 @@ def _refused(hub: Hub | None, gated: dict[str, LockedPull], failures: tuple[str,
     return AccessError(message, hint=(
         f"Request access on the repo's page{pages} while logged in as the token's user, then use that token "
         "(HF_TOKEN, --token or `hf auth login`); a fine-grained token also needs read access to gated repos."
-        + (" Then run `hfsync pull` again: finished files are skipped." if failures else "")))
+        + (" Then run `hfsync pull` again: finished files are skipped." if failures else "")
+        + "".join(f" {fix}" for fix in fixes if fix != RERUN)))
 
 
 # --- the executor -------------------------------------------------------------------
@@ -234,9 +247,10 @@ class Executor:
             self.reporter.finish(done.job.label, outcome, done.job.file.size)
 
     def _ended(self, job: FileJob, outcome: str, *, verified: Recorded | None = None, source: str = "",
-               received: int = 0, resumed: int = 0, differs: str | None = None, error: str = "",
+               received: int = 0, resumed: int = 0, differs: str | None = None, error: HfsyncError | None = None,
                rejected: tuple[str, ...] = ()) -> Done:
-        return Done(job, outcome, verified, source, received, resumed, differs, error, rejected,
+        said, fix = (error.message, _fix(error)) if error is not None else ("", "")
+        return Done(job, outcome, verified, source, received, resumed, differs, said, fix, rejected,
                     time.monotonic() - self.started)
 
     def _transfer(self, job: FileJob, sources: Sources | None, finishers: ThreadPoolExecutor) -> Done | Future[Done]:
@@ -257,7 +271,7 @@ class Executor:
         except AccessError:
             return self._ended(job, "gated", rejected=tuple(rejected))
         except HfsyncError as error:
-            return self._ended(job, "failed", error=error.message, rejected=tuple(rejected))  # it names its file
+            return self._ended(job, "failed", error=error, rejected=tuple(rejected))  # it names its file
         return finishers.submit(self._install, job, fetched, source, disk.differs, tuple(rejected))
 
     def _install(self, job: FileJob, fetched: Fetched, source: str, differs: str | None,
@@ -268,7 +282,7 @@ class Executor:
             verified = recorded(os.stat(job.target), job.file, fetched.blake3)
             _link(job)
         except HfsyncError as error:
-            return self._ended(job, "failed", error=error.message, rejected=rejected)
+            return self._ended(job, "failed", error=error, rejected=rejected)
         return self._ended(job, "downloaded", verified=verified, source=source, received=fetched.received,
                            resumed=fetched.resumed, differs=differs, rejected=rejected)
 

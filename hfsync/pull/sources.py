@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
 from hfsync import environment
-from hfsync.errors import ContentError, HfsyncError
+from hfsync.errors import ContentError, HfsyncError, Unavailable
 from hfsync.hub.client import Credentials, Hub
 from hfsync.hub.download import Accept, Advance, Downloader, Fetched
 from hfsync.hub.retry import Retry
@@ -180,7 +180,8 @@ class Sources:
             raise reasons[0][1]
         if not reasons:
             raise HfsyncError(f"{label}: every source failed earlier in this run; nothing was written")
-        raise HfsyncError(
+        # The last source's failure decides what to do about it, and whether running again may help.
+        raise (Unavailable if isinstance(reasons[-1][1], Unavailable) else HfsyncError)(
             f"{label}: no source gave the pinned bytes:\n"
             + "\n".join(f"    {name}: {error.message}" for name, error in reasons),
             hint=reasons[-1][1].hint,

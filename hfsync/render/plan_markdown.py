@@ -10,9 +10,9 @@ longest change lists are cut, and a note says what was cut and where the rest is
 
 from __future__ import annotations
 
-from hfsync.model.plan import Action, Plan, TargetChange
+from hfsync.model.plan import OWN_ENDINGS, Action, Plan, TargetChange
 from hfsync.render.plan_lines import SYMBOLS, Row, change_lines, heading, summary
-from hfsync.render.untrusted import code, fence, markdown
+from hfsync.render.untrusted import code, fence, markdown, note
 from hfsync.units import human_size, utf16_length
 
 LIMIT = 65_536
@@ -59,9 +59,9 @@ def section(t: TargetChange, room: int | None = None, max_lines: int | None = No
     if body:
         marks = fence(body)
         out += [f"{marks}diff", *body, marks, ""]
-    notes = [f"> **Note:** {markdown(r)}" for r in (*t.reasons, *t.notices)]
-    notes += [f"> **Warning:** {markdown(w)}" for w in t.warnings]
-    notes += [f"> **Error:** {markdown(e)}" for e in t.errors]
+    notes = [f"> **Note:** {note(r, OWN_ENDINGS)}" for r in (*t.reasons, *t.notices)]
+    notes += [f"> **Warning:** {note(w, OWN_ENDINGS)}" for w in t.warnings]
+    notes += [f"> **Error:** {note(e, OWN_ENDINGS)}" for e in t.errors]
     out += [*notes, ""] if notes else []
     out += ["</details>", ""]
     return "\n".join(out), left_out

@@ -89,6 +89,20 @@ def code(text: object) -> str:
     return f"`{text}`" if _PLAIN.fullmatch(text) else f"<code>{markdown(text)}</code>"
 
 
+_SPAN = re.compile(r"`([^`]+)`")
+
+
+def note(text: str, endings: Iterable[str]) -> str:
+    """A note hfsync wrote, as markdown: when it closes with one of ``endings`` (hfsync's fixed
+    words, written after every value it holds), those words show their code spans; everything
+    before them, the values with it, is ``markdown`` as any other text. A value can only end a
+    note whose template ends with it, so at most it shows hfsync's own words as hfsync does."""
+    ending = next((e for e in endings if text.endswith(e)), "")
+    parts = _SPAN.split(ending)  # words, span, words, ...: hfsync's own, no outside value among them
+    own = "".join(code(part) if i % 2 else markdown(part) for i, part in enumerate(parts))
+    return markdown(text[:len(text) - len(ending)]) + own
+
+
 def fence(lines: Iterable[str]) -> str:
     """A code fence longer than any run of backticks in ``lines``: content cannot close it."""
     longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)

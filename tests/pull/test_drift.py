@@ -52,6 +52,9 @@ def test_plan_shows_drift_when_upstream_moves_past_the_lock(sandbox, make_repo, 
     result = run("plan", "--detailed-exitcode")
     assert result.exit_code == 0, result.output
     assert "Warning: pull:acme/m1: pull 'acme/m1' changed in hfsync.yaml since it was locked; run `hfsync lock`" in result.stdout
+    shown = run("plan", "--format", "markdown").stdout  # a reviewer sees hfsync's command as code
+    assert ("> **Warning:** pull 'acme/m1' changed in hfsync.yaml since it was locked; run <code>hfsync lock</code>\n"
+            in shown)
 
 
 def test_plan_target_can_name_a_pull(sandbox, make_repo, project, run):

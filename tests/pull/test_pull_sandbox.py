@@ -108,6 +108,19 @@ def test_truncated_body_is_resumed_and_never_installed_short(legacy_lfs, sandbox
         engine_pull(attempts=3)
     assert "\n  download acme/m1/model.safetensors: gave up after 3 attempts" in str(caught.value)
     assert not (dest / "model.safetensors").exists()
+    # Cut off each time: running again resumes it, and the hint says so.
+    assert caught.value.hint == "Run `hfsync pull` again: finished files are skipped and partial ones resume."
+
+
+def test_a_server_failing_past_the_retries_says_to_pull_again(legacy_lfs, sandbox, make_repo, project, run):
+    locked_model(make_repo, project, run)
+    sandbox.add_faults([{"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "status", "status": 503,
+                         "retry_after": 0, "times": 100}])
+    result = run("pull", "--locked")
+    assert result.exit_code == 1, result.output
+    assert "download acme/m1/model.safetensors: gave up after 8 attempts" in result.stderr
+    assert result.stderr.endswith(
+        "\nHint: Run `hfsync pull` again: finished files are skipped and partial ones resume.\n"), result.stderr
 
 
 def test_corrupted_body_is_discarded_then_fetched_again(legacy_lfs, sandbox, make_repo, project, run):

@@ -160,7 +160,7 @@ def test_a_pull_whose_registry_redirects_to_a_hostile_host_fails_clearly_and_lea
                f"credentials for {here} go only to {here} and the token service it names, so it was not answered")
     assert result.stderr.split("Error: ", 1)[1] == (
         "4 files could not be pulled; the others are in place:\n" + f"  {refused}\n" * 4
-        + "Hint: Run `hfsync pull` again: finished files are skipped and partial ones resume.\n")
+        + f"Hint: Ask the operator of {here} why it sends clients to another host.\n")  # not "run again"
     assert not dest.exists() or not any(dest.glob("*.safetensors"))
     assert {s.path for s in foreign.seen} == {f"/v2/models/acme/m1/manifests/{commit}"}
     assert leaks(foreign.seen, SECRETS) == []

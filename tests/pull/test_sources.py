@@ -209,3 +209,18 @@ def test_a_hostile_mirror_never_sees_the_hub_token_and_cannot_plant_bytes(sandbo
     assert (dest / "model.safetensors").read_bytes() == weights
     assert seen and all("Authorization" not in h and "authorization" not in h for h in seen)
     assert sandbox.token not in str(seen)
+
+
+def test_a_file_no_source_gave_because_the_hub_kept_failing_says_to_pull_again(
+        legacy_lfs, sandbox, make_repo, project, engine_pull, monkeypatch):
+    from hfsync.errors import HfsyncError
+
+    _weights, dest = locked_model_engine(sandbox, make_repo, project)
+    monkeypatch.setenv("HFSYNC_SOURCES", "http://127.0.0.1:9, ")  # a closed port
+    sandbox.add_faults([{"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "status", "status": 503,
+                         "retry_after": 0, "times": 100}])
+    with pytest.raises(HfsyncError) as caught:
+        engine_pull(attempts=2, parallelism=1)
+    assert "acme/m1/model.safetensors: no source gave the pinned bytes:" in caught.value.message
+    assert caught.value.hint == "Run `hfsync pull` again: finished files are skipped and partial ones resume."
+    assert not (dest / "model.safetensors").exists()

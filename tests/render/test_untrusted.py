@@ -95,3 +95,19 @@ def test_a_search_table_shows_a_hubs_values_as_text_not_rich_markup():
     shown = table_text(results_table([found]), width=200)  # a terminal: rich writes its own styles
     assert "[link=https://evil.example]text[/link]" in shown and "[bold]mit\\x1b[2J" in shown
     assert "\x1b]8" not in shown and "\x1b[2J" not in shown
+
+
+def test_a_plan_note_shows_hfsyncs_own_code_spans_and_keeps_a_hostile_file_name_escaped():
+    from hfsync.model.plan import NO_TOKEN, RUN_LOCK, Action, Plan, TargetChange
+    from hfsync.render.plan_markdown import render
+
+    hostile = "<img src=x>`run`[a](javascript:x)@org.yaml"
+    # A value that ends as hfsync's words do is still the value: only the note's last words are hfsync's.
+    stale = f"pull 'acme/m1' changed in {hostile} since it was locked; run `hfsync lock`"
+    target = TargetChange("pull:acme/m1", "acme/m1", "model", "main", Action.NOOP, kind="pull",
+                          warnings=(stale + RUN_LOCK,), errors=(NO_TOKEN,))
+    shown = render(Plan("1", "https://hub.test", {}, (target,)))
+    assert ("> **Warning:** pull 'acme/m1' changed in &lt;img src=x&gt;&#96;run&#96;&#91;a&#93;(javascript&#58;x)"
+            "@\u200dorg.yaml since it was locked; run &#96;hfsync lock&#96;; run <code>hfsync lock</code>\n") in shown
+    assert ("> **Error:** no Hub token: a private repo cannot be seen without one, so this repo may exist already, "
+            "and creating it needs a token (set HF&#95;TOKEN, pass --token or run <code>hf auth login</code>)\n") in shown
