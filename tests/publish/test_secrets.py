@@ -370,3 +370,21 @@ def test_planted_secrets_hidden_among_thousands_of_clean_files_are_all_found(
     assert {f.path for f in report.findings} == {p.path for p in items} | set(variants)
     assert report.files == len(items) + len(variants) + 3000
     assert len(judged) < 1000  # batches and the bisections of flagged ones, not a pass per file (3,000+)
+
+
+def test_the_linear_npm_rule_yields_what_detect_secrets_own_does() -> None:
+    from detect_secrets.plugins.npm import NpmDetector
+
+    from hfsync.publish.secretplugin import NpmTokenDetector
+
+    hexed = "0123abcd-" * 4
+    npm = "np" + "m_" + "Z" * 36
+    lines = [
+        f"//registry.npmjs.org/:_authToken={npm}", f"//r.example/:_authToken= {hexed}x // tail",
+        f"a // b //c/:_authToken={hexed}/:_authToken=bad", f"///:_authToken={npm}", f"//:_authToken={npm}",
+        f"x/:_authToken={npm} //a//a", "//a" * 1000, f"//a/:_authToken=\r{npm}\r", "no token here",
+        f"//a/:_authToken={npm}\n//b/:_authToken={hexed}\n//c", f"//a/:_authtoken={npm}",
+    ]
+    for line in lines:
+        assert list(NpmTokenDetector().analyze_string(line)) == list(NpmDetector().analyze_string(line)), line
+    assert list(NpmTokenDetector().analyze_string(lines[0])) == [npm, npm]
