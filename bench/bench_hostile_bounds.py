@@ -1,6 +1,6 @@
 """Hostile servers and inputs, run as a user runs hfsync, each held to a memory and a time bound.
 
-Usage: PYTHONPATH=. python bench/bench_hostile_bounds.py
+Usage: PYTHONPATH=. python bench/bench_hostile_bounds.py [pulls|cards|listings|lines ...] (default: all)
 
 A sandbox Hub and the hostile servers (tests.hostile: a body that never ends) run in this
 process, bound to 127.0.0.1; `hfsync` runs in a child process with the client's defaults
@@ -19,6 +19,10 @@ Cases:
 - 1 MB front matter on the Hub's README: merged, its front matter parsed once.
 - endless Hub repo info: `lock` stops at 64 MiB.
 - endless registry token answer: stops at 1 MiB.
+- a 50 MB text file that is one line, clean and with a token 40 MB in: the secret scan reads
+  it in windows (peak RSS at most 150 MB; the token found on line 1, never printed).
+- a 50 MB line of `//a` with `/:_authToken=` in every MiB: the npm rule, quadratic in a line's
+  length in detect-secrets (135 s for 400 KB), in linear time.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ class Case:
     peer: Run
     expected: str  # what the output must say (empty: nothing asked)
     code: int = 0
+    rss_bound: int = 0  # this case's own, when tighter than RSS_BOUND
+    never: str = ""  # what the output must not say
 
     def verdict(self) -> str:
         problems = []
@@ -75,8 +81,10 @@ class Case:
             problems.append(f"the output lacks {self.expected!r}")
         if "Traceback" in self.run.output:
             problems.append("traceback")
-        if self.run.rss > RSS_BOUND:
-            problems.append(f"peak RSS over {RSS_BOUND // MIB} MB")
+        if self.never and self.never in self.run.output:
+            problems.append("the output shows the secret")
+        if self.run.rss > (self.rss_bound or RSS_BOUND):
+            problems.append(f"peak RSS over {(self.rss_bound or RSS_BOUND) // MIB} MB")
         if self.run.seconds > TIME_BOUND:
             problems.append(f"over {TIME_BOUND:.0f} s")
         return "ok" if not problems else "FAIL: " + "; ".join(problems)
@@ -226,13 +234,40 @@ class Bench:
             server.close()
         return [Case("endless Hub repo info (lock)", run, peer, "sent more than 64 MiB", code=1)]
 
+    # -- secret scan of uploads -----------------------------------------------------------
+
+    def lines(self) -> list[Case]:
+        secret = "h" + "f_" + "LongLineT0ken" * 4
+
+        def plan(name: str, size: int, planted: str = "", filler: str = "x" * MIB) -> Run:
+            manifest = self.project(f"line-{name}", (
+                f"version: 1\nrepos:\n  - id: sandbox/line-{name}\n    source: {{path: src}}\n"
+                "    card: {generate: false}\n"))
+            (manifest.parent / "src").mkdir()
+            with open(manifest.parent / "src/data.txt", "w") as handle:  # one line, no break
+                if planted:
+                    handle.write("x" * (40 * MIB) + " " + planted + " ")
+                while handle.tell() < size:
+                    handle.write(filler[:size - handle.tell()])
+            return self.hfsync("plan", "-f", str(manifest))
+
+        peer = plan("small", 1000)
+        bound = 150 * MIB
+        return [Case("50 MB single-line text file (plan)", plan("clean", 50_000_000), peer, "", rss_bound=bound),
+                Case("50 MB single line, token 40 MB in (plan)", plan("token", 50_000_000, secret), peer,
+                     "possible secret in data.txt:1: Hugging Face Token", code=1, rss_bound=bound, never=secret),
+                Case("50 MB line of //a, npm key every MiB (plan)",
+                     plan("npm", 50_000_000, filler=("x/:_authToken=" + "//a" * MIB)[:MIB]), peer, "",
+                     rss_bound=bound)]
+
 
 def main() -> int:
     os.environ.pop("HF_HUB_DISABLE_XET", None)  # the sandbox stores the seeded files in Xet, as the Hub does
     work = Path(tempfile.mkdtemp(prefix="hfsync-hostile-"))
     bench = Bench(work)
     try:
-        cases = bench.pulls() + bench.cards() + bench.listings()
+        groups = {"pulls": bench.pulls, "cards": bench.cards, "listings": bench.listings, "lines": bench.lines}
+        cases = [case for name in sys.argv[1:] or groups for case in groups[name]()]
     finally:
         bench.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -242,7 +277,8 @@ def main() -> int:
     for case in cases:
         verdict = case.verdict()
         failed += verdict != "ok"
-        print(f"{case.name:44} {case.run.code:>4} {case.run.rss / MIB:>6.0f} MB {RSS_BOUND // MIB:>4} MB "
+        bound = (case.rss_bound or RSS_BOUND) // MIB
+        print(f"{case.name:44} {case.run.code:>4} {case.run.rss / MIB:>6.0f} MB {bound:>4} MB "
               f"{case.run.rss / case.peer.rss:>6.2f}x {case.run.seconds:>6.2f}s "
               f"{case.run.seconds / case.peer.seconds:>6.2f}x {case.run.cpu:>5.1f}s  {verdict}")
         if verdict != "ok":

@@ -7,14 +7,25 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 BLOCK = 8192
+# A batch holds at most this many lines or characters (give or take one line).
 _BATCH_LINES = 2000
-# Longer lines are scanned in pieces of this many characters, so a file with no line
-# breaks (minified JSON) is still read in bounded memory.
-_MAX_LINE = 1 << 20
-_OVERLAP = 512
+_BATCH_CHARS = 1 << 20
+# A longer line (minified JSON, a file with no line break) is read in windows of this many
+# characters, so memory does not grow with it, and each window is scanned on its own.
+WINDOW = 1 << 20
+# Consecutive windows share this many characters: a secret up to this long that a cut
+# crosses is seen whole in one of them. The plugins' secrets are far shorter (an AWS key 40
+# characters, an HF token about 40, a GitHub token 93, a JWT or a keyword's value rarely a
+# kilobyte); a longer one across a cut is still seen, in two parts, each flagged as usual.
+OVERLAP = 4096
+# Also shared: what precedes the overlap, so a match starting in it keeps what its pattern
+# reads before the secret (a key's name and `=` for the keyword rules, `aws ... key` within
+# 40 characters, a look-behind of one).
+CONTEXT = 256
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -60,19 +71,50 @@ def is_binary(path: Path) -> bool:
     return text_encoding(path) is None
 
 
-def line_batches(path: Path, encoding: str = "utf-8") -> Iterator[list[tuple[int, str]]]:
+@dataclass(frozen=True)
+class Batch:
+    """Lines of a file as (number, text), read together."""
+
+    lines: list[tuple[int, str]]
+    # For one window of a long line: where a match must start to count (the characters
+    # outside are shared with the neighbouring windows, which count what starts there).
+    span: tuple[int, int] | None = None
+
+    def counts(self, found: str) -> bool:
+        """Whether ``found``, found in this batch, counts here (not in a neighbouring window)."""
+        if self.span is None or not found:
+            return True
+        start, end = self.span
+        return self.lines[0][1].find(found, start, end - 1 + len(found)) != -1
+
+
+def line_batches(path: Path, encoding: str = "utf-8") -> Iterator[Batch]:
+    """The file's lines, a bounded batch at a time; a line longer than a window comes as
+    overlapping windows of it, one per batch, each with the span its matches must start in."""
     batch: list[tuple[int, str]] = []
-    number, at_line_start, carry = 0, True, ""
+    chars, number, carry = 0, 0, ""
     with open(path, encoding=encoding, errors="replace") as handle:
-        while piece := handle.readline(_MAX_LINE):
-            number += at_line_start  # the pieces of one long line share its number
-            at_line_start = piece.endswith("\n")
-            batch.append((number, carry + piece))
-            # A piece cut mid-line starts the next one too, so a secret across the cut
-            # is seen whole (findings are de-duplicated by line, type and hash).
-            carry = "" if at_line_start else piece[-_OVERLAP:]
-            if len(batch) >= _BATCH_LINES:
-                yield batch
-                batch = []
+        piece = handle.readline(WINDOW)
+        while piece:
+            following = handle.readline(WINDOW)
+            ends_line = piece.endswith("\n") or not following
+            number += not carry  # the windows of one long line share its number
+            if ends_line and not carry:
+                batch.append((number, piece))
+                chars += len(piece)
+                if chars >= _BATCH_CHARS or len(batch) >= _BATCH_LINES:
+                    yield Batch(batch)
+                    batch, chars = [], 0
+            else:
+                if batch:
+                    yield Batch(batch)
+                    batch, chars = [], 0
+                text = carry + piece
+                # A match starting in the last OVERLAP characters may be cut: the next window
+                # starts with them (and CONTEXT more before them, for what precedes a secret).
+                yield Batch([(number, text)], (len(carry) - OVERLAP if carry else 0,
+                                               len(text) if ends_line else len(text) - OVERLAP))
+                carry = "" if ends_line else text[-(OVERLAP + CONTEXT):]
+            piece = following
     if batch:
-        yield batch
+        yield Batch(batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from hfsync.model.plan import Action, FileChange, Plan, TargetChange
@@ -206,3 +207,48 @@ def test_scan_results_are_remembered_by_content_across_runs(project, sandbox):
     project.write("m/b.txt", f"now a token {HF}\n")
     output, scanned = plan()
     assert scanned == [1] and "b.txt:1: Hugging Face Token" in output and HF not in output
+
+
+def _one_line_file(path: Path, size: int, secret: str = "", at: int = 0) -> None:
+    """A text file that is one line of ``size`` characters, ``secret`` at offset ``at``, written streaming."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        if secret:
+            handle.write("x" * (at - 1) + " " + secret + " ")
+        handle.write("x" * (size - handle.tell()))
+
+
+def test_a_secret_cut_by_a_window_of_a_20_mb_line_is_refused_once_never_shown(project, sandbox):
+    from hfsync.publish.secrets import fingerprint
+    from hfsync.publish.textfile import WINDOW
+
+    secret = "h" + "f_" + "LongLineT0ken" * 5
+    _one_line_file(project.root / "m" / "data.txt", 20_000_000, secret, 12 * WINDOW - 40)
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/longline\n    source: {path: m}\n")
+    result = project.plan()
+    assert result.exit_code == 1
+    # Found whole, in the one line there is: one finding, with the secret's own fingerprint
+    # (a copy cut by the window would have another).
+    assert re.findall(r"Error: sandbox/longline: (.*)", result.stdout) == [
+        f"possible secret in data.txt:1: Hugging Face Token (fingerprint {fingerprint(secret)})"]
+    assert set(re.findall(r"fingerprint ([0-9a-f]{40})", result.output)) == {fingerprint(secret)}
+    assert secret not in result.output and secret[:20] not in result.output
+
+
+def test_a_20_mb_line_without_a_secret_plans_in_bounded_memory(project, sandbox):
+    import tracemalloc
+
+    _one_line_file(project.root / "m" / "data.txt", 20_000_000)
+    project.yaml("version: 1\nrepos:\n  - id: sandbox/cleanline\n    source: {path: m}\n")
+    from hfsync.publish.secrets import scan_text
+
+    scan_text("warm.txt", "x\n")  # detect-secrets' import out of the measure (a scan's result is remembered)
+    tracemalloc.start()
+    try:
+        result = project.plan()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 0, result.output
+    assert "data.txt" in result.stdout and "possible secret" not in result.output
+    assert peak < 16 * 1024 * 1024, peak  # a few windows of the line, not the line

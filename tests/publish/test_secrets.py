@@ -135,6 +135,53 @@ def test_a_secret_across_the_cut_of_a_long_line_is_found(tmp_path: Path) -> None
     assert finding.line == 1
 
 
+def _one_long_line(path: Path, size: int, planted: dict[int, str]) -> None:
+    """A single line of ``size`` characters with no break, each secret at its offset, written streaming."""
+    at = 0
+    with open(path, "w") as handle:
+        for offset, secret in sorted(planted.items()):
+            handle.write("x" * (offset - at - 1) + " " + secret + " ")
+            at = offset + len(secret) + 1
+        handle.write("x" * (size - at))
+
+
+def test_secrets_anywhere_in_a_20_mb_line_are_each_found_once_in_bounded_memory(tmp_path: Path) -> None:
+    from hfsync.publish.secrets import fingerprint
+    from hfsync.publish.textfile import OVERLAP, WINDOW
+
+    def token(stem: str) -> str:
+        return "h" + "f_" + (stem * 60)[:60]
+
+    planted = {
+        1: token("Start"),
+        10_000_000: token("Middle"),
+        20_000_000 - 80: token("End"),
+        # Cut by the window boundary, with more than a whole token's worth before the cut.
+        3 * WINDOW - 45: token("Straddle"),
+        # Across the start of the characters two windows share: whole in the first.
+        5 * WINDOW - OVERLAP - 20: token("Shared"),
+    }
+    _one_long_line(tmp_path / "one.txt", 20_000_000, planted)
+    tracemalloc.start()
+    report = scan_files(tmp_path, ["one.txt"])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # Each one exactly once, whole (a cut copy would have another fingerprint).
+    assert report.findings == sorted(Finding("one.txt", 1, "Hugging Face Token", fingerprint(secret))
+                                     for secret in planted.values())
+    assert peak < 16 * 1024 * 1024, peak  # a few windows, not the 20 MB line
+
+
+def test_a_20_mb_line_without_a_secret_has_no_finding_in_bounded_memory(tmp_path: Path) -> None:
+    _one_long_line(tmp_path / "one.txt", 20_000_000, {})
+    tracemalloc.start()
+    report = scan_files(tmp_path, ["one.txt"])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert report.findings == [] and report.files == 1 and report.bytes == 20_000_000
+    assert peak < 16 * 1024 * 1024, peak
+
+
 def _detect_secrets_baseline(root: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "detect_secrets", "scan", "--all-files"],
@@ -325,3 +372,21 @@ def test_planted_secrets_hidden_among_thousands_of_clean_files_are_all_found(
     assert {f.path for f in report.findings} == {p.path for p in items} | set(variants)
     assert report.files == len(items) + len(variants) + 3000
     assert len(judged) < 1000  # batches and the bisections of flagged ones, not a pass per file (3,000+)
+
+
+def test_the_linear_npm_rule_yields_what_detect_secrets_own_does() -> None:
+    from detect_secrets.plugins.npm import NpmDetector
+
+    from hfsync.publish.secretplugin import NpmTokenDetector
+
+    hexed = "0123abcd-" * 4
+    npm = "np" + "m_" + "Z" * 36
+    lines = [
+        f"//registry.npmjs.org/:_authToken={npm}", f"//r.example/:_authToken= {hexed}x // tail",
+        f"a // b //c/:_authToken={hexed}/:_authToken=bad", f"///:_authToken={npm}", f"//:_authToken={npm}",
+        f"x/:_authToken={npm} //a//a", "//a" * 1000, f"//a/:_authToken=\r{npm}\r", "no token here",
+        f"//a/:_authToken={npm}\n//b/:_authToken={hexed}\n//c", f"//a/:_authtoken={npm}",
+    ]
+    for line in lines:
+        assert list(NpmTokenDetector().analyze_string(line)) == list(NpmDetector().analyze_string(line)), line
+    assert list(NpmTokenDetector().analyze_string(lines[0])) == [npm, npm]
