@@ -13,9 +13,24 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-# Loopback socket buffers (sender and receiver, autotuned) hold at most a few MiB.
-SLACK = 8 * 1024 * 1024
+
+def _buffers() -> int:
+    """What the two kernels may hold between server and client: the most a receive buffer
+    autotunes to plus the most a send buffer does (tcp_rmem/tcp_wmem), plus a read's worth."""
+    total = 1024 * 1024
+    for name in ("tcp_rmem", "tcp_wmem"):
+        try:
+            total += int(Path(f"/proc/sys/net/ipv4/{name}").read_text().split()[2])
+        except (OSError, ValueError, IndexError):
+            total += 4 * 1024 * 1024
+    return total
+
+
+# Bytes sent but not read by the client: a bound holds when what was sent is at most the
+# limit plus this (tens of MiB where receive buffers autotune far, against a 256 MiB cap).
+SLACK = _buffers()
 
 
 class EndlessServer:
