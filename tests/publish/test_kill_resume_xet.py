@@ -83,9 +83,11 @@ def test_a_rerun_after_sigkill_mid_upload_sends_only_the_xorbs_not_finished(sand
         assert killed.poll() is None, killed.communicate()[0]
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    # The kill waits for what the rerun relies on: hf_xet's record of the first xorb, on disk.
+    # The kill waits for what the rerun relies on: hf_xet's record of the first xorb, on disk under
+    # its final name. The record is written as `.<uuid>.mdb_temp` and renamed to `<hash>.mdb`; a
+    # kill between the two leaves nothing the rerun can read.
     cache = Path(os.environ["HF_XET_CACHE"])
-    while not any(cache.glob("*/staging/shard-session/xorb_metadata/*")):
+    while not any(cache.glob("*/staging/shard-session/xorb_metadata/[!.]*.mdb")):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.kill(killed.pid, signal.SIGKILL)
