@@ -15,7 +15,10 @@ applies to the next ``times`` matching requests. Actions:
 - replace: answer with the route's status and headers but ``body`` (base64) as the body:
   what a hostile or broken server would send in its place (a decompression bomb, say).
 - ignore_range: answer as if the request had no Range header (200 and the whole file).
-- delay: wait ``seconds`` before handling the request.
+- delay: wait ``seconds`` before handling the request; clearing the rules (DELETE
+  /_sandbox/faults) or stopping the server ends every wait at once, so a test can hold a
+  request until it has done what must come first. A request whose client hung up while it
+  waited is dropped unhandled, as the work of a killed client must not land after it.
 - expire_tokens: expire every token exchanged at /oauth/token (as if an hour had passed),
   then handle the request as usual. Counters count request and response
 *body* bytes only (headers excluded), so tests can assert exact upload/download sizes.
@@ -83,14 +86,25 @@ class Faults:
     def __init__(self) -> None:
         self._rules: list[Fault] = []
         self._lock = threading.Lock()
+        self._cleared = threading.Condition(self._lock)
+        self._clears = 0
 
     def add(self, rules: list[Fault]) -> None:
         with self._lock:
             self._rules.extend(rules)
 
     def clear(self) -> None:
+        """Drop every rule and end every delay under way."""
         with self._lock:
             self._rules.clear()
+            self._clears += 1
+            self._cleared.notify_all()
+
+    def hold(self, seconds: float) -> None:
+        """Wait ``seconds``, or until the rules are cleared."""
+        with self._cleared:
+            clears = self._clears
+            self._cleared.wait_for(lambda: self._clears != clears, timeout=seconds)
 
     def take(self, method: str, path: str) -> Fault | None:
         with self._lock:

@@ -9,6 +9,7 @@ large is held in memory.
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
 from collections.abc import Iterable, Iterator
@@ -166,6 +167,17 @@ def _drop(handler: BaseHTTPRequestHandler, rst: bool) -> None:
     except OSError:
         pass
     handler.close_connection = True
+
+
+def hung_up(handler: BaseHTTPRequestHandler) -> bool:
+    """Whether the client closed its end of the connection (or the server shut it).
+
+    POLLRDHUP sees the close even with the request body still unread (Linux); elsewhere
+    only a connection reset or shut on this side is seen.
+    """
+    poller = select.poll()
+    poller.register(handler.connection, getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(0))
 
 
 def write_response(

@@ -92,7 +92,7 @@ from hfsync.sandbox import (
     search,
 )
 from hfsync.sandbox.auth import HubError
-from hfsync.sandbox.http import Request, Response, error_response, write_response
+from hfsync.sandbox.http import Request, Response, error_response, hung_up, write_response
 from hfsync.sandbox.state import Hub
 
 log = logging.getLogger("hfsync.sandbox")
@@ -360,6 +360,7 @@ class SandboxServer:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        self.hub.faults.clear()  # the requests a delay holds end now, dropped
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads.clear()
@@ -383,7 +384,10 @@ class SandboxServer:
         self.hub.stats.count(req.route_key, requests=1)
         fault = self.hub.faults.take(req.method, req.path)
         if fault is not None and fault.action == "delay":
-            time.sleep(fault.seconds)
+            self.hub.faults.hold(fault.seconds)
+            if hung_up(handler):  # a killed client's commit must not land after it died
+                handler.close_connection = True
+                return
         if fault is not None and fault.action == "expire_tokens":
             self.hub.oidc.expire_all()
         if fault is not None and fault.action == "ignore_range":

@@ -54,11 +54,12 @@ def _wait_for(check, what: str, seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
-def _hold_batch(sandbox, k: int, seconds: float = 30) -> None:
-    """Let the commits before batch ``k`` through; hold batch ``k`` for ``seconds``."""
+def _hold_batch(sandbox, k: int) -> None:
+    """Let the commits before batch ``k`` through; hold batch ``k`` until the faults are
+    cleared (a killed client's held commit is then dropped)."""
     sandbox.reset_stats()  # "POST commit" counts batches from here
     rules = [{"method": "POST", "path": "/commit/", "action": "delay", "seconds": 0}] * (k - 1)
-    sandbox.add_faults([*rules, {"method": "POST", "path": "/commit/", "action": "delay", "seconds": seconds}])
+    sandbox.add_faults([*rules, {"method": "POST", "path": "/commit/", "action": "delay", "seconds": 3600}])
 
 
 def _seed(sandbox) -> None:
@@ -133,11 +134,15 @@ def test_a_rerun_after_a_kill_between_batches_goes_on_from_the_next_batch(projec
 
 
 def _during_batch(sandbox, k: int, action) -> threading.Thread:
-    _hold_batch(sandbox, k, seconds=3)
+    """``action`` runs while batch ``k`` is held; the batch goes on once it is done."""
+    _hold_batch(sandbox, k)
 
     def run() -> None:
-        _wait_for(lambda: _route(sandbox, "POST commit") >= k, f"batch {k}")
-        action()
+        try:
+            _wait_for(lambda: _route(sandbox, "POST commit") >= k, f"batch {k}")
+            action()
+        finally:
+            sandbox.clear_faults()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

@@ -49,8 +49,9 @@ def apply(sandbox, project: Path) -> subprocess.Popen:
 
 
 def test_a_rerun_after_sigkill_sends_no_xorb_the_killed_run_finished(sandbox, project):
-    # The shard (sent once every xorb is up) is held back: the kill lands after the xorbs, before the commit.
-    sandbox.add_faults([{"method": "POST", "path": "^/v1/shards", "action": "delay", "seconds": 15}])
+    # The shard (sent once every xorb is up) is held back until the test is over: the kill lands after
+    # the xorbs, before the commit.
+    sandbox.add_faults([{"method": "POST", "path": "^/v1/shards", "action": "delay", "seconds": 3600}])
     killed = apply(sandbox, project)
     deadline = time.monotonic() + 120
     while sandbox.stats()["routes"].get("POST shard-upload", {}).get("requests", 0) == 0:
@@ -72,9 +73,9 @@ def test_a_rerun_after_sigkill_sends_no_xorb_the_killed_run_finished(sandbox, pr
 
 
 def test_a_rerun_after_sigkill_mid_upload_sends_only_the_xorbs_not_finished(sandbox, project):
-    # The first xorb goes through; the second is held: the kill lands between them.
+    # The first xorb goes through; the second is held until the test is over: the kill lands between them.
     sandbox.add_faults([{"method": "POST", "path": "^/v1/xorbs/", "action": "delay", "seconds": 0},
-                        {"method": "POST", "path": "^/v1/xorbs/", "action": "delay", "seconds": 15}])
+                        {"method": "POST", "path": "^/v1/xorbs/", "action": "delay", "seconds": 3600}])
     killed = apply(sandbox, project)
     deadline = time.monotonic() + 180
     seen = -1

@@ -17,11 +17,12 @@ from tests.pull.test_pull_sandbox import locked_model
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def stalled_pull(sandbox, project, half: int, stall: float) -> subprocess.Popen:
-    """A pull subprocess that has half the file on disk and waits on its resumed request."""
+def stalled_pull(sandbox, project, half: int) -> subprocess.Popen:
+    """A pull subprocess that has half the file on disk and waits on its resumed request,
+    held by the sandbox until the test is over (a killed pull's request is then dropped)."""
     sandbox.add_faults([
         {"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "reset", "after_bytes": half},
-        {"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "delay", "seconds": stall},
+        {"method": "GET", "path": "/sandbox-lfs/cdn/", "action": "delay", "seconds": 3600},
     ])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": sandbox.token}
     process = subprocess.Popen(
@@ -47,7 +48,7 @@ def test_sigkill_mid_file_then_rerun_resumes(legacy_lfs, sandbox, make_repo, pro
     weights, dest = locked_model(make_repo, project, run, size=4_000_000)
     half = len(weights) // 2
     sandbox.reset_stats()
-    process = stalled_pull(sandbox, project, half, stall=3)
+    process = stalled_pull(sandbox, project, half)
     kill(process)
     partial = partial_for(dest, "model.safetensors")
     assert partial.exists() and 0 < partial.stat().st_size <= half
@@ -68,7 +69,7 @@ def test_sigkill_mid_file_then_rerun_resumes(legacy_lfs, sandbox, make_repo, pro
 
 def test_a_second_pull_never_writes_a_partial_another_is_writing(legacy_lfs, sandbox, make_repo, project, run):
     weights, dest = locked_model(make_repo, project, run, size=4_000_000)
-    process = stalled_pull(sandbox, project, len(weights) // 2, stall=3)
+    process = stalled_pull(sandbox, project, len(weights) // 2)
     try:
         result = run("pull", "--locked")
         assert result.exit_code == 1
@@ -88,7 +89,7 @@ def test_a_resumed_download_says_so_and_counts_only_the_rest(legacy_lfs, sandbox
     weights, dest = locked_model(make_repo, project, run, size=4_000_000)
     half = len(weights) // 2
     sandbox.reset_stats()  # stalled_pull counts the requests it waits for from zero
-    kill(stalled_pull(sandbox, project, half, stall=3))
+    kill(stalled_pull(sandbox, project, half))
     kept = partial_for(dest, "model.safetensors").stat().st_size
     assert 0 < kept <= half
     sandbox.reset_stats()
@@ -105,7 +106,7 @@ def test_a_resumed_download_says_so_and_counts_only_the_rest(legacy_lfs, sandbox
     (dest / "model.safetensors").unlink()
     (dest / ".hfsync" / "state.json").unlink()
     sandbox.reset_stats()
-    kill(stalled_pull(sandbox, project, half, stall=3))
+    kill(stalled_pull(sandbox, project, half))
     kept = partial_for(dest, "model.safetensors").stat().st_size
     assert 0 < kept <= half
     text = run("pull", "--locked")

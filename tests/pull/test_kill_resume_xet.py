@@ -37,9 +37,10 @@ def test_sigkill_mid_file_over_xet_then_rerun_fetches_only_the_rest(xet_on, sand
     data, second, head = two_xorb_file(xet_on, make_repo, project, run, sandbox)
     dest = project.path / "vendor" / "k"
     sandbox.reset_stats()
-    # Every request for the second xorb waits (its terms are fetched several at a time, in any order).
-    sandbox.add_faults([{"method": "GET", "path": f"^/sandbox-xet/xorb/{second}", "action": "delay", "seconds": 3,
-                         "times": 3}])
+    # Every request for the second xorb waits until the test is over (its terms are fetched
+    # several at a time, in any order).
+    sandbox.add_faults([{"method": "GET", "path": f"^/sandbox-xet/xorb/{second}", "action": "delay",
+                         "seconds": 3600, "times": 3}])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": sandbox.token}
     process = subprocess.Popen(
         [sys.executable, "-m", "hfsync", "--endpoint", sandbox.url, "--no-progress", "pull", "--locked",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import socket
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -121,6 +124,49 @@ def test_delay(sandbox, repo):
     start = time.monotonic()
     hub.model_info("sandbox/f")
     assert time.monotonic() - start >= 0.6
+
+
+def _wait_for(check, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def _routed(sandbox, route: str) -> int:
+    return sandbox.stats()["routes"].get(route, {}).get("requests", 0)
+
+
+def test_clearing_the_faults_releases_a_held_request(sandbox, repo):
+    hub, _ = repo
+    sandbox.reset_stats()
+    sandbox.add_faults([{"method": "GET", "path": "/api/models/", "action": "delay", "seconds": 600}])
+    answers: list[str] = []
+    held = threading.Thread(target=lambda: answers.append(hub.model_info("sandbox/f").id), daemon=True)
+    held.start()
+    _wait_for(lambda: _routed(sandbox, "GET repo-info") == 1, "the held request")
+    assert answers == []  # held: the rule outlasts the test
+    sandbox.clear_faults()
+    held.join(timeout=60)
+    assert answers == ["sandbox/f"]
+
+
+def test_a_held_request_whose_client_hung_up_is_dropped_not_handled(sandbox, repo):
+    hub, _ = repo
+    sandbox.reset_stats()
+    sandbox.add_faults([{"method": "POST", "path": "^/api/repos/create$", "action": "delay", "seconds": 600}])
+    body = json.dumps({"name": "ghost", "type": "model"})
+    client = socket.create_connection((urlsplit(sandbox.url).hostname, urlsplit(sandbox.url).port))
+    client.sendall(f"POST /api/repos/create HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Bearer {sandbox.token}\r\n"
+                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}".encode())
+    _wait_for(lambda: _routed(sandbox, "POST repo-create") == 1, "the held request")
+    port = client.getsockname()[1]
+    (held,) = [c for c in list(sandbox.server.connections) if c.getpeername()[1] == port]
+    client.close()  # a killed client: its request is held, body unread
+    sandbox.clear_faults()
+    _wait_for(lambda: held not in sandbox.server.connections, "the server to be done with the request")
+    assert sandbox.server.hub.repos.get("model", "sandbox/ghost") is None
+    assert hub.model_info("sandbox/f").id == "sandbox/f"  # and it serves on
 
 
 def test_clear_faults(sandbox, repo):
