@@ -69,6 +69,17 @@ class SandboxHandle:
     def expire_oidc_tokens(self) -> int:
         return self._admin("POST", "/_sandbox/oidc/expire")["expired"]
 
+    def elapse(self, space_id: str, seconds: float) -> None:
+        """A Space's runtime as if ``seconds`` more had passed since it last deployed, so a
+        test moves its stages on without racing the clock (in-process servers only)."""
+        repos = self.server.hub.repos
+        with repos.lock("space", space_id):
+            repo = repos.get("space", space_id)
+            meta = repo.update_meta({})
+            script = {**meta["runtimeScript"], "at": meta["runtimeScript"]["at"] - seconds}
+            repo.update_meta({"runtimeScript": script, "lastModified": meta["lastModified"] - seconds * 1000,
+                              "restartedAt": meta.get("restartedAt", 0) - seconds})
+
     def account(self, name: str, **profile: object) -> dict:
         """Set a user's or org's ``fullname``, or an org's ``private_by_default`` (repos created
         there without a visibility are private)."""

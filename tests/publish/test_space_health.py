@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+import threading
+import time
 
 from huggingface_hub import HfApi
 
@@ -20,11 +22,39 @@ def _published(project, sandbox, extra: str = "") -> HfApi:
     return HfApi(endpoint=sandbox.url, token=sandbox.token)
 
 
+def _move_on_after_each_poll(sandbox, api: HfApi, stages: int) -> threading.Thread:
+    """Once apply's commit landed, the Space's next ``stages`` stages end each right after
+    apply polled it: it must poll through every one, however slowly the test runs."""
+    before = len(api.list_repo_commits("sandbox/sp", repo_type="space"))
+
+    def polls() -> int:
+        return sandbox.stats()["routes"].get("GET space-runtime", {}).get("requests", 0)
+
+    def wait_for(check) -> None:
+        deadline = time.monotonic() + 60
+        while not check() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def run() -> None:
+        wait_for(lambda: len(api.list_repo_commits("sandbox/sp", repo_type="space")) > before)
+        for _ in range(stages):
+            seen = polls()
+            wait_for(lambda seen=seen: polls() > seen)
+            sandbox.elapse("sandbox/sp", 600)
+
+    mover = threading.Thread(target=run, daemon=True)
+    mover.start()
+    return mover
+
+
 def test_apply_waits_for_the_build_and_says_the_space_runs(project, sandbox):
-    _published(project, sandbox)
-    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILDING", "seconds": 0.3},
-                                         {"stage": "APP_STARTING", "seconds": 0.2}, {"stage": "RUNNING"}])
+    api = _published(project, sandbox, ", health_timeout: 120")
+    sandbox.space_runtime("sandbox/sp", [{"stage": "BUILDING", "seconds": 600},
+                                         {"stage": "APP_STARTING", "seconds": 600}, {"stage": "RUNNING"}])
+    sandbox.reset_stats()
+    mover = _move_on_after_each_poll(sandbox, api, 2)
     result = project.apply()
+    mover.join(timeout=60)
     assert result.exit_code == 0, result.output
     assert "space:sandbox/sp: healthy: the Space is RUNNING\n" in result.stdout
     assert result.stdout.endswith("Apply complete: 1 target published.\n")
