@@ -39,7 +39,6 @@ TIMEOUT = httpx2.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT, write=READ_
 Advance = Callable[[int], None]
 
 
-
 class Source(Protocol):
     """Another way to the pinned bytes than the resolve URL (hfsync.hub.xetpull)."""
 
