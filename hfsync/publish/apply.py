@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 from hfsync.digests import DigestCache
 from hfsync.environment import run_url
 from hfsync.errors import HfsyncError, HubError, StalePlanError
-from hfsync.hub.publish import Publisher, Upload
+from hfsync.hub.commit import Upload
+from hfsync.hub.publish import Publisher
 from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read
