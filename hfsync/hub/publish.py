@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from hfsync.environment import offline
-from hfsync.errors import HubError, OfflineError, StalePlanError
+from hfsync.errors import STALE_HINT, HubError, OfflineError, StalePlanError
 from hfsync.hub.client import Hub, hub_text, refusal, translate_errors
 from hfsync.hub.content import read_range
 from hfsync.hub.internals import remember_each_xorb, upload_mode
@@ -65,7 +65,7 @@ def _sha256_of(path: Path) -> str:
 def _changed(repo_id: str, path: str) -> StalePlanError:
     return StalePlanError(
         f"plan is stale: {repo_id}: {path} changed since the plan; nothing was committed.",
-        hint="Run `hfsync plan` again and review the new plan.",
+        hint=STALE_HINT,
     )
 
 
@@ -430,7 +430,7 @@ class Publisher:
                     raise StalePlanError(
                         f"plan is stale: {repo_id}: {branch} moved on the Hub during apply "
                         f"(expected at {(parent or '')[:7]}); nothing was committed.",
-                        hint="Run `hfsync plan` again and review the new plan.",
+                        hint=STALE_HINT,
                     ) from error
                 if isinstance(error, ValueError) and str(error).startswith("Invalid metadata in README.md"):
                     raise HubError(f"commit to {repo_id}: the Hub refuses README.md's metadata ("
