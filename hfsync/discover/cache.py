@@ -220,7 +220,7 @@ def choose(inv: Inventory, *, max_size: int | None = None, older_than: float | N
 
 def choose_from_options(inv: Inventory, max_size: str | None, older_than: str | None, now: float) -> Choice:
     """``choose`` with the CLI's texts: ``--max-size 50GB``, ``--older-than 30d``."""
-    from hfsync.manifest.model import parse_size
+    from hfsync.manifest.build import parse_size
 
     if max_size is None and older_than is None:
         raise HfsyncError("cache prune needs --max-size or --older-than.",

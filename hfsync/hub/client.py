@@ -56,7 +56,7 @@ class Credentials:
 class Hub:
     """One Hub endpoint: the credentials of each target repo, the retry policy of its
     requests, the metadata cache of its answers, and its parts (``part``): the metadata
-    reads (hub.reads), file transfers (hub.download), publishing (hub.publish) and Xet
+    reads (hub.reads), file transfers (hub.download), publishing (hub.publish, hub.commit) and Xet
     (hub.xetpull) are modules that take the Hub. Every request is traced (hub.trace): the
     trace, like huggingface_hub's HTTP client under it, is one per process.
 
@@ -172,6 +172,18 @@ def refusal(error: BaseException | None) -> str | None:
         if isinstance(error, getattr(errors, name)):
             return kind
     return None
+
+
+def http_error(error: BaseException | None) -> bool:
+    """Whether ``error`` is huggingface_hub's error for an HTTP error status."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return isinstance(error, HfHubHTTPError)
+
+
+def http_status(error: BaseException | None) -> int | None:
+    """The HTTP status of a client error (None for another error)."""
+    return getattr(getattr(error, "response", None), "status_code", None)
 
 
 @contextlib.contextmanager

@@ -9,13 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hfsync.errors import HubError
-from hfsync.hub.client import Hub, translate_errors
+from hfsync.hub.client import Hub, http_status, translate_errors
 from hfsync.model.collection import RemoteCollection, RemoteItem
-
-
-def status(error: BaseException | None) -> int | None:
-    """The HTTP status of a client error (None for another error)."""
-    return getattr(getattr(error, "response", None), "status_code", None)
 
 
 def _remote(found: Any) -> RemoteCollection:
@@ -31,7 +26,7 @@ def read(hub: Hub, slug: str) -> RemoteCollection | None:
         with translate_errors("read collection", slug):
             return _remote(hub.api.get_collection(slug))
     except HubError as error:
-        if status(error.__cause__) == 404:
+        if http_status(error.__cause__) == 404:
             return None
         raise
 

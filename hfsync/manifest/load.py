@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hfsync.errors import HfsyncError, ManifestError, Problem
+from hfsync.manifest.build import build
 from hfsync.manifest.checks import cross_file_problems, semantic_problems
-from hfsync.manifest.model import DEFAULT_MANIFEST, Manifest, Workspace, build
+from hfsync.manifest.model import DEFAULT_MANIFEST, Manifest, Workspace
 from hfsync.manifest.schema import schema_error_paths, schema_problems
 from hfsync.manifest.yamlpos import Document, Key, read
 

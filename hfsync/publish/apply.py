@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from hfsync.digests import DigestCache
 from hfsync.environment import run_url
 from hfsync.errors import STALE_HINT, HfsyncError, HubError
-from hfsync.hub.publish import Publisher, Upload
+from hfsync.hub.commit import Upload
+from hfsync.hub.publish import Publisher
 from hfsync.hubfacts import repo_url
 from hfsync.model.apply import ApplyResult, Step, TargetResult
 from hfsync.model.plan import Action, Plan, Provenance, TargetChange, read

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from hfsync.errors import STALE_HINT, HfsyncError, HubError, StalePlanError
 from hfsync.hub import pullrequests
-from hfsync.hub.publish import Publisher, Upload
+from hfsync.hub.commit import Upload
+from hfsync.hub.publish import Publisher
 from hfsync.model.apply import Step
 from hfsync.model.plan import Action, TargetChange
 from hfsync.publish.batches import batches_of, identity

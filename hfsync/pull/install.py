@@ -25,7 +25,8 @@ from typing import BinaryIO
 from hfsync import digests
 from hfsync.errors import AccessError, ContentError, HfsyncError, OfflineError, Unavailable
 from hfsync.hub.client import Hub
-from hfsync.hub.download import Fetched, fsync_dirs
+from hfsync.hub.download import Fetched
+from hfsync.hub.partial import fsync_dirs
 from hfsync.hub.retry import Retry
 from hfsync.hub.xetpull import LocalCopy
 from hfsync.lock.pin import save

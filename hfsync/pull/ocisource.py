@@ -13,7 +13,8 @@ from pathlib import Path
 
 from hfsync.errors import ContentError, HfsyncError
 from hfsync.hub.client import Credentials, Hub
-from hfsync.hub.download import Accept, Advance, Downloader, Fetched
+from hfsync.hub.download import Advance, Downloader, Fetched
+from hfsync.hub.partial import Accept
 from hfsync.hub.retry import Retry
 from hfsync.model.lock import LockedFile, LockedPull
 from hfsync.pull.ociartifact import ArtifactMismatch, pinned_layers

@@ -24,7 +24,8 @@ from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, 
 from hfsync import environment
 from hfsync.errors import ContentError, HfsyncError, Unavailable
 from hfsync.hub.client import Credentials, Hub
-from hfsync.hub.download import Accept, Advance, Downloader, Fetched
+from hfsync.hub.download import Advance, Downloader, Fetched
+from hfsync.hub.partial import Accept
 from hfsync.hub.retry import Retry
 from hfsync.hub.xetpull import LocalCopy, XetPull
 from hfsync.manifest.model import Manifest

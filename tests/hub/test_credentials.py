@@ -14,11 +14,12 @@ from huggingface_hub import HfApi
 
 from hfsync.errors import HubError
 from hfsync.hub.client import Credentials, Hub
+from hfsync.hub.commit import Upload
 from hfsync.hub.content import read_head
 from hfsync.hub.discover import head_commit, repo_info
 from hfsync.hub.download import Downloader
 from hfsync.hub.history import commits_between
-from hfsync.hub.publish import Publisher, Upload
+from hfsync.hub.publish import Publisher
 from hfsync.hub.repofiles import list_files, resolve_pin
 from hfsync.hub.xetpull import XetPull
 from tests.pull.conftest import safetensors_bytes

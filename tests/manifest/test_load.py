@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from hfsync.manifest.build import parse_size
 from hfsync.manifest.load import load
-from hfsync.manifest.model import parse_size
 from tests.helpers import hfsync
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -328,8 +328,10 @@ def test_a_push_that_outlasts_its_token_is_sent_in_parts_each_with_a_live_token(
     import hashlib
     import os
 
-    from hfsync.hub import publish, trace
-    from hfsync.hub.publish import Publisher, Upload
+    from hfsync.hub import commit as hub_commit
+    from hfsync.hub import trace
+    from hfsync.hub.commit import Upload
+    from hfsync.hub.publish import Publisher
 
     for name, value in issuer.github_env().items():
         monkeypatch.setenv(name, value)
@@ -338,7 +340,7 @@ def test_a_push_that_outlasts_its_token_is_sent_in_parts_each_with_a_live_token(
     hours = sandbox.server.hub.oidc
     credentials = TrustedPublishing(sandbox.url, clock=lambda: 3600.0 * hours.expirations)
     credentials.publishing([("model", "acme/big")])
-    monkeypatch.setattr(publish, "UPLOAD_PART", 1)  # one file per part
+    monkeypatch.setattr(hub_commit, "UPLOAD_PART", 1)  # one file per part
     uploads = []
     for index in range(3):
         path = tmp_path / f"shard-{index}.safetensors"

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from hfsync.hub import download
+from hfsync.hub import partial
 from tests.pull.test_pull_sandbox import locked_model
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="early writeback is Linux-only")
 
 
 def test_writeback_is_started_for_each_stretch_written(sandbox, make_repo, project, run, monkeypatch):
-    monkeypatch.setattr(download, "WRITEBACK", 1024 * 1024)
+    monkeypatch.setattr(partial, "WRITEBACK", 1024 * 1024)
     calls: list[tuple[int, int, int]] = []
     real = os.posix_fadvise
 
