@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hfsync.publish.secrets import _detect_secrets_settings, scan_files
+from hfsync.publish.scan import scan_files
+from hfsync.publish.secrets import detect_secrets_settings
 
 
 def _measure(fn):  # type: ignore[no-untyped-def]
@@ -55,7 +56,7 @@ def main() -> None:
     def peer() -> list:
         from detect_secrets.core.scan import scan_file
 
-        with _detect_secrets_settings():
+        with detect_secrets_settings():
             return sorted({(s.line_number, s.type) for s in scan_file(str(path))})
 
     theirs, theirs_s, theirs_peak = _measure(peer)

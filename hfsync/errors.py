@@ -79,6 +79,9 @@ class StalePlanError(HfsyncError):
     """A saved plan no longer matches the Hub or the local files."""
 
 
+STALE_HINT = "Run `hfsync plan` again and review the new plan."  # what to do about a StalePlanError
+
+
 class LockError(HfsyncError):
     """The lock file is missing, unreadable or out of step with the manifest."""
 

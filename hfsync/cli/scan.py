@@ -21,7 +21,7 @@ from hfsync.cli.options import format_option, show
 @format_option("scan.report")
 def scan(paths: tuple[Path, ...], baseline: Path | None, fmt: str) -> int:
     """Scan each PATH (default: .) for secrets as apply would; exit 1 if anything is found."""
-    from hfsync.publish.secrets import scan_paths
+    from hfsync.publish.scan import scan_paths
     from hfsync.render.scan import view
 
     report = scan_paths(paths or (Path("."),), baseline)

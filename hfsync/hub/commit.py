@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hfsync.errors import HubError, StalePlanError
+from hfsync.errors import STALE_HINT, HubError, StalePlanError
 from hfsync.hub.client import Hub, http_error, http_status, hub_text, translate_errors
 from hfsync.hub.internals import remember_each_xorb, upload_mode
 
@@ -55,7 +55,7 @@ def _sha256_of(path: Path) -> str:
 def _changed(repo_id: str, path: str) -> StalePlanError:
     return StalePlanError(
         f"plan is stale: {repo_id}: {path} changed since the plan; nothing was committed.",
-        hint="Run `hfsync plan` again and review the new plan.",
+        hint=STALE_HINT,
     )
 
 
@@ -152,7 +152,7 @@ class Committer:
                     raise StalePlanError(
                         f"plan is stale: {repo_id}: {branch} moved on the Hub during apply "
                         f"(expected at {(parent or '')[:7]}); nothing was committed.",
-                        hint="Run `hfsync plan` again and review the new plan.",
+                        hint=STALE_HINT,
                     ) from error
                 if isinstance(error, ValueError) and str(error).startswith("Invalid metadata in README.md"):
                     raise HubError(f"commit to {repo_id}: the Hub refuses README.md's metadata ("

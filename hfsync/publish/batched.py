@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hfsync.errors import HfsyncError, HubError, StalePlanError
+from hfsync.errors import STALE_HINT, HfsyncError, HubError, StalePlanError
 from hfsync.hub import pullrequests
 from hfsync.hub.commit import Upload
 from hfsync.hub.publish import Publisher
 from hfsync.model.apply import Step
 from hfsync.model.plan import Action, TargetChange
 from hfsync.publish.batches import batches_of, identity
-
-STALE_HINT = "Run `hfsync plan` again and review the new plan."
 
 
 def _batch_title(k: int, n: int, marker: str) -> str:

@@ -30,13 +30,12 @@ from hfsync.manifest.model import Manifest, RepoTarget
 from hfsync.model.plan import Action, FileChange, Plan, TargetChange
 from hfsync.publish.baseline import Baseline, find_baseline
 from hfsync.publish.checks import card_license
+from hfsync.publish.scan import blocked, scan_files
 from hfsync.publish.secrets import (
     SCAN_VERSION,
     Finding,
-    blocked,
     fingerprint,
     name_rule,
-    scan_files,
     scan_text,
     strong_matches,
     text_secrets,

@@ -1,20 +1,19 @@
-"""The secret scan: what must never be published, found before anything is uploaded.
+"""What looks like a secret, and where it stands in text: the rules the secret scan applies.
 
-Passes over each file: file-name rules (``.env``, ``id_rsa``, ``*.pem``, ...) and the
-credential patterns on the path itself, then, for text files, detect-secrets' plugins plus
-a Hugging Face token detector, line by line, and the credential patterns (``STRONG``)
-wherever they stand: a token of that shape is flagged even on a line detect-secrets'
-heuristics would drop (``HfApi(token="hf_...")``). Text is UTF-8, UTF-16 (with or without
-a byte-order mark), UTF-32 with a mark, or Latin-1; a file is binary (weights, archives)
-when its first block is none of these, and binary files get the name passes only. Text
-is read streaming, a batch of lines at a time, so memory does not grow with the file.
-``value_secrets`` runs the same patterns over a value hfsync sends (a Space variable,
-card metadata, a description, a path), returning what to keep out of every output.
+The rules: file-name rules (``.env``, ``id_rsa``, ``*.pem``, ...); the credential patterns
+(``STRONG``), found wherever they stand: a token of that shape is flagged even on a line
+detect-secrets' heuristics would drop (``HfApi(token="hf_...")``); and detect-secrets'
+plugins plus a Hugging Face token detector, line by line. A text file is read streaming, a
+batch of lines at a time (a long line in overlapping windows), so memory does not grow with
+the file. ``value_secrets`` runs the same patterns over a value hfsync sends (a Space
+variable, card metadata, a description, a path), returning what to keep out of every output.
 
 A finding carries the file, the line, the type and a fingerprint (detect-secrets' SHA-1
-of the secret, or of the whole file for a name rule) and never the secret itself. An
-audited ``.secrets.baseline`` (``baseline``) silences the entries its auditor marked
-``is_secret: false``.
+of the secret, or of the whole file for a name rule) and never the secret itself.
+
+Apart from the scan of files and folders (hfsync.publish.scan), which applies these rules
+to a tree: the rules judge text wherever it comes from (a file, a generated card, a diff, a
+value sent to the Hub), and what asks of text alone needs nothing of walking a tree.
 """
 
 from __future__ import annotations
@@ -23,22 +22,17 @@ import contextlib
 import fnmatch
 import hashlib
 import json
-import logging
-import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from hfsync.errors import SECRET_FIX, HfsyncError, SecretFoundError
-from hfsync.publish.baseline import BASELINE_NAME, Baseline, find_baseline
-from hfsync.publish.textfile import BLOCK, encoding_of, line_batches
+from hfsync.publish.textfile import line_batches
 
-log = logging.getLogger("hfsync.secrets")
-# Bumped whenever the rules below change what a file's content yields: results remembered
-# by content digest under another version are not used.
+# Bumped whenever the rules below, or how hfsync.publish.scan applies them, change what a
+# file's content yields: results remembered by content digest under another version are not used.
 SCAN_VERSION = 4
 NAME_RULE_TYPE = "Sensitive file name"
 
@@ -91,8 +85,9 @@ STRONG: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 _ENTROPY = frozenset({"Base64HighEntropyString", "HexHighEntropyString"})
 
 
-def _sha1(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+def fingerprint(secret: str) -> str:
+    """What a finding shows of a secret: detect-secrets' SHA-1 of it."""
+    return hashlib.sha1(secret.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def strong_matches(text: str) -> Iterator[tuple[str, str]]:
@@ -116,17 +111,6 @@ class Finding:
         return f"{self.path}:{self.line}: {self.type} (fingerprint {self.fingerprint})"
 
 
-@dataclass
-class ScanReport:
-    """What a scan looked at and found."""
-
-    findings: list[Finding] = field(default_factory=list)
-    silenced: int = 0
-    files: int = 0
-    binary: int = 0
-    bytes: int = 0
-    by_file: dict[str, list[Finding]] = field(default_factory=dict)  # before the baseline; files with findings
-
 
 # Every name rule as one expression, one group per rule: one match per file name.
 _NAME_RULES = re.compile("|".join(f"(?P<r{i}>{fnmatch.translate(p)})" for i, (p, _) in enumerate(NAME_RULES)))
@@ -139,13 +123,6 @@ def name_rule(name: str) -> str | None:
         return None
     return f"{NAME_RULE_TYPE} ({NAME_RULES[int((match.lastgroup or '')[1:])][1]})"
 
-
-def _sha1_file(path: Path) -> str:
-    digest = hashlib.sha1(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # detect-secrets keeps its settings in process globals: one scan at a time (targets are
@@ -174,7 +151,9 @@ def _ds() -> SimpleNamespace:
 
 
 @contextlib.contextmanager
-def _detect_secrets_settings() -> Iterator[None]:
+def detect_secrets_settings() -> Iterator[None]:
+    """detect-secrets set up with hfsync's plugins and filters, one scan at a time; the
+    callers of ``scan_text_file`` and ``may_hold_secret`` hold it (the others here enter it)."""
     with _SCAN_LOCK, _configured():
         yield
 
@@ -231,10 +210,12 @@ def _flagged(lines: list[tuple[int, str]], filename: str) -> bool:
     so a clean joined text means clean lines: one regex pass per plugin per batch
     instead of detect-secrets' per-line, per-plugin bookkeeping.
     """
-    return _flagged_text("".join(line for _, line in lines), filename)
+    return may_hold_secret("".join(line for _, line in lines), filename)
 
 
-def _flagged_text(text: str, filename: str) -> bool:
+def may_hold_secret(text: str, filename: str) -> bool:
+    """Whether any plugin matches anywhere in ``text`` (a necessary condition for a finding:
+    clean text needs no per-line pass)."""
     lowered = text.lower()
     for plugin in _ds().get_plugins():
         name = type(plugin).__name__
@@ -282,13 +263,14 @@ def _lines_found(lines: list[tuple[int, str]], filename: str) -> Iterator[tuple[
             yield secret.line_number, secret.type, secret.secret_value or ""
 
 
-def _scan_text(path: Path, shown: str, encoding: str = "utf-8") -> Iterator[Finding]:
+def scan_text_file(path: Path, shown: str, encoding: str = "utf-8") -> Iterator[Finding]:
+    """Findings in the text file ``path`` (named ``shown`` in them), read a batch of lines at a time."""
     # detect-secrets' scan_file reads a file whole; feeding its line-based pass a batch
     # at a time keeps its plugins and false-positive filters while streaming.
     seen: set[tuple[int, str, str]] = set()
     for batch in line_batches(path, encoding):
         for number, kind, secret in _lines_found(batch.lines, str(path)):
-            key = (number, kind, _sha1(secret))
+            key = (number, kind, fingerprint(secret))
             # A long line's windows overlap: each match is counted in the window it starts
             # in, whole, never a neighbour's cut copy of it (which has another fingerprint).
             if key not in seen and batch.counts(secret):
@@ -298,9 +280,9 @@ def _scan_text(path: Path, shown: str, encoding: str = "utf-8") -> Iterator[Find
 
 def scan_text(name: str, text: str) -> list[Finding]:
     """Findings in generated text about to be published as ``name`` (no file on disk)."""
-    with _detect_secrets_settings():
+    with detect_secrets_settings():
         lines = list(enumerate(text.splitlines(keepends=True), start=1))
-        found = {Finding(name, number, kind, _sha1(secret)) for number, kind, secret in _lines_found(lines, name)}
+        found = {Finding(name, number, kind, fingerprint(secret)) for number, kind, secret in _lines_found(lines, name)}
     return sorted(found)
 
 
@@ -311,7 +293,7 @@ def flagged_lines(text: str) -> list[tuple[int, str]]:
 
 def text_secrets(text: str, name: str = "text") -> set[str]:
     """The secrets ``scan_text`` would flag in ``text``, to keep out of every output."""
-    with _detect_secrets_settings():
+    with detect_secrets_settings():
         lines = list(enumerate(text.splitlines(keepends=True), start=1))
         return {secret for _, _, secret in _lines_found(lines, name) if secret}
 
@@ -324,7 +306,7 @@ def value_secrets(values: Iterable[tuple[str, str]]) -> list[list[tuple[str, str
     values = list(values)
     if not values:
         return out  # nothing to judge: detect-secrets stays unloaded (a no-op plan starts fast)
-    with _detect_secrets_settings():
+    with detect_secrets_settings():
         plugins = [p for p in _ds().get_plugins() if type(p).__name__ not in _ENTROPY]
         for name, value in values:
             found = dict((secret, kind) for kind, secret in strong_matches(value))
@@ -335,184 +317,3 @@ def value_secrets(values: Iterable[tuple[str, str]]) -> list[list[tuple[str, str
                         found.setdefault(secret.secret_value, secret.type)
             out.append(sorted((kind, secret) for secret, kind in found.items()))
     return out
-
-
-def fingerprint(secret: str) -> str:
-    """What a finding shows of a secret: detect-secrets' SHA-1 of it."""
-    return _sha1(secret)
-
-
-def hide(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each of ``secrets`` replaced by ``***``."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
-
-
-# Text files this small are read whole and judged many at a time: one plugin pass over
-# their joined text (a file's lines, then the next file's) says whether any of them may
-# hold a secret, as for the lines of one file; only the files of a flagged batch, and
-# those holding a credential pattern's match, get the per-file scan. A scan's cost is
-# then that of reading the files, not of detect-secrets' per-file set-up.
-_SMALL = 64 * 1024
-_BATCH_CHARS = 1 << 20
-
-
-@dataclass
-class _Small:
-    relative: str
-    shown: str
-    absolute: str
-    encoding: str
-    text: str
-
-
-class _Batches:
-    """Small text files waiting to be judged together, by extension (the keyword plugin
-    reads the file type from the name)."""
-
-    def __init__(self) -> None:
-        self.waiting: dict[str, tuple[list[_Small], int]] = {}
-        self.suspects: list[_Small] = []
-
-    def add(self, small: _Small) -> None:
-        if next(strong_matches(small.text), None) is not None:
-            self.suspects.append(small)
-            return
-        extension = os.path.splitext(small.absolute)[1]
-        files, chars = self.waiting.get(extension, ([], 0))
-        files.append(small)
-        self.waiting[extension] = (files, chars + len(small.text))
-        if chars + len(small.text) >= _BATCH_CHARS:
-            self._judge(self.waiting.pop(extension)[0])
-
-    def flush(self) -> list[_Small]:
-        """The files that need the per-file scan, once every batch is judged."""
-        for files, _ in self.waiting.values():
-            self._judge(files)
-        self.waiting.clear()
-        return self.suspects
-
-    def _judge(self, files: list[_Small]) -> None:
-        # Joined with a line break, as lines are: no match spans two files, none is hidden.
-        if not _flagged_text("\n".join(f.text for f in files), files[0].absolute):
-            return
-        if len(files) == 1:
-            self.suspects += files
-            return
-        half = len(files) // 2
-        self._judge(files[:half])
-        self._judge(files[half:])
-
-
-def _read_start(absolute: str) -> tuple[int, bytes]:
-    """A file's size and its first bytes: all of it when small, else its first block."""
-    with open(absolute, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        return size, handle.read(size + 1 if size <= _SMALL else BLOCK)
-
-
-def _as_text(data: bytes, encoding: str) -> str:
-    # As reading it in text mode gives it (universal newlines), so lines are the scan's lines.
-    return data.decode(encoding, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def scan_files(
-    root: Path, paths: Iterable[str], baseline: Baseline | None = None, contents: Mapping[str, bytes] | None = None
-) -> ScanReport:
-    """Scan ``paths`` (relative to ``root``, forward slashes) and report every finding.
-
-    Findings the baseline marks as audited false positives are counted, not reported.
-    ``contents``: the bytes of some of the files, read already (scanned instead of reading them again).
-    """
-    report = ScanReport()
-    by_file: dict[str, list[Finding]] = {}
-    with _detect_secrets_settings():
-        batches = _Batches()
-        for relative in sorted(paths):
-            absolute = os.path.join(root, relative)
-            report.files += 1
-            named = list(strong_matches(relative))
-            shown = hide(relative, (secret for _, secret in named))  # the name never shows the secret
-            found = [Finding(shown, 0, f"{kind} in the file name", _sha1(secret)) for kind, secret in named]
-            # A link is judged by the name of the file it leads to as well (`key -> id_rsa`).
-            if rule := name_rule(os.path.basename(absolute)) or (
-                    os.path.islink(absolute) and name_rule(os.path.basename(os.path.realpath(absolute)))):
-                found.append(Finding(shown, 0, rule, _sha1_file(Path(absolute))))
-            known = contents.get(relative) if contents else None
-            size, start = (len(known), known) if known is not None else _read_start(absolute)
-            report.bytes += size
-            encoding = encoding_of(start)
-            if encoding is None:
-                report.binary += 1
-            elif size <= _SMALL and len(start) <= _SMALL:
-                batches.add(_Small(relative, shown, absolute, encoding, _as_text(start, encoding)))
-            else:
-                found.extend(_scan_text(Path(absolute), shown, encoding))
-            if found:
-                by_file[relative] = found
-        for small in batches.flush():
-            if text_found := list(_scan_text(Path(small.absolute), small.shown, small.encoding)):
-                by_file.setdefault(small.relative, []).extend(text_found)
-    for relative, found in sorted(by_file.items()):
-        report.by_file[relative] = found
-        for finding in found:
-            if baseline is not None and baseline.allows(root / relative, finding.type, finding.fingerprint):
-                report.silenced += 1
-            else:
-                report.findings.append(finding)
-    report.findings.sort()
-    log.info("scanned %d files for secrets: %d findings", report.files, len(report.findings), extra={"fields": {
-        "event": "secret-scan", "files": report.files, "binary": report.binary, "bytes": report.bytes,
-        "findings": len(report.findings), "silenced": report.silenced}})
-    return report
-
-
-def walk(root: Path) -> list[str]:
-    """Every file under ``root`` (relative, forward slashes), skipping ``.git``."""
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in files:
-            path = Path(folder, name)
-            if path.is_file() and name != BASELINE_NAME:
-                found.append(path.relative_to(root).as_posix())
-    return sorted(found)
-
-
-def scan_path(path: Path, baseline_path: Path | None = None) -> ScanReport:
-    """Scan a folder (or one file) as apply would; the baseline defaults to the nearest one
-    up to the git work tree's root."""
-    if not path.exists():
-        raise HfsyncError(f"{path} does not exist", hint="Give a folder or file to scan.")
-    root, paths = (path.parent, [path.name]) if path.is_file() else (path, walk(path))
-    if baseline_path is None:
-        baseline_path = find_baseline(root)  # the one plan and apply would use
-    baseline = Baseline(baseline_path) if baseline_path is not None else None
-    return scan_files(root, paths, baseline)
-
-
-def scan_paths(paths: Sequence[Path], baseline_path: Path | None = None) -> ScanReport:
-    """Scan each of ``paths`` (folders or files) as one report. A file's findings are named
-    as it was given; a folder's are relative to it, prefixed with it when several paths are given."""
-    total = ScanReport()
-    for path in paths:
-        report = scan_path(path, baseline_path)
-        base = path.parent if path.is_file() else path if len(paths) > 1 else Path()
-        total.findings += [replace(f, path=(base / f.path).as_posix()) for f in report.findings]
-        total.silenced += report.silenced
-        total.files += report.files
-        total.binary += report.binary
-        total.bytes += report.bytes
-    return total
-
-
-def blocked(findings: Sequence[object], where: str) -> SecretFoundError:
-    """The error that stops a publish, listing every finding (never a secret)."""
-    count = len(findings)
-    lines = [f"{count} possible secret{'s' if count != 1 else ''} in {where}; nothing was uploaded:"]
-    lines += [f"  {finding}" for finding in findings]
-    return SecretFoundError(
-        "\n".join(lines),
-        hint=SECRET_FIX,
-    )

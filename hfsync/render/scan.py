@@ -9,7 +9,7 @@ from hfsync.render import Output, document, plural
 
 
 def view(report: Any, fmt: str) -> Output:
-    """The scan report (hfsync.publish.secrets.ScanReport) as ``fmt``."""
+    """The scan report (hfsync.publish.scan.ScanReport) as ``fmt``."""
     if fmt == "json":
         return Output().raw(json(report))
     out = Output()

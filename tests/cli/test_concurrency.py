@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # generated card's scan_text beside scan_files, as `hfsync plan` on two targets does.
 RACE = """
 import pathlib, sys, tempfile, threading
-from hfsync.publish import secrets
+from hfsync.publish import scan, secrets
 root = pathlib.Path(tempfile.mkdtemp()); (root / "a.txt").write_text("hello\\n")
 barrier, errors = threading.Barrier(4), []
 def run(fn):
@@ -22,7 +22,7 @@ def run(fn):
         fn()
     except BaseException as error:
         errors.append(repr(error))
-jobs = [lambda: secrets.scan_text("README.md", "x = 1\\n"), lambda: secrets.scan_files(root, ["a.txt"])] * 2
+jobs = [lambda: secrets.scan_text("README.md", "x = 1\\n"), lambda: scan.scan_files(root, ["a.txt"])] * 2
 threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
 [t.start() for t in threads]
 [t.join() for t in threads]

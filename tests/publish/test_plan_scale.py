@@ -64,7 +64,7 @@ def test_a_listing_of_several_pages_is_compared_as_it_arrives(project, sandbox):
 
 
 def test_a_cold_plan_reads_each_small_file_once_and_scans_the_bytes_it_hashed(project, sandbox, monkeypatch):
-    from hfsync.publish import secrets
+    from hfsync.publish import scan
 
     for i in range(40):
         project.write(f"data/part-{i:02}.json", _item(i))
@@ -72,8 +72,8 @@ def test_a_cold_plan_reads_each_small_file_once_and_scans_the_bytes_it_hashed(pr
     project.write("data/notes.txt", f"login with {token}\n")
     project.yaml("version: 1\nrepos:\n  - id: sandbox/read-once\n    source: {path: data}\n")
     read_again = []
-    real = secrets._read_start
-    monkeypatch.setattr(secrets, "_read_start", lambda path: read_again.append(path) or real(path))
+    real = scan._read_start
+    monkeypatch.setattr(scan, "_read_start", lambda path: read_again.append(path) or real(path))
 
     plan = make_plan(load([project.manifest]), Publisher(Hub(sandbox.url, sandbox.token)))
 

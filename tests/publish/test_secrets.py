@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from hfsync.publish.baseline import Baseline
-from hfsync.publish.secrets import Finding, scan_files, scan_path
+from hfsync.publish.scan import scan_files, scan_path
+from hfsync.publish.secrets import Finding
 from hfsync.publish.textfile import is_binary
 from tests.helpers import hfsync
 from tests.publish.secret_corpus import plants, write
@@ -337,7 +338,7 @@ def test_planted_secrets_hidden_among_thousands_of_clean_files_are_all_found(
 ) -> None:
     """Small files are judged many at a time; a secret in any of them is still found, with the
     line and type the file alone gives, in every line-ending and encoding a file may use."""
-    from hfsync.publish import secrets
+    from hfsync.publish import scan, secrets
 
     items = [p for p in plants() if isinstance(p.content, str)]
     alone = tmp_path / "alone"
@@ -360,8 +361,10 @@ def test_planted_secrets_hidden_among_thousands_of_clean_files_are_all_found(
         (folder / f"clean-{i:05}.{extensions[i % len(extensions)]}").write_text(
             f'{{"index": {i}, "label": "item {i}", "note": "hf_ is a prefix, not a token"}}\n' * (1 + i % 3))
     judged = []
-    flagged_text = secrets._flagged_text
-    monkeypatch.setattr(secrets, "_flagged_text", lambda text, name: judged.append(name) or flagged_text(text, name))
+    may_hold_secret = secrets.may_hold_secret
+    for module in (secrets, scan):  # a batch of files is judged in one, a batch of a file's lines in the other
+        monkeypatch.setattr(module, "may_hold_secret",
+                            lambda text, name: judged.append(name) or may_hold_secret(text, name))
 
     report = scan_path(crowd)
 
