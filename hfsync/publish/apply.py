@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -280,9 +280,15 @@ def apply_plan(
     futures: list[Future[TargetResult]] = []
     interrupted = False
     try:
+        # Each target is started from this thread, where ^C is raised: a worker taking the
+        # next one off a queue could start it while the interrupt is on its way here.
+        running: set[Future[TargetResult]] = set()
         for target in todo:
+            if len(running) >= max(1, parallelism):
+                running = wait(running, return_when=FIRST_COMPLETED).not_done
             futures.append(pool.submit(apply_target, target, publisher, provenance, signers.get(target.key),
                                        wait_health))
+            running.add(futures[-1])
         wait(futures)
     except KeyboardInterrupt:
         # Like Terraform: a commit in flight is let finish (it is atomic; killing the thread

@@ -57,6 +57,31 @@ def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_p
     assert again.stdout.endswith("Apply complete: 1 target published.\n")
 
 
+def test_a_ctrl_c_as_a_target_finishes_starts_no_other(tmp_path, sandbox, monkeypatch):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(f'{{"{name}": 1}}\n')
+    manifest = tmp_path / "hfsync.yaml"
+    manifest.write_text(MANIFEST)
+    from hfsync.publish import apply
+
+    real_apply_target = apply.apply_target
+
+    def apply_target(target, *args, **kwargs):  # type: ignore[no-untyped-def]
+        done = real_apply_target(target, *args, **kwargs)
+        if target.repo_id == "sandbox/first":
+            os.kill(os.getpid(), signal.SIGINT)  # the user's ^C, as the first target is done
+        return done
+
+    monkeypatch.setattr(apply, "apply_target", apply_target)
+    result = hfsync("--endpoint", sandbox.url, "--token", sandbox.token, "apply", "-f", str(manifest),
+                    "--auto-approve", "--parallelism", "1")
+    assert result.exit_code == 130, result.output
+    assert result.stdout.splitlines()[-1] == "Apply interrupted: 1 target published, 1 not."
+    assert "  sandbox/second: not started\n" in result.stderr
+    assert not (sandbox.data_dir / "repos" / "models" / "sandbox" / "second.git").exists()
+
+
 def test_ctrl_c_outside_apply_says_interrupted_with_exit_130(tmp_path, monkeypatch):
     from hfsync.manifest import load as manifest
 
