@@ -18,12 +18,17 @@ repos:
 """
 
 
-def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_path, sandbox, monkeypatch):
+def _two_targets(tmp_path):  # type: ignore[no-untyped-def]
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "config.json").write_text(f'{{"{name}": 1}}\n')
     manifest = tmp_path / "hfsync.yaml"
     manifest.write_text(MANIFEST)
+    return manifest
+
+
+def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_path, sandbox, monkeypatch):
+    manifest = _two_targets(tmp_path)
     real_commit = Publisher.commit
 
     def commit(self, repo_id, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -58,11 +63,7 @@ def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_p
 
 
 def test_a_ctrl_c_as_a_target_finishes_starts_no_other(tmp_path, sandbox, monkeypatch):
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "config.json").write_text(f'{{"{name}": 1}}\n')
-    manifest = tmp_path / "hfsync.yaml"
-    manifest.write_text(MANIFEST)
+    manifest = _two_targets(tmp_path)
     from hfsync.publish import apply
 
     real_apply_target = apply.apply_target
