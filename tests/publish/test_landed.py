@@ -4,6 +4,7 @@ otherwise the target fails with one sentence naming it."""
 from __future__ import annotations
 
 import threading
+import time
 
 from huggingface_hub import HfApi
 
@@ -27,24 +28,25 @@ def test_a_branch_moved_right_after_the_commit_fails_the_target(project, sandbox
     api = _api(sandbox)
     saved = _saved_plan(project, api, tmp_path, "config.json", "{}\n")
     before = len(api.list_repo_commits("acme/m"))
-    # Reads of the branch head wait, so that a second client pushes while apply asks where main is.
-    sandbox.add_faults([{"action": "delay", "seconds": 1.5, "method": "GET", "times": 10,
-                         "path": r"^/api/models/acme/m/revision/main"}])
+    # Apply reads where main is once before its commit (the saved plan still holds) and once
+    # after; that second read is held until a second client has pushed on top of the commit.
+    head = {"method": "GET", "path": r"^/api/models/acme/m/revision/main", "action": "delay"}
+    sandbox.add_faults([{**head, "seconds": 0}, {**head, "seconds": 3600}])
     pushed: list[str] = []
 
     def second_client() -> None:
-        for _ in range(400):
-            if len(api.list_repo_commits("acme/m")) > before:
-                pushed.append(api.upload_file(path_or_fileobj=b"x\n", path_in_repo="other.txt",
-                                              repo_id="acme/m").oid)
-                return
-            threading.Event().wait(0.02)
+        try:
+            deadline = time.monotonic() + 120
+            while len(api.list_repo_commits("acme/m")) == before and time.monotonic() < deadline:
+                time.sleep(0.02)
+            pushed.append(api.upload_file(path_or_fileobj=b"x\n", path_in_repo="other.txt", repo_id="acme/m").oid)
+        finally:
+            sandbox.clear_faults()  # the read apply makes after its commit goes on
 
     racer = threading.Thread(target=second_client)
     racer.start()
     result = project.run("apply", str(saved), "--auto-approve")
     racer.join()
-    sandbox.clear_faults()
     assert pushed, "the second client never saw apply's commit"
     mine = api.list_repo_commits("acme/m")[1].commit_id
     assert result.exit_code == 1, result.output
