@@ -4,7 +4,6 @@ no content byte of an LFS file read; pull installs what was checked; the referen
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -203,16 +202,16 @@ def test_require_signature_refuses_an_unsigned_pull(make_repo, project, run, tru
     _refused(run("lock"), "the commit holds no model.sig, and its verify: asks for a signature")
 
 
-def test_the_private_key_is_in_no_lock_output(hub, tmp_path, project, run, trusted):
+def test_the_private_key_is_in_no_lock_output(hub, tmp_path, project, run, trusted, monkeypatch):
     publish(hub, tmp_path, "acme/m", files(), trusted)
     write(project, ["keys/trusted.pub"])
     trace = tmp_path / "trace.jsonl"
     outputs = [run("lock", "--format", "json"), run("pull"), run("verify", "--deep")]
     from tests.helpers import hfsync
-    os.environ["HF_TOKEN"] = "x"
-    traced = hfsync("--trace-file", str(trace), "--endpoint", "http://127.0.0.1:9", "--no-progress", "verify", "-f",
-                    str(project.manifest))
-    os.environ.pop("HF_TOKEN")
+    with monkeypatch.context() as scoped:  # the token never outlives this run, whatever it does
+        scoped.setenv("HF_TOKEN", "x")
+        traced = hfsync("--trace-file", str(trace), "--endpoint", "http://127.0.0.1:9", "--no-progress", "verify",
+                        "-f", str(project.manifest))
     texts = [r.output for r in (*outputs, traced)] + [project.lock.read_text(), trace.read_text() if trace.exists() else ""]
     assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
     assert json.loads(outputs[0].stdout)
