@@ -80,12 +80,12 @@ def test_an_endpoint_where_nothing_listens_fails_fast_with_a_hint(tmp_path):
     import socket
     from pathlib import Path
 
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     project = tmp_path / "project"
     shutil.copytree(Path(__file__).resolve().parents[2] / "examples", project)
-    result = hfsync("--endpoint", f"http://127.0.0.1:{port}", "plan", "-f", str(project / "hfsync.yaml"))
+    with socket.socket() as held:  # bound and never listening: refused, and no other server can take the port
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        result = hfsync("--endpoint", f"http://127.0.0.1:{port}", "plan", "-f", str(project / "hfsync.yaml"))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.output.count("gave up after 3 attempts") == 4  # one per target of the example
