@@ -75,6 +75,49 @@ class Registry:
                    if line.startswith("GET ") and what in line and '" 20' in line)
 
 
+def _serve(folder: Path) -> tuple[subprocess.Popen, str]:
+    """The registry started on a free port and answering; another port if a process took
+    the one found free before the registry could bind it."""
+    log = folder / "registry.log"
+    for _ in range(3):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            host = f"127.0.0.1:{probe.getsockname()[1]}"
+        (folder / "config.yml").write_text(yaml.safe_dump({
+            "version": 0.1,
+            "log": {"level": "error", "accesslog": {"disabled": False}},
+            "storage": {"filesystem": {"rootdirectory": str(folder / "data")}, "delete": {"enabled": True}},
+            "http": {"addr": host},
+            "auth": {"htpasswd": {"realm": "hfsync-test", "path": str(folder / "htpasswd")}},
+        }))
+        with open(log, "wb") as sink:
+            process = subprocess.Popen([BINARY, "serve", str(folder / "config.yml")], stdout=sink,
+                                       stderr=subprocess.STDOUT)
+        if _answers(process, host):
+            return process, host
+        if "address already in use" not in log.read_text():
+            break
+    raise RuntimeError(f"the registry did not start: {log.read_text()[-2000:]}")
+
+
+def _answers(process: subprocess.Popen, host: str) -> bool:
+    """Whether the registry answers at ``host`` (asking for credentials), before it exits or 20 s pass."""
+    deadline = time.monotonic() + 20
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://{host}/v2/", timeout=1)
+        except urllib.error.HTTPError as error:
+            if error.code == 401:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    return False
+
+
 @contextlib.contextmanager
 def running_registry(folder: Path) -> Iterator[Registry]:
     """Start the registry with its data and config in ``folder``; stop it (by PID) on exit."""
@@ -82,38 +125,12 @@ def running_registry(folder: Path) -> Iterator[Registry]:
     line = _htpasswd_line(USER, PASSWORD)
     assert line is not None, missing()
     (folder / "htpasswd").write_text(line + "\n")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    host = f"127.0.0.1:{port}"
-    (folder / "config.yml").write_text(yaml.safe_dump({
-        "version": 0.1,
-        "log": {"level": "error", "accesslog": {"disabled": False}},
-        "storage": {"filesystem": {"rootdirectory": str(folder / "data")}, "delete": {"enabled": True}},
-        "http": {"addr": host},
-        "auth": {"htpasswd": {"realm": "hfsync-test", "path": str(folder / "htpasswd")}},
-    }))
-    log = folder / "registry.log"
-    with open(log, "wb") as sink:
-        process = subprocess.Popen([BINARY, "serve", str(folder / "config.yml")], stdout=sink,
-                                   stderr=subprocess.STDOUT)
+    process, host = _serve(folder)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"http://{host}/v2/", timeout=1)
-            except urllib.error.HTTPError as error:
-                if error.code == 401:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the registry did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
         auth_file = folder / "auth.json"
         token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         auth_file.write_text(json.dumps({"auths": {host: {"auth": token}}}))
-        yield Registry(host, log, auth_file, process.pid)
+        yield Registry(host, folder / "registry.log", auth_file, process.pid)
     finally:
         os.kill(process.pid, signal.SIGTERM) if process.poll() is None else None
         try:
