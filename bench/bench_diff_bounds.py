@@ -49,7 +49,7 @@ CASES = [
     ("gguf_good", "gguf_good"), ("gguf_huge_count", "gguf_good"), ("gguf_nested_arrays", "gguf_good"),
     ("gguf_many_values", "gguf_good"), ("gguf_long_string", "gguf_good"),
     ("parquet_good", "parquet_good"), ("parquet_many_chunks", "parquet_good"), ("parquet_wide", "parquet_good"),
-    ("parquet_deep", "parquet_good"),
+    ("parquet_deep", "parquet_good"), ("parquet_lying_count", "parquet_good"),
     ("text_good", "text_good"), ("text_long_line", "text_good"), ("text_long_lines", "text_good"),
     ("text_no_common", "text_good"), ("text_many_lines", "text_good"), ("text_repeats", "text_good"),
 ]

@@ -105,7 +105,7 @@ def read_footer(tail: bytes, size: int | None = None, limit: int = MAX_FOOTER) -
         groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
         codecs = sorted({g.column(c).compression for g in groups for c in range(g.num_columns)})
     except (pa.ArrowException, OSError, ValueError) as error:
-        raise ParquetError(f"footer cannot be read: {' '.join(str(error).split())[:200]}") from None
+        raise ParquetError(f"pyarrow: {' '.join(str(error).split())[:200]}") from None
     return Footer(
         columns={f.name: Column(str(f.type), f.nullable) for f in schema},
         rows=meta.num_rows,

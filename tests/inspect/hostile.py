@@ -283,6 +283,13 @@ def parquet_deep() -> Case:
     return Case("data.parquet", parquet_footer(10, 1), b"PAR1" + meta + struct.pack("<I", len(meta)) + b"PAR1")
 
 
+def parquet_lying_count() -> Case:
+    """A small footer whose schema list claims two billion columns: the count is a lie the
+    reader must not allocate for."""
+    meta = b"\x15\x02\x19\xfc" + _varint(2_000_000_000) + b"\x00" * 64
+    return Case("data.parquet", parquet_footer(10, 1), b"PAR1" + meta + struct.pack("<I", len(meta)) + b"PAR1")
+
+
 # --- plain text ---------------------------------------------------------------------
 
 def lines(count: int, make: Callable[[int], str]) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import struct
 import sys
-import time
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -109,12 +108,11 @@ def _thrift_list_field(header: int, count: int) -> bytes:
     (b"\x15\x02" + _thrift_list_field(0x39, 3_000_000_000) + b"\x00" * 64, "billions of row groups"),
     (b"\xff" * 100, "garbage"),
 ])
-def test_a_hostile_footer_is_refused_quickly(body, what):
+def test_a_hostile_footer_is_refused(body, what):
+    # How fast, and in how much memory, is bench/bench_diff_bounds.py's to measure.
     data = b"PAR1" + body + struct.pack("<I", len(body)) + b"PAR1"
-    started = time.monotonic()
-    with pytest.raises(ParquetError, match="footer cannot be read"):
+    with pytest.raises(ParquetError, match="^pyarrow: "):
         read_footer(data, len(data))
-    assert time.monotonic() - started < 2, what
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -138,10 +136,8 @@ def test_csv_and_jsonl_column_types_are_inferred_from_their_start():
 
 def test_a_csv_of_100k_columns_is_refused_within_its_sample():
     header = ",".join(f"column_{i}" for i in range(100_000))
-    started = time.monotonic()
     with pytest.raises(ValueError, match="first line is longer than the 64 kB sampled"):
         infer_types("wide.csv", header + "\n" + ",".join("1" * 100_000) + "\n")
-    assert time.monotonic() - started < 2
 
 
 def test_without_pyarrow_the_message_names_the_extra(monkeypatch):

@@ -43,8 +43,10 @@ HOSTILE = {
                            "2.1 MB limit)",
     "parquet_wide": "# no parquet diff: the new footer cannot be read (footer length 4,177,817 is over the 2.1 MB "
                     "limit)",
-    "parquet_deep": "# no parquet diff: the new footer cannot be read (footer cannot be read: Parquet schema too "
+    "parquet_deep": "# no parquet diff: the new footer cannot be read (pyarrow: Parquet schema too "
                     "deeply nested, consider increasing schema depth limit (current limit is 100))",
+    "parquet_lying_count": "# no parquet diff: the new footer cannot be read (pyarrow: Couldn't deserialize "
+                           "thrift: TProtocolException: Exceeded size limit)",
     "text_long_line": "# 20.0 MB is over the 1.0 MB a text diff reads: no diff",
     "text_many_lines": "# no diff: the new file has 450,000 lines, over the 200,000 a text diff compares",
     "text_repeats": "# no diff: repeats lines too often to diff within 16,000,000 line comparisons",
