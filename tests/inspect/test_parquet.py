@@ -111,7 +111,7 @@ def _thrift_list_field(header: int, count: int) -> bytes:
 def test_a_hostile_footer_is_refused(body, what):
     # How fast, and in how much memory, is bench/bench_diff_bounds.py's to measure.
     data = b"PAR1" + body + struct.pack("<I", len(body)) + b"PAR1"
-    with pytest.raises(ParquetError, match="^pyarrow: "):
+    with pytest.raises(ParquetError, match=r"^pyarrow: "):
         read_footer(data, len(data))
 
 
