@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 python="${PYTHON:-python3}"
+# Where the test tools (pytest and the libraries the tests use) are installed, read before any cd.
+tools="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 out="$(mktemp -d "${TMPDIR:-/tmp}/hfsync-wheel.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 
@@ -34,7 +36,6 @@ HFSYNC_VENV="$out/venv" HFSYNC_NO_INSTALL=1 PYTHONPATH= bash "$root/scripts/demo
 # `python -m hfsync` or as the `hfsync` command) can only be the installed one. pytest and the test
 # libraries come from the test environment, appended after the wheel's own site-packages (a path
 # in a .pth file: the test environment's own .pth files, the editable install among them, are not read).
-tools="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 site="$("$out/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo "$tools" > "$site/zz-hfsync-test-tools.pth"
 cp -r "$root/tests" "$root/examples" "$out/"
