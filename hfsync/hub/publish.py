@@ -6,7 +6,7 @@ info (twice when the target branch does not exist yet), one recursive tree listi
 through hub.reads, so a plan with nothing to publish never loads huggingface_hub's client.
 Creating a repo, a branch or a tag, and setting visibility, gating, access or a Space's
 runtime, is one request each. Commits move file bytes and must publish nothing the plan
-did not review: that is hub.commit's Committer, which Publisher builds on.
+did not review: that is hub.commit's Committer, which a Publisher holds as ``commits``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ REPO_PROPERTIES = ("sha", "private", "gated", "cardData")
 SPACE_PROPERTIES = ("sha", "private", "cardData", "sdk", "runtime")
 
 
-class Publisher(Committer):
-    """The publishing operations on one Hub connection (its commits: Committer's)."""
+class Publisher:
+    """The publishing operations on one Hub connection (its commits: ``commits``)."""
 
     def __init__(self, hub: Hub) -> None:
         if offline():
@@ -47,7 +47,8 @@ class Publisher(Committer):
                 hint="Unset HF_HUB_OFFLINE to plan, apply or import. Offline, validate, scan, "
                 "pull (what hfsync.lock pins, once downloaded), verify and cache work.",
             )
-        super().__init__(hub)
+        self.hub = hub
+        self.commits = Committer(hub)
         self.reads = hub.part(Reader)
         self._cards: dict[tuple[str, str, str], bytes] = {}  # README.md bytes read for a card merge, by commit
 
@@ -150,7 +151,7 @@ class Publisher(Committer):
     def _variables(self, repo_id: str) -> dict[str, str] | None:
         try:
             with translate_errors("read Space variables of", repo_id):
-                return {k: v.value for k, v in self._api("space", repo_id).get_space_variables(repo_id).items()}
+                return {k: v.value for k, v in self.hub.api_for("space", repo_id).get_space_variables(repo_id).items()}
         except HubError as error:
             log.info("%s", error.message)
             return None
@@ -158,14 +159,14 @@ class Publisher(Committer):
     def _secrets(self, repo_id: str) -> frozenset[str] | None:
         try:
             with translate_errors("read Space secrets of", repo_id):
-                return frozenset(self._api("space", repo_id).get_space_secrets(repo_id))
+                return frozenset(self.hub.api_for("space", repo_id).get_space_secrets(repo_id))
         except HubError as error:
             log.info("%s", error.message)
             return None
 
     def _access(self, repo_id: str, repo_type: str) -> dict[str, Any]:
         """The users granted access and those waiting, as RemoteRepo fields."""
-        api = self._api(repo_type, repo_id)
+        api = self.hub.api_for(repo_type, repo_id)
         with translate_errors("list the access requests of", repo_id):
             granted = frozenset(r.username for r in api.list_accepted_access_requests(repo_id, repo_type=repo_type)
                                 if r.username)
@@ -193,7 +194,7 @@ class Publisher(Committer):
 
     def access(self, repo_id: str, repo_type: str, user: str, grant: bool) -> None:
         """Grant ``user`` access to a gated repo, or revoke it (the request is rejected)."""
-        api = self._api(repo_type, repo_id)
+        api = self.hub.api_for(repo_type, repo_id)
         with translate_errors(f"{'grant' if grant else 'revoke'} access of {user} to", repo_id):
             if grant:
                 api.grant_access(repo_id, user, repo_type=repo_type)
@@ -242,7 +243,8 @@ class Publisher(Committer):
         """Create the repo; False when it exists already (left as it is)."""
         with translate_errors("create", repo_id):
             try:
-                self._api(repo_type, repo_id).create_repo(repo_id, repo_type=repo_type, private=private, space_sdk=sdk)
+                api = self.hub.api_for(repo_type, repo_id)
+                api.create_repo(repo_id, repo_type=repo_type, private=private, space_sdk=sdk)
             except Exception as error:
                 if not http_error(error) or http_status(error) != 409:
                     raise
@@ -255,17 +257,17 @@ class Publisher(Committer):
         """Set the repo's visibility and gating (``None``: leave it as it is)."""
         with translate_errors("update settings of", repo_id):
             # gated is "auto", "manual" or False: the manifest's schema admits no other value.
-            self._api(repo_type, repo_id).update_repo_settings(repo_id, repo_type=repo_type, private=private,
+            self.hub.api_for(repo_type, repo_id).update_repo_settings(repo_id, repo_type=repo_type, private=private,
                                                                gated=gated)  # type: ignore[arg-type]
 
     def space_hardware(self, repo_id: str, hardware: str) -> None:
         with translate_errors("request hardware for", repo_id):
             # The Hub judges the hardware name (the client types it as its own enum of today's flavours).
-            self._api("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
+            self.hub.api_for("space", repo_id).request_space_hardware(repo_id, hardware)  # type: ignore[arg-type]
 
     def space_runtime(self, repo_id: str, setting: str, value: object) -> None:
         """Set ``sleep_time`` (seconds; -1 never) or ``paused`` (True pauses, False restarts)."""
-        api = self._api("space", repo_id)
+        api = self.hub.api_for("space", repo_id)
         with translate_errors(f"set {setting} of", repo_id), warnings.catch_warnings():
             # The client warns that free hardware ignores a sleep time; the plan says it in words.
             warnings.simplefilter("ignore", UserWarning)
@@ -279,7 +281,7 @@ class Publisher(Committer):
     def space_value(self, repo_id: str, kind: str, key: str, value: str | None) -> None:
         """Set a Space ``kind`` ("variable" or "secret"), or delete it (``value`` None). A secret's
         value goes in the request body only: never in a message, a log line or a trace."""
-        api = self._api("space", repo_id)
+        api = self.hub.api_for("space", repo_id)
         with translate_errors(f"{'set' if value is not None else 'delete'} a Space {kind} of", repo_id):
             if value is None:
                 getattr(api, f"delete_space_{kind}")(repo_id, key)
@@ -289,11 +291,11 @@ class Publisher(Committer):
     def create_branch(self, repo_id: str, repo_type: str, branch: str, start: str | None) -> None:
         """Create ``branch`` at ``start`` (the default branch's head when None), unless it exists."""
         with translate_errors(f"create branch {branch} of", repo_id):
-            self._api(repo_type, repo_id).create_branch(repo_id, branch=branch, revision=start, repo_type=repo_type,
-                                                        exist_ok=True)
+            self.hub.api_for(repo_type, repo_id).create_branch(repo_id, branch=branch, revision=start,
+                                                               repo_type=repo_type, exist_ok=True)
 
     def create_tag(self, repo_id: str, repo_type: str, tag: str, revision: str) -> None:
         """Tag ``revision`` as ``tag``, unless the tag exists."""
         with translate_errors(f"create tag {tag} of", repo_id):
-            self._api(repo_type, repo_id).create_tag(repo_id, tag=tag, revision=revision, repo_type=repo_type,
+            self.hub.api_for(repo_type, repo_id).create_tag(repo_id, tag=tag, revision=revision, repo_type=repo_type,
                                                      exist_ok=True)

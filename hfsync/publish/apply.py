@@ -122,9 +122,9 @@ def apply_target(
                                          parent=parent, done=done)
                 sent = sum(s.sent or 0 for s in done if s.action == "committed-batch")
             else:
-                commit = publisher.commit(repo, kind, target.revision, uploads, deletes, message=message,
+                commit = publisher.commits.commit(repo, kind, target.revision, uploads, deletes, message=message,
                                           description=description, parent=parent)
-                sent = getattr(publisher, "sent", {}).get(commit)
+                sent = publisher.commits.sent.get(commit)
                 size = (sum(f.size for f in target.files if f.action != Action.DELETE)
                         + (len(signed) if signature else 0))
                 done.append(Step("committed", commit=commit, uploads=len(uploads), deletions=len(deletes),

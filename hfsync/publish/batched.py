@@ -64,14 +64,14 @@ def publish_batched(
         ups = [by_path[f.path] for f in group if f.action != Action.DELETE] + (extra if k == n - 1 else [])
         dels = [f.path for f in group if f.action == Action.DELETE]
         if num is None:
-            tip = publisher.commit(repo, kind, target.revision, ups, dels, message=f"{message} {marker}",
+            tip = publisher.commits.commit(repo, kind, target.revision, ups, dels, message=f"{message} {marker}",
                                    description=description, parent=parent, create_pr=True)
-            num = publisher.pull_requests[tip]
+            num = publisher.commits.pull_requests[tip]
         else:
             tip = _commit_to_pr(publisher, target, num, ups, dels, _batch_title(k + 1, n, marker), tip, k, n)
         done.append(Step("committed-batch", f"#{num}", f"{k + 1}/{n}", commit=tip, uploads=len(ups),
                          deletions=len(dels), bytes=sum(f.size for f in group if f.action != Action.DELETE),
-                         sent=publisher.sent.get(tip)))
+                         sent=publisher.commits.sent.get(tip)))
     assert num is not None  # n >= 1: a batched target has files
     head = publisher.head(repo, kind, target.revision)[1]
     if head != parent:
@@ -89,7 +89,8 @@ def _commit_to_pr(publisher: Publisher, target: TargetChange, num: int, ups: lis
                   title: str, tip: str | None, k: int, n: int) -> str:
     repo, kind = target.repo_id, target.repo_type
     try:
-        return publisher.commit(repo, kind, f"refs/pr/{num}", ups, dels, message=title, description="", parent=tip)
+        return publisher.commits.commit(repo, kind, f"refs/pr/{num}", ups, dels, message=title, description="",
+                                        parent=tip)
     except HubError as error:
         current = pullrequests.find_open(publisher.hub, repo, kind, title.split(" ", 2)[2])
         if current is not None and current.num == num and current.ref_exists:

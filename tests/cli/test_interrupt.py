@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
-from hfsync.hub.publish import Publisher
+from hfsync.hub.commit import Committer
 from tests.helpers import hfsync
 
 MANIFEST = """\
@@ -29,14 +29,14 @@ def _two_targets(tmp_path):  # type: ignore[no-untyped-def]
 
 def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_path, sandbox, monkeypatch):
     manifest = _two_targets(tmp_path)
-    real_commit = Publisher.commit
+    real_commit = Committer.commit
 
     def commit(self, repo_id, *args, **kwargs):  # type: ignore[no-untyped-def]
         if repo_id == "sandbox/first":
             os.kill(os.getpid(), signal.SIGINT)  # the user's ^C, while this commit is in flight
         return real_commit(self, repo_id, *args, **kwargs)
 
-    monkeypatch.setattr(Publisher, "commit", commit)
+    monkeypatch.setattr(Committer, "commit", commit)
     run = ("--endpoint", sandbox.url, "--token", sandbox.token, "apply", "-f", str(manifest), "--auto-approve",
            "--parallelism", "1")
     result = hfsync(*run)
@@ -55,7 +55,7 @@ def test_interrupt_mid_apply_reports_what_was_published_and_rerun_finishes(tmp_p
     repos = sandbox.data_dir / "repos" / "models" / "sandbox"
     assert (repos / "first.git").is_dir() and not (repos / "second.git").exists()
 
-    monkeypatch.setattr(Publisher, "commit", real_commit)
+    monkeypatch.setattr(Committer, "commit", real_commit)
     again = hfsync(*run)
     assert again.exit_code == 0, again.output
     assert "Plan: 1 to create, 0 to change, 0 to delete (2 files, " in again.stdout

@@ -100,7 +100,7 @@ def test_publishing_carries_each_targets_token(sandbox, hub, private):
         assert set(remote.files) == {".gitattributes", "config.json", "model.safetensors"}
         data = f"published to {repo_id}\n".encode()
         upload = Upload("notes.txt", hashlib.sha256(data).hexdigest(), content=data)
-        publisher.commit(repo_id, "model", "main", [upload], [], message="notes", description="", parent=remote.head)
+        publisher.commits.commit(repo_id, "model", "main", [upload], [], message="notes", description="", parent=remote.head)
         publisher.create_tag(repo_id, "model", "v1", "main")
         owner = HfApi(endpoint=sandbox.url, token=sandbox.token_for(repo_id.split("/")[0]))
         assert "notes.txt" in owner.list_repo_files(repo_id)

@@ -21,6 +21,8 @@ class FakePublisher:
         self.calls: list[tuple] = []
         self.fail = fail
         self.hub = SimpleNamespace(endpoint="https://hub.example")  # commit pages are named after it
+        self.commits = self  # its commits are recorded with the other calls
+        self.sent: dict[str, int] = {}
 
     def _call(self, *call: object) -> None:
         self.calls.append(call)

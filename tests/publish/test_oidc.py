@@ -351,7 +351,7 @@ def test_a_push_that_outlasts_its_token_is_sent_in_parts_each_with_a_live_token(
     sandbox.add_faults([{"method": "POST", "path": "^/v1/xorbs/", "action": "expire_tokens", "times": 3}])
     trace.start(tmp_path / "trace.jsonl")
     try:
-        commit = publisher.commit("acme/big", "model", "main", uploads, [], message="shards", description="",
+        commit = publisher.commits.commit("acme/big", "model", "main", uploads, [], message="shards", description="",
                                   parent=head)
     finally:
         trace.stop()
