@@ -282,3 +282,30 @@ def test_target_takes_the_id_as_the_manifest_writes_it(project):
         assert sorted(t["key"] for t in json.loads(result.stdout)["targets"]) == planned, named
     wrong = project.plan("--target", "other")
     assert wrong.exit_code == 1 and "no target named other" in wrong.stderr
+
+
+def test_a_saved_plan_of_many_files_is_checked_in_one_read_of_the_digest_cache(project, sandbox, tmp_path):
+    """Checking a saved plan costs the files' stats and one query, not a query a file; what
+    moved is still named file by file."""
+    from hfsync.digests import DigestCache
+    from hfsync.hub.client import Hub
+    from hfsync.hub.publish import Publisher
+    from hfsync.model.plan import read
+    from hfsync.publish.saved_plan import staleness
+
+    for i in range(300):
+        project.write(f"m/part-{i:03}.json", f'{{"i": {i}}}\n')
+    project.yaml(MANIFEST)
+    out = project.root / "plan.json"
+    assert project.plan("--out", str(out)).exit_code == 0
+    project.write("m/part-007.json", '{"i": "edited"}\n')
+    (project.root / "m/part-123.json").unlink()
+    cache = DigestCache(tmp_path / "digests.sqlite")
+    queries: list[str] = []
+    cache._db.set_trace_callback(queries.append)
+
+    moved = staleness(read(out), Publisher(Hub(sandbox.url, sandbox.token)), cache)
+
+    assert moved == [f"sandbox/s1: local file {project.root / 'm/part-007.json'} changed",
+                     f"sandbox/s1: local file {project.root / 'm/part-123.json'} is gone"]
+    assert len([q for q in queries if q.startswith("SELECT") and "FROM digests" in q]) == 1
