@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from hfsync.errors import HubError
+from hfsync.hub.client import http_status
 from hfsync.hub.collections import read as read_collection
 from hfsync.hub.publish import Publisher
 from hfsync.hubfacts import download_command
@@ -31,8 +32,7 @@ def entry(publisher: Publisher, repo_id: str, repo_type: str) -> dict[str, Any]:
         remote = publisher.read(repo_id, repo_type, "main", files=False, variables=space_type, secrets=space_type,
                                 access=True)
     except HubError as error:
-        status = getattr(getattr(error.__cause__, "response", None), "status_code", None)
-        if "/" in repo_id or status != 404:
+        if "/" in repo_id or http_status(error.__cause__) != 404:
             raise
         remote = MISSING  # the Hub's 404 for an id with no namespace says no more than this
     if not remote.exists and "/" not in repo_id:
